@@ -1,0 +1,133 @@
+import Type, { type Static } from 'typebox';
+import { eventSchema } from '../shared/event.ts';
+import { SealedSchema } from '../shared/personal-data.ts';
+import { HeldSeatSchema } from '../concert/events.ts';
+
+const Id = Type.String({ minLength: 1 });
+const Instant = Type.String({ format: 'date-time' });
+const Money = Type.Integer({ minimum: 0 });
+
+export const PaymentMethodSchema = Type.Union([
+  Type.Literal('virtual_account'),
+  Type.Literal('bank_transfer'),
+  Type.Literal('e_wallet'),
+  Type.Literal('card'),
+]);
+export type PaymentMethod = Static<typeof PaymentMethodSchema>;
+
+export const BookingPlacedSchema = eventSchema(
+  'BookingPlaced',
+  Type.Object(
+    {
+      booking_id: Id,
+      user_id: Id,
+      concert_id: Id,
+      seats: Type.Array(HeldSeatSchema, { minItems: 1 }),
+      total_price: Money,
+      placed_at: Instant,
+      expires_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** Buyer name, phone, email and KTP, sealed with the buyer's data key (see personal-data.ts). */
+export const BuyerDetailsRecordedSchema = eventSchema(
+  'BuyerDetailsRecorded',
+  Type.Object({ booking_id: Id, buyer: SealedSchema }, { additionalProperties: false }),
+);
+
+/** One sealed holder (name and KTP) per ticket, in seat order. */
+export const TicketHoldersRecordedSchema = eventSchema(
+  'TicketHoldersRecorded',
+  Type.Object({ booking_id: Id, holders: Type.Array(SealedSchema, { minItems: 1 }) }, { additionalProperties: false }),
+);
+
+export const BookingPaymentStartedSchema = eventSchema(
+  'BookingPaymentStarted',
+  Type.Object(
+    {
+      booking_id: Id,
+      payment_id: Id,
+      transaction_id: Id,
+      method: PaymentMethodSchema,
+      amount: Money,
+      started_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const BookingPaymentFailedSchema = eventSchema(
+  'BookingPaymentFailed',
+  Type.Object(
+    { booking_id: Id, transaction_id: Id, reason: Type.String(), failed_at: Instant },
+    { additionalProperties: false },
+  ),
+);
+
+export const BookingConfirmedSchema = eventSchema(
+  'BookingConfirmed',
+  Type.Object({ booking_id: Id, transaction_id: Id, confirmed_at: Instant }, { additionalProperties: false }),
+);
+
+export const CancelledBySchema = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('concert_cancelled')]);
+
+export const BookingCancelledSchema = eventSchema(
+  'BookingCancelled',
+  Type.Object({ booking_id: Id, cancelled_by: CancelledBySchema, cancelled_at: Instant }, { additionalProperties: false }),
+);
+
+export const BookingExpiredSchema = eventSchema(
+  'BookingExpired',
+  Type.Object({ booking_id: Id, expired_at: Instant }, { additionalProperties: false }),
+);
+
+export const RefundReasonSchema = Type.Union([Type.Literal('late_payment'), Type.Literal('concert_cancelled')]);
+export type RefundReason = Static<typeof RefundReasonSchema>;
+
+export const BookingRefundDueSchema = eventSchema(
+  'BookingRefundDue',
+  Type.Object(
+    {
+      booking_id: Id,
+      reason: RefundReasonSchema,
+      transaction_id: Id,
+      amount: Money,
+      decided_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const BookingEventSchemas = [
+  BookingPlacedSchema,
+  BuyerDetailsRecordedSchema,
+  TicketHoldersRecordedSchema,
+  BookingPaymentStartedSchema,
+  BookingPaymentFailedSchema,
+  BookingConfirmedSchema,
+  BookingCancelledSchema,
+  BookingExpiredSchema,
+  BookingRefundDueSchema,
+] as const;
+
+export type BookingPlaced = Static<typeof BookingPlacedSchema>;
+export type BuyerDetailsRecorded = Static<typeof BuyerDetailsRecordedSchema>;
+export type TicketHoldersRecorded = Static<typeof TicketHoldersRecordedSchema>;
+export type BookingPaymentStarted = Static<typeof BookingPaymentStartedSchema>;
+export type BookingPaymentFailed = Static<typeof BookingPaymentFailedSchema>;
+export type BookingConfirmed = Static<typeof BookingConfirmedSchema>;
+export type BookingCancelled = Static<typeof BookingCancelledSchema>;
+export type BookingExpired = Static<typeof BookingExpiredSchema>;
+export type BookingRefundDue = Static<typeof BookingRefundDueSchema>;
+export type BookingEvent =
+  | BookingPlaced
+  | BuyerDetailsRecorded
+  | TicketHoldersRecorded
+  | BookingPaymentStarted
+  | BookingPaymentFailed
+  | BookingConfirmed
+  | BookingCancelled
+  | BookingExpired
+  | BookingRefundDue;

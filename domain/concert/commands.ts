@@ -1,0 +1,67 @@
+import type { ReleaseReason } from './events.ts';
+
+/** Every command carries the instant it was received: the domain never reads a clock. */
+interface Timed {
+  readonly now: string;
+}
+
+export interface TicketClassSpec {
+  readonly ticket_class_id: string;
+  readonly name: string;
+  readonly price: number;
+  readonly seat_count: number;
+}
+
+export interface ScheduleConcert extends Timed {
+  readonly type: 'ScheduleConcert';
+  readonly concert_id: string;
+  readonly name: string;
+  readonly artist: string;
+  readonly date: string;
+  readonly venue: string;
+  readonly description: string | null;
+  readonly image_url: string | null;
+  readonly max_tickets_per_ktp: number | null;
+  readonly sales_open_at: string | null;
+  readonly sales_close_at: string | null;
+  readonly ticket_classes: readonly TicketClassSpec[];
+  /** Put the concert on sale in the same decision (the admin API does). */
+  readonly publish: boolean;
+}
+
+export interface PublishConcert extends Timed {
+  readonly type: 'PublishConcert';
+}
+
+export type SeatSelection =
+  | { readonly by: 'class'; readonly tickets: readonly { readonly ticket_class_id: string; readonly quantity: number }[] }
+  | { readonly by: 'seat'; readonly seat_ids: readonly string[] };
+
+export interface HoldSeats extends Timed {
+  readonly type: 'HoldSeats';
+  readonly booking_id: string;
+  readonly user_id: string;
+  readonly selection: SeatSelection;
+  /** One per ticket, in the order the seats are chosen (a holder's, or the buyer's). */
+  readonly ktp_fingerprints: readonly string[];
+  readonly expires_at: string;
+}
+
+export interface ReleaseHold extends Timed {
+  readonly type: 'ReleaseHold';
+  readonly booking_id: string;
+  readonly reason: Exclude<ReleaseReason, 'concert_cancelled'>;
+}
+
+export interface SellSeats extends Timed {
+  readonly type: 'SellSeats';
+  readonly booking_id: string;
+  readonly transaction_id: string;
+}
+
+export interface CancelConcert extends Timed {
+  readonly type: 'CancelConcert';
+  readonly reason: string;
+}
+
+export type ConcertCommand = ScheduleConcert | PublishConcert | HoldSeats | ReleaseHold | SellSeats | CancelConcert;

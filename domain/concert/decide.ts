@@ -1,0 +1,332 @@
+import { DomainError, assertNever } from '../shared/errors.ts';
+import { instant } from '../shared/decider.ts';
+import type {
+  CancelConcert,
+  ConcertCommand,
+  HoldSeats,
+  PublishConcert,
+  ReleaseHold,
+  ScheduleConcert,
+  SellSeats,
+} from './commands.ts';
+import type { ConcertEvent, HeldSeat, HoldReleased } from './events.ts';
+import { MAX_SEAT_NUMBER, isUuid, seatId, seatIdPrefix } from './seats.ts';
+import { SEAT_AVAILABLE, seatIndexOf, classOfSeat, type ConcertState, type HoldState } from './state.ts';
+
+export const MAX_TICKETS_PER_BOOKING = 5;
+/** A stadium, with room to spare; beyond this the in-memory inventory would be unreasonable. */
+export const MAX_SEATS_PER_CONCERT = 200_000;
+
+export function decide(command: ConcertCommand, state: ConcertState): ConcertEvent[] {
+  switch (command.type) {
+    case 'ScheduleConcert':
+      return scheduleConcert(command, state);
+    case 'PublishConcert':
+      return publishConcert(command, state);
+    case 'HoldSeats':
+      return holdSeats(command, state);
+    case 'ReleaseHold':
+      return releaseHold(command, state);
+    case 'SellSeats':
+      return sellSeats(command, state);
+    case 'CancelConcert':
+      return cancelConcert(command, state);
+    default:
+      return assertNever(command);
+  }
+}
+
+function scheduleConcert(command: ScheduleConcert, state: ConcertState): ConcertEvent[] {
+  if (state.status !== 'unscheduled') {
+    throw new DomainError('CONCERT_ALREADY_SCHEDULED', 'this concert is already scheduled');
+  }
+  if (command.ticket_classes.length === 0) {
+    throw new DomainError('NO_TICKET_CLASSES', 'a concert needs at least one ticket class');
+  }
+  const names = new Set<string>();
+  const prefixes = new Set<string>();
+  let totalSeats = 0;
+  for (const ticketClass of command.ticket_classes) {
+    const name = ticketClass.name.trim().toLowerCase();
+    if (names.has(name) || prefixes.has(seatIdPrefix(ticketClass.ticket_class_id))) {
+      throw new DomainError('DUPLICATE_TICKET_CLASS', `ticket class "${ticketClass.name}" appears twice`);
+    }
+    names.add(name);
+    prefixes.add(seatIdPrefix(ticketClass.ticket_class_id));
+    if (!isUuid(ticketClass.ticket_class_id) || name === '' || !isNonNegativeInteger(ticketClass.price)) {
+      throw new DomainError('INVALID_TICKET_CLASS', `ticket class "${ticketClass.name}" needs a uuid, a name and an integer price`);
+    }
+    if (!Number.isInteger(ticketClass.seat_count) || ticketClass.seat_count < 1 || ticketClass.seat_count > MAX_SEAT_NUMBER) {
+      throw new DomainError('INVALID_TICKET_CLASS', `ticket class "${ticketClass.name}" needs at least one seat`);
+    }
+    totalSeats += ticketClass.seat_count;
+  }
+  if (totalSeats > MAX_SEATS_PER_CONCERT) {
+    throw new DomainError('TOO_MANY_SEATS', `a concert has at most ${MAX_SEATS_PER_CONCERT} seats`, { totalSeats });
+  }
+  if (command.sales_open_at !== null && command.sales_close_at !== null
+    && instant(command.sales_open_at) >= instant(command.sales_close_at)) {
+    throw new DomainError('INVALID_SALES_WINDOW', 'sales must open before they close');
+  }
+  const events: ConcertEvent[] = [
+    {
+      type: 'ConcertScheduled',
+      data: {
+        concert_id: command.concert_id,
+        name: command.name,
+        artist: command.artist,
+        date: command.date,
+        venue: command.venue,
+        description: command.description,
+        image_url: command.image_url,
+        max_tickets_per_ktp: command.max_tickets_per_ktp,
+        sales_open_at: command.sales_open_at,
+        sales_close_at: command.sales_close_at,
+        ticket_classes: command.ticket_classes.map((c) => ({
+          ticket_class_id: c.ticket_class_id,
+          name: c.name.trim(),
+          price: c.price,
+          seat_count: c.seat_count,
+        })),
+        scheduled_at: command.now,
+      },
+    },
+  ];
+  if (command.publish) {
+    events.push({ type: 'ConcertPublished', data: { concert_id: command.concert_id, published_at: command.now } });
+  }
+  return events;
+}
+
+function publishConcert(command: PublishConcert, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  if (state.status === 'cancelled') throw new DomainError('CONCERT_CANCELLED', 'a cancelled concert cannot go on sale');
+  if (state.status === 'on_sale') return [];
+  return [{ type: 'ConcertPublished', data: { concert_id: concertId, published_at: command.now } }];
+}
+
+function holdSeats(command: HoldSeats, state: ConcertState): ConcertEvent[] {
+  const concertId = requireOnSale(state, instant(command.now));
+  if (state.holds.has(command.booking_id)) {
+    throw new DomainError('BOOKING_ALREADY_EXISTS', 'this booking id already holds seats');
+  }
+  const ticketCount = countTickets(command);
+  if (command.ktp_fingerprints.length !== ticketCount) {
+    throw new DomainError('HOLDER_COUNT_MISMATCH', `${ticketCount} tickets need ${ticketCount} ticket holders`);
+  }
+  if (instant(command.expires_at) <= instant(command.now)) {
+    throw new DomainError('INVALID_HOLD_EXPIRY', 'a hold must expire after it is placed');
+  }
+  if (state.activeBookingByUser.has(command.user_id)) {
+    throw new DomainError('ACTIVE_BOOKING_EXISTS', 'you already have a pending or confirmed booking for this concert', {
+      booking_id: state.activeBookingByUser.get(command.user_id),
+    });
+  }
+  checkKtpLimit(command.ktp_fingerprints, state);
+
+  const seatIndexes = command.selection.by === 'class'
+    ? bestAvailable(command.selection.tickets, state)
+    : requestedSeats(command.selection.seat_ids, state);
+  const seats: HeldSeat[] = seatIndexes.map((index) => {
+    const ticketClass = classOfSeat(state, index);
+    const seatNumber = index - ticketClass.firstSeat + 1;
+    return {
+      seat_id: seatId(ticketClass.id, seatNumber),
+      ticket_class_id: ticketClass.id,
+      seat_number: seatNumber,
+      price: ticketClass.price,
+    };
+  });
+  return [
+    {
+      type: 'SeatsHeld',
+      data: {
+        concert_id: concertId,
+        booking_id: command.booking_id,
+        user_id: command.user_id,
+        seats,
+        total_price: seats.reduce((sum, seat) => sum + seat.price, 0),
+        ktp_fingerprints: [...command.ktp_fingerprints],
+        held_at: command.now,
+        expires_at: command.expires_at,
+      },
+    },
+  ];
+}
+
+function countTickets(command: HoldSeats): number {
+  let count = 0;
+  if (command.selection.by === 'class') {
+    for (const { quantity } of command.selection.tickets) {
+      if (!Number.isInteger(quantity) || quantity < 1) {
+        throw new DomainError('INVALID_QUANTITY', 'each ticket class needs a quantity of at least 1');
+      }
+      count += quantity;
+    }
+  } else {
+    count = command.selection.seat_ids.length;
+  }
+  if (count === 0) throw new DomainError('NO_TICKETS', 'a booking needs at least one ticket');
+  if (count > MAX_TICKETS_PER_BOOKING) {
+    throw new DomainError('TOO_MANY_TICKETS', `a booking has at most ${MAX_TICKETS_PER_BOOKING} tickets`, { requested: count });
+  }
+  return count;
+}
+
+function checkKtpLimit(fingerprints: readonly string[], state: ConcertState): void {
+  const limit = state.maxTicketsPerKtp;
+  if (limit === null) return;
+  const requested = new Map<string, number>();
+  for (const ktp of fingerprints) requested.set(ktp, (requested.get(ktp) ?? 0) + 1);
+  for (const [ktp, count] of requested) {
+    if ((state.ticketsByKtp.get(ktp) ?? 0) + count > limit) {
+      throw new DomainError('KTP_LIMIT_REACHED', `at most ${limit} tickets per KTP number for this concert`);
+    }
+  }
+}
+
+/** The lowest-numbered available seats of each requested class, all or nothing. */
+function bestAvailable(tickets: readonly { ticket_class_id: string; quantity: number }[], state: ConcertState): number[] {
+  const wanted = new Map<string, number>();
+  for (const { ticket_class_id, quantity } of tickets) {
+    if (!state.classById.has(ticket_class_id)) {
+      throw new DomainError('UNKNOWN_TICKET_CLASS', 'this concert has no such ticket class', { ticket_class_id });
+    }
+    wanted.set(ticket_class_id, (wanted.get(ticket_class_id) ?? 0) + quantity);
+  }
+  const chosen: number[] = [];
+  for (const [ticketClassId, quantity] of wanted) {
+    const ticketClass = state.classById.get(ticketClassId);
+    if (ticketClass === undefined) continue; // checked above
+    if (ticketClass.available < quantity) {
+      throw new DomainError('SOLD_OUT', `only ${ticketClass.available} seats left in ${ticketClass.name}`, {
+        ticket_class_id: ticketClassId,
+        available: ticketClass.available,
+      });
+    }
+    const end = ticketClass.firstSeat + ticketClass.seatCount;
+    let taken = 0;
+    for (let index = ticketClass.firstSeat + ticketClass.searchFrom; index < end && taken < quantity; index++) {
+      if (state.seatStatus[index] === SEAT_AVAILABLE) {
+        chosen.push(index);
+        taken++;
+      }
+    }
+  }
+  return chosen;
+}
+
+function requestedSeats(seatIds: readonly string[], state: ConcertState): number[] {
+  const chosen: number[] = [];
+  const seen = new Set<number>();
+  for (const id of seatIds) {
+    const index = seatIndexOf(state, id);
+    if (index < 0) throw new DomainError('UNKNOWN_SEAT', 'this concert has no such seat', { seat_id: id });
+    if (seen.has(index)) throw new DomainError('DUPLICATE_SEAT', 'a seat is requested twice', { seat_id: id });
+    seen.add(index);
+    chosen.push(index);
+  }
+  const taken = seatIds.filter((_, i) => state.seatStatus[chosen[i] ?? -1] !== SEAT_AVAILABLE);
+  if (taken.length > 0) {
+    throw new DomainError('SEAT_UNAVAILABLE', 'a requested seat is already held or sold', { seat_ids: taken });
+  }
+  return chosen;
+}
+
+function releaseHold(command: ReleaseHold, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  const hold = requireHold(state, command.booking_id);
+  if (hold.status === 'released') return []; // already done: a reactor retrying is harmless
+  if (hold.status === 'sold') {
+    throw new DomainError('HOLD_ALREADY_SOLD', 'the seats of a paid booking are not released');
+  }
+  if (command.reason === 'expired' && instant(command.now) < hold.expiresAtMs) {
+    throw new DomainError('HOLD_NOT_EXPIRED', `the hold expires at ${hold.expiresAt}`);
+  }
+  return [released(concertId, hold, command.reason, command.now)];
+}
+
+function sellSeats(command: SellSeats, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  const hold = requireHold(state, command.booking_id);
+  if (hold.status === 'sold') {
+    if (hold.transactionId === command.transaction_id) return []; // the same payment, notified again
+    throw new DomainError('HOLD_ALREADY_SOLD', 'these seats were already paid by another payment');
+  }
+  if (state.status === 'cancelled') {
+    throw new DomainError('CONCERT_CANCELLED', 'the concert was cancelled; the payment is due for refund');
+  }
+  if (hold.status === 'released') {
+    if (hold.releaseReason === 'expired') {
+      throw new DomainError('HOLD_EXPIRED', 'the hold expired before the payment arrived');
+    }
+    throw new DomainError('HOLD_RELEASED', 'the booking was given up before the payment arrived', {
+      reason: hold.releaseReason,
+    });
+  }
+  if (instant(command.now) >= hold.expiresAtMs) {
+    // Not released yet, but its time is up: the late payer does not keep the seats.
+    throw new DomainError('HOLD_EXPIRED', 'the hold expired before the payment arrived');
+  }
+  return [
+    {
+      type: 'SeatsSold',
+      data: {
+        concert_id: concertId,
+        booking_id: hold.bookingId,
+        seat_ids: [...hold.seatIds],
+        transaction_id: command.transaction_id,
+        sold_at: command.now,
+      },
+    },
+  ];
+}
+
+function cancelConcert(command: CancelConcert, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  if (state.status === 'cancelled') return [];
+  const events: ConcertEvent[] = [
+    { type: 'ConcertCancelled', data: { concert_id: concertId, reason: command.reason, cancelled_at: command.now } },
+  ];
+  for (const hold of state.holds.values()) {
+    if (hold.status === 'held') events.push(released(concertId, hold, 'concert_cancelled', command.now));
+  }
+  return events;
+}
+
+function released(concertId: string, hold: HoldState, reason: HoldReleased['data']['reason'], now: string): HoldReleased {
+  return {
+    type: 'HoldReleased',
+    data: { concert_id: concertId, booking_id: hold.bookingId, seat_ids: [...hold.seatIds], reason, released_at: now },
+  };
+}
+
+function requireScheduled(state: ConcertState): string {
+  if (state.status === 'unscheduled' || state.concertId === null) {
+    throw new DomainError('CONCERT_NOT_FOUND', 'no such concert');
+  }
+  return state.concertId;
+}
+
+function requireOnSale(state: ConcertState, nowMs: number): string {
+  const concertId = requireScheduled(state);
+  if (state.status === 'cancelled') throw new DomainError('CONCERT_CANCELLED', 'this concert was cancelled');
+  if (state.status !== 'on_sale') throw new DomainError('CONCERT_NOT_ON_SALE', 'this concert is not on sale yet');
+  if (state.salesOpenAtMs !== null && nowMs < state.salesOpenAtMs) {
+    throw new DomainError('SALES_NOT_OPEN', 'ticket sales have not opened yet');
+  }
+  if (state.salesCloseAtMs !== null && nowMs >= state.salesCloseAtMs) {
+    throw new DomainError('SALES_CLOSED', 'ticket sales have closed');
+  }
+  return concertId;
+}
+
+function requireHold(state: ConcertState, bookingId: string): HoldState {
+  const hold = state.holds.get(bookingId);
+  if (hold === undefined) throw new DomainError('HOLD_NOT_FOUND', 'no seats are held for this booking');
+  return hold;
+}
+
+function isNonNegativeInteger(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}

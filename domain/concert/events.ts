@@ -1,0 +1,144 @@
+import Type, { type Static } from 'typebox';
+import { eventSchema } from '../shared/event.ts';
+
+const Id = Type.String({ minLength: 1 });
+const Instant = Type.String({ format: 'date-time' });
+/** Rupiah (or the smallest unit of the concert's currency); money is never a float. */
+const Money = Type.Integer({ minimum: 0 });
+
+export const TicketClassSchema = Type.Object(
+  {
+    ticket_class_id: Type.String({ format: 'uuid' }),
+    name: Type.String({ minLength: 1 }),
+    price: Money,
+    /** Seats are numbered 1..seat_count within the class; their ids are derived (see seats.ts). */
+    seat_count: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type TicketClass = Static<typeof TicketClassSchema>;
+
+export const ConcertScheduledSchema = eventSchema(
+  'ConcertScheduled',
+  Type.Object(
+    {
+      concert_id: Id,
+      name: Type.String({ minLength: 1 }),
+      artist: Type.String({ minLength: 1 }),
+      date: Instant,
+      venue: Type.String({ minLength: 1 }),
+      description: Type.Union([Type.String(), Type.Null()]),
+      image_url: Type.Union([Type.String(), Type.Null()]),
+      max_tickets_per_ktp: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+      sales_open_at: Type.Union([Instant, Type.Null()]),
+      sales_close_at: Type.Union([Instant, Type.Null()]),
+      ticket_classes: Type.Array(TicketClassSchema, { minItems: 1 }),
+      scheduled_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const ConcertPublishedSchema = eventSchema(
+  'ConcertPublished',
+  Type.Object({ concert_id: Id, published_at: Instant }, { additionalProperties: false }),
+);
+
+export const HeldSeatSchema = Type.Object(
+  {
+    seat_id: Id,
+    ticket_class_id: Id,
+    seat_number: Type.Integer({ minimum: 1 }),
+    price: Money,
+  },
+  { additionalProperties: false },
+);
+export type HeldSeat = Static<typeof HeldSeatSchema>;
+
+export const SeatsHeldSchema = eventSchema(
+  'SeatsHeld',
+  Type.Object(
+    {
+      concert_id: Id,
+      booking_id: Id,
+      user_id: Id,
+      seats: Type.Array(HeldSeatSchema, { minItems: 1 }),
+      total_price: Money,
+      /**
+       * One keyed fingerprint of a KTP number per ticket, in seat order: enough to enforce the
+       * per-KTP limit, useless for recovering the number.
+       */
+      ktp_fingerprints: Type.Array(Type.String({ minLength: 1 })),
+      held_at: Instant,
+      expires_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const ReleaseReasonSchema = Type.Union([
+  Type.Literal('cancelled'),
+  Type.Literal('expired'),
+  Type.Literal('payment_failed'),
+  Type.Literal('concert_cancelled'),
+]);
+export type ReleaseReason = Static<typeof ReleaseReasonSchema>;
+
+export const HoldReleasedSchema = eventSchema(
+  'HoldReleased',
+  Type.Object(
+    {
+      concert_id: Id,
+      booking_id: Id,
+      seat_ids: Type.Array(Id, { minItems: 1 }),
+      reason: ReleaseReasonSchema,
+      released_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const SeatsSoldSchema = eventSchema(
+  'SeatsSold',
+  Type.Object(
+    {
+      concert_id: Id,
+      booking_id: Id,
+      seat_ids: Type.Array(Id, { minItems: 1 }),
+      transaction_id: Id,
+      sold_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const ConcertCancelledSchema = eventSchema(
+  'ConcertCancelled',
+  Type.Object(
+    { concert_id: Id, reason: Type.String({ minLength: 1 }), cancelled_at: Instant },
+    { additionalProperties: false },
+  ),
+);
+
+export const ConcertEventSchemas = [
+  ConcertScheduledSchema,
+  ConcertPublishedSchema,
+  SeatsHeldSchema,
+  HoldReleasedSchema,
+  SeatsSoldSchema,
+  ConcertCancelledSchema,
+] as const;
+
+export type ConcertScheduled = Static<typeof ConcertScheduledSchema>;
+export type ConcertPublished = Static<typeof ConcertPublishedSchema>;
+export type SeatsHeld = Static<typeof SeatsHeldSchema>;
+export type HoldReleased = Static<typeof HoldReleasedSchema>;
+export type SeatsSold = Static<typeof SeatsSoldSchema>;
+export type ConcertCancelled = Static<typeof ConcertCancelledSchema>;
+export type ConcertEvent =
+  | ConcertScheduled
+  | ConcertPublished
+  | SeatsHeld
+  | HoldReleased
+  | SeatsSold
+  | ConcertCancelled;

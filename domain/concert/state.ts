@@ -1,0 +1,213 @@
+import { assertNever } from '../shared/errors.ts';
+import { instant } from '../shared/decider.ts';
+import type { ConcertEvent, ReleaseReason, TicketClass } from './events.ts';
+import { parseSeatId, seatIdPrefix } from './seats.ts';
+
+export const SEAT_AVAILABLE = 0;
+export const SEAT_HELD = 1;
+export const SEAT_SOLD = 2;
+export type SeatStatusCode = typeof SEAT_AVAILABLE | typeof SEAT_HELD | typeof SEAT_SOLD;
+
+export interface TicketClassState {
+  readonly id: string;
+  readonly name: string;
+  readonly price: number;
+  readonly seatCount: number;
+  /** Index in `seatStatus` of this class's seat number 1. */
+  readonly firstSeat: number;
+  available: number;
+  /** Lower bound: no seat of this class numbered below `searchFrom + 1` is available. */
+  searchFrom: number;
+}
+
+export interface HoldState {
+  readonly bookingId: string;
+  readonly userId: string;
+  readonly seatIndexes: readonly number[];
+  readonly seatIds: readonly string[];
+  readonly ktpFingerprints: readonly string[];
+  readonly expiresAt: string;
+  readonly expiresAtMs: number;
+  status: 'held' | 'sold' | 'released';
+  releaseReason: ReleaseReason | null;
+  transactionId: string | null;
+}
+
+/**
+ * The seat inventory of one concert. It lives in memory in the command API for the whole sale,
+ * so it is built for speed: one byte per seat, and `evolve` updates the state in place instead
+ * of copying 50,000 seats per event. A caller that needs the state as it was (a batch that
+ * failed to append) keeps a `cloneConcertState` or folds again from the store.
+ */
+export interface ConcertState {
+  status: 'unscheduled' | 'scheduled' | 'on_sale' | 'cancelled';
+  concertId: string | null;
+  maxTicketsPerKtp: number | null;
+  salesOpenAtMs: number | null;
+  salesCloseAtMs: number | null;
+  classes: TicketClassState[];
+  classById: Map<string, TicketClassState>;
+  classByPrefix: Map<string, TicketClassState>;
+  /** SEAT_AVAILABLE, SEAT_HELD or SEAT_SOLD per seat, classes one after another. */
+  seatStatus: Uint8Array;
+  holds: Map<string, HoldState>;
+  /** A pending or confirmed booking per user: at most one. */
+  activeBookingByUser: Map<string, string>;
+  /** Tickets in pending or confirmed bookings per KTP fingerprint. */
+  ticketsByKtp: Map<string, number>;
+}
+
+export function initialState(): ConcertState {
+  return {
+    status: 'unscheduled',
+    concertId: null,
+    maxTicketsPerKtp: null,
+    salesOpenAtMs: null,
+    salesCloseAtMs: null,
+    classes: [],
+    classById: new Map(),
+    classByPrefix: new Map(),
+    seatStatus: new Uint8Array(0),
+    holds: new Map(),
+    activeBookingByUser: new Map(),
+    ticketsByKtp: new Map(),
+  };
+}
+
+export function evolve(state: ConcertState, event: ConcertEvent): ConcertState {
+  switch (event.type) {
+    case 'ConcertScheduled': {
+      const { data } = event;
+      state.status = 'scheduled';
+      state.concertId = data.concert_id;
+      state.maxTicketsPerKtp = data.max_tickets_per_ktp;
+      state.salesOpenAtMs = data.sales_open_at === null ? null : instant(data.sales_open_at);
+      state.salesCloseAtMs = data.sales_close_at === null ? null : instant(data.sales_close_at);
+      state.classes = buildClasses(data.ticket_classes);
+      state.classById = new Map(state.classes.map((c) => [c.id, c]));
+      state.classByPrefix = new Map(state.classes.map((c) => [seatIdPrefix(c.id), c]));
+      state.seatStatus = new Uint8Array(state.classes.reduce((sum, c) => sum + c.seatCount, 0));
+      return state;
+    }
+    case 'ConcertPublished':
+      if (state.status === 'scheduled') state.status = 'on_sale';
+      return state;
+    case 'SeatsHeld': {
+      const { data } = event;
+      const seatIndexes = data.seats.map((seat) => seatIndexOf(state, seat.seat_id));
+      for (const index of seatIndexes) setSeat(state, index, SEAT_HELD);
+      state.holds.set(data.booking_id, {
+        bookingId: data.booking_id,
+        userId: data.user_id,
+        seatIndexes,
+        seatIds: data.seats.map((seat) => seat.seat_id),
+        ktpFingerprints: data.ktp_fingerprints,
+        expiresAt: data.expires_at,
+        expiresAtMs: instant(data.expires_at),
+        status: 'held',
+        releaseReason: null,
+        transactionId: null,
+      });
+      state.activeBookingByUser.set(data.user_id, data.booking_id);
+      for (const ktp of data.ktp_fingerprints) state.ticketsByKtp.set(ktp, (state.ticketsByKtp.get(ktp) ?? 0) + 1);
+      return state;
+    }
+    case 'HoldReleased': {
+      const hold = state.holds.get(event.data.booking_id);
+      if (hold === undefined || hold.status === 'released') return state;
+      for (const index of hold.seatIndexes) setSeat(state, index, SEAT_AVAILABLE);
+      hold.status = 'released';
+      hold.releaseReason = event.data.reason;
+      if (state.activeBookingByUser.get(hold.userId) === hold.bookingId) state.activeBookingByUser.delete(hold.userId);
+      for (const ktp of hold.ktpFingerprints) {
+        const left = (state.ticketsByKtp.get(ktp) ?? 1) - 1;
+        if (left > 0) state.ticketsByKtp.set(ktp, left);
+        else state.ticketsByKtp.delete(ktp);
+      }
+      return state;
+    }
+    case 'SeatsSold': {
+      const hold = state.holds.get(event.data.booking_id);
+      if (hold === undefined) return state;
+      for (const index of hold.seatIndexes) setSeat(state, index, SEAT_SOLD);
+      hold.status = 'sold';
+      hold.transactionId = event.data.transaction_id;
+      return state;
+    }
+    case 'ConcertCancelled':
+      state.status = 'cancelled';
+      return state;
+    default:
+      return assertNever(event);
+  }
+}
+
+/** A deep copy: the same seats, holds and counters, sharing nothing mutable with the original. */
+export function cloneConcertState(state: ConcertState): ConcertState {
+  const classes = state.classes.map((c) => ({ ...c }));
+  return {
+    ...state,
+    classes,
+    classById: new Map(classes.map((c) => [c.id, c])),
+    classByPrefix: new Map(classes.map((c) => [seatIdPrefix(c.id), c])),
+    seatStatus: state.seatStatus.slice(),
+    holds: new Map([...state.holds].map(([id, hold]) => [id, { ...hold }])),
+    activeBookingByUser: new Map(state.activeBookingByUser),
+    ticketsByKtp: new Map(state.ticketsByKtp),
+  };
+}
+
+/** The index in `seatStatus` of a seat id, or -1 when the id names no seat of this concert. */
+export function seatIndexOf(state: ConcertState, id: string): number {
+  const parsed = parseSeatId(id);
+  if (parsed === undefined) return -1;
+  const ticketClass = state.classByPrefix.get(parsed.prefix);
+  if (ticketClass === undefined || parsed.seatNumber > ticketClass.seatCount) return -1;
+  return ticketClass.firstSeat + parsed.seatNumber - 1;
+}
+
+/** The class a seat index belongs to. Classes are few, so a scan is fine. */
+export function classOfSeat(state: ConcertState, index: number): TicketClassState {
+  for (const ticketClass of state.classes) {
+    if (index < ticketClass.firstSeat + ticketClass.seatCount) return ticketClass;
+  }
+  throw new RangeError(`seat index ${index} is outside the concert`);
+}
+
+function buildClasses(ticketClasses: readonly TicketClass[]): TicketClassState[] {
+  let firstSeat = 0;
+  return ticketClasses.map((spec) => {
+    const ticketClass: TicketClassState = {
+      id: spec.ticket_class_id,
+      name: spec.name,
+      price: spec.price,
+      seatCount: spec.seat_count,
+      firstSeat,
+      available: spec.seat_count,
+      searchFrom: 0,
+    };
+    firstSeat += spec.seat_count;
+    return ticketClass;
+  });
+}
+
+function setSeat(state: ConcertState, index: number, status: SeatStatusCode): void {
+  if (index < 0) throw new RangeError('event names a seat this concert does not have');
+  const ticketClass = classOfSeat(state, index);
+  const before = state.seatStatus[index];
+  state.seatStatus[index] = status;
+  const local = index - ticketClass.firstSeat;
+  if (before === SEAT_AVAILABLE && status !== SEAT_AVAILABLE) {
+    ticketClass.available--;
+    if (local === ticketClass.searchFrom) advanceSearch(state, ticketClass);
+  } else if (before !== SEAT_AVAILABLE && status === SEAT_AVAILABLE) {
+    ticketClass.available++;
+    ticketClass.searchFrom = Math.min(ticketClass.searchFrom, local);
+  }
+}
+
+function advanceSearch(state: ConcertState, ticketClass: TicketClassState): void {
+  let local = ticketClass.searchFrom;
+  while (local < ticketClass.seatCount && state.seatStatus[ticketClass.firstSeat + local] !== SEAT_AVAILABLE) local++;
+  ticketClass.searchFrom = local;
+}

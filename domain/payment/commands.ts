@@ -1,0 +1,26 @@
+import type { PaymentMethod } from '../booking/events.ts';
+
+interface Timed {
+  readonly now: string;
+}
+
+export interface RequestPayment extends Timed {
+  readonly type: 'RequestPayment';
+  readonly payment_id: string;
+  readonly transaction_id: string;
+  readonly booking_id: string;
+  readonly user_id: string;
+  readonly amount: number;
+  readonly method: PaymentMethod;
+  readonly checkout_url: string;
+}
+
+/** A verified notification from the gateway; gateways repeat them, so a repeat decides nothing. */
+export interface RecordGatewayNotification extends Timed {
+  readonly type: 'RecordGatewayNotification';
+  readonly status: 'succeeded' | 'failed';
+  readonly amount: number;
+  readonly reason: string | null;
+}
+
+export type PaymentCommand = RequestPayment | RecordGatewayNotification;

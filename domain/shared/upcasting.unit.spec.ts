@@ -1,0 +1,71 @@
+import t from 'tap';
+import { sealed } from '../../test/support/sealed.ts';
+import { fold } from './decider.ts';
+import { UpcasterRegistry, type StoredEvent } from './upcasting.ts';
+import { upcasters } from '../index.ts';
+import { userDecider, type UserEvent } from '../user/index.ts';
+
+const metadata = (schema_version: number) => ({
+  event_id: '00000000-0000-4000-8000-000000000001',
+  correlation_id: 'req-1',
+  causation_id: 'req-1',
+  actor_id: null,
+  schema_version,
+  occurred_at: '2025-01-01T00:00:00.000Z',
+});
+
+/** A UserRegistered as the first release wrote it: no role, because there were no admins yet. */
+const registeredV1: StoredEvent = {
+  type: 'UserRegistered',
+  data: {
+    user_id: 'u-old',
+    username: 'early.bird',
+    email_hash: 'c'.repeat(64),
+    email: sealed('early@example.test'),
+    password_hash: '$argon2id$old',
+    registered_at: '2025-01-01T00:00:00.000Z',
+  },
+  metadata: metadata(1),
+};
+
+t.test('a v1 UserRegistered is read as v2 with the customer role, and folds', async (t) => {
+  const upcast = upcasters.upcast(registeredV1);
+  t.equal(upcast.metadata.schema_version, 2);
+  t.match(upcast.data, { user_id: 'u-old', role: 'customer' });
+  t.notOk('role' in (registeredV1.data as object), 'the stored event is not rewritten');
+  const state = fold(userDecider, [upcast as unknown as UserEvent]);
+  t.equal(state.status === 'active' && state.role, 'customer');
+});
+
+t.test('an event already at the current version comes back untouched', async (t) => {
+  const current = { ...registeredV1, data: { ...(registeredV1.data as object), role: 'admin' }, metadata: metadata(2) };
+  t.equal(upcasters.upcast(current), current);
+  const unversioned = { type: 'SeatsHeld', data: {}, metadata: metadata(1) };
+  t.equal(upcasters.upcast(unversioned), unversioned);
+  t.equal(upcasters.currentVersion('UserRegistered'), 2);
+  t.equal(upcasters.currentVersion('SeatsHeld'), 1);
+});
+
+t.test('an event from newer code is refused rather than misread', async (t) => {
+  t.throws(() => upcasters.upcast({ ...registeredV1, metadata: metadata(3) }), /newer than this code/);
+  t.throws(() => upcasters.upcast({ type: 'SeatsHeld', data: {}, metadata: metadata(2) }), /newer than this code/);
+});
+
+t.test('a registry with a missing step is refused when built', async (t) => {
+  t.throws(() => new UpcasterRegistry({ Thing: { current: 3, steps: { 1: (d) => ({ ...d }) } } }), /no upcaster from version 2/);
+});
+
+t.test('steps run in order from the stored version to the current one', async (t) => {
+  const registry = new UpcasterRegistry({
+    Renamed: {
+      current: 3,
+      steps: {
+        1: (d) => ({ amount: d.total }),
+        2: (d) => ({ amount: d.amount, currency: 'IDR' }),
+      },
+    },
+  });
+  const event = registry.upcast({ type: 'Renamed', data: { total: 5 }, metadata: metadata(1) });
+  t.strictSame(event.data, { amount: 5, currency: 'IDR' });
+  t.equal(event.metadata.schema_version, 3);
+});

@@ -1,0 +1,44 @@
+import type { Sealed } from '../shared/personal-data.ts';
+import type { Role } from './events.ts';
+
+interface Timed {
+  readonly now: string;
+}
+
+/** The password arrives hashed and the email sealed: neither is ever seen in clear here. */
+export interface RegisterUser extends Timed {
+  readonly type: 'RegisterUser';
+  readonly user_id: string;
+  readonly username: string;
+  readonly email_hash: string;
+  readonly email: Sealed;
+  readonly password_hash: string;
+  readonly role: Role;
+}
+
+/** From a verification link; `email_hash` is the address the link was sent to. */
+export interface VerifyEmail extends Timed {
+  readonly type: 'VerifyEmail';
+  readonly email_hash: string;
+}
+
+export interface ChangeEmail extends Timed {
+  readonly type: 'ChangeEmail';
+  readonly email_hash: string;
+  readonly email: Sealed;
+}
+
+export interface ChangePassword extends Timed {
+  readonly type: 'ChangePassword';
+  readonly password_hash: string;
+}
+
+export interface RecordLogin extends Timed {
+  readonly type: 'RecordLogin';
+}
+
+export interface ForgetPersonalData extends Timed {
+  readonly type: 'ForgetPersonalData';
+}
+
+export type UserCommand = RegisterUser | VerifyEmail | ChangeEmail | ChangePassword | RecordLogin | ForgetPersonalData;

@@ -1,0 +1,79 @@
+import { DomainError, assertNever } from '../shared/errors.ts';
+import type { ChangeEmail, RegisterUser, UserCommand, VerifyEmail } from './commands.ts';
+import type { UserEvent } from './events.ts';
+import type { UserState } from './state.ts';
+
+type KnownUser = Exclude<UserState, { status: 'none' }>;
+
+export function decide(command: UserCommand, state: UserState): UserEvent[] {
+  switch (command.type) {
+    case 'RegisterUser':
+      return registerUser(command, state);
+    case 'VerifyEmail':
+      return verifyEmail(command, requireActive(state));
+    case 'ChangeEmail':
+      return changeEmail(command, requireActive(state));
+    case 'ChangePassword': {
+      const user = requireActive(state);
+      return [{ type: 'PasswordChanged', data: { user_id: user.userId, password_hash: command.password_hash, changed_at: command.now } }];
+    }
+    case 'RecordLogin': {
+      const user = requireActive(state);
+      return [{ type: 'UserLoggedIn', data: { user_id: user.userId, logged_in_at: command.now } }];
+    }
+    case 'ForgetPersonalData': {
+      const user = requireKnown(state);
+      if (user.status === 'forgotten') return [];
+      return [{ type: 'PersonalDataForgotten', data: { user_id: user.userId, forgotten_at: command.now } }];
+    }
+    default:
+      return assertNever(command);
+  }
+}
+
+function registerUser(command: RegisterUser, state: UserState): UserEvent[] {
+  if (state.status !== 'none') throw new DomainError('USER_ALREADY_EXISTS', 'this user id is taken');
+  return [
+    {
+      type: 'UserRegistered',
+      data: {
+        user_id: command.user_id,
+        username: command.username,
+        email_hash: command.email_hash,
+        email: command.email,
+        password_hash: command.password_hash,
+        role: command.role,
+        registered_at: command.now,
+      },
+    },
+  ];
+}
+
+function verifyEmail(command: VerifyEmail, user: KnownUser): UserEvent[] {
+  if (command.email_hash !== user.emailHash) {
+    throw new DomainError('VERIFICATION_TOKEN_STALE', 'the email address changed after this link was sent');
+  }
+  if (user.emailVerified) return [];
+  return [{ type: 'EmailVerified', data: { user_id: user.userId, email_hash: command.email_hash, verified_at: command.now } }];
+}
+
+function changeEmail(command: ChangeEmail, user: KnownUser): UserEvent[] {
+  if (command.email_hash === user.emailHash) return [];
+  return [
+    {
+      type: 'EmailChanged',
+      data: { user_id: user.userId, email_hash: command.email_hash, email: command.email, changed_at: command.now },
+    },
+  ];
+}
+
+function requireKnown(state: UserState): KnownUser {
+  if (state.status === 'none') throw new DomainError('USER_NOT_FOUND', 'no such user');
+  return state;
+}
+
+function requireActive(state: UserState): KnownUser {
+  const user = requireKnown(state);
+  if (user.status === 'forgotten') throw new DomainError('USER_FORGOTTEN', 'this account was erased on request');
+  return user;
+}

@@ -1,0 +1,88 @@
+import t from 'tap';
+import { given } from '../../test/support/decider-spec.ts';
+import { T0 } from '../../test/support/concert-fixtures.ts';
+import { sealed } from '../../test/support/sealed.ts';
+import { fold } from '../shared/decider.ts';
+import { normalizeEmail, normalizeUsername, userDecider, type RegisterUser, type UserEvent } from './index.ts';
+
+const user = (history: UserEvent[]) => given(userDecider, history);
+const HASH_A = 'a'.repeat(64);
+const HASH_B = 'b'.repeat(64);
+const register: RegisterUser = {
+  type: 'RegisterUser',
+  user_id: 'u1',
+  username: 'Rina.K',
+  email_hash: HASH_A,
+  email: sealed('rina@example.test'),
+  password_hash: '$argon2id$stand-in',
+  role: 'customer',
+  now: T0,
+};
+const registered = userDecider.decide(register, userDecider.initialState());
+const after = (history: UserEvent[], ...commands: Parameters<typeof userDecider.decide>[0][]): UserEvent[] => {
+  const events = [...history];
+  for (const command of commands) events.push(...userDecider.decide(command, fold(userDecider, events)));
+  return events;
+};
+
+t.test('registering', async (t) => {
+  user([]).when(register).then(t, [
+    {
+      type: 'UserRegistered',
+      data: {
+        user_id: 'u1',
+        username: 'Rina.K',
+        email_hash: HASH_A,
+        email: sealed('rina@example.test'),
+        password_hash: '$argon2id$stand-in',
+        role: 'customer',
+        registered_at: T0,
+      },
+    },
+  ]);
+  user(registered).when(register).thenThrows(t, 'USER_ALREADY_EXISTS');
+  const state = fold(userDecider, registered);
+  t.equal(state.status === 'active' && state.emailVerified, false, 'a new address is unverified');
+});
+
+t.test('verifying the email address', async (t) => {
+  const verify = { type: 'VerifyEmail', email_hash: HASH_A, now: T0 } as const;
+  user(registered).when(verify).then(t, [{ type: 'EmailVerified', data: { user_id: 'u1', email_hash: HASH_A, verified_at: T0 } }]);
+  user(after(registered, verify)).when(verify).then(t, []);
+  user(registered).when({ ...verify, email_hash: HASH_B }).thenThrows(t, 'VERIFICATION_TOKEN_STALE');
+  user([]).when(verify).thenThrows(t, 'USER_NOT_FOUND');
+});
+
+t.test('a changed address must be verified again', async (t) => {
+  const verified = after(registered, { type: 'VerifyEmail', email_hash: HASH_A, now: T0 });
+  const changed = after(verified, { type: 'ChangeEmail', email_hash: HASH_B, email: sealed('new'), now: T0 });
+  const state = fold(userDecider, changed);
+  t.equal(state.status === 'active' && state.emailVerified, false);
+  t.equal(state.status === 'active' && state.emailHash, HASH_B);
+  user(changed).when({ type: 'VerifyEmail', email_hash: HASH_A, now: T0 }).thenThrows(t, 'VERIFICATION_TOKEN_STALE');
+  user(changed).when({ type: 'ChangeEmail', email_hash: HASH_B, email: sealed('new'), now: T0 }).then(t, []);
+});
+
+t.test('password changes and logins are recorded', async (t) => {
+  user(registered).when({ type: 'ChangePassword', password_hash: '$argon2id$new', now: T0 }).then(t, [
+    { type: 'PasswordChanged', data: { user_id: 'u1', password_hash: '$argon2id$new', changed_at: T0 } },
+  ]);
+  const loggedIn = after(registered, { type: 'RecordLogin', now: T0 });
+  const state = fold(userDecider, loggedIn);
+  t.equal(state.status === 'active' && state.lastLoginAt, T0);
+});
+
+t.test('forgetting personal data', async (t) => {
+  const forget = { type: 'ForgetPersonalData', now: T0 } as const;
+  user(registered).when(forget).then(t, [{ type: 'PersonalDataForgotten', data: { user_id: 'u1', forgotten_at: T0 } }]);
+  const forgotten = after(registered, forget);
+  user(forgotten).when(forget).then(t, []);
+  user(forgotten).when({ type: 'RecordLogin', now: T0 }).thenThrows(t, 'USER_FORGOTTEN');
+  user(forgotten).when({ type: 'ChangeEmail', email_hash: HASH_B, email: sealed('x'), now: T0 }).thenThrows(t, 'USER_FORGOTTEN');
+  user([]).when(forget).thenThrows(t, 'USER_NOT_FOUND');
+});
+
+t.test('usernames and addresses are normalized for uniqueness', async (t) => {
+  t.equal(normalizeUsername(' Rina.K '), 'rina.k');
+  t.equal(normalizeEmail(' Rina@Example.TEST '), 'rina@example.test');
+});

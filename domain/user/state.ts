@@ -1,0 +1,50 @@
+import { assertNever } from '../shared/errors.ts';
+import type { Role, UserEvent } from './events.ts';
+
+export type UserState =
+  | { readonly status: 'none' }
+  | {
+      readonly status: 'active' | 'forgotten';
+      readonly userId: string;
+      readonly username: string;
+      readonly role: Role;
+      readonly emailHash: string;
+      readonly emailVerified: boolean;
+      readonly passwordHash: string;
+      readonly lastLoginAt: string | null;
+    };
+
+export function initialState(): UserState {
+  return { status: 'none' };
+}
+
+export function evolve(state: UserState, event: UserEvent): UserState {
+  if (event.type === 'UserRegistered') {
+    const { data } = event;
+    return {
+      status: 'active',
+      userId: data.user_id,
+      username: data.username,
+      role: data.role,
+      emailHash: data.email_hash,
+      emailVerified: false,
+      passwordHash: data.password_hash,
+      lastLoginAt: null,
+    };
+  }
+  if (state.status === 'none') return state;
+  switch (event.type) {
+    case 'EmailVerified':
+      return { ...state, emailVerified: true };
+    case 'EmailChanged':
+      return { ...state, emailHash: event.data.email_hash, emailVerified: false };
+    case 'PasswordChanged':
+      return { ...state, passwordHash: event.data.password_hash };
+    case 'UserLoggedIn':
+      return { ...state, lastLoginAt: event.data.logged_in_at };
+    case 'PersonalDataForgotten':
+      return { ...state, status: 'forgotten' };
+    default:
+      return assertNever(event);
+  }
+}

@@ -1,0 +1,44 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const impurities = {
+  'no-restricted-properties': ['error',
+    { object: 'Date', property: 'now', message: 'The domain reads no clock: time arrives on the command.' },
+    { object: 'Math', property: 'random', message: 'The domain has no randomness: ids arrive on the command.' },
+    { object: 'process', property: 'env', message: 'Configuration is read once, in src/config.ts.' },
+  ],
+  'no-restricted-syntax': ['error',
+    { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'The domain reads no clock: time arrives on the command.' },
+    { selector: "Identifier[name='randomUUID']", message: 'The domain has no randomness: ids arrive on the command.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.tap/', 'test/fixtures/', 'data/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      // fastify handlers and tap tests are async by contract, awaiting or not.
+      '@typescript-eslint/require-await': 'off',
+      'no-restricted-properties': ['error',
+        { object: 'process', property: 'env', message: 'Configuration is read once, in src/config.ts.' },
+      ],
+    },
+  },
+  // The domain is pure: no clock, no randomness, no environment.
+  { files: ['domain/**/*.ts'], ignores: ['**/*.spec.ts'], rules: impurities },
+  // tap runs the tests a file declares; their promises are tap's to await.
+  { files: ['**/*.spec.ts'], rules: { '@typescript-eslint/no-floating-promises': 'off' } },
+  // Only the config module, the test harness and benchmarks read the environment.
+  { files: ['src/config.ts', 'test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts'], rules: { 'no-restricted-properties': 'off' } },
+  { files: ['eslint.config.js', '.dependency-cruiser.cjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['.dependency-cruiser.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
+);

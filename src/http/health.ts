@@ -1,0 +1,65 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+/** A dependency the role needs before it can serve: answers when healthy, throws when not. */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface HealthOptions {
+  readonly checks: Readonly<Record<string, ReadinessCheck>>;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** `/health/live`: the process runs. `/health/ready`: every dependency of this role answers. */
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { checks }) => {
+  app.get('/health/live', {
+    schema: {
+      response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } },
+    },
+  }, async () => ({ status: 'ok' }));
+
+  app.get('/health/ready', {
+    schema: {
+      response: {
+        '2xx': readinessBody,
+        '5xx': readinessBody,
+      },
+    },
+  }, async (request, reply) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), CHECK_TIMEOUT_MS);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          request.log.warn({ err: error, dependency: name }, 'readiness check failed');
+          return [name, 'unavailable'] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, status]) => status === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+  });
+};
+
+const readinessBody = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    checks: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+  required: ['status', 'checks'],
+} as const;
+
+async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

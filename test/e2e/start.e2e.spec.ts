@@ -1,0 +1,65 @@
+/**
+ * `npm start` as a new user runs it: one process, no services, listening on PORT, answering its
+ * health check, and stopping cleanly on SIGTERM.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { freePort } from '../harness/servers.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const listening = () => new Promise<void>((resolve, reject) => {
+    if (output.includes('boxoffice is running at')) return resolve();
+    const timer = setTimeout(() => reject(new Error(`not listening after 30 s:\n${output}`)), 30_000);
+    child.stdout.on('data', () => {
+      if (output.includes('boxoffice is running at')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, exit, listening, output: () => output };
+}
+
+t.test('npm start serves /health/live on PORT and stops on SIGTERM', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const server = start({ PORT: String(port), BOXOFFICE_DATA_DIR: dataDir });
+  t.teardown(() => void server.child.kill('SIGKILL'));
+  await server.listening();
+  t.match(server.output(), `http://127.0.0.1:${port}`, 'prints its URL');
+
+  for (const path of ['/health/live', '/health/live/']) {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    t.equal(response.status, 200, path);
+    t.strictSame(await response.json(), { status: 'ok' });
+  }
+  const missing = await fetch(`http://127.0.0.1:${port}/no/such/route`);
+  t.equal(missing.status, 404);
+
+  server.child.kill('SIGTERM');
+  t.equal(await server.exit, 0, 'exits 0 after a graceful shutdown');
+});
+
+t.test('a bad variable stops boot with a message naming it', async (t) => {
+  const server = start({ PORT: 'eighty' });
+  t.equal(await server.exit, 2);
+  t.match(server.output(), /Invalid configuration: PORT must be a TCP port/);
+});
