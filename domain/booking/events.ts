@@ -1,11 +1,8 @@
 import Type, { type Static } from 'typebox';
 import { eventSchema } from '../shared/event.ts';
+import { Id, Instant, Money } from '../shared/schema.ts';
 import { SealedSchema } from '../shared/personal-data.ts';
 import { HeldSeatSchema } from '../concert/events.ts';
-
-const Id = Type.String({ minLength: 1 });
-const Instant = Type.String({ format: 'date-time' });
-const Money = Type.Integer({ minimum: 0 });
 
 export const PaymentMethodSchema = Type.Union([
   Type.Literal('virtual_account'),

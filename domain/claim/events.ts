@@ -1,8 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { eventSchema } from '../shared/event.ts';
-
-const Id = Type.String({ minLength: 1 });
-const Instant = Type.String({ format: 'date-time' });
+import { Id, Instant } from '../shared/schema.ts';
 
 export const ClaimKindSchema = Type.Union([Type.Literal('username'), Type.Literal('email')]);
 export type ClaimKind = Static<typeof ClaimKindSchema>;

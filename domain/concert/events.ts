@@ -1,10 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { eventSchema } from '../shared/event.ts';
-
-const Id = Type.String({ minLength: 1 });
-const Instant = Type.String({ format: 'date-time' });
-/** Rupiah (or the smallest unit of the concert's currency); money is never a float. */
-const Money = Type.Integer({ minimum: 0 });
+import { Id, Instant, Money } from '../shared/schema.ts';
 
 export const TicketClassSchema = Type.Object(
   {

@@ -1,10 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { eventSchema } from '../shared/event.ts';
+import { Id, Instant, Money } from '../shared/schema.ts';
 import { PaymentMethodSchema } from '../booking/events.ts';
-
-const Id = Type.String({ minLength: 1 });
-const Instant = Type.String({ format: 'date-time' });
-const Money = Type.Integer({ minimum: 0 });
 
 export const PaymentRequestedSchema = eventSchema(
   'PaymentRequested',

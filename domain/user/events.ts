@@ -1,9 +1,8 @@
 import Type, { type Static } from 'typebox';
 import { eventSchema } from '../shared/event.ts';
+import { Id, Instant } from '../shared/schema.ts';
 import { SealedSchema } from '../shared/personal-data.ts';
 
-const Id = Type.String({ minLength: 1 });
-const Instant = Type.String({ format: 'date-time' });
 /** sha256 of the normalized address: lets the email claim stream be found without the address. */
 const EmailHash = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
