@@ -1,0 +1,163 @@
+/**
+ * `npm run bench [-- name…]`: runs the benchmarks (all, or those named), keeps each one's
+ * figures in bench/results/<name>.json, and writes bench/REPORT.md from every result there.
+ * Servers come from the test harness (throwaway, on free ports) unless MYSQL_URL is set.
+ */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, totalmem, release, platform } from 'node:os';
+import { join } from 'node:path';
+import knex from 'knex';
+import { startMariaDb, type ManagedServer } from '../test/harness/servers.ts';
+import { benchAppends, type AppendFigures } from './eventstore.ts';
+
+const here = import.meta.dirname;
+const resultsDir = join(here, 'results');
+
+interface Result {
+  readonly name: string;
+  readonly measuredAt: string;
+  readonly machine: Record<string, string>;
+  /** `ratio <name>: …` lines. */
+  readonly ratios: readonly string[];
+  /** Markdown: what the figures say, and any target missed. */
+  readonly reading: string;
+}
+
+type Benchmark = (mysqlUrl: string) => Promise<Omit<Result, 'name' | 'measuredAt' | 'machine'> & { machine?: Record<string, string> }>;
+
+const benchmarks: Record<string, Benchmark> = {
+  eventstore: async (mysqlUrl) => {
+    const db = knex({ client: 'mysql2', connection: mysqlUrl, pool: { min: 0, max: 1 } });
+    const [[{ version }]] = (await db.raw('SELECT VERSION() AS version')) as [[{ version: string }]];
+    const setting = async (value: number): Promise<void> => {
+      await db.raw('SET GLOBAL innodb_flush_log_at_trx_commit = ?', [value]);
+    };
+    try {
+      await setting(1);
+      const durable = await benchAppends(mysqlUrl, { rounds: 3, seconds: 4 });
+      await setting(2);
+      const relaxed = await benchAppends(mysqlUrl, { rounds: 3, seconds: 4 });
+      return appendReport(version, durable, relaxed);
+    } finally {
+      await db.destroy();
+    }
+  },
+};
+
+function rate(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function percent(ours: number, baseline: number): number {
+  return Math.round((ours / baseline) * 100);
+}
+
+function appendReport(version: string, durable: AppendFigures[], relaxed: AppendFigures[]) {
+  const twenty = durable.find((f) => f.eventsPerAppend === 20);
+  if (twenty === undefined) throw new Error('no 20-event figure');
+  const ratio = percent(twenty.ours.eventsPerSecond, twenty.baseline.eventsPerSecond);
+  const rows = [
+    ...durable.map((f) => ['1 (durable)', f] as const),
+    ...relaxed.map((f) => ['2 (relaxed)', f] as const),
+  ].map(([flush, f]) => `| ${flush} | ${f.eventsPerAppend} | ${rate(f.ours.eventsPerSecond)} | ${rate(f.baseline.eventsPerSecond)} | ${percent(f.ours.eventsPerSecond, f.baseline.eventsPerSecond)}% | ${f.ours.appendP50Ms.toFixed(2)} / ${f.ours.appendP99Ms.toFixed(2)} | ${f.baseline.appendP50Ms.toFixed(2)} / ${f.baseline.appendP99Ms.toFixed(2)} | ${f.ours.rounds.join(', ')} vs ${f.baseline.rounds.join(', ')} |`);
+  const target = 50;
+  const missed = [...durable, ...relaxed]
+    .filter((f) => f.eventsPerAppend === 20 && percent(f.ours.eventsPerSecond, f.baseline.eventsPerSecond) < target)
+    .map((f) => `${percent(f.ours.eventsPerSecond, f.baseline.eventsPerSecond)}%`);
+  return {
+    machine: { MariaDB: `${version}, throwaway server on loopback started by the bench` },
+    ratios: [`ratio append: ${ratio}% — ${rate(twenty.ours.eventsPerSecond)} vs ${rate(twenty.baseline.eventsPerSecond)} (events/s, same run)`],
+    reading: [
+      '### append (bench/eventstore.ts)',
+      '',
+      'The SQL event store on MariaDB, 8 concurrent writers each appending to 16 streams of its own with an expected',
+      'revision, against plain INSERTs of the same rows into a table with the same columns and unique indexes but an',
+      'auto-increment key (no ordering guarantee, no revision check, no stream table). Ours and the baseline alternate,',
+      '3 rounds of 4 s each after a warm-up; events/s is the median round. The `ratio append` line is 20 events per append',
+      'with durable commits (`innodb_flush_log_at_trx_commit=1`), the setting production runs with.',
+      '',
+      '| flush_log_at_trx_commit | events/append | ours events/s | baseline events/s | ratio | ours p50/p99 ms | baseline p50/p99 ms | rounds (ours vs baseline) |',
+      '|---|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      'What ours pays for: two round trips per append instead of one (the revision check on the stream row, then',
+      'position allocation + insert + COMMIT sent as one request), two more rows written (stream and head), and the',
+      'allocate-insert-commit section running one append at a time on the head row lock, so that positions commit in',
+      'order. The fixed part dominates at 1 event per append; at 20 events it is paid once for 20 events. The',
+      'per-concert batching writer of the command API turns many bookings into one append, which is how the hot path',
+      'gets the 20-event figure.',
+      '',
+      missed.length === 0
+        ? `Target (at least ${target}% of the baseline at 20 events per append): met.`
+        : `Target (at least ${target}% of the baseline at 20 events per append): missed, measured ${missed.join(' and ')}.`,
+    ].join('\n'),
+  };
+}
+
+function machineFacts(): Record<string, string> {
+  const cpu = cpus();
+  return {
+    CPU: `${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores`,
+    Memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    'Node.js': process.version,
+    OS: `${platform()} ${release()}`,
+  };
+}
+
+async function render(): Promise<void> {
+  const results: Result[] = [];
+  for (const file of (await readdir(resultsDir)).filter((f) => f.endsWith('.json')).sort()) {
+    results.push(JSON.parse(await readFile(join(resultsDir, file), 'utf8')) as Result);
+  }
+  const machine = Object.assign({}, ...results.map((r) => r.machine)) as Record<string, string>;
+  const report = [
+    '# boxoffice benchmark report',
+    '',
+    'Written by `npm run bench` from bench/results/*.json. Every ratio compares ours with a baseline measured in the same run.',
+    '',
+    '## Machine',
+    '',
+    ...Object.entries(machine).map(([key, value]) => `- ${key}: ${value}`),
+    ...results.map((r) => `- ${r.name} measured ${r.measuredAt}`),
+    '',
+    '## Figures',
+    '',
+    ...results.flatMap((r) => r.ratios),
+    '',
+    '## Reading',
+    '',
+    ...results.map((r) => `${r.reading}\n`),
+  ].join('\n');
+  await writeFile(join(here, 'REPORT.md'), report);
+  process.stdout.write(report);
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const names = wanted.length > 0 ? wanted : Object.keys(benchmarks);
+  for (const name of names) if (!(name in benchmarks)) throw new Error(`no benchmark named ${name}; there are: ${Object.keys(benchmarks).join(', ')}`);
+  await mkdir(resultsDir, { recursive: true });
+  let server: ManagedServer | undefined;
+  try {
+    let mysqlUrl = process.env.MYSQL_URL;
+    if (!mysqlUrl) {
+      server = await startMariaDb();
+      mysqlUrl = server.url;
+    }
+    for (const name of names) {
+      process.stderr.write(`bench: ${name}…\n`);
+      const benchmark = benchmarks[name] as Benchmark;
+      const outcome = await benchmark(mysqlUrl);
+      const result: Result = { name, measuredAt: new Date().toISOString(), ...outcome, machine: { ...machineFacts(), ...outcome.machine } };
+      await writeFile(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    }
+  } finally {
+    await server?.stop();
+  }
+  await render();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

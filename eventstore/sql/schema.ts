@@ -1,0 +1,66 @@
+import type { Knex } from 'knex';
+import { clientOf } from './dialect.ts';
+
+/**
+ * The SQL event store's own tables, created by its own migrations (table `es_migrations`), so
+ * they can share a database with the read models without sharing their migration history.
+ *
+ * - es_events: every event, keyed by its global position; unique per (stream, revision) and per id.
+ * - es_streams: one row per stream holding its current revision: the row an append locks.
+ * - es_head: one row holding the last allocated position: the lock that makes positions commit
+ *   in order (see sql-event-store.ts).
+ * - es_snapshots: the newest snapshot per stream.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '001_event_store': {
+    async up(knex) {
+      const mysql = clientOf(knex) === 'mysql2';
+      // Names, ids and types compare byte for byte: 'user-A' and 'user-a' are two streams.
+      const binary = (column: Knex.ColumnBuilder) => (mysql ? column.collate('utf8mb4_bin') : column);
+      await knex.schema.createTable('es_events', (table) => {
+        table.bigInteger('position').unsigned().notNullable().primary();
+        binary(table.string('stream_id', 255).notNullable());
+        table.bigInteger('revision').unsigned().notNullable();
+        binary(table.string('event_id', 36).notNullable());
+        binary(table.string('type', 255).notNullable());
+        table.text('data', 'longtext').notNullable();
+        table.text('metadata', 'longtext').notNullable();
+        table.bigInteger('recorded_at').notNullable();
+        table.unique(['stream_id', 'revision'], { indexName: 'es_events_stream_revision' });
+        table.unique(['event_id'], { indexName: 'es_events_event_id' });
+      });
+      await knex.schema.createTable('es_streams', (table) => {
+        binary(table.string('stream_id', 255).notNullable()).primary();
+        table.bigInteger('revision').unsigned().notNullable();
+      });
+      await knex.schema.createTable('es_head', (table) => {
+        table.integer('id').notNullable().primary();
+        table.bigInteger('position').unsigned().notNullable();
+      });
+      await knex('es_head').insert({ id: 1, position: 0 });
+      await knex.schema.createTable('es_snapshots', (table) => {
+        binary(table.string('stream_id', 255).notNullable()).primary();
+        table.bigInteger('revision').unsigned().notNullable();
+        table.text('data', 'longtext').notNullable();
+        table.bigInteger('saved_at').notNullable();
+      });
+    },
+    async down(knex) {
+      for (const table of ['es_snapshots', 'es_head', 'es_streams', 'es_events']) await knex.schema.dropTableIfExists(table);
+    },
+  },
+};
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const migration = migrations[name];
+    if (migration === undefined) throw new Error(`unknown event store migration ${name}`);
+    return migration;
+  },
+};
+
+export async function migrateEventStore(knex: Knex): Promise<void> {
+  await knex.migrate.latest({ migrationSource: source, tableName: 'es_migrations' });
+}

@@ -1,0 +1,236 @@
+/**
+ * The event store on SQL through knex: MariaDB/MySQL (mysql2) or SQLite (better-sqlite3), one
+ * code path, two small dialect differences (dialect.ts).
+ *
+ * Positions are gap-free and commit in order. Auto-increment ids are not commit order: under
+ * concurrent transactions, id 11 can commit before id 10, and a reader that has seen 11 and asks
+ * for "position > 11" would never see 10. So an append allocates its positions from the single
+ * row of es_head (`position = position + n`) inside its transaction, as its last step before the
+ * insert and commit. The row stays locked until commit, so the next append gets its positions
+ * only after this one's are committed: committed positions are always a prefix 1..head, and
+ * readers never look past the committed head.
+ *
+ * Lock order is always stream row, then head row, so appends cannot deadlock each other; two
+ * appends to different streams overlap in everything but the short head-to-commit section.
+ */
+import { EventEmitter } from 'node:events';
+import knex, { type Knex } from 'knex';
+import {
+  WrongExpectedRevision,
+  checkAppend,
+  type AllPage,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type Snapshot,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port.ts';
+import { dialectOf, type Dialect } from './dialect.ts';
+import { RevisionMismatch, type EventRow } from './rows.ts';
+import { migrateEventStore } from './schema.ts';
+import { pollingSubscription } from './subscription.ts';
+
+export type SqlEventStoreOptions =
+  | { readonly client: 'mysql2'; readonly url: string; readonly poolSize?: number; readonly pollIntervalMs?: number }
+  | { readonly client: 'better-sqlite3'; readonly filename: string; readonly pollIntervalMs?: number };
+
+interface MysqlConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
+}
+interface SqliteConnection {
+  pragma(source: string): unknown;
+}
+type PoolDone<C> = (error: Error | null, connection: C) => void;
+
+
+const DEFAULT_POLL_INTERVAL_MS = 50;
+/** Deadlocks and busy databases are retried this many times before the error reaches the caller. */
+const MAX_ATTEMPTS = 5;
+const MAX_PAGE = 10_000;
+
+export class SqlEventStore implements EventStore {
+  readonly #db: Knex;
+  readonly #dialect: Dialect;
+  readonly #appended = new EventEmitter();
+  readonly #pollIntervalMs: number;
+
+  private constructor(db: Knex, pollIntervalMs: number) {
+    this.#db = db;
+    this.#dialect = dialectOf(db);
+    this.#pollIntervalMs = pollIntervalMs;
+    this.#appended.setMaxListeners(0);
+  }
+
+  /** Connects, creates or upgrades the store's tables, and returns the store. */
+  static async open(options: SqlEventStoreOptions): Promise<SqlEventStore> {
+    const db = options.client === 'mysql2'
+      ? knex({
+          client: 'mysql2',
+          // Multiple statements let an append send its locked section in one request (mysql-append.ts).
+          connection: { uri: options.url, supportBigNumbers: true, bigNumberStrings: false, multipleStatements: true },
+          pool: {
+            min: 0,
+            max: options.poolSize ?? 20,
+            // Appends need no snapshot isolation, and read committed takes no gap locks on a miss.
+            afterCreate: (connection: MysqlConnection, done: PoolDone<MysqlConnection>) => {
+              connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => done(error, connection));
+            },
+          },
+        } as Knex.Config)
+      : knex({
+          client: 'better-sqlite3',
+          connection: { filename: options.filename },
+          useNullAsDefault: true,
+          pool: {
+            afterCreate: (connection: SqliteConnection, done: PoolDone<SqliteConnection>) => {
+              // WAL lets readers (the CLI, projectors) work while the server appends.
+              connection.pragma('journal_mode = WAL');
+              connection.pragma('synchronous = NORMAL');
+              connection.pragma('busy_timeout = 5000');
+              done(null, connection);
+            },
+          },
+        });
+    try {
+      await migrateEventStore(db);
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+    return new SqlEventStore(db, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  }
+
+  async append(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    checkAppend(stream, events, expected);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.#dialect.append(this.#db, stream, events, expected);
+        this.#appended.emit('appended', result.position);
+        return result;
+      } catch (error) {
+        if (this.#dialect.isTransient(error) && attempt < MAX_ATTEMPTS) continue;
+        if (!(error instanceof RevisionMismatch) && !this.#dialect.isUniqueViolation(error)) throw error;
+        // A retry of an append that already happened returns what the first one did.
+        const earlier = await this.#alreadyAppended(stream, events);
+        if (earlier !== null) return earlier;
+        // 'any' lost a race to create the stream: it exists now, so go again.
+        if (expected === 'any' && attempt < MAX_ATTEMPTS) continue;
+        throw new WrongExpectedRevision(stream, expected, await this.#currentRevision(stream));
+      }
+    }
+  }
+
+  /** The result of an earlier append of exactly these events to this stream, or null. */
+  async #alreadyAppended(stream: string, events: readonly EventToAppend[]): Promise<AppendResult | null> {
+    const rows = await this.#db('es_events')
+      .whereIn('event_id', events.map((event) => event.id.toLowerCase()))
+      .select('event_id', 'stream_id', 'revision', 'position');
+    if (rows.length === 0) return null;
+    const byId = new Map(rows.map((row: Pick<EventRow, 'event_id' | 'stream_id' | 'revision' | 'position'>) => [row.event_id, row]));
+    const found = events.map((event) => byId.get(event.id.toLowerCase()));
+    const first = found[0];
+    const consecutive = first !== undefined && found.every((row, i) =>
+      row !== undefined && row.stream_id === stream && Number(row.revision) === Number(first.revision) + i);
+    if (!consecutive) return null; // some of them, or elsewhere: not a retry of the same append
+    const lastRow = found[found.length - 1] as Pick<EventRow, 'revision' | 'position'>;
+    return { nextExpectedRevision: Number(lastRow.revision), position: Number(lastRow.position) };
+  }
+
+  async #currentRevision(stream: string): Promise<number | 'no_stream'> {
+    const row = await this.#db('es_streams').where({ stream_id: stream }).first<{ revision: number | string } | undefined>('revision');
+    return row === undefined ? 'no_stream' : Number(row.revision);
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backward = options.direction === 'backward';
+    let query = this.#db('es_events').where({ stream_id: stream });
+    if (options.fromRevision !== undefined) query = query.andWhere('revision', backward ? '<=' : '>=', options.fromRevision);
+    query = query.orderBy('revision', backward ? 'desc' : 'asc');
+    if (options.maxCount !== undefined) query = query.limit(options.maxCount);
+    const rows = (await query.select()) as EventRow[];
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<AllPage> {
+    const after = options.after ?? 0;
+    const maxCount = Math.min(options.maxCount ?? 1_000, MAX_PAGE);
+    // Read the committed head first: everything at or below it is committed and visible.
+    const head = await this.headPosition();
+    if (head <= after) return { events: [], position: after };
+    let query = this.#db('es_events').where('position', '>', after).andWhere('position', '<=', head);
+    const prefixes = options.filter?.streamPrefixes;
+    if (prefixes !== undefined) {
+      query = query.andWhere((where) => {
+        for (const prefix of prefixes) where.orWhereRaw('SUBSTR(stream_id, 1, ?) = ?', [prefix.length, prefix]);
+        if (prefixes.length === 0) where.whereRaw('1 = 0');
+      });
+    }
+    if (options.filter?.eventTypes !== undefined) query = query.whereIn('type', options.filter.eventTypes);
+    const rows = (await query.orderBy('position').limit(maxCount).select()) as EventRow[];
+    const events = rows.map(toRecorded);
+    const position = events.length === maxCount ? (events[events.length - 1] as RecordedEvent).position : head;
+    return { events, position };
+  }
+
+  async headPosition(): Promise<number> {
+    const row = await this.#db('es_head').where({ id: 1 }).first<{ position: number | string } | undefined>('position');
+    return Number(row?.position ?? 0);
+  }
+
+  subscribe(options: SubscribeOptions = {}): Subscription {
+    return pollingSubscription({
+      readPage: (after) => this.readAll({ after, maxCount: options.batchSize ?? 500, ...(options.filter ? { filter: options.filter } : {}) }),
+      after: options.after ?? 0,
+      pageSize: options.batchSize ?? 500,
+      pollIntervalMs: this.#pollIntervalMs,
+      appended: this.#appended,
+    });
+  }
+
+  async saveSnapshot(stream: string, snapshot: Snapshot): Promise<void> {
+    const row = { revision: snapshot.revision, data: JSON.stringify(snapshot.data), saved_at: Date.now() };
+    const save = () => this.#db.transaction(async (trx) => {
+      const updated = await trx('es_snapshots').where({ stream_id: stream }).andWhere('revision', '<', snapshot.revision).update(row);
+      if (updated === 0) {
+        const existing = await trx('es_snapshots').where({ stream_id: stream }).first<{ revision: number } | undefined>('revision');
+        if (existing === undefined) await trx('es_snapshots').insert({ stream_id: stream, ...row });
+      }
+    });
+    try {
+      await save();
+    } catch (error) {
+      // Two first snapshots raced to insert: the row exists now, so the update path decides.
+      if (!this.#dialect.isUniqueViolation(error)) throw error;
+      await save();
+    }
+  }
+
+  async loadSnapshot(stream: string): Promise<Snapshot | null> {
+    const row = await this.#db('es_snapshots').where({ stream_id: stream })
+      .first<{ revision: number | string; data: string } | undefined>('revision', 'data');
+    return row === undefined ? null : { revision: Number(row.revision), data: JSON.parse(row.data) as unknown };
+  }
+
+  async close(): Promise<void> {
+    this.#appended.emit('close');
+    await this.#db.destroy();
+  }
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    stream: row.stream_id,
+    revision: Number(row.revision),
+    position: Number(row.position),
+    type: row.type,
+    data: JSON.parse(row.data) as unknown,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    recordedAt: new Date(Number(row.recorded_at)).toISOString(),
+  };
+}
