@@ -1,22 +1,19 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
-import { healthRoutes, type ReadinessCheck } from './http/health.ts';
-import { loggerOptions } from './http/logger.ts';
-
-export interface AppDependencies {
-  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
-}
-
 /**
  * The embedded all-in-one HTTP server: every role's routes on one port. Built without listening,
  * so tests use `app.inject()`.
  */
-export async function buildApp(config: Config, deps: AppDependencies = { readiness: {} }): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: loggerOptions(config),
-    routerOptions: { ignoreTrailingSlash: true },
-    requestIdHeader: 'x-request-id',
+import type { DestinationStream } from 'pino';
+import { commandApi } from '../command-api/app.ts';
+import { createHttpServer, type HttpServer } from './http/server-kit.ts';
+import type { Services } from './services.ts';
+
+export async function buildApp(services: Services, options: { logStream?: DestinationStream } = {}): Promise<HttpServer> {
+  const app = await createHttpServer(services.config, {
+    auth: { secret: services.secrets.jwtSecret, revocations: services.revocations },
+    readiness: services.readiness,
+    redis: services.redis,
+    logStream: options.logStream,
   });
-  await app.register(healthRoutes, { checks: deps.readiness });
+  await app.register(commandApi, services);
   return app;
 }

@@ -24,6 +24,24 @@ const EnvSchema = Type.Object({
   REQUIRE_EMAIL_VERIFICATION: text('true or false', '^(true|false)$'),
   HOLD_TTL_SECONDS: text('a whole number of seconds (60-86400)', '^[0-9]+$'),
   READ_WAIT_TIMEOUT_MS: text('a whole number of milliseconds (0-60000)', '^[0-9]+$'),
+  PUBLIC_URL: text('the URL clients reach this service at (http(s)://host[:port])', '^https?://'),
+  TRUST_PROXY: text('true, false, or a comma-separated list of proxy addresses', '^.+$'),
+  PERSONAL_DATA_KEY: text('32 random bytes, base64-encoded', '^[A-Za-z0-9+/]{43}=$'),
+  ARGON2_MEMORY_KIB: text('a whole number of KiB (8192-1048576)', '^[0-9]+$'),
+  ARGON2_ITERATIONS: text('a whole number (1-10)', '^[0-9]+$'),
+  ARGON2_PARALLELISM: text('a whole number (1-16)', '^[0-9]+$'),
+  CAPTCHA_VERIFY_URL: text('the https:// siteverify URL of an hCaptcha/reCAPTCHA-style service', '^https?://'),
+  CAPTCHA_SECRET: text('the secret key of the CAPTCHA service', '^.+$'),
+  SMTP_URL: text('an SMTP URL (smtp://user:password@host:port or smtps://…)', '^smtps?://'),
+  MAIL_FROM: text('a sender address like "boxoffice <no-reply@example.com>"', '^.+@.+$'),
+  VERIFY_REDIRECT_URL: text('a URL to send people to after they verify their email', '^https?://'),
+  EMAIL_TOKEN_TTL_SECONDS: text('a whole number of seconds (300-604800)', '^[0-9]+$'),
+  ADMIN_EMAIL: text('an email address', '^[^@\\s]+@[^@\\s]+$'),
+  REGISTER_LIMIT_PER_HOUR: text('a whole number of registrations per IP per hour', '^[0-9]+$'),
+  LOGIN_LIMIT_PER_MINUTE: text('a whole number of login attempts per IP per minute', '^[0-9]+$'),
+  LOGIN_ACCOUNT_LIMIT_PER_MINUTE: text('a whole number of login attempts per account per minute', '^[0-9]+$'),
+  LOGIN_LOCKOUT_AFTER: text('a whole number of failed logins', '^[0-9]+$'),
+  LOGIN_LOCKOUT_SECONDS: text('a whole number of seconds', '^[0-9]+$'),
   EVENTSTORE_URL: text('an EventStoreDB connection string (esdb://…)', '^(esdb|esdb\\+discover|kurrentdb|kurrentdb\\+discover|kurrent)://'),
   MYSQL_URL: text('a MySQL/MariaDB URL (mysql://user:password@host:port/database)', '^mysql://'),
   MYSQL_REPLICA_URLS: text('a comma-separated list of mysql:// URLs', '^(mysql://[^,]+)(,mysql://[^,]+)*$'),
@@ -52,6 +70,26 @@ export interface Config {
   readonly holdTtlSeconds: number;
   /** How long a read with min_position waits for the projection before 503 PROJECTION_LAGGING. */
   readonly readWaitTimeoutMs: number;
+  /** Base of the links in mails; defaults to http://localhost:PORT. */
+  readonly publicUrl: string;
+  /** Whom to believe about the client address (X-Forwarded-For); nobody by default. */
+  readonly trustProxy: boolean | string[];
+  /** Wraps every per-user data key; null: the embedded default makes one in the data dir. */
+  readonly personalDataKey: Buffer | null;
+  readonly argon2: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number };
+  readonly captcha: { readonly verifyUrl: string; readonly secret: string } | null;
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  readonly verifyRedirectUrl: string | null;
+  readonly emailTokenTtlSeconds: number;
+  readonly adminEmail: string;
+  readonly limits: {
+    readonly registerPerHourPerIp: number;
+    readonly loginPerMinutePerIp: number;
+    readonly loginPerMinutePerAccount: number;
+    readonly lockoutAfterFailures: number;
+    readonly lockoutSeconds: number;
+  };
   readonly eventstoreUrl: string | null;
   readonly mysqlUrl: string | null;
   readonly mysqlReplicaUrls: readonly string[];
@@ -75,11 +113,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(variable, `must be ${property?.description ?? 'valid'} (got ${JSON.stringify(raw[variable as keyof Env])})`);
   }
   const nodeEnv = (raw.NODE_ENV ?? 'production') as Config['nodeEnv'];
+  const port = integerIn(raw, 'PORT', 3000, 1, 65_535);
+  if ((raw.CAPTCHA_VERIFY_URL === undefined) !== (raw.CAPTCHA_SECRET === undefined)) {
+    throw new ConfigError(raw.CAPTCHA_VERIFY_URL === undefined ? 'CAPTCHA_VERIFY_URL' : 'CAPTCHA_SECRET', 'must be set together with its partner (CAPTCHA_VERIFY_URL and CAPTCHA_SECRET)');
+  }
   return {
     nodeEnv,
     logLevel: raw.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
     host: raw.HOST ?? '0.0.0.0',
-    port: integerIn(raw, 'PORT', 3000, 1, 65_535),
+    port,
     dataDir: raw.BOXOFFICE_DATA_DIR ?? './data',
     adminPassword: raw.BOXOFFICE_ADMIN_PASSWORD ?? null,
     jwtSecret: raw.JWT_SECRET ?? null,
@@ -90,6 +132,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requireEmailVerification: raw.REQUIRE_EMAIL_VERIFICATION !== 'false',
     holdTtlSeconds: integerIn(raw, 'HOLD_TTL_SECONDS', 900, 60, 86_400),
     readWaitTimeoutMs: integerIn(raw, 'READ_WAIT_TIMEOUT_MS', 5_000, 0, 60_000),
+    publicUrl: (url(raw, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    trustProxy: raw.TRUST_PROXY === undefined || raw.TRUST_PROXY === 'false' ? false
+      : raw.TRUST_PROXY === 'true' ? true : raw.TRUST_PROXY.split(',').map((address) => address.trim()),
+    personalDataKey: raw.PERSONAL_DATA_KEY === undefined ? null : Buffer.from(raw.PERSONAL_DATA_KEY, 'base64'),
+    argon2: {
+      // OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
+      memoryKib: integerIn(raw, 'ARGON2_MEMORY_KIB', 19_456, 8_192, 1_048_576),
+      iterations: integerIn(raw, 'ARGON2_ITERATIONS', 2, 1, 10),
+      parallelism: integerIn(raw, 'ARGON2_PARALLELISM', 1, 1, 16),
+    },
+    captcha: raw.CAPTCHA_VERIFY_URL !== undefined && raw.CAPTCHA_SECRET !== undefined
+      ? { verifyUrl: checkedUrl('CAPTCHA_VERIFY_URL', raw.CAPTCHA_VERIFY_URL), secret: raw.CAPTCHA_SECRET }
+      : null,
+    smtpUrl: url(raw, 'SMTP_URL'),
+    mailFrom: raw.MAIL_FROM ?? 'boxoffice <no-reply@localhost>',
+    verifyRedirectUrl: url(raw, 'VERIFY_REDIRECT_URL'),
+    emailTokenTtlSeconds: integerIn(raw, 'EMAIL_TOKEN_TTL_SECONDS', 86_400, 300, 604_800),
+    adminEmail: raw.ADMIN_EMAIL ?? 'admin@localhost',
+    limits: {
+      registerPerHourPerIp: integerIn(raw, 'REGISTER_LIMIT_PER_HOUR', 20, 1, 1_000_000),
+      loginPerMinutePerIp: integerIn(raw, 'LOGIN_LIMIT_PER_MINUTE', 30, 1, 1_000_000),
+      loginPerMinutePerAccount: integerIn(raw, 'LOGIN_ACCOUNT_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
+      lockoutAfterFailures: integerIn(raw, 'LOGIN_LOCKOUT_AFTER', 5, 1, 1_000),
+      lockoutSeconds: integerIn(raw, 'LOGIN_LOCKOUT_SECONDS', 900, 1, 86_400),
+    },
     eventstoreUrl: url(raw, 'EVENTSTORE_URL'),
     mysqlUrl: url(raw, 'MYSQL_URL'),
     mysqlReplicaUrls: raw.MYSQL_REPLICA_URLS === undefined ? [] : raw.MYSQL_REPLICA_URLS.split(',').map((u) => checkedUrl('MYSQL_REPLICA_URLS', u)),

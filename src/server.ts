@@ -1,9 +1,11 @@
 /**
- * `npm start`: the embedded all-in-one process. Reads the configuration once, builds the app,
- * listens, and closes cleanly on SIGTERM/SIGINT.
+ * `npm start`: the embedded all-in-one process. Reads the configuration once, opens every
+ * service, makes sure the admin account exists (BOXOFFICE_ADMIN_PASSWORD), listens, and closes
+ * cleanly on SIGTERM/SIGINT.
  */
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { openServices } from './services.ts';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -16,18 +18,34 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await buildApp(config);
+  const logger: { app?: Awaited<ReturnType<typeof buildApp>> } = {};
+  const services = await openServices(config, { onMailError: (error) => logger.app?.log.error({ err: error }, 'verification mail not sent') });
+  const running = await buildApp(services);
+  logger.app = running;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-    app.log.info({ signal }, 'shutting down');
-    await app.close();
+    running.log.info({ signal }, 'shutting down');
+    await running.close();
+    await services.users.settle();
+    await services.close();
     process.exit(0);
   };
   process.once('SIGTERM', (signal) => void shutdown(signal));
   process.once('SIGINT', (signal) => void shutdown(signal));
 
-  const address = await app.listen({ host: config.host, port: config.port });
+  // Before the first request is served, so /health/ready never answers without the admin.
+  if (config.adminPassword !== null) await services.users.ensureAdmin(config.adminPassword, config.adminEmail);
+
+  const address = await running.listen({ host: config.host, port: config.port });
   const local = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
-  process.stdout.write(`boxoffice is running at ${local}\n  health: ${local}/health/live\n`);
+  process.stdout.write([
+    `boxoffice is running at ${local}`,
+    `  API docs: ${local}/docs`,
+    `  health:   ${local}/health/live`,
+    config.adminPassword !== null
+      ? '  admin:    sign in as "admin" with BOXOFFICE_ADMIN_PASSWORD (POST /api/v1/users/login)'
+      : '  admin:    set BOXOFFICE_ADMIN_PASSWORD to have an "admin" account',
+    '',
+  ].join('\n'));
 }
 
 main().catch((error: unknown) => {

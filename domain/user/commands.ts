@@ -16,7 +16,7 @@ export interface RegisterUser extends Timed {
   readonly role: Role;
 }
 
-/** From a verification link; `email_hash` is the address the link was sent to. */
+/** From a verification link, which works once; `email_hash` is the address it was sent to. */
 export interface VerifyEmail extends Timed {
   readonly type: 'VerifyEmail';
   readonly email_hash: string;

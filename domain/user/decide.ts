@@ -53,7 +53,8 @@ function verifyEmail(command: VerifyEmail, user: KnownUser): UserEvent[] {
   if (command.email_hash !== user.emailHash) {
     throw new DomainError('VERIFICATION_TOKEN_STALE', 'the email address changed after this link was sent');
   }
-  if (user.emailVerified) return [];
+  // A verification link works once: the second click is refused, not silently accepted.
+  if (user.emailVerified) throw new DomainError('EMAIL_ALREADY_VERIFIED', 'this email address is already verified');
   return [{ type: 'EmailVerified', data: { user_id: user.userId, email_hash: command.email_hash, verified_at: command.now } }];
 }
 

@@ -48,7 +48,7 @@ t.test('registering', async (t) => {
 t.test('verifying the email address', async (t) => {
   const verify = { type: 'VerifyEmail', email_hash: HASH_A, now: T0 } as const;
   user(registered).when(verify).then(t, [{ type: 'EmailVerified', data: { user_id: 'u1', email_hash: HASH_A, verified_at: T0 } }]);
-  user(after(registered, verify)).when(verify).then(t, []);
+  user(after(registered, verify)).when(verify).thenThrows(t, 'EMAIL_ALREADY_VERIFIED');
   user(registered).when({ ...verify, email_hash: HASH_B }).thenThrows(t, 'VERIFICATION_TOKEN_STALE');
   user([]).when(verify).thenThrows(t, 'USER_NOT_FOUND');
 });

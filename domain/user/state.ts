@@ -1,4 +1,5 @@
 import { assertNever } from '../shared/errors.ts';
+import type { Sealed } from '../shared/personal-data.ts';
 import type { Role, UserEvent } from './events.ts';
 
 export type UserState =
@@ -9,8 +10,11 @@ export type UserState =
       readonly username: string;
       readonly role: Role;
       readonly emailHash: string;
+      /** The address, sealed with the user's data key. */
+      readonly email: Sealed;
       readonly emailVerified: boolean;
       readonly passwordHash: string;
+      readonly registeredAt: string;
       readonly lastLoginAt: string | null;
     };
 
@@ -27,8 +31,10 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       username: data.username,
       role: data.role,
       emailHash: data.email_hash,
+      email: data.email,
       emailVerified: false,
       passwordHash: data.password_hash,
+      registeredAt: data.registered_at,
       lastLoginAt: null,
     };
   }
@@ -37,7 +43,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
     case 'EmailVerified':
       return { ...state, emailVerified: true };
     case 'EmailChanged':
-      return { ...state, emailHash: event.data.email_hash, emailVerified: false };
+      return { ...state, emailHash: event.data.email_hash, email: event.data.email, emailVerified: false };
     case 'PasswordChanged':
       return { ...state, passwordHash: event.data.password_hash };
     case 'UserLoggedIn':

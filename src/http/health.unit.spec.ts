@@ -1,20 +1,30 @@
-import t from 'tap';
-import { buildApp } from '../app.ts';
+import t, { type Test } from 'tap';
 import { loadConfig } from '../config.ts';
+import { MemoryExpiringKeys } from '../security/expiring-keys.ts';
+import { RevocationList } from '../security/revocations.ts';
+import type { ReadinessCheck } from './health.ts';
+import { createHttpServer } from './server-kit.ts';
 
 const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
 
+async function server(t: Test, readiness: Record<string, ReadinessCheck>) {
+  const keys = new MemoryExpiringKeys();
+  const app = await createHttpServer(config, { auth: { secret: 'x'.repeat(32), revocations: new RevocationList(keys) }, readiness });
+  t.teardown(async () => {
+    await app.close();
+    keys.close();
+  });
+  return app;
+}
+
 t.test('ready only when every dependency answers', async (t) => {
   let redisUp = true;
-  const app = await buildApp(config, {
-    readiness: {
-      mysql: async () => undefined,
-      redis: async () => {
-        if (!redisUp) throw new Error('connection refused');
-      },
+  const app = await server(t, {
+    mysql: async () => undefined,
+    redis: async () => {
+      if (!redisUp) throw new Error('connection refused');
     },
   });
-  t.teardown(() => app.close());
 
   const ready = await app.inject({ method: 'GET', url: '/health/ready' });
   t.equal(ready.statusCode, 200);
@@ -31,9 +41,16 @@ t.test('ready only when every dependency answers', async (t) => {
 });
 
 t.test('a dependency that hangs makes the role not ready instead of hanging the probe', async (t) => {
-  const app = await buildApp(config, { readiness: { nats: () => new Promise<void>(() => undefined) } });
-  t.teardown(() => app.close());
+  const app = await server(t, { nats: () => new Promise<void>(() => undefined) });
   const response = await app.inject({ method: 'GET', url: '/health/ready' });
   t.equal(response.statusCode, 503);
   t.strictSame(response.json(), { status: 'unavailable', checks: { nats: 'unavailable' } });
+});
+
+t.test('an unknown route is a problem+json 404', async (t) => {
+  const app = await server(t, {});
+  const response = await app.inject({ method: 'GET', url: '/no/such/route' });
+  t.equal(response.statusCode, 404);
+  t.match(response.headers['content-type'], /application\/problem\+json/);
+  t.match(response.json(), { status: 404, code: 'NOT_FOUND' });
 });

@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
 import type { Config } from '../config.ts';
 
 /**
@@ -21,9 +21,27 @@ export const REDACTED_PATHS = [
   '*.ticket_holder_info',
 ];
 
-export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
+/** Query parameters that carry secrets (the verification link's token). */
+const SECRET_QUERY = /([?&](?:token|access_token|captcha_token)=)[^&#]*/gi;
+
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  id: string;
+  ip: string;
+}
+
+export function loggerOptions(config: Pick<Config, 'logLevel'>): LoggerOptions {
   return {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      // What a request log line says of the request: never its headers, body or secret query.
+      req: (request: LoggedRequest) => ({ method: request.method, url: redactUrl(request.url), request_id: request.id, ip: request.ip }),
+    },
   };
 }

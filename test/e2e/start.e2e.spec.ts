@@ -3,7 +3,7 @@
  * health check, and stopping cleanly on SIGTERM.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -56,6 +56,37 @@ t.test('npm start serves /health/live on PORT and stops on SIGTERM', async (t) =
 
   server.child.kill('SIGTERM');
   t.equal(await server.exit, 0, 'exits 0 after a graceful shutdown');
+});
+
+t.test('with BOXOFFICE_ADMIN_PASSWORD the admin can sign in once ready, and accounts survive a restart', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = { PORT: String(port), BOXOFFICE_DATA_DIR: dataDir, BOXOFFICE_ADMIN_PASSWORD: 'Start-Admin-Pass-1', ARGON2_MEMORY_KIB: '8192' };
+  const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  const first = start(env);
+  t.teardown(() => void first.child.kill('SIGKILL'));
+  await first.listening();
+  t.match(first.output(), `${base}/docs`, 'prints the docs URL');
+  t.equal((await fetch(`${base}/health/ready`)).status, 200);
+  t.equal((await post('/api/v1/users/login', { username: 'admin', password: 'Start-Admin-Pass-1' })).status, 200, 'the admin signs in');
+  const account = { username: 'tari.restart', email: 'tari@example.test', password: 'Restart-Pass-2-ok' };
+  t.equal((await post('/api/v1/users/register', account)).status, 201);
+  first.child.kill('SIGTERM');
+  t.equal(await first.exit, 0);
+
+  const second = start(env);
+  t.teardown(() => void second.child.kill('SIGKILL'));
+  await second.listening();
+  const login = await post('/api/v1/users/login', { username: account.username, password: account.password });
+  t.equal(login.status, 200, 'the account is still there');
+  t.equal((await login.json() as { user: { email: string } }).user.email, 'tari@example.test', 'and its sealed address still opens');
+  const outbox = await readFile(join(dataDir, 'mail-outbox.jsonl'), 'utf8');
+  t.match(outbox, /"to":"tari@example.test"/, 'the verification mail is in the outbox');
+  second.child.kill('SIGTERM');
+  t.equal(await second.exit, 0);
 });
 
 t.test('a bad variable stops boot with a message naming it', async (t) => {

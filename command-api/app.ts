@@ -1,0 +1,39 @@
+/**
+ * The command API: routes that change state. `commandApi` registers them on any server built by
+ * src/http/server-kit.ts (its own process, or the embedded all-in-one); `buildCommandApp` makes
+ * the stand-alone instance, without listening, so tests use `inject()`.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { EventStore } from '../eventstore/port.ts';
+import type { Config } from '../src/config.ts';
+import { createHttpServer, type HttpServer, type HttpServerDeps } from '../src/http/server-kit.ts';
+import type { LoginThrottle } from '../src/security/login-throttle.ts';
+import type { RevocationList } from '../src/security/revocations.ts';
+import type { Captcha } from './captcha/captcha.ts';
+import { adminStreamRoutes } from './routes/admin-streams.ts';
+import { userRoutes } from './routes/users.ts';
+import type { UserService } from './users/users.ts';
+
+export interface CommandApiDeps {
+  readonly config: Config;
+  readonly store: EventStore;
+  readonly users: UserService;
+  readonly captcha: Captcha;
+  readonly loginThrottle: LoginThrottle;
+  readonly revocations: RevocationList;
+}
+
+export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
+  await app.register(userRoutes, deps);
+  // Everything under /api/v1/admin answers admins only.
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', admin.requireAdmin);
+    await admin.register(adminStreamRoutes, { store: deps.store });
+  });
+};
+
+export async function buildCommandApp(deps: CommandApiDeps & { server: HttpServerDeps }): Promise<HttpServer> {
+  const app = await createHttpServer(deps.config, deps.server);
+  await app.register(commandApi, deps);
+  return app;
+}

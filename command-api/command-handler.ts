@@ -1,0 +1,71 @@
+/**
+ * The one command path: read the stream → fold → decide → append at the expected revision →
+ * on a conflict, read again and decide again. Routes call it; they never append themselves.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  stampEvents,
+  upcasters,
+  type CommandContext,
+  type Decider,
+  type DomainEventShape,
+  type StoredEvent,
+} from '../domain/index.ts';
+import { WrongExpectedRevision, type EventStore, type ExpectedRevision } from '../eventstore/port.ts';
+
+export interface Loaded<S> {
+  readonly state: S;
+  readonly revision: ExpectedRevision;
+  /** The position of the stream's last event; 0 for a stream that does not exist. */
+  readonly position: number;
+}
+
+export interface Executed<E, S> extends Loaded<S> {
+  /** What this command appended; empty when it decided nothing (already done). */
+  readonly events: readonly E[];
+}
+
+const MAX_ATTEMPTS = 8;
+
+export class CommandHandler {
+  constructor(private readonly store: EventStore, private readonly newId: () => string = randomUUID) {}
+
+  async load<C, E extends DomainEventShape, S>(stream: string, decider: Decider<C, E, S>): Promise<Loaded<S>> {
+    const recorded = await this.store.readStream(stream);
+    let state = decider.initialState();
+    // Every event this system writes carries EventMetadata; old versions are upcast as they are read.
+    for (const event of recorded) state = decider.evolve(state, upcasters.upcast(event as unknown as StoredEvent) as unknown as E);
+    const last = recorded[recorded.length - 1];
+    return { state, revision: last?.revision ?? 'no_stream', position: last?.position ?? 0 };
+  }
+
+  /**
+   * Runs `command` against the stream. `command` may be a function of the current state, for
+   * commands whose inputs depend on it; it runs again after every conflict.
+   */
+  async execute<C, E extends DomainEventShape, S>(
+    stream: string,
+    decider: Decider<C, E, S>,
+    command: C | ((state: S) => C | Promise<C>),
+    context: CommandContext,
+  ): Promise<Executed<E, S>> {
+    for (let attempt = 1; ; attempt++) {
+      const loaded = await this.load(stream, decider);
+      const decided = decider.decide(typeof command === 'function' ? await (command as (state: S) => C | Promise<C>)(loaded.state) : command, loaded.state);
+      if (decided.length === 0) return { ...loaded, events: [] };
+      const envelopes = stampEvents(decided, context, this.newId, (type) => upcasters.currentVersion(type));
+      try {
+        const result = await this.store.append(
+          stream,
+          envelopes.map((event) => ({ id: event.metadata.event_id, type: event.type, data: event.data, metadata: event.metadata })),
+          loaded.revision,
+        );
+        let state = loaded.state;
+        for (const event of decided) state = decider.evolve(state, event);
+        return { state, revision: result.nextExpectedRevision, position: result.position, events: decided };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevision) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+}

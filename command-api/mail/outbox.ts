@@ -1,0 +1,16 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Mailer, OutgoingMail } from './mailer.ts';
+
+/**
+ * The embedded default's mail: one JSON object per line in $BOXOFFICE_DATA_DIR/mail-outbox.jsonl,
+ * `{to, subject, text, token}`, for a developer (or a test) to read instead of an inbox.
+ */
+export class OutboxMailer implements Mailer {
+  constructor(private readonly file: string) {}
+
+  async send(mail: OutgoingMail): Promise<void> {
+    await mkdir(dirname(this.file), { recursive: true });
+    await appendFile(this.file, `${JSON.stringify({ to: mail.to, subject: mail.subject, text: mail.text, token: mail.token ?? null })}\n`, { mode: 0o600 });
+  }
+}

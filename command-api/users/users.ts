@@ -1,0 +1,305 @@
+/**
+ * Accounts: registration, email verification, login, profile changes and the admin bootstrap.
+ * Uniqueness lives in claim streams (`username-<normalized>`, `email-<sha256>`) appended with
+ * "no stream" first: the event store, not a read model, decides who got a name. Login finds the
+ * account through the same claim stream, so an account can log in the moment registration
+ * answers.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { DomainError, isDomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
+import { claimDecider, claimStream, type ClaimKind, type ValueClaimed } from '../../domain/claim/index.ts';
+import {
+  normalizeEmail,
+  normalizeUsername,
+  userDecider,
+  userStream,
+  type Role,
+  type UserState,
+} from '../../domain/user/index.ts';
+import type { EventStore } from '../../eventstore/port.ts';
+import { badRequest, HttpProblem } from '../../src/http/problem.ts';
+import type { RequestContext } from '../../src/http/schemas.ts';
+import type { PersonalData } from '../../src/personal-data/personal-data.ts';
+import { weakPasswordReason, type PasswordHasher } from '../../src/security/passwords.ts';
+import type { CommandHandler } from '../command-handler.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import type { EmailTokens } from './email-token.ts';
+
+export type KnownUser = Exclude<UserState, { status: 'none' }>;
+
+export interface Profile {
+  readonly id: string;
+  readonly username: string;
+  /** null once the user's personal data was forgotten. */
+  readonly email: string | null;
+  readonly role: Role;
+  readonly email_verified: boolean;
+  readonly created_at: string;
+  readonly last_login: string | null;
+}
+
+export interface UserServiceDeps {
+  readonly store: EventStore;
+  readonly commands: CommandHandler;
+  readonly passwords: PasswordHasher;
+  readonly personalData: PersonalData;
+  readonly mailer: Mailer;
+  readonly emailTokens: EmailTokens;
+  readonly publicUrl: string;
+  readonly now: () => Date;
+  /** Mail goes out after the answer; a failure to send is reported here. */
+  readonly onMailError: (error: unknown) => void;
+}
+
+/** A claim whose owner never got an account (a crash between the two appends) is freed after this. */
+const ORPHAN_CLAIM_AFTER_MS = 2 * 60_000;
+
+export const emailHashOf = (email: string): string => createHash('sha256').update(normalizeEmail(email)).digest('hex');
+
+export class UserService {
+  /** Mails handed to the mailer and not yet sent: a graceful shutdown waits for them. */
+  readonly #sending = new Set<Promise<void>>();
+
+  constructor(private readonly deps: UserServiceDeps) {}
+
+  /** Resolves when every mail already being sent has gone out (or failed). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#sending]);
+  }
+
+  async register(input: { username: string; email: string; password: string }, request: RequestContext): Promise<{ profile: Profile; position: number }> {
+    const weak = weakPasswordReason(input.password, input.username);
+    if (weak !== null) throw badRequest('WEAK_PASSWORD', weak);
+    const passwordHash = await this.deps.passwords.hash(input.password);
+    return this.#createAccount({ username: input.username, email: input.email, passwordHash, role: 'customer' }, request);
+  }
+
+  async #createAccount(
+    input: { username: string; email: string; passwordHash: string; role: Role; verified?: boolean },
+    request: RequestContext,
+  ): Promise<{ profile: Profile; position: number }> {
+    const userId = randomUUID();
+    const context = this.#context(request, userId);
+    const email = normalizeEmail(input.email);
+    const emailHash = emailHashOf(email);
+    const usernameKey = normalizeUsername(input.username);
+    await this.#claim('username', usernameKey, userId, context);
+    try {
+      await this.#claim('email', emailHash, userId, context);
+    } catch (error) {
+      await this.#release('username', usernameKey, userId, context);
+      throw error;
+    }
+    const result = await this.deps.commands.execute(userStream(userId), userDecider, {
+      type: 'RegisterUser',
+      user_id: userId,
+      username: input.username,
+      email_hash: emailHash,
+      email: await this.deps.personalData.seal(userId, email),
+      password_hash: input.passwordHash,
+      role: input.role,
+      now: context.occurredAt,
+    }, context);
+    if (input.verified === true) {
+      const verified = await this.deps.commands.execute(userStream(userId), userDecider, { type: 'VerifyEmail', email_hash: emailHash, now: context.occurredAt }, context);
+      return { profile: await this.#profileOf(verified.state as KnownUser), position: verified.position };
+    }
+    this.#sendVerification(userId, email, emailHash);
+    return { profile: await this.#profileOf(result.state as KnownUser), position: result.position };
+  }
+
+  /** The account with this username, or null. */
+  async findByUsername(username: string): Promise<KnownUser | null> {
+    const owner = await this.#ownerOf('username', normalizeUsername(username));
+    return owner === null ? null : this.#knownUser(owner);
+  }
+
+  /**
+   * Checks the credentials and records the login. Null for an unknown user, a forgotten one or a
+   * wrong password alike, after the same argon2 work in every case.
+   */
+  async login(username: string, password: string, request: RequestContext): Promise<{ profile: Profile; position: number } | null> {
+    const user = await this.findByUsername(username);
+    if (user === null || user.status !== 'active') return this.deps.passwords.verifyNothing(password).then(() => null);
+    if (!(await this.deps.passwords.verify(user.passwordHash, password))) return null;
+    const context = this.#context(request, user.userId);
+    const stream = userStream(user.userId);
+    if (this.deps.passwords.needsRehash(user.passwordHash)) {
+      const passwordHash = await this.deps.passwords.hash(password);
+      await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: passwordHash, now: context.occurredAt }, context);
+    }
+    const result = await this.deps.commands.execute(stream, userDecider, { type: 'RecordLogin', now: context.occurredAt }, context);
+    return { profile: await this.#profileOf(result.state as KnownUser), position: result.position };
+  }
+
+  async profile(userId: string): Promise<Profile | null> {
+    const user = await this.#knownUser(userId);
+    return user === null ? null : this.#profileOf(user);
+  }
+
+  /** Sends the verification mail again, to the current address. */
+  async resendVerification(userId: string): Promise<void> {
+    const user = await this.#knownUser(userId);
+    if (user === null || user.status !== 'active') throw new HttpProblem(401, 'UNAUTHORIZED', 'this account no longer exists');
+    if (user.emailVerified) throw new DomainError('EMAIL_ALREADY_VERIFIED', 'this email address is already verified');
+    const email = await this.deps.personalData.open<string>(user.email);
+    if (email === null) throw new HttpProblem(401, 'UNAUTHORIZED', 'this account no longer exists');
+    this.#sendVerification(userId, email, user.emailHash);
+  }
+
+  async verifyEmail(token: string, request: RequestContext): Promise<{ position: number }> {
+    const { userId, emailHash } = this.deps.emailTokens.read(token);
+    const context = this.#context(request, userId);
+    try {
+      const result = await this.deps.commands.execute(userStream(userId), userDecider, { type: 'VerifyEmail', email_hash: emailHash, now: context.occurredAt }, context);
+      return { position: result.position };
+    } catch (error) {
+      if (isDomainError(error) && (error.code === 'USER_NOT_FOUND' || error.code === 'USER_FORGOTTEN')) {
+        throw badRequest('VERIFICATION_TOKEN_INVALID', 'this verification link is not valid');
+      }
+      throw error;
+    }
+  }
+
+  /** Changes the email address and/or the password; the current password is required for either. */
+  async updateProfile(
+    userId: string,
+    input: { email?: string; password?: string; current_password: string },
+    request: RequestContext,
+  ): Promise<{ profile: Profile; position: number }> {
+    const user = await this.#knownUser(userId);
+    if (user === null || user.status !== 'active') throw new HttpProblem(401, 'UNAUTHORIZED', 'this account no longer exists');
+    if (!(await this.deps.passwords.verify(user.passwordHash, input.current_password))) {
+      throw new HttpProblem(403, 'CURRENT_PASSWORD_INCORRECT', 'the current password is not correct');
+    }
+    const context = this.#context(request, userId);
+    const stream = userStream(userId);
+    let position = 0;
+    if (input.password !== undefined) {
+      const weak = weakPasswordReason(input.password, user.username);
+      if (weak !== null) throw badRequest('WEAK_PASSWORD', weak);
+      const passwordHash = await this.deps.passwords.hash(input.password);
+      position = (await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: passwordHash, now: context.occurredAt }, context)).position;
+    }
+    if (input.email !== undefined) {
+      const email = normalizeEmail(input.email);
+      const emailHash = emailHashOf(email);
+      if (emailHash !== user.emailHash) {
+        await this.#claim('email', emailHash, userId, context);
+        try {
+          const sealed = await this.deps.personalData.seal(userId, email);
+          position = (await this.deps.commands.execute(stream, userDecider, { type: 'ChangeEmail', email_hash: emailHash, email: sealed, now: context.occurredAt }, context)).position;
+        } catch (error) {
+          await this.#release('email', emailHash, userId, context);
+          throw error;
+        }
+        await this.#release('email', user.emailHash, userId, context);
+        this.#sendVerification(userId, email, emailHash);
+      }
+    }
+    const profile = await this.profile(userId);
+    if (profile === null) throw new Error(`user ${userId} vanished while changing its profile`);
+    return { profile, position: position || (await this.deps.commands.load(stream, userDecider)).position };
+  }
+
+  /**
+   * Makes sure an account `admin` with the admin role, a verified address and this password
+   * exists. Safe to run at every boot, and by several instances at once.
+   */
+  async ensureAdmin(password: string, email: string): Promise<void> {
+    const request: RequestContext = { correlationId: `bootstrap-${randomUUID()}`, causationId: 'admin-bootstrap' };
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const admin = await this.findByUsername('admin');
+      if (admin === null) {
+        try {
+          await this.#createAccount({ username: 'admin', email, passwordHash: await this.deps.passwords.hash(password), role: 'admin', verified: true }, request);
+        } catch (error) {
+          // Another instance is creating it right now: wait for its account to appear.
+          if (!(isDomainError(error) && (error.code === 'USERNAME_TAKEN' || error.code === 'EMAIL_TAKEN'))) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        continue;
+      }
+      if (admin.role !== 'admin' || admin.status !== 'active') {
+        throw new Error('the username "admin" belongs to an account that is not an active admin; BOXOFFICE_ADMIN_PASSWORD cannot take it over');
+      }
+      const context = this.#context(request, admin.userId);
+      const stream = userStream(admin.userId);
+      if (!(await this.deps.passwords.verify(admin.passwordHash, password))) {
+        await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: await this.deps.passwords.hash(password), now: context.occurredAt }, context);
+      }
+      if (!admin.emailVerified) {
+        await this.deps.commands.execute(stream, userDecider, { type: 'VerifyEmail', email_hash: admin.emailHash, now: context.occurredAt }, context);
+      }
+      return;
+    }
+    throw new Error('the admin account did not appear: another instance started creating it and did not finish');
+  }
+
+  async #claim(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
+    const command = { type: 'ClaimValue', kind, value_key: key, owner_id: ownerId, now: context.occurredAt } as const;
+    try {
+      await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
+    } catch (error) {
+      const orphanOwner = isDomainError(error) && (error.code === 'USERNAME_TAKEN' || error.code === 'EMAIL_TAKEN')
+        ? await this.#orphanOwner(kind, key)
+        : null;
+      if (orphanOwner === null) throw error;
+      await this.#release(kind, key, orphanOwner, context);
+      await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
+    }
+  }
+
+  async #release(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
+    await this.deps.commands.execute(claimStream(kind, key), claimDecider, { type: 'ReleaseValue', kind, value_key: key, owner_id: ownerId, now: context.occurredAt }, context);
+  }
+
+  async #ownerOf(kind: ClaimKind, key: string): Promise<string | null> {
+    return (await this.deps.commands.load(claimStream(kind, key), claimDecider)).state.owner;
+  }
+
+  /** The owner of a claim made long enough ago by a registration that never created its account. */
+  async #orphanOwner(kind: ClaimKind, key: string): Promise<string | null> {
+    const [last] = await this.deps.store.readStream(claimStream(kind, key), { direction: 'backward', maxCount: 1 });
+    if (last?.type !== 'ValueClaimed') return null;
+    const claim = (last.data as ValueClaimed['data']);
+    if (this.deps.now().getTime() - Date.parse(claim.claimed_at) < ORPHAN_CLAIM_AFTER_MS) return null;
+    const account = await this.deps.store.readStream(userStream(claim.owner_id), { maxCount: 1 });
+    return account.length === 0 ? claim.owner_id : null;
+  }
+
+  async #knownUser(userId: string): Promise<KnownUser | null> {
+    const { state } = await this.deps.commands.load(userStream(userId), userDecider);
+    return state.status === 'none' ? null : state;
+  }
+
+  async #profileOf(user: KnownUser): Promise<Profile> {
+    return {
+      id: user.userId,
+      username: user.username,
+      email: user.status === 'forgotten' ? null : await this.deps.personalData.open<string>(user.email satisfies Sealed),
+      role: user.role,
+      email_verified: user.emailVerified,
+      created_at: user.registeredAt,
+      last_login: user.lastLoginAt,
+    };
+  }
+
+  #context(request: RequestContext, actorId: string): CommandContext {
+    return { ...request, actorId, occurredAt: this.deps.now().toISOString() };
+  }
+
+  /** After the answer: the account exists whether or not the mail goes out now. */
+  #sendVerification(userId: string, email: string, emailHash: string): void {
+    const token = this.deps.emailTokens.issue(userId, emailHash);
+    const link = `${this.deps.publicUrl}/api/v1/users/verify-email?token=${encodeURIComponent(token)}`;
+    const sending = this.deps.mailer.send({
+      to: email,
+      subject: 'Confirm your email address for boxoffice',
+      text: `Welcome to boxoffice.\n\nOpen this link to confirm your email address and start booking:\n${link}\n\nIf you did not create an account, ignore this mail.\n`,
+      token,
+    }).catch(this.deps.onMailError);
+    this.#sending.add(sending);
+    void sending.finally(() => this.#sending.delete(sending));
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Object-level authorization for every read or change by id: a malformed id is a 400; a
+ * missing object and someone else's get the same 404 (nobody learns what exists); a failing
+ * store is a 500 whose cause is logged, never sent. Admins may see everyone's.
+ */
+import type { Principal } from './auth.ts';
+import { badRequest, notFound } from './problem.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function loadOwned<T>(
+  principal: Principal,
+  id: string,
+  load: (id: string) => Promise<T | null>,
+  ownerOf: (value: T) => string,
+  what: string,
+): Promise<T> {
+  if (!UUID.test(id)) throw badRequest('INVALID_ID', `a ${what} id is a UUID`);
+  const value = await load(id.toLowerCase());
+  if (value === null || (principal.role !== 'admin' && ownerOf(value) !== principal.userId)) {
+    throw notFound(`no such ${what}`);
+  }
+  return value;
+}

@@ -1,0 +1,37 @@
+/** Schemas every role's routes share: the problem body, ids, pagination, command answers. */
+import Type from 'typebox';
+import type { FastifyRequest } from 'fastify';
+import type { CommandContext } from '../../domain/index.ts';
+
+export const ProblemSchema = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String(),
+  error: Type.String(),
+}, { $id: 'Problem', description: 'RFC 9457 problem details; `code` is stable, `error` repeats `detail` for older clients.' });
+
+/** The error answers a route may give, for the OpenAPI document and fast serialization. */
+export const problemResponses = {
+  '4xx': ProblemSchema,
+  '5xx': ProblemSchema,
+} as const;
+
+export const PositionSchema = Type.Integer({ minimum: 0, description: 'global position of the last event this command appended' });
+
+export const UuidSchema = Type.String({ format: 'uuid' });
+
+/** Who is asking, for event metadata; the acting user is filled in per operation. */
+export type RequestContext = Pick<CommandContext, 'correlationId' | 'causationId'>;
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request as event metadata sees it: who correlates it, what caused it. */
+export function requestContext(request: FastifyRequest): RequestContext {
+  const given = request.headers['x-correlation-id'];
+  return {
+    correlationId: typeof given === 'string' && CORRELATION_ID.test(given) ? given : request.id,
+    causationId: request.id,
+  };
+}

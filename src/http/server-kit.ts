@@ -1,0 +1,144 @@
+/**
+ * The HTTP server every role builds on: logging with redaction, request ids, strict validation
+ * (TypeBox, no coercion of bodies, unknown fields refused), problem+json errors, helmet, CORS
+ * from the allow-list, cookies, rate limiting, authentication, OpenAPI at /docs and the health
+ * routes. Roles add their routes to what this returns.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DestinationStream } from 'pino';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import Value from 'typebox/value';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyContextConfig,
+  type FastifyInstance,
+  type FastifySchemaCompiler,
+  type FastifySchemaValidationError,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import { authPlugin, type AuthOptions } from './auth.ts';
+import { healthRoutes, type ReadinessCheck } from './health.ts';
+import { loggerOptions } from './logger.ts';
+import { errorHandler, HttpProblem, notFoundHandler } from './problem.ts';
+
+export type HttpServer = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpServerDeps {
+  readonly auth: Omit<AuthOptions, 'allowedOrigins' | 'secureCookies' | 'ttlSeconds'>;
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** Shared rate-limit counters across instances; in memory without it. */
+  readonly redis?: Redis | undefined;
+  /** Where logs go (tests capture them); stdout by default. */
+  readonly logStream?: DestinationStream | undefined;
+}
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function createHttpServer(config: Config, deps: HttpServerDeps): Promise<HttpServer> {
+  const app = Fastify({
+    logger: { ...loggerOptions(config), ...(deps.logStream ? { stream: deps.logStream } : {}) },
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    // A caller's request id is kept when it is a plain token (it ends up in logs and events).
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'request_id',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    // The API answers JSON; the only HTML is the docs UI and the verification page.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  await app.register(cors, {
+    origin: [...config.corsOrigins],
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Min-Position', 'X-Request-Id'],
+    exposedHeaders: ['X-Projection-Position', 'Retry-After', 'X-Request-Id'],
+  });
+  await app.register(cookie);
+  if (config.rateLimit) {
+    await app.register(rateLimit, {
+      global: false,
+      // Redis down: serve without limits rather than fail every request.
+      skipOnError: true,
+      ...(deps.redis ? { redis: deps.redis, nameSpace: 'boxoffice:rate:' } : {}),
+      errorResponseBuilder: (_request, context) => new HttpProblem(429, 'RATE_LIMITED', `too many requests; try again in ${context.after}`, {
+        'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+      }),
+    });
+  }
+  await app.register(authPlugin, {
+    ...deps.auth,
+    ttlSeconds: config.jwtTtlSeconds,
+    allowedOrigins: config.corsOrigins,
+    secureCookies: config.nodeEnv !== 'development',
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'boxoffice',
+        description: 'Concert tickets, sold exactly once. Errors are RFC 9457 problem details with a stable `code`.',
+        version: '1',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(healthRoutes, { checks: deps.readiness });
+  return app;
+}
+
+/**
+ * TypeBox checks every part of a request. A body is checked as sent: a number in quotes is a
+ * wrong type, not a number. Query strings, params and headers arrive as text, so they get their
+ * defaults and are converted to the schema's types first.
+ */
+const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+  const validator = Compile(schema);
+  return (value: unknown) => {
+    const input = httpPart === 'body' ? value : Value.Convert(schema, Value.Default(schema, Value.Clone(value)));
+    return validator.Check(input) ? { value: input } : { error: [...validator.Errors(input)] as unknown as FastifySchemaValidationError[] };
+  };
+};
+
+/** A route's per-IP rate limit, or none when RATE_LIMIT=off. */
+export function routeLimit(config: Config, max: number, timeWindow: string): FastifyContextConfig {
+  return config.rateLimit ? { rateLimit: { max, timeWindow } } : {};
+}

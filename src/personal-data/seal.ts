@@ -1,0 +1,46 @@
+/**
+ * Envelope encryption of personal data: AES-256-GCM under a per-user data key. The sealed value
+ * names its key, and the key id is authenticated with it, so a value cannot be moved under
+ * another user's key unnoticed.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { Sealed } from '../../domain/index.ts';
+
+export interface DataKey {
+  readonly keyId: string;
+  readonly key: Buffer;
+}
+
+export function seal(dataKey: DataKey, plaintext: string): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', dataKey.key, iv);
+  cipher.setAAD(Buffer.from(dataKey.keyId));
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return {
+    key_id: dataKey.keyId,
+    alg: 'A256GCM',
+    iv: iv.toString('base64'),
+    ciphertext: ciphertext.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+  };
+}
+
+/** Throws when the value was not sealed with this key or was altered. */
+export function unseal(dataKey: DataKey, sealed: Sealed): string {
+  const decipher = createDecipheriv('aes-256-gcm', dataKey.key, Buffer.from(sealed.iv, 'base64'));
+  decipher.setAAD(Buffer.from(sealed.key_id));
+  decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+  return Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]).toString('utf8');
+}
+
+/** Wraps a data key under the master key for storage (AES-256-GCM; the key id is authenticated). */
+export function wrapKey(masterKey: Buffer, dataKey: DataKey): string {
+  const sealed = seal({ keyId: dataKey.keyId, key: masterKey }, dataKey.key.toString('base64'));
+  return [sealed.iv, sealed.ciphertext, sealed.tag].join('.');
+}
+
+export function unwrapKey(masterKey: Buffer, keyId: string, wrapped: string): DataKey {
+  const [iv = '', ciphertext = '', tag = ''] = wrapped.split('.');
+  const key = unseal({ keyId, key: masterKey }, { key_id: keyId, alg: 'A256GCM', iv, ciphertext, tag });
+  return { keyId, key: Buffer.from(key, 'base64') };
+}

@@ -1,0 +1,142 @@
+/**
+ * The composition root's building blocks: every adapter chosen from the configuration and
+ * wired together once, then passed down. Real services where their URL is set; the embedded
+ * default (SQLite files in the data dir, in-memory counters, the mail outbox file) otherwise.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { noCaptcha, type Captcha } from '../command-api/captcha/captcha.ts';
+import { HttpCaptcha } from '../command-api/captcha/http-captcha.ts';
+import { CommandHandler } from '../command-api/command-handler.ts';
+import type { Mailer } from '../command-api/mail/mailer.ts';
+import { OutboxMailer } from '../command-api/mail/outbox.ts';
+import { SmtpMailer } from '../command-api/mail/smtp.ts';
+import { EmailTokens } from '../command-api/users/email-token.ts';
+import { UserService } from '../command-api/users/users.ts';
+import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store.ts';
+import type { EventStore } from '../eventstore/port.ts';
+import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
+import type { Config } from './config.ts';
+import type { ReadinessCheck } from './http/health.ts';
+import { KeyStore } from './personal-data/key-store.ts';
+import { PersonalData } from './personal-data/personal-data.ts';
+import { loadSecrets, type Secrets } from './secrets.ts';
+import { MemoryExpiringKeys, RedisExpiringKeys, type ExpiringKeys } from './security/expiring-keys.ts';
+import { LoginThrottle } from './security/login-throttle.ts';
+import { PasswordHasher } from './security/passwords.ts';
+import { RevocationList } from './security/revocations.ts';
+
+export interface Services {
+  readonly config: Config;
+  readonly secrets: Secrets;
+  readonly store: EventStore;
+  readonly keys: KeyStore;
+  readonly redis: Redis | undefined;
+  readonly revocations: RevocationList;
+  readonly loginThrottle: LoginThrottle;
+  readonly passwords: PasswordHasher;
+  readonly personalData: PersonalData;
+  readonly mailer: Mailer;
+  readonly captcha: Captcha;
+  readonly commands: CommandHandler;
+  readonly users: UserService;
+  readonly readiness: Record<string, ReadinessCheck>;
+  close(): Promise<void>;
+}
+
+export interface ServiceHooks {
+  readonly now?: () => Date;
+  /** Where a mail that could not be sent is reported. */
+  readonly onMailError?: (error: unknown) => void;
+}
+
+export async function openServices(config: Config, hooks: ServiceHooks = {}): Promise<Services> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    // SQLite files live in the data dir.
+    if (config.mysqlUrl === null) await mkdir(config.dataDir, { recursive: true });
+    const secrets = await loadSecrets(config);
+
+    const store: EventStore = config.eventstoreUrl !== null
+      ? EsdbEventStore.connect(config.eventstoreUrl)
+      : await SqlEventStore.open(config.mysqlUrl !== null
+        ? { client: 'mysql2', url: config.mysqlUrl }
+        : { client: 'better-sqlite3', filename: join(config.dataDir, 'events.sqlite') });
+    closers.push(() => store.close());
+
+    const keys = await KeyStore.open(config.mysqlUrl !== null
+      ? { client: 'mysql2', url: config.mysqlUrl }
+      : { client: 'better-sqlite3', filename: join(config.dataDir, 'keys.sqlite') }, secrets.personalDataKey);
+    closers.push(() => keys.close());
+
+    let redis: Redis | undefined;
+    let expiring: ExpiringKeys;
+    if (config.redisUrl !== null) {
+      const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+      client.on('error', () => undefined); // reconnects by itself; failing calls are handled where made
+      await client.connect().catch(() => undefined);
+      closers.push(async () => client.disconnect());
+      redis = client;
+      expiring = new RedisExpiringKeys(client);
+    } else {
+      const memory = new MemoryExpiringKeys();
+      closers.push(async () => memory.close());
+      expiring = memory;
+    }
+
+    const mailer: Mailer = config.smtpUrl !== null
+      ? new SmtpMailer(config.smtpUrl, config.mailFrom)
+      : new OutboxMailer(join(config.dataDir, 'mail-outbox.jsonl'));
+    if (mailer.close) closers.push(() => mailer.close?.() ?? Promise.resolve());
+
+    const captcha: Captcha = config.captcha !== null ? new HttpCaptcha(config.captcha.verifyUrl, config.captcha.secret) : noCaptcha;
+    const passwords = new PasswordHasher(config.argon2);
+    const personalData = new PersonalData(keys);
+    const commands = new CommandHandler(store);
+    const now = hooks.now ?? (() => new Date());
+    const users = new UserService({
+      store,
+      commands,
+      passwords,
+      personalData,
+      mailer,
+      emailTokens: new EmailTokens(secrets.jwtSecret, config.emailTokenTtlSeconds, () => now().getTime()),
+      publicUrl: config.publicUrl,
+      now,
+      onMailError: hooks.onMailError ?? (() => undefined),
+    });
+
+    const readiness: Record<string, ReadinessCheck> = {
+      'event store': async () => void (await store.headPosition()),
+    };
+    if (redis !== undefined) {
+      const client = redis;
+      readiness.redis = async () => void (await client.ping());
+    }
+
+    return {
+      config,
+      secrets,
+      store,
+      keys,
+      redis,
+      revocations: new RevocationList(expiring),
+      loginThrottle: new LoginThrottle(expiring, config.limits.lockoutAfterFailures, config.limits.lockoutSeconds),
+      passwords,
+      personalData,
+      mailer,
+      captcha,
+      commands,
+      users,
+      readiness,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The whole HTTP app on real stores for `inject()` tests: the event store and key store on a
+ * fresh MariaDB database, the mail outbox in a temp dir, every log line captured.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Test } from 'tap';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { HttpServer } from '../../src/http/server-kit.ts';
+import { openServices, type Services } from '../../src/services.ts';
+import { freshMysqlDatabase } from './services.ts';
+
+export interface TestApp {
+  readonly app: HttpServer;
+  readonly services: Services;
+  readonly dataDir: string;
+  /** Every log line written so far. */
+  readonly logs: string[];
+  /** The mails in the outbox so far. */
+  readonly mails: () => Promise<{ to: string; subject: string; text: string; token: string }[]>;
+}
+
+export async function testApp(t: Test, env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-app-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    BOXOFFICE_DATA_DIR: dataDir,
+    MYSQL_URL: await freshMysqlDatabase(t),
+    // Cheap hashing: the tests check behaviour, not argon2's cost.
+    ARGON2_MEMORY_KIB: '8192',
+    ARGON2_ITERATIONS: '1',
+    // Tests of limits turn them on with small numbers; the rest register many users from one address.
+    RATE_LIMIT: 'off',
+    ...env,
+  });
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const services = await openServices(config);
+  const app = await buildApp(services, { logStream });
+  t.teardown(async () => {
+    await app.close();
+    await services.close();
+  });
+  return {
+    app,
+    services,
+    dataDir,
+    logs,
+    mails: async () => {
+      const text = await readFile(join(dataDir, 'mail-outbox.jsonl'), 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { to: string; subject: string; text: string; token: string });
+    },
+  };
+}
+
+/** Waits until `check` returns a value (mail goes out after the answer). */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
