@@ -10,7 +10,12 @@ import { createHttpServer, type HttpServer, type HttpServerDeps } from '../src/h
 import type { LoginThrottle } from '../src/security/login-throttle.ts';
 import type { RevocationList } from '../src/security/revocations.ts';
 import type { Captcha } from './captcha/captcha.ts';
+import type { BookingService } from './bookings/bookings.ts';
+import type { ConcertService } from './concerts/concerts.ts';
+import type { PaymentService } from './payments/payments.ts';
 import { adminStreamRoutes } from './routes/admin-streams.ts';
+import { adminConcertRoutes, bookingRoutes } from './routes/bookings.ts';
+import { paymentRoutes, sandboxCheckoutRoutes } from './routes/payments.ts';
 import { userRoutes } from './routes/users.ts';
 import type { UserService } from './users/users.ts';
 
@@ -21,14 +26,22 @@ export interface CommandApiDeps {
   readonly captcha: Captcha;
   readonly loginThrottle: LoginThrottle;
   readonly revocations: RevocationList;
+  readonly concerts: ConcertService;
+  readonly bookings: BookingService;
+  readonly payments: PaymentService;
+  readonly webhookSecret: string;
 }
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
   await app.register(userRoutes, deps);
+  await app.register(bookingRoutes, deps);
+  await app.register(paymentRoutes, deps);
+  await app.register(sandboxCheckoutRoutes, deps);
   // Everything under /api/v1/admin answers admins only.
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminStreamRoutes, { store: deps.store });
+    await admin.register(adminConcertRoutes, { concerts: deps.concerts });
   });
 };
 

@@ -22,7 +22,11 @@ const EnvSchema = Type.Object({
   CORS_ORIGINS: text('a comma-separated list of origins like https://tickets.example.com', '^.*$'),
   RATE_LIMIT: text('on or off', '^(on|off)$'),
   REQUIRE_EMAIL_VERIFICATION: text('true or false', '^(true|false)$'),
-  HOLD_TTL_SECONDS: text('a whole number of seconds (60-86400)', '^[0-9]+$'),
+  HOLD_TTL_SECONDS: text('a whole number of seconds (1-86400)', '^[0-9]+$'),
+  COMMAND_QUEUE_LIMIT: text('a whole number of commands (1-1000000)', '^[0-9]+$'),
+  BOOKING_LIMIT_PER_MINUTE: text('a whole number of bookings per account per minute', '^[0-9]+$'),
+  BOOKING_IP_LIMIT_PER_MINUTE: text('a whole number of bookings per IP per minute', '^[0-9]+$'),
+  EXPIRY_CHECK_INTERVAL_MS: text('a whole number of milliseconds (50-60000)', '^[0-9]+$'),
   READ_WAIT_TIMEOUT_MS: text('a whole number of milliseconds (0-60000)', '^[0-9]+$'),
   PUBLIC_URL: text('the URL clients reach this service at (http(s)://host[:port])', '^https?://'),
   TRUST_PROXY: text('true, false, or a comma-separated list of proxy addresses', '^.+$'),
@@ -68,6 +72,10 @@ export interface Config {
   readonly rateLimit: boolean;
   readonly requireEmailVerification: boolean;
   readonly holdTtlSeconds: number;
+  /** Commands waiting per concert before 503 OVERLOADED. */
+  readonly commandQueueLimit: number;
+  /** How often unpaid holds past their time are looked for. */
+  readonly expiryCheckIntervalMs: number;
   /** How long a read with min_position waits for the projection before 503 PROJECTION_LAGGING. */
   readonly readWaitTimeoutMs: number;
   /** Base of the links in mails; defaults to http://localhost:PORT. */
@@ -89,6 +97,8 @@ export interface Config {
     readonly loginPerMinutePerAccount: number;
     readonly lockoutAfterFailures: number;
     readonly lockoutSeconds: number;
+    readonly bookingsPerMinutePerAccount: number;
+    readonly bookingsPerMinutePerIp: number;
   };
   readonly eventstoreUrl: string | null;
   readonly mysqlUrl: string | null;
@@ -130,7 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: raw.CORS_ORIGINS === undefined ? DEFAULT_CORS_ORIGINS : origins(raw.CORS_ORIGINS),
     rateLimit: raw.RATE_LIMIT !== 'off',
     requireEmailVerification: raw.REQUIRE_EMAIL_VERIFICATION !== 'false',
-    holdTtlSeconds: integerIn(raw, 'HOLD_TTL_SECONDS', 900, 60, 86_400),
+    holdTtlSeconds: integerIn(raw, 'HOLD_TTL_SECONDS', 900, 1, 86_400),
+    commandQueueLimit: integerIn(raw, 'COMMAND_QUEUE_LIMIT', 5_000, 1, 1_000_000),
+    expiryCheckIntervalMs: integerIn(raw, 'EXPIRY_CHECK_INTERVAL_MS', 1_000, 50, 60_000),
     readWaitTimeoutMs: integerIn(raw, 'READ_WAIT_TIMEOUT_MS', 5_000, 0, 60_000),
     publicUrl: (url(raw, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/$/, ''),
     trustProxy: raw.TRUST_PROXY === undefined || raw.TRUST_PROXY === 'false' ? false
@@ -156,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginPerMinutePerAccount: integerIn(raw, 'LOGIN_ACCOUNT_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
       lockoutAfterFailures: integerIn(raw, 'LOGIN_LOCKOUT_AFTER', 5, 1, 1_000),
       lockoutSeconds: integerIn(raw, 'LOGIN_LOCKOUT_SECONDS', 900, 1, 86_400),
+      bookingsPerMinutePerAccount: integerIn(raw, 'BOOKING_LIMIT_PER_MINUTE', 30, 1, 1_000_000),
+      bookingsPerMinutePerIp: integerIn(raw, 'BOOKING_IP_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     },
     eventstoreUrl: url(raw, 'EVENTSTORE_URL'),
     mysqlUrl: url(raw, 'MYSQL_URL'),

@@ -57,7 +57,7 @@ t.test('a bad variable stops boot with a message that names it', async (t) => {
     [{ MYSQL_REPLICA_URLS: 'mysql://a,redis://b' }, 'MYSQL_REPLICA_URLS', /MYSQL_REPLICA_URLS/],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL', /REDIS_URL must be a Redis URL/],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET', /JWT_SECRET must be a secret of at least 32/],
-    [{ HOLD_TTL_SECONDS: '5' }, 'HOLD_TTL_SECONDS', /HOLD_TTL_SECONDS must be a whole number from 60/],
+    [{ HOLD_TTL_SECONDS: '0' }, 'HOLD_TTL_SECONDS', /HOLD_TTL_SECONDS must be a whole number from 1/],
     [{ CORS_ORIGINS: 'https://ok.example, not an origin' }, 'CORS_ORIGINS', /CORS_ORIGINS must list origins/],
     [{ CORS_ORIGINS: 'https://ok.example/path' }, 'CORS_ORIGINS', /without a path/],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV', /NODE_ENV must be one of/],

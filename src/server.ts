@@ -19,9 +19,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger: { app?: Awaited<ReturnType<typeof buildApp>> } = {};
-  const services = await openServices(config, { onMailError: (error) => logger.app?.log.error({ err: error }, 'verification mail not sent') });
+  const services = await openServices(config, {
+    onMailError: (error) => logger.app?.log.error({ err: error }, 'verification mail not sent'),
+    onBackgroundError: (error, what) => logger.app?.log.error({ err: error, what }, 'background work failed; it will be retried'),
+  });
   const running = await buildApp(services);
   logger.app = running;
+  services.startReactors();
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     running.log.info({ signal }, 'shutting down');
     await running.close();

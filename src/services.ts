@@ -14,11 +14,20 @@ import { OutboxMailer } from '../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../command-api/mail/smtp.ts';
 import { EmailTokens } from '../command-api/users/email-token.ts';
 import { UserService } from '../command-api/users/users.ts';
+import { BookingService } from '../command-api/bookings/bookings.ts';
+import { ConcertWriter } from '../command-api/concerts/concert-writer.ts';
+import { ConcertService } from '../command-api/concerts/concerts.ts';
+import { PaymentService } from '../command-api/payments/payments.ts';
+import { SandboxGateway } from '../command-api/payments/sandbox-gateway.ts';
+import { ReactorStore } from '../command-api/reactors/reactor-store.ts';
+import { bookingsReactor, HoldExpirer, holdDeadlinesReactor, paymentsReactor } from '../command-api/reactors/reactors.ts';
+import { ReactorRunner } from '../command-api/reactors/runner.ts';
 import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
 import type { Config } from './config.ts';
 import type { ReadinessCheck } from './http/health.ts';
+import { KtpFingerprints } from './personal-data/fingerprint.ts';
 import { KeyStore } from './personal-data/key-store.ts';
 import { PersonalData } from './personal-data/personal-data.ts';
 import { loadSecrets, type Secrets } from './secrets.ts';
@@ -41,7 +50,16 @@ export interface Services {
   readonly captcha: Captcha;
   readonly commands: CommandHandler;
   readonly users: UserService;
+  readonly writer: ConcertWriter;
+  readonly concerts: ConcertService;
+  readonly bookings: BookingService;
+  readonly payments: PaymentService;
+  readonly reactors: ReactorStore;
+  readonly expirer: HoldExpirer;
+  readonly webhookSecret: string;
   readonly readiness: Record<string, ReadinessCheck>;
+  /** Starts the reactors and the hold expirer (the command role's background work). */
+  startReactors(): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +67,8 @@ export interface ServiceHooks {
   readonly now?: () => Date;
   /** Where a mail that could not be sent is reported. */
   readonly onMailError?: (error: unknown) => void;
+  /** Where background work (reactors, snapshots, expiry) reports failures it will retry. */
+  readonly onBackgroundError?: (error: unknown, what: string) => void;
 }
 
 export async function openServices(config: Config, hooks: ServiceHooks = {}): Promise<Services> {
@@ -110,6 +130,37 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       onMailError: hooks.onMailError ?? (() => undefined),
     });
 
+    const onBackgroundError = hooks.onBackgroundError ?? (() => undefined);
+    const writer = new ConcertWriter(store, {
+      queueLimit: config.commandQueueLimit,
+      maxBatch: 500,
+      snapshotEvery: 1_000,
+      onBackgroundError,
+    });
+    closers.push(() => writer.drain());
+    const reactors = await ReactorStore.open(config.mysqlUrl !== null
+      ? { client: 'mysql2', url: config.mysqlUrl }
+      : { client: 'better-sqlite3', filename: join(config.dataDir, 'reactors.sqlite') });
+    closers.push(() => reactors.close());
+    const payments = new PaymentService({ store, commands, writer, gateway: new SandboxGateway(config.publicUrl), now });
+    const expirer = new HoldExpirer({ reactors, writer, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
+    const runners = [
+      bookingsReactor({ store, commands, writer, now }),
+      holdDeadlinesReactor(reactors),
+      paymentsReactor({ commands, payments, now }),
+    ].map((reactor) => new ReactorRunner(store, reactors, reactor, (error, name) => onBackgroundError(error, `reactor ${name}`)));
+    let reactorsStarted = false;
+    const startReactors = (): void => {
+      if (reactorsStarted) return;
+      reactorsStarted = true;
+      for (const runner of runners) runner.start();
+      expirer.start();
+      closers.push(async () => {
+        await expirer.stop();
+        await Promise.all(runners.map((runner) => runner.stop()));
+      });
+    };
+
     const readiness: Record<string, ReadinessCheck> = {
       'event store': async () => void (await store.headPosition()),
     };
@@ -132,7 +183,24 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       captcha,
       commands,
       users,
+      writer,
+      concerts: new ConcertService(store, writer, now),
+      bookings: new BookingService({
+        store,
+        writer,
+        commands,
+        personalData,
+        ktp: new KtpFingerprints(secrets.personalDataKey),
+        holdTtlSeconds: config.holdTtlSeconds,
+        requireEmailVerification: config.requireEmailVerification,
+        now,
+      }),
+      payments,
+      reactors,
+      expirer,
+      webhookSecret: secrets.paymentWebhookSecret,
       readiness,
+      startReactors,
       close,
     };
   } catch (error) {

@@ -5,12 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { principalOf } from '../../src/http/auth.ts';
 import Type from 'typebox';
 import { normalizeUsername } from '../../domain/user/index.ts';
 import type { Config } from '../../src/config.ts';
 import { HttpProblem, unauthorized } from '../../src/http/problem.ts';
 import { PositionSchema, problemResponses, requestContext } from '../../src/http/schemas.ts';
-import { routeLimit } from '../../src/http/server-kit.ts';
+import { accountLimit, routeLimit } from '../../src/http/limits.ts';
 import type { LoginThrottle } from '../../src/security/login-throttle.ts';
 import type { RevocationList } from '../../src/security/revocations.ts';
 import type { Captcha } from '../captcha/captcha.ts';
@@ -68,19 +69,7 @@ const accountKey = (username: string): string => createHash('sha256').update(nor
 
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { config, users, captcha, loginThrottle, revocations }) => {
   const { limits } = config;
-  const perAccount = (max: number, timeWindow: string) => {
-    if (!config.rateLimit) return async () => undefined;
-    const keys = new WeakMap<FastifyRequest, string>();
-    const check = app.createRateLimit({ max, timeWindow, keyGenerator: (request) => keys.get(request) ?? request.ip });
-    return async (request: FastifyRequest, key: string): Promise<void> => {
-      keys.set(request, key);
-      const limit = await check(request);
-      if (!limit.isAllowed && limit.isExceeded) {
-        throw new HttpProblem(429, 'RATE_LIMITED', 'too many attempts for this account; try again later', { 'retry-after': String(limit.ttlInSeconds) });
-      }
-    };
-  };
-  const loginPerAccount = perAccount(limits.loginPerMinutePerAccount, '1 minute');
+  const loginPerAccount = accountLimit(app, config, limits.loginPerMinutePerAccount, '1 minute');
 
   app.post('/api/v1/users/register', {
     config: routeLimit(config, limits.registerPerHourPerIp, '1 hour'),
@@ -235,10 +224,6 @@ async function bestEffort<T>(request: FastifyRequest, work: Promise<T>, fallback
   }
 }
 
-function principalOf(request: FastifyRequest) {
-  if (request.principal === null) throw unauthorized();
-  return request.principal;
-}
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);

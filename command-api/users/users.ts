@@ -229,7 +229,12 @@ export class UserService {
         await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: await this.deps.passwords.hash(password), now: context.occurredAt }, context);
       }
       if (!admin.emailVerified) {
-        await this.deps.commands.execute(stream, userDecider, { type: 'VerifyEmail', email_hash: admin.emailHash, now: context.occurredAt }, context);
+        try {
+          await this.deps.commands.execute(stream, userDecider, { type: 'VerifyEmail', email_hash: admin.emailHash, now: context.occurredAt }, context);
+        } catch (error) {
+          // Another instance verified it a moment ago.
+          if (!(isDomainError(error) && error.code === 'EMAIL_ALREADY_VERIFIED')) throw error;
+        }
       }
       return;
     }

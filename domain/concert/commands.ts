@@ -1,4 +1,4 @@
-import type { ReleaseReason } from './events.ts';
+import type { BookingPersonalData, ReleaseReason } from './events.ts';
 
 /** Every command carries the instant it was received: the domain never reads a clock. */
 interface Timed {
@@ -44,6 +44,8 @@ export interface HoldSeats extends Timed {
   readonly selection: SeatSelection;
   /** One per ticket, in the order the seats are chosen (a holder's, or the buyer's). */
   readonly ktp_fingerprints: readonly string[];
+  /** Sealed buyer and holders (one per ticket), or null when there are none to keep. */
+  readonly personal_data: BookingPersonalData | null;
   readonly expires_at: string;
 }
 

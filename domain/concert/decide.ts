@@ -111,7 +111,8 @@ function holdSeats(command: HoldSeats, state: ConcertState): ConcertEvent[] {
     throw new DomainError('BOOKING_ALREADY_EXISTS', 'this booking id already holds seats');
   }
   const ticketCount = countTickets(command);
-  if (command.ktp_fingerprints.length !== ticketCount) {
+  if (command.ktp_fingerprints.length !== ticketCount
+    || (command.personal_data !== null && command.personal_data.ticket_holders.length !== ticketCount)) {
     throw new DomainError('HOLDER_COUNT_MISMATCH', `${ticketCount} tickets need ${ticketCount} ticket holders`);
   }
   if (instant(command.expires_at) <= instant(command.now)) {
@@ -147,6 +148,7 @@ function holdSeats(command: HoldSeats, state: ConcertState): ConcertEvent[] {
         seats,
         total_price: seats.reduce((sum, seat) => sum + seat.price, 0),
         ktp_fingerprints: [...command.ktp_fingerprints],
+        personal_data: command.personal_data,
         held_at: command.now,
         expires_at: command.expires_at,
       },

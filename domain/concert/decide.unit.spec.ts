@@ -17,6 +17,7 @@ import {
   sell,
   vipSeat,
 } from '../../test/support/concert-fixtures.ts';
+import { sealed } from '../../test/support/sealed.ts';
 import { fold } from '../shared/decider.ts';
 import { concertDecider, type ConcertEvent } from './index.ts';
 
@@ -105,6 +106,7 @@ t.test('holding seats by quantity', async (t) => {
         ],
         total_price: 2_500_000,
         ktp_fingerprints: ['ktp-of-u1', 'ktp-of-u1', 'ktp-of-u1'],
+        personal_data: null,
         held_at: T0,
         expires_at: HOLD_END,
       },
@@ -192,6 +194,15 @@ t.test('booking rules', async (t) => {
       .thenThrows(t, 'TOO_MANY_TICKETS');
     const [event] = concert(onSale()).when(holdByClass('b1', 'u1', [{ ticket_class_id: REGULAR, quantity: 5 }])).events();
     t.equal(event?.type === 'SeatsHeld' && event.data.seats.length, 5, 'five is allowed');
+  });
+
+  t.test('the sealed buyer and holders travel with the hold, one holder per ticket', async (t) => {
+    const personal = { buyer: sealed('buyer'), ticket_holders: [sealed('h1'), sealed('h2')] };
+    const [event] = concert(onSale()).when(holdBySeat('b1', 'u1', [vipSeat(1), vipSeat(2)], { personal_data: personal })).events();
+    t.strictSame(event?.type === 'SeatsHeld' && event.data.personal_data, personal);
+    concert(onSale())
+      .when(holdBySeat('b1', 'u1', [vipSeat(1)], { personal_data: personal }))
+      .thenThrows(t, 'HOLDER_COUNT_MISMATCH');
   });
 
   t.test('one ticket holder per ticket', async (t) => {

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { eventSchema } from '../shared/event.ts';
+import { SealedSchema } from '../shared/personal-data.ts';
 import { Id, Instant, Money } from '../shared/schema.ts';
 
 export const TicketClassSchema = Type.Object(
@@ -51,6 +52,16 @@ export const HeldSeatSchema = Type.Object(
 );
 export type HeldSeat = Static<typeof HeldSeatSchema>;
 
+/**
+ * The buyer's and ticket holders' details, sealed with the buyer's key. They travel with the
+ * hold, the commit point of a booking, so a booking stream lost to a crash can be rebuilt.
+ */
+export const BookingPersonalDataSchema = Type.Object(
+  { buyer: SealedSchema, ticket_holders: Type.Array(SealedSchema, { minItems: 1 }) },
+  { additionalProperties: false },
+);
+export type BookingPersonalData = Static<typeof BookingPersonalDataSchema>;
+
 export const SeatsHeldSchema = eventSchema(
   'SeatsHeld',
   Type.Object(
@@ -65,6 +76,7 @@ export const SeatsHeldSchema = eventSchema(
        * per-KTP limit, useless for recovering the number.
        */
       ktp_fingerprints: Type.Array(Type.String({ minLength: 1 })),
+      personal_data: Type.Union([BookingPersonalDataSchema, Type.Null()]),
       held_at: Instant,
       expires_at: Instant,
     },

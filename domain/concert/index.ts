@@ -12,3 +12,4 @@ export * from './state.ts';
 
 export const concertDecider: Decider<ConcertCommand, ConcertEvent, ConcertState> = { decide, evolve, initialState };
 export const concertStream = (concertId: string): string => `concert-${concertId}`;
+export * from './snapshot.ts';

@@ -16,7 +16,17 @@ import {
   sell,
   vipSeat,
 } from '../../test/support/concert-fixtures.ts';
-import { concertDecider, SEAT_AVAILABLE, SEAT_SOLD, type ConcertCommand, type ConcertEvent, type ConcertState } from './index.ts';
+import {
+  concertDecider,
+  fromSnapshot,
+  SEAT_AVAILABLE,
+  SEAT_SOLD,
+  toSnapshot,
+  type ConcertCommand,
+  type ConcertEvent,
+  type ConcertSnapshot,
+  type ConcertState,
+} from './index.ts';
 
 /**
  * Whatever sequence of commands arrives, the inventory never oversells: checked from the events
@@ -136,6 +146,12 @@ t.test('no command sequence sells a seat twice or breaks a booking rule', async 
         checkState(state);
       }
       audit(events, ktpLimit);
+      // A snapshot brings back the same state, derived maps included.
+      const restored = fromSnapshot(JSON.parse(JSON.stringify(toSnapshot(state))) as ConcertSnapshot);
+      if (JSON.stringify(toSnapshot(restored)) !== JSON.stringify(toSnapshot(state))) throw new Error('snapshot round trip changed the state');
+      if (JSON.stringify([...restored.activeBookingByUser].sort()) !== JSON.stringify([...state.activeBookingByUser].sort())) throw new Error('active bookings differ after a snapshot');
+      if (JSON.stringify([...restored.ticketsByKtp].sort()) !== JSON.stringify([...state.ticketsByKtp].sort())) throw new Error('KTP counts differ after a snapshot');
+      checkState(restored);
     }),
     { numRuns: 400 },
   );

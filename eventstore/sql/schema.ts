@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { runMigrations } from '../../src/db/migrations.ts';
 import { clientOf } from './dialect.ts';
 
 /**
@@ -51,16 +52,6 @@ const migrations: Record<string, Knex.Migration> = {
   },
 };
 
-const source: Knex.MigrationSource<string> = {
-  getMigrations: async () => Object.keys(migrations).sort(),
-  getMigrationName: (name) => name,
-  getMigration: async (name) => {
-    const migration = migrations[name];
-    if (migration === undefined) throw new Error(`unknown event store migration ${name}`);
-    return migration;
-  },
-};
-
 export async function migrateEventStore(knex: Knex): Promise<void> {
-  await knex.migrate.latest({ migrationSource: source, tableName: 'es_migrations' });
+  await runMigrations(knex, 'es_migrations', migrations);
 }

@@ -129,6 +129,12 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   });
 }
 
+/** The signed-in caller of a route guarded by requireUser/requireAdmin. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw unauthorized();
+  return request.principal;
+}
+
 function tokenOf(request: FastifyRequest): { token: string; via: 'header' | 'cookie' } {
   const header = request.headers.authorization;
   if (header !== undefined) {

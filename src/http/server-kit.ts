@@ -18,7 +18,6 @@ import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import Fastify, {
   type FastifyBaseLogger,
-  type FastifyContextConfig,
   type FastifyInstance,
   type FastifySchemaCompiler,
   type FastifySchemaValidationError,
@@ -64,7 +63,6 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'request_id',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -137,8 +135,3 @@ const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart })
     return validator.Check(input) ? { value: input } : { error: [...validator.Errors(input)] as unknown as FastifySchemaValidationError[] };
   };
 };
-
-/** A route's per-IP rate limit, or none when RATE_LIMIT=off. */
-export function routeLimit(config: Config, max: number, timeWindow: string): FastifyContextConfig {
-  return config.rateLimit ? { rateLimit: { max, timeWindow } } : {};
-}

@@ -7,6 +7,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import knex, { type Knex } from 'knex';
+import { runMigrations } from '../db/migrations.ts';
 import { unwrapKey, wrapKey, type DataKey } from './seal.ts';
 
 export type KeyStoreOptions =
@@ -58,14 +59,7 @@ export class KeyStore {
           },
         });
     try {
-      await db.migrate.latest({
-        tableName: 'personal_data_migrations',
-        migrationSource: {
-          getMigrations: async () => Object.keys(migrations).sort(),
-          getMigrationName: (name: string) => name,
-          getMigration: async (name: string) => migrations[name] as Knex.Migration,
-        },
-      });
+      await runMigrations(db, 'personal_data_migrations', migrations);
     } catch (error) {
       await db.destroy();
       throw error;

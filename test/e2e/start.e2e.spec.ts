@@ -2,40 +2,14 @@
  * `npm start` as a new user runs it: one process, no services, listening on PORT, answering its
  * health check, and stopping cleanly on SIGTERM.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { freePort } from '../harness/servers.ts';
+import { startServer } from '../support/process.ts';
 
-const root = join(import.meta.dirname, '..', '..');
-
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const listening = () => new Promise<void>((resolve, reject) => {
-    if (output.includes('boxoffice is running at')) return resolve();
-    const timer = setTimeout(() => reject(new Error(`not listening after 30 s:\n${output}`)), 30_000);
-    child.stdout.on('data', () => {
-      if (output.includes('boxoffice is running at')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exit.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, exit, listening, output: () => output };
-}
+const start = startServer;
 
 t.test('npm start serves /health/live on PORT and stops on SIGTERM', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));

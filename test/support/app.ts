@@ -23,7 +23,7 @@ export interface TestApp {
   readonly mails: () => Promise<{ to: string; subject: string; text: string; token: string }[]>;
 }
 
-export async function testApp(t: Test, env: Record<string, string> = {}): Promise<TestApp> {
+export async function testApp(t: Test, env: Record<string, string> = {}, options: { reactors?: boolean } = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-app-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const config = loadConfig({
@@ -45,8 +45,11 @@ export async function testApp(t: Test, env: Record<string, string> = {}): Promis
       done();
     },
   });
-  const services = await openServices(config);
+  const services = await openServices(config, {
+    onBackgroundError: (error, what) => logs.push(JSON.stringify({ level: 50, what, err: String(error) })),
+  });
   const app = await buildApp(services, { logStream });
+  if (options.reactors === true) services.startReactors();
   t.teardown(async () => {
     await app.close();
     await services.close();
@@ -61,15 +64,4 @@ export async function testApp(t: Test, env: Record<string, string> = {}): Promis
       return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { to: string; subject: string; text: string; token: string });
     },
   };
-}
-
-/** Waits until `check` returns a value (mail goes out after the answer). */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -1,0 +1,246 @@
+/**
+ * Placing and cancelling bookings. The seat hold in the concert stream is the commit point: once
+ * it is appended, the booking exists, whatever happens next. The booking stream is written right
+ * after from the hold's own data (and by the repair reactor if a crash came in between).
+ */
+import { randomUUID } from 'node:crypto';
+import { DomainError, type CommandContext } from '../../domain/index.ts';
+import { bookingDecider, bookingStream, type BookingState, type PlaceBooking } from '../../domain/booking/index.ts';
+import { classOfSeat, concertStream, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
+import { userDecider, userStream } from '../../domain/user/index.ts';
+import type { EventStore } from '../../eventstore/port.ts';
+import type { Principal } from '../../src/http/auth.ts';
+import { loadOwned } from '../../src/http/authorization.ts';
+import { badRequest, HttpProblem } from '../../src/http/problem.ts';
+import type { RequestContext } from '../../src/http/schemas.ts';
+import { derivedUuid } from '../../src/ids.ts';
+import type { KtpFingerprints } from '../../src/personal-data/fingerprint.ts';
+import type { PersonalData } from '../../src/personal-data/personal-data.ts';
+import type { CommandHandler } from '../command-handler.ts';
+import { isDomainRefusal, type ConcertWriter } from '../concerts/concert-writer.ts';
+
+export interface BookingRequest {
+  readonly concert_id: string;
+  readonly tickets_by_class?: readonly { readonly ticket_class_id: string; readonly quantity: number }[] | undefined;
+  readonly seat_ids?: readonly string[] | undefined;
+  readonly buyer_info: { readonly full_name: string; readonly phone_number: string; readonly email: string; readonly ktp_number: string };
+  readonly ticket_holder_info?: readonly { readonly full_name: string; readonly ktp_number: string }[] | undefined;
+}
+
+export interface BookingAnswer {
+  readonly id: string;
+  readonly status: 'pending';
+  readonly concert_id: string;
+  readonly total_price: number;
+  readonly expires_at: string;
+  readonly seats: { readonly id: string; readonly seat_number: number; readonly ticket_class_id: string }[];
+  readonly position: number;
+}
+
+export interface BookingServiceDeps {
+  readonly store: EventStore;
+  readonly writer: ConcertWriter;
+  readonly commands: CommandHandler;
+  readonly personalData: PersonalData;
+  readonly ktp: KtpFingerprints;
+  readonly holdTtlSeconds: number;
+  readonly requireEmailVerification: boolean;
+  readonly now: () => Date;
+}
+
+/** Verified users are remembered for a while: the flash-sale path should not read a user stream per booking. */
+const VERIFIED_FOR_MS = 5 * 60_000;
+
+export class BookingService {
+  readonly #verified = new Map<string, number>();
+
+  constructor(private readonly deps: BookingServiceDeps) {}
+
+  async place(principal: Principal, request: BookingRequest, idempotencyKey: string | undefined, requestContext: RequestContext): Promise<BookingAnswer> {
+    const selection = selectionOf(request);
+    await this.#requireVerified(principal.userId);
+    const concertId = request.concert_id.toLowerCase();
+    const bookingId = idempotencyKey === undefined ? randomUUID() : derivedUuid('booking', principal.userId, concertId, idempotencyKey);
+    const now = this.deps.now();
+    const context: CommandContext = { ...requestContext, actorId: principal.userId, occurredAt: now.toISOString() };
+
+    const holders = request.ticket_holder_info ?? Array.from({ length: ticketCount(selection) }, () => ({
+      full_name: request.buyer_info.full_name,
+      ktp_number: request.buyer_info.ktp_number,
+    }));
+    const buyer = { ...request.buyer_info, email: request.buyer_info.email.trim().toLowerCase() };
+    let held: SeatsHeld['data'];
+    try {
+      const written = await this.deps.writer.submit(concertId, {
+        type: 'HoldSeats',
+        booking_id: bookingId,
+        user_id: principal.userId,
+        selection,
+        ktp_fingerprints: holders.map((holder) => this.deps.ktp.of(holder.ktp_number)),
+        personal_data: {
+          buyer: await this.deps.personalData.seal(principal.userId, buyer),
+          ticket_holders: await Promise.all(holders.map((holder) => this.deps.personalData.seal(principal.userId, holder))),
+        },
+        expires_at: new Date(now.getTime() + this.deps.holdTtlSeconds * 1000).toISOString(),
+        now: context.occurredAt,
+      }, context);
+      const [event] = written.events;
+      if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
+      held = event.data;
+    } catch (error) {
+      // The same key again: answer what the first request got.
+      if (idempotencyKey === undefined || !isDomainRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
+      return this.#replay(concertId, bookingId, selection, context);
+    }
+    const position = await this.#ensurePlaced(held, context);
+    return answer(held, position);
+  }
+
+  async cancel(principal: Principal, bookingId: string, requestContext: RequestContext): Promise<{ id: string; status: 'cancelled'; position: number }> {
+    const booking = await loadOwned(principal, bookingId, (id) => this.#booking(id), (state) => state.userId, 'booking');
+    if (booking.status !== 'pending') {
+      throw new DomainError('BOOKING_NOT_CANCELLABLE', `a ${booking.status} booking cannot be cancelled`, { status: booking.status });
+    }
+    const context: CommandContext = { ...requestContext, actorId: principal.userId, occurredAt: this.deps.now().toISOString() };
+    // Seats first: a payment that lands in between finds the hold released and is refunded,
+    // instead of buying seats for a booking that is being cancelled.
+    let released;
+    try {
+      released = await this.deps.writer.submit(booking.concertId, { type: 'ReleaseHold', booking_id: booking.bookingId, reason: 'cancelled', now: context.occurredAt }, context);
+    } catch (error) {
+      if (isDomainRefusal(error, 'HOLD_ALREADY_SOLD')) throw new DomainError('BOOKING_NOT_CANCELLABLE', 'the booking was paid while you cancelled');
+      throw error;
+    }
+    const cancelled = await this.deps.commands.execute(bookingStream(booking.bookingId), bookingDecider, {
+      type: 'CancelBooking',
+      cancelled_by: principal.role === 'admin' && principal.userId !== booking.userId ? 'admin' : 'owner',
+      now: context.occurredAt,
+    }, context);
+    return { id: booking.bookingId, status: 'cancelled', position: Math.max(cancelled.position, released.position) };
+  }
+
+  async #booking(bookingId: string): Promise<Exclude<BookingState, { status: 'none' }> | null> {
+    const { state } = await this.deps.commands.load(bookingStream(bookingId), bookingDecider);
+    return state.status === 'none' ? null : state;
+  }
+
+  /** Writes the booking stream from the hold, unless it exists; the position of its placement. */
+  async #ensurePlaced(held: SeatsHeld['data'], context: CommandContext): Promise<number> {
+    return ensureBookingPlaced(this.deps.store, this.deps.commands, held, context);
+  }
+
+  async #replay(concertId: string, bookingId: string, selection: SeatSelection, context: CommandContext): Promise<BookingAnswer> {
+    const hold = await this.deps.writer.read(concertId, (state) => {
+      const found = state.holds.get(bookingId);
+      return found && { seatIds: found.seatIds, classes: found.seatIndexes.map((index) => classOfSeat(state, index).id) };
+    });
+    if (hold === undefined) throw new Error(`booking ${bookingId} was refused as existing but has no hold`);
+    if (!sameSelection(selection, hold.seatIds, hold.classes)) {
+      throw new HttpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
+    }
+    const placed = await this.deps.store.readStream(bookingStream(bookingId), { maxCount: 3 });
+    const first = placed[0];
+    const third = placed[2];
+    if (first?.type === 'BookingPlaced' && third !== undefined) {
+      return answer(first.data as SeatsHeld['data'], third.position);
+    }
+    // The first request has not written the booking stream (yet, or ever): do it from the hold.
+    const held = await findHold(this.deps.store, concertId, bookingId);
+    return answer(held, await this.#ensurePlaced(held, context));
+  }
+
+  async #requireVerified(userId: string): Promise<void> {
+    if (!this.deps.requireEmailVerification) return;
+    const checked = this.#verified.get(userId);
+    const now = Date.now();
+    if (checked !== undefined && now - checked < VERIFIED_FOR_MS) return;
+    const { state } = await this.deps.commands.load(userStream(userId), userDecider);
+    if (state.status !== 'active' || !state.emailVerified) {
+      throw new HttpProblem(403, 'EMAIL_NOT_VERIFIED', 'verify your email address before booking (see the mail we sent)');
+    }
+    this.#verified.set(userId, now);
+  }
+}
+
+function selectionOf(request: BookingRequest): SeatSelection {
+  const byClass = request.tickets_by_class;
+  const bySeat = request.seat_ids;
+  if ((byClass === undefined) === (bySeat === undefined)) {
+    throw badRequest('VALIDATION_FAILED', 'send exactly one of tickets_by_class and seat_ids');
+  }
+  return byClass !== undefined
+    ? { by: 'class', tickets: byClass.map((t) => ({ ticket_class_id: t.ticket_class_id.toLowerCase(), quantity: t.quantity })) }
+    : { by: 'seat', seat_ids: (bySeat ?? []).map((id) => id.toLowerCase()) };
+}
+
+function ticketCount(selection: SeatSelection): number {
+  return selection.by === 'seat' ? selection.seat_ids.length : selection.tickets.reduce((sum, t) => sum + t.quantity, 0);
+}
+
+function sameSelection(selection: SeatSelection, seatIds: readonly string[], classes: readonly string[]): boolean {
+  if (selection.by === 'seat') return [...selection.seat_ids].sort().join() === [...seatIds].sort().join();
+  const wanted = new Map<string, number>();
+  for (const { ticket_class_id, quantity } of selection.tickets) wanted.set(ticket_class_id, (wanted.get(ticket_class_id) ?? 0) + quantity);
+  const got = new Map<string, number>();
+  for (const id of classes) got.set(id, (got.get(id) ?? 0) + 1);
+  return wanted.size === got.size && [...wanted].every(([id, count]) => got.get(id) === count);
+}
+
+function answer(held: Pick<SeatsHeld['data'], 'booking_id' | 'concert_id' | 'total_price' | 'expires_at' | 'seats'>, position: number): BookingAnswer {
+  return {
+    id: held.booking_id,
+    status: 'pending',
+    concert_id: held.concert_id,
+    total_price: held.total_price,
+    expires_at: held.expires_at,
+    seats: held.seats.map((seat) => ({ id: seat.seat_id, seat_number: seat.seat_number, ticket_class_id: seat.ticket_class_id })),
+    position,
+  };
+}
+
+/** The booking stream's placement, made from the hold's own data. */
+export function placeBookingFrom(held: SeatsHeld['data'], now: string): PlaceBooking {
+  if (held.personal_data === null) throw new Error(`hold ${held.booking_id} carries no buyer details`);
+  return {
+    type: 'PlaceBooking',
+    booking_id: held.booking_id,
+    user_id: held.user_id,
+    concert_id: held.concert_id,
+    seats: held.seats,
+    total_price: held.total_price,
+    expires_at: held.expires_at,
+    buyer: held.personal_data.buyer,
+    ticket_holders: held.personal_data.ticket_holders,
+    now,
+  };
+}
+
+/**
+ * Writes `booking-<id>` from its hold unless it exists (the request and the repair reactor may
+ * both try); returns the position of the placement's last event either way.
+ */
+export async function ensureBookingPlaced(store: EventStore, commands: CommandHandler, held: SeatsHeld['data'], context: CommandContext): Promise<number> {
+  try {
+    return (await commands.execute(bookingStream(held.booking_id), bookingDecider, placeBookingFrom(held, held.held_at), context)).position;
+  } catch (error) {
+    if (!isDomainRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
+  }
+  const placed = await store.readStream(bookingStream(held.booking_id), { maxCount: 3 });
+  const last = placed[2];
+  if (last === undefined) throw new Error(`booking ${held.booking_id} exists but is not fully placed`);
+  return last.position;
+}
+
+/** The SeatsHeld of a booking, from the concert stream (newest first): the rare path after a crash. */
+export async function findHold(store: EventStore, concertId: string, bookingId: string): Promise<SeatsHeld['data']> {
+  let from: number | undefined;
+  for (;;) {
+    const page = await store.readStream(concertStream(concertId), { direction: 'backward', maxCount: 500, ...(from !== undefined ? { fromRevision: from } : {}) });
+    for (const event of page) {
+      if (event.type === 'SeatsHeld' && (event.data as SeatsHeld['data']).booking_id === bookingId) return event.data as SeatsHeld['data'];
+    }
+    const last = page[page.length - 1];
+    if (last === undefined || last.revision === 0) throw new Error(`no hold for booking ${bookingId} in concert ${concertId}`);
+    from = last.revision - 1;
+  }
+}

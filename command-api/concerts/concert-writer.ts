@@ -1,0 +1,264 @@
+/**
+ * The per-concert batching writer: the hot path of a flash sale.
+ *
+ * Each concert's inventory lives in memory (loaded from a snapshot plus the stream's tail). Its
+ * commands queue up in one in-process lane; the lane takes what has queued, decides the whole
+ * batch against the evolving state (each command gets its own events or its own refusal), and
+ * appends every event of the batch in ONE write at the expected revision. Thousands of bookings
+ * a second become a few dozen appends, and no two requests race on the stream.
+ *
+ * If another instance appended first (WrongExpectedRevision), the lane reloads from the store
+ * and decides the same batch again: no answer is given until its batch is committed, so nobody
+ * is told "booked" for a decision that lost. A full queue is refused at once (503 OVERLOADED)
+ * instead of growing without bound.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DomainError,
+  stampEvents,
+  upcasters,
+  type CommandContext,
+  type StoredEvent,
+} from '../../domain/index.ts';
+import {
+  concertDecider,
+  concertStream,
+  fromSnapshot,
+  toSnapshot,
+  type ConcertCommand,
+  type ConcertEvent,
+  type ConcertSnapshot,
+  type ConcertState,
+} from '../../domain/concert/index.ts';
+import { WrongExpectedRevision, type EventStore, type ExpectedRevision } from '../../eventstore/port.ts';
+import { HttpProblem } from '../../src/http/problem.ts';
+
+export interface ConcertWriterOptions {
+  /** Commands waiting per concert before new ones are refused with 503. */
+  readonly queueLimit: number;
+  /** Commands decided and appended together at most. */
+  readonly maxBatch: number;
+  /** A snapshot is saved after this many new events. */
+  readonly snapshotEvery: number;
+  readonly onBackgroundError: (error: unknown, what: string) => void;
+  readonly newId?: () => string;
+}
+
+export interface Written {
+  /** What this command decided (empty: nothing to do, e.g. already released). */
+  readonly events: readonly ConcertEvent[];
+  /** The position of the last event of the append that carried them (or the stream's last, if none). */
+  readonly position: number;
+}
+
+interface Submitted {
+  readonly kind: 'command';
+  readonly command: ConcertCommand;
+  readonly context: CommandContext;
+  attempts: number;
+  readonly resolve: (written: Written) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Reading {
+  readonly kind: 'read';
+  readonly read: (state: ConcertState, position: number) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Item = Submitted | Reading;
+
+interface Lane {
+  state: ConcertState | null;
+  revision: ExpectedRevision;
+  position: number;
+  snapshotRevision: number;
+  readonly queue: Item[];
+  running: boolean;
+}
+
+interface SnapshotData {
+  readonly position: number;
+  readonly concert: ConcertSnapshot;
+}
+
+/** Conflicts in a row before a command gives up (another writer keeps winning). */
+const MAX_ATTEMPTS = 20;
+
+export const overloaded = (): HttpProblem =>
+  new HttpProblem(503, 'OVERLOADED', 'this concert is busy; retry with the same Idempotency-Key', { 'retry-after': '1' });
+
+export class ConcertWriter {
+  readonly #lanes = new Map<string, Lane>();
+  readonly #newId: () => string;
+  #idle: (() => void)[] = [];
+
+  constructor(private readonly store: EventStore, private readonly options: ConcertWriterOptions) {
+    this.#newId = options.newId ?? randomUUID;
+  }
+
+  /** Queues a command for the concert; resolves once its batch is committed. */
+  submit(concertId: string, command: ConcertCommand, context: CommandContext): Promise<Written> {
+    const lane = this.#lane(concertId);
+    if (lane.queue.length >= this.options.queueLimit) return Promise.reject(overloaded());
+    return new Promise<Written>((resolve, reject) => {
+      lane.queue.push({ kind: 'command', command, context, attempts: 0, resolve, reject });
+      this.#pump(concertId, lane);
+    });
+  }
+
+  /** Reads the committed state, in line with the concert's commands. `read` must not change it. */
+  read<T>(concertId: string, read: (state: ConcertState, position: number) => T): Promise<T> {
+    const lane = this.#lane(concertId);
+    return new Promise<T>((resolve, reject) => {
+      lane.queue.push({ kind: 'read', read: (state, position) => resolve(read(state, position)), reject });
+      this.#pump(concertId, lane);
+    });
+  }
+
+  /** Resolves when every queued command has been answered (graceful shutdown). */
+  async drain(): Promise<void> {
+    if ([...this.#lanes.values()].every((lane) => !lane.running)) return;
+    await new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  #lane(concertId: string): Lane {
+    let lane = this.#lanes.get(concertId);
+    if (lane === undefined) {
+      lane = { state: null, revision: 'no_stream', position: 0, snapshotRevision: -1, queue: [], running: false };
+      this.#lanes.set(concertId, lane);
+    }
+    return lane;
+  }
+
+  #pump(concertId: string, lane: Lane): void {
+    if (lane.running) return;
+    lane.running = true;
+    void this.#run(concertId, lane).finally(() => {
+      lane.running = false;
+      // A concert that does not exist keeps no memory (random ids cost nothing).
+      if (lane.queue.length === 0 && lane.state?.status === 'unscheduled') this.#lanes.delete(concertId);
+      if (lane.queue.length > 0) this.#pump(concertId, lane);
+      else if ([...this.#lanes.values()].every((other) => !other.running)) {
+        const waiting = this.#idle;
+        this.#idle = [];
+        for (const resolve of waiting) resolve();
+      }
+    });
+  }
+
+  async #run(concertId: string, lane: Lane): Promise<void> {
+    const stream = concertStream(concertId);
+    while (lane.queue.length > 0) {
+      let state: ConcertState;
+      try {
+        state = lane.state ?? (await this.#load(stream, lane));
+      } catch (error) {
+        for (const item of lane.queue.splice(0)) item.reject(error);
+        return;
+      }
+      const first = lane.queue[0] as Item;
+      if (first.kind === 'read') {
+        lane.queue.shift();
+        try {
+          first.read(state, lane.position);
+        } catch (error) {
+          first.reject(error);
+        }
+        continue;
+      }
+      const batch = this.#takeBatch(lane);
+      await this.#decideAndAppend(stream, lane, state, batch);
+    }
+  }
+
+  /** Consecutive commands from the front of the queue, stopping before a read. */
+  #takeBatch(lane: Lane): Submitted[] {
+    const batch: Submitted[] = [];
+    while (batch.length < this.options.maxBatch) {
+      const next = lane.queue[0];
+      if (next?.kind !== 'command') break;
+      batch.push(next);
+      lane.queue.shift();
+    }
+    return batch;
+  }
+
+  async #decideAndAppend(stream: string, lane: Lane, state: ConcertState, batch: Submitted[]): Promise<void> {
+    const outcomes: ({ events: ConcertEvent[] } | { error: unknown })[] = [];
+    const envelopes = [];
+    for (const item of batch) {
+      try {
+        const events = concertDecider.decide(item.command, state);
+        for (const event of events) concertDecider.evolve(state, event);
+        outcomes.push({ events });
+        envelopes.push(...stampEvents(events, item.context, this.#newId, (type) => upcasters.currentVersion(type)));
+      } catch (error) {
+        outcomes.push({ error });
+      }
+    }
+    if (envelopes.length === 0) {
+      settle(batch, outcomes, lane.position);
+      return;
+    }
+    try {
+      const result = await this.store.append(
+        stream,
+        envelopes.map((event) => ({ id: event.metadata.event_id, type: event.type, data: event.data, metadata: event.metadata })),
+        lane.revision,
+      );
+      lane.revision = result.nextExpectedRevision;
+      lane.position = result.position;
+      settle(batch, outcomes, result.position);
+      this.#maybeSnapshot(stream, lane, state);
+    } catch (error) {
+      // The in-memory state now holds decisions that were not committed: drop it.
+      lane.state = null;
+      if (error instanceof WrongExpectedRevision) {
+        // Someone else appended: reload and decide the same commands again, refusals included.
+        const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
+        for (const item of batch) if (item.attempts >= MAX_ATTEMPTS) item.reject(error);
+        lane.queue.unshift(...again);
+        return;
+      }
+      for (const item of batch) item.reject(error);
+    }
+  }
+
+  async #load(stream: string, lane: Lane): Promise<ConcertState> {
+    const snapshot = await this.store.loadSnapshot(stream);
+    const data = snapshot?.data as SnapshotData | undefined;
+    let state = data ? fromSnapshot(data.concert) : concertDecider.initialState();
+    let revision: ExpectedRevision = snapshot ? snapshot.revision : 'no_stream';
+    let position = data?.position ?? 0;
+    const tail = await this.store.readStream(stream, { fromRevision: snapshot ? snapshot.revision + 1 : 0 });
+    for (const recorded of tail) {
+      state = concertDecider.evolve(state, upcasters.upcast(recorded as unknown as StoredEvent) as unknown as ConcertEvent);
+      revision = recorded.revision;
+      position = recorded.position;
+    }
+    Object.assign(lane, { state, revision, position, snapshotRevision: snapshot?.revision ?? -1 });
+    return state;
+  }
+
+  #maybeSnapshot(stream: string, lane: Lane, state: ConcertState): void {
+    if (typeof lane.revision !== 'number' || lane.revision - lane.snapshotRevision < this.options.snapshotEvery) return;
+    const revision = lane.revision;
+    const data: SnapshotData = { position: lane.position, concert: toSnapshot(state) };
+    lane.snapshotRevision = revision;
+    this.store.saveSnapshot(stream, { revision, data }).catch((error: unknown) => this.options.onBackgroundError(error, `snapshot of ${stream}`));
+  }
+}
+
+function settle(batch: readonly Submitted[], outcomes: readonly ({ events: ConcertEvent[] } | { error: unknown })[], position: number): void {
+  batch.forEach((item, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) item.reject(new Error('no outcome for a command'));
+    else if ('error' in outcome) item.reject(outcome.error);
+    else item.resolve({ events: outcome.events, position });
+  });
+}
+
+export function isDomainRefusal(error: unknown, ...codes: DomainError['code'][]): error is DomainError {
+  return error instanceof DomainError && (codes.length === 0 || codes.includes(error.code));
+}

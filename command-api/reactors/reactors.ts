@@ -1,0 +1,160 @@
+/**
+ * The process managers that finish what a request started, driven by events so that a crash or
+ * a restart loses nothing:
+ * - bookings: every hold gets its booking stream (repair after a crash between the two
+ *   appends); an expired hold expires its booking; a cancelled concert cancels pending bookings
+ *   and makes paid ones refund-due;
+ * - hold deadlines: the due-time index of unpaid holds, kept in step with the events;
+ * - payments: settles every succeeded or failed payment (the webhook usually did already);
+ * and the hold expirer, which releases holds whose time is up according to that index.
+ */
+import type { CommandContext } from '../../domain/index.ts';
+import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
+import type { ConcertCancelled, HoldReleased, SeatsHeld, SeatsSold } from '../../domain/concert/index.ts';
+import { paymentDecider, paymentStream, type PaymentFailed, type PaymentSucceeded } from '../../domain/payment/index.ts';
+import { instant } from '../../domain/shared/decider.ts';
+import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import { ensureBookingPlaced } from '../bookings/bookings.ts';
+import type { CommandHandler } from '../command-handler.ts';
+import { isDomainRefusal, type ConcertWriter } from '../concerts/concert-writer.ts';
+import type { PaymentService } from '../payments/payments.ts';
+import type { ReactorStore } from './reactor-store.ts';
+import type { Reactor } from './runner.ts';
+
+/** The metadata of what a reactor appends: caused by the event it reacted to, by nobody. */
+function causedBy(event: RecordedEvent, now: () => Date): CommandContext {
+  const correlation = event.metadata.correlation_id;
+  return {
+    correlationId: typeof correlation === 'string' ? correlation : event.id,
+    causationId: event.id,
+    actorId: null,
+    occurredAt: now().toISOString(),
+  };
+}
+
+export function bookingsReactor(deps: { store: EventStore; commands: CommandHandler; writer: ConcertWriter; now: () => Date }): Reactor {
+  return {
+    name: 'bookings',
+    filter: { streamPrefixes: ['concert-'], eventTypes: ['SeatsHeld', 'HoldReleased', 'ConcertCancelled'] },
+    async handle(events) {
+      for (const event of events) {
+        const context = causedBy(event, deps.now);
+        if (event.type === 'SeatsHeld') {
+          await ensureBookingPlaced(deps.store, deps.commands, event.data as SeatsHeld['data'], context);
+        } else if (event.type === 'HoldReleased') {
+          const { booking_id: bookingId, reason, released_at: releasedAt } = event.data as HoldReleased['data'];
+          if (reason === 'expired') {
+            await deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'ExpireBooking', now: releasedAt }, context);
+          } else if (reason === 'concert_cancelled') {
+            await ignoring(['BOOKING_NOT_CANCELLABLE'], deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'CancelBooking', cancelled_by: 'concert_cancelled', now: releasedAt }, context));
+          }
+        } else if (event.type === 'ConcertCancelled') {
+          const { concert_id: concertId } = event.data as ConcertCancelled['data'];
+          const paid = await deps.writer.read(concertId, (state) => [...state.holds.values()].filter((h) => h.status === 'sold').map((h) => h.bookingId));
+          for (const bookingId of paid) {
+            const { state } = await deps.commands.load(bookingStream(bookingId), bookingDecider);
+            if (state.status !== 'confirmed' || state.payment === null) continue;
+            await deps.commands.execute(bookingStream(bookingId), bookingDecider, {
+              type: 'MarkRefundDue', reason: 'concert_cancelled', transaction_id: state.payment.transactionId, amount: state.totalPrice, now: context.occurredAt,
+            }, context);
+          }
+        }
+      }
+    },
+  };
+}
+
+export function holdDeadlinesReactor(reactors: ReactorStore): Reactor {
+  return {
+    name: 'hold-deadlines',
+    filter: { streamPrefixes: ['concert-'], eventTypes: ['SeatsHeld', 'HoldReleased', 'SeatsSold'] },
+    async handle(events, trx) {
+      const added = [];
+      const removed = [];
+      for (const event of events) {
+        if (event.type === 'SeatsHeld') {
+          const held = event.data as SeatsHeld['data'];
+          added.push({ bookingId: held.booking_id, concertId: held.concert_id, expiresAt: instant(held.expires_at) });
+        } else {
+          removed.push((event.data as HoldReleased['data'] | SeatsSold['data']).booking_id);
+        }
+      }
+      await reactors.addDeadlines(trx, added);
+      await reactors.removeDeadlines(trx, removed);
+    },
+  };
+}
+
+export function paymentsReactor(deps: { commands: CommandHandler; payments: PaymentService; now: () => Date }): Reactor {
+  return {
+    name: 'payments',
+    filter: { streamPrefixes: ['payment-'], eventTypes: ['PaymentSucceeded', 'PaymentFailed'] },
+    async handle(events) {
+      for (const event of events) {
+        const data = event.data as PaymentSucceeded['data'] | PaymentFailed['data'];
+        const { state } = await deps.commands.load(paymentStream(data.transaction_id), paymentDecider);
+        if (state.status === 'none') continue;
+        await deps.payments.settle(state, causedBy(event, deps.now));
+      }
+    },
+  };
+}
+
+/**
+ * Releases holds whose time is up, by the due-time index (which survives restarts). The
+ * release is an event like any other: the bookings reactor expires the booking from it, and
+ * the index drops the deadline when it sees it.
+ */
+export class HoldExpirer {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: { reactors: ReactorStore; writer: ConcertWriter; now: () => Date; intervalMs: number; onError: (error: unknown) => void },
+  ) {}
+
+  start(): void {
+    const tick = (): void => {
+      this.#running = this.expireDue().then(() => undefined, this.deps.onError).finally(() => {
+        if (this.#timer !== undefined) this.#timer = setTimeout(tick, this.deps.intervalMs);
+      });
+    };
+    this.#timer = setTimeout(tick, this.deps.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  /** Releases every hold due now; returns how many were released. */
+  async expireDue(): Promise<number> {
+    const now = this.deps.now();
+    let released = 0;
+    for (const deadline of await this.deps.reactors.due(now.getTime(), 500)) {
+      const context: CommandContext = { correlationId: `expiry-${deadline.bookingId}`, causationId: 'hold-expirer', actorId: null, occurredAt: now.toISOString() };
+      try {
+        const written = await this.deps.writer.submit(deadline.concertId, { type: 'ReleaseHold', booking_id: deadline.bookingId, reason: 'expired', now: context.occurredAt }, context);
+        if (written.events.length > 0) released++;
+        else await this.deps.reactors.removeDeadlines(this.deps.reactors.db, [deadline.bookingId]);
+      } catch (error) {
+        // This instance's clock is behind the one that set the deadline: next round.
+        if (isDomainRefusal(error, 'HOLD_NOT_EXPIRED')) continue;
+        // Paid or gone: nothing to expire. Anything else waits for the next round.
+        if (!isDomainRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND', 'CONCERT_NOT_FOUND')) throw error;
+        await this.deps.reactors.removeDeadlines(this.deps.reactors.db, [deadline.bookingId]);
+      }
+    }
+    return released;
+  }
+}
+
+async function ignoring<T>(codes: Parameters<typeof isDomainRefusal>[1][], work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (error) {
+    if (isDomainRefusal(error, ...codes)) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,141 @@
+/** /api/v1/bookings (place, cancel) and /api/v1/admin/concerts (schedule, cancel). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { principalOf } from '../../src/http/auth.ts';
+import Type from 'typebox';
+import type { Config } from '../../src/config.ts';
+import { accountLimit, routeLimit } from '../../src/http/limits.ts';
+import { badRequest } from '../../src/http/problem.ts';
+import { PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
+import type { BookingService } from '../bookings/bookings.ts';
+import type { ConcertService } from '../concerts/concerts.ts';
+
+export interface BookingRoutesOptions {
+  readonly config: Config;
+  readonly bookings: BookingService;
+}
+
+const Ktp = Type.String({ pattern: '^[0-9]{16}$', description: 'KTP (national id) number: 16 digits' });
+const FullName = Type.String({ minLength: 1, maxLength: 100 });
+const Quantity = Type.Integer({ minimum: 1, maximum: 5 });
+
+const BookingBody = Type.Object({
+  concert_id: UuidSchema,
+  tickets_by_class: Type.Optional(Type.Array(
+    Type.Object({ ticket_class_id: UuidSchema, quantity: Quantity }, { additionalProperties: false }),
+    { minItems: 1, maxItems: 5, description: 'best available seats, lowest numbers first; or send seat_ids' },
+  )),
+  seat_ids: Type.Optional(Type.Array(UuidSchema, { minItems: 1, maxItems: 5 })),
+  buyer_info: Type.Object({
+    full_name: FullName,
+    phone_number: Type.String({ pattern: '^[0-9]{10,15}$' }),
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    ktp_number: Ktp,
+  }, { additionalProperties: false }),
+  ticket_holder_info: Type.Optional(Type.Array(
+    Type.Object({ full_name: FullName, ktp_number: Ktp }, { additionalProperties: false }),
+    { minItems: 1, maxItems: 5, description: 'one per ticket, in seat order; without it the buyer holds every ticket' },
+  )),
+}, { additionalProperties: false });
+
+const BookingAnswer = Type.Object({
+  id: Type.String(),
+  status: Type.Literal('pending'),
+  concert_id: Type.String(),
+  total_price: Type.Integer(),
+  expires_at: Type.String({ format: 'date-time' }),
+  seats: Type.Array(Type.Object({ id: Type.String(), seat_number: Type.Integer(), ticket_class_id: Type.String() })),
+  position: PositionSchema,
+});
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })),
+});
+
+const bearer = [{ bearer: [] }];
+
+export const bookingRoutes: FastifyPluginAsyncTypebox<BookingRoutesOptions> = async (app, { config, bookings }) => {
+  const perAccount = accountLimit(app, config, config.limits.bookingsPerMinutePerAccount, '1 minute');
+
+  app.post('/api/v1/bookings', {
+    preHandler: app.requireUser,
+    config: routeLimit(config, config.limits.bookingsPerMinutePerIp, '1 minute'),
+    schema: {
+      tags: ['bookings'],
+      summary: 'Book 1-5 tickets: by quantity per class or by seat id. Seats are held until expires_at.',
+      security: bearer,
+      headers: IdempotencyHeaders,
+      body: BookingBody,
+      response: { 201: BookingAnswer, ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const principal = principalOf(request);
+    await perAccount(request, `booking:${principal.userId}`);
+    const answer = await bookings.place(principal, request.body, request.headers['idempotency-key'], requestContext(request));
+    return reply.code(201).send(answer);
+  });
+
+  app.put('/api/v1/bookings/:id/cancel', {
+    preHandler: app.requireUser,
+    schema: {
+      tags: ['bookings'],
+      summary: 'Cancel a pending booking (owner or admin); its seats go back on sale',
+      security: bearer,
+      params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+      response: { 200: Type.Object({ id: Type.String(), status: Type.Literal('cancelled'), position: PositionSchema }), ...problemResponses },
+    },
+  }, async (request) => bookings.cancel(principalOf(request), request.params.id, requestContext(request)));
+};
+
+export const adminConcertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertService }> = async (app, { concerts }) => {
+  app.post('/api/v1/admin/concerts', {
+    schema: {
+      tags: ['admin'],
+      summary: 'Schedule a concert with its ticket classes and numbered seats; it is on sale at once',
+      security: bearer,
+      headers: IdempotencyHeaders,
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 200 }),
+        artist: Type.String({ minLength: 1, maxLength: 200 }),
+        date: Type.String({ format: 'date-time' }),
+        venue: Type.String({ minLength: 1, maxLength: 200 }),
+        description: Type.Optional(Type.String({ maxLength: 5000 })),
+        image_url: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })),
+        max_tickets_per_ktp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        ticket_classes: Type.Array(Type.Object({
+          name: Type.String({ minLength: 1, maxLength: 100 }),
+          price: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'rupiah' }),
+          total_seats_in_class: Type.Integer({ minimum: 1, maximum: 200_000 }),
+        }, { additionalProperties: false }), { minItems: 1, maxItems: 50 }),
+      }, { additionalProperties: false }),
+      response: {
+        201: Type.Object({
+          id: Type.String(),
+          status: Type.Literal('active'),
+          ticket_classes: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), price: Type.Integer(), total_seats_in_class: Type.Integer() })),
+          position: PositionSchema,
+        }),
+        ...problemResponses,
+      },
+    },
+  }, async (request, reply) => {
+    const created = await concerts.create(principalOf(request), request.body, request.headers['idempotency-key'], requestContext(request));
+    return reply.code(201).send(created);
+  });
+
+  app.post('/api/v1/admin/concerts/:id/cancel', {
+    schema: {
+      tags: ['admin'],
+      summary: 'Call a concert off: pending bookings are cancelled, paid ones become refund-due',
+      security: bearer,
+      params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+      body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false })),
+      response: { 200: Type.Object({ id: Type.String(), status: Type.Literal('cancelled'), position: PositionSchema }), ...problemResponses },
+    },
+  }, async (request) => {
+    if (!UUID.test(request.params.id)) throw badRequest('INVALID_ID', 'a concert id is a UUID');
+    return concerts.cancel(principalOf(request), request.params.id, request.body?.reason ?? 'cancelled by the organiser', requestContext(request));
+  });
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+

@@ -1,0 +1,91 @@
+/**
+ * The concert state as plain JSON, so a long concert stream loads as a snapshot plus its tail.
+ * Seat statuses are run-length encoded: a sale leaves long runs of one status, so 50,000 seats
+ * take a few hundred numbers instead of 50,000.
+ */
+import { instant } from '../shared/decider.ts';
+import type { ReleaseReason } from './events.ts';
+import { seatIdPrefix } from './seats.ts';
+import type { ConcertState, HoldState, TicketClassState } from './state.ts';
+
+export const CONCERT_SNAPSHOT_VERSION = 1;
+
+export interface ConcertSnapshot {
+  readonly version: typeof CONCERT_SNAPSHOT_VERSION;
+  readonly status: ConcertState['status'];
+  readonly concertId: string | null;
+  readonly maxTicketsPerKtp: number | null;
+  readonly salesOpenAtMs: number | null;
+  readonly salesCloseAtMs: number | null;
+  readonly classes: readonly TicketClassState[];
+  /** [status, run length, status, run length, …] */
+  readonly seats: readonly number[];
+  /** [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId] */
+  readonly holds: readonly (readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], ReleaseReason | null, string | null])[];
+}
+
+export function toSnapshot(state: ConcertState): ConcertSnapshot {
+  const seats: number[] = [];
+  for (let i = 0; i < state.seatStatus.length;) {
+    const status = state.seatStatus[i] ?? 0;
+    let run = 1;
+    while (i + run < state.seatStatus.length && state.seatStatus[i + run] === status) run++;
+    seats.push(status, run);
+    i += run;
+  }
+  return {
+    version: CONCERT_SNAPSHOT_VERSION,
+    status: state.status,
+    concertId: state.concertId,
+    maxTicketsPerKtp: state.maxTicketsPerKtp,
+    salesOpenAtMs: state.salesOpenAtMs,
+    salesCloseAtMs: state.salesCloseAtMs,
+    classes: state.classes.map((c) => ({ ...c })),
+    seats,
+    holds: [...state.holds.values()].map((h) => [
+      h.bookingId, h.userId, h.seatIndexes, h.seatIds, h.ktpFingerprints, h.expiresAt, h.status, h.releaseReason, h.transactionId,
+    ] as const),
+  };
+}
+
+export function fromSnapshot(snapshot: ConcertSnapshot): ConcertState {
+  if (snapshot.version !== CONCERT_SNAPSHOT_VERSION) throw new Error(`concert snapshot version ${String(snapshot.version)} is not understood`);
+  const classes = snapshot.classes.map((c) => ({ ...c }));
+  const total = classes.reduce((sum, c) => sum + c.seatCount, 0);
+  const seatStatus = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < snapshot.seats.length; i += 2) {
+    const status = snapshot.seats[i] ?? 0;
+    const run = snapshot.seats[i + 1] ?? 0;
+    seatStatus.fill(status, at, at + run);
+    at += run;
+  }
+  if (at !== total) throw new Error(`concert snapshot covers ${at} seats of ${total}`);
+  const holds = new Map<string, HoldState>();
+  const activeBookingByUser = new Map<string, string>();
+  const ticketsByKtp = new Map<string, number>();
+  for (const [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId] of snapshot.holds) {
+    holds.set(bookingId, {
+      bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, expiresAtMs: instant(expiresAt), status, releaseReason, transactionId,
+    });
+    // Derived maps are rebuilt rather than stored: one truth, the holds.
+    if (status !== 'released') {
+      activeBookingByUser.set(userId, bookingId);
+      for (const ktp of ktpFingerprints) ticketsByKtp.set(ktp, (ticketsByKtp.get(ktp) ?? 0) + 1);
+    }
+  }
+  return {
+    status: snapshot.status,
+    concertId: snapshot.concertId,
+    maxTicketsPerKtp: snapshot.maxTicketsPerKtp,
+    salesOpenAtMs: snapshot.salesOpenAtMs,
+    salesCloseAtMs: snapshot.salesCloseAtMs,
+    classes,
+    classById: new Map(classes.map((c) => [c.id, c])),
+    classByPrefix: new Map(classes.map((c) => [seatIdPrefix(c.id), c])),
+    seatStatus,
+    holds,
+    activeBookingByUser,
+    ticketsByKtp,
+  };
+}

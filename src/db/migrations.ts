@@ -1,0 +1,40 @@
+import type { Knex } from 'knex';
+
+/**
+ * Runs in-code knex migrations under their own history table. Several instances may start at
+ * once: the one that gets knex's migration lock migrates, the others wait for it and find
+ * nothing left to do.
+ */
+export async function runMigrations(db: Knex, tableName: string, migrations: Readonly<Record<string, Knex.Migration>>): Promise<void> {
+  const migrationSource: Knex.MigrationSource<string> = {
+    getMigrations: async () => Object.keys(migrations).sort(),
+    getMigrationName: (name) => name,
+    getMigration: async (name) => {
+      const migration = migrations[name];
+      if (migration === undefined) throw new Error(`unknown migration ${name}`);
+      return migration;
+    },
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await db.migrate.latest({ migrationSource, tableName });
+      return;
+    } catch (error) {
+      if (!anotherProcessMigrating(error)) throw error;
+      if (Date.now() > deadline) {
+        throw new Error(`${tableName}: another process has held the migration lock for a minute; if none is running, clear ${tableName}_lock`, { cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Knex creates its history tables before it takes its lock, so a second process can trip on them too. */
+function anotherProcessMigrating(error: unknown): boolean {
+  const { name, code, message } = error as { name?: string; code?: string; message?: string };
+  return name === 'MigrationLocked'
+    || code === 'ER_TABLE_EXISTS_ERROR'
+    || code === 'ER_DUP_ENTRY'
+    || /already exists|UNIQUE constraint failed/.test(message ?? '');
+}
