@@ -190,6 +190,40 @@ export function eventStoreContract(t: Test, open: OpenStore): void {
     t.equal((await store.readStream('booking-idem')).length, 4, 'a partial repeat appends nothing');
   });
 
+  t.test('appends to several streams at once, each answered on its own', async (t) => {
+    const store = await open(t);
+    await store.append('booking-existing', events(1), 'no_stream');
+    const writes = [
+      { stream: 'booking-a', events: events(3), expected: 'no_stream' as const },
+      { stream: 'booking-b', events: events(1), expected: 'no_stream' as const },
+      { stream: 'booking-existing', events: events(2), expected: 0 },
+      { stream: 'booking-c', events: events(2), expected: 'any' as const },
+    ];
+    const outcomes = await store.appendMany(writes);
+    t.strictSame(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    const results = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : null));
+    t.strictSame(results.map((r) => r?.nextExpectedRevision), [2, 0, 2, 1]);
+    for (const [i, write] of writes.entries()) {
+      const read = await store.readStream(write.stream);
+      t.strictSame(read.slice(-write.events.length).map((e) => e.id), write.events.map((e) => e.id), `${write.stream} holds its events`);
+      t.equal(read.at(-1)?.position, results[i]?.position, `${write.stream}: the result names its last event`);
+    }
+    t.strictSame(await store.streamRevisions(['booking-a', 'booking-existing', 'booking-none']), new Map([['booking-a', 2], ['booking-existing', 2]]));
+
+    const again = await store.appendMany([
+      { stream: 'booking-d', events: events(1), expected: 'no_stream' },
+      { stream: 'booking-a', events: events(1), expected: 'no_stream' },
+      { stream: 'booking-e', events: events(2), expected: 'no_stream' },
+    ]);
+    t.strictSame(again.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled'], "one stream's conflict does not refuse the others");
+    t.type((again[1] as PromiseRejectedResult).reason, WrongExpectedRevision);
+    t.equal((await store.readStream('booking-a')).length, 3, 'the refused write added nothing');
+    t.equal((await store.readStream('booking-e')).length, 2);
+    const all = (await store.readAll({ maxCount: 1_000 })).events.map((e) => e.position);
+    t.strictSame(all, [...all].sort((a, b) => a - b), 'positions still grow');
+    t.equal(new Set(all).size, all.length);
+  });
+
   t.test('refuses what no store should write', async (t) => {
     const store = await open(t);
     await t.rejects(store.append('concert-x', [], 'any'), InvalidAppend);

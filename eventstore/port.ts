@@ -87,8 +87,23 @@ export interface Snapshot {
   readonly data: unknown;
 }
 
+/** One stream's part of an appendMany. */
+export interface StreamWrite {
+  readonly stream: string;
+  readonly events: readonly EventToAppend[];
+  readonly expected: ExpectedRevision;
+}
+
 export interface EventStore {
   append(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult>;
+  /**
+   * Appends to several streams, each as `append` would, and answers each write on its own: one
+   * stream's conflict does not refuse the others. An adapter may commit them together (SQL
+   * does, falling back to one at a time when one of them conflicts); none is ever half written.
+   */
+  appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]>;
+  /** The current revision of each stream that exists (one read for many streams). */
+  streamRevisions(streams: readonly string[]): Promise<Map<string, number>>;
   /** The stream's events, in the direction asked; an empty list when the stream does not exist. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<AllPage>;

@@ -15,12 +15,13 @@ import { SmtpMailer } from '../command-api/mail/smtp.ts';
 import { EmailTokens } from '../command-api/users/email-token.ts';
 import { UserService } from '../command-api/users/users.ts';
 import { BookingService } from '../command-api/bookings/bookings.ts';
+import { BookingPlacer } from '../command-api/bookings/placer.ts';
 import { ConcertWriter } from '../command-api/concerts/concert-writer.ts';
 import { ConcertService } from '../command-api/concerts/concerts.ts';
 import { PaymentService } from '../command-api/payments/payments.ts';
 import { SandboxGateway } from '../command-api/payments/sandbox-gateway.ts';
 import { ReactorStore } from '../command-api/reactors/reactor-store.ts';
-import { bookingsReactor, HoldExpirer, holdDeadlinesReactor, paymentsReactor } from '../command-api/reactors/reactors.ts';
+import { bookingsReactor, HoldExpirer, paymentsReactor } from '../command-api/reactors/reactors.ts';
 import { ReactorRunner } from '../command-api/reactors/runner.ts';
 import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store.ts';
 import type { EventStore } from '../eventstore/port.ts';
@@ -134,7 +135,7 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
     const writer = new ConcertWriter(store, {
       queueLimit: config.commandQueueLimit,
       maxBatch: 500,
-      snapshotEvery: 1_000,
+      snapshotEvery: 10_000,
       onBackgroundError,
     });
     closers.push(() => writer.drain());
@@ -144,9 +145,9 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
     closers.push(() => reactors.close());
     const payments = new PaymentService({ store, commands, writer, gateway: new SandboxGateway(config.publicUrl), now });
     const expirer = new HoldExpirer({ reactors, writer, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
+    const placer = new BookingPlacer(store, commands);
     const runners = [
-      bookingsReactor({ store, commands, writer, now }),
-      holdDeadlinesReactor(reactors),
+      bookingsReactor({ store, commands, writer, placer, reactors, now }),
       paymentsReactor({ commands, payments, now }),
     ].map((reactor) => new ReactorRunner(store, reactors, reactor, (error, name) => onBackgroundError(error, `reactor ${name}`)));
     let reactorsStarted = false;
@@ -189,6 +190,7 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
         store,
         writer,
         commands,
+        placer,
         personalData,
         ktp: new KtpFingerprints(secrets.personalDataKey),
         holdTtlSeconds: config.holdTtlSeconds,

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext } from '../../domain/index.ts';
-import { bookingDecider, bookingStream, type BookingState, type PlaceBooking } from '../../domain/booking/index.ts';
-import { classOfSeat, concertStream, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
+import { bookingDecider, bookingStream, type BookingState } from '../../domain/booking/index.ts';
+import { classOfSeat, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
 import { userDecider, userStream } from '../../domain/user/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import type { Principal } from '../../src/http/auth.ts';
@@ -18,6 +18,8 @@ import type { KtpFingerprints } from '../../src/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../src/personal-data/personal-data.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import { isDomainRefusal, type ConcertWriter } from '../concerts/concert-writer.ts';
+import { ensureBookingPlaced, findHold } from './placement.ts';
+import type { BookingPlacer } from './placer.ts';
 
 export interface BookingRequest {
   readonly concert_id: string;
@@ -41,6 +43,7 @@ export interface BookingServiceDeps {
   readonly store: EventStore;
   readonly writer: ConcertWriter;
   readonly commands: CommandHandler;
+  readonly placer: BookingPlacer;
   readonly personalData: PersonalData;
   readonly ktp: KtpFingerprints;
   readonly holdTtlSeconds: number;
@@ -58,7 +61,7 @@ export class BookingService {
 
   async place(principal: Principal, request: BookingRequest, idempotencyKey: string | undefined, requestContext: RequestContext): Promise<BookingAnswer> {
     const selection = selectionOf(request);
-    await this.#requireVerified(principal.userId);
+    await this.#requireVerified(principal);
     const concertId = request.concert_id.toLowerCase();
     const bookingId = idempotencyKey === undefined ? randomUUID() : derivedUuid('booking', principal.userId, concertId, idempotencyKey);
     const now = this.deps.now();
@@ -92,8 +95,7 @@ export class BookingService {
       if (idempotencyKey === undefined || !isDomainRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
       return this.#replay(concertId, bookingId, selection, context);
     }
-    const position = await this.#ensurePlaced(held, context);
-    return answer(held, position);
+    return answer(held, await this.deps.placer.place(held, context));
   }
 
   async cancel(principal: Principal, bookingId: string, requestContext: RequestContext): Promise<{ id: string; status: 'cancelled'; position: number }> {
@@ -138,19 +140,17 @@ export class BookingService {
     if (!sameSelection(selection, hold.seatIds, hold.classes)) {
       throw new HttpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
     }
-    const placed = await this.deps.store.readStream(bookingStream(bookingId), { maxCount: 3 });
-    const first = placed[0];
-    const third = placed[2];
-    if (first?.type === 'BookingPlaced' && third !== undefined) {
-      return answer(first.data as SeatsHeld['data'], third.position);
-    }
+    const [placed] = await this.deps.store.readStream(bookingStream(bookingId), { maxCount: 1 });
+    if (placed?.type === 'BookingPlaced') return answer(placed.data as SeatsHeld['data'], placed.position);
     // The first request has not written the booking stream (yet, or ever): do it from the hold.
     const held = await findHold(this.deps.store, concertId, bookingId);
     return answer(held, await this.#ensurePlaced(held, context));
   }
 
-  async #requireVerified(userId: string): Promise<void> {
-    if (!this.deps.requireEmailVerification) return;
+  /** A token issued after verification says so; older ones are checked against the user's stream. */
+  async #requireVerified(principal: Principal): Promise<void> {
+    if (!this.deps.requireEmailVerification || principal.emailVerified) return;
+    const userId = principal.userId;
     const checked = this.#verified.get(userId);
     const now = Date.now();
     if (checked !== undefined && now - checked < VERIFIED_FOR_MS) return;
@@ -196,51 +196,4 @@ function answer(held: Pick<SeatsHeld['data'], 'booking_id' | 'concert_id' | 'tot
     seats: held.seats.map((seat) => ({ id: seat.seat_id, seat_number: seat.seat_number, ticket_class_id: seat.ticket_class_id })),
     position,
   };
-}
-
-/** The booking stream's placement, made from the hold's own data. */
-export function placeBookingFrom(held: SeatsHeld['data'], now: string): PlaceBooking {
-  if (held.personal_data === null) throw new Error(`hold ${held.booking_id} carries no buyer details`);
-  return {
-    type: 'PlaceBooking',
-    booking_id: held.booking_id,
-    user_id: held.user_id,
-    concert_id: held.concert_id,
-    seats: held.seats,
-    total_price: held.total_price,
-    expires_at: held.expires_at,
-    buyer: held.personal_data.buyer,
-    ticket_holders: held.personal_data.ticket_holders,
-    now,
-  };
-}
-
-/**
- * Writes `booking-<id>` from its hold unless it exists (the request and the repair reactor may
- * both try); returns the position of the placement's last event either way.
- */
-export async function ensureBookingPlaced(store: EventStore, commands: CommandHandler, held: SeatsHeld['data'], context: CommandContext): Promise<number> {
-  try {
-    return (await commands.execute(bookingStream(held.booking_id), bookingDecider, placeBookingFrom(held, held.held_at), context)).position;
-  } catch (error) {
-    if (!isDomainRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
-  }
-  const placed = await store.readStream(bookingStream(held.booking_id), { maxCount: 3 });
-  const last = placed[2];
-  if (last === undefined) throw new Error(`booking ${held.booking_id} exists but is not fully placed`);
-  return last.position;
-}
-
-/** The SeatsHeld of a booking, from the concert stream (newest first): the rare path after a crash. */
-export async function findHold(store: EventStore, concertId: string, bookingId: string): Promise<SeatsHeld['data']> {
-  let from: number | undefined;
-  for (;;) {
-    const page = await store.readStream(concertStream(concertId), { direction: 'backward', maxCount: 500, ...(from !== undefined ? { fromRevision: from } : {}) });
-    for (const event of page) {
-      if (event.type === 'SeatsHeld' && (event.data as SeatsHeld['data']).booking_id === bookingId) return event.data as SeatsHeld['data'];
-    }
-    const last = page[page.length - 1];
-    if (last === undefined || last.revision === 0) throw new Error(`no hold for booking ${bookingId} in concert ${concertId}`);
-    from = last.revision - 1;
-  }
 }

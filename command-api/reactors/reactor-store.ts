@@ -2,12 +2,10 @@
  * What the reactors keep outside the event store: how far each has read ($all checkpoints), and
  * the due-time index of unpaid holds. MySQL/MariaDB, or a SQLite file in the data dir.
  */
-import knex, { type Knex } from 'knex';
-import { runMigrations } from '../../src/db/migrations.ts';
+import type { Knex } from 'knex';
+import { openDatabase, type DatabaseOptions } from '../../src/db/database.ts';
 
-export type ReactorStoreOptions =
-  | { readonly client: 'mysql2'; readonly url: string }
-  | { readonly client: 'better-sqlite3'; readonly filename: string };
+export type ReactorStoreOptions = DatabaseOptions;
 
 const migrations: Record<string, Knex.Migration> = {
   '001_reactors': {
@@ -36,30 +34,10 @@ export interface Deadline {
 }
 
 export class ReactorStore {
-  private constructor(readonly db: Knex) {}
+  private constructor(private readonly db: Knex) {}
 
   static async open(options: ReactorStoreOptions): Promise<ReactorStore> {
-    const db = options.client === 'mysql2'
-      ? knex({ client: 'mysql2', connection: options.url, pool: { min: 0, max: 5 } })
-      : knex({
-          client: 'better-sqlite3',
-          connection: { filename: options.filename },
-          useNullAsDefault: true,
-          pool: {
-            afterCreate: (connection: { pragma(source: string): unknown }, done: (error: Error | null, connection: unknown) => void) => {
-              connection.pragma('journal_mode = WAL');
-              connection.pragma('busy_timeout = 5000');
-              done(null, connection);
-            },
-          },
-        });
-    try {
-      await runMigrations(db, 'reactor_migrations', migrations);
-    } catch (error) {
-      await db.destroy();
-      throw error;
-    }
-    return new ReactorStore(db);
+    return new ReactorStore(await openDatabase(options, { migrationsTable: 'reactor_migrations', migrations }));
   }
 
   async checkpoint(name: string): Promise<number> {
@@ -67,10 +45,9 @@ export class ReactorStore {
     return Number(row?.position ?? 0);
   }
 
-  /** Moves a checkpoint forward (never back: two instances may run the same reactor), with `work` in the same transaction. */
-  async advance(name: string, position: number, work?: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
+  /** Moves a checkpoint forward, never back: two instances may run the same reactor. */
+  async advance(name: string, position: number): Promise<void> {
     await this.db.transaction(async (trx) => {
-      if (work) await work(trx);
       const updated = await trx('reactor_checkpoints').where({ name }).andWhere('position', '<', position).update({ position });
       if (updated === 0) {
         const exists = await trx('reactor_checkpoints').where({ name }).first<{ name: string } | undefined>('name');
@@ -79,15 +56,15 @@ export class ReactorStore {
     });
   }
 
-  async addDeadlines(trx: Knex.Transaction, deadlines: readonly Deadline[]): Promise<void> {
+  async addDeadlines(deadlines: readonly Deadline[]): Promise<void> {
     if (deadlines.length === 0) return;
-    await trx('hold_deadlines')
+    await this.db('hold_deadlines')
       .insert(deadlines.map((d) => ({ booking_id: d.bookingId, concert_id: d.concertId, expires_at: d.expiresAt })))
       .onConflict('booking_id').ignore();
   }
 
-  async removeDeadlines(trx: Knex.Transaction | Knex, bookingIds: readonly string[]): Promise<void> {
-    if (bookingIds.length > 0) await trx('hold_deadlines').whereIn('booking_id', bookingIds).delete();
+  async removeDeadlines(bookingIds: readonly string[]): Promise<void> {
+    if (bookingIds.length > 0) await this.db('hold_deadlines').whereIn('booking_id', bookingIds).delete();
   }
 
   /** Holds whose time is up, oldest first. */

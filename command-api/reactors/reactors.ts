@@ -3,8 +3,7 @@
  * a restart loses nothing:
  * - bookings: every hold gets its booking stream (repair after a crash between the two
  *   appends); an expired hold expires its booking; a cancelled concert cancels pending bookings
- *   and makes paid ones refund-due;
- * - hold deadlines: the due-time index of unpaid holds, kept in step with the events;
+ *   and makes paid ones refund-due; and the due-time index of unpaid holds follows the holds;
  * - payments: settles every succeeded or failed payment (the webhook usually did already);
  * and the hold expirer, which releases holds whose time is up according to that index.
  */
@@ -14,12 +13,15 @@ import type { ConcertCancelled, HoldReleased, SeatsHeld, SeatsSold } from '../..
 import { paymentDecider, paymentStream, type PaymentFailed, type PaymentSucceeded } from '../../domain/payment/index.ts';
 import { instant } from '../../domain/shared/decider.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
-import { ensureBookingPlaced } from '../bookings/bookings.ts';
+import type { BookingPlacer } from '../bookings/placer.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import { isDomainRefusal, type ConcertWriter } from '../concerts/concert-writer.ts';
 import type { PaymentService } from '../payments/payments.ts';
 import type { ReactorStore } from './reactor-store.ts';
 import type { Reactor } from './runner.ts';
+
+/** How old a hold must be before the bookings reactor writes its booking stream instead of the request. */
+const REPAIR_AFTER_MS = 2_000;
 
 /** The metadata of what a reactor appends: caused by the event it reacted to, by nobody. */
 function causedBy(event: RecordedEvent, now: () => Date): CommandContext {
@@ -32,16 +34,34 @@ function causedBy(event: RecordedEvent, now: () => Date): CommandContext {
   };
 }
 
-export function bookingsReactor(deps: { store: EventStore; commands: CommandHandler; writer: ConcertWriter; now: () => Date }): Reactor {
+export function bookingsReactor(deps: {
+  store: EventStore;
+  commands: CommandHandler;
+  writer: ConcertWriter;
+  placer: BookingPlacer;
+  reactors: ReactorStore;
+  now: () => Date;
+}): Reactor {
   return {
     name: 'bookings',
-    filter: { streamPrefixes: ['concert-'], eventTypes: ['SeatsHeld', 'HoldReleased', 'ConcertCancelled'] },
+    filter: { streamPrefixes: ['concert-'], eventTypes: ['SeatsHeld', 'HoldReleased', 'SeatsSold', 'ConcertCancelled'] },
     async handle(events) {
+      // The due-time index first, without waiting: a hold may be due soon. Adding and removing
+      // are idempotent, so reading a page again after a crash does no harm.
+      await indexDeadlines(deps.reactors, events);
+      // Repair first, all holds of the page at once: one read finds the booking streams that are
+      // missing. Holds younger than REPAIR_AFTER_MS are waited for: their request is still writing them.
+      const holds = events.filter((event) => event.type === 'SeatsHeld');
+      const youngest = Math.max(0, ...holds.map((event) => instant((event.data as SeatsHeld['data']).held_at)));
+      const wait = youngest + REPAIR_AFTER_MS - deps.now().getTime();
+      if (holds.length > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const existing = await deps.store.streamRevisions(holds.map((event) => bookingStream((event.data as SeatsHeld['data']).booking_id)));
+      await Promise.all(holds
+        .filter((event) => !existing.has(bookingStream((event.data as SeatsHeld['data']).booking_id)))
+        .map((event) => deps.placer.place(event.data as SeatsHeld['data'], causedBy(event, deps.now))));
       for (const event of events) {
         const context = causedBy(event, deps.now);
-        if (event.type === 'SeatsHeld') {
-          await ensureBookingPlaced(deps.store, deps.commands, event.data as SeatsHeld['data'], context);
-        } else if (event.type === 'HoldReleased') {
+        if (event.type === 'HoldReleased') {
           const { booking_id: bookingId, reason, released_at: releasedAt } = event.data as HoldReleased['data'];
           if (reason === 'expired') {
             await deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'ExpireBooking', now: releasedAt }, context);
@@ -64,25 +84,20 @@ export function bookingsReactor(deps: { store: EventStore; commands: CommandHand
   };
 }
 
-export function holdDeadlinesReactor(reactors: ReactorStore): Reactor {
-  return {
-    name: 'hold-deadlines',
-    filter: { streamPrefixes: ['concert-'], eventTypes: ['SeatsHeld', 'HoldReleased', 'SeatsSold'] },
-    async handle(events, trx) {
-      const added = [];
-      const removed = [];
-      for (const event of events) {
-        if (event.type === 'SeatsHeld') {
-          const held = event.data as SeatsHeld['data'];
-          added.push({ bookingId: held.booking_id, concertId: held.concert_id, expiresAt: instant(held.expires_at) });
-        } else {
-          removed.push((event.data as HoldReleased['data'] | SeatsSold['data']).booking_id);
-        }
-      }
-      await reactors.addDeadlines(trx, added);
-      await reactors.removeDeadlines(trx, removed);
-    },
-  };
+/** The due-time index of unpaid holds, in step with the events. */
+async function indexDeadlines(reactors: ReactorStore, events: readonly RecordedEvent[]): Promise<void> {
+  const added = [];
+  const removed = [];
+  for (const event of events) {
+    if (event.type === 'SeatsHeld') {
+      const held = event.data as SeatsHeld['data'];
+      added.push({ bookingId: held.booking_id, concertId: held.concert_id, expiresAt: instant(held.expires_at) });
+    } else if (event.type === 'HoldReleased' || event.type === 'SeatsSold') {
+      removed.push((event.data as HoldReleased['data'] | SeatsSold['data']).booking_id);
+    }
+  }
+  await reactors.addDeadlines(added);
+  await reactors.removeDeadlines(removed);
 }
 
 export function paymentsReactor(deps: { commands: CommandHandler; payments: PaymentService; now: () => Date }): Reactor {
@@ -137,13 +152,13 @@ export class HoldExpirer {
       try {
         const written = await this.deps.writer.submit(deadline.concertId, { type: 'ReleaseHold', booking_id: deadline.bookingId, reason: 'expired', now: context.occurredAt }, context);
         if (written.events.length > 0) released++;
-        else await this.deps.reactors.removeDeadlines(this.deps.reactors.db, [deadline.bookingId]);
+        else await this.deps.reactors.removeDeadlines([deadline.bookingId]);
       } catch (error) {
         // This instance's clock is behind the one that set the deadline: next round.
         if (isDomainRefusal(error, 'HOLD_NOT_EXPIRED')) continue;
         // Paid or gone: nothing to expire. Anything else waits for the next round.
         if (!isDomainRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND', 'CONCERT_NOT_FOUND')) throw error;
-        await this.deps.reactors.removeDeadlines(this.deps.reactors.db, [deadline.bookingId]);
+        await this.deps.reactors.removeDeadlines([deadline.bookingId]);
       }
     }
     return released;

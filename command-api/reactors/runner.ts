@@ -3,15 +3,14 @@
  * move the checkpoint once the page is handled. At least once: a page whose handling failed is
  * read again after a back-off, so handlers are idempotent.
  */
-import type { Knex } from 'knex';
 import type { AllFilter, EventStore, RecordedEvent, Subscription } from '../../eventstore/port.ts';
 import type { ReactorStore } from './reactor-store.ts';
 
 export interface Reactor {
   readonly name: string;
   readonly filter: AllFilter;
-  /** Handles a page of events. `trx` commits together with the checkpoint (for index writes). */
-  handle(events: readonly RecordedEvent[], trx: Knex.Transaction): Promise<void>;
+  /** Handles a page of events; must be idempotent (a page is read again after a failure). */
+  handle(events: readonly RecordedEvent[]): Promise<void>;
 }
 
 export class ReactorRunner {
@@ -43,7 +42,8 @@ export class ReactorRunner {
         const after = await this.reactors.checkpoint(this.reactor.name);
         this.#subscription = this.store.subscribe({ after, filter: this.reactor.filter, batchSize: 200 });
         for await (const page of this.#subscription) {
-          await this.reactors.advance(this.reactor.name, page.position, (trx) => this.reactor.handle(page.events, trx));
+          await this.reactor.handle(page.events);
+          await this.reactors.advance(this.reactor.name, page.position);
           backoffMs = 250;
           if (this.#stopped) break;
         }

@@ -169,7 +169,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       throw unauthorized('unknown username or wrong password');
     }
     await bestEffort(request, loginThrottle.recordSuccess(account), undefined);
-    const token = app.issueToken(signedIn.profile.id, signedIn.profile.role);
+    const token = app.issueToken(signedIn.profile.id, signedIn.profile.role, signedIn.profile.email_verified);
     app.setTokenCookie(reply, token);
     return {
       access_token: token.token,

@@ -58,12 +58,12 @@ function placeBooking(command: PlaceBooking, state: BookingState): BookingEvent[
         concert_id: command.concert_id,
         seats: command.seats.map((seat) => ({ ...seat })),
         total_price: command.total_price,
+        buyer: command.buyer,
+        ticket_holders: [...command.ticket_holders],
         placed_at: command.now,
         expires_at: command.expires_at,
       },
     },
-    { type: 'BuyerDetailsRecorded', data: { booking_id: bookingId, buyer: command.buyer } },
-    { type: 'TicketHoldersRecorded', data: { booking_id: bookingId, holders: [...command.ticket_holders] } },
   ];
 }
 

@@ -21,23 +21,15 @@ export const BookingPlacedSchema = eventSchema(
       concert_id: Id,
       seats: Type.Array(HeldSeatSchema, { minItems: 1 }),
       total_price: Money,
+      /** Buyer name, phone, email and KTP, sealed with the buyer's data key. */
+      buyer: SealedSchema,
+      /** One sealed holder (name and KTP) per ticket, in seat order. */
+      ticket_holders: Type.Array(SealedSchema, { minItems: 1 }),
       placed_at: Instant,
       expires_at: Instant,
     },
     { additionalProperties: false },
   ),
-);
-
-/** Buyer name, phone, email and KTP, sealed with the buyer's data key (see personal-data.ts). */
-export const BuyerDetailsRecordedSchema = eventSchema(
-  'BuyerDetailsRecorded',
-  Type.Object({ booking_id: Id, buyer: SealedSchema }, { additionalProperties: false }),
-);
-
-/** One sealed holder (name and KTP) per ticket, in seat order. */
-export const TicketHoldersRecordedSchema = eventSchema(
-  'TicketHoldersRecorded',
-  Type.Object({ booking_id: Id, holders: Type.Array(SealedSchema, { minItems: 1 }) }, { additionalProperties: false }),
 );
 
 export const BookingPaymentStartedSchema = eventSchema(
@@ -99,8 +91,6 @@ export const BookingRefundDueSchema = eventSchema(
 
 export const BookingEventSchemas = [
   BookingPlacedSchema,
-  BuyerDetailsRecordedSchema,
-  TicketHoldersRecordedSchema,
   BookingPaymentStartedSchema,
   BookingPaymentFailedSchema,
   BookingConfirmedSchema,
@@ -110,8 +100,6 @@ export const BookingEventSchemas = [
 ] as const;
 
 export type BookingPlaced = Static<typeof BookingPlacedSchema>;
-export type BuyerDetailsRecorded = Static<typeof BuyerDetailsRecordedSchema>;
-export type TicketHoldersRecorded = Static<typeof TicketHoldersRecordedSchema>;
 export type BookingPaymentStarted = Static<typeof BookingPaymentStartedSchema>;
 export type BookingPaymentFailed = Static<typeof BookingPaymentFailedSchema>;
 export type BookingConfirmed = Static<typeof BookingConfirmedSchema>;
@@ -120,8 +108,6 @@ export type BookingExpired = Static<typeof BookingExpiredSchema>;
 export type BookingRefundDue = Static<typeof BookingRefundDueSchema>;
 export type BookingEvent =
   | BookingPlaced
-  | BuyerDetailsRecorded
-  | TicketHoldersRecorded
   | BookingPaymentStarted
   | BookingPaymentFailed
   | BookingConfirmed

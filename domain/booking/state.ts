@@ -43,9 +43,6 @@ export function evolve(state: BookingState, event: BookingEvent): BookingState {
   }
   if (state.status === 'none') return state; // nothing else can come before BookingPlaced
   switch (event.type) {
-    case 'BuyerDetailsRecorded':
-    case 'TicketHoldersRecorded':
-      return state;
     case 'BookingPaymentStarted':
       return {
         ...state,

@@ -44,6 +44,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type Snapshot,
+  type StreamWrite,
   type SubscribeOptions,
   type Subscription,
 } from '../port.ts';
@@ -78,6 +79,20 @@ export class EsdbEventStore implements EventStore {
       }
       throw error;
     }
+  }
+
+  /** EventStoreDB has no transaction across streams: each write is its own append. */
+  async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    return Promise.allSettled(writes.map((write) => this.append(write.stream, write.events, write.expected)));
+  }
+
+  async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    await Promise.all(streams.map(async (stream) => {
+      const [last] = await this.readStream(stream, { direction: 'backward', maxCount: 1 });
+      if (last !== undefined) found.set(stream, last.revision);
+    }));
+    return found;
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

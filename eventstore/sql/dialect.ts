@@ -1,15 +1,15 @@
 import type { Knex } from 'knex';
-import type { AppendResult, EventToAppend, ExpectedRevision } from '../port.ts';
+import type { AppendResult, StreamWrite } from '../port.ts';
 import { appendOnMysql } from './mysql-append.ts';
 import { appendOnSqlite } from './sqlite-append.ts';
 
 /** What MariaDB/MySQL and SQLite do differently; everything else is one code path. */
 export interface Dialect {
   /**
-   * One append, in one transaction: move the stream's revision as expected (else throw
-   * RevisionMismatch), take the next positions from es_head, insert the events, commit.
+   * One transaction for one or several streams: move each stream's revision as expected (else
+   * throw RevisionMismatch), take the next positions from es_head, insert the events, commit.
    */
-  append(db: Knex, stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult>;
+  append(db: Knex, writes: readonly StreamWrite[]): Promise<AppendResult[]>;
   /** A unique or primary key refused a row. */
   isUniqueViolation(error: unknown): boolean;
   /** The database gave up on the transaction for lock reasons; running it again is safe. */

@@ -1,5 +1,5 @@
 /**
- * The append transaction on MariaDB/MySQL, in two round trips instead of five.
+ * The append transaction on MariaDB/MySQL: one or several streams, in two round trips.
  *
  * Positions commit in order because the head row stays locked from the moment an append takes
  * its positions until it commits. Whatever happens inside that window is paid by every append
@@ -7,11 +7,11 @@
  * and the COMMIT go to the server as one multi-statement request. The insert computes its
  * positions on the server from LAST_INSERT_ID(), so the client does not need them first.
  *
- *   1. START TRANSACTION; move the stream's revision (locks the stream row: concurrency check)
- *   2. UPDATE es_head … LAST_INSERT_ID(position + n); INSERT events; COMMIT
+ *   1. START TRANSACTION; move each stream's revision (locks the stream rows: the concurrency check)
+ *   2. UPDATE es_head … LAST_INSERT_ID(position + n); INSERT every event; COMMIT
  */
 import type { Knex } from 'knex';
-import type { AppendResult, EventToAppend, ExpectedRevision } from '../port.ts';
+import type { AppendResult, StreamWrite } from '../port.ts';
 import { RevisionMismatch, eventRow } from './rows.ts';
 
 interface MysqlConnection {
@@ -36,31 +36,36 @@ function query<T>(connection: MysqlConnection, sql: string, values: readonly unk
   });
 }
 
-export async function appendOnMysql(
-  db: Knex,
-  stream: string,
-  events: readonly EventToAppend[],
-  expected: ExpectedRevision,
-): Promise<AppendResult> {
+export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[]): Promise<AppendResult[]> {
   const lender = db.client as ConnectionLender;
   const connection = (await lender.acquireConnection()) as MysqlConnection;
   try {
-    const count = events.length;
-    const last = await advanceStream(connection, stream, expected, count);
-    const firstRevision = last - count + 1;
+    const lastRevisions = await advanceStreams(connection, writes);
+    const total = writes.reduce((sum, write) => sum + write.events.length, 0);
     const recordedAt = Date.now();
-    const values: unknown[] = [count];
-    const tuples = events.map((event, i) => {
-      const row = eventRow(stream, event, firstRevision + i, recordedAt);
-      values.push(count - 1 - i, row.stream_id, row.revision, row.event_id, row.type, row.data, row.metadata, row.recorded_at);
-      return '(LAST_INSERT_ID() - ?, ?, ?, ?, ?, ?, ?, ?)';
+    const values: unknown[] = [total];
+    const tuples: string[] = [];
+    let offset = 0;
+    const lastOffsets = writes.map((write, w) => {
+      const firstRevision = (lastRevisions[w] as number) - write.events.length + 1;
+      write.events.forEach((event, i) => {
+        const row = eventRow(write.stream, event, firstRevision + i, recordedAt);
+        values.push(total - 1 - offset, row.stream_id, row.revision, row.event_id, row.type, row.data, row.metadata, row.recorded_at);
+        tuples.push('(LAST_INSERT_ID() - ?, ?, ?, ?, ?, ?, ?, ?)');
+        offset++;
+      });
+      return offset - 1;
     });
     const [allocated] = await query<[OkPacket, ...unknown[]]>(connection, [
       'UPDATE es_head SET position = LAST_INSERT_ID(position + ?) WHERE id = 1;',
       `INSERT INTO es_events (position, stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES ${tuples.join(', ')};`,
       'COMMIT',
     ].join('\n'), values);
-    return { nextExpectedRevision: last, position: Number(allocated.insertId) };
+    const lastPosition = Number(allocated.insertId);
+    return writes.map((_, w) => ({
+      nextExpectedRevision: lastRevisions[w] as number,
+      position: lastPosition - (total - 1 - (lastOffsets[w] as number)),
+    }));
   } catch (error) {
     await query(connection, 'ROLLBACK', []).catch(() => connection.destroy());
     throw error;
@@ -69,24 +74,38 @@ export async function appendOnMysql(
   }
 }
 
-/** Opens the transaction and moves the stream's revision on by `count`; returns the new revision. */
-async function advanceStream(connection: MysqlConnection, stream: string, expected: ExpectedRevision, count: number): Promise<number> {
-  if (expected === 'no_stream') {
-    // A second writer creating the same stream fails on the primary key.
-    await query(connection, 'START TRANSACTION; INSERT INTO es_streams (stream_id, revision) VALUES (?, ?)', [stream, count - 1]);
-    return count - 1;
+/**
+ * Opens the transaction and moves every stream's revision on by its event count, in one
+ * request; returns the new revisions. A new stream that exists fails on the primary key; a
+ * revision that does not hold changes no row.
+ */
+async function advanceStreams(connection: MysqlConnection, writes: readonly StreamWrite[]): Promise<number[]> {
+  const statements = ['START TRANSACTION'];
+  const values: unknown[] = [];
+  for (const { stream, events, expected } of writes) {
+    const count = events.length;
+    if (expected === 'no_stream') {
+      statements.push('INSERT INTO es_streams (stream_id, revision) VALUES (?, ?)');
+      values.push(stream, count - 1);
+    } else if (typeof expected === 'number') {
+      statements.push('UPDATE es_streams SET revision = ? WHERE stream_id = ? AND revision = ?');
+      values.push(expected + count, stream, expected);
+    } else {
+      // Created, or moved on: LAST_INSERT_ID carries the new revision back when it moved.
+      statements.push('INSERT INTO es_streams (stream_id, revision) VALUES (?, ?) ON DUPLICATE KEY UPDATE revision = LAST_INSERT_ID(revision + ?)');
+      values.push(stream, count - 1, count);
+    }
   }
-  if (typeof expected === 'number') {
-    const [, moved] = await query<[unknown, OkPacket]>(connection,
-      'START TRANSACTION; UPDATE es_streams SET revision = ? WHERE stream_id = ? AND revision = ?',
-      [expected + count, stream, expected]);
-    if (moved.affectedRows !== 1) throw new RevisionMismatch();
-    return expected + count;
-  }
-  const [, moved] = await query<[unknown, OkPacket]>(connection,
-    'START TRANSACTION; UPDATE es_streams SET revision = LAST_INSERT_ID(revision + ?) WHERE stream_id = ?',
-    [count, stream]);
-  if (moved.affectedRows === 1) return Number(moved.insertId);
-  await query(connection, 'INSERT INTO es_streams (stream_id, revision) VALUES (?, ?)', [stream, count - 1]);
-  return count - 1;
+  const results = await query<OkPacket[]>(connection, statements.join(';\n'), values);
+  return writes.map(({ events, expected }, w) => {
+    const result = results[w + 1] as OkPacket;
+    const count = events.length;
+    if (expected === 'no_stream') return count - 1;
+    if (typeof expected === 'number') {
+      if (result.affectedRows !== 1) throw new RevisionMismatch();
+      return expected + count;
+    }
+    // affectedRows: 1 inserted, 2 updated.
+    return result.affectedRows === 1 ? count - 1 : Number(result.insertId);
+  });
 }

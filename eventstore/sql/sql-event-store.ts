@@ -27,6 +27,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type Snapshot,
+  type StreamWrite,
   type SubscribeOptions,
   type Subscription,
 } from '../port.ts';
@@ -109,7 +110,8 @@ export class SqlEventStore implements EventStore {
     checkAppend(stream, events, expected);
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.#dialect.append(this.#db, stream, events, expected);
+        const [result] = await this.#dialect.append(this.#db, [{ stream, events, expected }]);
+        if (result === undefined) throw new Error('an append gave no result');
         this.#appended.emit('appended', result.position);
         return result;
       } catch (error) {
@@ -123,6 +125,40 @@ export class SqlEventStore implements EventStore {
         throw new WrongExpectedRevision(stream, expected, await this.#currentRevision(stream));
       }
     }
+  }
+
+  async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    for (const { stream, events, expected } of writes) checkAppend(stream, events, expected);
+    const streams = new Set(writes.map((write) => write.stream));
+    if (writes.length > 1 && streams.size === writes.length) {
+      try {
+        const results = await this.#dialect.append(this.#db, writes);
+        this.#appended.emit('appended', Math.max(...results.map((result) => result.position)));
+        return results.map((value) => ({ status: 'fulfilled', value }));
+      } catch (error) {
+        // One write conflicted (or the database balked): every write on its own, each told its fate.
+        if (!(error instanceof RevisionMismatch) && !this.#dialect.isUniqueViolation(error) && !this.#dialect.isTransient(error)) throw error;
+      }
+    }
+    const outcomes: PromiseSettledResult<AppendResult>[] = [];
+    for (const { stream, events, expected } of writes) {
+      try {
+        outcomes.push({ status: 'fulfilled', value: await this.append(stream, events, expected) });
+      } catch (reason) {
+        outcomes.push({ status: 'rejected', reason });
+      }
+    }
+    return outcomes;
+  }
+
+  async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (let i = 0; i < streams.length; i += 1_000) {
+      const rows = await this.#db('es_streams').whereIn('stream_id', streams.slice(i, i + 1_000))
+        .select<{ stream_id: string; revision: number | string }[]>('stream_id', 'revision');
+      for (const row of rows) found.set(row.stream_id, Number(row.revision));
+    }
+    return found;
   }
 
   /** The result of an earlier append of exactly these events to this stream, or null. */

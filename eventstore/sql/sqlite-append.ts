@@ -1,29 +1,34 @@
 /**
- * The append transaction on SQLite. SQLite has one writer at a time, so commit order is append
- * order; the head row is still what hands out positions, as on MySQL, so both read the same way.
- * Nothing here crosses a network, so plain knex statements cost nothing worth saving.
+ * The append transaction on SQLite, for one or several streams. SQLite has one writer at a
+ * time, so commit order is append order; the head row still hands out the positions, as on
+ * MySQL, so both read the same way. Nothing here crosses a network, so plain knex statements
+ * cost nothing worth saving.
  */
 import type { Knex } from 'knex';
-import type { AppendResult, EventToAppend, ExpectedRevision } from '../port.ts';
+import type { AppendResult, ExpectedRevision, StreamWrite } from '../port.ts';
 import { RevisionMismatch, eventRow } from './rows.ts';
 
-export async function appendOnSqlite(
-  db: Knex,
-  stream: string,
-  events: readonly EventToAppend[],
-  expected: ExpectedRevision,
-): Promise<AppendResult> {
-  const count = events.length;
+export async function appendOnSqlite(db: Knex, writes: readonly StreamWrite[]): Promise<AppendResult[]> {
   return db.transaction(async (trx) => {
-    const last = await advanceStream(trx, stream, expected, count);
-    const lastPosition = await increment(trx, 'es_head', 'position', 'id', 1, count);
+    const lastRevisions: number[] = [];
+    for (const { stream, events, expected } of writes) lastRevisions.push(await advanceStream(trx, stream, expected, events.length));
+    const total = writes.reduce((sum, write) => sum + write.events.length, 0);
+    const lastPosition = await increment(trx, 'es_head', 'position', 'id', 1, total);
     if (lastPosition === null) throw new Error('es_head has no row: the event store migration did not run');
     const recordedAt = Date.now();
-    await trx('es_events').insert(events.map((event, i) => ({
-      position: lastPosition - count + 1 + i,
-      ...eventRow(stream, event, last - count + 1 + i, recordedAt),
-    })));
-    return { nextExpectedRevision: last, position: lastPosition };
+    let position = lastPosition - total;
+    const rows = [];
+    const results: AppendResult[] = [];
+    for (const [w, write] of writes.entries()) {
+      const last = lastRevisions[w] as number;
+      for (const [i, event] of write.events.entries()) {
+        rows.push({ position: ++position, ...eventRow(write.stream, event, last - write.events.length + 1 + i, recordedAt) });
+      }
+      results.push({ nextExpectedRevision: last, position });
+    }
+    // SQLite takes at most 32,766 bound values a statement: insert in slices.
+    for (let i = 0; i < rows.length; i += 1_000) await trx('es_events').insert(rows.slice(i, i + 1_000));
+    return results;
   });
 }
 

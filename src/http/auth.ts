@@ -18,6 +18,8 @@ export interface Principal {
   /** When the token expires, epoch ms. */
   readonly expiresAt: number;
   readonly via: 'header' | 'cookie';
+  /** The address was verified when the token was issued (verification is never undone for it). */
+  readonly emailVerified: boolean;
 }
 
 export interface IssuedToken {
@@ -30,6 +32,8 @@ interface TokenClaims {
   sub: string;
   role: Role;
   jti: string;
+  /** email verified at issue */
+  ev?: boolean;
   exp?: number;
 }
 
@@ -48,7 +52,7 @@ declare module 'fastify' {
     requireUser: (request: FastifyRequest) => Promise<void>;
     /** preHandler: a signed-in admin, else 401/403. */
     requireAdmin: (request: FastifyRequest) => Promise<void>;
-    issueToken: (userId: string, role: Role) => IssuedToken;
+    issueToken: (userId: string, role: Role, emailVerified: boolean) => IssuedToken;
     /** Sets the `token` cookie for browser clients (HttpOnly, SameSite=Strict). */
     setTokenCookie: (reply: FastifyReply, token: IssuedToken) => void;
     clearTokenCookie: (reply: FastifyReply) => void;
@@ -103,7 +107,7 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
         throw new HttpProblem(403, 'CSRF_REJECTED', 'a cookie-authenticated change must come from an allowed origin');
       }
     }
-    request.principal = { userId: claims.sub, role: claims.role, tokenId: claims.jti, expiresAt: claims.exp * 1000, via };
+    request.principal = { userId: claims.sub, role: claims.role, tokenId: claims.jti, expiresAt: claims.exp * 1000, via, emailVerified: claims.ev === true };
   };
 
   app.decorate('requireUser', authenticate);
@@ -111,9 +115,9 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     await authenticate(request);
     if (request.principal?.role !== 'admin') throw forbidden('only an admin may do this');
   });
-  app.decorate('issueToken', (userId: string, role: Role): IssuedToken => {
+  app.decorate('issueToken', (userId: string, role: Role, emailVerified: boolean): IssuedToken => {
     const tokenId = randomUUID();
-    return { token: app.jwt.sign({ sub: userId, role, jti: tokenId }), tokenId, expiresIn: options.ttlSeconds };
+    return { token: app.jwt.sign({ sub: userId, role, jti: tokenId, ...(emailVerified ? { ev: true } : {}) }), tokenId, expiresIn: options.ttlSeconds };
   });
   app.decorate('setTokenCookie', (reply: FastifyReply, issued: IssuedToken) => {
     void reply.setCookie(TOKEN_COOKIE, issued.token, {

@@ -40,7 +40,7 @@ t.test('by-id reads: 400 malformed, 404 missing or not yours, 500 on a store fai
     'booking',
   ));
   await app.ready();
-  const as = (user: string, role: 'customer' | 'admin' = 'customer') => ({ authorization: `Bearer ${app.issueToken(user, role).token}` });
+  const as = (user: string, role: 'customer' | 'admin' = 'customer') => ({ authorization: `Bearer ${app.issueToken(user, role, true).token}` });
   const get = (id: string, headers: Record<string, string>) => app.inject({ method: 'GET', url: `/bookings/${id}`, headers });
 
   const own = await get(ALICES_BOOKING, as(ALICE));

@@ -6,13 +6,11 @@
  * so a deleted key is overwritten on disk rather than left in a free page.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import knex, { type Knex } from 'knex';
-import { runMigrations } from '../db/migrations.ts';
+import type { Knex } from 'knex';
+import { openDatabase, type DatabaseOptions } from '../db/database.ts';
 import { unwrapKey, wrapKey, type DataKey } from './seal.ts';
 
-export type KeyStoreOptions =
-  | { readonly client: 'mysql2'; readonly url: string }
-  | { readonly client: 'better-sqlite3'; readonly filename: string };
+export type KeyStoreOptions = DatabaseOptions;
 
 const migrations: Record<string, Knex.Migration> = {
   '001_personal_data_keys': {
@@ -30,11 +28,16 @@ const migrations: Record<string, Knex.Migration> = {
   },
 };
 
+const MAX_BATCH = 500;
+
 export class KeyStore {
   readonly #db: Knex;
   readonly #masterKey: Buffer;
   /** Unwrapped keys for sealing, by user: the booking path seals on every request. */
   readonly #sealingKeys = new Map<string, DataKey>();
+  readonly #pending = new Map<string, Promise<DataKey>>();
+  readonly #queue: { userId: string; resolve: (key: DataKey) => void; reject: (error: unknown) => void }[] = [];
+  #loading = false;
 
   private constructor(db: Knex, masterKey: Buffer) {
     this.#db = db;
@@ -43,52 +46,62 @@ export class KeyStore {
 
   static async open(options: KeyStoreOptions, masterKey: Buffer): Promise<KeyStore> {
     if (masterKey.length !== 32) throw new Error('the personal data master key must be 32 bytes');
-    const db = options.client === 'mysql2'
-      ? knex({ client: 'mysql2', connection: options.url, pool: { min: 0, max: 5 } })
-      : knex({
-          client: 'better-sqlite3',
-          connection: { filename: options.filename },
-          useNullAsDefault: true,
-          pool: {
-            afterCreate: (connection: { pragma(source: string): unknown }, done: (error: Error | null, connection: unknown) => void) => {
-              connection.pragma('journal_mode = WAL');
-              connection.pragma('secure_delete = ON');
-              connection.pragma('busy_timeout = 5000');
-              done(null, connection);
-            },
-          },
-        });
-    try {
-      await runMigrations(db, 'personal_data_migrations', migrations);
-    } catch (error) {
-      await db.destroy();
-      throw error;
-    }
+    // secure_delete: a forgotten user's key is overwritten on disk, not left in a free page.
+    const db = await openDatabase(options, { migrationsTable: 'personal_data_migrations', migrations, sqlitePragmas: ['secure_delete = ON'] });
     return new KeyStore(db, masterKey);
   }
 
-  /** The user's data key, made on first use. */
+  /**
+   * The user's data key, made on first use. During a rush every booking asks for a different
+   * user's key: while one lookup is out, the asks queue up and the next lookup serves them all
+   * with one SELECT (and one INSERT for the new).
+   */
   async keyFor(userId: string): Promise<DataKey> {
     const cached = this.#sealingKeys.get(userId);
     if (cached) return cached;
-    let key = await this.#stored(userId);
-    if (key === null) {
-      const fresh: DataKey = { keyId: randomUUID(), key: randomBytes(32) };
-      try {
-        await this.#db('personal_data_keys').insert({
-          key_id: fresh.keyId,
-          user_id: userId,
-          wrapped_key: wrapKey(this.#masterKey, fresh),
-          created_at: Date.now(),
-        });
-        key = fresh;
-      } catch (error) {
-        key = await this.#stored(userId); // another request made it first
-        if (key === null) throw error;
-      }
+    let waiting = this.#pending.get(userId);
+    if (waiting === undefined) {
+      waiting = new Promise<DataKey>((resolve, reject) => this.#queue.push({ userId, resolve, reject }));
+      this.#pending.set(userId, waiting);
+      if (!this.#loading) void this.#loadQueued();
     }
-    this.#sealingKeys.set(userId, key);
-    return key;
+    return waiting;
+  }
+
+  async #loadQueued(): Promise<void> {
+    this.#loading = true;
+    try {
+      while (this.#queue.length > 0) await this.#loadBatch(this.#queue.splice(0, MAX_BATCH));
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  async #loadBatch(batch: { userId: string; resolve: (key: DataKey) => void; reject: (error: unknown) => void }[]): Promise<void> {
+    const userIds = batch.map((asked) => asked.userId);
+    try {
+      const found = await this.#storedMany(userIds);
+      const fresh = userIds.filter((id) => !found.has(id)).map((userId) => ({ userId, key: { keyId: randomUUID(), key: randomBytes(32) } }));
+      if (fresh.length > 0) {
+        await this.#db('personal_data_keys')
+          .insert(fresh.map(({ userId, key }) => ({ key_id: key.keyId, user_id: userId, wrapped_key: wrapKey(this.#masterKey, key), created_at: Date.now() })))
+          .onConflict('user_id').ignore();
+        // Another instance may have made some of them first: read back what is stored.
+        for (const [userId, key] of await this.#storedMany(fresh.map((f) => f.userId))) found.set(userId, key);
+      }
+      for (const asked of batch) {
+        const key = found.get(asked.userId);
+        if (key === undefined) asked.reject(new Error(`no data key could be made for user ${asked.userId}`));
+        else {
+          this.#sealingKeys.set(asked.userId, key);
+          asked.resolve(key);
+        }
+      }
+    } catch (error) {
+      for (const asked of batch) asked.reject(error);
+    } finally {
+      for (const asked of batch) this.#pending.delete(asked.userId);
+    }
   }
 
   /** A key by id, for opening sealed values; null once its user was forgotten. Never cached. */
@@ -107,9 +120,9 @@ export class KeyStore {
     await this.#db.destroy();
   }
 
-  async #stored(userId: string): Promise<DataKey | null> {
-    const row = await this.#db('personal_data_keys').where({ user_id: userId })
-      .first<{ key_id: string; wrapped_key: string } | undefined>('key_id', 'wrapped_key');
-    return row === undefined ? null : unwrapKey(this.#masterKey, row.key_id, row.wrapped_key);
+  async #storedMany(userIds: readonly string[]): Promise<Map<string, DataKey>> {
+    const rows = await this.#db('personal_data_keys').whereIn('user_id', userIds)
+      .select<{ user_id: string; key_id: string; wrapped_key: string }[]>('user_id', 'key_id', 'wrapped_key');
+    return new Map(rows.map((row) => [row.user_id, unwrapKey(this.#masterKey, row.key_id, row.wrapped_key)]));
   }
 }

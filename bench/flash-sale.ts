@@ -1,0 +1,202 @@
+/**
+ * A flash sale on the full HTTP path, next to the older system's row-lock design in the same run.
+ *
+ * Ours: `src/server.ts` as its own process on MariaDB (events, keys, reactors), JWT auth, schema
+ * validation, the per-concert batching writer. Baseline: bench/row-lock-baseline.ts, the same
+ * HTTP front with one locking transaction per booking and 50 database connections. The load is
+ * autocannon, 100 connections, every request a different signed-in user booking one ticket of
+ * one class large enough not to sell out. Afterwards both are audited for oversell.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createSigner } from 'fast-jwt';
+import knex from 'knex';
+import type { SeatsHeld } from '../domain/concert/index.ts';
+import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
+import { KeyStore } from '../src/personal-data/key-store.ts';
+import { freePort } from '../test/harness/servers.ts';
+import { createBaselineSchema } from './row-lock-baseline.ts';
+
+export interface SaleFigures {
+  readonly bookingsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  readonly booked: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  /** Seats held by two bookings, or seats counted past capacity: must be 0. */
+  readonly oversold: number;
+}
+
+const SEATS = 150_000;
+const CONNECTIONS = 100;
+const root = join(import.meta.dirname, '..');
+
+function spawnProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in 60 s: ${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function database(serverUrl: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = knex({ client: 'mysql2', connection: serverUrl, pool: { min: 0, max: 1 } });
+  await admin.raw('CREATE DATABASE ??', [name]);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: async () => { await admin.raw('DROP DATABASE IF EXISTS ??', [name]); await admin.destroy(); } };
+}
+
+/** Signed-in users with verified addresses (as a token issued after verification says), one token each. */
+function tokens(secret: string, count: number): { userIds: string[]; tokens: string[] } {
+  const sign = createSigner({ key: secret, algorithm: 'HS256', expiresIn: 3_600_000 });
+  const userIds = Array.from({ length: count }, () => randomUUID());
+  return { userIds, tokens: userIds.map((id) => sign({ sub: id, role: 'customer', jti: randomUUID(), ev: true })) };
+}
+
+/** Runs the load; `booked` collects the id of every booking answered 201. */
+async function load(url: string, body: string, userTokens: readonly string[], seconds: number, booked: Set<string> = new Set()): Promise<autocannon.Result> {
+  let next = 0;
+  return autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { 'content-type': 'application/json' },
+    requests: [{
+      method: 'POST',
+      path: '/api/v1/bookings',
+      body,
+      setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'content-type': 'application/json', authorization: `Bearer ${userTokens[next++ % userTokens.length] ?? ''}` } }),
+      onResponse: (status, responseBody) => {
+        if (status === 201) booked.add((JSON.parse(responseBody) as { id: string }).id);
+      },
+    }],
+  });
+}
+
+function figures(result: autocannon.Result, booked: number, oversold: number): SaleFigures {
+  return {
+    bookingsPerSecond: booked / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    booked,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    oversold,
+  };
+}
+
+const buyerInfo = { full_name: 'Rina Kusuma', phone_number: '081234567890', email: 'rina@example.test', ktp_number: '3201234567890001' };
+
+export async function benchOurs(mysqlServerUrl: string, seconds: number, users: number): Promise<SaleFigures> {
+  const db = await database(mysqlServerUrl, `flash_ours_${randomBytes(4).toString('hex')}`);
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-bench-'));
+  const secret = randomBytes(32).toString('hex');
+  const personalKey = randomBytes(32);
+  const port = await freePort();
+  const server = await spawnProcess(['src/server.ts'], {
+    PORT: String(port), HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: db.url, JWT_SECRET: secret,
+    PERSONAL_DATA_KEY: personalKey.toString('base64'), PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+    RATE_LIMIT: 'off', LOG_LEVEL: 'warn', BOXOFFICE_ADMIN_PASSWORD: 'Bench-Admin-Pass-2026',
+  }, /boxoffice is running/);
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const login = await fetch(`${base}/api/v1/users/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'Bench-Admin-Pass-2026' }) });
+    const adminToken = ((await login.json()) as { access_token: string }).access_token;
+    const created = await fetch(`${base}/api/v1/admin/concerts`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ name: 'Flash Sale', artist: 'Bench', date: '2027-02-14T12:00:00Z', venue: 'GBK', ticket_classes: [{ name: 'Festival', price: 750_000, total_seats_in_class: SEATS }] }),
+    });
+    const concert = (await created.json()) as { id: string; ticket_classes: { id: string }[] };
+    const signedIn = tokens(secret, users);
+    // Registered users already have their data key (their address was sealed at sign-up).
+    const keys = await KeyStore.open({ client: 'mysql2', url: db.url }, personalKey);
+    for (let i = 0; i < signedIn.userIds.length; i += 64) await Promise.all(signedIn.userIds.slice(i, i + 64).map((id) => keys.keyFor(id)));
+    await keys.close();
+    const body = JSON.stringify({ concert_id: concert.id, tickets_by_class: [{ ticket_class_id: concert.ticket_classes[0]?.id, quantity: 1 }], buyer_info: buyerInfo });
+    const answered201 = new Set<string>();
+    await load(base, body, signedIn.tokens.slice(0, 2_000), 2, answered201); // JIT, pools, the concert's lane
+    const result = await load(base, body, signedIn.tokens.slice(2_000), seconds, answered201);
+    const booked = result.statusCodeStats?.['201']?.count ?? 0;
+    // Audit from the event store: no seat in two holds, no more seats than the class has.
+    const store = await SqlEventStore.open({ client: 'mysql2', url: db.url });
+    const owners = new Map<string, string>();
+    const holds = new Set<string>();
+    let oversold = 0;
+    for (const event of await store.readStream(`concert-${concert.id}`)) {
+      if (event.type !== 'SeatsHeld') continue;
+      const held = event.data as SeatsHeld['data'];
+      holds.add(held.booking_id);
+      for (const seat of held.seats) {
+        if (owners.has(seat.seat_id)) oversold++;
+        owners.set(seat.seat_id, held.booking_id);
+      }
+    }
+    await store.close();
+    if (owners.size > SEATS) oversold += owners.size - SEATS;
+    for (const id of answered201) if (!holds.has(id)) oversold++; // a 201 without its seats would be a lie
+    return figures(result, booked, oversold);
+  } finally {
+    await stop(server);
+    await rm(dataDir, { recursive: true, force: true });
+    await db.drop();
+  }
+}
+
+export async function benchBaseline(mysqlServerUrl: string, seconds: number, users: number): Promise<SaleFigures> {
+  const db = await database(mysqlServerUrl, `flash_base_${randomBytes(4).toString('hex')}`);
+  const secret = randomBytes(32).toString('hex');
+  const classId = randomUUID();
+  const concertId = randomUUID();
+  const setup = knex({ client: 'mysql2', connection: db.url, pool: { min: 0, max: 2 } });
+  await createBaselineSchema(setup, classId, concertId, SEATS, 750_000);
+  const port = await freePort();
+  const server = await spawnProcess(['bench/row-lock-baseline.ts'], { PORT: String(port), MYSQL_URL: db.url, JWT_SECRET: secret }, /baseline listening/);
+  try {
+    const signedIn = tokens(secret, users);
+    const body = JSON.stringify({ concert_id: concertId, tickets_by_class: [{ ticket_class_id: classId, quantity: 1 }], buyer_info: buyerInfo });
+    const base = `http://127.0.0.1:${port}`;
+    const answered201 = new Set<string>();
+    await load(base, body, signedIn.tokens.slice(0, 2_000), 2, answered201);
+    const result = await load(base, body, signedIn.tokens.slice(2_000), seconds, answered201);
+    const booked = result.statusCodeStats?.['201']?.count ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, 500)); // requests still in flight when the load stopped
+    const [{ reserved = 0 } = {}] = await setup('seats').where({ status: 'reserved' }).count<{ reserved: number }[]>({ reserved: '*' });
+    const [{ available = 0 } = {}] = await setup('ticket_classes').where({ id: classId }).select<{ available: number }[]>({ available: 'available_seats' });
+    const stored = new Set((await setup('bookings').select<{ id: string }[]>('id')).map((row) => row.id));
+    let oversold = Math.abs(Number(reserved) + Number(available) - SEATS) + Math.max(0, Number(reserved) - SEATS);
+    for (const id of answered201) if (!stored.has(id)) oversold++;
+    return figures(result, booked, oversold);
+  } finally {
+    await stop(server);
+    await setup.destroy();
+    await db.drop();
+  }
+}

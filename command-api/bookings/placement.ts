@@ -1,0 +1,53 @@
+/** A booking stream made from its hold: the data is all in the SeatsHeld event, the commit point. */
+import type { CommandContext } from '../../domain/index.ts';
+import { bookingDecider, bookingStream, type PlaceBooking } from '../../domain/booking/index.ts';
+import { concertStream, type SeatsHeld } from '../../domain/concert/index.ts';
+import type { EventStore } from '../../eventstore/port.ts';
+import type { CommandHandler } from '../command-handler.ts';
+import { isDomainRefusal } from '../concerts/concert-writer.ts';
+
+/** The booking stream's placement, made from the hold's own data. */
+export function placeBookingFrom(held: SeatsHeld['data'], now: string): PlaceBooking {
+  if (held.personal_data === null) throw new Error(`hold ${held.booking_id} carries no buyer details`);
+  return {
+    type: 'PlaceBooking',
+    booking_id: held.booking_id,
+    user_id: held.user_id,
+    concert_id: held.concert_id,
+    seats: held.seats,
+    total_price: held.total_price,
+    expires_at: held.expires_at,
+    buyer: held.personal_data.buyer,
+    ticket_holders: held.personal_data.ticket_holders,
+    now,
+  };
+}
+
+/**
+ * Writes `booking-<id>` from its hold unless it exists (the request and the repair reactor may
+ * both try); returns the position of its BookingPlaced either way.
+ */
+export async function ensureBookingPlaced(store: EventStore, commands: CommandHandler, held: SeatsHeld['data'], context: CommandContext): Promise<number> {
+  try {
+    return (await commands.execute(bookingStream(held.booking_id), bookingDecider, placeBookingFrom(held, held.held_at), context)).position;
+  } catch (error) {
+    if (!isDomainRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
+  }
+  const [placed] = await store.readStream(bookingStream(held.booking_id), { maxCount: 1 });
+  if (placed === undefined) throw new Error(`booking ${held.booking_id} was refused as existing but has no events`);
+  return placed.position;
+}
+
+/** The SeatsHeld of a booking, from the concert stream (newest first): the rare path after a crash. */
+export async function findHold(store: EventStore, concertId: string, bookingId: string): Promise<SeatsHeld['data']> {
+  let from: number | undefined;
+  for (;;) {
+    const page = await store.readStream(concertStream(concertId), { direction: 'backward', maxCount: 500, ...(from !== undefined ? { fromRevision: from } : {}) });
+    for (const event of page) {
+      if (event.type === 'SeatsHeld' && (event.data as SeatsHeld['data']).booking_id === bookingId) return event.data as SeatsHeld['data'];
+    }
+    const last = page[page.length - 1];
+    if (last === undefined || last.revision === 0) throw new Error(`no hold for booking ${bookingId} in concert ${concertId}`);
+    from = last.revision - 1;
+  }
+}
