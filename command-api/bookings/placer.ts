@@ -8,6 +8,7 @@ import { stampEvents, upcasters, type CommandContext } from '../../domain/index.
 import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
 import type { SeatsHeld } from '../../domain/concert/index.ts';
 import { WrongExpectedRevision, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
+import { Batcher } from '../../src/batcher.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import { ensureBookingPlaced, placeBookingFrom } from './placement.ts';
 
@@ -21,10 +22,9 @@ interface Waiting {
 const MAX_BATCH = 500;
 
 export class BookingPlacer {
-  readonly #queue: Waiting[] = [];
+  readonly #batcher = new Batcher<Waiting>(MAX_BATCH, (batch) => this.#write(batch));
   /** A booking asked for again while its placement is out joins it instead of racing it. */
   readonly #placing = new Map<string, Promise<number>>();
-  #running = false;
 
   constructor(private readonly store: EventStore, private readonly commands: CommandHandler, private readonly newId: () => string = randomUUID) {}
 
@@ -32,22 +32,10 @@ export class BookingPlacer {
   place(held: SeatsHeld['data'], context: CommandContext): Promise<number> {
     const placing = this.#placing.get(held.booking_id);
     if (placing !== undefined) return placing;
-    const placed = new Promise<number>((resolve, reject) => {
-      this.#queue.push({ held, context, resolve, reject });
-      if (!this.#running) void this.#run();
-    });
+    const placed = new Promise<number>((resolve, reject) => this.#batcher.push({ held, context, resolve, reject }));
     this.#placing.set(held.booking_id, placed);
     void placed.finally(() => this.#placing.delete(held.booking_id)).catch(() => undefined);
     return placed;
-  }
-
-  async #run(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#queue.length > 0) await this.#write(this.#queue.splice(0, MAX_BATCH));
-    } finally {
-      this.#running = false;
-    }
   }
 
   async #write(batch: readonly Waiting[]): Promise<void> {

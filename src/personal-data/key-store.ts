@@ -7,6 +7,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { Batcher } from '../batcher.ts';
 import { openDatabase, type DatabaseOptions } from '../db/database.ts';
 import { unwrapKey, wrapKey, type DataKey } from './seal.ts';
 
@@ -30,14 +31,19 @@ const migrations: Record<string, Knex.Migration> = {
 
 const MAX_BATCH = 500;
 
+interface KeyAsk {
+  readonly userId: string;
+  readonly resolve: (key: DataKey) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export class KeyStore {
   readonly #db: Knex;
   readonly #masterKey: Buffer;
   /** Unwrapped keys for sealing, by user: the booking path seals on every request. */
   readonly #sealingKeys = new Map<string, DataKey>();
   readonly #pending = new Map<string, Promise<DataKey>>();
-  readonly #queue: { userId: string; resolve: (key: DataKey) => void; reject: (error: unknown) => void }[] = [];
-  #loading = false;
+  readonly #batcher = new Batcher<KeyAsk>(MAX_BATCH, (batch) => this.#loadBatch(batch));
 
   private constructor(db: Knex, masterKey: Buffer) {
     this.#db = db;
@@ -53,31 +59,21 @@ export class KeyStore {
 
   /**
    * The user's data key, made on first use. During a rush every booking asks for a different
-   * user's key: while one lookup is out, the asks queue up and the next lookup serves them all
-   * with one SELECT (and one INSERT for the new).
+   * user's key: the asks are batched (src/batcher.ts), one SELECT (and one INSERT for the new)
+   * for all that arrived while the previous lookup was out.
    */
   async keyFor(userId: string): Promise<DataKey> {
     const cached = this.#sealingKeys.get(userId);
     if (cached) return cached;
     let waiting = this.#pending.get(userId);
     if (waiting === undefined) {
-      waiting = new Promise<DataKey>((resolve, reject) => this.#queue.push({ userId, resolve, reject }));
+      waiting = new Promise<DataKey>((resolve, reject) => this.#batcher.push({ userId, resolve, reject }));
       this.#pending.set(userId, waiting);
-      if (!this.#loading) void this.#loadQueued();
     }
     return waiting;
   }
 
-  async #loadQueued(): Promise<void> {
-    this.#loading = true;
-    try {
-      while (this.#queue.length > 0) await this.#loadBatch(this.#queue.splice(0, MAX_BATCH));
-    } finally {
-      this.#loading = false;
-    }
-  }
-
-  async #loadBatch(batch: { userId: string; resolve: (key: DataKey) => void; reject: (error: unknown) => void }[]): Promise<void> {
+  async #loadBatch(batch: readonly KeyAsk[]): Promise<void> {
     const userIds = batch.map((asked) => asked.userId);
     try {
       const found = await this.#storedMany(userIds);
