@@ -1,12 +1,11 @@
 /**
- * The command API: routes that change state. `commandApi` registers them on any server built by
- * src/http/server-kit.ts (its own process, or the embedded all-in-one); `buildCommandApp` makes
- * the stand-alone instance, without listening, so tests use `inject()`.
+ * The command API: routes that change state. `commandApi` registers them on a server built by
+ * src/http/server-kit.ts: the embedded all-in-one (src/app.ts) today, a command role of its own
+ * when the roles run apart.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EventStore } from '../eventstore/port.ts';
 import type { Config } from '../src/config.ts';
-import { createHttpServer, type HttpServer, type HttpServerDeps } from '../src/http/server-kit.ts';
 import type { LoginThrottle } from '../src/security/login-throttle.ts';
 import type { RevocationList } from '../src/security/revocations.ts';
 import type { Captcha } from './captcha/captcha.ts';
@@ -44,9 +43,3 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
     await admin.register(adminConcertRoutes, { concerts: deps.concerts });
   });
 };
-
-export async function buildCommandApp(deps: CommandApiDeps & { server: HttpServerDeps }): Promise<HttpServer> {
-  const app = await createHttpServer(deps.config, deps.server);
-  await app.register(commandApi, deps);
-  return app;
-}
