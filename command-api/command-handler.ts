@@ -11,7 +11,7 @@ import {
   type DomainEventShape,
   type StoredEvent,
 } from '../domain/index.ts';
-import { WrongExpectedRevision, type EventStore, type ExpectedRevision } from '../eventstore/port.ts';
+import { WrongExpectedRevision, type EventStore, type EventToAppend, type ExpectedRevision, type RecordedEvent } from '../eventstore/port.ts';
 
 export interface Loaded<S> {
   readonly state: S;
@@ -27,14 +27,24 @@ export interface Executed<E, S> extends Loaded<S> {
 
 const MAX_ATTEMPTS = 8;
 
+/** Decided events, stamped with the command's metadata, as the store takes them. */
+export function toAppend(events: readonly DomainEventShape[], context: CommandContext, newId: () => string): EventToAppend[] {
+  return stampEvents(events, context, newId, (type) => upcasters.currentVersion(type))
+    .map((event) => ({ id: event.metadata.event_id, type: event.type, data: event.data, metadata: event.metadata }));
+}
+
+/** A stored event as its decider folds it: every event this system writes carries EventMetadata; old versions are upcast. */
+export function fromStored<E>(recorded: RecordedEvent): E {
+  return upcasters.upcast(recorded as unknown as StoredEvent) as unknown as E;
+}
+
 export class CommandHandler {
   constructor(private readonly store: EventStore, private readonly newId: () => string = randomUUID) {}
 
   async load<C, E extends DomainEventShape, S>(stream: string, decider: Decider<C, E, S>): Promise<Loaded<S>> {
     const recorded = await this.store.readStream(stream);
     let state = decider.initialState();
-    // Every event this system writes carries EventMetadata; old versions are upcast as they are read.
-    for (const event of recorded) state = decider.evolve(state, upcasters.upcast(event as unknown as StoredEvent) as unknown as E);
+    for (const event of recorded) state = decider.evolve(state, fromStored<E>(event));
     const last = recorded[recorded.length - 1];
     return { state, revision: last?.revision ?? 'no_stream', position: last?.position ?? 0 };
   }
@@ -53,13 +63,8 @@ export class CommandHandler {
       const loaded = await this.load(stream, decider);
       const decided = decider.decide(typeof command === 'function' ? await (command as (state: S) => C | Promise<C>)(loaded.state) : command, loaded.state);
       if (decided.length === 0) return { ...loaded, events: [] };
-      const envelopes = stampEvents(decided, context, this.newId, (type) => upcasters.currentVersion(type));
       try {
-        const result = await this.store.append(
-          stream,
-          envelopes.map((event) => ({ id: event.metadata.event_id, type: event.type, data: event.data, metadata: event.metadata })),
-          loaded.revision,
-        );
+        const result = await this.store.append(stream, toAppend(decided, context, this.newId), loaded.revision);
         let state = loaded.state;
         for (const event of decided) state = decider.evolve(state, event);
         return { state, revision: result.nextExpectedRevision, position: result.position, events: decided };

@@ -4,12 +4,12 @@
  * queues them while an append is out and writes the next group in one appendMany.
  */
 import { randomUUID } from 'node:crypto';
-import { stampEvents, upcasters, type CommandContext } from '../../domain/index.ts';
+import type { CommandContext } from '../../domain/index.ts';
 import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
 import type { SeatsHeld } from '../../domain/concert/index.ts';
 import { WrongExpectedRevision, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
 import { Batcher } from '../../src/batcher.ts';
-import type { CommandHandler } from '../command-handler.ts';
+import { toAppend, type CommandHandler } from '../command-handler.ts';
 import { ensureBookingPlaced, placeBookingFrom } from './placement.ts';
 
 interface Waiting {
@@ -43,14 +43,9 @@ export class BookingPlacer {
     for (const waiting of batch) {
       try {
         const events = bookingDecider.decide(placeBookingFrom(waiting.held, waiting.held.held_at), bookingDecider.initialState());
-        const stamped = stampEvents(events, waiting.context, this.newId, (type) => upcasters.currentVersion(type));
         ready.push({
           waiting,
-          write: {
-            stream: bookingStream(waiting.held.booking_id),
-            events: stamped.map((event) => ({ id: event.metadata.event_id, type: event.type, data: event.data, metadata: event.metadata })),
-            expected: 'no_stream',
-          },
+          write: { stream: bookingStream(waiting.held.booking_id), events: toAppend(events, waiting.context, this.newId), expected: 'no_stream' },
         });
       } catch (error) {
         waiting.reject(error);

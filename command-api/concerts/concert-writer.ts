@@ -13,13 +13,7 @@
  * instead of growing without bound.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DomainError,
-  stampEvents,
-  upcasters,
-  type CommandContext,
-  type StoredEvent,
-} from '../../domain/index.ts';
+import { DomainError, type CommandContext } from '../../domain/index.ts';
 import {
   concertDecider,
   concertStream,
@@ -30,8 +24,9 @@ import {
   type ConcertSnapshot,
   type ConcertState,
 } from '../../domain/concert/index.ts';
-import { WrongExpectedRevision, type EventStore, type ExpectedRevision } from '../../eventstore/port.ts';
+import { WrongExpectedRevision, type EventStore, type EventToAppend, type ExpectedRevision } from '../../eventstore/port.ts';
 import { HttpProblem } from '../../src/http/problem.ts';
+import { fromStored, toAppend } from '../command-handler.ts';
 
 export interface ConcertWriterOptions {
   /** Commands waiting per concert before new ones are refused with 503. */
@@ -186,13 +181,13 @@ export class ConcertWriter {
 
   async #decideAndAppend(stream: string, lane: Lane, state: ConcertState, batch: Submitted[]): Promise<void> {
     const outcomes: ({ events: ConcertEvent[] } | { error: unknown })[] = [];
-    const envelopes = [];
+    const envelopes: EventToAppend[] = [];
     for (const item of batch) {
       try {
         const events = concertDecider.decide(item.command, state);
         for (const event of events) concertDecider.evolve(state, event);
         outcomes.push({ events });
-        envelopes.push(...stampEvents(events, item.context, this.#newId, (type) => upcasters.currentVersion(type)));
+        envelopes.push(...toAppend(events, item.context, this.#newId));
       } catch (error) {
         outcomes.push({ error });
       }
@@ -202,11 +197,7 @@ export class ConcertWriter {
       return;
     }
     try {
-      const result = await this.store.append(
-        stream,
-        envelopes.map((event) => ({ id: event.metadata.event_id, type: event.type, data: event.data, metadata: event.metadata })),
-        lane.revision,
-      );
+      const result = await this.store.append(stream, envelopes, lane.revision);
       lane.revision = result.nextExpectedRevision;
       lane.position = result.position;
       settle(batch, outcomes, result.position);
@@ -233,7 +224,7 @@ export class ConcertWriter {
     let position = data?.position ?? 0;
     const tail = await this.store.readStream(stream, { fromRevision: snapshot ? snapshot.revision + 1 : 0 });
     for (const recorded of tail) {
-      state = concertDecider.evolve(state, upcasters.upcast(recorded as unknown as StoredEvent) as unknown as ConcertEvent);
+      state = concertDecider.evolve(state, fromStored<ConcertEvent>(recorded));
       revision = recorded.revision;
       position = recorded.position;
     }
