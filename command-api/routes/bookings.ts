@@ -4,8 +4,8 @@ import { principalOf } from '../../src/http/auth.ts';
 import Type from 'typebox';
 import type { Config } from '../../src/config.ts';
 import { accountLimit, routeLimit } from '../../src/http/limits.ts';
-import { badRequest } from '../../src/http/problem.ts';
-import { PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
+import { requireUuid } from '../../src/http/authorization.ts';
+import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
 import type { BookingService } from '../bookings/bookings.ts';
 import type { ConcertService } from '../concerts/concerts.ts';
 
@@ -45,10 +45,6 @@ const BookingAnswer = Type.Object({
   expires_at: Type.String({ format: 'date-time' }),
   seats: Type.Array(Type.Object({ id: Type.String(), seat_number: Type.Integer(), ticket_class_id: Type.String() })),
   position: PositionSchema,
-});
-
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })),
 });
 
 const bearer = [{ bearer: [] }];
@@ -132,10 +128,9 @@ export const adminConcertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertSe
       response: { 200: Type.Object({ id: Type.String(), status: Type.Literal('cancelled'), position: PositionSchema }), ...problemResponses },
     },
   }, async (request) => {
-    if (!UUID.test(request.params.id)) throw badRequest('INVALID_ID', 'a concert id is a UUID');
+    requireUuid(request.params.id, 'concert');
     return concerts.cancel(principalOf(request), request.params.id, request.body?.reason ?? 'cancelled by the organiser', requestContext(request));
   });
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -9,7 +9,7 @@ import { paymentStream, type PaymentRequested } from '../../domain/payment/index
 import type { EventStore } from '../../eventstore/port.ts';
 import { principalOf } from '../../src/http/auth.ts';
 import { HttpProblem, notFound } from '../../src/http/problem.ts';
-import { PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
+import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
 import { signWebhook, verifyWebhook } from '../payments/gateway.ts';
 import type { PaymentService } from '../payments/payments.ts';
 
@@ -29,7 +29,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
       tags: ['payments'],
       summary: "Open a payment for your booking, for the booking's amount; pay at checkout_url",
       security: [{ bearer: [] }],
-      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })) }),
+      headers: IdempotencyHeaders,
       body: Type.Object({
         booking_id: UuidSchema,
         payment_method: Type.Union([Type.Literal('virtual_account'), Type.Literal('bank_transfer'), Type.Literal('e_wallet'), Type.Literal('card')]),

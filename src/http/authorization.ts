@@ -8,6 +8,11 @@ import { badRequest, notFound } from './problem.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A malformed id is a 400 before anything is looked up. */
+export function requireUuid(id: string, what: string): void {
+  if (!UUID.test(id)) throw badRequest('INVALID_ID', `a ${what} id is a UUID`);
+}
+
 export async function loadOwned<T>(
   principal: Principal,
   id: string,
@@ -15,7 +20,7 @@ export async function loadOwned<T>(
   ownerOf: (value: T) => string,
   what: string,
 ): Promise<T> {
-  if (!UUID.test(id)) throw badRequest('INVALID_ID', `a ${what} id is a UUID`);
+  requireUuid(id, what);
   const value = await load(id.toLowerCase());
   if (value === null || (principal.role !== 'admin' && ownerOf(value) !== principal.userId)) {
     throw notFound(`no such ${what}`);

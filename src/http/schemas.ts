@@ -22,6 +22,11 @@ export const PositionSchema = Type.Integer({ minimum: 0, description: 'global po
 
 export const UuidSchema = Type.String({ format: 'uuid' });
 
+/** The headers of a command that creates something: an optional Idempotency-Key. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })),
+});
+
 /** Who is asking, for event metadata; the acting user is filled in per operation. */
 export type RequestContext = Pick<CommandContext, 'correlationId' | 'causationId'>;
 
