@@ -4,7 +4,7 @@
  * after from the hold's own data (and by the repair reactor if a crash came in between).
  */
 import { randomUUID } from 'node:crypto';
-import { DomainError, type CommandContext } from '../../domain/index.ts';
+import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
 import { bookingDecider, bookingStream, type BookingState } from '../../domain/booking/index.ts';
 import { classOfSeat, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
 import { userDecider, userStream } from '../../domain/user/index.ts';
@@ -67,11 +67,13 @@ export class BookingService {
     const now = this.deps.now();
     const context: CommandContext = { ...requestContext, actorId: principal.userId, occurredAt: now.toISOString() };
 
-    const holders = request.ticket_holder_info ?? Array.from({ length: ticketCount(selection) }, () => ({
-      full_name: request.buyer_info.full_name,
-      ktp_number: request.buyer_info.ktp_number,
-    }));
+    const buyerAsHolder = { full_name: request.buyer_info.full_name, ktp_number: request.buyer_info.ktp_number };
+    const holders = request.ticket_holder_info ?? Array.from({ length: ticketCount(selection) }, () => buyerAsHolder);
     const buyer = { ...request.buyer_info, email: request.buyer_info.email.trim().toLowerCase() };
+    // The buyer holding every ticket is sealed once, not once per ticket: this is the hot path.
+    const sealedHolders = request.ticket_holder_info === undefined
+      ? Array<Sealed>(holders.length).fill(await this.deps.personalData.seal(principal.userId, buyerAsHolder))
+      : await Promise.all(holders.map((holder) => this.deps.personalData.seal(principal.userId, holder)));
     let held: SeatsHeld['data'];
     try {
       const written = await this.deps.writer.submit(concertId, {
@@ -82,7 +84,7 @@ export class BookingService {
         ktp_fingerprints: holders.map((holder) => this.deps.ktp.of(holder.ktp_number)),
         personal_data: {
           buyer: await this.deps.personalData.seal(principal.userId, buyer),
-          ticket_holders: await Promise.all(holders.map((holder) => this.deps.personalData.seal(principal.userId, holder))),
+          ticket_holders: sealedHolders,
         },
         expires_at: new Date(now.getTime() + this.deps.holdTtlSeconds * 1000).toISOString(),
         now: context.occurredAt,
@@ -126,11 +128,6 @@ export class BookingService {
     return state.status === 'none' ? null : state;
   }
 
-  /** Writes the booking stream from the hold, unless it exists; the position of its placement. */
-  async #ensurePlaced(held: SeatsHeld['data'], context: CommandContext): Promise<number> {
-    return ensureBookingPlaced(this.deps.store, this.deps.commands, held, context);
-  }
-
   async #replay(concertId: string, bookingId: string, selection: SeatSelection, context: CommandContext): Promise<BookingAnswer> {
     const hold = await this.deps.writer.read(concertId, (state) => {
       const found = state.holds.get(bookingId);
@@ -144,7 +141,7 @@ export class BookingService {
     if (placed?.type === 'BookingPlaced') return answer(placed.data as SeatsHeld['data'], placed.position);
     // The first request has not written the booking stream (yet, or ever): do it from the hold.
     const held = await findHold(this.deps.store, concertId, bookingId);
-    return answer(held, await this.#ensurePlaced(held, context));
+    return answer(held, await ensureBookingPlaced(this.deps.store, this.deps.commands, held, context));
   }
 
   /** A token issued after verification says so; older ones are checked against the user's stream. */
