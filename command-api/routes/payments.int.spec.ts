@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config.ts';
 import { openServices } from '../../src/services.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
-import { adminToken, book, byClass, createConcert, customer, eventually, webhook } from '../../test/support/booking.ts';
+import { adminToken, book, byClass, createConcert, customer, webhook } from '../../test/support/booking.ts';
+import { eventually } from '../../test/support/eventually.ts';
 import { assertNoSecretsInLogs, bearer } from '../../test/support/users.ts';
 
 const allLogs: string[] = [];

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
 import type { HttpServer } from '../../src/http/server-kit.ts';
 import type { TestApp } from './app.ts';
+import { eventually } from './eventually.ts';
 
 const secrets = new Set<string>();
 
@@ -54,13 +55,8 @@ export async function verifiedUser(testApp: TestApp, account = newAccount()): Pr
 }
 
 export async function waitForMail(testApp: TestApp, to: string): Promise<{ to: string; text: string; token: string }> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const mail = (await testApp.mails()).find((m) => m.to === to);
-    if (mail) return { ...mail, token: secret(mail.token) };
-    if (Date.now() > deadline) throw new Error(`no mail to ${to} within 5 s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const mail = await eventually(async () => (await testApp.mails()).find((m) => m.to === to), `a mail to ${to}`, 5_000);
+  return { ...mail, token: secret(mail.token) };
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
