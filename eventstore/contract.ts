@@ -190,6 +190,18 @@ export function eventStoreContract(t: Test, open: OpenStore): void {
     t.equal((await store.readStream('booking-idem')).length, 4, 'a partial repeat appends nothing');
   });
 
+  t.test('takes large appends: 1,200 events to one stream, and 1,200 across 400 streams at once', async (t) => {
+    const store = await open(t);
+    const big = events(1_200);
+    const result = await store.append('concert-big', big, 'no_stream');
+    t.equal(result.nextExpectedRevision, 1_199);
+    t.strictSame((await store.readStream('concert-big')).map((e) => e.id), big.map((e) => e.id));
+    const many = Array.from({ length: 400 }, (_, i) => ({ stream: `booking-many-${i}`, events: events(3), expected: 'no_stream' as const }));
+    const outcomes = await store.appendMany(many);
+    t.ok(outcomes.every((o) => o.status === 'fulfilled'), 'every write is appended');
+    t.equal(await store.headPosition(), result.position + 1_200);
+  });
+
   t.test('appends to several streams at once, each answered on its own', async (t) => {
     const store = await open(t);
     await store.append('booking-existing', events(1), 'no_stream');

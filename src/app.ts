@@ -4,6 +4,7 @@
  */
 import type { DestinationStream } from 'pino';
 import { commandApi } from '../command-api/app.ts';
+import { queryApi } from '../query-api/app.ts';
 import { createHttpServer, type HttpServer } from './http/server-kit.ts';
 import type { Services } from './services.ts';
 
@@ -15,5 +16,6 @@ export async function buildApp(services: Services, options: { logStream?: Destin
     logStream: options.logStream,
   });
   await app.register(commandApi, services);
+  await app.register(queryApi, { availability: services.availability, projections: services.projectors });
   return app;
 }

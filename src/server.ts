@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const running = await buildApp(services);
   logger.app = running;
   services.startReactors();
+  services.startProjectors();
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     running.log.info({ signal }, 'shutting down');
     await running.close();

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { Knex } from 'knex';
 import { noCaptcha, type Captcha } from '../command-api/captcha/captcha.ts';
 import { HttpCaptcha } from '../command-api/captcha/http-captcha.ts';
 import { CommandHandler } from '../command-api/command-handler.ts';
@@ -25,10 +26,14 @@ import { bookingsReactor, HoldExpirer, paymentsReactor } from '../command-api/re
 import { ReactorRunner } from '../command-api/reactors/runner.ts';
 import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store.ts';
 import type { EventStore } from '../eventstore/port.ts';
+import { Projectors } from '../projectors/projectors.ts';
+import { AvailabilityReader } from '../query-api/concerts/availability.ts';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
 import type { Config } from './config.ts';
 import type { ReadinessCheck } from './http/health.ts';
 import { KtpFingerprints } from './personal-data/fingerprint.ts';
+import { openReadModels } from './read-models/database.ts';
+import { InProcessPositions, NatsPositions, type ProjectionPositions } from './read-models/positions.ts';
 import { KeyStore } from './personal-data/key-store.ts';
 import { PersonalData } from './personal-data/personal-data.ts';
 import { loadSecrets, type Secrets } from './secrets.ts';
@@ -58,9 +63,16 @@ export interface Services {
   readonly reactors: ReactorStore;
   readonly expirer: HoldExpirer;
   readonly webhookSecret: string;
+  /** The read models (MySQL/MariaDB, or read-models.sqlite in the data dir). */
+  readonly readModels: Knex;
+  readonly positions: ProjectionPositions;
+  readonly projectors: Projectors;
+  readonly availability: AvailabilityReader;
   readonly readiness: Record<string, ReadinessCheck>;
   /** Starts the reactors and the hold expirer (the command role's background work). */
   startReactors(): void;
+  /** Starts the projections (the projector role's work). */
+  startProjectors(): void;
   close(): Promise<void>;
 }
 
@@ -162,8 +174,33 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       });
     };
 
+    const readModels = await openReadModels(config.mysqlUrl !== null
+      ? { client: 'mysql2', url: config.mysqlUrl }
+      : { client: 'better-sqlite3', filename: join(config.dataDir, 'read-models.sqlite') });
+    closers.push(() => readModels.destroy());
+    const positions: ProjectionPositions = config.natsUrl !== null
+      ? new NatsPositions(config.natsUrl, (error) => onBackgroundError(error, 'NATS'))
+      : new InProcessPositions();
+    closers.push(() => positions.close());
+    const projectors = await Projectors.open({
+      db: readModels,
+      store,
+      positions,
+      redis,
+      onError: onBackgroundError,
+      now,
+    });
+    let projectorsStarted = false;
+    const startProjectors = (): void => {
+      if (projectorsStarted) return;
+      projectorsStarted = true;
+      projectors.start();
+      closers.push(() => projectors.stop());
+    };
+
     const readiness: Record<string, ReadinessCheck> = {
       'event store': async () => void (await store.headPosition()),
+      'read models': async () => void (await readModels.raw('SELECT 1')),
     };
     if (redis !== undefined) {
       const client = redis;
@@ -201,8 +238,13 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       reactors,
       expirer,
       webhookSecret: secrets.paymentWebhookSecret,
+      readModels,
+      positions,
+      projectors,
+      availability: new AvailabilityReader(readModels, projectors.seatCache, (error) => onBackgroundError(error, 'seat cache read')),
       readiness,
       startReactors,
+      startProjectors,
       close,
     };
   } catch (error) {

@@ -8,6 +8,9 @@ import type { Knex } from 'knex';
 import type { AppendResult, ExpectedRevision, StreamWrite } from '../port.ts';
 import { RevisionMismatch, eventRow } from './rows.ts';
 
+/** SQLite's default limit on the terms of one compound SELECT (SQLITE_MAX_COMPOUND_SELECT). */
+const SQLITE_MAX_COMPOUND_SELECT = 500;
+
 export async function appendOnSqlite(db: Knex, writes: readonly StreamWrite[]): Promise<AppendResult[]> {
   return db.transaction(async (trx) => {
     const lastRevisions: number[] = [];
@@ -26,8 +29,9 @@ export async function appendOnSqlite(db: Knex, writes: readonly StreamWrite[]): 
       }
       results.push({ nextExpectedRevision: last, position });
     }
-    // SQLite takes at most 32,766 bound values a statement: insert in slices.
-    for (let i = 0; i < rows.length; i += 1_000) await trx('es_events').insert(rows.slice(i, i + 1_000));
+    // knex writes a multi-row INSERT on SQLite as one compound SELECT, and SQLite takes at most
+    // 500 terms in one: insert in slices.
+    for (let i = 0; i < rows.length; i += SQLITE_MAX_COMPOUND_SELECT) await trx('es_events').insert(rows.slice(i, i + SQLITE_MAX_COMPOUND_SELECT));
     return results;
   });
 }

@@ -1,0 +1,12 @@
+/**
+ * The read models' migrations, in order. Kept in code (not discovered on disk) so the compiled
+ * build and the TypeScript sources run the same list.
+ */
+import type { Knex } from 'knex';
+import { readModels } from './001_read_models.ts';
+
+export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
+  '001_read_models': readModels,
+};
+
+export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';

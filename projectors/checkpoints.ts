@@ -1,0 +1,100 @@
+/**
+ * projection_checkpoints: one row per projection (and per rebuild in progress, named
+ * `<name>#shadow`). A batch locks its row, checks the position it started from and moves it, all
+ * in the batch's own transaction: two runners never both apply a batch (compare-and-set).
+ */
+import type { Knex } from 'knex';
+import type { SqlDialect } from '../src/read-models/database.ts';
+
+export type ProjectionStatus = 'live' | 'rebuilding' | 'swapping' | 'failed';
+
+export interface CheckpointRow {
+  readonly name: string;
+  readonly position: number;
+  readonly status: ProjectionStatus;
+  readonly generation: number;
+  readonly rebuiltAt: string | null;
+  readonly swapPosition: number | null;
+  readonly lastError: string | null;
+}
+
+interface Row {
+  name: string;
+  position: number | string;
+  status: string;
+  generation: number | string;
+  rebuilt_at: string | null;
+  swap_position: number | string | null;
+  last_error: string | null;
+}
+
+const TABLE = 'projection_checkpoints';
+
+export function shadowCheckpoint(name: string): string {
+  return `${name}#shadow`;
+}
+
+function toCheckpoint(row: Row): CheckpointRow {
+  return {
+    name: row.name,
+    position: Number(row.position),
+    status: row.status as ProjectionStatus,
+    generation: Number(row.generation),
+    rebuiltAt: row.rebuilt_at,
+    swapPosition: row.swap_position === null ? null : Number(row.swap_position),
+    lastError: row.last_error,
+  };
+}
+
+export class Checkpoints {
+  constructor(private readonly db: Knex, private readonly dialect: SqlDialect) {}
+
+  /** Creates the row if it is missing; an existing row is left as it is. */
+  async ensure(name: string, initial: { position?: number; generation?: number } = {}): Promise<void> {
+    await this.db(TABLE)
+      .insert({ name, position: initial.position ?? 0, generation: initial.generation ?? 1, status: 'live' })
+      .onConflict('name').ignore();
+  }
+
+  async get(name: string, db: Knex = this.db): Promise<CheckpointRow | undefined> {
+    const row = await db(TABLE).where({ name }).first<Row | undefined>();
+    return row === undefined ? undefined : toCheckpoint(row);
+  }
+
+  async all(): Promise<CheckpointRow[]> {
+    const rows = await this.db(TABLE).orderBy('name').select<Row[]>();
+    return rows.map(toCheckpoint);
+  }
+
+  /** Reads the row inside a batch's transaction and keeps other writers of it waiting until commit. */
+  async lock(trx: Knex.Transaction, name: string): Promise<CheckpointRow | undefined> {
+    let query = trx(TABLE).where({ name });
+    // SQLite has one writer at a time already; MySQL needs the row lock.
+    if (this.dialect === 'mysql') query = query.forUpdate();
+    const row = await query.first<Row | undefined>();
+    return row === undefined ? undefined : toCheckpoint(row);
+  }
+
+  /** Moves a locked row from `from` to `to`; false when someone else moved it first. */
+  async advance(trx: Knex.Transaction, name: string, from: number, to: number): Promise<boolean> {
+    const updated = await trx(TABLE).where({ name, position: from }).update({ position: to });
+    return updated === 1;
+  }
+
+  /** A live projection whose batches fail shows as failed (a rebuilding one keeps its status). */
+  async markFailed(name: string, error: string): Promise<void> {
+    await this.db(TABLE).where({ name, status: 'live' }).update({ status: 'failed', last_error: error.slice(0, 1000) });
+  }
+
+  async clearFailure(name: string): Promise<void> {
+    await this.db(TABLE).where({ name, status: 'failed' }).update({ status: 'live', last_error: null });
+  }
+
+  async update(name: string, values: Partial<{ position: number; status: ProjectionStatus; generation: number; rebuilt_at: string | null; swap_position: number | null; last_error: string | null }>, db: Knex = this.db): Promise<void> {
+    await db(TABLE).where({ name }).update(values);
+  }
+
+  async remove(name: string, db: Knex = this.db): Promise<void> {
+    await db(TABLE).where({ name }).delete();
+  }
+}

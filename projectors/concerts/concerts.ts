@@ -1,0 +1,252 @@
+/**
+ * The concerts read model: concerts, their ticket classes with live counts, and every seat with
+ * its status. A batch loads the concerts it touches (and their classes) once, folds its events
+ * over them in memory, and writes each table in multi-row statements; seat rows of a new concert
+ * are inserted in bulk. After the commit, the Redis seat caches get the same changes.
+ */
+import type { Knex } from 'knex';
+import { parseSeatId, seatId, seatIdPrefix } from '../../domain/concert/seats.ts';
+import type { ConcertCacheChange, SeatCache, SeatCacheStatus } from '../../src/read-models/seat-cache.ts';
+import { insertMany, instant, selectIn, upsert } from '../bulk.ts';
+import { ofTypes, type AfterCommit, type ApplyContext, type ProjectedEvent, type ProjectedOf, type Projection } from '../projection.ts';
+
+export type ConcertStatus = 'scheduled' | 'active' | 'cancelled';
+export type SeatStatus = 'available' | SeatCacheStatus;
+
+export interface ConcertRow {
+  id: string;
+  name: string;
+  artist: string;
+  date: string;
+  venue: string;
+  description: string | null;
+  image_url: string | null;
+  status: ConcertStatus;
+  max_tickets_per_ktp: number | null;
+  total_seats: number;
+  available_seats: number;
+  created_at: string;
+  position: number;
+}
+
+export interface TicketClassRow {
+  id: string;
+  concert_id: string;
+  name: string;
+  price: number;
+  total_seats_in_class: number;
+  available_seats_in_class: number;
+  sort_order: number;
+}
+
+export interface SeatRow {
+  id: string;
+  concert_id: string;
+  ticket_class_id: string;
+  seat_number: number;
+  status: SeatStatus;
+  booking_id: string | null;
+}
+
+const EVENT_TYPES = ['ConcertScheduled', 'ConcertPublished', 'SeatsHeld', 'HoldReleased', 'SeatsSold', 'ConcertCancelled'] as const;
+type ConcertEventType = typeof EVENT_TYPES[number];
+
+/** One concert as a batch sees it. */
+interface ConcertInBatch {
+  row: ConcertRow;
+  /** The position the concert had before this batch (0 when the batch schedules it). */
+  readonly previous: number;
+  readonly isNew: boolean;
+  readonly classes: Map<string, TicketClassRow>;
+  /** Seat id prefix → class, to find the class of a released seat from its id. */
+  readonly byPrefix: Map<string, TicketClassRow>;
+  readonly seatChanges: Map<string, SeatRow>;
+}
+
+function seatClass(concert: ConcertInBatch, id: string): { ticketClass: TicketClassRow; seatNumber: number } {
+  const parsed = parseSeatId(id);
+  const ticketClass = parsed === undefined ? undefined : concert.byPrefix.get(parsed.prefix);
+  if (parsed === undefined || ticketClass === undefined) throw new Error(`seat ${id} belongs to no class of concert ${concert.row.id}`);
+  return { ticketClass, seatNumber: parsed.seatNumber };
+}
+
+function toNumbers<R extends object>(row: R, columns: readonly (keyof R)[]): R {
+  for (const column of columns) row[column] = Number(row[column]) as R[keyof R];
+  return row;
+}
+
+export function concertsProjection(options: { seatCache?: SeatCache; onCacheGap?: (concertIds: string[], generation: number) => void } = {}): Projection {
+  return {
+    name: 'concerts',
+    tables: ['concerts', 'ticket_classes', 'seats'],
+    eventTypes: [...EVENT_TYPES],
+
+    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<AfterCommit | void> {
+      const { trx } = context;
+      const events = ofTypes(batch, EVENT_TYPES);
+      const concerts = await loadConcerts(trx, context, events);
+
+      for (const event of events) {
+        const concertId = event.data.concert_id;
+        const concert = concerts.get(concertId);
+        switch (event.type) {
+          case 'ConcertScheduled': {
+            if (concert !== undefined) break; // scheduled once; the stream cannot hold a second
+            const data = event.data;
+            const total = data.ticket_classes.reduce((sum, ticketClass) => sum + ticketClass.seat_count, 0);
+            const created: ConcertInBatch = {
+              row: {
+                id: data.concert_id,
+                name: data.name,
+                artist: data.artist,
+                date: instant(data.date),
+                venue: data.venue,
+                description: data.description,
+                image_url: data.image_url,
+                status: 'scheduled',
+                max_tickets_per_ktp: data.max_tickets_per_ktp,
+                total_seats: total,
+                available_seats: total,
+                created_at: instant(data.scheduled_at),
+                position: event.position,
+              },
+              previous: 0,
+              isNew: true,
+              classes: new Map(),
+              byPrefix: new Map(),
+              seatChanges: new Map(),
+            };
+            data.ticket_classes.forEach((ticketClass, index) => {
+              const row: TicketClassRow = {
+                id: ticketClass.ticket_class_id,
+                concert_id: data.concert_id,
+                name: ticketClass.name,
+                price: ticketClass.price,
+                total_seats_in_class: ticketClass.seat_count,
+                available_seats_in_class: ticketClass.seat_count,
+                sort_order: index,
+              };
+              created.classes.set(row.id, row);
+              created.byPrefix.set(seatIdPrefix(row.id), row);
+            });
+            concerts.set(data.concert_id, created);
+            break;
+          }
+          case 'ConcertPublished':
+            if (concert !== undefined && concert.row.status === 'scheduled') concert.row.status = 'active';
+            break;
+          case 'ConcertCancelled':
+            if (concert !== undefined) concert.row.status = 'cancelled';
+            break;
+          case 'SeatsHeld':
+            if (concert === undefined) break;
+            for (const seat of event.data.seats) {
+              const ticketClass = concert.classes.get(seat.ticket_class_id);
+              if (ticketClass === undefined) throw new Error(`seat ${seat.seat_id} belongs to no class of concert ${concert.row.id}`);
+              ticketClass.available_seats_in_class--;
+              concert.row.available_seats--;
+              concert.seatChanges.set(seat.seat_id, {
+                id: seat.seat_id,
+                concert_id: concert.row.id,
+                ticket_class_id: seat.ticket_class_id,
+                seat_number: seat.seat_number,
+                status: 'reserved',
+                booking_id: event.data.booking_id,
+              });
+            }
+            break;
+          case 'HoldReleased':
+          case 'SeatsSold':
+            if (concert === undefined) break;
+            for (const id of event.data.seat_ids) {
+              const { ticketClass, seatNumber } = seatClass(concert, id);
+              const sold = event.type === 'SeatsSold';
+              if (!sold) {
+                ticketClass.available_seats_in_class++;
+                concert.row.available_seats++;
+              }
+              concert.seatChanges.set(id, {
+                id,
+                concert_id: concert.row.id,
+                ticket_class_id: ticketClass.id,
+                seat_number: seatNumber,
+                status: sold ? 'booked' : 'available',
+                booking_id: sold ? event.data.booking_id : null,
+              });
+            }
+            break;
+        }
+        const touched = concerts.get(concertId);
+        if (touched !== undefined) touched.row.position = event.position;
+      }
+
+      await writeConcerts(trx, context, [...concerts.values()]);
+
+      const seatCache = options.seatCache;
+      if (seatCache === undefined) return;
+      const changes = [...concerts.values()].filter((concert) => concert.row.position > concert.previous).map(toCacheChange);
+      return async () => {
+        const gaps = await seatCache.apply(context.generation, changes);
+        if (gaps.length > 0) options.onCacheGap?.(gaps, context.generation);
+      };
+    },
+
+    async activated(generation: number): Promise<void> {
+      await options.seatCache?.activate(generation);
+    },
+  };
+}
+
+async function loadConcerts(trx: Knex.Transaction, context: ApplyContext, events: readonly ProjectedOf<ConcertEventType>[]): Promise<Map<string, ConcertInBatch>> {
+  const ids = [...new Set(events.map((event) => event.data.concert_id))];
+  const rows = await selectIn<ConcertRow>(trx, context.table('concerts'), 'id', ids);
+  const classes = await selectIn<TicketClassRow>(trx, context.table('ticket_classes'), 'concert_id', ids);
+  const concerts = new Map<string, ConcertInBatch>();
+  for (const row of rows) {
+    toNumbers(row, ['total_seats', 'available_seats', 'position']);
+    concerts.set(row.id, { row, previous: row.position, isNew: false, classes: new Map(), byPrefix: new Map(), seatChanges: new Map() });
+  }
+  for (const row of classes) {
+    toNumbers(row, ['price', 'total_seats_in_class', 'available_seats_in_class', 'sort_order']);
+    const concert = concerts.get(row.concert_id);
+    concert?.classes.set(row.id, row);
+    concert?.byPrefix.set(seatIdPrefix(row.id), row);
+  }
+  return concerts;
+}
+
+async function writeConcerts(trx: Knex.Transaction, context: ApplyContext, concerts: readonly ConcertInBatch[]): Promise<void> {
+  const changed = concerts.filter((concert) => concert.row.position > concert.previous);
+  await upsert(trx, context.table('concerts'), changed.map((concert) => ({ ...concert.row })), ['id'],
+    ['status', 'available_seats', 'position']);
+  await upsert(trx, context.table('ticket_classes'), changed.flatMap((concert) => [...concert.classes.values()].map((row) => ({ ...row }))), ['id'],
+    ['available_seats_in_class']);
+
+  // A new concert's seats are inserted once, already in their state at the end of the batch.
+  const newSeats: SeatRow[] = [];
+  for (const concert of changed.filter((candidate) => candidate.isNew)) {
+    for (const ticketClass of concert.classes.values()) {
+      for (let number = 1; number <= ticketClass.total_seats_in_class; number++) {
+        const id = seatId(ticketClass.id, number);
+        newSeats.push(concert.seatChanges.get(id) ?? {
+          id, concert_id: concert.row.id, ticket_class_id: ticketClass.id, seat_number: number, status: 'available', booking_id: null,
+        });
+      }
+    }
+  }
+  await insertMany(trx, context.table('seats'), newSeats as unknown as Record<string, unknown>[]);
+  const seatUpdates = changed.filter((concert) => !concert.isNew).flatMap((concert) => [...concert.seatChanges.values()]);
+  await upsert(trx, context.table('seats'), seatUpdates as unknown as Record<string, unknown>[], ['id'], ['status', 'booking_id']);
+}
+
+function toCacheChange(concert: ConcertInBatch): ConcertCacheChange {
+  const seats = new Map<string, SeatCacheStatus | null>();
+  for (const [id, seat] of concert.seatChanges) seats.set(id, seat.status === 'available' ? null : seat.status);
+  return {
+    concertId: concert.row.id,
+    previous: concert.previous,
+    position: concert.row.position,
+    available: new Map([...concert.classes.values()].sort((a, b) => a.sort_order - b.sort_order).map((row) => [row.id, row.available_seats_in_class])),
+    seats,
+  };
+}

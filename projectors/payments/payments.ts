@@ -1,0 +1,72 @@
+/**
+ * The payments read model: one row per payment attempt, found by id, booking or gateway
+ * transaction id. A late payment or a cancelled concert turns a succeeded payment into refund_due.
+ */
+import { instant, selectIn, upsert } from '../bulk.ts';
+import { ofTypes, type ApplyContext, type ProjectedEvent, type Projection } from '../projection.ts';
+
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refund_due';
+
+export interface PaymentRow {
+  id: string;
+  booking_id: string;
+  user_id: string;
+  transaction_id: string;
+  amount: number;
+  payment_method: string;
+  status: PaymentStatus;
+  checkout_url: string;
+  created_at: string;
+  updated_at: string;
+  position: number;
+}
+
+const EVENT_TYPES = ['PaymentRequested', 'PaymentSucceeded', 'PaymentFailed', 'BookingRefundDue'] as const;
+
+export function paymentsProjection(): Projection {
+  return {
+    name: 'payments',
+    tables: ['payments'],
+    eventTypes: [...EVENT_TYPES],
+
+    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<void> {
+      const events = ofTypes(batch, EVENT_TYPES);
+      const table = context.table('payments');
+      const transactionIds = events.flatMap((event) => event.type === 'PaymentRequested' ? [] : [event.data.transaction_id]);
+      const byTransaction = new Map<string, PaymentRow>();
+      for (const row of await selectIn<PaymentRow>(context.trx, table, 'transaction_id', transactionIds)) {
+        byTransaction.set(row.transaction_id, { ...row, amount: Number(row.amount), position: Number(row.position) });
+      }
+      const touched = new Set<PaymentRow>();
+      for (const event of events) {
+        if (event.type === 'PaymentRequested') {
+          const data = event.data;
+          const at = instant(data.requested_at);
+          const row: PaymentRow = {
+            id: data.payment_id,
+            booking_id: data.booking_id,
+            user_id: data.user_id,
+            transaction_id: data.transaction_id,
+            amount: data.amount,
+            payment_method: data.method,
+            status: 'pending',
+            checkout_url: data.checkout_url,
+            created_at: at,
+            updated_at: at,
+            position: event.position,
+          };
+          byTransaction.set(row.transaction_id, row);
+          touched.add(row);
+          continue;
+        }
+        const payment = byTransaction.get(event.data.transaction_id);
+        if (payment === undefined) continue; // a refund for a transaction never requested here
+        payment.status = event.type === 'PaymentSucceeded' ? 'succeeded' : event.type === 'PaymentFailed' ? 'failed' : 'refund_due';
+        payment.updated_at = instant(event.metadata.occurred_at);
+        payment.position = event.position;
+        touched.add(payment);
+      }
+      await upsert(context.trx, table, [...touched].map((row) => ({ ...row })), ['id'], ['status', 'updated_at', 'position']);
+    },
+  };
+}

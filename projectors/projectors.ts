@@ -1,0 +1,199 @@
+/**
+ * The projector role: one runner per projection over the read-model database, the seat caches
+ * kept in step, lag for the admin route and metrics, and blue/green rebuilds on request.
+ */
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import type { EventStore } from '../eventstore/port.ts';
+import { dialectOf } from '../src/read-models/database.ts';
+import type { ProjectionPositions } from '../src/read-models/positions.ts';
+import { SeatCache } from '../src/read-models/seat-cache.ts';
+import { bookingsProjection } from './bookings/bookings.ts';
+import { Checkpoints, type ProjectionStatus } from './checkpoints.ts';
+import { concertsProjection } from './concerts/concerts.ts';
+import { refillSeatCache } from './concerts/seat-cache-sync.ts';
+import { paymentsProjection } from './payments/payments.ts';
+import type { Projection } from './projection.ts';
+import type { ProjectionAdmin, ProjectionView, RebuildProgress } from '../src/read-models/projection-status.ts';
+import { rebuild, RebuildInProgress, recoverSwap } from './rebuild.ts';
+import { ProjectionRunner } from './runner.ts';
+import { usersProjection } from './users/users.ts';
+
+export interface ProjectorsOptions {
+  readonly db: Knex;
+  readonly store: EventStore;
+  readonly positions: ProjectionPositions;
+  readonly redis?: Redis;
+  /** Prefix of the seat cache keys (default boxoffice:seats). */
+  readonly cachePrefix?: string;
+  readonly batchSize?: number;
+  readonly rebuildBatchSize?: number;
+  readonly onError: (error: unknown, what: string) => void;
+  readonly now?: () => Date;
+}
+
+export class UnknownProjection extends Error {
+  override readonly name = 'UnknownProjection';
+}
+
+export { RebuildInProgress };
+
+export class Projectors implements ProjectionAdmin {
+  readonly projections: ReadonlyMap<string, Projection>;
+  readonly checkpoints: Checkpoints;
+  readonly seatCache: SeatCache | undefined;
+  readonly #runners = new Map<string, ProjectionRunner>();
+  readonly #rebuilds = new Map<string, RebuildProgress>();
+  readonly #running = new Set<Promise<unknown>>();
+  #cacheRefill: Promise<void> | undefined;
+  #refillAgain = false;
+  #started = false;
+
+  private constructor(private readonly options: ProjectorsOptions) {
+    this.checkpoints = new Checkpoints(options.db, dialectOf(options.db));
+    this.seatCache = options.redis === undefined ? undefined : new SeatCache(options.redis, options.cachePrefix);
+    const projections = [
+      usersProjection(),
+      concertsProjection({ seatCache: this.seatCache, onCacheGap: () => this.refillSeatCache() }),
+      bookingsProjection(),
+      paymentsProjection(),
+    ];
+    this.projections = new Map(projections.map((projection) => [projection.name, projection]));
+    for (const projection of projections) {
+      this.#runners.set(projection.name, new ProjectionRunner({
+        db: options.db,
+        store: options.store,
+        checkpoints: this.checkpoints,
+        projection,
+        positions: options.positions,
+        batchSize: options.batchSize,
+        onError: (error, name) => options.onError(error, `projection ${name}`),
+      }));
+    }
+  }
+
+  /** Creates missing checkpoints and finishes (or abandons) a swap a crash interrupted. */
+  static async open(options: ProjectorsOptions): Promise<Projectors> {
+    const projectors = new Projectors(options);
+    for (const projection of projectors.projections.values()) {
+      await projectors.checkpoints.ensure(projection.name);
+      await recoverSwap(options.db, projectors.checkpoints, projection, options.now);
+    }
+    return projectors;
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    for (const runner of this.#runners.values()) runner.start();
+    if (this.options.redis !== undefined) {
+      // A Redis that comes back may have restarted empty.
+      this.options.redis.on('ready', () => this.refillSeatCache());
+      this.refillSeatCache();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#runners.values()].map((runner) => runner.stop()));
+    await Promise.allSettled([...this.#running, this.#cacheRefill]);
+    this.#started = false;
+  }
+
+  /** Refills the seat caches from MySQL in the background; calls while one runs queue one more. */
+  refillSeatCache(): void {
+    const seatCache = this.seatCache;
+    if (seatCache === undefined) return;
+    if (this.#cacheRefill !== undefined) {
+      this.#refillAgain = true;
+      return;
+    }
+    this.#cacheRefill = (async () => {
+      do {
+        this.#refillAgain = false;
+        try {
+          const generation = (await this.checkpoints.get('concerts'))?.generation ?? 1;
+          await refillSeatCache(this.options.db, seatCache, generation);
+          await seatCache.activate(generation);
+        } catch (error) {
+          this.options.onError(error, 'seat cache refill');
+        }
+      } while (this.#refillAgain);
+      this.#cacheRefill = undefined;
+    })();
+  }
+
+  /** Waits for a background refill (tests, shutdown). */
+  async cacheRefilled(): Promise<void> {
+    while (this.#cacheRefill !== undefined) await this.#cacheRefill;
+  }
+
+  projection(name: string): Projection {
+    const projection = this.projections.get(name);
+    if (projection === undefined) throw new UnknownProjection(`no projection named ${name}`);
+    return projection;
+  }
+
+  async status(): Promise<ProjectionView[]> {
+    const head = await this.options.store.headPosition();
+    const rows = new Map((await this.checkpoints.all()).map((row) => [row.name, row]));
+    return [...this.projections.keys()].map((name) => {
+      const row = rows.get(name);
+      const position = row?.position ?? 0;
+      return {
+        name,
+        position,
+        head_position: Math.max(head, position),
+        lag: Math.max(0, head - position),
+        status: viewStatus(row?.status ?? 'live'),
+        rebuilt_at: row?.rebuiltAt ?? null,
+        rebuild: this.#rebuilds.get(name) ?? null,
+      };
+    });
+  }
+
+  /** Rebuilds a projection and resolves when its new tables are live. */
+  async rebuild(name: string, onProgress?: (progress: RebuildProgress) => void, onStarted?: () => void): Promise<RebuildProgress> {
+    const projection = this.projection(name);
+    const result = await rebuild({
+      db: this.options.db,
+      store: this.options.store,
+      checkpoints: this.checkpoints,
+      projection,
+      positions: this.options.positions,
+      batchSize: this.options.rebuildBatchSize,
+      now: this.options.now,
+      onStarted,
+      onError: (error, what) => this.options.onError(error, `rebuild ${what}`),
+      onProgress: (progress) => {
+        this.#rebuilds.set(name, progress);
+        onProgress?.(progress);
+      },
+    });
+    if (name === 'concerts') this.refillSeatCache();
+    return result;
+  }
+
+  /**
+   * Starts a rebuild in the background (the admin route answers 202): resolves once it has
+   * started, rejects at once when the projection is unknown or already rebuilding.
+   */
+  async startRebuild(name: string): Promise<void> {
+    this.projection(name);
+    await new Promise<void>((resolve, reject) => {
+      let started = false;
+      const running = this.rebuild(name, undefined, () => {
+        started = true;
+        resolve();
+      }).catch((error: unknown) => {
+        if (started) this.options.onError(error, `rebuild ${name}`);
+        else reject(error instanceof Error ? error : new Error(String(error)));
+      });
+      this.#running.add(running);
+      void running.finally(() => this.#running.delete(running));
+    });
+  }
+}
+
+function viewStatus(status: ProjectionStatus): ProjectionView['status'] {
+  return status === 'swapping' ? 'rebuilding' : status;
+}

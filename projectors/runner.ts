@@ -1,0 +1,160 @@
+/**
+ * Runs one projection: follow $all from its checkpoint, and for each page apply the events and
+ * move the checkpoint in one transaction that first locks the checkpoint row and checks it is
+ * still where this runner started (compare-and-set). A crash never double-applies or skips; a
+ * second runner of the same projection finds the row moved, drops its page and resumes from the
+ * new checkpoint. Errors are reported and retried with back-off, never swallowed.
+ */
+import type { Knex } from 'knex';
+import { upcasters, type StoredEvent } from '../domain/index.ts';
+import type { AllPage, EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
+import { dialectOf } from '../src/read-models/database.ts';
+import type { ProjectionPositions } from '../src/read-models/positions.ts';
+import type { Checkpoints } from './checkpoints.ts';
+import type { AfterCommit, ProjectedEvent, Projection } from './projection.ts';
+
+export interface RunnerOptions {
+  readonly db: Knex;
+  readonly store: EventStore;
+  readonly checkpoints: Checkpoints;
+  readonly projection: Projection;
+  /** The checkpoint row it moves: the projection's name, or its shadow's during a rebuild. */
+  readonly checkpoint?: string;
+  /** Physical table names; the projection's own by default. */
+  readonly table?: (name: string) => string;
+  /** Where committed positions are told (not for a rebuild's shadow). */
+  readonly positions?: ProjectionPositions;
+  readonly batchSize?: number;
+  readonly onError: (error: unknown, projection: string) => void;
+  /** After each committed batch: the new position and how many events it applied. */
+  readonly onBatch?: (position: number, applied: number) => void;
+}
+
+export type PageOutcome = 'applied' | 'moved' | 'paused';
+
+/** The stored event as projections read it: upcast to the version the code understands. */
+export function toProjected(recorded: RecordedEvent): ProjectedEvent {
+  const upcast = upcasters.upcast(recorded as unknown as StoredEvent);
+  return { ...upcast, position: recorded.position, stream: recorded.stream } as unknown as ProjectedEvent;
+}
+
+export interface PageTarget {
+  readonly db: Knex;
+  readonly checkpoints: Checkpoints;
+  readonly projection: Projection;
+  /** The checkpoint row to move. */
+  readonly checkpoint: string;
+  readonly table: (name: string) => string;
+}
+
+/**
+ * Applies one page that follows position `from` in one transaction with its checkpoint:
+ * 'applied' when committed, 'moved' when the checkpoint was no longer at `from` (another runner
+ * applied it; nothing was written), 'paused' while a rebuild swaps the tables.
+ */
+export async function applyPage(target: PageTarget, from: number, page: AllPage): Promise<{ outcome: PageOutcome; afterCommit?: AfterCommit }> {
+  const { db, checkpoints, projection, checkpoint } = target;
+  let afterCommit: AfterCommit | undefined;
+  const outcome = await db.transaction(async (trx): Promise<PageOutcome> => {
+    const row = await checkpoints.lock(trx, checkpoint);
+    if (row === undefined) throw new Error(`projection ${checkpoint} has no checkpoint row`);
+    if (row.status === 'swapping') return 'paused';
+    if (row.position !== from) return 'moved';
+    if (page.events.length > 0) {
+      afterCommit = (await projection.apply(page.events.map(toProjected), {
+        trx,
+        dialect: dialectOf(db),
+        table: target.table,
+        generation: row.generation,
+      })) ?? undefined;
+    }
+    if (!(await checkpoints.advance(trx, checkpoint, from, page.position))) return 'moved';
+    return 'applied';
+  });
+  return outcome === 'applied' ? { outcome, afterCommit } : { outcome };
+}
+
+export class ProjectionRunner {
+  readonly name: string;
+  readonly #options: RunnerOptions;
+  readonly #table: (name: string) => string;
+  #subscription: Subscription | undefined;
+  #stopped = true;
+  #done: Promise<void> = Promise.resolve();
+  #failing = false;
+
+  constructor(options: RunnerOptions) {
+    this.#options = options;
+    this.name = options.checkpoint ?? options.projection.name;
+    this.#table = options.table ?? ((name) => name);
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#done = this.#run();
+  }
+
+  /** Stops after the batch in flight has committed (or rolled back). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#subscription?.close();
+    await this.#done;
+  }
+
+  get running(): boolean {
+    return !this.#stopped;
+  }
+
+  async #run(): Promise<void> {
+    const { store, checkpoints, projection, onError } = this.#options;
+    let backoffMs = 100;
+    while (!this.#stopped) {
+      try {
+        let after = (await checkpoints.get(this.name))?.position ?? 0;
+        this.#subscription = store.subscribe({ after, filter: { eventTypes: projection.eventTypes }, batchSize: this.#options.batchSize ?? 1_000 });
+        for await (const page of this.#subscription) {
+          const outcome = await this.applyPage(after, page);
+          if (outcome !== 'applied') break; // resubscribe from wherever the checkpoint is now
+          after = page.position;
+          backoffMs = 100;
+          if (this.#stopped) break;
+        }
+        await this.#subscription.close();
+        if (!this.#stopped) await sleep(backoffMs);
+      } catch (error) {
+        if (this.#stopped) return;
+        onError(error, this.name);
+        await this.#markFailed(error);
+        await this.#subscription?.close().catch(() => undefined);
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 10_000);
+      }
+    }
+  }
+
+  /** Applies one page that follows position `from` (see applyPage), then tells caches and listeners. */
+  async applyPage(from: number, page: AllPage): Promise<PageOutcome> {
+    const applied = await applyPage({ ...this.#options, checkpoint: this.name, table: this.#table }, from, page);
+    if (applied.outcome !== 'applied') return applied.outcome;
+    if (this.#failing) {
+      this.#failing = false;
+      await this.#options.checkpoints.clearFailure(this.name).catch(() => undefined);
+    }
+    // Caches first, then the news: a reader told "position N" finds N in the cache too.
+    await applied.afterCommit?.().catch((error: unknown) => this.#options.onError(error, this.name));
+    this.#options.positions?.publish(this.name, page.position);
+    this.#options.onBatch?.(page.position, page.events.length);
+    return 'applied';
+  }
+
+  async #markFailed(error: unknown): Promise<void> {
+    this.#failing = true;
+    const message = error instanceof Error ? error.message : String(error);
+    await this.#options.checkpoints.markFailed(this.name, message).catch(() => undefined);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,93 @@
+/**
+ * The users read model: who exists, their role and verification, their last login. The address
+ * stays sealed; a forgotten user keeps the row without it. Password hashes are not projected.
+ */
+import type { Knex } from 'knex';
+import { instant, selectIn, upsert } from '../bulk.ts';
+import { ofTypes, type ApplyContext, type ProjectedEvent, type Projection } from '../projection.ts';
+
+export interface UserRow {
+  id: string;
+  username: string;
+  email_hash: string | null;
+  email: string | null;
+  role: string;
+  email_verified: boolean;
+  created_at: string;
+  last_login: string | null;
+  position: number;
+}
+
+const EVENT_TYPES = ['UserRegistered', 'EmailVerified', 'EmailChanged', 'UserLoggedIn', 'PersonalDataForgotten'] as const;
+
+export function usersProjection(): Projection {
+  return {
+    name: 'users',
+    tables: ['users'],
+    eventTypes: [...EVENT_TYPES],
+
+    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<void> {
+      const { trx } = context;
+      const events = ofTypes(batch, EVENT_TYPES);
+      const table = context.table('users');
+      const users = new Map<string, UserRow>();
+      for (const row of await selectIn<UserRow>(trx, table, 'id', events.map((event) => event.data.user_id))) {
+        users.set(row.id, { ...row, email_verified: Boolean(row.email_verified), position: Number(row.position) });
+      }
+      const before = new Map([...users].map(([id, row]) => [id, row.email_hash]));
+      const touched = new Set<string>();
+      for (const event of events) {
+        const userId = event.data.user_id;
+        if (event.type === 'UserRegistered') {
+          const data = event.data;
+          users.set(userId, {
+            id: userId,
+            username: data.username,
+            email_hash: data.email_hash,
+            email: JSON.stringify(data.email),
+            role: data.role,
+            email_verified: false,
+            created_at: instant(data.registered_at),
+            last_login: null,
+            position: event.position,
+          });
+          touched.add(userId);
+          continue;
+        }
+        const user = users.get(userId);
+        if (user === undefined) continue; // UserRegistered opens every user stream
+        switch (event.type) {
+          case 'EmailVerified':
+            user.email_verified = true;
+            break;
+          case 'EmailChanged':
+            user.email_hash = event.data.email_hash;
+            user.email = JSON.stringify(event.data.email);
+            user.email_verified = false;
+            break;
+          case 'UserLoggedIn':
+            user.last_login = instant(event.data.logged_in_at);
+            break;
+          case 'PersonalDataForgotten':
+            user.email = null;
+            user.email_hash = null;
+            break;
+        }
+        user.position = event.position;
+        touched.add(userId);
+      }
+      await releaseChangedAddresses(trx, table, [...touched].filter((id) => before.has(id) && before.get(id) !== users.get(id)?.email_hash));
+      await upsert(trx, table, [...touched].map((id) => ({ ...(users.get(id) as UserRow) })), ['id'],
+        ['email_hash', 'email', 'email_verified', 'last_login', 'position']);
+    },
+  };
+}
+
+/**
+ * The batch's end state has unique addresses, but rows written one after another can pass
+ * through a state that has not (one user takes the address another gave up in the same batch).
+ * Clearing the changed rows' old hashes first leaves nothing to collide with.
+ */
+async function releaseChangedAddresses(trx: Knex.Transaction, table: string, userIds: readonly string[]): Promise<void> {
+  if (userIds.length > 0) await trx(table).whereIn('id', userIds).update({ email_hash: null });
+}

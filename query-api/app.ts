@@ -1,0 +1,23 @@
+/**
+ * The query API: routes that read. `queryApi` registers them on a server built by
+ * src/http/server-kit.ts: the embedded all-in-one (src/app.ts) today, a query role of its own
+ * when the roles run apart. It never imports command-api/.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AvailabilityReader } from './concerts/availability.ts';
+import type { ProjectionAdmin } from '../src/read-models/projection-status.ts';
+import { adminProjectionRoutes } from './routes/admin-projections.ts';
+import { availabilityRoutes } from './routes/availability.ts';
+
+export interface QueryApiDeps {
+  readonly availability: AvailabilityReader;
+  readonly projections: ProjectionAdmin;
+}
+
+export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, deps) => {
+  await app.register(availabilityRoutes, deps);
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', admin.requireAdmin);
+    await admin.register(adminProjectionRoutes, deps);
+  });
+};

@@ -1,0 +1,53 @@
+/**
+ * Live availability of a concert: from the Redis seat cache when it holds the concert, from the
+ * concerts tables otherwise (Redis down, key missing or being refilled) — never an error for it.
+ */
+import type { Knex } from 'knex';
+import type { SeatCache } from '../../src/read-models/seat-cache.ts';
+
+export interface Availability {
+  readonly concertId: string;
+  readonly classes: readonly { readonly id: string; readonly available: number }[];
+  /** Position of the last event folded into these counts. */
+  readonly position: number;
+  readonly source: 'cache' | 'database';
+}
+
+export class AvailabilityReader {
+  constructor(
+    private readonly db: Knex,
+    private readonly seatCache: SeatCache | undefined,
+    private readonly onCacheError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  async read(concertId: string): Promise<Availability | undefined> {
+    if (this.seatCache !== undefined) {
+      try {
+        const cached = await this.seatCache.availability(concertId);
+        if (cached !== undefined) {
+          return { concertId, classes: [...cached.classes].map(([id, available]) => ({ id, available })), position: cached.position, source: 'cache' };
+        }
+      } catch (error) {
+        this.onCacheError(error);
+      }
+    }
+    return this.#fromDatabase(concertId);
+  }
+
+  async #fromDatabase(concertId: string): Promise<Availability | undefined> {
+    // One statement: the concert's position and its classes' counts come from the same snapshot.
+    const rows = await this.db('concerts')
+      .join('ticket_classes', 'ticket_classes.concert_id', 'concerts.id')
+      .where('concerts.id', concertId)
+      .orderBy('ticket_classes.sort_order')
+      .select<{ position: number | string; id: string; available: number | string }[]>('concerts.position', 'ticket_classes.id', 'ticket_classes.available_seats_in_class as available');
+    const first = rows[0];
+    if (first === undefined) return undefined;
+    return {
+      concertId,
+      classes: rows.map((row) => ({ id: row.id, available: Number(row.available) })),
+      position: Number(first.position),
+      source: 'database',
+    };
+  }
+}

@@ -1,0 +1,63 @@
+/** /api/v1/admin/projections — lag and status of every read model, and blue/green rebuilds. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { HttpProblem, notFound } from '../../src/http/problem.ts';
+import { problemResponses } from '../../src/http/schemas.ts';
+import type { ProjectionAdmin } from '../../src/read-models/projection-status.ts';
+
+const ProjectionAnswer = Type.Object({
+  name: Type.String(),
+  position: Type.Integer(),
+  head_position: Type.Integer(),
+  lag: Type.Integer(),
+  status: Type.Union([Type.Literal('live'), Type.Literal('rebuilding'), Type.Literal('failed')]),
+  rebuilt_at: Type.Union([Type.String(), Type.Null()]),
+  rebuild: Type.Union([Type.Null(), Type.Object({
+    phase: Type.String(),
+    done: Type.Integer(),
+    total: Type.Integer(),
+    events_per_second: Type.Integer(),
+    eta_seconds: Type.Union([Type.Integer(), Type.Null()]),
+  })], { description: 'progress of the running (or last) rebuild in this process' }),
+});
+
+export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: ProjectionAdmin }> = async (app, { projections }) => {
+  app.get('/api/v1/admin/projections', {
+    schema: {
+      tags: ['admin'],
+      summary: 'Position, head, lag and status of every projection',
+      security: [{ bearer: [] }],
+      response: { 200: Type.Array(ProjectionAnswer), ...problemResponses },
+    },
+  }, async () => (await projections.status()).map((view) => ({
+    ...view,
+    rebuild: view.rebuild === null ? null : {
+      phase: view.rebuild.phase,
+      done: view.rebuild.done,
+      total: view.rebuild.total,
+      events_per_second: view.rebuild.eventsPerSecond,
+      eta_seconds: view.rebuild.etaSeconds,
+    },
+  })));
+
+  app.post('/api/v1/admin/projections/:name/rebuild', {
+    schema: {
+      tags: ['admin'],
+      summary: 'Rebuild a projection blue/green: reads keep the old tables until the new ones have caught up',
+      security: [{ bearer: [] }],
+      params: Type.Object({ name: Type.String({ pattern: '^[a-z_]{1,64}$' }) }),
+      response: { 202: Type.Object({ name: Type.String(), status: Type.Literal('rebuilding') }), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const { name } = request.params;
+    try {
+      await projections.startRebuild(name);
+    } catch (error) {
+      const kind = (error as Error).name;
+      if (kind === 'UnknownProjection') throw notFound(`no projection named ${name}`);
+      if (kind === 'RebuildInProgress') throw new HttpProblem(409, 'REBUILD_IN_PROGRESS', `projection ${name} is already rebuilding`);
+      throw error;
+    }
+    return reply.code(202).send({ name, status: 'rebuilding' });
+  });
+};

@@ -1,0 +1,28 @@
+/** GET /api/v1/concerts/:id/availability — the hot path of a sale: seats left per ticket class. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { notFound } from '../../src/http/problem.ts';
+import { problemResponses, UuidSchema } from '../../src/http/schemas.ts';
+import type { AvailabilityReader } from '../concerts/availability.ts';
+
+const AvailabilityAnswer = Type.Object({
+  concert_id: Type.String(),
+  ticket_classes: Type.Array(Type.Object({ id: Type.String(), available: Type.Integer({ minimum: 0 }) })),
+  position: Type.Integer({ minimum: 0, description: 'position of the last event these counts include' }),
+});
+
+export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: AvailabilityReader }> = async (app, { availability }) => {
+  app.get('/api/v1/concerts/:id/availability', {
+    schema: {
+      tags: ['concerts'],
+      summary: 'Seats available per ticket class, live (Redis, with a MySQL fallback)',
+      params: Type.Object({ id: UuidSchema }),
+      response: { 200: AvailabilityAnswer, ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const answer = await availability.read(request.params.id);
+    if (answer === undefined) throw notFound('no such concert');
+    void reply.header('X-Projection-Position', String(answer.position));
+    return { concert_id: answer.concertId, ticket_classes: [...answer.classes], position: answer.position };
+  });
+};

@@ -1,0 +1,18 @@
+/**
+ * The read-model database: MySQL/MariaDB (shared with the other stores) or, in the embedded
+ * default, a SQLite file of its own. Opening it runs the read models' migrations.
+ */
+import type { Knex } from 'knex';
+import { READ_MODEL_MIGRATIONS_TABLE, readModelMigrations } from '../../migrations/index.ts';
+import { openDatabase, type DatabaseOptions } from '../db/database.ts';
+
+export async function openReadModels(options: DatabaseOptions): Promise<Knex> {
+  return openDatabase(options, { migrationsTable: READ_MODEL_MIGRATIONS_TABLE, migrations: readModelMigrations });
+}
+
+export type SqlDialect = 'mysql' | 'sqlite';
+
+export function dialectOf(db: Knex): SqlDialect {
+  const client = String((db.client as { config: { client: unknown } }).config.client);
+  return client === 'better-sqlite3' || client === 'sqlite3' ? 'sqlite' : 'mysql';
+}

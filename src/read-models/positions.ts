@@ -1,0 +1,130 @@
+/**
+ * "Projection P has reached position N", told by the projectors after each committed batch and
+ * heard by the query API for read-your-writes. Over NATS between processes; in process for the
+ * embedded default. Losing a message is harmless: a waiting reader also polls the checkpoint.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type NatsConnection, type Subscription } from 'nats';
+
+export type PositionListener = (projection: string, position: number) => void;
+
+export interface ProjectionPositions {
+  publish(projection: string, position: number): void;
+  /** Returns the function that stops listening. */
+  listen(listener: PositionListener): () => void;
+  /** True while messages can flow (NATS connected, or in process). */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+export const POSITION_SUBJECT_PREFIX = 'boxoffice.projection';
+
+export class InProcessPositions implements ProjectionPositions {
+  readonly #emitter = new EventEmitter();
+  readonly connected = true;
+
+  constructor() {
+    this.#emitter.setMaxListeners(0);
+  }
+
+  publish(projection: string, position: number): void {
+    this.#emitter.emit('position', projection, position);
+  }
+
+  listen(listener: PositionListener): () => void {
+    this.#emitter.on('position', listener);
+    return () => this.#emitter.off('position', listener);
+  }
+
+  async close(): Promise<void> {
+    this.#emitter.removeAllListeners();
+  }
+}
+
+interface PositionMessage {
+  readonly projection: string;
+  readonly position: number;
+}
+
+function isPositionMessage(value: unknown): value is PositionMessage {
+  const message = value as Partial<PositionMessage> | null;
+  return typeof message === 'object' && message !== null
+    && typeof message.projection === 'string' && Number.isSafeInteger(message.position);
+}
+
+/**
+ * Core NATS (no JetStream: a missed position is superseded by the next one). Connects in the
+ * background and keeps reconnecting; until connected, publishing is skipped and readers poll.
+ */
+export class NatsPositions implements ProjectionPositions {
+  readonly #local = new InProcessPositions();
+  #connection: NatsConnection | undefined;
+  #subscription: Subscription | undefined;
+  #closed = false;
+  readonly #connecting: Promise<void>;
+
+  constructor(private readonly url: string, private readonly onError: (error: unknown) => void = () => undefined) {
+    this.#connecting = this.#connect();
+  }
+
+  get connected(): boolean {
+    return this.#connection !== undefined && !this.#connection.isClosed();
+  }
+
+  /** Resolves once connected (or closed); for start-up code and tests that want NATS from the start. */
+  async ready(): Promise<void> {
+    await this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    let waitMs = 250;
+    while (!this.#closed) {
+      try {
+        const connection = await connect({ servers: this.url, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'boxoffice' });
+        if (this.#closed) {
+          await connection.close();
+          return;
+        }
+        this.#connection = connection;
+        this.#subscription = connection.subscribe(`${POSITION_SUBJECT_PREFIX}.*`, {
+          callback: (error, message) => {
+            if (error !== null) return this.onError(error);
+            try {
+              const decoded: unknown = message.json();
+              if (isPositionMessage(decoded)) this.#local.publish(decoded.projection, decoded.position);
+            } catch (decodeError) {
+              this.onError(decodeError);
+            }
+          },
+        });
+        return;
+      } catch (error) {
+        this.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(waitMs * 2, 5_000);
+      }
+    }
+  }
+
+  publish(projection: string, position: number): void {
+    const connection = this.#connection;
+    if (connection === undefined || connection.isClosed()) return;
+    try {
+      connection.publish(`${POSITION_SUBJECT_PREFIX}.${projection}`, JSON.stringify({ projection, position }));
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  listen(listener: PositionListener): () => void {
+    return this.#local.listen(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#connecting;
+    this.#subscription?.unsubscribe();
+    await this.#connection?.drain().catch(() => this.#connection?.close());
+    await this.#local.close();
+  }
+}

@@ -1,0 +1,31 @@
+/** What the projector role tells about its projections (the admin route, the CLI, metrics). */
+
+export interface RebuildProgress {
+  readonly projection: string;
+  readonly phase: 'copying' | 'swapping' | 'done' | 'failed';
+  /** Positions covered so far (every event counts, also those the projection ignores). */
+  readonly done: number;
+  readonly total: number;
+  readonly eventsPerSecond: number;
+  readonly etaSeconds: number | null;
+  readonly startedAt: string;
+  readonly error?: string;
+}
+
+export interface ProjectionView {
+  readonly name: string;
+  readonly position: number;
+  readonly head_position: number;
+  readonly lag: number;
+  readonly status: 'live' | 'rebuilding' | 'failed';
+  readonly rebuilt_at: string | null;
+  /** While rebuilding (or after the last rebuild this process ran): how far it got. */
+  readonly rebuild: RebuildProgress | null;
+}
+
+/** What the admin routes need of the projector role. */
+export interface ProjectionAdmin {
+  status(): Promise<ProjectionView[]>;
+  /** Starts a rebuild; rejects with an error named UnknownProjection or RebuildInProgress. */
+  startRebuild(name: string): Promise<void>;
+}
