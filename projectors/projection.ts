@@ -30,6 +30,8 @@ export interface ApplyContext {
   table(name: string): string;
   /** The generation being written: names the cache keys of these tables (see rebuild.ts). */
   readonly generation: number;
+  /** The position the checkpoint moves to with this batch. */
+  readonly position: number;
 }
 
 /** Work for after the batch committed (cache writes); the runner retries nothing of it. */

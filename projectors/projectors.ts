@@ -11,7 +11,7 @@ import { SeatCache } from '../src/read-models/seat-cache.ts';
 import { bookingsProjection } from './bookings/bookings.ts';
 import { Checkpoints, type ProjectionStatus } from './checkpoints.ts';
 import { concertsProjection } from './concerts/concerts.ts';
-import { refillSeatCache } from './concerts/seat-cache-sync.ts';
+import { SeatCacheFeed } from './concerts/seat-cache-feed.ts';
 import { paymentsProjection } from './payments/payments.ts';
 import type { Projection } from './projection.ts';
 import type { ProjectionAdmin, ProjectionView, RebuildProgress } from '../src/read-models/projection-status.ts';
@@ -24,7 +24,7 @@ export interface ProjectorsOptions {
   readonly store: EventStore;
   readonly positions: ProjectionPositions;
   readonly redis?: Redis;
-  /** Prefix of the seat cache keys (default boxoffice:seats). */
+  /** Prefix of the seat cache keys (REDIS_KEY_PREFIX + ':seats'; default boxoffice:seats). */
   readonly cachePrefix?: string;
   readonly batchSize?: number;
   readonly rebuildBatchSize?: number;
@@ -42,6 +42,7 @@ export class Projectors implements ProjectionAdmin {
   readonly projections: ReadonlyMap<string, Projection>;
   readonly checkpoints: Checkpoints;
   readonly seatCache: SeatCache | undefined;
+  readonly #seatCacheFeed: SeatCacheFeed | undefined;
   readonly #runners = new Map<string, ProjectionRunner>();
   readonly #rebuilds = new Map<string, RebuildProgress>();
   readonly #running = new Set<Promise<unknown>>();
@@ -52,9 +53,10 @@ export class Projectors implements ProjectionAdmin {
   private constructor(private readonly options: ProjectorsOptions) {
     this.checkpoints = new Checkpoints(options.db, dialectOf(options.db));
     this.seatCache = options.redis === undefined ? undefined : new SeatCache(options.redis, options.cachePrefix);
+    this.#seatCacheFeed = this.seatCache === undefined ? undefined : new SeatCacheFeed(this.seatCache, () => this.refillSeatCache());
     const projections = [
       usersProjection(),
-      concertsProjection({ seatCache: this.seatCache, onCacheGap: () => this.refillSeatCache() }),
+      concertsProjection({ seatCache: this.#seatCacheFeed }),
       bookingsProjection(),
       paymentsProjection(),
     ];
@@ -101,8 +103,8 @@ export class Projectors implements ProjectionAdmin {
 
   /** Refills the seat caches from MySQL in the background; calls while one runs queue one more. */
   refillSeatCache(): void {
-    const seatCache = this.seatCache;
-    if (seatCache === undefined) return;
+    const feed = this.#seatCacheFeed;
+    if (feed === undefined) return;
     if (this.#cacheRefill !== undefined) {
       this.#refillAgain = true;
       return;
@@ -112,8 +114,7 @@ export class Projectors implements ProjectionAdmin {
         this.#refillAgain = false;
         try {
           const generation = (await this.checkpoints.get('concerts'))?.generation ?? 1;
-          await refillSeatCache(this.options.db, seatCache, generation);
-          await seatCache.activate(generation);
+          await feed.refill(this.options.db, generation);
         } catch (error) {
           this.options.onError(error, 'seat cache refill');
         }

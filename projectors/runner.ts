@@ -60,18 +60,34 @@ export async function applyPage(target: PageTarget, from: number, page: AllPage)
     if (row === undefined) throw new Error(`projection ${checkpoint} has no checkpoint row`);
     if (row.status === 'swapping') return 'paused';
     if (row.position !== from) return 'moved';
-    if (page.events.length > 0) {
-      afterCommit = (await projection.apply(page.events.map(toProjected), {
-        trx,
-        dialect: dialectOf(db),
-        table: target.table,
-        generation: row.generation,
-      })) ?? undefined;
-    }
+    // Also a page of nothing but progress: caches follow the position too.
+    afterCommit = (await projection.apply(page.events.map(toProjected), {
+      trx,
+      dialect: dialectOf(db),
+      table: target.table,
+      generation: row.generation,
+      position: page.position,
+    })) ?? undefined;
     if (!(await checkpoints.advance(trx, checkpoint, from, page.position))) return 'moved';
     return 'applied';
   });
   return outcome === 'applied' ? { outcome, afterCommit } : { outcome };
+}
+
+/**
+ * A batch that failed, told without its statement: a driver's message quotes the whole SQL with
+ * its values, which is megabytes for a bulk write and has no place in a log.
+ */
+export class ProjectionFailed extends Error {
+  override readonly name = 'ProjectionFailed';
+  readonly code: string | undefined;
+
+  constructor(projection: string, cause: unknown) {
+    const { code, sqlMessage, message } = (cause ?? {}) as { code?: unknown; sqlMessage?: unknown; message?: unknown };
+    const text = typeof sqlMessage === 'string' ? sqlMessage : String(message ?? cause).split(' - ').at(-1) ?? '';
+    super(`projection ${projection}: ${text.slice(0, 500)}`);
+    this.code = typeof code === 'string' ? code : undefined;
+  }
 }
 
 export class ProjectionRunner {
@@ -122,8 +138,9 @@ export class ProjectionRunner {
         }
         await this.#subscription.close();
         if (!this.#stopped) await sleep(backoffMs);
-      } catch (error) {
+      } catch (caught) {
         if (this.#stopped) return;
+        const error = new ProjectionFailed(this.name, caught);
         onError(error, this.name);
         await this.#markFailed(error);
         await this.#subscription?.close().catch(() => undefined);

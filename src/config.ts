@@ -50,6 +50,7 @@ const EnvSchema = Type.Object({
   MYSQL_URL: text('a MySQL/MariaDB URL (mysql://user:password@host:port/database)', '^mysql://'),
   MYSQL_REPLICA_URLS: text('a comma-separated list of mysql:// URLs', '^(mysql://[^,]+)(,mysql://[^,]+)*$'),
   REDIS_URL: text('a Redis URL (redis://host:port or rediss://…)', '^rediss?://'),
+  REDIS_KEY_PREFIX: text('letters, digits, _ . : or - (1-64 of them)', '^[A-Za-z0-9_.:-]{1,64}$'),
   NATS_URL: text('a NATS URL (nats://host:port), or several separated by commas', '^(nats|tls)://'),
 });
 type Env = Static<typeof EnvSchema>;
@@ -104,6 +105,8 @@ export interface Config {
   readonly mysqlUrl: string | null;
   readonly mysqlReplicaUrls: readonly string[];
   readonly redisUrl: string | null;
+  /** Begins every key boxoffice writes in Redis (several deployments can share one Redis). */
+  readonly redisKeyPrefix: string;
   readonly natsUrl: string | null;
 }
 
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mysqlUrl: url(raw, 'MYSQL_URL'),
     mysqlReplicaUrls: raw.MYSQL_REPLICA_URLS === undefined ? [] : raw.MYSQL_REPLICA_URLS.split(',').map((u) => checkedUrl('MYSQL_REPLICA_URLS', u)),
     redisUrl: url(raw, 'REDIS_URL'),
+    redisKeyPrefix: raw.REDIS_KEY_PREFIX ?? 'boxoffice',
     natsUrl: raw.NATS_URL ?? null,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { type Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { noCaptcha, type Captcha } from '../command-api/captcha/captcha.ts';
 import { HttpCaptcha } from '../command-api/captcha/http-captcha.ts';
@@ -24,16 +24,14 @@ import { SandboxGateway } from '../command-api/payments/sandbox-gateway.ts';
 import { ReactorStore } from '../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../command-api/reactors/reactors.ts';
 import { ReactorRunner } from '../command-api/reactors/runner.ts';
-import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { Projectors } from '../projectors/projectors.ts';
 import { AvailabilityReader } from '../query-api/concerts/availability.ts';
-import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
+import { connectRedis, databaseOptions, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
 import type { Config } from './config.ts';
 import type { ReadinessCheck } from './http/health.ts';
 import { KtpFingerprints } from './personal-data/fingerprint.ts';
-import { openReadModels } from './read-models/database.ts';
-import { InProcessPositions, NatsPositions, type ProjectionPositions } from './read-models/positions.ts';
+import type { ProjectionPositions } from './read-models/positions.ts';
 import { KeyStore } from './personal-data/key-store.ts';
 import { PersonalData } from './personal-data/personal-data.ts';
 import { loadSecrets, type Secrets } from './secrets.ts';
@@ -94,27 +92,19 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
     if (config.mysqlUrl === null) await mkdir(config.dataDir, { recursive: true });
     const secrets = await loadSecrets(config);
 
-    const store: EventStore = config.eventstoreUrl !== null
-      ? EsdbEventStore.connect(config.eventstoreUrl)
-      : await SqlEventStore.open(config.mysqlUrl !== null
-        ? { client: 'mysql2', url: config.mysqlUrl }
-        : { client: 'better-sqlite3', filename: join(config.dataDir, 'events.sqlite') });
+    const store = await openEventStore(config);
     closers.push(() => store.close());
 
-    const keys = await KeyStore.open(config.mysqlUrl !== null
-      ? { client: 'mysql2', url: config.mysqlUrl }
-      : { client: 'better-sqlite3', filename: join(config.dataDir, 'keys.sqlite') }, secrets.personalDataKey);
+    const keys = await KeyStore.open(databaseOptions(config, 'keys.sqlite'), secrets.personalDataKey);
     closers.push(() => keys.close());
 
     let redis: Redis | undefined;
     let expiring: ExpiringKeys;
     if (config.redisUrl !== null) {
-      const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-      client.on('error', () => undefined); // reconnects by itself; failing calls are handled where made
-      await client.connect().catch(() => undefined);
+      const client = await connectRedis(config.redisUrl);
       closers.push(async () => client.disconnect());
       redis = client;
-      expiring = new RedisExpiringKeys(client);
+      expiring = new RedisExpiringKeys(client, `${config.redisKeyPrefix}:`);
     } else {
       const memory = new MemoryExpiringKeys();
       closers.push(async () => memory.close());
@@ -151,9 +141,7 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       onBackgroundError,
     });
     closers.push(() => writer.drain());
-    const reactors = await ReactorStore.open(config.mysqlUrl !== null
-      ? { client: 'mysql2', url: config.mysqlUrl }
-      : { client: 'better-sqlite3', filename: join(config.dataDir, 'reactors.sqlite') });
+    const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
     closers.push(() => reactors.close());
     const payments = new PaymentService({ store, commands, writer, gateway: new SandboxGateway(config.publicUrl), now });
     const expirer = new HoldExpirer({ reactors, writer, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
@@ -174,19 +162,16 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       });
     };
 
-    const readModels = await openReadModels(config.mysqlUrl !== null
-      ? { client: 'mysql2', url: config.mysqlUrl }
-      : { client: 'better-sqlite3', filename: join(config.dataDir, 'read-models.sqlite') });
+    const readModels = await openReadModelDatabase(config);
     closers.push(() => readModels.destroy());
-    const positions: ProjectionPositions = config.natsUrl !== null
-      ? new NatsPositions(config.natsUrl, (error) => onBackgroundError(error, 'NATS'))
-      : new InProcessPositions();
+    const positions = openPositions(config, (error) => onBackgroundError(error, 'NATS'));
     closers.push(() => positions.close());
     const projectors = await Projectors.open({
       db: readModels,
       store,
       positions,
       redis,
+      cachePrefix: `${config.redisKeyPrefix}:seats`,
       onError: onBackgroundError,
       now,
     });

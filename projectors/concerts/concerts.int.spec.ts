@@ -7,7 +7,7 @@ import { CONCERT, REGULAR, VIP, held, holdByClass, holdBySeat, onSale, vipSeat }
 import { projectionFixture, type Row } from '../../test/support/projection-spec.ts';
 import { tableChecksums } from '../../test/support/projections.ts';
 import { serviceUrl, uniqueName } from '../../test/support/services.ts';
-import { refillSeatCache } from './seat-cache-sync.ts';
+import { SeatCacheFeed } from './seat-cache-feed.ts';
 import { concertsProjection } from './concerts.ts';
 
 const B1 = 'b1000000-0000-4000-8000-000000000001';
@@ -19,9 +19,10 @@ async function rig(t: Test, kind: 'mysql' | 'sqlite' = 'mysql') {
   const redis = new Redis(serviceUrl('REDIS_URL'));
   t.teardown(() => redis.disconnect());
   const cache = new SeatCache(redis, uniqueName('seats'));
-  const gaps: string[][] = [];
-  const fixture = await projectionFixture(t, concertsProjection({ seatCache: cache, onCacheGap: (ids) => gaps.push(ids) }), kind);
-  return { ...fixture, given: fixture.given, redeliver: fixture.redeliver, cache, redis, gaps };
+  const refills = { asked: 0 };
+  const feed = new SeatCacheFeed(cache, () => refills.asked++);
+  const fixture = await projectionFixture(t, concertsProjection({ seatCache: feed }), kind);
+  return { ...fixture, cache, feed, redis, refills };
 }
 
 const seatRows = (db: Knex) => db('seats').orderBy(['ticket_class_id', 'seat_number'])
@@ -81,7 +82,7 @@ for (const kind of ['mysql', 'sqlite'] as const) {
 }
 
 t.test('the seat cache ignores stale writes, drops keys with a gap, and is refilled from MySQL', async (t) => {
-  const { db, given, cache, redis, gaps } = await rig(t);
+  const { db, given, cache, feed, redis, refills } = await rig(t);
   await given(onSale());
   const hold = held(holdBySeat(B1, U1, [vipSeat(3)]));
   await given([hold]);
@@ -94,10 +95,27 @@ t.test('the seat cache ignores stale writes, drops keys with a gap, and is refil
   // Redis lost the keys (restarted empty): the next change finds a gap and drops what it has.
   await redis.flushdb();
   await given([{ type: 'HoldReleased', data: { concert_id: CONCERT, booking_id: B1, seat_ids: [vipSeat(3)], reason: 'expired', released_at: '2026-12-01T10:16:00.000Z' } }]);
-  t.same(gaps, [[CONCERT]], 'the gap is reported');
+  t.equal(refills.asked, 1, 'the gap asks for a refill');
   t.equal(await cache.availability(CONCERT), undefined, 'no partial keys are left to read');
 
-  t.equal(await refillSeatCache(db, cache, 1), 1);
+  await feed.refill(db, 1);
   t.same(await cache.availability(CONCERT), { position: 4, classes: new Map([[VIP, 3], [REGULAR, 10]]) }, 'refilled from MySQL at its position');
   t.same(await cache.seatStatuses(1, CONCERT), new Map(), 'no seat is held');
+
+  // Once whole, the cache reports the projection's position, also for batches that did not touch the concert.
+  await given([{ type: 'ConcertPublished', data: { concert_id: 'c0000000-0000-4000-8000-00000000000f', published_at: '2026-12-01T10:20:00.000Z' } }]);
+  t.equal((await cache.availability(CONCERT))?.position, 5);
+
+  // A write that fails stops the position until a refill has run. (A key of the wrong type makes
+  // the real Redis refuse the script.)
+  const availKey = `${cache.generationKey.replace(/:generation$/, '')}:g1:avail:${CONCERT}`;
+  await redis.del(availKey);
+  await redis.set(availKey, 'not a hash');
+  await t.rejects(given([held(holdBySeat(B2, U2, [vipSeat(1)]))]), /WRONGTYPE/);
+  await given([{ type: 'ConcertPublished', data: { concert_id: 'c0000000-0000-4000-8000-00000000000f', published_at: '2026-12-01T10:21:00.000Z' } }]);
+  t.equal(await redis.get(availKey.replace(/:avail:.*$/, ':position')), '5', 'the position stays where the cache was last whole');
+  t.equal(refills.asked, 2, 'the failure asks for a refill');
+  await redis.del(availKey);
+  await feed.refill(db, 1);
+  t.same(await cache.availability(CONCERT), { position: 7, classes: new Map([[VIP, 2], [REGULAR, 10]]) }, 'the refill makes it whole again');
 });

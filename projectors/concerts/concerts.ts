@@ -6,8 +6,9 @@
  */
 import type { Knex } from 'knex';
 import { parseSeatId, seatId, seatIdPrefix } from '../../domain/concert/seats.ts';
-import type { ConcertCacheChange, SeatCache, SeatCacheStatus } from '../../src/read-models/seat-cache.ts';
+import type { ConcertCacheChange, SeatCacheStatus } from '../../src/read-models/seat-cache.ts';
 import { insertMany, instant, selectIn, upsert } from '../bulk.ts';
+import type { SeatCacheFeed } from './seat-cache-feed.ts';
 import { ofTypes, type AfterCommit, type ApplyContext, type ProjectedEvent, type ProjectedOf, type Projection } from '../projection.ts';
 
 export type ConcertStatus = 'scheduled' | 'active' | 'cancelled';
@@ -75,7 +76,7 @@ function toNumbers<R extends object>(row: R, columns: readonly (keyof R)[]): R {
   return row;
 }
 
-export function concertsProjection(options: { seatCache?: SeatCache; onCacheGap?: (concertIds: string[], generation: number) => void } = {}): Projection {
+export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}): Projection {
   return {
     name: 'concerts',
     tables: ['concerts', 'ticket_classes', 'seats'],
@@ -185,14 +186,11 @@ export function concertsProjection(options: { seatCache?: SeatCache; onCacheGap?
       const seatCache = options.seatCache;
       if (seatCache === undefined) return;
       const changes = [...concerts.values()].filter((concert) => concert.row.position > concert.previous).map(toCacheChange);
-      return async () => {
-        const gaps = await seatCache.apply(context.generation, changes);
-        if (gaps.length > 0) options.onCacheGap?.(gaps, context.generation);
-      };
+      return () => seatCache.committed(context.generation, changes, context.position);
     },
 
     async activated(generation: number): Promise<void> {
-      await options.seatCache?.activate(generation);
+      await options.seatCache?.cache.activate(generation);
     },
   };
 }

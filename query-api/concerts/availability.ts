@@ -35,12 +35,16 @@ export class AvailabilityReader {
   }
 
   async #fromDatabase(concertId: string): Promise<Availability | undefined> {
-    // One statement: the concert's position and its classes' counts come from the same snapshot.
+    // One statement: the counts and the projection's position come from the same snapshot.
     const rows = await this.db('concerts')
       .join('ticket_classes', 'ticket_classes.concert_id', 'concerts.id')
       .where('concerts.id', concertId)
       .orderBy('ticket_classes.sort_order')
-      .select<{ position: number | string; id: string; available: number | string }[]>('concerts.position', 'ticket_classes.id', 'ticket_classes.available_seats_in_class as available');
+      .select<{ position: number | string; id: string; available: number | string }[]>(
+        this.db('projection_checkpoints').where({ name: 'concerts' }).select('position').as('position'),
+        'ticket_classes.id',
+        'ticket_classes.available_seats_in_class as available',
+      );
     const first = rows[0];
     if (first === undefined) return undefined;
     return {

@@ -97,6 +97,8 @@ export class NatsPositions implements ProjectionPositions {
             }
           },
         });
+        // The server has the subscription once a round trip has passed: from then on nothing is missed.
+        await connection.flush();
         return;
       } catch (error) {
         this.onError(error);

@@ -35,6 +35,10 @@ export interface ConcertCacheImage {
 }
 
 export interface CachedAvailability {
+  /**
+   * The position these counts are true at: the concerts projection's position when the cache
+   * knows it is complete up to there, else the last change of this concert (a lower bound).
+   */
   readonly position: number;
   /** Available seats per ticket class, in the concert's class order. */
   readonly classes: ReadonlyMap<string, number>;
@@ -91,10 +95,19 @@ redis.call('HSET', KEYS[2], '_pos', position)
 return 1
 `;
 
-// KEYS: the generation pointer. ARGV: key prefix, concert id. One round trip for the hot path.
+// KEYS: the generation pointer. ARGV: key prefix, concert id. One round trip for the hot path:
+// the concert's hash and the position the whole cache is complete to.
 const READ_AVAILABILITY = `
 local generation = redis.call('GET', KEYS[1]) or '1'
-return redis.call('HGETALL', ARGV[1] .. ':g' .. generation .. ':avail:' .. ARGV[2])
+local base = ARGV[1] .. ':g' .. generation
+return { redis.call('HGETALL', base .. ':avail:' .. ARGV[2]), redis.call('GET', base .. ':position') or '0' }
+`;
+
+// KEYS: the position key. ARGV: position. Only ever moves forward.
+const ADVANCE = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
+return 0
 `;
 
 type ScriptCall = (keys: string[], args: (string | number)[]) => Promise<unknown>;
@@ -103,11 +116,13 @@ export class SeatCache {
   readonly #apply: ScriptCall;
   readonly #replace: ScriptCall;
   readonly #read: ScriptCall;
+  readonly #advance: ScriptCall;
 
   constructor(private readonly redis: Redis, private readonly prefix = 'boxoffice:seats') {
     this.#apply = this.#script('boxofficeSeatsApply', APPLY, 2);
     this.#replace = this.#script('boxofficeSeatsReplace', REPLACE, 2);
     this.#read = this.#script('boxofficeSeatsRead', READ_AVAILABILITY, 1);
+    this.#advance = this.#script('boxofficeSeatsAdvance', ADVANCE, 1);
   }
 
   /** ioredis runs a defined command by EVALSHA, loading the script once per connection. */
@@ -151,6 +166,14 @@ export class SeatCache {
     await this.#replace(this.#keys(generation, image.concertId), args);
   }
 
+  /**
+   * Records that every concert key of a generation is true at `position` (or was dropped):
+   * readers answer with it. Never moves back.
+   */
+  async advance(generation: number, position: number): Promise<void> {
+    await this.#advance([`${this.prefix}:g${generation}:position`], [position]);
+  }
+
   /** Points readers at a generation's keys and drops the older generations'. */
   async activate(generation: number): Promise<void> {
     await this.redis.set(this.generationKey, generation);
@@ -168,13 +191,14 @@ export class SeatCache {
 
   /** The live availability of a concert, or undefined when the cache does not hold it. */
   async availability(concertId: string): Promise<CachedAvailability | undefined> {
-    const flat = await this.#read([this.generationKey], [this.prefix, concertId]) as string[];
+    const [flat, complete] = await this.#read([this.generationKey], [this.prefix, concertId]) as [string[], string];
     if (flat.length === 0) return undefined;
     const fields = new Map<string, string>();
     for (let i = 0; i < flat.length; i += 2) fields.set(flat[i] as string, flat[i + 1] as string);
     const order = fields.get(ORDER_FIELD);
-    const position = Number(fields.get('_pos'));
-    if (order === undefined || !Number.isSafeInteger(position)) return undefined;
+    const changed = Number(fields.get('_pos'));
+    if (order === undefined || !Number.isSafeInteger(changed)) return undefined;
+    const position = Math.max(changed, Number(complete) || 0);
     const classes = new Map<string, number>();
     for (const classId of order.split(',')) {
       const count = Number(fields.get(classId));

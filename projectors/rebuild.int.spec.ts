@@ -1,0 +1,101 @@
+import t from 'tap';
+import { appendBookingFlow } from '../test/support/booking-flow.ts';
+import { caughtUp, projectionRig, READ_TABLES, tableChecksums } from '../test/support/projections.ts';
+import { shadowCheckpoint } from './checkpoints.ts';
+import { recoverSwap, shadowTable } from './rebuild.ts';
+
+const TABLES_OF: Record<string, string[]> = {
+  users: ['users'], concerts: ['concerts', 'ticket_classes', 'seats'], bookings: ['bookings', 'booking_seats', 'buyers', 'ticket_holders'], payments: ['payments'],
+};
+
+for (const kind of ['mysql', 'sqlite'] as const) {
+  t.test(`a rebuild while events keep coming swaps in tables equal to the live ones (${kind})`, async (t) => {
+    const rig = await projectionRig(t, { kind, batchSize: 200, rebuildBatchSize: 300 });
+    const flow = await appendBookingFlow(rig.store, { users: 40, concerts: 2, classSeats: [50, 150], bookings: 300 });
+    rig.projectors.start();
+    await caughtUp(rig.projectors);
+
+    const progress: string[] = [];
+    // Events keep arriving during the rebuild: the live tables follow them, so must the shadows.
+    const [result] = await Promise.all([
+      rig.projectors.rebuild('concerts', (p) => progress.push(p.phase)),
+      appendBookingFlow(rig.store, { users: 10, concerts: 1, classSeats: [30], bookings: 60, seed: 11 }),
+    ]);
+    t.equal(result.phase, 'done');
+    t.ok(progress.includes('copying') && progress.includes('swapping'), 'progress is reported through the phases');
+    await caughtUp(rig.projectors);
+    const live = await tableChecksums(rig.db);
+
+    for (const name of ['users', 'bookings', 'payments']) await rig.projectors.rebuild(name);
+    await caughtUp(rig.projectors);
+    t.same(await tableChecksums(rig.db), live, 'rebuilt tables equal the tables they replaced, row for row');
+
+    const status = await rig.projectors.status();
+    for (const view of status) {
+      t.equal(view.status, 'live');
+      t.ok(view.rebuilt_at !== null, `${view.name} records when it was rebuilt`);
+      t.equal(view.lag, 0);
+    }
+    const rows = await rig.projectors.checkpoints.all();
+    t.same(rows.map((row) => [row.name, row.generation]).sort(), [['bookings', 2], ['concerts', 2], ['payments', 2], ['users', 2]], 'no shadow checkpoint is left');
+    for (const table of READ_TABLES) t.notOk(await rig.db.schema.hasTable(shadowTable(table)), `no ${shadowTable(table)} is left`);
+
+    // The seat cache follows the new generation.
+    await rig.projectors.cacheRefilled();
+    for (const concert of flow.concerts) {
+      const cached = await rig.projectors.seatCache?.availability(concert.id);
+      t.same(cached?.classes, new Map(concert.classes.map((c) => [c.id, flow.available.get(c.id)])), 'the cache serves the rebuilt generation');
+    }
+    t.equal(await rig.redis.get(`${rig.cachePrefix}:generation`), '2');
+    t.equal((await rig.redis.keys(`${rig.cachePrefix}:g1:*`)).length, 0, "the old generation's keys are gone");
+    t.same(rig.errors, []);
+  });
+}
+
+t.test('a second rebuild of the same projection is refused while one runs', async (t) => {
+  const rig = await projectionRig(t, { rebuildBatchSize: 50 });
+  await appendBookingFlow(rig.store, { users: 10, concerts: 1, classSeats: [100], bookings: 200 });
+  rig.projectors.start();
+  await caughtUp(rig.projectors);
+  let started!: () => void;
+  const claimed = new Promise<void>((resolve) => (started = resolve));
+  const first = rig.projectors.rebuild('bookings', undefined, () => started());
+  await claimed;
+  await t.rejects(rig.projectors.startRebuild('bookings'), { name: 'RebuildInProgress' });
+  await first;
+  await t.rejects(rig.projectors.startRebuild('nope'), { name: 'UnknownProjection' });
+});
+
+t.test('a swap cut short by a crash is finished or abandoned at the next start', async (t) => {
+  const rig = await projectionRig(t);
+  await appendBookingFlow(rig.store, { users: 10, concerts: 1, classSeats: [100], bookings: 80 });
+  rig.projectors.start();
+  await caughtUp(rig.projectors);
+  await rig.projectors.stop();
+  const projection = rig.projectors.projection('payments');
+  const before = await tableChecksums(rig.db, TABLES_OF.payments);
+  const { position, generation } = (await rig.projectors.checkpoints.get('payments'))!;
+
+  // Crash before the rename: shadows exist, the live tables are untouched → abandoned.
+  await rig.db.raw('CREATE TABLE ?? LIKE ??', [shadowTable('payments'), 'payments']);
+  await rig.projectors.checkpoints.ensure(shadowCheckpoint('payments'), { position: 10, generation: generation + 1 });
+  await rig.projectors.checkpoints.update('payments', { status: 'swapping', swap_position: position });
+  t.equal(await recoverSwap(rig.db, rig.projectors.checkpoints, projection), 'abandoned');
+  t.match(await rig.projectors.checkpoints.get('payments'), { status: 'live', position, generation, swapPosition: null });
+  t.notOk(await rig.db.schema.hasTable(shadowTable('payments')));
+  t.equal(await rig.projectors.checkpoints.get(shadowCheckpoint('payments')), undefined);
+
+  // Crash after the rename, before the checkpoint moved → finished: the new tables are live at swap_position.
+  await rig.db.raw('CREATE TABLE ?? LIKE ??', [shadowTable('payments'), 'payments']);
+  await rig.db.raw('INSERT INTO ?? SELECT * FROM ??', [shadowTable('payments'), 'payments']);
+  await rig.projectors.checkpoints.ensure(shadowCheckpoint('payments'), { position, generation: generation + 1 });
+  await rig.projectors.checkpoints.update('payments', { status: 'swapping', swap_position: position, position: position - 5 });
+  await rig.db.raw('RENAME TABLE ?? TO ??, ?? TO ??', ['payments', 'payments__old', shadowTable('payments'), 'payments']);
+  t.equal(await recoverSwap(rig.db, rig.projectors.checkpoints, projection), 'finished');
+  const row = await rig.projectors.checkpoints.get('payments');
+  t.match(row, { status: 'live', position, generation: generation + 1, swapPosition: null });
+  t.ok(row?.rebuiltAt);
+  t.notOk(await rig.db.schema.hasTable('payments__old'));
+  t.same(await tableChecksums(rig.db, TABLES_OF.payments), before);
+  t.equal(await recoverSwap(rig.db, rig.projectors.checkpoints, projection), 'none', 'nothing to do once live');
+});

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { testApp } from '../../test/support/app.ts';
+import { adminToken, book, byClass, createConcert, customer, type Concert } from '../../test/support/booking.ts';
+import { eventually } from '../../test/support/eventually.ts';
+import { serviceUrl, uniqueName } from '../../test/support/services.ts';
+import { bearer } from '../../test/support/users.ts';
+
+interface Availability {
+  concert_id: string;
+  ticket_classes: { id: string; available: number }[];
+  position: number;
+}
+interface View {
+  name: string;
+  position: number;
+  head_position: number;
+  lag: number;
+  status: string;
+  rebuilt_at: string | null;
+}
+
+t.test('commands reach the availability route through the projector, from Redis or from MySQL', async (t) => {
+  const prefix = uniqueName('q');
+  const made = await testApp(t, { REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const { app, services } = made;
+  services.startReactors();
+  services.startProjectors();
+  const admin = await adminToken(made);
+  const concert = await createConcert(app, admin, [{ name: 'VIP', price: 2_000_000, total_seats_in_class: 20 }, { name: 'Festival', price: 750_000, total_seats_in_class: 80 }]);
+  const [vip, festival] = concert.ticket_classes as [Concert['ticket_classes'][number], Concert['ticket_classes'][number]];
+  const availability = async () => {
+    const response = await app.inject({ method: 'GET', url: `/api/v1/concerts/${concert.id}/availability` });
+    return { response, body: response.json<Availability>() };
+  };
+
+  const first = await eventually(async () => {
+    const answer = await availability();
+    return answer.response.statusCode === 200 && answer.body.position >= concert.position ? answer : undefined;
+  }, 'the concert projected');
+  t.same(first.body.ticket_classes, [{ id: vip.id, available: 20 }, { id: festival.id, available: 80 }], 'classes in their order, all seats available');
+  t.equal(first.response.headers['x-projection-position'], String(first.body.position));
+
+  const fan = await customer(app);
+  const booked = await book(app, fan.token, byClass(concert.id, festival.id, 3));
+  t.equal(booked.statusCode, 201);
+  const position = booked.json<{ position: number }>().position;
+  const after = await eventually(async () => {
+    const answer = await availability();
+    return answer.body.position >= position ? answer : undefined;
+  }, 'the hold projected');
+  t.same(after.body.ticket_classes, [{ id: vip.id, available: 20 }, { id: festival.id, available: 77 }]);
+  t.ok(await services.redis?.exists(`${prefix}:seats:g1:avail:${concert.id}`), 'served from the Redis seat cache');
+
+  await services.redis?.del(`${prefix}:seats:g1:avail:${concert.id}`);
+  const fallback = await availability();
+  t.equal(fallback.response.statusCode, 200, 'a missing cache key is no error');
+  t.same(fallback.body.ticket_classes, after.body.ticket_classes, 'MySQL gives the same answer');
+  t.ok(fallback.body.position >= position, 'at a position that covers the booking');
+
+  const missing = await app.inject({ method: 'GET', url: `/api/v1/concerts/${randomUUID()}/availability` });
+  t.equal(missing.statusCode, 404);
+  t.equal(missing.json<{ code: string }>().code, 'NOT_FOUND');
+  const malformed = await app.inject({ method: 'GET', url: '/api/v1/concerts/not-a-uuid/availability' });
+  t.equal(malformed.statusCode, 400);
+  t.equal(malformed.headers['content-type'], 'application/problem+json; charset=utf-8');
+});
+
+t.test('admins see every projection with its lag, and rebuild one; nobody else may', async (t) => {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const { app, services } = made;
+  services.startProjectors();
+  const admin = await adminToken(made);
+  await createConcert(app, admin);
+
+  const views = await eventually(async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/admin/projections', headers: bearer(admin) });
+    const body = response.json<View[]>();
+    return response.statusCode === 200 && body.every((view) => view.lag === 0) ? body : undefined;
+  }, 'projections caught up');
+  const head = await services.store.headPosition();
+  t.same(views.map((view) => [view.name, view.position, view.head_position, view.lag, view.status, view.rebuilt_at]),
+    ['users', 'concerts', 'bookings', 'payments'].map((name) => [name, head, head, 0, 'live', null]));
+
+  const fan = await customer(app);
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/admin/projections', headers: bearer(fan.token) })).statusCode, 403);
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/admin/projections' })).statusCode, 401);
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/admin/projections/users/rebuild', headers: bearer(fan.token) })).statusCode, 403);
+
+  const started = await app.inject({ method: 'POST', url: '/api/v1/admin/projections/users/rebuild', headers: bearer(admin) });
+  t.equal(started.statusCode, 202);
+  t.same(started.json(), { name: 'users', status: 'rebuilding' });
+  const rebuilt = await eventually(async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/v1/admin/projections', headers: bearer(admin) });
+    const users = response.json<(View & { rebuild: { phase: string; done: number; total: number } | null })[]>().find((view) => view.name === 'users');
+    return users?.status === 'live' && users.rebuilt_at !== null ? users : undefined;
+  }, 'the users projection rebuilt');
+  t.match(rebuilt.rebuild, { phase: 'done' }, 'the last rebuild is reported');
+
+  const unknown = await app.inject({ method: 'POST', url: '/api/v1/admin/projections/nope/rebuild', headers: bearer(admin) });
+  t.equal(unknown.statusCode, 404);
+  const bad = await app.inject({ method: 'POST', url: '/api/v1/admin/projections/Bad-Name!/rebuild', headers: bearer(admin) });
+  t.equal(bad.statusCode, 400);
+});

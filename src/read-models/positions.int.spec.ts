@@ -1,0 +1,53 @@
+import t from 'tap';
+import { startNats } from '../../test/harness/servers.ts';
+import { eventually } from '../../test/support/eventually.ts';
+import { serviceUrl } from '../../test/support/services.ts';
+import { appendBookingFlow } from '../../test/support/booking-flow.ts';
+import { caughtUp, projectionRig } from '../../test/support/projections.ts';
+import { NatsPositions } from './positions.ts';
+
+t.test('projectors tell every committed position over NATS, to listeners in other processes', async (t) => {
+  const publisher = new NatsPositions(serviceUrl('NATS_URL'));
+  const listener = new NatsPositions(serviceUrl('NATS_URL'));
+  t.teardown(async () => {
+    await publisher.close();
+    await listener.close();
+  });
+  await Promise.all([publisher.ready(), listener.ready()]);
+  t.ok(publisher.connected && listener.connected);
+  const heard = new Map<string, number>();
+  listener.listen((projection, position) => heard.set(projection, Math.max(heard.get(projection) ?? 0, position)));
+
+  const rig = await projectionRig(t, { positions: publisher, batchSize: 100 });
+  const flow = await appendBookingFlow(rig.store, { users: 20, concerts: 1, classSeats: [200], bookings: 150 });
+  rig.projectors.start();
+  await caughtUp(rig.projectors);
+  await eventually(async () => ['users', 'concerts', 'bookings', 'payments'].every((name) => heard.get(name) === flow.head), 'every head position heard');
+  t.same(Object.fromEntries(heard), { users: flow.head, concerts: flow.head, bookings: flow.head, payments: flow.head });
+});
+
+t.test('without NATS, publishing is skipped and nothing fails; once NATS is back, positions flow again', async (t) => {
+  const nats = await startNats();
+  t.teardown(() => nats.stop());
+  const errors: unknown[] = [];
+  const publisher = new NatsPositions(nats.url, (error) => errors.push(error));
+  const listener = new NatsPositions(nats.url);
+  t.teardown(async () => {
+    await publisher.close();
+    await listener.close();
+  });
+  await Promise.all([publisher.ready(), listener.ready()]);
+  const heard: number[] = [];
+  listener.listen((_projection, position) => heard.push(position));
+  publisher.publish('bookings', 1);
+  await eventually(async () => heard.includes(1), 'the first position heard');
+
+  await nats.kill();
+  t.doesNotThrow(() => publisher.publish('bookings', 2), 'publishing while NATS is down does not throw');
+  await nats.restart();
+  await eventually(async () => {
+    publisher.publish('bookings', 3);
+    return heard.includes(3);
+  }, 'positions flow after NATS came back', 20_000);
+  t.ok(heard.includes(3));
+});
