@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import knex, { type Knex } from 'knex';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
+import { withDatabase } from './database.ts';
 import type { EventToAppend } from '../eventstore/port.ts';
 
 export interface AppendFigures {
@@ -91,20 +92,6 @@ function summarize(rounds: Round[]): Measurement {
     appendP99Ms: quantile(0.99),
     rounds: rates.map(Math.round),
   };
-}
-
-async function withDatabase<T>(serverUrl: string, use: (url: string) => Promise<T>): Promise<T> {
-  const name = `bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const admin = knex({ client: 'mysql2', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw('CREATE DATABASE ??', [name]);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  try {
-    return await use(url.toString());
-  } finally {
-    await admin.raw('DROP DATABASE IF EXISTS ??', [name]);
-    await admin.destroy();
-  }
 }
 
 async function oursRound(serverUrl: string, eventsPerAppend: number, seconds: number): Promise<Round> {

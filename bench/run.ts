@@ -10,6 +10,7 @@ import knex from 'knex';
 import { startMariaDb, type ManagedServer } from '../test/harness/servers.ts';
 import { benchAppends, type AppendFigures } from './eventstore.ts';
 import { benchBaseline, benchOurs, type SaleFigures } from './flash-sale.ts';
+import { benchRebuild, type RebuildFigures } from './projections.ts';
 
 const here = import.meta.dirname;
 const resultsDir = join(here, 'results');
@@ -53,7 +54,49 @@ const benchmarks: Record<string, Benchmark> = {
     }
     return flashSaleReport(ours, baseline);
   },
+  projections: async (mysqlUrl) => rebuildReport(await benchRebuild(mysqlUrl, {
+    bookings: 150_000,
+    log: (line) => process.stderr.write(`${line}\n`),
+  })),
 };
+
+function rebuildReport(figures: RebuildFigures) {
+  const ratio = percent(figures.ours.eventsPerSecond, figures.baseline.rowsPerSecond);
+  const target = 30;
+  const finished = Object.entries(figures.ours.perProjection).sort((a, b) => a[1] - b[1])
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`).join(', ');
+  return {
+    ratios: [`ratio rebuild: ${ratio}% — ${rate(figures.ours.eventsPerSecond)} vs ${rate(figures.baseline.rowsPerSecond)} (events/s vs rows/s, same run)`],
+    reading: [
+      '### rebuild (bench/projections.ts)',
+      '',
+      `A booking-flow history of ${rate(figures.events)} events (20,000 users registered; 20 concerts of 30,000 seats; 150,000`,
+      'bookings, each held, placed, then paid, failed, cancelled or expired with the events the command side writes) is',
+      `appended to the SQL event store on MariaDB (${figures.appendSeconds.toFixed(0)} s, not measured). Then every projection is rebuilt`,
+      'blue/green at once, as `projectors.rebuildMany` does: shadow tables without secondary indexes, filled from position 0',
+      'in batches of up to 100,000 events (each batch\'s table writes side by side on their own connections), indexes',
+      'built, caught up, swapped in with RENAME TABLE. Positions count every event, so each projection covers all of them;',
+      `the figure is events / wall time until the last one swapped in (${finished}).`,
+      `They wrote ${rate(figures.rows)} rows (${(figures.rows / figures.events).toFixed(2)} per event).`,
+      'Baseline, same server, right after: as many rows as there were events, read-model-shaped (UUID key, an indexed',
+      'UUID, a status, an amount, a time, a position), in multi-row INSERTs of 1,000 rows over 4 connections at once —',
+      'no reading, no JSON, no folding, no checkpoint.',
+      '',
+      '| | seconds | rate |',
+      '|---|---|---|',
+      `| ours: rebuild of every projection | ${figures.ours.seconds.toFixed(1)} | ${rate(figures.ours.eventsPerSecond)} events/s |`,
+      `| raw multi-row INSERT | ${figures.baseline.seconds.toFixed(1)} | ${rate(figures.baseline.rowsPerSecond)} rows/s |`,
+      '',
+      'Where the time goes (measured while tuning, 444,000 events): MariaDB and Node.js each keep one of the two cores busy.',
+      'Node parses every event\'s JSON, folds it and builds the multi-row statements; MariaDB writes about two rows per event.',
+      'The batch size matters most: a seat held, released and sold within one batch is written once.',
+      '',
+      ratio >= target
+        ? `Target (rebuild at least ${target}% of the raw INSERT rate): met, ${ratio}%.`
+        : `Target (rebuild at least ${target}% of the raw INSERT rate): missed, measured ${ratio}%.`,
+    ].join('\n'),
+  };
+}
 
 function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[]) {
   const best = (runs: SaleFigures[]) => [...runs].sort((a, b) => a.bookingsPerSecond - b.bookingsPerSecond)[runs.length - 1] as SaleFigures;
@@ -187,7 +230,8 @@ async function main(): Promise<void> {
   try {
     let mysqlUrl = process.env.MYSQL_URL;
     if (!mysqlUrl) {
-      server = await startMariaDb();
+      // Room for a million events and their read models in memory, as a production server would have.
+      server = await startMariaDb({ bufferPool: '2G' });
       mysqlUrl = server.url;
     }
     for (const name of names) {

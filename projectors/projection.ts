@@ -37,13 +37,28 @@ export interface ApplyContext {
 /** Work for after the batch committed (cache writes); the runner retries nothing of it. */
 export type AfterCommit = () => Promise<void>;
 
+/** One table's share of a batch's writes: independent of the batch's other writes. */
+export type TableWrite = (trx: Knex.Transaction) => Promise<void>;
+
+export interface BatchWrites {
+  /**
+   * The batch's writes, in no particular order: none depends on another's rows. The live runner
+   * runs them one after another in the batch's transaction; a rebuild runs them side by side on
+   * connections of their own (a shadow is private until it swaps in, and a rebuild cut short
+   * starts over, so its batches need not be atomic).
+   */
+  readonly writes: readonly TableWrite[];
+  readonly afterCommit?: AfterCommit;
+}
+
 export interface Projection {
   readonly name: string;
   /** The tables it owns, rebuilt and swapped together. */
   readonly tables: readonly string[];
   /** canHandle, as a filter the event store applies before events are read. */
   readonly eventTypes: readonly DomainEvent['type'][];
-  apply(events: readonly ProjectedEvent[], context: ApplyContext): Promise<AfterCommit | void>;
+  /** Reads what the batch touches (through `context.trx`) and folds the events into writes. */
+  apply(events: readonly ProjectedEvent[], context: ApplyContext): Promise<BatchWrites>;
   /** Called once a rebuild has swapped in generation `generation` (switch cache keys). */
   activated?(generation: number): Promise<void>;
 }

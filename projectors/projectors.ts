@@ -154,23 +154,29 @@ export class Projectors implements ProjectionAdmin {
 
   /** Rebuilds a projection and resolves when its new tables are live. */
   async rebuild(name: string, onProgress?: (progress: RebuildProgress) => void, onStarted?: () => void): Promise<RebuildProgress> {
-    const projection = this.projection(name);
+    const [result] = await this.rebuildMany([name], onProgress, onStarted);
+    return result as RebuildProgress;
+  }
+
+  /** Rebuilds several projections side by side; resolves when all are live. */
+  async rebuildMany(names: readonly string[], onProgress?: (progress: RebuildProgress) => void, onStarted?: () => void): Promise<RebuildProgress[]> {
+    const projections = names.map((name) => this.projection(name));
     const result = await rebuild({
       db: this.options.db,
       store: this.options.store,
       checkpoints: this.checkpoints,
-      projection,
+      projections,
       positions: this.options.positions,
       batchSize: this.options.rebuildBatchSize,
       now: this.options.now,
       onStarted,
       onError: (error, what) => this.options.onError(error, `rebuild ${what}`),
       onProgress: (progress) => {
-        this.#rebuilds.set(name, progress);
+        this.#rebuilds.set(progress.projection, progress);
         onProgress?.(progress);
       },
     });
-    if (name === 'concerts') this.refillSeatCache();
+    if (names.includes('concerts')) this.refillSeatCache();
     return result;
   }
 

@@ -11,11 +11,13 @@
  *      transaction (SQLite): readers see the old set or the new set, never a mix;
  *   4. the live row takes the shadow's position and generation, and goes back to 'live'.
  *
+ * Several projections are rebuilt side by side, each at its own pace, and each swaps in on its own.
+ *
  * A crash between 3 and 4 is finished at the next start (recoverSwap): no shadow table left
  * means the rename happened, and swap_position says where the new tables stand.
  */
 import type { Knex } from 'knex';
-import type { EventStore } from '../eventstore/port.ts';
+import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
 import { dialectOf, type SqlDialect } from '../src/read-models/database.ts';
 import type { ProjectionPositions } from '../src/read-models/positions.ts';
 import type { RebuildProgress } from '../src/read-models/projection-status.ts';
@@ -27,11 +29,12 @@ export interface RebuildOptions {
   readonly db: Knex;
   readonly store: EventStore;
   readonly checkpoints: Checkpoints;
-  readonly projection: Projection;
+  /** Rebuilt side by side; each swaps in once it has caught up. */
+  readonly projections: readonly Projection[];
   readonly positions?: ProjectionPositions;
   readonly batchSize?: number;
   readonly onProgress?: (progress: RebuildProgress) => void;
-  /** Called once the projection is marked rebuilding (a second rebuild would now be refused). */
+  /** Called once every projection is marked rebuilding (a second rebuild would now be refused). */
   readonly onStarted?: () => void;
   readonly onError: (error: unknown, projection: string) => void;
   readonly now?: () => Date;
@@ -44,81 +47,168 @@ export class RebuildInProgress extends Error {
 export const shadowTable = (table: string): string => `${table}__shadow`;
 const oldTable = (table: string): string => `${table}__old`;
 
-export async function rebuild(options: RebuildOptions): Promise<RebuildProgress> {
-  const { db, store, checkpoints, projection } = options;
-  const now = options.now ?? (() => new Date());
-  const name = projection.name;
-  const dialect = dialectOf(db);
-  const startedAt = now();
-  const started = await db('projection_checkpoints').where({ name }).whereIn('status', ['live', 'failed']).update({ status: 'rebuilding' });
-  if (started !== 1) throw new RebuildInProgress(`projection ${name} is already rebuilding`);
-  options.onStarted?.();
-  const live = await checkpoints.get(name);
-  if (live === undefined) throw new Error(`projection ${name} has no checkpoint row`);
-  const generation = live.generation + 1;
+/** One projection's rebuild: its shadow tables, shadow checkpoint and progress. */
+class RebuildJob {
+  readonly name: string;
+  readonly shadowName: string;
+  readonly runner: ProjectionRunner;
+  #progress: RebuildProgress;
+  #addIndexes: (() => Promise<void>)[] = [];
+  renamed = false;
 
-  let progress: RebuildProgress = {
-    projection: name, phase: 'copying', done: 0, total: await store.headPosition(), eventsPerSecond: 0, etaSeconds: null, startedAt: startedAt.toISOString(),
-  };
-  const report = (update: Partial<RebuildProgress>): void => {
-    progress = { ...progress, ...update };
-    const seconds = (now().getTime() - startedAt.getTime()) / 1000;
-    const eventsPerSecond = seconds > 0 ? Math.round(progress.done / seconds) : 0;
-    const remaining = Math.max(0, progress.total - progress.done);
-    progress = { ...progress, eventsPerSecond, etaSeconds: eventsPerSecond > 0 ? Math.ceil(remaining / eventsPerSecond) : null };
-    options.onProgress?.(progress);
-  };
-
-  const shadowName = shadowCheckpoint(name);
-  let renamed = false;
-  try {
-    for (const table of projection.tables) await copyTableShape(db, dialect, table, shadowTable(table), generation);
-    await checkpoints.remove(shadowName);
-    await checkpoints.ensure(shadowName, { position: 0, generation });
-    const shadow = new ProjectionRunner({
-      db, store, checkpoints, projection, checkpoint: shadowName, table: shadowTable, onError: options.onError,
+  constructor(
+    private readonly options: RebuildOptions,
+    readonly projection: Projection,
+    readonly generation: number,
+    readonly startedAt: Date,
+    total: number,
+  ) {
+    this.name = projection.name;
+    this.shadowName = shadowCheckpoint(this.name);
+    this.runner = new ProjectionRunner({
+      db: options.db, store: options.store, checkpoints: options.checkpoints, projection,
+      checkpoint: this.shadowName, table: shadowTable, parallelWrites: true, onError: options.onError,
     });
-    const batchSize = options.batchSize ?? 5_000;
-    const catchUp = async (): Promise<number> => {
-      let after = (await checkpoints.get(shadowName))?.position ?? 0;
-      let next = store.readAll({ after, maxCount: batchSize, filter: { eventTypes: projection.eventTypes } });
-      for (;;) {
-        const page = await next;
-        if (page.position <= after) return after;
-        const full = page.events.length === batchSize;
-        // Read the next page while this one is written.
-        if (full) next = store.readAll({ after: page.position, maxCount: batchSize, filter: { eventTypes: projection.eventTypes } });
-        const outcome = await shadow.applyPage(after, page);
-        if (outcome !== 'applied') throw new Error(`rebuild of ${name}: its shadow checkpoint moved (${outcome})`);
-        after = page.position;
-        report({ done: after, total: Math.max(progress.total, after) });
-        if (!full) return after;
-      }
-    };
+    this.#progress = { projection: this.name, phase: 'copying', done: 0, total, eventsPerSecond: 0, etaSeconds: null, startedAt: startedAt.toISOString() };
+  }
 
-    await catchUp();
-    report({ phase: 'swapping', total: await store.headPosition() });
+  get progress(): RebuildProgress {
+    return this.#progress;
+  }
+
+  report(update: Partial<RebuildProgress>): void {
+    const now = this.options.now ?? (() => new Date());
+    const next = { ...this.#progress, ...update };
+    const seconds = (now().getTime() - this.startedAt.getTime()) / 1000;
+    const eventsPerSecond = seconds > 0 ? Math.round(next.done / seconds) : 0;
+    const remaining = Math.max(0, next.total - next.done);
+    this.#progress = { ...next, eventsPerSecond, etaSeconds: eventsPerSecond > 0 ? Math.ceil(remaining / eventsPerSecond) : null };
+    this.options.onProgress?.(this.#progress);
+  }
+
+  /**
+   * Shadows start with their primary keys only: rows go in faster without secondary indexes to
+   * maintain, and each index is then built once, sorted, before the shadow goes live.
+   */
+  async prepare(): Promise<void> {
+    const { db, checkpoints } = this.options;
+    for (const table of this.projection.tables) {
+      this.#addIndexes.push(await copyTableShape(db, dialectOf(db), table, shadowTable(table), this.generation));
+    }
+    await checkpoints.remove(this.shadowName);
+    await checkpoints.ensure(this.shadowName, { position: 0, generation: this.generation });
+  }
+
+  async addIndexes(): Promise<void> {
+    for (const add of this.#addIndexes) await add();
+  }
+
+  async apply(after: number, page: AllPage): Promise<void> {
+    const outcome = await this.runner.applyPage(after, page);
+    if (outcome !== 'applied') throw new Error(`rebuild of ${this.name}: its shadow checkpoint moved (${outcome})`);
+    this.report({ done: page.position, total: Math.max(this.#progress.total, page.position) });
+  }
+
+  async abandon(): Promise<void> {
+    const { db, checkpoints } = this.options;
+    await checkpoints.update(this.name, { status: 'live', swap_position: null }).catch(() => undefined);
+    await checkpoints.remove(this.shadowName).catch(() => undefined);
+    for (const table of this.projection.tables) await db.schema.dropTableIfExists(shadowTable(table)).catch(() => undefined);
+  }
+}
+
+interface ReadBatch {
+  readonly events: RecordedEvent[];
+  readonly position: number;
+  /** False once a read reached the head. */
+  readonly more: boolean;
+}
+
+/** The most events one store read hands over. */
+const READ_PAGE = 10_000;
+
+/**
+ * Reads the store from where the job's shadow stands to the head, in pages of the types its
+ * projection wants, and applies them in batches of `batchSize` events (several reads each):
+ * the larger the batch, the more changes to one row fold into one write. The next read runs
+ * while a batch is written. Jobs rebuilt together read on their own: none waits for a slower one.
+ */
+async function catchUp(options: RebuildOptions, job: RebuildJob): Promise<number> {
+  const batchSize = options.batchSize ?? 100_000;
+  const filter = { eventTypes: job.projection.eventTypes };
+  /** Reads from `after` until a batch is full or the head is reached (`more` false). */
+  const readBatch = async (after: number): Promise<ReadBatch> => {
+    const events: RecordedEvent[] = [];
+    let position = after;
+    for (;;) {
+      const page = await options.store.readAll({ after: position, maxCount: READ_PAGE, filter });
+      events.push(...page.events);
+      position = Math.max(position, page.position);
+      const more = page.events.length === READ_PAGE;
+      if (!more || events.length >= batchSize) return { events, position, more };
+    }
+  };
+  let after = (await options.checkpoints.get(job.shadowName))?.position ?? 0;
+  let next: Promise<ReadBatch> | undefined = readBatch(after);
+  while (next !== undefined) {
+    const batch: ReadBatch = await next;
+    if (batch.position <= after) break;
+    // Read the next batch while this one is written.
+    next = batch.more ? readBatch(batch.position) : undefined;
+    await job.apply(after, { events: batch.events, position: batch.position });
+    after = batch.position;
+  }
+  return after;
+}
+
+export async function rebuild(options: RebuildOptions): Promise<RebuildProgress[]> {
+  const { db, store } = options;
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const names = options.projections.map((projection) => projection.name);
+  const claimed = await db.transaction(async (trx) => {
+    const updated = await trx('projection_checkpoints').whereIn('name', names).whereIn('status', ['live', 'failed']).update({ status: 'rebuilding' });
+    if (updated !== names.length) throw new RebuildInProgress(`projection ${names.join(', ')} is already rebuilding`);
+    return trx('projection_checkpoints').whereIn('name', names).select<{ name: string; generation: number | string }[]>('name', 'generation');
+  });
+  options.onStarted?.();
+  const total = await store.headPosition();
+  const jobs = options.projections.map((projection) => {
+    const generation = Number(claimed.find((row) => row.name === projection.name)?.generation ?? 0) + 1;
+    return new RebuildJob(options, projection, generation, startedAt, total);
+  });
+
+  const outcomes = await Promise.allSettled(jobs.map((job) => runJob(options, job, now)));
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+  return jobs.map((job) => job.progress);
+}
+
+/** Fills the shadow, builds its indexes, catches it up, and swaps it in (steps 1-4 above). */
+async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date): Promise<void> {
+  const { db, store, checkpoints } = options;
+  const { name, projection, generation } = job;
+  try {
+    await job.prepare();
+    await catchUp(options, job);
+    await job.addIndexes();
+    await catchUp(options, job);
+    job.report({ phase: 'swapping', total: await store.headPosition() });
     await db.transaction(async (trx) => {
       await checkpoints.lock(trx, name);
       await trx('projection_checkpoints').where({ name }).update({ status: 'swapping' });
     });
-    const position = await catchUp();
+    const position = await catchUp(options, job);
     await checkpoints.update(name, { swap_position: position });
-    await renameTables(db, dialect, projection.tables.flatMap((table) => [[table, oldTable(table)], [shadowTable(table), table]] as [string, string][]));
-    renamed = true;
+    await renameTables(db, dialectOf(db), projection.tables.flatMap((table) => [[table, oldTable(table)], [shadowTable(table), table]] as [string, string][]));
+    job.renamed = true;
     await finishSwap(db, checkpoints, projection, position, generation, now().toISOString());
     for (const table of projection.tables) await db.schema.dropTableIfExists(oldTable(table));
     await projection.activated?.(generation);
     options.positions?.publish(name, position);
-    report({ phase: 'done', done: position, total: position });
-    return progress;
+    job.report({ phase: 'done', done: position, total: position });
   } catch (error) {
-    if (!renamed) {
-      await checkpoints.update(name, { status: 'live', swap_position: null }).catch(() => undefined);
-      await checkpoints.remove(shadowName).catch(() => undefined);
-      for (const table of projection.tables) await db.schema.dropTableIfExists(shadowTable(table)).catch(() => undefined);
-    }
-    report({ phase: 'failed', error: error instanceof Error ? error.message : String(error) });
+    if (!job.renamed) await job.abandon();
+    job.report({ phase: 'failed', error: error instanceof Error ? error.message : String(error) });
     throw error;
   }
 }
@@ -153,18 +243,35 @@ export async function recoverSwap(db: Knex, checkpoints: Checkpoints, projection
   return 'abandoned';
 }
 
-/** An empty copy of a table with its columns and indexes. */
-async function copyTableShape(db: Knex, dialect: SqlDialect, table: string, copy: string, generation: number): Promise<void> {
+/**
+ * An empty copy of a table with its columns and primary key; answers the step that adds its
+ * other indexes (unique ones included), to run once the copy is filled.
+ */
+async function copyTableShape(db: Knex, dialect: SqlDialect, table: string, copy: string, generation: number): Promise<() => Promise<void>> {
   await db.schema.dropTableIfExists(copy);
   if (dialect === 'mysql') {
     await db.raw('CREATE TABLE ?? LIKE ??', [copy, table]);
-    return;
+    const [indexRows] = await db.raw<[{ Key_name: string; Non_unique: number | string; Column_name: string; Seq_in_index: number | string }[]]>('SHOW INDEX FROM ??', [copy]);
+    const indexes = new Map<string, { unique: boolean; columns: string[] }>();
+    for (const row of [...(indexRows ?? [])].sort((a, b) => Number(a.Seq_in_index) - Number(b.Seq_in_index))) {
+      if (row.Key_name === 'PRIMARY') continue;
+      const index = indexes.get(row.Key_name) ?? { unique: Number(row.Non_unique) === 0, columns: [] };
+      index.columns.push(row.Column_name);
+      indexes.set(row.Key_name, index);
+    }
+    if (indexes.size === 0) return async () => undefined;
+    await db.raw(`ALTER TABLE ?? ${[...indexes.keys()].map(() => 'DROP INDEX ??').join(', ')}`, [copy, ...indexes.keys()]);
+    return async () => {
+      const clauses = [...indexes.values()].map((index) => `ADD ${index.unique ? 'UNIQUE ' : ''}INDEX ?? (${index.columns.map(() => '??').join(', ')})`);
+      await db.raw(`ALTER TABLE ?? ${clauses.join(', ')}`, [copy, ...[...indexes].flatMap(([name, index]) => [name, ...index.columns])]);
+    };
   }
   // SQLite has no CREATE TABLE … LIKE: replay the table's own DDL under the new name. Index names
   // are global in SQLite, so the copy's carry the generation that will own them.
   const entries = await db.raw<{ type: string; name: string; sql: string }[]>(
     "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'table' DESC", [table]);
   const quotedTable = String.raw`[\`"\[]?${table}[\`"\]]?`;
+  const indexes: string[] = [];
   for (const entry of entries) {
     const sql = entry.type === 'table'
       ? entry.sql.replace(new RegExp(String.raw`^CREATE TABLE\s+${quotedTable}`, 'i'), `CREATE TABLE "${copy}"`)
@@ -173,8 +280,12 @@ async function copyTableShape(db: Knex, dialect: SqlDialect, table: string, copy
           (_match, unique: string | undefined, index: string) => `CREATE ${unique ?? ''}INDEX "${index}__g${generation}" ON "${copy}"`,
         );
     if (sql === entry.sql) throw new Error(`cannot copy ${entry.type} ${entry.name} of ${table}: unexpected DDL`);
-    await db.raw(sql);
+    if (entry.type === 'table') await db.raw(sql);
+    else indexes.push(sql);
   }
+  return async () => {
+    for (const sql of indexes) await db.raw(sql);
+  };
 }
 
 async function renameTables(db: Knex, dialect: SqlDialect, renames: readonly [string, string][]): Promise<void> {

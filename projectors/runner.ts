@@ -22,6 +22,8 @@ export interface RunnerOptions {
   readonly checkpoint?: string;
   /** Physical table names; the projection's own by default. */
   readonly table?: (name: string) => string;
+  /** Run each batch's table writes side by side (a rebuild's shadow only). */
+  readonly parallelWrites?: boolean;
   /** Where committed positions are told (not for a rebuild's shadow). */
   readonly positions?: ProjectionPositions;
   readonly batchSize?: number;
@@ -45,6 +47,8 @@ export interface PageTarget {
   /** The checkpoint row to move. */
   readonly checkpoint: string;
   readonly table: (name: string) => string;
+  /** Run the batch's table writes side by side on their own connections (rebuilds only). */
+  readonly parallelWrites?: boolean;
 }
 
 /**
@@ -61,13 +65,16 @@ export async function applyPage(target: PageTarget, from: number, page: AllPage)
     if (row.status === 'swapping') return 'paused';
     if (row.position !== from) return 'moved';
     // Also a page of nothing but progress: caches follow the position too.
-    afterCommit = (await projection.apply(page.events.map(toProjected), {
+    const batch = await projection.apply(page.events.map(toProjected), {
       trx,
       dialect: dialectOf(db),
       table: target.table,
       generation: row.generation,
       position: page.position,
-    })) ?? undefined;
+    });
+    if (target.parallelWrites === true) await Promise.all(batch.writes.map((write) => db.transaction(write)));
+    else for (const write of batch.writes) await write(trx);
+    afterCommit = batch.afterCommit;
     if (!(await checkpoints.advance(trx, checkpoint, from, page.position))) return 'moved';
     return 'applied';
   });

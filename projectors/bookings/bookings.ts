@@ -4,8 +4,9 @@
  * forgotten. A batch loads the bookings it updates once and writes each table in bulk.
  */
 import type { Knex } from 'knex';
-import { insertMany, instant, selectIn, upsert } from '../bulk.ts';
-import { ofTypes, type ApplyContext, type ProjectedEvent, type Projection } from '../projection.ts';
+import { sealedToText } from '../../src/personal-data/sealed-text.ts';
+import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
+import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 export type BookingStatus = 'pending' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refund_due';
 
@@ -24,7 +25,7 @@ export interface BookingRow {
 }
 
 interface NewBooking {
-  readonly seats: Record<string, unknown>[];
+  readonly seats: object[];
   readonly buyer: { booking_id: string; user_id: string; personal_data: string | null };
   readonly holders: { booking_id: string; seq: number; seat_id: string; personal_data: string | null }[];
 }
@@ -48,7 +49,7 @@ export function bookingsProjection(): Projection {
     tables: ['bookings', 'booking_seats', 'buyers', 'ticket_holders'],
     eventTypes: [...EVENT_TYPES],
 
-    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<void> {
+    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<BatchWrites> {
       const { trx } = context;
       const events = ofTypes(batch, EVENT_TYPES);
       const placed = new Set(events.flatMap((event) => event.type === 'BookingPlaced' ? [event.data.booking_id] : []));
@@ -92,9 +93,9 @@ export function bookingsProjection(): Projection {
               booking_id: data.booking_id, seat_id: seat.seat_id, ticket_class_id: seat.ticket_class_id,
               seat_number: seat.seat_number, price: seat.price, seq,
             })),
-            buyer: { booking_id: data.booking_id, user_id: data.user_id, personal_data: JSON.stringify(data.buyer) },
+            buyer: { booking_id: data.booking_id, user_id: data.user_id, personal_data: sealedToText(data.buyer) },
             holders: data.ticket_holders.map((holder, seq) => ({
-              booking_id: data.booking_id, seq, seat_id: data.seats[seq]?.seat_id ?? '', personal_data: JSON.stringify(holder),
+              booking_id: data.booking_id, seq, seat_id: data.seats[seq]?.seat_id ?? '', personal_data: sealedToText(holder),
             })),
           });
           touched.add(data.booking_id);
@@ -113,13 +114,18 @@ export function bookingsProjection(): Projection {
         touched.add(bookingId);
       }
 
-      await forget(trx, context, forgotten);
-      await upsert(trx, context.table('bookings'), [...touched].map((id) => ({ ...(bookings.get(id) as BookingRow) })), ['id'],
-        ['status', 'updated_at', 'payment_id', 'transaction_id', 'position']);
       const fresh = [...created.values()];
-      await insertMany(trx, context.table('booking_seats'), fresh.flatMap((booking) => booking.seats));
-      await insertMany(trx, context.table('buyers'), fresh.map((booking) => booking.buyer));
-      await insertMany(trx, context.table('ticket_holders'), fresh.flatMap((booking) => booking.holders));
+      return {
+        writes: [
+          // Only rows from earlier batches: this batch's own are cleared in memory above.
+          (trx) => forget(trx, context, forgotten),
+          (trx) => upsert(trx, context.table('bookings'), [...touched].map((id) => bookings.get(id) as BookingRow), ['id'],
+            ['status', 'updated_at', 'payment_id', 'transaction_id', 'position']),
+          ...inParts(fresh.flatMap((booking) => booking.seats), (trx, rows) => insertMany(trx, context.table('booking_seats'), rows)),
+          (trx) => insertMany(trx, context.table('buyers'), fresh.map((booking) => booking.buyer)),
+          ...inParts(fresh.flatMap((booking) => booking.holders), (trx, rows) => insertMany(trx, context.table('ticket_holders'), rows)),
+        ],
+      };
     },
   };
 }

@@ -7,9 +7,9 @@
 import type { Knex } from 'knex';
 import { parseSeatId, seatId, seatIdPrefix } from '../../domain/concert/seats.ts';
 import type { ConcertCacheChange, SeatCacheStatus } from '../../src/read-models/seat-cache.ts';
-import { insertMany, instant, selectIn, upsert } from '../bulk.ts';
+import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import type { SeatCacheFeed } from './seat-cache-feed.ts';
-import { ofTypes, type AfterCommit, type ApplyContext, type ProjectedEvent, type ProjectedOf, type Projection } from '../projection.ts';
+import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type ProjectedOf, type Projection, type TableWrite } from '../projection.ts';
 
 export type ConcertStatus = 'scheduled' | 'active' | 'cancelled';
 export type SeatStatus = 'available' | SeatCacheStatus;
@@ -82,7 +82,7 @@ export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}):
     tables: ['concerts', 'ticket_classes', 'seats'],
     eventTypes: [...EVENT_TYPES],
 
-    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<AfterCommit | void> {
+    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<BatchWrites> {
       const { trx } = context;
       const events = ofTypes(batch, EVENT_TYPES);
       const concerts = await loadConcerts(trx, context, events);
@@ -181,12 +181,11 @@ export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}):
         if (touched !== undefined) touched.row.position = event.position;
       }
 
-      await writeConcerts(trx, context, [...concerts.values()]);
-
+      const writes = concertWrites(context, [...concerts.values()]);
       const seatCache = options.seatCache;
-      if (seatCache === undefined) return;
+      if (seatCache === undefined) return { writes };
       const changes = [...concerts.values()].filter((concert) => concert.row.position > concert.previous).map(toCacheChange);
-      return () => seatCache.committed(context.generation, changes, context.position);
+      return { writes, afterCommit: () => seatCache.committed(context.generation, changes, context.position) };
     },
 
     async activated(generation: number): Promise<void> {
@@ -213,28 +212,35 @@ async function loadConcerts(trx: Knex.Transaction, context: ApplyContext, events
   return concerts;
 }
 
-async function writeConcerts(trx: Knex.Transaction, context: ApplyContext, concerts: readonly ConcertInBatch[]): Promise<void> {
+function concertWrites(context: ApplyContext, concerts: readonly ConcertInBatch[]): TableWrite[] {
   const changed = concerts.filter((concert) => concert.row.position > concert.previous);
-  await upsert(trx, context.table('concerts'), changed.map((concert) => ({ ...concert.row })), ['id'],
-    ['status', 'available_seats', 'position']);
-  await upsert(trx, context.table('ticket_classes'), changed.flatMap((concert) => [...concert.classes.values()].map((row) => ({ ...row }))), ['id'],
-    ['available_seats_in_class']);
-
+  if (changed.length === 0) return [];
+  const writes: TableWrite[] = [
+    (trx) => upsert(trx, context.table('concerts'), changed.map((concert) => concert.row), ['id'], ['status', 'available_seats', 'position']),
+    (trx) => upsert(trx, context.table('ticket_classes'), changed.flatMap((concert) => [...concert.classes.values()]), ['id'],
+      ['available_seats_in_class']),
+  ];
   // A new concert's seats are inserted once, already in their state at the end of the batch.
-  const newSeats: SeatRow[] = [];
-  for (const concert of changed.filter((candidate) => candidate.isNew)) {
-    for (const ticketClass of concert.classes.values()) {
-      for (let number = 1; number <= ticketClass.total_seats_in_class; number++) {
-        const id = seatId(ticketClass.id, number);
-        newSeats.push(concert.seatChanges.get(id) ?? {
-          id, concert_id: concert.row.id, ticket_class_id: ticketClass.id, seat_number: number, status: 'available', booking_id: null,
-        });
-      }
+  const inserted = changed.filter((concert) => concert.isNew).flatMap(newSeats);
+  const updated = changed.filter((concert) => !concert.isNew).flatMap((concert) => [...concert.seatChanges.values()]);
+  return [
+    ...writes,
+    ...inParts(inserted, (trx, rows) => insertMany(trx, context.table('seats'), rows)),
+    ...inParts(updated, (trx, rows) => upsert(trx, context.table('seats'), rows, ['id'], ['status', 'booking_id'])),
+  ];
+}
+
+function newSeats(concert: ConcertInBatch): SeatRow[] {
+  const seats: SeatRow[] = [];
+  for (const ticketClass of concert.classes.values()) {
+    for (let number = 1; number <= ticketClass.total_seats_in_class; number++) {
+      const id = seatId(ticketClass.id, number);
+      seats.push(concert.seatChanges.get(id) ?? {
+        id, concert_id: concert.row.id, ticket_class_id: ticketClass.id, seat_number: number, status: 'available', booking_id: null,
+      });
     }
   }
-  await insertMany(trx, context.table('seats'), newSeats as unknown as Record<string, unknown>[]);
-  const seatUpdates = changed.filter((concert) => !concert.isNew).flatMap((concert) => [...concert.seatChanges.values()]);
-  await upsert(trx, context.table('seats'), seatUpdates as unknown as Record<string, unknown>[], ['id'], ['status', 'booking_id']);
+  return seats;
 }
 
 function toCacheChange(concert: ConcertInBatch): ConcertCacheChange {

@@ -3,7 +3,7 @@
  * transaction id. A late payment or a cancelled concert turns a succeeded payment into refund_due.
  */
 import { instant, selectIn, upsert } from '../bulk.ts';
-import { ofTypes, type ApplyContext, type ProjectedEvent, type Projection } from '../projection.ts';
+import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refund_due';
 
@@ -29,7 +29,7 @@ export function paymentsProjection(): Projection {
     tables: ['payments'],
     eventTypes: [...EVENT_TYPES],
 
-    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<void> {
+    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<BatchWrites> {
       const events = ofTypes(batch, EVENT_TYPES);
       const table = context.table('payments');
       const transactionIds = events.flatMap((event) => event.type === 'PaymentRequested' ? [] : [event.data.transaction_id]);
@@ -66,7 +66,7 @@ export function paymentsProjection(): Projection {
         payment.position = event.position;
         touched.add(payment);
       }
-      await upsert(context.trx, table, [...touched].map((row) => ({ ...row })), ['id'], ['status', 'updated_at', 'position']);
+      return { writes: [(trx) => upsert(trx, table, [...touched], ['id'], ['status', 'updated_at', 'position'])] };
     },
   };
 }

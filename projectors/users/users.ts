@@ -3,8 +3,9 @@
  * stays sealed; a forgotten user keeps the row without it. Password hashes are not projected.
  */
 import type { Knex } from 'knex';
+import { sealedToText } from '../../src/personal-data/sealed-text.ts';
 import { instant, selectIn, upsert } from '../bulk.ts';
-import { ofTypes, type ApplyContext, type ProjectedEvent, type Projection } from '../projection.ts';
+import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 export interface UserRow {
   id: string;
@@ -26,7 +27,7 @@ export function usersProjection(): Projection {
     tables: ['users'],
     eventTypes: [...EVENT_TYPES],
 
-    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<void> {
+    async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<BatchWrites> {
       const { trx } = context;
       const events = ofTypes(batch, EVENT_TYPES);
       const table = context.table('users');
@@ -44,7 +45,7 @@ export function usersProjection(): Projection {
             id: userId,
             username: data.username,
             email_hash: data.email_hash,
-            email: JSON.stringify(data.email),
+            email: sealedToText(data.email),
             role: data.role,
             email_verified: false,
             created_at: instant(data.registered_at),
@@ -62,7 +63,7 @@ export function usersProjection(): Projection {
             break;
           case 'EmailChanged':
             user.email_hash = event.data.email_hash;
-            user.email = JSON.stringify(event.data.email);
+            user.email = sealedToText(event.data.email);
             user.email_verified = false;
             break;
           case 'UserLoggedIn':
@@ -76,9 +77,14 @@ export function usersProjection(): Projection {
         user.position = event.position;
         touched.add(userId);
       }
-      await releaseChangedAddresses(trx, table, [...touched].filter((id) => before.has(id) && before.get(id) !== users.get(id)?.email_hash));
-      await upsert(trx, table, [...touched].map((id) => ({ ...(users.get(id) as UserRow) })), ['id'],
-        ['email_hash', 'email', 'email_verified', 'last_login', 'position']);
+      const changedAddress = [...touched].filter((id) => before.has(id) && before.get(id) !== users.get(id)?.email_hash);
+      const rows = [...touched].map((id) => users.get(id) as UserRow);
+      return {
+        writes: [async (write) => {
+          await releaseChangedAddresses(write, table, changedAddress);
+          await upsert(write, table, rows, ['id'], ['email_hash', 'email', 'email_verified', 'last_login', 'position']);
+        }],
+      };
     },
   };
 }

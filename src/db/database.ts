@@ -12,10 +12,16 @@ export type DatabaseOptions =
  */
 export async function openDatabase(
   options: DatabaseOptions,
-  schema: { readonly migrationsTable: string; readonly migrations: Readonly<Record<string, Knex.Migration>>; readonly sqlitePragmas?: readonly string[] },
+  schema: {
+    readonly migrationsTable: string;
+    readonly migrations: Readonly<Record<string, Knex.Migration>>;
+    readonly sqlitePragmas?: readonly string[];
+    /** MySQL connections at most (default 5). */
+    readonly poolSize?: number;
+  },
 ): Promise<Knex> {
   const db = options.client === 'mysql2'
-    ? knex({ client: 'mysql2', connection: options.url, pool: { min: 0, max: 5 } })
+    ? knex({ client: 'mysql2', connection: options.url, pool: { min: 0, max: schema.poolSize ?? 5 } })
     : knex({
         client: 'better-sqlite3',
         connection: { filename: options.filename },

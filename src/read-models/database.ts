@@ -7,7 +7,8 @@ import { READ_MODEL_MIGRATIONS_TABLE, readModelMigrations } from '../../migratio
 import { openDatabase, type DatabaseOptions } from '../db/database.ts';
 
 export async function openReadModels(options: DatabaseOptions): Promise<Knex> {
-  return openDatabase(options, { migrationsTable: READ_MODEL_MIGRATIONS_TABLE, migrations: readModelMigrations });
+  // A rebuild writes each batch's tables side by side, several projections at once.
+  return openDatabase(options, { migrationsTable: READ_MODEL_MIGRATIONS_TABLE, migrations: readModelMigrations, poolSize: 20 });
 }
 
 export type SqlDialect = 'mysql' | 'sqlite';

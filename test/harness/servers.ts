@@ -156,7 +156,7 @@ async function manage(spec: ProcessSpec): Promise<ManagedServer> {
   };
 }
 
-export async function startMariaDb(options: { port?: number } = {}): Promise<ManagedServer> {
+export async function startMariaDb(options: { port?: number; bufferPool?: string; logFileSize?: string } = {}): Promise<ManagedServer> {
   const mariadbd = requireBinary('mariadbd', 'mariadb-server');
   const installDb = requireBinary('mariadb-install-db', 'mariadb-server');
   const port = options.port ?? (await freePort());
@@ -176,7 +176,8 @@ export async function startMariaDb(options: { port?: number } = {}): Promise<Man
     'character-set-server=utf8mb4',
     'collation-server=utf8mb4_unicode_ci',
     'max_connections=1000',
-    'innodb_buffer_pool_size=256M',
+    `innodb_buffer_pool_size=${options.bufferPool ?? '256M'}`,
+    `innodb_log_file_size=${options.logFileSize ?? '96M'}`,
     // Throwaway data: trade crash durability for test speed.
     'innodb_flush_log_at_trx_commit=2',
     'innodb_doublewrite=0',
