@@ -67,7 +67,9 @@ class RebuildJob {
     this.shadowName = shadowCheckpoint(this.name);
     this.runner = new ProjectionRunner({
       db: options.db, store: options.store, checkpoints: options.checkpoints, projection,
-      checkpoint: this.shadowName, table: shadowTable, parallelWrites: true, onError: options.onError,
+      checkpoint: this.shadowName, table: shadowTable, onError: options.onError,
+      // SQLite has one writer (and knex one connection): side by side is for MySQL.
+      parallelWrites: dialectOf(options.db) === 'mysql',
     });
     this.#progress = { projection: this.name, phase: 'copying', done: 0, total, eventsPerSecond: 0, etaSeconds: null, startedAt: startedAt.toISOString() };
   }
