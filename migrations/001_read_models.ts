@@ -22,6 +22,8 @@ export const readModels: Knex.Migration = {
       table.string('rebuilt_at', INSTANT).nullable();
       /** While a rebuild swaps: the position its shadow tables had reached (crash recovery). */
       table.bigInteger('swap_position').unsigned().nullable();
+      /** While rebuilding: when the rebuilder last showed it is alive (epoch ms). */
+      table.bigInteger('heartbeat_at').nullable();
       table.text('last_error').nullable();
     });
 

@@ -15,6 +15,8 @@ export interface CheckpointRow {
   readonly generation: number;
   readonly rebuiltAt: string | null;
   readonly swapPosition: number | null;
+  /** When a rebuild of it last showed it is alive (epoch ms), or null. */
+  readonly heartbeatAt: number | null;
   readonly lastError: string | null;
 }
 
@@ -25,6 +27,7 @@ interface Row {
   generation: number | string;
   rebuilt_at: string | null;
   swap_position: number | string | null;
+  heartbeat_at: number | string | null;
   last_error: string | null;
 }
 
@@ -42,6 +45,7 @@ function toCheckpoint(row: Row): CheckpointRow {
     generation: Number(row.generation),
     rebuiltAt: row.rebuilt_at,
     swapPosition: row.swap_position === null ? null : Number(row.swap_position),
+    heartbeatAt: row.heartbeat_at === null ? null : Number(row.heartbeat_at),
     lastError: row.last_error,
   };
 }
@@ -90,7 +94,11 @@ export class Checkpoints {
     await this.db(TABLE).where({ name, status: 'failed' }).update({ status: 'live', last_error: null });
   }
 
-  async update(name: string, values: Partial<{ position: number; status: ProjectionStatus; generation: number; rebuilt_at: string | null; swap_position: number | null; last_error: string | null }>, db: Knex = this.db): Promise<void> {
+  async update(
+    name: string,
+    values: Partial<{ position: number; status: ProjectionStatus; generation: number; rebuilt_at: string | null; swap_position: number | null; heartbeat_at: number | null; last_error: string | null }>,
+    db: Knex = this.db,
+  ): Promise<void> {
     await db(TABLE).where({ name }).update(values);
   }
 

@@ -49,6 +49,8 @@ export class Projectors implements ProjectionAdmin {
   #cacheRefill: Promise<void> | undefined;
   #refillAgain = false;
   #started = false;
+  #recovery: NodeJS.Timeout | undefined;
+  readonly #onRedisReady = (): void => this.refillSeatCache();
 
   private constructor(private readonly options: ProjectorsOptions) {
     this.checkpoints = new Checkpoints(options.db, dialectOf(options.db));
@@ -74,28 +76,35 @@ export class Projectors implements ProjectionAdmin {
     }
   }
 
-  /** Creates missing checkpoints and finishes (or abandons) a swap a crash interrupted. */
+  /** Creates missing checkpoints and finishes (or abandons) a rebuild a crash interrupted. */
   static async open(options: ProjectorsOptions): Promise<Projectors> {
     const projectors = new Projectors(options);
-    for (const projection of projectors.projections.values()) {
-      await projectors.checkpoints.ensure(projection.name);
-      await recoverSwap(options.db, projectors.checkpoints, projection, options.now);
-    }
+    for (const projection of projectors.projections.values()) await projectors.checkpoints.ensure(projection.name);
+    await projectors.recoverRebuilds();
     return projectors;
+  }
+
+  /** Finishes or abandons rebuilds whose rebuilder has stopped showing signs of life. */
+  async recoverRebuilds(): Promise<void> {
+    for (const projection of this.projections.values()) await recoverSwap(this.options.db, this.checkpoints, projection, this.options.now);
   }
 
   start(): void {
     if (this.#started) return;
     this.#started = true;
     for (const runner of this.#runners.values()) runner.start();
+    // A runner pauses while its projection swaps; a rebuilder that died there must not pause it for good.
+    this.#recovery = setInterval(() => void this.recoverRebuilds().catch((error: unknown) => this.options.onError(error, 'rebuild recovery')), 30_000);
     if (this.options.redis !== undefined) {
       // A Redis that comes back may have restarted empty.
-      this.options.redis.on('ready', () => this.refillSeatCache());
+      this.options.redis.on('ready', this.#onRedisReady);
       this.refillSeatCache();
     }
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#recovery);
+    this.options.redis?.off('ready', this.#onRedisReady);
     await Promise.all([...this.#runners.values()].map((runner) => runner.stop()));
     await Promise.allSettled([...this.#running, this.#cacheRefill]);
     this.#started = false;

@@ -2,7 +2,8 @@ import t from 'tap';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { caughtUp, projectionRig, READ_TABLES, tableChecksums } from '../test/support/projections.ts';
 import { shadowCheckpoint } from './checkpoints.ts';
-import { recoverSwap, shadowTable } from './rebuild.ts';
+import { recoverSwap, STALE_REBUILD_MS } from './rebuild.ts';
+import { shadowTable } from './shadow-tables.ts';
 
 const TABLES_OF: Record<string, string[]> = {
   users: ['users'], concerts: ['concerts', 'ticket_classes', 'seats'], bookings: ['bookings', 'booking_seats', 'buyers', 'ticket_holders'], payments: ['payments'],
@@ -79,8 +80,11 @@ t.test('a swap cut short by a crash is finished or abandoned at the next start',
   // Crash before the rename: shadows exist, the live tables are untouched → abandoned.
   await rig.db.raw('CREATE TABLE ?? LIKE ??', [shadowTable('payments'), 'payments']);
   await rig.projectors.checkpoints.ensure(shadowCheckpoint('payments'), { position: 10, generation: generation + 1 });
-  await rig.projectors.checkpoints.update('payments', { status: 'swapping', swap_position: position });
-  t.equal(await recoverSwap(rig.db, rig.projectors.checkpoints, projection), 'abandoned');
+  await rig.projectors.checkpoints.update('payments', { status: 'swapping', swap_position: position, heartbeat_at: Date.now() });
+  t.equal(await recoverSwap(rig.db, rig.projectors.checkpoints, projection), 'none', 'a rebuild that showed signs of life lately is left to its rebuilder');
+  t.ok(await rig.db.schema.hasTable(shadowTable('payments')));
+  await rig.projectors.checkpoints.update('payments', { heartbeat_at: Date.now() - STALE_REBUILD_MS - 1 });
+  t.equal(await recoverSwap(rig.db, rig.projectors.checkpoints, projection), 'abandoned', 'a silent one is abandoned');
   t.match(await rig.projectors.checkpoints.get('payments'), { status: 'live', position, generation, swapPosition: null });
   t.notOk(await rig.db.schema.hasTable(shadowTable('payments')));
   t.equal(await rig.projectors.checkpoints.get(shadowCheckpoint('payments')), undefined);

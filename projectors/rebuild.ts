@@ -13,17 +13,24 @@
  *
  * Several projections are rebuilt side by side, each at its own pace, and each swaps in on its own.
  *
- * A crash between 3 and 4 is finished at the next start (recoverSwap): no shadow table left
- * means the rename happened, and swap_position says where the new tables stand.
+ * A crash between 3 and 4 is finished later (recoverSwap, at the next start and every half
+ * minute): no shadow table left means the rename happened, and swap_position says where the new
+ * tables stand. A rebuild shows it is alive with a heartbeat on the live row; only one whose
+ * heartbeat is older than STALE_REBUILD_MS is finished or abandoned, so another process's
+ * running rebuild is never touched.
  */
 import type { Knex } from 'knex';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
-import { dialectOf, type SqlDialect } from '../src/read-models/database.ts';
+import { dialectOf } from '../src/read-models/database.ts';
 import type { ProjectionPositions } from '../src/read-models/positions.ts';
 import type { RebuildProgress } from '../src/read-models/projection-status.ts';
 import { shadowCheckpoint, type Checkpoints } from './checkpoints.ts';
 import type { Projection } from './projection.ts';
 import { ProjectionRunner } from './runner.ts';
+import { copyTableShape, oldTable, renameTables, shadowTable } from './shadow-tables.ts';
+
+/** A rebuild whose heartbeat is older than this is taken for dead. */
+export const STALE_REBUILD_MS = 120_000;
 
 export interface RebuildOptions {
   readonly db: Knex;
@@ -44,8 +51,6 @@ export class RebuildInProgress extends Error {
   override readonly name = 'RebuildInProgress';
 }
 
-export const shadowTable = (table: string): string => `${table}__shadow`;
-const oldTable = (table: string): string => `${table}__old`;
 
 /** One projection's rebuild: its shadow tables, shadow checkpoint and progress. */
 class RebuildJob {
@@ -101,6 +106,10 @@ class RebuildJob {
     await checkpoints.ensure(this.shadowName, { position: 0, generation: this.generation });
   }
 
+  async heartbeat(): Promise<void> {
+    await this.options.checkpoints.update(this.name, { heartbeat_at: (this.options.now ?? (() => new Date()))().getTime() });
+  }
+
   async addIndexes(): Promise<void> {
     for (const add of this.#addIndexes) await add();
   }
@@ -108,12 +117,13 @@ class RebuildJob {
   async apply(after: number, page: AllPage): Promise<void> {
     const outcome = await this.runner.applyPage(after, page);
     if (outcome !== 'applied') throw new Error(`rebuild of ${this.name}: its shadow checkpoint moved (${outcome})`);
+    await this.heartbeat();
     this.report({ done: page.position, total: Math.max(this.#progress.total, page.position) });
   }
 
   async abandon(): Promise<void> {
     const { db, checkpoints } = this.options;
-    await checkpoints.update(this.name, { status: 'live', swap_position: null }).catch(() => undefined);
+    await checkpoints.update(this.name, { status: 'live', swap_position: null, heartbeat_at: null }).catch(() => undefined);
     await checkpoints.remove(this.shadowName).catch(() => undefined);
     for (const table of this.projection.tables) await db.schema.dropTableIfExists(shadowTable(table)).catch(() => undefined);
   }
@@ -169,7 +179,8 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildProgress[
   const startedAt = now();
   const names = options.projections.map((projection) => projection.name);
   const claimed = await db.transaction(async (trx) => {
-    const updated = await trx('projection_checkpoints').whereIn('name', names).whereIn('status', ['live', 'failed']).update({ status: 'rebuilding' });
+    const updated = await trx('projection_checkpoints').whereIn('name', names).whereIn('status', ['live', 'failed'])
+      .update({ status: 'rebuilding', heartbeat_at: now().getTime() });
     if (updated !== names.length) throw new RebuildInProgress(`projection ${names.join(', ')} is already rebuilding`);
     return trx('projection_checkpoints').whereIn('name', names).select<{ name: string; generation: number | string }[]>('name', 'generation');
   });
@@ -193,6 +204,7 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date)
     await job.prepare();
     await catchUp(options, job);
     await job.addIndexes();
+    await job.heartbeat();
     await catchUp(options, job);
     job.report({ phase: 'swapping', total: await store.headPosition() });
     await db.transaction(async (trx) => {
@@ -218,7 +230,7 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date)
 async function finishSwap(db: Knex, checkpoints: Checkpoints, projection: Projection, position: number, generation: number, at: string): Promise<void> {
   await db.transaction(async (trx) => {
     await trx('projection_checkpoints').where({ name: projection.name })
-      .update({ position, generation, status: 'live', rebuilt_at: at, swap_position: null, last_error: null });
+      .update({ position, generation, status: 'live', rebuilt_at: at, swap_position: null, heartbeat_at: null, last_error: null });
     await checkpoints.remove(shadowCheckpoint(projection.name), trx);
   });
 }
@@ -230,6 +242,8 @@ async function finishSwap(db: Knex, checkpoints: Checkpoints, projection: Projec
 export async function recoverSwap(db: Knex, checkpoints: Checkpoints, projection: Projection, now: () => Date = () => new Date()): Promise<'finished' | 'abandoned' | 'none'> {
   const live = await checkpoints.get(projection.name);
   if (live === undefined || live.status === 'live' || live.status === 'failed') return 'none';
+  if (live.heartbeatAt !== null && now().getTime() - live.heartbeatAt < STALE_REBUILD_MS) return 'none'; // alive somewhere
+
   const shadowsLeft = await Promise.all(projection.tables.map((table) => db.schema.hasTable(shadowTable(table))));
   if (live.status === 'swapping' && live.swapPosition !== null && !shadowsLeft.some(Boolean)) {
     const shadow = await checkpoints.get(shadowCheckpoint(projection.name));
@@ -239,63 +253,8 @@ export async function recoverSwap(db: Knex, checkpoints: Checkpoints, projection
     await projection.activated?.(generation);
     return 'finished';
   }
-  await checkpoints.update(projection.name, { status: 'live', swap_position: null });
+  await checkpoints.update(projection.name, { status: 'live', swap_position: null, heartbeat_at: null });
   await checkpoints.remove(shadowCheckpoint(projection.name));
   for (const table of projection.tables) await db.schema.dropTableIfExists(shadowTable(table));
   return 'abandoned';
-}
-
-/**
- * An empty copy of a table with its columns and primary key; answers the step that adds its
- * other indexes (unique ones included), to run once the copy is filled.
- */
-async function copyTableShape(db: Knex, dialect: SqlDialect, table: string, copy: string, generation: number): Promise<() => Promise<void>> {
-  await db.schema.dropTableIfExists(copy);
-  if (dialect === 'mysql') {
-    await db.raw('CREATE TABLE ?? LIKE ??', [copy, table]);
-    const [indexRows] = await db.raw<[{ Key_name: string; Non_unique: number | string; Column_name: string; Seq_in_index: number | string }[]]>('SHOW INDEX FROM ??', [copy]);
-    const indexes = new Map<string, { unique: boolean; columns: string[] }>();
-    for (const row of [...(indexRows ?? [])].sort((a, b) => Number(a.Seq_in_index) - Number(b.Seq_in_index))) {
-      if (row.Key_name === 'PRIMARY') continue;
-      const index = indexes.get(row.Key_name) ?? { unique: Number(row.Non_unique) === 0, columns: [] };
-      index.columns.push(row.Column_name);
-      indexes.set(row.Key_name, index);
-    }
-    if (indexes.size === 0) return async () => undefined;
-    await db.raw(`ALTER TABLE ?? ${[...indexes.keys()].map(() => 'DROP INDEX ??').join(', ')}`, [copy, ...indexes.keys()]);
-    return async () => {
-      const clauses = [...indexes.values()].map((index) => `ADD ${index.unique ? 'UNIQUE ' : ''}INDEX ?? (${index.columns.map(() => '??').join(', ')})`);
-      await db.raw(`ALTER TABLE ?? ${clauses.join(', ')}`, [copy, ...[...indexes].flatMap(([name, index]) => [name, ...index.columns])]);
-    };
-  }
-  // SQLite has no CREATE TABLE … LIKE: replay the table's own DDL under the new name. Index names
-  // are global in SQLite, so the copy's carry the generation that will own them.
-  const entries = await db.raw<{ type: string; name: string; sql: string }[]>(
-    "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'table' DESC", [table]);
-  const quotedTable = String.raw`[\`"\[]?${table}[\`"\]]?`;
-  const indexes: string[] = [];
-  for (const entry of entries) {
-    const sql = entry.type === 'table'
-      ? entry.sql.replace(new RegExp(String.raw`^CREATE TABLE\s+${quotedTable}`, 'i'), `CREATE TABLE "${copy}"`)
-      : entry.sql.replace(
-          new RegExp(String.raw`^CREATE (UNIQUE )?INDEX\s+[\`"\[]?(\w+?)(?:__g\d+)?[\`"\]]?\s+ON\s+${quotedTable}`, 'i'),
-          (_match, unique: string | undefined, index: string) => `CREATE ${unique ?? ''}INDEX "${index}__g${generation}" ON "${copy}"`,
-        );
-    if (sql === entry.sql) throw new Error(`cannot copy ${entry.type} ${entry.name} of ${table}: unexpected DDL`);
-    if (entry.type === 'table') await db.raw(sql);
-    else indexes.push(sql);
-  }
-  return async () => {
-    for (const sql of indexes) await db.raw(sql);
-  };
-}
-
-async function renameTables(db: Knex, dialect: SqlDialect, renames: readonly [string, string][]): Promise<void> {
-  if (dialect === 'mysql') {
-    await db.raw(`RENAME TABLE ${renames.map(() => '?? TO ??').join(', ')}`, renames.flat());
-    return;
-  }
-  await db.transaction(async (trx) => {
-    for (const [from, to] of renames) await trx.raw('ALTER TABLE ?? RENAME TO ??', [from, to]);
-  });
 }

@@ -28,8 +28,6 @@ export interface RunnerOptions {
   readonly positions?: ProjectionPositions;
   readonly batchSize?: number;
   readonly onError: (error: unknown, projection: string) => void;
-  /** After each committed batch: the new position and how many events it applied. */
-  readonly onBatch?: (position: number, applied: number) => void;
 }
 
 export type PageOutcome = 'applied' | 'moved' | 'paused';
@@ -75,7 +73,8 @@ export async function applyPage(target: PageTarget, from: number, page: AllPage)
     if (target.parallelWrites === true) await Promise.all(batch.writes.map((write) => db.transaction(write)));
     else for (const write of batch.writes) await write(trx);
     afterCommit = batch.afterCommit;
-    if (!(await checkpoints.advance(trx, checkpoint, from, page.position))) return 'moved';
+    // The row is locked and was checked above: failing to move it is a bug, and rolls back.
+    if (!(await checkpoints.advance(trx, checkpoint, from, page.position))) throw new Error(`checkpoint ${checkpoint} moved under its lock`);
     return 'applied';
   });
   return outcome === 'applied' ? { outcome, afterCommit } : { outcome };
@@ -125,10 +124,6 @@ export class ProjectionRunner {
     await this.#done;
   }
 
-  get running(): boolean {
-    return !this.#stopped;
-  }
-
   async #run(): Promise<void> {
     const { store, checkpoints, projection, onError } = this.#options;
     let backoffMs = 100;
@@ -168,7 +163,6 @@ export class ProjectionRunner {
     // Caches first, then the news: a reader told "position N" finds N in the cache too.
     await applied.afterCommit?.().catch((error: unknown) => this.#options.onError(error, this.name));
     this.#options.positions?.publish(this.name, page.position);
-    this.#options.onBatch?.(page.position, page.events.length);
     return 'applied';
   }
 
