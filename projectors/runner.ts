@@ -3,11 +3,12 @@
  * move the checkpoint in one transaction that first locks the checkpoint row and checks it is
  * still where this runner started (compare-and-set). A crash never double-applies or skips; a
  * second runner of the same projection finds the row moved, drops its page and resumes from the
- * new checkpoint. Errors are reported and retried with back-off, never swallowed.
+ * new checkpoint. Errors are reported and retried with back-off (src/follow.ts), never swallowed.
  */
 import type { Knex } from 'knex';
 import { upcasters, type StoredEvent } from '../domain/index.ts';
-import type { AllPage, EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
+import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
+import { Follower } from '../src/follow.ts';
 import { dialectOf } from '../src/read-models/database.ts';
 import type { ProjectionPositions } from '../src/read-models/positions.ts';
 import type { Checkpoints } from './checkpoints.ts';
@@ -100,56 +101,36 @@ export class ProjectionRunner {
   readonly name: string;
   readonly #options: RunnerOptions;
   readonly #table: (name: string) => string;
-  #subscription: Subscription | undefined;
-  #stopped = true;
-  #done: Promise<void> = Promise.resolve();
+  readonly #follower: Follower;
   #failing = false;
 
   constructor(options: RunnerOptions) {
     this.#options = options;
     this.name = options.checkpoint ?? options.projection.name;
     this.#table = options.table ?? ((name) => name);
+    this.#follower = new Follower({
+      store: options.store,
+      filter: { eventTypes: options.projection.eventTypes },
+      batchSize: options.batchSize ?? 1_000,
+      checkpoint: async () => (await options.checkpoints.get(this.name))?.position ?? 0,
+      // Moved (another runner) or paused (a swap): resubscribe from wherever the checkpoint is then.
+      handle: async (after, page) => (await this.applyPage(after, page)) === 'applied',
+      onError: async (caught) => {
+        const error = new ProjectionFailed(this.name, caught);
+        options.onError(error, this.name);
+        this.#failing = true;
+        await options.checkpoints.markFailed(this.name, error.message).catch(() => undefined);
+      },
+    });
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#done = this.#run();
+    this.#follower.start();
   }
 
   /** Stops after the batch in flight has committed (or rolled back). */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#subscription?.close();
-    await this.#done;
-  }
-
-  async #run(): Promise<void> {
-    const { store, checkpoints, projection, onError } = this.#options;
-    let backoffMs = 100;
-    while (!this.#stopped) {
-      try {
-        let after = (await checkpoints.get(this.name))?.position ?? 0;
-        this.#subscription = store.subscribe({ after, filter: { eventTypes: projection.eventTypes }, batchSize: this.#options.batchSize ?? 1_000 });
-        for await (const page of this.#subscription) {
-          const outcome = await this.applyPage(after, page);
-          if (outcome !== 'applied') break; // resubscribe from wherever the checkpoint is now
-          after = page.position;
-          backoffMs = 100;
-          if (this.#stopped) break;
-        }
-        await this.#subscription.close();
-        if (!this.#stopped) await sleep(backoffMs);
-      } catch (caught) {
-        if (this.#stopped) return;
-        const error = new ProjectionFailed(this.name, caught);
-        onError(error, this.name);
-        await this.#markFailed(error);
-        await this.#subscription?.close().catch(() => undefined);
-        await sleep(backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 10_000);
-      }
-    }
+    await this.#follower.stop();
   }
 
   /** Applies one page that follows position `from` (see applyPage), then tells caches and listeners. */
@@ -165,14 +146,4 @@ export class ProjectionRunner {
     this.#options.positions?.publish(this.name, page.position);
     return 'applied';
   }
-
-  async #markFailed(error: unknown): Promise<void> {
-    this.#failing = true;
-    const message = error instanceof Error ? error.message : String(error);
-    await this.#options.checkpoints.markFailed(this.name, message).catch(() => undefined);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,7 +4,7 @@
  * rolls back; nothing is half applied either way).
  */
 import { connectRedis, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { Projectors } from '../projectors/projectors.ts';
 
 function log(level: 'info' | 'error', message: string, fields: Record<string, unknown> = {}): void {
@@ -12,16 +12,7 @@ function log(level: 'info' | 'error', message: string, fields: Record<string, un
 }
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const onError = (error: unknown, what: string): void => log('error', `${what} failed; retrying`, { err: error instanceof Error ? error.message : String(error) });
   const store = await openEventStore(config);
   const db = await openReadModelDatabase(config);

@@ -4,20 +4,11 @@
  * cleanly on SIGTERM/SIGINT.
  */
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
 import { openServices } from './services.ts';
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger: { app?: Awaited<ReturnType<typeof buildApp>> } = {};
   const services = await openServices(config, {
     onMailError: (error) => logger.app?.log.error({ err: error }, 'verification mail not sent'),

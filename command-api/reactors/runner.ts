@@ -3,7 +3,8 @@
  * move the checkpoint once the page is handled. At least once: a page whose handling failed is
  * read again after a back-off, so handlers are idempotent.
  */
-import type { AllFilter, EventStore, RecordedEvent, Subscription } from '../../eventstore/port.ts';
+import type { AllFilter, EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import { Follower } from '../../src/follow.ts';
 import type { ReactorStore } from './reactor-store.ts';
 
 export interface Reactor {
@@ -14,46 +15,34 @@ export interface Reactor {
 }
 
 export class ReactorRunner {
-  #subscription: Subscription | undefined;
-  #stopped = false;
-  #done: Promise<void> = Promise.resolve();
+  readonly #follower: Follower;
 
   constructor(
-    private readonly store: EventStore,
-    private readonly reactors: ReactorStore,
-    private readonly reactor: Reactor,
-    private readonly onError: (error: unknown, reactor: string) => void,
-  ) {}
+    store: EventStore,
+    reactors: ReactorStore,
+    reactor: Reactor,
+    onError: (error: unknown, reactor: string) => void,
+  ) {
+    this.#follower = new Follower({
+      store,
+      filter: reactor.filter,
+      batchSize: 200,
+      checkpoint: () => reactors.checkpoint(reactor.name),
+      handle: async (_after, page) => {
+        await reactor.handle(page.events);
+        await reactors.advance(reactor.name, page.position);
+        return true;
+      },
+      onError: (error) => onError(error, reactor.name),
+      backoffMs: { first: 250, max: 30_000 },
+    });
+  }
 
   start(): void {
-    this.#done = this.#run();
+    this.#follower.start();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#subscription?.close();
-    await this.#done;
-  }
-
-  async #run(): Promise<void> {
-    let backoffMs = 250;
-    while (!this.#stopped) {
-      try {
-        const after = await this.reactors.checkpoint(this.reactor.name);
-        this.#subscription = this.store.subscribe({ after, filter: this.reactor.filter, batchSize: 200 });
-        for await (const page of this.#subscription) {
-          await this.reactor.handle(page.events);
-          await this.reactors.advance(this.reactor.name, page.position);
-          backoffMs = 250;
-          if (this.#stopped) break;
-        }
-      } catch (error) {
-        if (this.#stopped) return;
-        this.onError(error, this.reactor.name);
-        await this.#subscription?.close().catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 30_000);
-      }
-    }
+    await this.#follower.stop();
   }
 }

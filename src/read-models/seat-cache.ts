@@ -49,45 +49,27 @@ const ORDER_FIELD = '_order';
 
 const STATUS_CODE: Record<SeatCacheStatus, string> = { reserved: 'r', booked: 'b' };
 
-// KEYS: avail, seats. ARGV: previous, position, class count, class id/count pairs…, seat id/code pairs… ('' = available)
-const APPLY = `
+// KEYS: avail, seats. ARGV: mode, previous, position, class count, class id/count pairs…, seat
+// id/code pairs… ('' = available). Mode 'apply' adds a change on top of exactly `previous`
+// (a gap drops both keys: -1); mode 'replace' writes a whole image. Neither goes back in time.
+const WRITE = `
 local current = tonumber(redis.call('HGET', KEYS[1], '_pos') or '0')
-local previous = tonumber(ARGV[1])
-local position = tonumber(ARGV[2])
+local position = tonumber(ARGV[3])
 if current >= position then return 0 end
-if current ~= previous then
+if ARGV[1] == 'replace' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+elseif current ~= tonumber(ARGV[2]) then
   redis.call('DEL', KEYS[1], KEYS[2])
   return -1
 end
-local classes = tonumber(ARGV[3])
-local i = 4
+local classes = tonumber(ARGV[4])
+local i = 5
 for _ = 1, classes do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 while i <= #ARGV do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[2], ARGV[i]) else redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
-  i = i + 2
-end
-redis.call('HSET', KEYS[1], '_pos', position)
-redis.call('HSET', KEYS[2], '_pos', position)
-return 1
-`;
-
-// KEYS: avail, seats. ARGV: position, class count, class pairs…, seat pairs…
-const REPLACE = `
-local current = tonumber(redis.call('HGET', KEYS[1], '_pos') or '0')
-local position = tonumber(ARGV[1])
-if current >= position then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2])
-local classes = tonumber(ARGV[2])
-local i = 3
-for _ = 1, classes do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-while i <= #ARGV do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 redis.call('HSET', KEYS[1], '_pos', position)
@@ -110,17 +92,28 @@ if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) return 1
 return 0
 `;
 
+function writeArguments(
+  mode: 'apply' | 'replace',
+  previous: number,
+  position: number,
+  available: ReadonlyMap<string, number>,
+  seats: ReadonlyMap<string, SeatCacheStatus | null>,
+): (string | number)[] {
+  const args: (string | number)[] = [mode, previous, position, available.size + 1, ORDER_FIELD, [...available.keys()].join(',')];
+  for (const [classId, count] of available) args.push(classId, count);
+  for (const [seatId, status] of seats) args.push(seatId, status === null ? '' : STATUS_CODE[status]);
+  return args;
+}
+
 type ScriptCall = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 export class SeatCache {
-  readonly #apply: ScriptCall;
-  readonly #replace: ScriptCall;
+  readonly #write: ScriptCall;
   readonly #read: ScriptCall;
   readonly #advance: ScriptCall;
 
   constructor(private readonly redis: Redis, private readonly prefix = 'boxoffice:seats') {
-    this.#apply = this.#script('boxofficeSeatsApply', APPLY, 2);
-    this.#replace = this.#script('boxofficeSeatsReplace', REPLACE, 2);
+    this.#write = this.#script('boxofficeSeatsWrite', WRITE, 2);
     this.#read = this.#script('boxofficeSeatsRead', READ_AVAILABILITY, 1);
     this.#advance = this.#script('boxofficeSeatsAdvance', ADVANCE, 1);
   }
@@ -147,11 +140,8 @@ export class SeatCache {
   async apply(generation: number, changes: readonly ConcertCacheChange[]): Promise<string[]> {
     const gaps: string[] = [];
     await Promise.all(changes.map(async (change) => {
-      const args: (string | number)[] = [change.previous, change.position, change.available.size + 1];
-      args.push(ORDER_FIELD, [...change.available.keys()].join(','));
-      for (const [classId, count] of change.available) args.push(classId, count);
-      for (const [seatId, status] of change.seats) args.push(seatId, status === null ? '' : STATUS_CODE[status]);
-      const result = await this.#apply(this.#keys(generation, change.concertId), args);
+      const args = writeArguments('apply', change.previous, change.position, change.available, change.seats);
+      const result = await this.#write(this.#keys(generation, change.concertId), args);
       if (Number(result) === -1) gaps.push(change.concertId);
     }));
     return gaps;
@@ -159,11 +149,7 @@ export class SeatCache {
 
   /** Writes a concert's whole image, unless the keys already hold that position or a newer one. */
   async replace(generation: number, image: ConcertCacheImage): Promise<void> {
-    const args: (string | number)[] = [image.position, image.available.size + 1];
-    args.push(ORDER_FIELD, [...image.available.keys()].join(','));
-    for (const [classId, count] of image.available) args.push(classId, count);
-    for (const [seatId, status] of image.seats) args.push(seatId, STATUS_CODE[status]);
-    await this.#replace(this.#keys(generation, image.concertId), args);
+    await this.#write(this.#keys(generation, image.concertId), writeArguments('replace', 0, image.position, image.available, image.seats));
   }
 
   /**
