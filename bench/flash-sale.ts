@@ -125,6 +125,8 @@ export async function benchOurs(mysqlServerUrl: string, seconds: number, users: 
     PORT: String(port), HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: db.url, JWT_SECRET: secret,
     PERSONAL_DATA_KEY: personalKey.toString('base64'), PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     RATE_LIMIT: 'off', LOG_LEVEL: 'warn', BOXOFFICE_ADMIN_PASSWORD: 'Bench-Admin-Pass-2026',
+    // The command path, as a command-api instance runs it in production (projectors are a process of their own).
+    BOXOFFICE_ROLE: 'command',
   }, /boxoffice is running/);
   try {
     const base = `http://127.0.0.1:${port}`;

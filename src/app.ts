@@ -1,10 +1,11 @@
 /**
- * The embedded all-in-one HTTP server: every role's routes on one port. Built without listening,
- * so tests use `app.inject()`.
+ * The HTTP server of a process: every role's routes on one port (the embedded all-in-one), or
+ * one role's (BOXOFFICE_ROLE). Built without listening, so tests use `app.inject()`.
  */
 import type { DestinationStream } from 'pino';
 import { commandApi } from '../command-api/app.ts';
 import { queryApi } from '../query-api/app.ts';
+import { plays } from './config.ts';
 import { createHttpServer, type HttpServer } from './http/server-kit.ts';
 import type { Services } from './services.ts';
 
@@ -15,7 +16,7 @@ export async function buildApp(services: Services, options: { logStream?: Destin
     redis: services.redis,
     logStream: options.logStream,
   });
-  await app.register(commandApi, services);
-  await app.register(queryApi, { availability: services.availability, projections: services.projectors });
+  if (plays(services.config, 'command')) await app.register(commandApi, services);
+  if (plays(services.config, 'query')) await app.register(queryApi, { availability: services.availability, projections: services.projectors });
   return app;
 }

@@ -15,6 +15,7 @@ const EnvSchema = Type.Object({
   HOST: text('a host name or address to listen on', '^\\S+$'),
   PORT: text('a TCP port number (1-65535)', '^[0-9]{1,5}$'),
   BOXOFFICE_DATA_DIR: text('a directory path', '^.+$'),
+  BOXOFFICE_ROLE: text('one of all, command, query, projector', '^(all|command|query|projector)$'),
   BOXOFFICE_ADMIN_PASSWORD: text('a password of at least 10 characters', '^.{10,}$'),
   JWT_SECRET: text('a secret of at least 32 characters', '^.{32,}$'),
   JWT_TTL_SECONDS: text('a whole number of seconds (60-86400)', '^[0-9]+$'),
@@ -57,8 +58,12 @@ type Env = Static<typeof EnvSchema>;
 
 export const DEFAULT_CORS_ORIGINS = ['http://localhost:5173', 'http://localhost:3000'];
 
+export type Role = 'all' | 'command' | 'query' | 'projector';
+
 export interface Config {
   readonly nodeEnv: 'development' | 'production' | 'test';
+  /** What this process does: every role (the embedded default), or one of them. */
+  readonly role: Role;
   readonly logLevel: string;
   readonly host: string;
   readonly port: number;
@@ -117,6 +122,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** Whether this process plays `role` (the all-in-one plays every one). */
+export function plays(config: Pick<Config, 'role'>, role: Exclude<Role, 'all'>): boolean {
+  return config.role === 'all' || config.role === role;
+}
+
 /** For a process's entry point: the configuration, or the bad variable named on stderr and exit code 2. */
 export function loadConfigOrExit(): Config {
   try {
@@ -143,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     nodeEnv,
+    role: (raw.BOXOFFICE_ROLE ?? 'all') as Role,
     logLevel: raw.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
     host: raw.HOST ?? '0.0.0.0',
     port,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError, DEFAULT_CORS_ORIGINS, loadConfig } from './config.ts';
+import { ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, plays } from './config.ts';
 
 t.test('with no variables at all, the embedded defaults apply', async (t) => {
   const config = loadConfig({});
@@ -73,4 +73,15 @@ t.test('a bad variable stops boot with a message that names it', async (t) => {
     t.equal((error as ConfigError).variable, variable);
     t.match((error as Error).message, message);
   }
+});
+
+t.test('a process plays every role by default, or the one BOXOFFICE_ROLE names', async (t) => {
+  const all = loadConfig({});
+  t.equal(all.role, 'all');
+  t.ok(plays(all, 'command') && plays(all, 'query') && plays(all, 'projector'));
+  const query = loadConfig({ BOXOFFICE_ROLE: 'query' });
+  t.same([plays(query, 'command'), plays(query, 'query'), plays(query, 'projector')], [false, true, false]);
+  t.equal(loadConfig({ REDIS_KEY_PREFIX: 'tenant-a' }).redisKeyPrefix, 'tenant-a');
+  t.throws(() => loadConfig({ BOXOFFICE_ROLE: 'everything' }), { name: 'ConfigError', message: /BOXOFFICE_ROLE must be one of all, command, query, projector/ });
+  t.throws(() => loadConfig({ REDIS_KEY_PREFIX: 'has space' }), { name: 'ConfigError', message: /REDIS_KEY_PREFIX/ });
 });

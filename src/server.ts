@@ -4,7 +4,7 @@
  * cleanly on SIGTERM/SIGINT.
  */
 import { buildApp } from './app.ts';
-import { loadConfigOrExit } from './config.ts';
+import { loadConfigOrExit, plays } from './config.ts';
 import { openServices } from './services.ts';
 
 async function main(): Promise<void> {
@@ -16,8 +16,8 @@ async function main(): Promise<void> {
   });
   const running = await buildApp(services);
   logger.app = running;
-  services.startReactors();
-  services.startProjectors();
+  if (plays(config, 'command')) services.startReactors();
+  if (plays(config, 'projector')) services.startProjectors();
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     running.log.info({ signal }, 'shutting down');
     await running.close();
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const address = await running.listen({ host: config.host, port: config.port });
   const local = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   process.stdout.write([
-    `boxoffice is running at ${local}`,
+    `boxoffice is running at ${local}${config.role === 'all' ? '' : ` (role: ${config.role})`}`,
     `  API docs: ${local}/docs`,
     `  health:   ${local}/health/live`,
     config.adminPassword !== null
