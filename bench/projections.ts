@@ -32,7 +32,7 @@ export async function benchRebuild(serverUrl: string, options: { bookings: numbe
       const appendStart = performance.now();
       let told = 0;
       const flow = await appendBookingFlow(store, {
-        users: 20_000, concerts: 20, classSeats: [6_000, 24_000], bookings: options.bookings, chunk: 500,
+        users: 20_000, concerts: 20, classSeats: [7_000, 28_000], bookings: options.bookings, chunk: 500,
         onProgress: (appended) => {
           if (appended - told >= 100_000) options.log(`  appended ${(told = appended).toLocaleString('en-US')} events`);
         },
