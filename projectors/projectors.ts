@@ -16,7 +16,7 @@ import { paymentsProjection } from './payments/payments.ts';
 import type { Projection } from './projection.ts';
 import type { ProjectionAdmin, ProjectionView, RebuildProgress } from '../src/read-models/projection-status.ts';
 import { rebuild, RebuildInProgress, recoverSwap } from './rebuild.ts';
-import { ProjectionRunner } from './runner.ts';
+import { ProjectionFailed, ProjectionRunner } from './runner.ts';
 import { usersProjection } from './users/users.ts';
 
 export interface ProjectorsOptions {
@@ -201,7 +201,7 @@ export class Projectors implements ProjectionAdmin {
         started = true;
         resolve();
       }).catch((error: unknown) => {
-        if (started) this.options.onError(error, `rebuild ${name}`);
+        if (started) this.options.onError(new ProjectionFailed(`${name} (rebuild)`, error), `rebuild ${name}`);
         else reject(error instanceof Error ? error : new Error(String(error)));
       });
       this.#running.add(running);

@@ -26,7 +26,7 @@ import type { ProjectionPositions } from '../src/read-models/positions.ts';
 import type { RebuildProgress } from '../src/read-models/projection-status.ts';
 import { shadowCheckpoint, type Checkpoints } from './checkpoints.ts';
 import type { Projection } from './projection.ts';
-import { ProjectionRunner } from './runner.ts';
+import { ProjectionFailed, ProjectionRunner } from './runner.ts';
 import { copyTableShape, oldTable, renameTables, shadowTable } from './shadow-tables.ts';
 
 /** A rebuild whose heartbeat is older than this is taken for dead. */
@@ -222,7 +222,7 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date)
     job.report({ phase: 'done', done: position, total: position });
   } catch (error) {
     if (!job.renamed) await job.abandon();
-    job.report({ phase: 'failed', error: error instanceof Error ? error.message : String(error) });
+    job.report({ phase: 'failed', error: new ProjectionFailed(name, error).message });
     throw error;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { noCaptcha, type Captcha } from '../command-api/captcha/captcha.ts';
 import { HttpCaptcha } from '../command-api/captcha/http-captcha.ts';
@@ -31,9 +31,9 @@ import { connectRedis, databaseOptions, openEventStore, openPositions, openReadM
 import type { Config } from './config.ts';
 import type { ReadinessCheck } from './http/health.ts';
 import { KtpFingerprints } from './personal-data/fingerprint.ts';
-import type { ProjectionPositions } from './read-models/positions.ts';
 import { KeyStore } from './personal-data/key-store.ts';
 import { PersonalData } from './personal-data/personal-data.ts';
+import type { ProjectionPositions } from './read-models/positions.ts';
 import { loadSecrets, type Secrets } from './secrets.ts';
 import { MemoryExpiringKeys, RedisExpiringKeys, type ExpiringKeys } from './security/expiring-keys.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
