@@ -31,7 +31,21 @@ export interface CommandApiDeps {
   readonly webhookSecret: string;
 }
 
+/** Named like the query API's, which reads it: a browser's own last write (read-your-writes). */
+const MIN_POSITION_COOKIE = 'min_position';
+
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
+  // A browser (cookie-authenticated) sees its own writes without asking: its later reads carry
+  // the position of its last command, as if it sent X-Min-Position.
+  app.addHook('preSerialization', async (request, reply, payload: unknown) => {
+    const position = (payload as { position?: unknown } | null)?.position;
+    if (request.principal?.via === 'cookie' && reply.statusCode < 300 && typeof position === 'number') {
+      void reply.setCookie(MIN_POSITION_COOKIE, String(position), {
+        path: '/', sameSite: 'strict', httpOnly: true, secure: deps.config.nodeEnv !== 'development',
+      });
+    }
+    return payload;
+  });
   await app.register(userRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(paymentRoutes, deps);

@@ -7,14 +7,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AvailabilityReader } from './concerts/availability.ts';
 import type { ProjectionAdmin } from '../src/read-models/projection-status.ts';
 import { adminProjectionRoutes } from './routes/admin-projections.ts';
+import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 
 export interface QueryApiDeps {
   readonly availability: AvailabilityReader;
   readonly projections: ProjectionAdmin;
+  readonly waiter: ProjectionWaiter;
 }
 
 export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, deps) => {
+  app.decorateRequest('minPosition', undefined);
   await app.register(availabilityRoutes, deps);
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);

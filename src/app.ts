@@ -17,6 +17,8 @@ export async function buildApp(services: Services, options: { logStream?: Destin
     logStream: options.logStream,
   });
   if (plays(services.config, 'command')) await app.register(commandApi, services);
-  if (plays(services.config, 'query')) await app.register(queryApi, { availability: services.availability, projections: services.projectors });
+  if (plays(services.config, 'query')) {
+    await app.register(queryApi, { availability: services.availability, projections: services.projectors, waiter: services.waiter });
+  }
   return app;
 }

@@ -27,6 +27,7 @@ import { ReactorRunner } from '../command-api/reactors/runner.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { Projectors } from '../projectors/projectors.ts';
 import { AvailabilityReader } from '../query-api/concerts/availability.ts';
+import { ProjectionWaiter } from '../query-api/read-your-writes/waiter.ts';
 import { connectRedis, databaseOptions, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
 import type { Config } from './config.ts';
 import type { ReadinessCheck } from './http/health.ts';
@@ -66,6 +67,8 @@ export interface Services {
   readonly positions: ProjectionPositions;
   readonly projectors: Projectors;
   readonly availability: AvailabilityReader;
+  /** Read-your-writes: waits for a projection to reach a position. */
+  readonly waiter: ProjectionWaiter;
   readonly readiness: Record<string, ReadinessCheck>;
   /** Starts the reactors and the hold expirer (the command role's background work). */
   startReactors(): void;
@@ -166,6 +169,11 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
     closers.push(() => readModels.destroy());
     const positions = openPositions(config, (error) => onBackgroundError(error, 'NATS'));
     closers.push(() => positions.close());
+    const waiter = new ProjectionWaiter(positions, async (name) => {
+      const row = await readModels('projection_checkpoints').where({ name }).first<{ position: number | string } | undefined>('position');
+      return Number(row?.position ?? 0);
+    }, { timeoutMs: config.readWaitTimeoutMs });
+    closers.push(async () => waiter.close());
     const projectors = await Projectors.open({
       db: readModels,
       store,
@@ -226,6 +234,7 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       readModels,
       positions,
       projectors,
+      waiter,
       availability: new AvailabilityReader(readModels, projectors.seatCache, (error) => onBackgroundError(error, 'seat cache read')),
       readiness,
       startReactors,

@@ -20,11 +20,12 @@ export class AvailabilityReader {
     private readonly onCacheError: (error: unknown) => void = () => undefined,
   ) {}
 
-  async read(concertId: string): Promise<Availability | undefined> {
+  /** `atLeast`: a position the answer must reflect (the tables have reached it; the cache may not have). */
+  async read(concertId: string, atLeast = 0): Promise<Availability | undefined> {
     if (this.seatCache !== undefined) {
       try {
         const cached = await this.seatCache.availability(concertId);
-        if (cached !== undefined) {
+        if (cached !== undefined && cached.position >= atLeast) {
           return { concertId, classes: [...cached.classes].map(([id, available]) => ({ id, available })), position: cached.position, source: 'cache' };
         }
       } catch (error) {

@@ -4,6 +4,8 @@ import Type from 'typebox';
 import { notFound } from '../../src/http/problem.ts';
 import { problemResponses, UuidSchema } from '../../src/http/schemas.ts';
 import type { AvailabilityReader } from '../concerts/availability.ts';
+import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
+import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
 
 const AvailabilityAnswer = Type.Object({
   concert_id: Type.String(),
@@ -11,17 +13,20 @@ const AvailabilityAnswer = Type.Object({
   position: Type.Integer({ minimum: 0, description: 'position of the last event these counts include' }),
 });
 
-export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: AvailabilityReader }> = async (app, { availability }) => {
+export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: AvailabilityReader; waiter: ProjectionWaiter }> = async (app, { availability, waiter }) => {
   app.get('/api/v1/concerts/:id/availability', {
     schema: {
       tags: ['concerts'],
       summary: 'Seats available per ticket class, live (Redis, with a MySQL fallback)',
       params: Type.Object({ id: UuidSchema }),
+      querystring: Type.Object(MinPositionQuery, { additionalProperties: false }),
       response: { 200: AvailabilityAnswer, ...problemResponses },
     },
+    preHandler: readAt(waiter, 'concerts'),
   }, async (request, reply) => {
-    const answer = await availability.read(request.params.id);
+    const answer = await availability.read(request.params.id, request.minPosition);
     if (answer === undefined) throw notFound('no such concert');
+    // The position these very counts are true at (the cache may trail the projection a little).
     void reply.header('X-Projection-Position', String(answer.position));
     return { concert_id: answer.concertId, ticket_classes: [...answer.classes], position: answer.position };
   });

@@ -4,7 +4,7 @@
  * embedded default. Losing a message is harmless: a waiting reader also polls the checkpoint.
  */
 import { EventEmitter } from 'node:events';
-import { connect, type NatsConnection, type Subscription } from 'nats';
+import { connect, Events, type NatsConnection, type Subscription } from 'nats';
 
 export type PositionListener = (projection: string, position: number) => void;
 
@@ -61,6 +61,8 @@ export class NatsPositions implements ProjectionPositions {
   #connection: NatsConnection | undefined;
   #subscription: Subscription | undefined;
   #closed = false;
+  /** False between a disconnect and the reconnect that follows (the client keeps retrying). */
+  #up = false;
   readonly #connecting: Promise<void>;
 
   constructor(private readonly url: string, private readonly onError: (error: unknown) => void = () => undefined) {
@@ -68,7 +70,14 @@ export class NatsPositions implements ProjectionPositions {
   }
 
   get connected(): boolean {
-    return this.#connection !== undefined && !this.#connection.isClosed();
+    return this.#up && this.#connection !== undefined && !this.#connection.isClosed();
+  }
+
+  async #watch(connection: NatsConnection): Promise<void> {
+    for await (const status of connection.status()) {
+      if (status.type === Events.Disconnect) this.#up = false;
+      else if (status.type === Events.Reconnect) this.#up = true;
+    }
   }
 
   /** Resolves once connected (or closed); for start-up code and tests that want NATS from the start. */
@@ -86,6 +95,8 @@ export class NatsPositions implements ProjectionPositions {
           return;
         }
         this.#connection = connection;
+        this.#up = true;
+        void this.#watch(connection).catch((error: unknown) => this.onError(error));
         this.#subscription = connection.subscribe(`${POSITION_SUBJECT_PREFIX}.*`, {
           callback: (error, message) => {
             if (error !== null) return this.onError(error);
@@ -126,7 +137,9 @@ export class NatsPositions implements ProjectionPositions {
     this.#closed = true;
     await this.#connecting;
     this.#subscription?.unsubscribe();
-    await this.#connection?.drain().catch(() => this.#connection?.close());
+    // Draining waits for the server; without one there is nothing to drain.
+    if (this.connected) await this.#connection?.drain().catch(() => this.#connection?.close());
+    else await this.#connection?.close();
     await this.#local.close();
   }
 }

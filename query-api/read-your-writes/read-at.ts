@@ -1,0 +1,55 @@
+/**
+ * The read side of read-your-writes for a route: the position a reader asks for (`min_position`
+ * in the query, the `X-Min-Position` header, or the `min_position` cookie a cookie-authenticated
+ * command set), waited for before the route reads; `X-Projection-Position` on every answer.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { badRequest, HttpProblem } from '../../src/http/problem.ts';
+import type { ProjectionWaiter } from './waiter.ts';
+
+export const MIN_POSITION_COOKIE = 'min_position';
+
+/** The query property every read route accepts. */
+export const MinPositionQuery = {
+  min_position: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'answer only once the read model has reached this position (read-your-writes)' })),
+};
+
+const POSITION = /^[0-9]{1,15}$/;
+
+function minimumOf(request: FastifyRequest): number | undefined {
+  const fromQuery = (request.query as { min_position?: number } | undefined)?.min_position;
+  if (fromQuery !== undefined) return fromQuery;
+  const header = request.headers['x-min-position'];
+  if (header !== undefined) {
+    if (typeof header !== 'string' || !POSITION.test(header.trim())) throw badRequest('VALIDATION_FAILED', 'X-Min-Position must be a position: a whole number');
+    return Number(header.trim());
+  }
+  // A cookie is the browser's own memory of its last write: one that makes no sense is ignored.
+  const cookie = request.cookies[MIN_POSITION_COOKIE];
+  return cookie !== undefined && POSITION.test(cookie) ? Number(cookie) : undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The position this read must reflect, if the reader named one. */
+    minPosition: number | undefined;
+  }
+}
+
+/** A preHandler that waits for `projection` to reach the reader's position, or answers 503 PROJECTION_LAGGING. */
+export function readAt(waiter: ProjectionWaiter, projection: string) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const minimum = minimumOf(request);
+    request.minPosition = minimum;
+    if (minimum === undefined) {
+      void reply.header('X-Projection-Position', String(await waiter.position(projection)));
+      return;
+    }
+    const reached = await waiter.reached(projection, minimum);
+    if (reached === undefined) {
+      throw new HttpProblem(503, 'PROJECTION_LAGGING', `the ${projection} read model has not reached position ${minimum} yet; retry shortly`, { 'retry-after': '1' });
+    }
+    void reply.header('X-Projection-Position', String(reached));
+  };
+}

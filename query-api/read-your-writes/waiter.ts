@@ -1,0 +1,77 @@
+/**
+ * Read-your-writes: a read that names a position waits until the projection it reads has
+ * reached it. Positions arrive as news from the projectors (NATS, or in process); the
+ * checkpoint table is polled too — often when there is no news channel, now and then when there
+ * is one (a lost message costs a poll interval, never a wrong answer).
+ */
+import type { ProjectionPositions } from '../../src/read-models/positions.ts';
+
+export interface WaiterOptions {
+  /** How long a read waits before it is answered 503 PROJECTION_LAGGING. */
+  readonly timeoutMs: number;
+  /** Poll interval of the checkpoint table while news flows, and while it does not. */
+  readonly pollMs?: { readonly withNews: number; readonly withoutNews: number };
+}
+
+export class ProjectionWaiter {
+  readonly #known = new Map<string, number>();
+  readonly #wakers = new Set<() => void>();
+  readonly #stopListening: () => void;
+
+  constructor(
+    private readonly positions: ProjectionPositions,
+    private readonly readCheckpoint: (projection: string) => Promise<number>,
+    private readonly options: WaiterOptions,
+  ) {
+    this.#stopListening = positions.listen((projection, position) => this.#learn(projection, position));
+  }
+
+  #learn(projection: string, position: number): number {
+    const known = Math.max(this.#known.get(projection) ?? 0, position);
+    this.#known.set(projection, known);
+    for (const wake of this.#wakers) wake();
+    return known;
+  }
+
+  /** The position the projection has reached, as far as this process knows (reads it when unknown). */
+  async position(projection: string): Promise<number> {
+    return this.#known.get(projection) ?? this.#learn(projection, await this.readCheckpoint(projection));
+  }
+
+  /**
+   * Resolves with the projection's position once it is at least `minimum`, or with undefined
+   * when the timeout passes first.
+   */
+  async reached(projection: string, minimum: number): Promise<number | undefined> {
+    const known = this.#known.get(projection) ?? 0;
+    if (known >= minimum) return known;
+    const deadline = Date.now() + this.options.timeoutMs;
+    let checked = this.#learn(projection, await this.readCheckpoint(projection));
+    while (checked < minimum) {
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      const poll = this.positions.connected ? this.options.pollMs?.withNews ?? 500 : this.options.pollMs?.withoutNews ?? 50;
+      const woken = await this.#sleep(Math.min(left, poll));
+      checked = woken ? this.#known.get(projection) ?? 0 : this.#learn(projection, await this.readCheckpoint(projection));
+    }
+    return checked;
+  }
+
+  /** Sleeps until news arrives (true) or the time is up (false). */
+  #sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = (): void => finish(true);
+      const timer = setTimeout(() => finish(false), ms);
+      const finish = (woken: boolean): void => {
+        clearTimeout(timer);
+        this.#wakers.delete(wake);
+        resolve(woken);
+      };
+      this.#wakers.add(wake);
+    });
+  }
+
+  close(): void {
+    this.#stopListening();
+  }
+}
