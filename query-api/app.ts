@@ -5,13 +5,16 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AvailabilityReader } from './concerts/availability.ts';
+import type { ConcertReads } from './concerts/concert-reads.ts';
 import type { ProjectionAdmin } from '../src/read-models/projection-status.ts';
 import { adminProjectionRoutes } from './routes/admin-projections.ts';
 import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
+import { concertRoutes } from './routes/concerts.ts';
 
 export interface QueryApiDeps {
   readonly availability: AvailabilityReader;
+  readonly concerts: ConcertReads;
   readonly projections: ProjectionAdmin;
   readonly waiter: ProjectionWaiter;
 }
@@ -19,6 +22,7 @@ export interface QueryApiDeps {
 export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, deps) => {
   app.decorateRequest('minPosition', undefined);
   await app.register(availabilityRoutes, deps);
+  await app.register(concertRoutes, deps);
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminProjectionRoutes, deps);

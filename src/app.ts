@@ -18,7 +18,9 @@ export async function buildApp(services: Services, options: { logStream?: Destin
   });
   if (plays(services.config, 'command')) await app.register(commandApi, services);
   if (plays(services.config, 'query')) {
-    await app.register(queryApi, { availability: services.availability, projections: services.projectors, waiter: services.waiter });
+    await app.register(queryApi, {
+      availability: services.availability, concerts: services.concertReads, projections: services.projectors, waiter: services.waiter,
+    });
   }
   return app;
 }

@@ -27,6 +27,7 @@ import { ReactorRunner } from '../command-api/reactors/runner.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { Projectors } from '../projectors/projectors.ts';
 import { AvailabilityReader } from '../query-api/concerts/availability.ts';
+import { ConcertReads } from '../query-api/concerts/concert-reads.ts';
 import { ProjectionWaiter } from '../query-api/read-your-writes/waiter.ts';
 import { connectRedis, databaseOptions, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
 import type { Config } from './config.ts';
@@ -67,6 +68,7 @@ export interface Services {
   readonly positions: ProjectionPositions;
   readonly projectors: Projectors;
   readonly availability: AvailabilityReader;
+  readonly concertReads: ConcertReads;
   /** Read-your-writes: waits for a projection to reach a position. */
   readonly waiter: ProjectionWaiter;
   readonly readiness: Record<string, ReadinessCheck>;
@@ -235,6 +237,7 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       positions,
       projectors,
       waiter,
+      concertReads: new ConcertReads(() => readModels),
       availability: new AvailabilityReader(readModels, projectors.seatCache, (error) => onBackgroundError(error, 'seat cache read')),
       readiness,
       startReactors,

@@ -1,0 +1,123 @@
+/** Concerts, their classes and seat maps, read from the concerts projection's tables. */
+import type { Knex } from 'knex';
+import { dialectOf } from '../../src/read-models/database.ts';
+import { decodeCursor, pageOf } from '../pagination.ts';
+
+export interface ConcertView {
+  id: string;
+  name: string;
+  artist: string;
+  date: string;
+  venue: string;
+  description: string | null;
+  image_url: string | null;
+  status: 'scheduled' | 'active' | 'cancelled';
+  max_tickets_per_ktp: number | null;
+  total_seats: number;
+  available_seats: number;
+  ticket_classes: { id: string; name: string; price: number; total_seats_in_class: number; available_seats_in_class: number }[];
+  /** Position of the last event that changed it (ETag). */
+  position: number;
+}
+
+export interface SeatView {
+  id: string;
+  seat_number: number;
+  status: 'available' | 'reserved' | 'booked';
+  ticket_class_id: string;
+}
+
+export interface ConcertFilter {
+  readonly q?: string;
+  readonly status?: ConcertView['status'];
+  readonly dateFrom?: string;
+  readonly dateTo?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface SeatFilter {
+  readonly ticketClassId?: string;
+  readonly status?: SeatView['status'];
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+type ConcertRow = Omit<ConcertView, 'ticket_classes'>;
+
+const CONCERT_COLUMNS = ['id', 'name', 'artist', 'date', 'venue', 'description', 'image_url', 'status', 'max_tickets_per_ktp', 'total_seats', 'available_seats', 'position'];
+
+/** `%` and `_` in a search are letters, not wildcards. */
+function likeContaining(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export class ConcertReads {
+  constructor(private readonly db: () => Knex) {}
+
+  async one(id: string): Promise<ConcertView | undefined> {
+    const row = await this.db()('concerts').where({ id }).first<ConcertRow | undefined>(CONCERT_COLUMNS);
+    if (row === undefined) return undefined;
+    return (await this.#withClasses([row]))[0];
+  }
+
+  /** Upcoming first: by date, then id; filters use the date, status and name indexes. */
+  async list(filter: ConcertFilter): Promise<{ items: ConcertView[]; next_cursor: string | null }> {
+    let query = this.db()('concerts').select<ConcertRow[]>(CONCERT_COLUMNS).orderBy([{ column: 'date' }, { column: 'id' }]).limit(filter.limit + 1);
+    if (filter.status !== undefined) query = query.where('status', filter.status);
+    if (filter.dateFrom !== undefined) query = query.where('date', '>=', new Date(filter.dateFrom).toISOString());
+    if (filter.dateTo !== undefined) query = query.where('date', '<=', new Date(filter.dateTo).toISOString());
+    if (filter.q !== undefined) {
+      const pattern = likeContaining(filter.q);
+      // MySQL escapes LIKE patterns with a backslash already; SQLite must be told.
+      const like = dialectOf(this.db()) === 'sqlite' ? "LIKE ? ESCAPE '\\'" : 'LIKE ?';
+      query = query.where((where) => void where.whereRaw(`name ${like}`, [pattern]).orWhereRaw(`artist ${like}`, [pattern]));
+    }
+    if (filter.cursor !== undefined) {
+      const [date, id] = decodeCursor(filter.cursor, ['string', 'string']) as [string, string];
+      query = query.where((where) => void where.where('date', '>', date).orWhere((same) => void same.where('date', date).andWhere('id', '>', id)));
+    }
+    const rows = await query;
+    const page = pageOf(rows, filter.limit, (last) => [last.date, last.id]);
+    return { items: await this.#withClasses(page.items), next_cursor: page.next_cursor };
+  }
+
+  /** A concert's seats by class and number; never who holds them. Undefined: no such concert. */
+  async seats(concertId: string, filter: SeatFilter): Promise<{ items: SeatView[]; next_cursor: string | null; position: number } | undefined> {
+    const concert = await this.db()('concerts').where({ id: concertId }).first<{ position: number | string } | undefined>('position');
+    if (concert === undefined) return undefined;
+    let query = this.db()('seats').where('concert_id', concertId)
+      .select<(Omit<SeatView, 'seat_number'> & { seat_number: number | string })[]>('id', 'seat_number', 'status', 'ticket_class_id')
+      .orderBy([{ column: 'ticket_class_id' }, { column: 'seat_number' }]).limit(filter.limit + 1);
+    if (filter.ticketClassId !== undefined) query = query.where('ticket_class_id', filter.ticketClassId);
+    if (filter.status !== undefined) query = query.where('status', filter.status);
+    if (filter.cursor !== undefined) {
+      const [classId, number] = decodeCursor(filter.cursor, ['string', 'number']) as [string, number];
+      query = query.where((where) => void where.where('ticket_class_id', '>', classId)
+        .orWhere((same) => void same.where('ticket_class_id', classId).andWhere('seat_number', '>', number)));
+    }
+    const rows = (await query).map((row) => ({ ...row, seat_number: Number(row.seat_number) }));
+    return { ...pageOf(rows, filter.limit, (last) => [last.ticket_class_id, last.seat_number]), position: Number(concert.position) };
+  }
+
+  async #withClasses(rows: readonly ConcertRow[]): Promise<ConcertView[]> {
+    if (rows.length === 0) return [];
+    const classes = await this.db()('ticket_classes').whereIn('concert_id', rows.map((row) => row.id)).orderBy('sort_order')
+      .select<{ id: string; concert_id: string; name: string; price: number | string; total_seats_in_class: number | string; available_seats_in_class: number | string }[]>(
+        'id', 'concert_id', 'name', 'price', 'total_seats_in_class', 'available_seats_in_class');
+    return rows.map((row) => ({
+      ...row,
+      max_tickets_per_ktp: row.max_tickets_per_ktp === null ? null : Number(row.max_tickets_per_ktp),
+      total_seats: Number(row.total_seats),
+      available_seats: Number(row.available_seats),
+      position: Number(row.position),
+      ticket_classes: classes.filter((c) => c.concert_id === row.id).map((c) => ({
+        id: c.id,
+        name: c.name,
+        price: Number(c.price),
+        total_seats_in_class: Number(c.total_seats_in_class),
+        available_seats_in_class: Number(c.available_seats_in_class),
+      })),
+    }));
+  }
+}
