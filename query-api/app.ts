@@ -4,17 +4,20 @@
  * when the roles run apart. It never imports command-api/.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { BookingReads } from './bookings/booking-reads.ts';
 import type { AvailabilityReader } from './concerts/availability.ts';
 import type { ConcertReads } from './concerts/concert-reads.ts';
 import type { ProjectionAdmin } from '../src/read-models/projection-status.ts';
 import { adminProjectionRoutes } from './routes/admin-projections.ts';
 import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
+import { bookingReadRoutes } from './routes/bookings.ts';
 import { concertRoutes } from './routes/concerts.ts';
 
 export interface QueryApiDeps {
   readonly availability: AvailabilityReader;
   readonly concerts: ConcertReads;
+  readonly bookings: BookingReads;
   readonly projections: ProjectionAdmin;
   readonly waiter: ProjectionWaiter;
 }
@@ -23,6 +26,7 @@ export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, dep
   app.decorateRequest('minPosition', undefined);
   await app.register(availabilityRoutes, deps);
   await app.register(concertRoutes, deps);
+  await app.register(bookingReadRoutes, deps);
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminProjectionRoutes, deps);

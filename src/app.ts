@@ -19,7 +19,11 @@ export async function buildApp(services: Services, options: { logStream?: Destin
   if (plays(services.config, 'command')) await app.register(commandApi, services);
   if (plays(services.config, 'query')) {
     await app.register(queryApi, {
-      availability: services.availability, concerts: services.concertReads, projections: services.projectors, waiter: services.waiter,
+      availability: services.availability,
+      concerts: services.concertReads,
+      bookings: services.bookingReads,
+      projections: services.projectors,
+      waiter: services.waiter,
     });
   }
   return app;

@@ -26,6 +26,7 @@ import { bookingsReactor, HoldExpirer, paymentsReactor } from '../command-api/re
 import { ReactorRunner } from '../command-api/reactors/runner.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { Projectors } from '../projectors/projectors.ts';
+import { BookingReads } from '../query-api/bookings/booking-reads.ts';
 import { AvailabilityReader } from '../query-api/concerts/availability.ts';
 import { ConcertReads } from '../query-api/concerts/concert-reads.ts';
 import { ProjectionWaiter } from '../query-api/read-your-writes/waiter.ts';
@@ -69,6 +70,7 @@ export interface Services {
   readonly projectors: Projectors;
   readonly availability: AvailabilityReader;
   readonly concertReads: ConcertReads;
+  readonly bookingReads: BookingReads;
   /** Read-your-writes: waits for a projection to reach a position. */
   readonly waiter: ProjectionWaiter;
   readonly readiness: Record<string, ReadinessCheck>;
@@ -238,6 +240,7 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       projectors,
       waiter,
       concertReads: new ConcertReads(() => readModels),
+      bookingReads: new BookingReads(() => readModels, personalData),
       availability: new AvailabilityReader(readModels, projectors.seatCache, (error) => onBackgroundError(error, 'seat cache read')),
       readiness,
       startReactors,

@@ -1,0 +1,119 @@
+/**
+ * Bookings and payments as their owners (and admins) read them, from the bookings and payments
+ * read models. Buyer and holder details are opened with the buyer's key here, at the last
+ * moment, and KTP numbers leave masked; a forgotten user's details are gone (null, empty).
+ */
+import type { Knex } from 'knex';
+import { sealedFromText } from '../../src/personal-data/sealed-text.ts';
+import type { PersonalData } from '../../src/personal-data/personal-data.ts';
+import { decodeCursor, pageOf } from '../pagination.ts';
+
+export interface BuyerInfo { full_name: string; phone_number: string; email: string; ktp_number: string }
+export interface HolderInfo { full_name: string; ktp_number: string }
+
+export interface BookingView {
+  id: string;
+  user_id: string;
+  status: 'pending' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refund_due';
+  concert_id: string;
+  concert_name: string | null;
+  concert_date: string | null;
+  total_price: number;
+  expires_at: string;
+  created_at: string;
+  seats: { id: string; seat_number: number; ticket_class_id: string; ticket_class_name: string | null }[];
+  buyer_info: BuyerInfo | null;
+  ticket_holder_info: HolderInfo[];
+  payment_id: string | null;
+}
+
+export interface PaymentView {
+  id: string;
+  user_id: string;
+  booking_id: string;
+  amount: number;
+  payment_method: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'refund_due';
+  transaction_id: string;
+  checkout_url: string;
+  created_at: string;
+}
+
+interface BookingRow {
+  id: string; user_id: string; status: BookingView['status']; concert_id: string; total_price: number | string;
+  expires_at: string; created_at: string; payment_id: string | null;
+}
+
+/** All but the last four digits hidden: enough for a person to recognise their own. */
+export function maskKtp(ktp: string): string {
+  return ktp.length <= 4 ? '*'.repeat(ktp.length) : `${'*'.repeat(ktp.length - 4)}${ktp.slice(-4)}`;
+}
+
+export class BookingReads {
+  constructor(private readonly db: () => Knex, private readonly personalData: PersonalData) {}
+
+  async booking(id: string): Promise<BookingView | null> {
+    const row = await this.db()('bookings').where({ id }).first<BookingRow | undefined>();
+    return row === undefined ? null : ((await this.#assemble([row]))[0] ?? null);
+  }
+
+  /** A user's bookings, newest first. */
+  async mine(userId: string, page: { limit: number; cursor?: string }): Promise<{ items: BookingView[]; next_cursor: string | null }> {
+    let query = this.db()('bookings').where('user_id', userId)
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(page.limit + 1);
+    if (page.cursor !== undefined) {
+      const [createdAt, id] = decodeCursor(page.cursor, ['string', 'string']) as [string, string];
+      query = query.where((where) => void where.where('created_at', '<', createdAt).orWhere((same) => void same.where('created_at', createdAt).andWhere('id', '<', id)));
+    }
+    const rows = await query.select<BookingRow[]>();
+    const paged = pageOf(rows, page.limit, (last) => [last.created_at, last.id]);
+    return { items: await this.#assemble(paged.items), next_cursor: paged.next_cursor };
+  }
+
+  async payment(id: string): Promise<PaymentView | null> {
+    const row = await this.db()('payments').where({ id }).first<(Omit<PaymentView, 'amount'> & { amount: number | string }) | undefined>(
+      'id', 'user_id', 'booking_id', 'amount', 'payment_method', 'status', 'transaction_id', 'checkout_url', 'created_at');
+    return row === undefined ? null : { ...row, amount: Number(row.amount) };
+  }
+
+  async #assemble(rows: readonly BookingRow[]): Promise<BookingView[]> {
+    if (rows.length === 0) return [];
+    const db = this.db();
+    const ids = rows.map((row) => row.id);
+    const [seats, buyers, holders, concerts] = await Promise.all([
+      db('booking_seats').leftJoin('ticket_classes', 'ticket_classes.id', 'booking_seats.ticket_class_id').whereIn('booking_seats.booking_id', ids)
+        .orderBy([{ column: 'booking_seats.booking_id' }, { column: 'booking_seats.seq' }])
+        .select<{ booking_id: string; seat_id: string; seat_number: number | string; ticket_class_id: string; name: string | null }[]>(
+          'booking_seats.booking_id', 'booking_seats.seat_id', 'booking_seats.seat_number', 'booking_seats.ticket_class_id', 'ticket_classes.name'),
+      db('buyers').whereIn('booking_id', ids).select<{ booking_id: string; personal_data: string | null }[]>('booking_id', 'personal_data'),
+      db('ticket_holders').whereIn('booking_id', ids).orderBy(['booking_id', 'seq']).select<{ booking_id: string; personal_data: string | null }[]>('booking_id', 'personal_data'),
+      db('concerts').whereIn('id', [...new Set(rows.map((row) => row.concert_id))]).select<{ id: string; name: string; date: string }[]>('id', 'name', 'date'),
+    ]);
+    return Promise.all(rows.map(async (row) => {
+      const concert = concerts.find((c) => c.id === row.concert_id);
+      const buyer = await this.#open<BuyerInfo>(buyers.find((b) => b.booking_id === row.id)?.personal_data ?? null);
+      const opened = await Promise.all(holders.filter((h) => h.booking_id === row.id).map((h) => this.#open<HolderInfo>(h.personal_data)));
+      return {
+        id: row.id,
+        user_id: row.user_id,
+        status: row.status,
+        concert_id: row.concert_id,
+        concert_name: concert?.name ?? null,
+        concert_date: concert?.date ?? null,
+        total_price: Number(row.total_price),
+        expires_at: row.expires_at,
+        created_at: row.created_at,
+        seats: seats.filter((seat) => seat.booking_id === row.id).map((seat) => ({
+          id: seat.seat_id, seat_number: Number(seat.seat_number), ticket_class_id: seat.ticket_class_id, ticket_class_name: seat.name,
+        })),
+        buyer_info: buyer === null ? null : { ...buyer, ktp_number: maskKtp(buyer.ktp_number) },
+        ticket_holder_info: opened.flatMap((holder) => (holder === null ? [] : [{ full_name: holder.full_name, ktp_number: maskKtp(holder.ktp_number) }])),
+        payment_id: row.payment_id,
+      };
+    }));
+  }
+
+  async #open<T>(text: string | null): Promise<T | null> {
+    return text === null ? null : this.personalData.open<T>(sealedFromText(text));
+  }
+}
