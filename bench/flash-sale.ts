@@ -8,10 +8,10 @@
  * one class large enough not to sell out. Afterwards both are audited for oversell.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnProcess, stop } from './processes.ts';
 import autocannon from 'autocannon';
 import { createSigner } from 'fast-jwt';
 import knex from 'knex';
@@ -35,34 +35,6 @@ export interface SaleFigures {
 
 const SEATS = 150_000;
 const CONNECTIONS = 100;
-const root = join(import.meta.dirname, '..');
-
-function spawnProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in 60 s: ${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function database(serverUrl: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = knex({ client: 'mysql2', connection: serverUrl, pool: { min: 0, max: 1 } });

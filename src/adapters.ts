@@ -35,7 +35,7 @@ export async function openReadModelDatabase(config: Config): Promise<Knex> {
  * reconnects by itself.
  */
 export async function connectRedis(url: string): Promise<Redis> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+  const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true });
   client.on('error', () => undefined); // reconnects by itself; failing calls are handled where made
   await client.connect().catch(() => undefined);
   return client;
