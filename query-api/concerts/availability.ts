@@ -3,7 +3,7 @@
  * concerts tables otherwise (Redis down, key missing or being refilled) — never an error for it.
  */
 import type { Knex } from 'knex';
-import type { SeatCache } from '../../src/read-models/seat-cache.ts';
+import type { CachedAvailability, SeatCache } from '../../src/read-models/seat-cache.ts';
 
 export interface Availability {
   readonly concertId: string;
@@ -14,6 +14,9 @@ export interface Availability {
 }
 
 export class AvailabilityReader {
+  /** Cache reads in flight, by concert: requests arriving meanwhile share the answer (single flight). */
+  readonly #inFlight = new Map<string, Promise<CachedAvailability | undefined>>();
+
   constructor(
     private readonly db: Knex,
     private readonly seatCache: SeatCache | undefined,
@@ -24,7 +27,7 @@ export class AvailabilityReader {
   async read(concertId: string, atLeast = 0): Promise<Availability | undefined> {
     if (this.seatCache !== undefined) {
       try {
-        const cached = await this.seatCache.availability(concertId);
+        const cached = await this.#cached(this.seatCache, concertId);
         if (cached !== undefined && cached.position >= atLeast) {
           return { concertId, classes: [...cached.classes].map(([id, available]) => ({ id, available })), position: cached.position, source: 'cache' };
         }
@@ -33,6 +36,20 @@ export class AvailabilityReader {
       }
     }
     return this.#fromDatabase(concertId);
+  }
+
+  /**
+   * During a sale thousands of readers ask for the same concert at once: one Redis call answers
+   * all who asked while it was on its way, so an answer is at most one round trip older than its
+   * request. A reader who named a position still gets at least that position (read() checks).
+   */
+  #cached(seatCache: SeatCache, concertId: string): Promise<CachedAvailability | undefined> {
+    let read = this.#inFlight.get(concertId);
+    if (read === undefined) {
+      read = seatCache.availability(concertId).finally(() => this.#inFlight.delete(concertId));
+      this.#inFlight.set(concertId, read);
+    }
+    return read;
   }
 
   async #fromDatabase(concertId: string): Promise<Availability | undefined> {
