@@ -18,6 +18,10 @@ export async function runMigrations(db: Knex, tableName: string, migrations: Rea
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
+      // knex takes its lock even when there is nothing to do; a start with nothing pending
+      // (every start but the first after an upgrade) does not need it.
+      const [, pending] = (await db.migrate.list({ migrationSource, tableName })) as [unknown[], unknown[]];
+      if (pending.length === 0) return;
       await db.migrate.latest({ migrationSource, tableName });
       return;
     } catch (error) {
