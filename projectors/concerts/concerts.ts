@@ -7,38 +7,10 @@
 import type { Knex } from 'knex';
 import { parseSeatId, seatId, seatIdPrefix } from '../../domain/concert/seats.ts';
 import type { ConcertCacheChange, SeatCacheStatus } from '../../src/read-models/seat-cache.ts';
+import type { ConcertRow, SeatStatus, TicketClassRow } from '../../src/read-models/tables.ts';
 import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import type { SeatCacheFeed } from './seat-cache-feed.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type ProjectedOf, type Projection, type TableWrite } from '../projection.ts';
-
-export type ConcertStatus = 'scheduled' | 'active' | 'cancelled';
-export type SeatStatus = 'available' | SeatCacheStatus;
-
-export interface ConcertRow {
-  id: string;
-  name: string;
-  artist: string;
-  date: string;
-  venue: string;
-  description: string | null;
-  image_url: string | null;
-  status: ConcertStatus;
-  max_tickets_per_ktp: number | null;
-  total_seats: number;
-  available_seats: number;
-  created_at: string;
-  position: number;
-}
-
-export interface TicketClassRow {
-  id: string;
-  concert_id: string;
-  name: string;
-  price: number;
-  total_seats_in_class: number;
-  available_seats_in_class: number;
-  sort_order: number;
-}
 
 export interface SeatRow {
   id: string;

@@ -1,29 +1,17 @@
 /** Concerts, their classes and seat maps, read from the concerts projection's tables. */
 import type { Knex } from 'knex';
 import { dialectOf } from '../../src/read-models/database.ts';
+import type { ConcertRow, SeatStatus, TicketClassRow } from '../../src/read-models/tables.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 
-export interface ConcertView {
-  id: string;
-  name: string;
-  artist: string;
-  date: string;
-  venue: string;
-  description: string | null;
-  image_url: string | null;
-  status: 'scheduled' | 'active' | 'cancelled';
-  max_tickets_per_ktp: number | null;
-  total_seats: number;
-  available_seats: number;
-  ticket_classes: { id: string; name: string; price: number; total_seats_in_class: number; available_seats_in_class: number }[];
-  /** Position of the last event that changed it (ETag). */
-  position: number;
+export interface ConcertView extends Omit<ConcertRow, 'created_at'> {
+  ticket_classes: Omit<TicketClassRow, 'concert_id' | 'sort_order'>[];
 }
 
 export interface SeatView {
   id: string;
   seat_number: number;
-  status: 'available' | 'reserved' | 'booked';
+  status: SeatStatus;
   ticket_class_id: string;
 }
 
@@ -43,7 +31,7 @@ export interface SeatFilter {
   readonly cursor?: string;
 }
 
-type ConcertRow = Omit<ConcertView, 'ticket_classes'>;
+type ConcertColumns = Omit<ConcertView, 'ticket_classes'>;
 
 const CONCERT_COLUMNS = ['id', 'name', 'artist', 'date', 'venue', 'description', 'image_url', 'status', 'max_tickets_per_ktp', 'total_seats', 'available_seats', 'position'];
 
@@ -56,14 +44,14 @@ export class ConcertReads {
   constructor(private readonly db: () => Knex) {}
 
   async one(id: string): Promise<ConcertView | undefined> {
-    const row = await this.db()('concerts').where({ id }).first<ConcertRow | undefined>(CONCERT_COLUMNS);
+    const row = await this.db()('concerts').where({ id }).first<ConcertColumns | undefined>(CONCERT_COLUMNS);
     if (row === undefined) return undefined;
     return (await this.#withClasses([row]))[0];
   }
 
   /** Upcoming first: by date, then id; filters use the date, status and name indexes. */
   async list(filter: ConcertFilter): Promise<{ items: ConcertView[]; next_cursor: string | null }> {
-    let query = this.db()('concerts').select<ConcertRow[]>(CONCERT_COLUMNS).orderBy([{ column: 'date' }, { column: 'id' }]).limit(filter.limit + 1);
+    let query = this.db()('concerts').select<ConcertColumns[]>(CONCERT_COLUMNS).orderBy([{ column: 'date' }, { column: 'id' }]).limit(filter.limit + 1);
     if (filter.status !== undefined) query = query.where('status', filter.status);
     if (filter.dateFrom !== undefined) query = query.where('date', '>=', new Date(filter.dateFrom).toISOString());
     if (filter.dateTo !== undefined) query = query.where('date', '<=', new Date(filter.dateTo).toISOString());
@@ -100,7 +88,7 @@ export class ConcertReads {
     return { ...pageOf(rows, filter.limit, (last) => [last.ticket_class_id, last.seat_number]), position: Number(concert.position) };
   }
 
-  async #withClasses(rows: readonly ConcertRow[]): Promise<ConcertView[]> {
+  async #withClasses(rows: readonly ConcertColumns[]): Promise<ConcertView[]> {
     if (rows.length === 0) return [];
     const classes = await this.db()('ticket_classes').whereIn('concert_id', rows.map((row) => row.id)).orderBy('sort_order')
       .select<{ id: string; concert_id: string; name: string; price: number | string; total_seats_in_class: number | string; available_seats_in_class: number | string }[]>(
