@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import { startRedis } from '../../test/harness/servers.ts';
 import { testApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer, type Concert } from '../../test/support/booking.ts';
 import { eventually } from '../../test/support/eventually.ts';
@@ -101,4 +102,28 @@ t.test('admins see every projection with its lag, and rebuild one; nobody else m
   t.equal(unknown.statusCode, 404);
   const bad = await app.inject({ method: 'POST', url: '/api/v1/admin/projections/Bad-Name!/rebuild', headers: bearer(admin) });
   t.equal(bad.statusCode, 400);
+});
+
+t.test('Redis stopped in the middle: availability still answers 200, from MySQL, and follows new bookings', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const made = await testApp(t, { REDIS_URL: redis.url, REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const { app, services } = made;
+  services.startReactors();
+  services.startProjectors();
+  const admin = await adminToken(made);
+  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 750_000, total_seats_in_class: 30 }]);
+  const url = `/api/v1/concerts/${concert.id}/availability`;
+  await eventually(async () => (await app.inject({ method: 'GET', url: `${url}?min_position=${concert.position}` })).statusCode === 200, 'projected');
+  t.ok(await services.redis?.exists(`boxoffice:seats:g1:avail:${concert.id}`), 'served from Redis first');
+
+  await redis.kill();
+  const fan = await customer(app);
+  const booked = await book(app, fan.token, byClass(concert.id, concert.ticket_classes[0]?.id as string, 2));
+  t.equal(booked.statusCode, 201, 'booking does not need Redis');
+  for (let i = 0; i < 5; i++) {
+    const answer = await app.inject({ method: 'GET', url: `${url}?min_position=${booked.json<{ position: number }>().position}` });
+    t.equal(answer.statusCode, 200, `read ${i + 1} with Redis down`);
+    t.same(answer.json<Availability>().ticket_classes.map((c) => c.available), [28]);
+  }
 });
