@@ -216,10 +216,11 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date)
     await renameTables(db, dialectOf(db), projection.tables.flatMap((table) => [[table, oldTable(table)], [shadowTable(table), table]] as [string, string][]));
     job.renamed = true;
     await finishSwap(db, checkpoints, projection, position, generation, now().toISOString());
+    // Live from here on: the progress says so at the same moment the checkpoint does.
+    job.report({ phase: 'done', done: position, total: position });
     for (const table of projection.tables) await db.schema.dropTableIfExists(oldTable(table));
     await projection.activated?.(generation);
     options.positions?.publish(name, position);
-    job.report({ phase: 'done', done: position, total: position });
   } catch (error) {
     if (!job.renamed) await job.abandon();
     job.report({ phase: 'failed', error: new ProjectionFailed(name, error).message });
