@@ -101,4 +101,12 @@ t.test('with NATS gone, read-your-writes still works by polling the checkpoints'
   const read = await app.inject({ method: 'GET', url: `/api/v1/concerts/${concert.id}/availability?min_position=${booked.json<{ position: number }>().position}` });
   t.equal(read.statusCode, 200);
   t.equal(available(read.json<Availability>()), 45);
+  const other = await customer(app);
+  const again = await app.inject({ method: 'POST', url: '/api/v1/bookings', headers: bearer(other.token), payload: byClass(concert.id, classId, 1) });
+  t.equal(again.statusCode, 201);
+  const position = again.json<{ position: number }>().position;
+  await eventually(async () => {
+    const plain = await app.inject({ method: 'GET', url: '/api/v1/concerts?limit=1' });
+    return Number(plain.headers['x-projection-position']) >= position;
+  }, 'a read that names no position still reports a current position without NATS news');
 });

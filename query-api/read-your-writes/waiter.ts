@@ -15,6 +15,8 @@ export interface WaiterOptions {
 
 export class ProjectionWaiter {
   readonly #known = new Map<string, number>();
+  /** When each projection's checkpoint was last read (epoch ms). */
+  readonly #readAt = new Map<string, number>();
   readonly #wakers = new Set<() => void>();
   readonly #stopListening: () => void;
 
@@ -33,9 +35,24 @@ export class ProjectionWaiter {
     return known;
   }
 
-  /** The position the projection has reached, as far as this process knows (reads it when unknown). */
+  /**
+   * The position the projection has reached, as far as this process knows: from the news, or,
+   * while there is none (NATS away), from the checkpoint read at most once per poll interval.
+   */
   async position(projection: string): Promise<number> {
-    return this.#known.get(projection) ?? this.#learn(projection, await this.readCheckpoint(projection));
+    const known = this.#known.get(projection);
+    const fresh = this.positions.connected || Date.now() - (this.#readAt.get(projection) ?? 0) < this.#pollMs();
+    return known !== undefined && fresh ? known : this.#check(projection);
+  }
+
+  async #check(projection: string): Promise<number> {
+    const position = await this.readCheckpoint(projection);
+    this.#readAt.set(projection, Date.now());
+    return this.#learn(projection, position);
+  }
+
+  #pollMs(): number {
+    return this.positions.connected ? this.options.pollMs?.withNews ?? 500 : this.options.pollMs?.withoutNews ?? 50;
   }
 
   /**
@@ -46,13 +63,12 @@ export class ProjectionWaiter {
     const known = this.#known.get(projection) ?? 0;
     if (known >= minimum) return known;
     const deadline = Date.now() + this.options.timeoutMs;
-    let checked = this.#learn(projection, await this.readCheckpoint(projection));
+    let checked = await this.#check(projection);
     while (checked < minimum) {
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
-      const poll = this.positions.connected ? this.options.pollMs?.withNews ?? 500 : this.options.pollMs?.withoutNews ?? 50;
-      const woken = await this.#sleep(Math.min(left, poll));
-      checked = woken ? this.#known.get(projection) ?? 0 : this.#learn(projection, await this.readCheckpoint(projection));
+      const woken = await this.#sleep(Math.min(left, this.#pollMs()));
+      checked = woken ? this.#known.get(projection) ?? 0 : await this.#check(projection);
     }
     return checked;
   }
