@@ -2,10 +2,35 @@ import type { Knex } from 'knex';
 
 /**
  * Runs in-code knex migrations under their own history table. Several instances may start at
- * once: the one that gets knex's migration lock migrates, the others wait for it and find
- * nothing left to do.
+ * once. On MySQL they take turns under a named lock (GET_LOCK) first: knex creates its lock
+ * table and lock row before it takes its own lock, and two processes doing that at once could
+ * insert two lock rows, after which knex finds itself "already locked" forever. A named lock
+ * belongs to its connection, so a process that dies releases it. Inside, knex's own lock still
+ * guards against anything else.
  */
 export async function runMigrations(db: Knex, tableName: string, migrations: Readonly<Record<string, Knex.Migration>>): Promise<void> {
+  if (clientName(db) !== 'mysql2') return migrate(db, tableName, migrations);
+  const pool = db.client as { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<void> };
+  const connection = await pool.acquireConnection();
+  const lock = `boxoffice:${tableName}`;
+  try {
+    const [[row]] = (await db.raw('SELECT GET_LOCK(?, 120) AS got', [lock]).connection(connection)) as [[{ got: number | null }]];
+    if (Number(row.got) !== 1) throw new Error(`${tableName}: another process has been migrating for two minutes`);
+    try {
+      await migrate(db, tableName, migrations);
+    } finally {
+      await db.raw('SELECT RELEASE_LOCK(?)', [lock]).connection(connection);
+    }
+  } finally {
+    await pool.releaseConnection(connection);
+  }
+}
+
+function clientName(db: Knex): string {
+  return String((db.client as { config: { client: unknown } }).config.client);
+}
+
+async function migrate(db: Knex, tableName: string, migrations: Readonly<Record<string, Knex.Migration>>): Promise<void> {
   const migrationSource: Knex.MigrationSource<string> = {
     getMigrations: async () => Object.keys(migrations).sort(),
     getMigrationName: (name) => name,
