@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import type { EventStore } from '../eventstore/port.ts';
-import { dialectOf } from '../src/read-models/database.ts';
+import { dialectOf } from '../src/db/dialect.ts';
 import type { ProjectionPositions } from '../src/read-models/positions.ts';
 import { SeatCache } from '../src/read-models/seat-cache.ts';
 import { bookingsProjection } from './bookings/bookings.ts';

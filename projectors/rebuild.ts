@@ -21,7 +21,7 @@
  */
 import type { Knex } from 'knex';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
-import { dialectOf } from '../src/read-models/database.ts';
+import { dialectOf } from '../src/db/dialect.ts';
 import type { ProjectionPositions } from '../src/read-models/positions.ts';
 import type { RebuildProgress } from '../src/read-models/projection-status.ts';
 import { shadowCheckpoint, type Checkpoints } from './checkpoints.ts';

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { upcasters, type StoredEvent } from '../domain/index.ts';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
 import { Follower } from '../src/follow.ts';
-import { dialectOf } from '../src/read-models/database.ts';
+import { dialectOf } from '../src/db/dialect.ts';
 import type { ProjectionPositions } from '../src/read-models/positions.ts';
 import type { Checkpoints } from './checkpoints.ts';
 import type { AfterCommit, ProjectedEvent, Projection } from './projection.ts';

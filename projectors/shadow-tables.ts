@@ -4,7 +4,7 @@
  * atomic RENAME TABLE; SQLite replays the table's DDL and renames inside one transaction.
  */
 import type { Knex } from 'knex';
-import type { SqlDialect } from '../src/read-models/database.ts';
+import type { SqlDialect } from '../src/db/dialect.ts';
 
 export const shadowTable = (table: string): string => `${table}__shadow`;
 export const oldTable = (table: string): string => `${table}__old`;

@@ -1,6 +1,6 @@
 /** Concerts, their classes and seat maps, read from the concerts projection's tables. */
 import type { Knex } from 'knex';
-import { dialectOf } from '../../src/read-models/database.ts';
+import { dialectOf } from '../../src/db/dialect.ts';
 import type { ConcertRow, SeatStatus, TicketClassRow } from '../../src/read-models/tables.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 

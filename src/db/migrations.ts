@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOf } from './dialect.ts';
 
 /**
  * Runs in-code knex migrations under their own history table. Several instances may start at
@@ -9,7 +10,7 @@ import type { Knex } from 'knex';
  * guards against anything else.
  */
 export async function runMigrations(db: Knex, tableName: string, migrations: Readonly<Record<string, Knex.Migration>>): Promise<void> {
-  if (clientName(db) !== 'mysql2') return migrate(db, tableName, migrations);
+  if (dialectOf(db) !== 'mysql') return migrate(db, tableName, migrations);
   const pool = db.client as { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<void> };
   const connection = await pool.acquireConnection();
   const lock = `boxoffice:${tableName}`;
@@ -24,10 +25,6 @@ export async function runMigrations(db: Knex, tableName: string, migrations: Rea
   } finally {
     await pool.releaseConnection(connection);
   }
-}
-
-function clientName(db: Knex): string {
-  return String((db.client as { config: { client: unknown } }).config.client);
 }
 
 async function migrate(db: Knex, tableName: string, migrations: Readonly<Record<string, Knex.Migration>>): Promise<void> {

@@ -10,10 +10,3 @@ export async function openReadModels(options: DatabaseOptions): Promise<Knex> {
   // A rebuild writes each batch's tables side by side, several projections at once.
   return openDatabase(options, { migrationsTable: READ_MODEL_MIGRATIONS_TABLE, migrations: readModelMigrations, poolSize: 20 });
 }
-
-export type SqlDialect = 'mysql' | 'sqlite';
-
-export function dialectOf(db: Knex): SqlDialect {
-  const client = String((db.client as { config: { client: unknown } }).config.client);
-  return client === 'better-sqlite3' || client === 'sqlite3' ? 'sqlite' : 'mysql';
-}

@@ -13,7 +13,8 @@ import type { AllPage, RecordedEvent } from '../../eventstore/port.ts';
 import { Checkpoints } from '../../projectors/checkpoints.ts';
 import type { Projection } from '../../projectors/projection.ts';
 import { applyPage, type PageOutcome } from '../../projectors/runner.ts';
-import { dialectOf, openReadModels } from '../../src/read-models/database.ts';
+import { openReadModels } from '../../src/read-models/database.ts';
+import { dialectOf } from '../../src/db/dialect.ts';
 import { databaseFor } from './projections.ts';
 
 export interface GivenEvent {
