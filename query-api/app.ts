@@ -8,6 +8,7 @@ import type { BookingReads } from './bookings/booking-reads.ts';
 import type { AvailabilityReader } from './concerts/availability.ts';
 import type { ConcertReads } from './concerts/concert-reads.ts';
 import type { ProjectionAdmin } from '../src/read-models/projection-status.ts';
+import type { ReadSource, ReadSources } from '../src/read-models/replicas.ts';
 import { adminProjectionRoutes } from './routes/admin-projections.ts';
 import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
@@ -20,10 +21,14 @@ export interface QueryApiDeps {
   readonly bookings: BookingReads;
   readonly projections: ProjectionAdmin;
   readonly waiter: ProjectionWaiter;
+  /** Replicas in turn, the primary where it must. */
+  readonly sources: ReadSources;
 }
 
 export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, deps) => {
   app.decorateRequest('minPosition', undefined);
+  // Set by readAt on every route that reads; declared here so requests keep one shape.
+  app.decorateRequest('readSource', undefined as unknown as ReadSource);
   await app.register(availabilityRoutes, deps);
   await app.register(concertRoutes, deps);
   await app.register(bookingReadRoutes, deps);

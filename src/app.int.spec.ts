@@ -38,7 +38,8 @@ t.test('security headers on every answer, and the request id echoed', async (t) 
   const response = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'trace-42' } });
   t.equal(response.headers['x-content-type-options'], 'nosniff');
   t.ok(response.headers['strict-transport-security']);
-  t.ok(response.headers['content-security-policy']);
+  t.equal(response.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'", 'JSON: nothing loads or frames from it');
+  t.equal(response.headers['x-frame-options'], 'DENY');
   t.equal(response.headers['x-request-id'], 'trace-42');
   const odd = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'has spaces\nand newline' } });
   t.match(odd.headers['x-request-id'], /^[0-9a-f-]{36}$/, 'an unsafe request id is replaced');

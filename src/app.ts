@@ -24,6 +24,7 @@ export async function buildApp(services: Services, options: { logStream?: Destin
       bookings: services.bookingReads,
       projections: services.projectors,
       waiter: services.waiter,
+      sources: services.readSources,
     });
   }
   return app;

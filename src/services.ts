@@ -37,6 +37,7 @@ import { KtpFingerprints } from './personal-data/fingerprint.ts';
 import { KeyStore } from './personal-data/key-store.ts';
 import { PersonalData } from './personal-data/personal-data.ts';
 import type { ProjectionPositions } from './read-models/positions.ts';
+import { ReadSources } from './read-models/replicas.ts';
 import { loadSecrets, type Secrets } from './secrets.ts';
 import { MemoryExpiringKeys, RedisExpiringKeys, type ExpiringKeys } from './security/expiring-keys.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
@@ -66,6 +67,8 @@ export interface Services {
   readonly webhookSecret: string;
   /** The read models (MySQL/MariaDB, or read-models.sqlite in the data dir). */
   readonly readModels: Knex;
+  /** Where the query API reads: MYSQL_REPLICA_URLS in turn, the primary where it must. */
+  readonly readSources: ReadSources;
   readonly positions: ProjectionPositions;
   readonly projectors: Projectors;
   readonly availability: AvailabilityReader;
@@ -171,6 +174,10 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
 
     const readModels = await openReadModelDatabase(config);
     closers.push(() => readModels.destroy());
+    const readSources = await ReadSources.open(readModels, config.mysqlReplicaUrls, {
+      onReplicaDown: (name, error) => onBackgroundError(error, `read replica ${name} set aside`),
+    });
+    closers.push(() => readSources.close());
     const positions = openPositions(config, (error) => onBackgroundError(error, 'NATS'));
     closers.push(() => positions.close());
     const waiter = new ProjectionWaiter(positions, async (name) => {
@@ -236,12 +243,13 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       expirer,
       webhookSecret: secrets.paymentWebhookSecret,
       readModels,
+      readSources,
       positions,
       projectors,
       waiter,
-      concertReads: new ConcertReads(() => readModels),
-      bookingReads: new BookingReads(() => readModels, personalData),
-      availability: new AvailabilityReader(readModels, projectors.seatCache, (error) => onBackgroundError(error, 'seat cache read')),
+      concertReads: new ConcertReads(),
+      bookingReads: new BookingReads(personalData),
+      availability: new AvailabilityReader(projectors.seatCache, (error) => onBackgroundError(error, 'seat cache read')),
       readiness,
       startReactors,
       startProjectors,

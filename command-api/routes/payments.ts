@@ -12,6 +12,7 @@ import { HttpProblem, notFound } from '../../src/http/problem.ts';
 import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
 import { signWebhook, verifyWebhook } from '../payments/gateway.ts';
 import type { PaymentService } from '../payments/payments.ts';
+import { asHtml } from '../../src/http/security-headers.ts';
 
 const CARD_FIELDS = ['card_number', 'cvv', 'cvc', 'card_cvv', 'expiry', 'expiry_month', 'expiry_year', 'card_holder', 'pan'];
 
@@ -100,7 +101,7 @@ export const sandboxCheckoutRoutes: FastifyPluginAsyncTypebox<{ store: EventStor
   app.get('/sandbox/checkout/:transaction', { schema: { hide: true, params: Params } }, async (request, reply) => {
     const payment = await requested(request.params.transaction);
     const action = (outcome: string) => `/sandbox/checkout/${request.params.transaction}/${outcome}`;
-    return reply.type('text/html; charset=utf-8').send(page('Sandbox checkout', [
+    return asHtml(reply).send(page('Sandbox checkout', [
       `<p>Booking ${payment.booking_id}: <strong>Rp ${payment.amount.toLocaleString('id-ID')}</strong> by ${payment.method.replace('_', ' ')}.</p>`,
       `<form method="post" action="${action('pay')}"><button type="submit">Pay</button></form>`,
       `<form method="post" action="${action('decline')}"><button type="submit">Decline</button></form>`,
@@ -123,7 +124,7 @@ export const sandboxCheckoutRoutes: FastifyPluginAsyncTypebox<{ store: EventStor
       payload: body,
     });
     const ok = delivered.statusCode === 200;
-    return reply.code(ok ? 200 : 502).type('text/html; charset=utf-8').send(page(
+    return asHtml(reply.code(ok ? 200 : 502)).send(page(
       ok ? (request.params.outcome === 'pay' ? 'Payment sent' : 'Payment declined') : 'The webhook failed',
       `<p>The gateway told boxoffice: ${request.params.outcome === 'pay' ? 'paid' : 'declined'} (HTTP ${delivered.statusCode}).</p>`,
     ));

@@ -170,6 +170,8 @@ t.test('verifying the address', async (t) => {
     t.equal(page.statusCode, 200);
     t.match(page.headers['content-type'], /text\/html/);
     t.match(page.body, /Email verified/);
+    t.match(page.headers['content-security-policy'], /style-src 'self'/, 'a page gets the policy a page needs');
+    t.equal(page.headers['x-frame-options'], 'SAMEORIGIN');
     const badPage = await server.inject({ method: 'GET', url: '/api/v1/users/verify-email?token=forged.token' });
     t.equal(badPage.statusCode, 400);
     t.match(badPage.body, /Verification failed/);

@@ -16,6 +16,7 @@ import type { LoginThrottle } from '../../src/security/login-throttle.ts';
 import type { RevocationList } from '../../src/security/revocations.ts';
 import type { Captcha } from '../captcha/captcha.ts';
 import type { UserService } from '../users/users.ts';
+import { asHtml } from '../../src/http/security-headers.ts';
 
 export interface UserRoutesOptions {
   readonly config: Config;
@@ -237,7 +238,7 @@ function verificationAnswer(reply: FastifyReply, config: Config, status: number,
     return reply.redirect(target.toString(), 302);
   }
   const title = status === 200 ? 'Email verified' : 'Verification failed';
-  return reply.code(status).type('text/html; charset=utf-8').send(
+  return asHtml(reply.code(status)).send(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>` +
     `<body><h1>${title}</h1><p>${escapeHtml(message)}</p></body></html>`,
   );

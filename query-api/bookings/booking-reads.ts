@@ -49,17 +49,18 @@ export function maskKtp(ktp: string): string {
   return ktp.length <= 4 ? '*'.repeat(ktp.length) : `${'*'.repeat(ktp.length - 4)}${ktp.slice(-4)}`;
 }
 
+/** Every read takes the database it reads (a replica or the primary, chosen per request). */
 export class BookingReads {
-  constructor(private readonly db: () => Knex, private readonly personalData: PersonalData) {}
+  constructor(private readonly personalData: PersonalData) {}
 
-  async booking(id: string): Promise<BookingView | null> {
-    const row = await this.db()('bookings').where({ id }).first<BookingRow | undefined>();
-    return row === undefined ? null : ((await this.#assemble([row]))[0] ?? null);
+  async booking(db: Knex, id: string): Promise<BookingView | null> {
+    const row = await db('bookings').where({ id }).first<BookingRow | undefined>();
+    return row === undefined ? null : ((await this.#assemble(db, [row]))[0] ?? null);
   }
 
   /** A user's bookings, newest first. */
-  async mine(userId: string, page: { limit: number; cursor?: string }): Promise<{ items: BookingView[]; next_cursor: string | null }> {
-    let query = this.db()('bookings').where('user_id', userId)
+  async mine(db: Knex, userId: string, page: { limit: number; cursor?: string }): Promise<{ items: BookingView[]; next_cursor: string | null }> {
+    let query = db('bookings').where('user_id', userId)
       .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(page.limit + 1);
     if (page.cursor !== undefined) {
       const [createdAt, id] = decodeCursor(page.cursor, ['string', 'string']) as [string, string];
@@ -67,18 +68,17 @@ export class BookingReads {
     }
     const rows = await query.select<BookingRow[]>();
     const paged = pageOf(rows, page.limit, (last) => [last.created_at, last.id]);
-    return { items: await this.#assemble(paged.items), next_cursor: paged.next_cursor };
+    return { items: await this.#assemble(db, paged.items), next_cursor: paged.next_cursor };
   }
 
-  async payment(id: string): Promise<PaymentView | null> {
-    const row = await this.db()('payments').where({ id }).first<(Omit<PaymentView, 'amount'> & { amount: number | string }) | undefined>(
+  async payment(db: Knex, id: string): Promise<PaymentView | null> {
+    const row = await db('payments').where({ id }).first<(Omit<PaymentView, 'amount'> & { amount: number | string }) | undefined>(
       'id', 'user_id', 'booking_id', 'amount', 'payment_method', 'status', 'transaction_id', 'checkout_url', 'created_at');
     return row === undefined ? null : { ...row, amount: Number(row.amount) };
   }
 
-  async #assemble(rows: readonly BookingRow[]): Promise<BookingView[]> {
+  async #assemble(db: Knex, rows: readonly BookingRow[]): Promise<BookingView[]> {
     if (rows.length === 0) return [];
-    const db = this.db();
     const ids = rows.map((row) => row.id);
     const [seats, buyers, holders, concerts] = await Promise.all([
       db('booking_seats').leftJoin('ticket_classes', 'ticket_classes.id', 'booking_seats.ticket_class_id').whereIn('booking_seats.booking_id', ids)

@@ -3,6 +3,7 @@
  * concerts tables otherwise (Redis down, key missing or being refilled) — never an error for it.
  */
 import type { Knex } from 'knex';
+import type { ReadSource } from '../../src/read-models/replicas.ts';
 import type { CachedAvailability, SeatCache } from '../../src/read-models/seat-cache.ts';
 
 export interface Availability {
@@ -18,13 +19,15 @@ export class AvailabilityReader {
   readonly #inFlight = new Map<string, Promise<CachedAvailability | undefined>>();
 
   constructor(
-    private readonly db: Knex,
     private readonly seatCache: SeatCache | undefined,
     private readonly onCacheError: (error: unknown) => void = () => undefined,
   ) {}
 
-  /** `atLeast`: a position the answer must reflect (the tables have reached it; the cache may not have). */
-  async read(concertId: string, atLeast = 0): Promise<Availability | undefined> {
+  /**
+   * `atLeast`: a position the answer must reflect (`tables` have reached it; the cache may not
+   * have). `tables`: where the fallback reads.
+   */
+  async read(concertId: string, tables: ReadSource, atLeast = 0): Promise<Availability | undefined> {
     if (this.seatCache !== undefined) {
       try {
         const cached = await this.#cached(this.seatCache, concertId);
@@ -35,7 +38,7 @@ export class AvailabilityReader {
         this.onCacheError(error);
       }
     }
-    return this.#fromDatabase(concertId);
+    return tables.run((db) => this.#fromDatabase(db, concertId));
   }
 
   /**
@@ -52,14 +55,14 @@ export class AvailabilityReader {
     return read;
   }
 
-  async #fromDatabase(concertId: string): Promise<Availability | undefined> {
+  async #fromDatabase(db: Knex, concertId: string): Promise<Availability | undefined> {
     // One statement: the counts and the projection's position come from the same snapshot.
-    const rows = await this.db('concerts')
+    const rows = await db('concerts')
       .join('ticket_classes', 'ticket_classes.concert_id', 'concerts.id')
       .where('concerts.id', concertId)
       .orderBy('ticket_classes.sort_order')
       .select<{ position: number | string; id: string; available: number | string }[]>(
-        this.db('projection_checkpoints').where({ name: 'concerts' }).select('position').as('position'),
+        db('projection_checkpoints').where({ name: 'concerts' }).select('position').as('position'),
         'ticket_classes.id',
         'ticket_classes.available_seats_in_class as available',
       );

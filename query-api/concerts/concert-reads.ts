@@ -40,25 +40,24 @@ function likeContaining(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** Every read takes the database it reads (a replica or the primary, chosen per request). */
 export class ConcertReads {
-  constructor(private readonly db: () => Knex) {}
-
-  async one(id: string): Promise<ConcertView | undefined> {
-    const row = await this.db()('concerts').where({ id }).first<ConcertColumns | undefined>(CONCERT_COLUMNS);
+  async one(db: Knex, id: string): Promise<ConcertView | undefined> {
+    const row = await db('concerts').where({ id }).first<ConcertColumns | undefined>(CONCERT_COLUMNS);
     if (row === undefined) return undefined;
-    return (await this.#withClasses([row]))[0];
+    return (await this.#withClasses(db, [row]))[0];
   }
 
   /** Upcoming first: by date, then id; filters use the date, status and name indexes. */
-  async list(filter: ConcertFilter): Promise<{ items: ConcertView[]; next_cursor: string | null }> {
-    let query = this.db()('concerts').select<ConcertColumns[]>(CONCERT_COLUMNS).orderBy([{ column: 'date' }, { column: 'id' }]).limit(filter.limit + 1);
+  async list(db: Knex, filter: ConcertFilter): Promise<{ items: ConcertView[]; next_cursor: string | null }> {
+    let query = db('concerts').select<ConcertColumns[]>(CONCERT_COLUMNS).orderBy([{ column: 'date' }, { column: 'id' }]).limit(filter.limit + 1);
     if (filter.status !== undefined) query = query.where('status', filter.status);
     if (filter.dateFrom !== undefined) query = query.where('date', '>=', new Date(filter.dateFrom).toISOString());
     if (filter.dateTo !== undefined) query = query.where('date', '<=', new Date(filter.dateTo).toISOString());
     if (filter.q !== undefined) {
       const pattern = likeContaining(filter.q);
       // MySQL escapes LIKE patterns with a backslash already; SQLite must be told.
-      const like = dialectOf(this.db()) === 'sqlite' ? "LIKE ? ESCAPE '\\'" : 'LIKE ?';
+      const like = dialectOf(db) === 'sqlite' ? "LIKE ? ESCAPE '\\'" : 'LIKE ?';
       query = query.where((where) => void where.whereRaw(`name ${like}`, [pattern]).orWhereRaw(`artist ${like}`, [pattern]));
     }
     if (filter.cursor !== undefined) {
@@ -67,14 +66,14 @@ export class ConcertReads {
     }
     const rows = await query;
     const page = pageOf(rows, filter.limit, (last) => [last.date, last.id]);
-    return { items: await this.#withClasses(page.items), next_cursor: page.next_cursor };
+    return { items: await this.#withClasses(db, page.items), next_cursor: page.next_cursor };
   }
 
   /** A concert's seats by class and number; never who holds them. Undefined: no such concert. */
-  async seats(concertId: string, filter: SeatFilter): Promise<{ items: SeatView[]; next_cursor: string | null; position: number } | undefined> {
-    const concert = await this.db()('concerts').where({ id: concertId }).first<{ position: number | string } | undefined>('position');
+  async seats(db: Knex, concertId: string, filter: SeatFilter): Promise<{ items: SeatView[]; next_cursor: string | null; position: number } | undefined> {
+    const concert = await db('concerts').where({ id: concertId }).first<{ position: number | string } | undefined>('position');
     if (concert === undefined) return undefined;
-    let query = this.db()('seats').where('concert_id', concertId)
+    let query = db('seats').where('concert_id', concertId)
       .select<(Omit<SeatView, 'seat_number'> & { seat_number: number | string })[]>('id', 'seat_number', 'status', 'ticket_class_id')
       .orderBy([{ column: 'ticket_class_id' }, { column: 'seat_number' }]).limit(filter.limit + 1);
     if (filter.ticketClassId !== undefined) query = query.where('ticket_class_id', filter.ticketClassId);
@@ -88,9 +87,9 @@ export class ConcertReads {
     return { ...pageOf(rows, filter.limit, (last) => [last.ticket_class_id, last.seat_number]), position: Number(concert.position) };
   }
 
-  async #withClasses(rows: readonly ConcertColumns[]): Promise<ConcertView[]> {
+  async #withClasses(db: Knex, rows: readonly ConcertColumns[]): Promise<ConcertView[]> {
     if (rows.length === 0) return [];
-    const classes = await this.db()('ticket_classes').whereIn('concert_id', rows.map((row) => row.id)).orderBy('sort_order')
+    const classes = await db('ticket_classes').whereIn('concert_id', rows.map((row) => row.id)).orderBy('sort_order')
       .select<{ id: string; concert_id: string; name: string; price: number | string; total_seats_in_class: number | string; available_seats_in_class: number | string }[]>(
         'id', 'concert_id', 'name', 'price', 'total_seats_in_class', 'available_seats_in_class');
     return rows.map((row) => ({

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { badRequest, HttpProblem } from '../../src/http/problem.ts';
+import type { ReadSource, ReadSources } from '../../src/read-models/replicas.ts';
 import type { ProjectionWaiter } from './waiter.ts';
 
 export const MIN_POSITION_COOKIE = 'min_position';
@@ -34,22 +35,50 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The position this read must reflect, if the reader named one. */
     minPosition: number | undefined;
+    /** Where this read reads: a replica in turn, or the primary (set by readAt). */
+    readSource: ReadSource;
   }
 }
 
-/** A preHandler that waits for `projection` to reach the reader's position, or answers 503 PROJECTION_LAGGING. */
-export function readAt(waiter: ProjectionWaiter, projection: string) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const minimum = minimumOf(request);
-    request.minPosition = minimum;
-    if (minimum === undefined) {
-      void reply.header('X-Projection-Position', String(await waiter.position(projection)));
+/**
+ * A preHandler that waits for `projection` to reach the reader's position (or answers 503
+ * PROJECTION_LAGGING), then chooses where the read goes: a replica that holds that position, the
+ * primary otherwise. `X-Projection-Position` names the position of the source chosen.
+ * A read that names no position usually needs nothing awaited: it is the hot path of a sale, so
+ * that case is answered without a promise.
+ */
+export function readAt(waiter: ProjectionWaiter, sources: ReadSources, projection: string) {
+  const slowly = async (request: FastifyRequest, reply: FastifyReply, minimum: number | undefined): Promise<void> => {
+    let reached: number | undefined;
+    if (minimum !== undefined) {
+      reached = await waiter.reached(projection, minimum);
+      if (reached === undefined) {
+        throw new HttpProblem(503, 'PROJECTION_LAGGING', `the ${projection} read model has not reached position ${minimum} yet; retry shortly`, { 'retry-after': '1' });
+      }
+    }
+    request.readSource = await sources.choose(projection, minimum);
+    const position = request.readSource.position ?? reached ?? await waiter.position(projection);
+    void reply.header('X-Projection-Position', String(position));
+  };
+  return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+    let minimum: number | undefined;
+    try {
+      minimum = minimumOf(request);
+    } catch (error) {
+      done(error as Error);
       return;
     }
-    const reached = await waiter.reached(projection, minimum);
-    if (reached === undefined) {
-      throw new HttpProblem(503, 'PROJECTION_LAGGING', `the ${projection} read model has not reached position ${minimum} yet; retry shortly`, { 'retry-after': '1' });
+    request.minPosition = minimum;
+    if (minimum === undefined) {
+      const source = sources.chooseNow(projection);
+      const position = source?.position ?? waiter.knownPosition(projection);
+      if (source !== undefined && position !== undefined) {
+        request.readSource = source;
+        void reply.header('X-Projection-Position', String(position));
+        done();
+        return;
+      }
     }
-    void reply.header('X-Projection-Position', String(reached));
+    slowly(request, reply, minimum).then(() => done(), done);
   };
 }

@@ -40,9 +40,14 @@ export class ProjectionWaiter {
    * while there is none (NATS away), from the checkpoint read at most once per poll interval.
    */
   async position(projection: string): Promise<number> {
+    return this.knownPosition(projection) ?? this.#check(projection);
+  }
+
+  /** position(), when it is known without reading the checkpoint. */
+  knownPosition(projection: string): number | undefined {
     const known = this.#known.get(projection);
     const fresh = this.positions.connected || Date.now() - (this.#readAt.get(projection) ?? 0) < this.#pollMs();
-    return known !== undefined && fresh ? known : this.#check(projection);
+    return fresh ? known : undefined;
   }
 
   async #check(projection: string): Promise<number> {

@@ -6,6 +6,7 @@ import { problemResponses, UuidSchema } from '../../src/http/schemas.ts';
 import type { AvailabilityReader } from '../concerts/availability.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
+import type { ReadSources } from '../../src/read-models/replicas.ts';
 
 const AvailabilityAnswer = Type.Object({
   concert_id: Type.String(),
@@ -13,7 +14,7 @@ const AvailabilityAnswer = Type.Object({
   position: Type.Integer({ minimum: 0, description: 'position of the last event these counts include' }),
 });
 
-export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: AvailabilityReader; waiter: ProjectionWaiter }> = async (app, { availability, waiter }) => {
+export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: AvailabilityReader; waiter: ProjectionWaiter; sources: ReadSources }> = async (app, { availability, waiter, sources }) => {
   app.get('/api/v1/concerts/:id/availability', {
     schema: {
       tags: ['concerts'],
@@ -22,9 +23,9 @@ export const availabilityRoutes: FastifyPluginAsyncTypebox<{ availability: Avail
       querystring: Type.Object(MinPositionQuery, { additionalProperties: false }),
       response: { 200: AvailabilityAnswer, ...problemResponses },
     },
-    preHandler: readAt(waiter, 'concerts'),
+    preHandler: readAt(waiter, sources, 'concerts'),
   }, async (request, reply) => {
-    const answer = await availability.read(request.params.id, request.minPosition);
+    const answer = await availability.read(request.params.id, request.readSource, request.minPosition);
     if (answer === undefined) throw notFound('no such concert');
     // The position these very counts are true at (the cache may trail the projection a little).
     void reply.header('X-Projection-Position', String(answer.position));

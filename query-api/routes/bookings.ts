@@ -11,6 +11,7 @@ import type { BookingReads, BookingView } from '../bookings/booking-reads.ts';
 import { PageQuery } from '../pagination.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
+import type { ReadSources } from '../../src/read-models/replicas.ts';
 
 const Masked = Type.String({ description: 'KTP number, all but the last 4 digits masked' });
 
@@ -54,8 +55,8 @@ function shown(booking: BookingView): Omit<BookingView, 'user_id'> {
   return rest;
 }
 
-export const bookingReadRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingReads; waiter: ProjectionWaiter }> = async (app, { bookings, waiter }) => {
-  const atBookings = readAt(waiter, 'bookings');
+export const bookingReadRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingReads; waiter: ProjectionWaiter; sources: ReadSources }> = async (app, { bookings, waiter, sources }) => {
+  const atBookings = readAt(waiter, sources, 'bookings');
 
   app.get('/api/v1/bookings/my', {
     schema: {
@@ -67,7 +68,7 @@ export const bookingReadRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingRea
     },
     preHandler: [app.requireUser, atBookings],
   }, async (request) => {
-    const page = await bookings.mine(principalOf(request).userId, request.query);
+    const page = await request.readSource.run((db) => bookings.mine(db, principalOf(request).userId, request.query));
     return { items: page.items.map(shown), next_cursor: page.next_cursor };
   });
 
@@ -81,7 +82,7 @@ export const bookingReadRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingRea
       response: { 200: Booking, ...problemResponses },
     },
     preHandler: [app.requireUser, atBookings],
-  }, async (request) => shown(await loadOwned(principalOf(request), request.params.id, (id) => bookings.booking(id), (b) => b.user_id, 'booking')));
+  }, async (request) => shown(await loadOwned(principalOf(request), request.params.id, (id) => request.readSource.run((db) => bookings.booking(db, id)), (b) => b.user_id, 'booking')));
 
   app.get('/api/v1/payments/:id', {
     schema: {
@@ -92,9 +93,9 @@ export const bookingReadRoutes: FastifyPluginAsyncTypebox<{ bookings: BookingRea
       querystring: AtPosition,
       response: { 200: Payment, ...problemResponses },
     },
-    preHandler: [app.requireUser, readAt(waiter, 'payments')],
+    preHandler: [app.requireUser, readAt(waiter, sources, 'payments')],
   }, async (request) => {
-    const { user_id: _owner, ...payment } = await loadOwned(principalOf(request), request.params.id, (id) => bookings.payment(id), (p) => p.user_id, 'payment');
+    const { user_id: _owner, ...payment } = await loadOwned(principalOf(request), request.params.id, (id) => request.readSource.run((db) => bookings.payment(db, id)), (p) => p.user_id, 'payment');
     return payment;
   });
 };

@@ -12,6 +12,7 @@ import type { ConcertReads } from '../concerts/concert-reads.ts';
 import { PageQuery } from '../pagination.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
+import type { ReadSources } from '../../src/read-models/replicas.ts';
 
 const TicketClass = Type.Object({
   id: Type.String(),
@@ -52,8 +53,8 @@ function notModified(request: FastifyRequest, reply: FastifyReply, position: num
   return request.headers['if-none-match']?.split(',').some((tag) => tag.trim() === etag) === true;
 }
 
-export const concertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertReads; waiter: ProjectionWaiter }> = async (app, { concerts, waiter }) => {
-  const preHandler = readAt(waiter, 'concerts');
+export const concertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertReads; waiter: ProjectionWaiter; sources: ReadSources }> = async (app, { concerts, waiter, sources }) => {
+  const preHandler = readAt(waiter, sources, 'concerts');
 
   app.get('/api/v1/concerts', {
     schema: {
@@ -73,7 +74,7 @@ export const concertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertReads; 
   }, async (request, reply) => {
     const { q, status, date_from: dateFrom, date_to: dateTo, limit, cursor } = request.query;
     if (notModified(request, reply, Number(reply.getHeader('X-Projection-Position')))) return reply.code(304).send(null);
-    return concerts.list({ q, status, dateFrom, dateTo, limit, cursor });
+    return request.readSource.run((db) => concerts.list(db, { q, status, dateFrom, dateTo, limit, cursor }));
   });
 
   app.get('/api/v1/concerts/:id', {
@@ -86,7 +87,7 @@ export const concertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertReads; 
     },
     preHandler,
   }, async (request, reply) => {
-    const concert = await concerts.one(request.params.id);
+    const concert = await request.readSource.run((db) => concerts.one(db, request.params.id));
     if (concert === undefined) throw notFound('no such concert');
     if (notModified(request, reply, concert.position)) return reply.code(304).send(null);
     return concert;
@@ -108,7 +109,7 @@ export const concertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertReads; 
     preHandler,
   }, async (request, reply) => {
     const { ticket_class_id: ticketClassId, status, limit, cursor } = request.query;
-    const seats = await concerts.seats(request.params.id, { ticketClassId, status, limit, cursor });
+    const seats = await request.readSource.run((db) => concerts.seats(db, request.params.id, { ticketClassId, status, limit, cursor }));
     if (seats === undefined) throw notFound('no such concert');
     // The cursor names the page: the same position and cursor is the same page.
     if (notModified(request, reply, seats.position)) return reply.code(304).send(null);

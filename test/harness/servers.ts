@@ -156,7 +156,15 @@ async function manage(spec: ProcessSpec): Promise<ManagedServer> {
   };
 }
 
-export async function startMariaDb(options: { port?: number; bufferPool?: string; logFileSize?: string } = {}): Promise<ManagedServer> {
+export interface MariaDbOptions {
+  readonly port?: number;
+  readonly bufferPool?: string;
+  readonly logFileSize?: string;
+  /** More [mysqld] lines (replication settings, say). */
+  readonly settings?: readonly string[];
+}
+
+export async function startMariaDb(options: MariaDbOptions = {}): Promise<ManagedServer> {
   const mariadbd = requireBinary('mariadbd', 'mariadb-server');
   const installDb = requireBinary('mariadb-install-db', 'mariadb-server');
   const port = options.port ?? (await freePort());
@@ -181,6 +189,7 @@ export async function startMariaDb(options: { port?: number; bufferPool?: string
     // Throwaway data: trade crash durability for test speed.
     'innodb_flush_log_at_trx_commit=2',
     'innodb_doublewrite=0',
+    ...(options.settings ?? []),
     '',
   ].join('\n'));
   const log = join(dir, 'server.log');
