@@ -13,6 +13,7 @@ import type { BookingService } from './bookings/bookings.ts';
 import type { ConcertService } from './concerts/concerts.ts';
 import type { PaymentService } from './payments/payments.ts';
 import { adminStreamRoutes } from './routes/admin-streams.ts';
+import { adminUserRoutes } from './routes/admin-users.ts';
 import { adminConcertRoutes, bookingRoutes } from './routes/bookings.ts';
 import { paymentRoutes, sandboxCheckoutRoutes } from './routes/payments.ts';
 import { userRoutes } from './routes/users.ts';
@@ -55,5 +56,6 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminStreamRoutes, { store: deps.store });
     await admin.register(adminConcertRoutes, { concerts: deps.concerts });
+    await admin.register(adminUserRoutes, { users: deps.users });
   });
 };

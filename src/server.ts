@@ -1,14 +1,17 @@
 /**
- * `npm start`: the embedded all-in-one process. Reads the configuration once, opens every
- * service, makes sure the admin account exists (BOXOFFICE_ADMIN_PASSWORD), listens, and closes
- * cleanly on SIGTERM/SIGINT.
+ * A boxoffice server: `npm start` (the embedded all-in-one) and `boxoffice serve --role …`.
+ * Opens every service the role needs, makes sure the admin account exists
+ * (BOXOFFICE_ADMIN_PASSWORD), seeds the demo concert in the embedded default, listens, and on
+ * SIGTERM/SIGINT stops accepting, lets requests in flight finish, drains the batching writer and
+ * the mail, finishes the projector batch and closes every client.
  */
+import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.ts';
-import { loadConfigOrExit, plays } from './config.ts';
+import { loadConfigOrExit, plays, type Config } from './config.ts';
+import { seedDemoConcert } from './demo.ts';
 import { openServices } from './services.ts';
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+export async function serve(config: Config): Promise<void> {
   const logger: { app?: Awaited<ReturnType<typeof buildApp>> } = {};
   const services = await openServices(config, {
     onMailError: (error) => logger.app?.log.error({ err: error }, 'verification mail not sent'),
@@ -30,6 +33,8 @@ async function main(): Promise<void> {
 
   // Before the first request is served, so /health/ready never answers without the admin.
   if (config.adminPassword !== null) await services.users.ensureAdmin(config.adminPassword, config.adminEmail);
+  const embedded = config.mysqlUrl === null && config.eventstoreUrl === null;
+  const demo = embedded && config.role === 'all' ? await seedDemoConcert(services) : null;
 
   const address = await running.listen({ host: config.host, port: config.port });
   const local = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
@@ -40,11 +45,14 @@ async function main(): Promise<void> {
     config.adminPassword !== null
       ? '  admin:    sign in as "admin" with BOXOFFICE_ADMIN_PASSWORD (POST /api/v1/users/login)'
       : '  admin:    set BOXOFFICE_ADMIN_PASSWORD to have an "admin" account',
+    ...(demo === null ? [] : [`  demo:     ${local}/api/v1/concerts/${demo.id}`]),
     '',
   ].join('\n'));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`boxoffice failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  serve(loadConfigOrExit()).catch((error: unknown) => {
+    process.stderr.write(`boxoffice failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

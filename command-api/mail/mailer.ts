@@ -10,4 +10,6 @@ export interface OutgoingMail {
 export interface Mailer {
   send(mail: OutgoingMail): Promise<void>;
   close?(): Promise<void>;
+  /** Deletes what the mailer keeps of mail to this address (a forgotten user's), if it keeps any. */
+  forget?(address: string): Promise<void>;
 }

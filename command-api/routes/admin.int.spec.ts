@@ -4,6 +4,7 @@
  */
 import t, { type Test } from 'tap';
 import { testApp, type TestApp } from '../../test/support/app.ts';
+import { adminToken } from '../../test/support/booking.ts';
 import { assertNoSecretsInLogs, bearer, login, register, secret } from '../../test/support/users.ts';
 
 const allLogs: string[] = [];
@@ -79,6 +80,24 @@ t.test('/api/v1/admin/* answers admins only; the stream route shows events with 
   t.equal(bad.statusCode, 400);
   const missing = await server.inject({ method: 'GET', url: '/api/v1/admin/streams/booking-none', headers: bearer(adminToken) });
   t.strictSame(missing.json(), { stream: 'booking-none', items: [], next_cursor: null });
+});
+
+t.test("DELETE /api/v1/admin/users/:id/personal-data forgets a user's personal data, for admins only", async (t) => {
+  const made = await app(t);
+  const { app: server, services } = made;
+  const admin = await adminToken(made);
+  const account = await register(server);
+  const customerToken = await login(server, account);
+  const url = `/api/v1/admin/users/${account.id}/personal-data`;
+  t.equal((await server.inject({ method: 'DELETE', url, headers: bearer(customerToken) })).statusCode, 403, 'a customer may not');
+  const forgotten = await server.inject({ method: 'DELETE', url, headers: bearer(admin) });
+  t.equal(forgotten.statusCode, 200);
+  t.match(forgotten.json(), { user_id: account.id, position: Number });
+  t.equal((await services.store.readStream(`user-${account.id}`)).at(-1)?.type, 'PersonalDataForgotten');
+  t.equal((await services.users.profile(account.id))?.email, null, 'the address no longer opens');
+  t.equal((await server.inject({ method: 'DELETE', url, headers: bearer(admin) })).statusCode, 200, 'again: nothing more to do, same answer');
+  t.equal((await server.inject({ method: 'DELETE', url: '/api/v1/admin/users/7d0b2a4e-0000-4000-8000-000000000000/personal-data', headers: bearer(admin) })).statusCode, 404);
+  t.equal((await server.inject({ method: 'DELETE', url: '/api/v1/admin/users/nope/personal-data', headers: bearer(admin) })).statusCode, 400);
 });
 
 t.test('no password, token or personal value reached the logs', async (t) => {

@@ -74,6 +74,20 @@ export class UserService {
     return this.#createAccount({ username: input.username, email: input.email, passwordHash, role: 'customer' }, request);
   }
 
+  /**
+   * A verified customer account through the normal command path, for load tests (`users:seed`):
+   * 'existed' when the username is taken already.
+   */
+  async createVerified(input: { username: string; email: string; password: string }, request: RequestContext): Promise<'created' | 'existed'> {
+    try {
+      await this.#createAccount({ ...input, passwordHash: await this.deps.passwords.hash(input.password), role: 'customer', verified: true }, request);
+      return 'created';
+    } catch (error) {
+      if (isDomainError(error) && error.code === 'USERNAME_TAKEN') return 'existed';
+      throw error;
+    }
+  }
+
   async #createAccount(
     input: { username: string; email: string; passwordHash: string; role: Role; verified?: boolean },
     request: RequestContext,
@@ -239,6 +253,23 @@ export class UserService {
       return;
     }
     throw new Error('the admin account did not appear: another instance started creating it and did not finish');
+  }
+
+  /**
+   * Crypto-shreds a user's personal data: PersonalDataForgotten (the read models clear their
+   * sealed columns on it), then the user's key is deleted — every sealed value in the event
+   * history stays and replays, and never opens again — and the outbox's mail to them goes.
+   * Safe to repeat (a forget that failed half-way is finished). Null: no such user.
+   */
+  async forgetPersonalData(userId: string, actorId: string, request: RequestContext): Promise<{ position: number } | null> {
+    const user = await this.#knownUser(userId);
+    if (user === null) return null;
+    const email = user.status === 'forgotten' ? null : await this.deps.personalData.open<string>(user.email satisfies Sealed);
+    const context = this.#context(request, actorId);
+    const result = await this.deps.commands.execute(userStream(userId), userDecider, { type: 'ForgetPersonalData', now: context.occurredAt }, context);
+    await this.deps.personalData.forget(userId);
+    if (email !== null) await this.deps.mailer.forget?.(email);
+    return { position: result.position };
   }
 
   async #claim(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {

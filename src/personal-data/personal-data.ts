@@ -15,4 +15,9 @@ export class PersonalData {
     const key = await this.keys.find(sealed.key_id);
     return key === null ? null : (JSON.parse(unseal(key, sealed)) as T);
   }
+
+  /** Crypto-shredding: deletes the user's key, after which nothing sealed with it opens again. */
+  async forget(userId: string): Promise<void> {
+    await this.keys.forget(userId);
+  }
 }

@@ -1,0 +1,190 @@
+/**
+ * The auditor's commands, answered from the event store alone: export events as JSON lines,
+ * replay a concert's seat map as it was at an instant, and tell a booking's story in order.
+ */
+import { concertDecider, concertStream, seatId, type ConcertEvent, type ConcertState } from '../../domain/concert/index.ts';
+import { bookingStream } from '../../domain/booking/index.ts';
+import { paymentStream } from '../../domain/payment/index.ts';
+import { upcasters } from '../../domain/index.ts';
+import type { StoredEvent } from '../../domain/shared/upcasting.ts';
+import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import { openEventStore } from '../adapters.ts';
+import type { Config } from '../config.ts';
+import { flagText, UsageError, wholeNumber, type CliCommand, type CliContext } from './command.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function withStore<T>(config: Config, use: (store: EventStore) => Promise<T>): Promise<T> {
+  const store = await openEventStore(config);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** One event as export prints it: what the store holds, as it holds it. */
+function exported(event: RecordedEvent): string {
+  return JSON.stringify({ position: event.position, stream: event.stream, revision: event.revision, type: event.type, data: event.data, metadata: event.metadata });
+}
+
+/** When the event happened: the command's time in its metadata, else when the store recorded it. */
+function occurredAt(event: RecordedEvent): string {
+  const value = event.metadata.occurred_at;
+  return typeof value === 'string' ? value : event.recordedAt;
+}
+
+function requireUuid(text: string, what: string): string {
+  if (!UUID.test(text)) throw new UsageError(`${what} must be a UUID, not "${text}"`);
+  return text.toLowerCase();
+}
+
+/** Writes and waits when the pipe is full: an export of millions of events stays in bounded memory. */
+async function writeLines(context: CliContext, lines: readonly string[]): Promise<void> {
+  if (lines.length > 0) context.out(`${lines.join('\n')}\n`);
+  if (process.stdout.writableNeedDrain) await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+export const eventsExport: CliCommand = {
+  name: 'events:export',
+  usage: '[--stream S] [--from-position N] [--type T]',
+  summary: 'every event (or those of one stream / type, from a position on) as JSON lines on stdout',
+  positionals: 0,
+  flags: {
+    stream: { type: 'string', description: 'only this stream (e.g. concert-<id>)' },
+    'from-position': { type: 'string', description: 'only events at this global position or later' },
+    type: { type: 'string', description: 'only events of this type (e.g. SeatsHeld)' },
+  },
+  run: (context) => withStore(context.config, async (store) => {
+    const from = flagText(context, 'from-position');
+    const after = from === undefined ? 0 : Math.max(0, wholeNumber(from, '--from-position') - 1);
+    const type = flagText(context, 'type');
+    const stream = flagText(context, 'stream');
+    if (stream !== undefined) {
+      const events = await store.readStream(stream);
+      await writeLines(context, events.filter((event) => event.position > after && (type === undefined || event.type === type)).map(exported));
+      return;
+    }
+    const head = await store.headPosition();
+    let position = after;
+    while (position < head) {
+      const page = await store.readAll({ after: position, maxCount: 1_000, ...(type === undefined ? {} : { filter: { eventTypes: [type] } }) });
+      await writeLines(context, page.events.map(exported));
+      if (page.position <= position) break;
+      position = page.position;
+    }
+  }),
+};
+
+export interface SeatAsOf {
+  readonly id: string;
+  readonly seat_number: number;
+  readonly ticket_class_id: string;
+  readonly status: 'available' | 'reserved' | 'booked';
+}
+
+const SEAT_STATUS = ['available', 'reserved', 'booked'] as const;
+
+/** The concert's inventory after every event that happened at or before `asOf`. */
+export async function concertAsOf(store: EventStore, concertId: string, asOf: Date): Promise<{ state: ConcertState; position: number; events: number }> {
+  let state = concertDecider.initialState();
+  let position = 0;
+  let events = 0;
+  for (const recorded of await store.readStream(concertStream(concertId))) {
+    if (Date.parse(occurredAt(recorded)) > asOf.getTime()) break;
+    state = concertDecider.evolve(state, upcasters.upcast(recorded as unknown as StoredEvent) as unknown as ConcertEvent);
+    position = recorded.position;
+    events++;
+  }
+  return { state, position, events };
+}
+
+export function seatsOf(state: ConcertState): SeatAsOf[] {
+  return state.classes.flatMap((ticketClass) => Array.from({ length: ticketClass.seatCount }, (_, i) => ({
+    id: seatId(ticketClass.id, i + 1),
+    seat_number: i + 1,
+    ticket_class_id: ticketClass.id,
+    status: SEAT_STATUS[state.seatStatus[ticketClass.firstSeat + i] ?? 0] ?? 'available',
+  })));
+}
+
+/** "1-3, 7, 9-10": seat numbers as ranges. */
+function ranges(numbers: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < numbers.length; i++) {
+    const start = numbers[i] as number;
+    while (i + 1 < numbers.length && numbers[i + 1] === (numbers[i] as number) + 1) i++;
+    parts.push(start === numbers[i] ? String(start) : `${start}-${numbers[i]}`);
+  }
+  return parts.join(', ') || '-';
+}
+
+export const concertAsOfCommand: CliCommand = {
+  name: 'concert:as-of',
+  usage: '<concertId> <ISO time> [--json]',
+  summary: "the concert's seat map as it was at that instant, replayed from its event stream",
+  positionals: 2,
+  flags: { json: { type: 'boolean', description: 'print {concert_id, as_of, position, seats: [...]} instead of a summary' } },
+  run: (context) => withStore(context.config, async (store) => {
+    const concertId = requireUuid(context.positionals[0] ?? '', 'concertId');
+    const text = context.positionals[1] ?? '';
+    const asOf = new Date(text);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(asOf.getTime())) throw new UsageError(`time must be ISO-8601 (2026-11-26T19:02:13Z), not "${text}"`);
+    const { state, position, events } = await concertAsOf(store, concertId, asOf);
+    if (events === 0) throw new Error(`concert ${concertId} had no events at ${asOf.toISOString()} (unknown, or not yet scheduled)`);
+    const seats = seatsOf(state);
+    if (context.flags.json === true) {
+      context.out(`${JSON.stringify({ concert_id: concertId, as_of: asOf.toISOString(), position, seats })}\n`);
+      return;
+    }
+    const lines = [`concert ${concertId} as of ${asOf.toISOString()} (${events} events, position ${position}): ${state.status}`];
+    for (const ticketClass of state.classes) {
+      const mine = seats.filter((seat) => seat.ticket_class_id === ticketClass.id);
+      const numbers = (status: SeatAsOf['status']) => mine.filter((seat) => seat.status === status).map((seat) => seat.seat_number);
+      const reserved = numbers('reserved');
+      const booked = numbers('booked');
+      lines.push(
+        `  ${ticketClass.name} (${ticketClass.id}): ${ticketClass.seatCount} seats, ${mine.length - reserved.length - booked.length} available`,
+        `    reserved: ${ranges(reserved)}`,
+        `    booked:   ${ranges(booked)}`,
+      );
+    }
+    context.out(`${lines.join('\n')}\n`);
+  }),
+};
+
+/** Every event touching a booking, in position order: its own stream, its concert's holds and sales, its payments. */
+export async function bookingHistory(store: EventStore, bookingId: string): Promise<RecordedEvent[]> {
+  const own = await store.readStream(bookingStream(bookingId));
+  const placed = own[0]?.data as { concert_id?: string } | undefined;
+  const concertEvents = placed?.concert_id === undefined ? [] : await store.readStream(concertStream(placed.concert_id));
+  const touching = concertEvents.filter((event) => (event.data as { booking_id?: unknown }).booking_id === bookingId);
+  const transactions = new Set(own.flatMap((event) => {
+    const id = (event.data as { transaction_id?: unknown }).transaction_id;
+    return typeof id === 'string' ? [id] : [];
+  }));
+  const payments = (await Promise.all([...transactions].map((id) => store.readStream(paymentStream(id))))).flat();
+  // A hold without its booking stream (a crash between the two writes) still shows.
+  return [...own, ...touching, ...payments].sort((a, b) => a.position - b.position);
+}
+
+export const bookingHistoryCommand: CliCommand = {
+  name: 'booking:history',
+  usage: '<bookingId> [--json]',
+  summary: 'every event touching the booking, in order: time, type, acting user',
+  positionals: 1,
+  flags: { json: { type: 'boolean', description: 'JSON lines as events:export prints them' } },
+  run: (context) => withStore(context.config, async (store) => {
+    const bookingId = requireUuid(context.positionals[0] ?? '', 'bookingId');
+    const events = await bookingHistory(store, bookingId);
+    if (events.length === 0) throw new Error(`no event touches booking ${bookingId}`);
+    if (context.flags.json === true) {
+      await writeLines(context, events.map(exported));
+      return;
+    }
+    await writeLines(context, events.map((event) => {
+      const actor = event.metadata.actor_id;
+      return `${occurredAt(event)}  ${event.type.padEnd(22)} ${typeof actor === 'string' ? `by ${actor}` : 'by the system'}  (${event.stream}@${event.revision}, position ${event.position})`;
+    }));
+  }),
+};

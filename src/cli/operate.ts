@@ -1,0 +1,195 @@
+/**
+ * The operator's commands: run a role, migrate, seed, manage accounts, watch and rebuild the
+ * projections. Each opens the services it needs from the same configuration as the server
+ * (the embedded data dir, or the real services the variables name) and closes them after.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConfigError, type Config } from '../config.ts';
+import { seedDemoConcert } from '../demo.ts';
+import type { RebuildProgress } from '../read-models/projection-status.ts';
+import { serve } from '../server.ts';
+import { openServices, type Services } from '../services.ts';
+import { flagText, UsageError, wholeNumber, type CliCommand, type CliContext } from './command.ts';
+
+const ROLES = ['all', 'command', 'query', 'projector'] as const;
+
+async function withServices<T>(context: CliContext, use: (services: Services) => Promise<T>): Promise<T> {
+  const services = await openServices(context.config, {
+    onBackgroundError: (error, what) => context.err(`${what}: ${error instanceof Error ? error.message : String(error)}\n`),
+  });
+  try {
+    return await use(services);
+  } finally {
+    await services.close();
+  }
+}
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  usage: '[--role all|command|query|projector]',
+  summary: 'run the server: every role in one process (default), or one role',
+  positionals: 0,
+  flags: { role: { type: 'string', description: 'the role to play (BOXOFFICE_ROLE otherwise)' } },
+  run: async (context) => {
+    const role = flagText(context, 'role') ?? context.config.role;
+    if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, not "${role}"`);
+    const config: Config = { ...context.config, role: role as Config['role'] };
+    await serve(config);
+    // Runs until a signal ends the process.
+    await new Promise(() => undefined);
+  },
+};
+
+export const migrateCommand: CliCommand = {
+  name: 'migrate',
+  usage: '',
+  summary: 'create or update every table (event store, keys, reactors, read models); safe to repeat',
+  positionals: 0,
+  run: (context) => withServices(context, async () => {
+    // Opening the stores runs their migrations, one process at a time.
+    context.out('migrations applied\n');
+  }),
+};
+
+export const seedDemoCommand: CliCommand = {
+  name: 'seed:demo',
+  usage: '',
+  summary: 'create the demo concert (once: running it again changes nothing)',
+  positionals: 0,
+  run: (context) => withServices(context, async (services) => {
+    const concert = await seedDemoConcert(services);
+    context.out(`demo concert ${concert.id}: ${concert.ticket_classes.map((c) => `${c.name} ${c.total_seats_in_class} seats`).join(', ')}\n`);
+  }),
+};
+
+export const createAdminCommand: CliCommand = {
+  name: 'user:create-admin',
+  usage: '[--email E]',
+  summary: 'make sure the account "admin" exists with the password in BOXOFFICE_ADMIN_PASSWORD',
+  positionals: 0,
+  flags: { email: { type: 'string', description: 'its address (ADMIN_EMAIL otherwise)' } },
+  run: (context) => withServices(context, async (services) => {
+    const password = context.config.adminPassword;
+    if (password === null) throw new ConfigError('BOXOFFICE_ADMIN_PASSWORD', "must be set: it is the admin's password (not taken on the command line, where shells keep history)");
+    await services.users.ensureAdmin(password, flagText(context, 'email') ?? context.config.adminEmail);
+    context.out('admin account ready: sign in as "admin"\n');
+  }),
+};
+
+export const forgetCommand: CliCommand = {
+  name: 'user:forget',
+  usage: '<userId>',
+  summary: "crypto-shred a user's personal data (key deleted, read-model columns cleared); events stay and replay",
+  positionals: 1,
+  run: (context) => withServices(context, async (services) => {
+    const userId = context.positionals[0] ?? '';
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) throw new UsageError(`userId must be a UUID, not "${userId}"`);
+    const forgotten = await services.users.forgetPersonalData(userId, userId, { correlationId: `cli-${randomUUID()}`, causationId: 'cli user:forget' });
+    if (forgotten === null) throw new Error(`no user ${userId}`);
+    // The read models clear their sealed columns when they reach the event: project up to it here,
+    // so the command ends with nothing of the user left to read (a running projector may race
+    // us to it; the checkpoints let only one apply each batch).
+    services.startProjectors();
+    await waitFor(async () => (await services.projectors.status()).every((view) => view.position >= forgotten.position), 60_000, 'the read models to clear the personal data');
+    context.out(`user ${userId} forgotten at position ${forgotten.position}: key deleted, read models cleared\n`);
+  }),
+};
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const seedUsersCommand: CliCommand = {
+  name: 'users:seed',
+  usage: '<count> --prefix P --password X',
+  summary: 'create verified users P1…Pcount through the normal command path (for load tests)',
+  positionals: 1,
+  flags: {
+    prefix: { type: 'string', description: 'username prefix (3–40 of [a-zA-Z0-9_.-])' },
+    password: { type: 'string', description: 'their password (at least 10 characters)' },
+    concurrency: { type: 'string', description: 'accounts created at once (default 16: hashing runs on the libuv pool)' },
+  },
+  run: (context) => withServices(context, async (services) => {
+    const count = wholeNumber(context.positionals[0] ?? '', 'count');
+    const prefix = flagText(context, 'prefix');
+    const password = flagText(context, 'password');
+    if (prefix === undefined || !/^[a-zA-Z0-9_.-]{3,40}$/.test(prefix)) throw new UsageError('--prefix is required: 3–40 of [a-zA-Z0-9_.-]');
+    if (password === undefined || password.length < 10) throw new UsageError('--password is required: at least 10 characters');
+    const concurrency = wholeNumber(flagText(context, 'concurrency') ?? '16', '--concurrency');
+    const started = Date.now();
+    let next = 1;
+    let created = 0;
+    let existed = 0;
+    const worker = async (): Promise<void> => {
+      while (next <= count) {
+        const n = next++;
+        const outcome = await services.users.createVerified({ username: `${prefix}${n}`, email: `${prefix}${n}@users.example.test`.toLowerCase(), password }, { correlationId: `cli-${randomUUID()}`, causationId: 'cli users:seed' });
+        if (outcome === 'created') created++;
+        else existed++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+    const seconds = (Date.now() - started) / 1000;
+    context.out(`${created} users created, ${existed} existed already, in ${seconds.toFixed(1)} s (${Math.round(count / Math.max(seconds, 0.001))} per second)\n`);
+  }),
+};
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export const statusCommand: CliCommand = {
+  name: 'projections:status',
+  usage: '[--json]',
+  summary: 'each projection: position, head, lag, status',
+  positionals: 0,
+  flags: { json: { type: 'boolean', description: "the admin route's array" } },
+  run: (context) => withServices(context, async (services) => {
+    const views = await services.projectors.status();
+    if (context.flags.json === true) {
+      context.out(`${JSON.stringify(views.map(({ rebuild: _progress, ...view }) => view))}\n`);
+      return;
+    }
+    context.out(`${table([
+      ['NAME', 'POSITION', 'HEAD', 'LAG', 'STATUS', 'REBUILT AT'],
+      ...views.map((view) => [view.name, String(view.position), String(view.head_position), String(view.lag), view.status, view.rebuilt_at ?? '-']),
+    ])}\n`);
+  }),
+};
+
+/** `[#######.......]  52%  520,000/1,000,000 events  31,000 events/s  ETA 15 s` */
+export function progressLine(progress: RebuildProgress, width = 30): string {
+  const fraction = progress.total === 0 ? 1 : Math.min(1, progress.done / progress.total);
+  const filled = Math.round(fraction * width);
+  const eta = progress.etaSeconds === null ? '-' : `${Math.ceil(progress.etaSeconds)} s`;
+  const number = (n: number) => Math.round(n).toLocaleString('en-US');
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${number(progress.done)}/${number(progress.total)} events  ${number(progress.eventsPerSecond)} events/s  ETA ${eta}  ${progress.phase}`;
+}
+
+export const rebuildCommand: CliCommand = {
+  name: 'projections:rebuild',
+  usage: '<name>',
+  summary: 'rebuild a projection blue/green (reads keep being served), with a progress bar',
+  positionals: 1,
+  run: (context) => withServices(context, async (services) => {
+    const name = context.positionals[0] ?? '';
+    if (!services.projectors.projections.has(name)) throw new UsageError(`no projection named "${name}": ${[...services.projectors.projections.keys()].join(', ')}`);
+    let lastPrinted = 0;
+    const result = await services.projectors.rebuild(name, (progress) => {
+      if (context.interactive) {
+        context.err(`\r${progressLine(progress)}`);
+      } else if (Date.now() - lastPrinted >= 1_000 || progress.phase !== 'copying') {
+        lastPrinted = Date.now();
+        context.err(`${progressLine(progress)}\n`);
+      }
+    });
+    if (context.interactive) context.err('\n');
+    if (result.phase !== 'done') throw new Error(`rebuild of ${name} ended ${result.phase}${result.error === undefined ? '' : `: ${result.error}`}`);
+    context.out(`${name} rebuilt: ${result.done.toLocaleString('en-US')} events, swapped in\n`);
+  }),
+};

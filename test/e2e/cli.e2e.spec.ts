@@ -1,0 +1,134 @@
+/**
+ * The `boxoffice` CLI as an operator runs it (bin/boxoffice.js, a process of its own) against
+ * the stores a running app writes: MariaDB, Redis and the data dir.
+ */
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import t from 'tap';
+import { testApp } from '../support/app.ts';
+import { adminToken, book, buyer, createConcert, type Concert } from '../support/booking.ts';
+import { eventually } from '../support/eventually.ts';
+import { serviceUrl, uniqueName } from '../support/services.ts';
+import { bearer, login, newAccount, register } from '../support/users.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'boxoffice.js'), ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Every row of every table, as text. */
+async function everyRow(db: Knex): Promise<string> {
+  const [tables] = (await db.raw('SHOW TABLES')) as [Record<string, string>[]];
+  const dumps = await Promise.all(tables.map(async (row) => JSON.stringify(await db(Object.values(row)[0] as string).select())));
+  return dumps.join('\n');
+}
+
+/** Every key under the prefix and every value it holds, as text. */
+async function everyKey(redis: Redis, prefix: string): Promise<string> {
+  const parts: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const value = type === 'string' ? await redis.get(key)
+        : type === 'hash' ? await redis.hgetall(key)
+          : type === 'set' ? await redis.smembers(key)
+            : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+              : type === 'list' ? await redis.lrange(key, 0, -1) : null;
+      parts.push(key, JSON.stringify(value));
+    }
+    cursor = next;
+  } while (cursor !== '0');
+  return parts.join('\n');
+}
+
+async function everyFile(dir: string): Promise<string> {
+  const names = await readdir(dir, { recursive: true });
+  const texts = await Promise.all(names.map((name) => readFile(join(dir, name), 'latin1').catch(() => '')));
+  return texts.join('\n');
+}
+
+t.test('export, replay as of an instant, a booking\'s history, and forgetting a user', async (t) => {
+  const prefix = uniqueName('cli');
+  const made = await testApp(t, { REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const { app, services, dataDir } = made;
+  services.startReactors();
+  services.startProjectors();
+  const env = { MYSQL_URL: made.services.config.mysqlUrl ?? '', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, BOXOFFICE_DATA_DIR: dataDir };
+  const admin = await adminToken(made);
+  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 500_000, total_seats_in_class: 20 }]);
+  const festival = (concert.ticket_classes[0] as Concert['ticket_classes'][number]).id;
+
+  const account = await register(app, newAccount('forgetme'));
+  const first = { token: await login(app, account), buyer: buyer() };
+  const firstBooking = await book(app, first.token, { concert_id: concert.id, tickets_by_class: [{ ticket_class_id: festival, quantity: 2 }], buyer_info: first.buyer });
+  t.equal(firstBooking.statusCode, 201);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const between = new Date().toISOString();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const second = await login(app, await register(app));
+  const secondBooking = await book(app, second, { concert_id: concert.id, tickets_by_class: [{ ticket_class_id: festival, quantity: 3 }], buyer_info: buyer() });
+  t.equal(secondBooking.statusCode, 201);
+  const held = (response: typeof firstBooking) => response.json<{ seats: { id: string }[] }>().seats.map((seat) => seat.id);
+
+  const exported = await cli(env, 'events:export');
+  t.equal(exported.code, 0, exported.stderr);
+  const lines = exported.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { position: number; stream: string; revision: number; type: string; data: unknown; metadata: unknown });
+  t.equal(lines.length, (await services.store.readAll({ maxCount: 10_000 })).events.length, 'one line per event in the store');
+  t.ok(lines.every((line, i) => i === 0 || line.position > (lines[i - 1]?.position ?? 0)), 'in position order');
+  t.same(Object.keys(lines[0] ?? {}).sort(), ['data', 'metadata', 'position', 'revision', 'stream', 'type']);
+  const holds = await cli(env, 'events:export', '--type', 'SeatsHeld', '--stream', `concert-${concert.id}`);
+  t.equal(holds.stdout.trimEnd().split('\n').length, 2, '--stream and --type narrow it');
+
+  const asOf = await cli(env, 'concert:as-of', concert.id, between, '--json');
+  t.equal(asOf.code, 0, asOf.stderr);
+  const seatMap = JSON.parse(asOf.stdout) as { concert_id: string; as_of: string; seats: { id: string; status: string }[] };
+  const statusOf = (id: string) => seatMap.seats.find((seat) => seat.id === id)?.status;
+  t.equal(seatMap.seats.length, 20);
+  t.same(held(firstBooking).map(statusOf), ['reserved', 'reserved'], "the first booking's seats were held then");
+  t.same(held(secondBooking).map(statusOf), ['available', 'available', 'available'], "the second booking's were not yet");
+  const now = JSON.parse((await cli(env, 'concert:as-of', concert.id, new Date().toISOString(), '--json')).stdout) as typeof seatMap;
+  t.equal(now.seats.filter((seat) => seat.status === 'reserved').length, 5, 'now both are held');
+  t.equal((await cli(env, 'concert:as-of', concert.id, 'yesterday')).code, 2, 'a time that is not ISO-8601: a usage error');
+
+  const bookingId = firstBooking.json<{ id: string }>().id;
+  const history = await cli(env, 'booking:history', bookingId);
+  t.equal(history.code, 0, history.stderr);
+  t.match(history.stdout, /SeatsHeld/);
+  t.match(history.stdout, /BookingPlaced/);
+  t.match(history.stdout, new RegExp(`by ${account.id}`), 'who did it');
+
+  // Forgetting: nothing of the buyer or the account's address stays readable anywhere.
+  const personal = [first.buyer.full_name, first.buyer.phone_number, first.buyer.email, first.buyer.ktp_number, account.email];
+  await eventually(async () => (await services.projectors.status()).every((view) => view.lag === 0), 'projected');
+  const shown = await app.inject({ method: 'GET', url: `/api/v1/bookings/${bookingId}`, headers: bearer(first.token) });
+  t.equal(shown.json<{ buyer_info: { full_name: string } }>().buyer_info.full_name, first.buyer.full_name, 'readable before');
+  t.match(await everyFile(dataDir), account.email, 'the data dir holds the verification mail before');
+
+  const forgotten = await cli(env, 'user:forget', account.id);
+  t.equal(forgotten.code, 0, forgotten.stderr);
+  const db = services.readModels;
+  const tables = await everyRow(db);
+  const keys = await everyKey(services.redis as Redis, prefix);
+  const files = await everyFile(dataDir);
+  for (const value of personal) {
+    t.notOk(tables.includes(value), 'no table holds it in clear');
+    t.notOk(keys.includes(value), 'no Redis key holds it');
+    t.notOk(files.includes(value), 'no file of the data dir holds it');
+  }
+  const after = await app.inject({ method: 'GET', url: `/api/v1/bookings/${bookingId}`, headers: bearer(admin) });
+  t.equal(after.json<{ buyer_info: unknown }>().buyer_info, null, 'the booking shows no buyer any more');
+  t.equal((await db('users').where({ id: account.id }).first<{ email: string | null }>('email'))?.email, null, 'the sealed address is cleared');
+  t.equal((await services.store.readStream(`user-${account.id}`)).at(-1)?.type, 'PersonalDataForgotten', 'the history says so, and stays');
+  t.equal((await cli(env, 'user:forget', '7d0b2a4e-0000-4000-8000-000000000000')).code, 1, 'an unknown user: a failure');
+});
