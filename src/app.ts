@@ -14,6 +14,7 @@ export async function buildApp(services: Services, options: { logStream?: Destin
     auth: { secret: services.secrets.jwtSecret, revocations: services.revocations },
     readiness: services.readiness,
     redis: services.redis,
+    metrics: services.metrics,
     logStream: options.logStream,
   });
   if (plays(services.config, 'command')) await app.register(commandApi, services);

@@ -36,6 +36,7 @@ import type { ReadinessCheck } from './http/health.ts';
 import { KtpFingerprints } from './personal-data/fingerprint.ts';
 import { KeyStore } from './personal-data/key-store.ts';
 import { PersonalData } from './personal-data/personal-data.ts';
+import { InstrumentedEventStore, Metrics } from './observability/metrics.ts';
 import type { ProjectionPositions } from './read-models/positions.ts';
 import { ReadSources } from './read-models/replicas.ts';
 import { loadSecrets, type Secrets } from './secrets.ts';
@@ -77,6 +78,7 @@ export interface Services {
   /** Read-your-writes: waits for a projection to reach a position. */
   readonly waiter: ProjectionWaiter;
   readonly readiness: Record<string, ReadinessCheck>;
+  readonly metrics: Metrics;
   /** Starts the reactors and the hold expirer (the command role's background work). */
   startReactors(): void;
   /** Starts the projections (the projector role's work). */
@@ -102,7 +104,8 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
     if (config.mysqlUrl === null) await mkdir(config.dataDir, { recursive: true });
     const secrets = await loadSecrets(config);
 
-    const store = await openEventStore(config);
+    const metrics = new Metrics();
+    const store = new InstrumentedEventStore(await openEventStore(config), metrics);
     closers.push(() => store.close());
 
     const keys = await KeyStore.open(databaseOptions(config, 'keys.sqlite'), secrets.personalDataKey);
@@ -149,7 +152,10 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       maxBatch: 500,
       snapshotEvery: 10_000,
       onBackgroundError,
+      onBatch: (commands) => metrics.batchSize.observe(commands),
     });
+    metrics.sources.queueDepth = () => writer.queueDepth();
+    const answeredFrom = { cache: metrics.availabilityReads.labels({ source: 'cache' }), database: metrics.availabilityReads.labels({ source: 'database' }) };
     closers.push(() => writer.drain());
     const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
     closers.push(() => reactors.close());
@@ -194,6 +200,7 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       onError: onBackgroundError,
       now,
     });
+    metrics.sources.projectionLag = async () => (await projectors.status()).map(({ name, lag }) => ({ name, lag }));
     let projectorsStarted = false;
     const startProjectors = (): void => {
       if (projectorsStarted) return;
@@ -249,8 +256,9 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
       waiter,
       concertReads: new ConcertReads(),
       bookingReads: new BookingReads(personalData),
-      availability: new AvailabilityReader(projectors.seatCache, (error) => onBackgroundError(error, 'seat cache read')),
+      availability: new AvailabilityReader(projectors.seatCache, (error) => onBackgroundError(error, 'seat cache read'), (source) => answeredFrom[source].inc()),
       readiness,
+      metrics,
       startReactors,
       startProjectors,
       close,

@@ -37,6 +37,8 @@ export interface ConcertWriterOptions {
   readonly snapshotEvery: number;
   readonly onBackgroundError: (error: unknown, what: string) => void;
   readonly newId?: () => string;
+  /** Told the number of commands of each batch decided and appended together (metrics). */
+  readonly onBatch?: (commands: number) => void;
 }
 
 export interface Written {
@@ -100,6 +102,13 @@ export class ConcertWriter {
       lane.queue.push({ kind: 'command', command, context, attempts: 0, resolve, reject });
       this.#pump(concertId, lane);
     });
+  }
+
+  /** Commands waiting in every concert's queue. */
+  queueDepth(): number {
+    let depth = 0;
+    for (const lane of this.#lanes.values()) depth += lane.queue.length;
+    return depth;
   }
 
   /** Reads the committed state, in line with the concert's commands. `read` must not change it. */
@@ -192,6 +201,7 @@ export class ConcertWriter {
         outcomes.push({ error });
       }
     }
+    this.options.onBatch?.(batch.length);
     if (envelopes.length === 0) {
       settle(batch, outcomes, lane.position);
       return;

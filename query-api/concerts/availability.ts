@@ -21,6 +21,8 @@ export class AvailabilityReader {
   constructor(
     private readonly seatCache: SeatCache | undefined,
     private readonly onCacheError: (error: unknown) => void = () => undefined,
+    /** Told where each answer came from (metrics: the cache hit ratio). */
+    private readonly onAnswer: (source: Availability['source']) => void = () => undefined,
   ) {}
 
   /**
@@ -32,12 +34,14 @@ export class AvailabilityReader {
       try {
         const cached = await this.#cached(this.seatCache, concertId);
         if (cached !== undefined && cached.position >= atLeast) {
+          this.onAnswer('cache');
           return { concertId, classes: [...cached.classes].map(([id, available]) => ({ id, available })), position: cached.position, source: 'cache' };
         }
       } catch (error) {
         this.onCacheError(error);
       }
     }
+    this.onAnswer('database');
     return tables.run((db) => this.#fromDatabase(db, concertId));
   }
 

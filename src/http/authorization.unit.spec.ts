@@ -6,6 +6,7 @@ import { MemoryExpiringKeys } from '../security/expiring-keys.ts';
 import { RevocationList } from '../security/revocations.ts';
 import { loadOwned } from './authorization.ts';
 import { createHttpServer } from './server-kit.ts';
+import { Metrics } from '../observability/metrics.ts';
 
 const ALICE = '0a0a0a0a-0000-4000-8000-00000000000a';
 const BOB = '0b0b0b0b-0000-4000-8000-00000000000b';
@@ -19,6 +20,7 @@ t.test('by-id reads: 400 malformed, 404 missing or not yours, 500 on a store fai
   const app = await createHttpServer(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error' }), {
     auth: { secret: 's'.repeat(32), revocations: new RevocationList(keys) },
     readiness: {},
+    metrics: new Metrics(),
     logStream: new Writable({ write: (chunk: Buffer, _e, done) => void (logs.push(chunk.toString()), done()) }),
   });
   t.teardown(async () => {

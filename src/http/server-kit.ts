@@ -28,6 +28,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { authPlugin, type AuthOptions } from './auth.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
+import { metricsRoutes } from './metrics-route.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { serverLogger } from './logger.ts';
 import { API_SECURITY_HEADERS } from './security-headers.ts';
 import { errorHandler, HttpProblem, notFoundHandler } from './problem.ts';
@@ -45,6 +47,8 @@ export interface HttpServerDeps {
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   /** Shared rate-limit counters across instances; in memory without it. */
   readonly redis?: Redis | undefined;
+  /** What /metrics reports. */
+  readonly metrics: Metrics;
   /** Where logs go (tests capture them); stdout by default. */
   readonly logStream?: DestinationStream | undefined;
 }
@@ -114,6 +118,7 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await app.register(healthRoutes, { checks: deps.readiness });
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   return app;
 }
 

@@ -1,0 +1,163 @@
+/**
+ * What /metrics tells Prometheus: HTTP latency by route, the write path (append latency,
+ * conflicts retried, the batching queues), the read side (projection lag, seat-cache hits) and
+ * Node's own (event loop, memory, GC). One registry per process, not prom-client's global one,
+ * so tests can build many apps in one process.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { WrongExpectedRevision, type AppendResult, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
+
+export interface MetricSources {
+  /** Commands waiting in the per-concert batching queues. */
+  queueDepth?: () => number;
+  /** Each projection's distance from the head of the store, in events. */
+  projectionLag?: () => Promise<readonly { name: string; lag: number }[]>;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #http: Histogram<'method' | 'route' | 'status_code'>;
+  /** A labelled child per method, route and status: a request observes without hashing labels. */
+  readonly #httpChildren = new Map<string, { observe(seconds: number): void }>();
+  readonly appendSeconds: Histogram<'operation'>;
+  readonly appendConflicts: Counter;
+  readonly batchSize: Histogram;
+  readonly availabilityReads: Counter<'source'>;
+  readonly sources: MetricSources = {};
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const sources = this.sources;
+    this.#http = new Histogram({
+      name: 'boxoffice_http_request_duration_seconds',
+      help: 'HTTP requests by method, route and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.appendSeconds = new Histogram({
+      name: 'boxoffice_event_store_append_seconds',
+      help: 'Appends to the event store (one stream, or several together)',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [this.registry],
+    });
+    this.appendConflicts = new Counter({
+      name: 'boxoffice_event_store_conflicts_total',
+      help: 'Appends refused because another writer appended first (each is read again and retried)',
+      registers: [this.registry],
+    });
+    this.batchSize = new Histogram({
+      name: 'boxoffice_concert_batch_commands',
+      help: 'Commands decided and appended together by the per-concert batching writer',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'boxoffice_concert_queue_depth',
+      help: 'Commands waiting in the per-concert batching queues',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.queueDepth?.() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'boxoffice_projection_lag_events',
+      help: 'Events between a projection and the head of the event store',
+      labelNames: ['projection'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const { name, lag } of (await sources.projectionLag?.()) ?? []) this.set({ projection: name }, lag);
+      },
+    });
+    const reads = new Counter({
+      name: 'boxoffice_availability_reads_total',
+      help: 'Availability answers by where they came from: the Redis seat cache or the MySQL tables',
+      labelNames: ['source'],
+      registers: [this.registry],
+    });
+    this.availabilityReads = reads;
+    new Gauge({
+      name: 'boxoffice_seat_cache_hit_ratio',
+      help: 'Share of availability answers served from the Redis seat cache since start',
+      registers: [this.registry],
+      async collect() {
+        const counts = (await reads.get()).values;
+        const cache = counts.find((value) => value.labels.source === 'cache')?.value ?? 0;
+        const total = counts.reduce((sum, value) => sum + value.value, 0);
+        this.set(total === 0 ? 0 : cache / total);
+      },
+    });
+  }
+
+  /** Records one HTTP request (`route` is the route's pattern, never the raw URL). */
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    const key = `${method} ${route} ${statusCode}`;
+    let child = this.#httpChildren.get(key);
+    if (child === undefined) {
+      child = this.#http.labels({ method, route, status_code: String(statusCode) });
+      this.#httpChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+}
+
+/** The event store, with its appends timed and its conflicts counted; everything else passes through. */
+export class InstrumentedEventStore implements EventStore {
+  constructor(private readonly store: EventStore, private readonly metrics: Metrics) {}
+
+  async #timed<T>(operation: string, append: () => Promise<T>): Promise<T> {
+    const end = this.metrics.appendSeconds.startTimer({ operation });
+    try {
+      return await append();
+    } catch (error) {
+      if (error instanceof WrongExpectedRevision) this.metrics.appendConflicts.inc();
+      throw error;
+    } finally {
+      end();
+    }
+  }
+
+  append(...args: Parameters<EventStore['append']>): ReturnType<EventStore['append']> {
+    return this.#timed('append', () => this.store.append(...args));
+  }
+
+  async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    const results = await this.#timed('append_many', () => this.store.appendMany(writes));
+    for (const result of results) if (result.status === 'rejected' && result.reason instanceof WrongExpectedRevision) this.metrics.appendConflicts.inc();
+    return results;
+  }
+
+  streamRevisions(...args: Parameters<EventStore['streamRevisions']>): ReturnType<EventStore['streamRevisions']> {
+    return this.store.streamRevisions(...args);
+  }
+
+  readStream(...args: Parameters<EventStore['readStream']>): ReturnType<EventStore['readStream']> {
+    return this.store.readStream(...args);
+  }
+
+  readAll(...args: Parameters<EventStore['readAll']>): ReturnType<EventStore['readAll']> {
+    return this.store.readAll(...args);
+  }
+
+  headPosition(): Promise<number> {
+    return this.store.headPosition();
+  }
+
+  subscribe(...args: Parameters<EventStore['subscribe']>): ReturnType<EventStore['subscribe']> {
+    return this.store.subscribe(...args);
+  }
+
+  saveSnapshot(...args: Parameters<EventStore['saveSnapshot']>): ReturnType<EventStore['saveSnapshot']> {
+    return this.store.saveSnapshot(...args);
+  }
+
+  loadSnapshot(...args: Parameters<EventStore['loadSnapshot']>): ReturnType<EventStore['loadSnapshot']> {
+    return this.store.loadSnapshot(...args);
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
