@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the servers the tests run against, if missing: MariaDB, Redis and NATS (Debian
 # packages). A server whose URL is already set (MYSQL_URL, REDIS_URL, NATS_URL) is not needed.
+# Also docker-compose (1.x, no Docker engine needed), which checks docker-compose.yml.
 set -euo pipefail
 
 find_bin() {
@@ -17,6 +18,7 @@ if [ -z "${MYSQL_URL:-}" ] && { ! find_bin mariadbd >/dev/null || ! find_bin mar
 fi
 if [ -z "${REDIS_URL:-}" ] && ! find_bin redis-server >/dev/null; then packages+=(redis-server); fi
 if [ -z "${NATS_URL:-}" ] && ! find_bin nats-server >/dev/null; then packages+=(nats-server); fi
+if ! find_bin docker-compose >/dev/null; then packages+=(docker-compose); fi
 
 [ ${#packages[@]} -eq 0 ] && exit 0
 

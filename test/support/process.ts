@@ -7,16 +7,38 @@ const root = join(import.meta.dirname, '..', '..');
 export interface ServerProcess {
   readonly child: ChildProcessWithoutNullStreams;
   readonly exit: Promise<number | null>;
+  /** Resolves when every process of the tree has let go of its output (all of them ended). */
+  readonly closed: Promise<void>;
+  /** Signals the process, or its whole process group when it was started as one (npm start). */
+  signal(name: NodeJS.Signals): void;
   /** Resolves once it prints that it is up (listening, projecting). */
   listening(): Promise<void>;
   output(): string;
 }
 
-function startProcess(script: string, env: Record<string, string>, upMarker: string): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+function startProcess(
+  script: string,
+  env: Record<string, string>,
+  upMarker: string,
+  command: readonly string[] = [process.execPath, '--import', 'tsx', script],
+  group = false,
+): ServerProcess {
+  const [program, ...args] = command as [string, ...string[]];
+  const child = spawn(program, args, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    detached: group,
   });
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const signal = (name: NodeJS.Signals): void => {
+    if (child.pid === undefined) return;
+    try {
+      if (group) process.kill(-child.pid, name);
+      else child.kill(name);
+    } catch {
+      // already gone
+    }
+  };
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -35,11 +57,19 @@ function startProcess(script: string, env: Record<string, string>, upMarker: str
       reject(new Error(`${script} exited with ${code}:\n${output}`));
     });
   });
-  return { child, exit, listening, output: () => output };
+  return { child, exit, closed, signal, listening, output: () => output };
 }
 
 export function startServer(env: Record<string, string>): ServerProcess {
   return startProcess('src/server.ts', env, 'boxoffice is running at');
+}
+
+/**
+ * `npm start`, literally, as the README tells a new user: npm, a shell, tsx and the server, in a
+ * process group of their own that signal() reaches whole, as a terminal's Ctrl-C would.
+ */
+export function startNpmStart(env: Record<string, string>): ServerProcess {
+  return startProcess('npm start', env, 'boxoffice is running at', ['npm', 'start', '--silent'], true);
 }
 
 export function startProjector(env: Record<string, string>): ServerProcess {
