@@ -128,6 +128,32 @@ export function plays(config: Pick<Config, 'role'>, role: Exclude<Role, 'all'>):
 }
 
 /** For a process's entry point: the configuration, or the bad variable named on stderr and exit code 2. */
+/** The secrets every instance of a role must share, so they cannot be made up per process. */
+const SHARED_SECRETS: Readonly<Record<Role, readonly (keyof Config & ('jwtSecret' | 'personalDataKey' | 'paymentWebhookSecret'))[]>> = {
+  all: [],
+  // Signs tokens, seals personal data, checks the gateway's webhooks.
+  command: ['jwtSecret', 'personalDataKey', 'paymentWebhookSecret'],
+  // Checks tokens, opens buyers' details for their owners.
+  query: ['jwtSecret', 'personalDataKey'],
+  // Reads events into tables: no secret at all.
+  projector: [],
+};
+
+const VARIABLE_OF = { jwtSecret: 'JWT_SECRET', personalDataKey: 'PERSONAL_DATA_KEY', paymentWebhookSecret: 'PAYMENT_WEBHOOK_SECRET' } as const;
+
+/**
+ * A role run on its own is one of several processes: the secrets it uses must be given, not made
+ * up in its data dir (a token signed by one command-api would not pass another's check). The
+ * all-in-one makes its own when none is given, and keeps it.
+ */
+export function checkRoleConfig(config: Config): void {
+  for (const secret of SHARED_SECRETS[config.role]) {
+    if (config[secret] === null) {
+      throw new ConfigError(VARIABLE_OF[secret], `must be set when running the ${config.role} role alone: every instance of a deployment shares it`);
+    }
+  }
+}
+
 export function loadConfigOrExit(): Config {
   try {
     return loadConfig();

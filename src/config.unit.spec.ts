@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, plays } from './config.ts';
+import { checkRoleConfig, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, plays } from './config.ts';
 
 t.test('with no variables at all, the embedded defaults apply', async (t) => {
   const config = loadConfig({});
@@ -84,4 +84,15 @@ t.test('a process plays every role by default, or the one BOXOFFICE_ROLE names',
   t.equal(loadConfig({ REDIS_KEY_PREFIX: 'tenant-a' }).redisKeyPrefix, 'tenant-a');
   t.throws(() => loadConfig({ BOXOFFICE_ROLE: 'everything' }), { name: 'ConfigError', message: /BOXOFFICE_ROLE must be one of all, command, query, projector/ });
   t.throws(() => loadConfig({ REDIS_KEY_PREFIX: 'has space' }), { name: 'ConfigError', message: /REDIS_KEY_PREFIX/ });
+});
+
+t.test('a role run alone needs the secrets it shares with the other instances; the all-in-one makes its own', async (t) => {
+  const secrets = { JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20) };
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({})));
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector' })), 'the projector uses none');
+  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query' })), { name: 'ConfigError', message: /JWT_SECRET must be set when running the query role alone/ });
+  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET })), { message: /PERSONAL_DATA_KEY/ });
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), 'the query role needs no webhook secret');
+  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), { message: /PAYMENT_WEBHOOK_SECRET/ });
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...secrets })));
 });

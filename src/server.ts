@@ -7,11 +7,12 @@
  */
 import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.ts';
-import { loadConfigOrExit, plays, type Config } from './config.ts';
+import { checkRoleConfig, ConfigError, loadConfigOrExit, plays, type Config } from './config.ts';
 import { seedDemoConcert } from './demo.ts';
 import { openServices } from './services.ts';
 
 export async function serve(config: Config): Promise<void> {
+  checkRoleConfig(config);
   const logger: { app?: Awaited<ReturnType<typeof buildApp>> } = {};
   const services = await openServices(config, {
     onMailError: (error) => logger.app?.log.error({ err: error }, 'verification mail not sent'),
@@ -52,6 +53,10 @@ export async function serve(config: Config): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   serve(loadConfigOrExit()).catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`boxoffice failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);
   });
