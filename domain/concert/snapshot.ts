@@ -1,14 +1,18 @@
 /**
  * The concert state as plain JSON, so a long concert stream loads as a snapshot plus its tail.
  * Seat statuses are run-length encoded: a sale leaves long runs of one status, so 50,000 seats
- * take a few hundred numbers instead of 50,000.
+ * take a few hundred numbers instead of 50,000. A released hold keeps only what a decision can
+ * still ask of it — its booking id (a retried hold for it is refused) and why it was released (a
+ * late payment is told) — because a long sale leaves hundreds of thousands of them.
  */
 import { instant } from '../shared/decider.ts';
 import type { ReleaseReason } from './events.ts';
 import { seatIdPrefix } from './seats.ts';
 import type { ConcertState, HoldState, TicketClassState } from './state.ts';
 
-export const CONCERT_SNAPSHOT_VERSION = 1;
+export const CONCERT_SNAPSHOT_VERSION = 2;
+
+type HoldTuple = readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], ReleaseReason | null, string | null];
 
 export interface ConcertSnapshot {
   readonly version: typeof CONCERT_SNAPSHOT_VERSION;
@@ -20,8 +24,15 @@ export interface ConcertSnapshot {
   readonly classes: readonly TicketClassState[];
   /** [status, run length, status, run length, …] */
   readonly seats: readonly number[];
-  /** [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId] */
-  readonly holds: readonly (readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], ReleaseReason | null, string | null])[];
+  /** Held and sold: [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId] */
+  readonly holds: readonly HoldTuple[];
+  /** Released: bookingId, reason, bookingId, reason, … */
+  readonly released: readonly string[];
+}
+
+/** Version 1 kept every hold whole; it is still read. */
+interface ConcertSnapshotV1 extends Omit<ConcertSnapshot, 'version' | 'released'> {
+  readonly version: 1;
 }
 
 export function toSnapshot(state: ConcertState): ConcertSnapshot {
@@ -42,14 +53,22 @@ export function toSnapshot(state: ConcertState): ConcertSnapshot {
     salesCloseAtMs: state.salesCloseAtMs,
     classes: state.classes.map((c) => ({ ...c })),
     seats,
-    holds: [...state.holds.values()].map((h) => [
+    holds: [...state.holds.values()].filter((h) => h.status !== 'released').map((h) => [
       h.bookingId, h.userId, h.seatIndexes, h.seatIds, h.ktpFingerprints, h.expiresAt, h.status, h.releaseReason, h.transactionId,
     ] as const),
+    released: [...state.holds.values()].filter((h) => h.status === 'released').flatMap((h) => [h.bookingId, h.releaseReason ?? 'cancelled']),
   };
 }
 
-export function fromSnapshot(snapshot: ConcertSnapshot): ConcertState {
-  if (snapshot.version !== CONCERT_SNAPSHOT_VERSION) throw new Error(`concert snapshot version ${String(snapshot.version)} is not understood`);
+/** A released hold as a decision sees it: its seats and holders no longer count for anything. */
+function releasedHold(bookingId: string, releaseReason: ReleaseReason): HoldState {
+  return { bookingId, userId: '', seatIndexes: [], seatIds: [], ktpFingerprints: [], expiresAt: '', expiresAtMs: 0, status: 'released', releaseReason, transactionId: null };
+}
+
+export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): ConcertState {
+  if (snapshot.version !== CONCERT_SNAPSHOT_VERSION && snapshot.version !== 1) {
+    throw new Error(`concert snapshot version ${String((snapshot as { version: unknown }).version)} is not understood`);
+  }
   const classes = snapshot.classes.map((c) => ({ ...c }));
   const total = classes.reduce((sum, c) => sum + c.seatCount, 0);
   const seatStatus = new Uint8Array(total);
@@ -65,14 +84,21 @@ export function fromSnapshot(snapshot: ConcertSnapshot): ConcertState {
   const activeBookingByUser = new Map<string, string>();
   const ticketsByKtp = new Map<string, number>();
   for (const [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId] of snapshot.holds) {
+    if (status === 'released') {
+      holds.set(bookingId, releasedHold(bookingId, releaseReason ?? 'cancelled'));
+      continue;
+    }
     holds.set(bookingId, {
       bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, expiresAtMs: instant(expiresAt), status, releaseReason, transactionId,
     });
     // Derived maps are rebuilt rather than stored: one truth, the holds.
-    if (status !== 'released') {
-      activeBookingByUser.set(userId, bookingId);
-      for (const ktp of ktpFingerprints) ticketsByKtp.set(ktp, (ticketsByKtp.get(ktp) ?? 0) + 1);
-    }
+    activeBookingByUser.set(userId, bookingId);
+    for (const ktp of ktpFingerprints) ticketsByKtp.set(ktp, (ticketsByKtp.get(ktp) ?? 0) + 1);
+  }
+  const released = snapshot.version === 1 ? [] : snapshot.released;
+  for (let i = 0; i + 1 < released.length; i += 2) {
+    const bookingId = released[i] as string;
+    holds.set(bookingId, releasedHold(bookingId, released[i + 1] as ReleaseReason));
   }
   return {
     status: snapshot.status,

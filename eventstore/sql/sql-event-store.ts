@@ -14,6 +14,8 @@
  * appends to different streams overlap in everything but the short head-to-commit section.
  */
 import { EventEmitter } from 'node:events';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import knex, { type Knex } from 'knex';
 import {
   WrongExpectedRevision,
@@ -35,6 +37,9 @@ import { dialectOf, type Dialect } from './dialect.ts';
 import { RevisionMismatch, type EventRow } from './rows.ts';
 import { migrateEventStore } from './schema.ts';
 import { pollingSubscription } from './subscription.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 export type SqlEventStoreOptions =
   | { readonly client: 'mysql2'; readonly url: string; readonly poolSize?: number; readonly pollIntervalMs?: number }
@@ -229,7 +234,7 @@ export class SqlEventStore implements EventStore {
   }
 
   async saveSnapshot(stream: string, snapshot: Snapshot): Promise<void> {
-    const row = { revision: snapshot.revision, data: JSON.stringify(snapshot.data), saved_at: Date.now() };
+    const row = { revision: snapshot.revision, data: await packSnapshot(JSON.stringify(snapshot.data)), saved_at: Date.now() };
     const save = () => this.#db.transaction(async (trx) => {
       const updated = await trx('es_snapshots').where({ stream_id: stream }).andWhere('revision', '<', snapshot.revision).update(row);
       if (updated === 0) {
@@ -249,7 +254,7 @@ export class SqlEventStore implements EventStore {
   async loadSnapshot(stream: string): Promise<Snapshot | null> {
     const row = await this.#db('es_snapshots').where({ stream_id: stream })
       .first<{ revision: number | string; data: string } | undefined>('revision', 'data');
-    return row === undefined ? null : { revision: Number(row.revision), data: JSON.parse(row.data) as unknown };
+    return row === undefined ? null : { revision: Number(row.revision), data: JSON.parse(await unpackSnapshot(row.data)) as unknown };
   }
 
   async close(): Promise<void> {
@@ -270,3 +275,22 @@ function toRecorded(row: EventRow): RecordedEvent {
     recordedAt: new Date(Number(row.recorded_at)).toISOString(),
   };
 }
+
+/**
+ * Big snapshots are stored gzipped (base64 text in the same column, marked `gz:`): a long sale's
+ * concert snapshot runs to megabytes, and MySQL refuses a statement over max_allowed_packet
+ * (16 MiB by default) — a snapshot that cannot be saved makes every cold load replay more.
+ * Compression runs on the libuv pool, off the event loop.
+ */
+const COMPRESS_FROM_BYTES = 64 * 1024;
+const GZIPPED = 'gz:';
+
+async function packSnapshot(json: string): Promise<string> {
+  if (json.length < COMPRESS_FROM_BYTES) return json;
+  return GZIPPED + (await gzipAsync(json)).toString('base64');
+}
+
+async function unpackSnapshot(text: string): Promise<string> {
+  return text.startsWith(GZIPPED) ? (await gunzipAsync(Buffer.from(text.slice(GZIPPED.length), 'base64'))).toString('utf8') : text;
+}
+
