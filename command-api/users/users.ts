@@ -261,7 +261,7 @@ export class UserService {
    * history stays and replays, and never opens again — and the outbox's mail to them goes.
    * Safe to repeat (a forget that failed half-way is finished). Null: no such user.
    */
-  async forgetPersonalData(userId: string, actorId: string, request: RequestContext): Promise<{ position: number } | null> {
+  async forgetPersonalData(userId: string, actorId: string | null, request: RequestContext): Promise<{ position: number } | null> {
     const user = await this.#knownUser(userId);
     if (user === null) return null;
     const email = user.status === 'forgotten' ? null : await this.deps.personalData.open<string>(user.email satisfies Sealed);
@@ -321,7 +321,7 @@ export class UserService {
     };
   }
 
-  #context(request: RequestContext, actorId: string): CommandContext {
+  #context(request: RequestContext, actorId: string | null): CommandContext {
     return { ...request, actorId, occurredAt: this.deps.now().toISOString() };
   }
 

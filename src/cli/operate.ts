@@ -84,7 +84,7 @@ export const forgetCommand: CliCommand = {
   run: (context) => withServices(context, async (services) => {
     const userId = context.positionals[0] ?? '';
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) throw new UsageError(`userId must be a UUID, not "${userId}"`);
-    const forgotten = await services.users.forgetPersonalData(userId, userId, { correlationId: `cli-${randomUUID()}`, causationId: 'cli user:forget' });
+    const forgotten = await services.users.forgetPersonalData(userId, null, { correlationId: `cli-${randomUUID()}`, causationId: 'cli user:forget' });
     if (forgotten === null) throw new Error(`no user ${userId}`);
     // The read models clear their sealed columns when they reach the event: project up to it here,
     // so the command ends with nothing of the user left to read (a running projector may race
