@@ -45,7 +45,7 @@ async function database(serverUrl: string, name: string): Promise<{ url: string;
 }
 
 /** Signed-in users with verified addresses (as a token issued after verification says), one token each. */
-function tokens(secret: string, count: number): { userIds: string[]; tokens: string[] } {
+export function tokens(secret: string, count: number): { userIds: string[]; tokens: string[] } {
   const sign = createSigner({ key: secret, algorithm: 'HS256', expiresIn: 3_600_000 });
   const userIds = Array.from({ length: count }, () => randomUUID());
   return { userIds, tokens: userIds.map((id) => sign({ sub: id, role: 'customer', jti: randomUUID(), ev: true })) };
