@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { openDatabase, type DatabaseOptions } from '../../src/db/database.ts';
+import { dialectOf } from '../../src/db/dialect.ts';
 
 export type ReactorStoreOptions = DatabaseOptions;
 
@@ -45,15 +46,14 @@ export class ReactorStore {
     return Number(row?.position ?? 0);
   }
 
-  /** Moves a checkpoint forward, never back: two instances may run the same reactor. */
+  /**
+   * Moves a checkpoint forward, never back: two instances may run the same reactor. One upsert
+   * statement: an update-then-insert transaction deadlocked on MySQL's gap locks when two of them
+   * wrote the first checkpoint at once (the load test's server logged it).
+   */
   async advance(name: string, position: number): Promise<void> {
-    await this.db.transaction(async (trx) => {
-      const updated = await trx('reactor_checkpoints').where({ name }).andWhere('position', '<', position).update({ position });
-      if (updated === 0) {
-        const exists = await trx('reactor_checkpoints').where({ name }).first<{ name: string } | undefined>('name');
-        if (exists === undefined) await trx('reactor_checkpoints').insert({ name, position });
-      }
-    });
+    const larger = dialectOf(this.db) === 'sqlite' ? 'MAX(position, excluded.position)' : 'GREATEST(position, VALUES(position))';
+    await this.db('reactor_checkpoints').insert({ name, position }).onConflict('name').merge({ position: this.db.raw(larger) });
   }
 
   async addDeadlines(deadlines: readonly Deadline[]): Promise<void> {

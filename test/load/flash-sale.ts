@@ -1,0 +1,329 @@
+/**
+ * A flash sale against the real HTTP stack, and the auditor that judges it afterwards.
+ *
+ * One server process (every role) on MariaDB, Redis and NATS. Users rush one concert at once,
+ * booking by quantity or by seat id; each then pays at once (and the gateway says yes or no),
+ * cancels, pays after the hold has expired, or walks away and lets the hold expire. A second
+ * wave of refused users tries again for the seats that came free. Some clients send the same
+ * request twice with the same Idempotency-Key. When the dust has settled, the auditor checks,
+ * from the event store alone and from the read models: no seat sold twice; sold + held +
+ * available = capacity per class; every 201 has its booking; every confirmed booking exactly one
+ * succeeded payment; the booking statuses, the seat map and the Redis availability agree with a
+ * replay of the events.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSigner } from 'fast-jwt';
+import type { Test } from 'tap';
+import { signWebhook } from '../../command-api/payments/gateway.ts';
+import type { SeatsHeld } from '../../domain/concert/index.ts';
+import type { RecordedEvent } from '../../eventstore/port.ts';
+import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
+import { eventually } from '../support/eventually.ts';
+
+export interface SaleSize {
+  readonly users: number;
+  readonly seats: number;
+  /** Requests in flight at once. */
+  readonly concurrency: number;
+}
+
+export interface Sale {
+  readonly base: string;
+  readonly mysqlUrl: string;
+  readonly jwtSecret: string;
+  readonly webhookSecret: string;
+  readonly adminPassword: string;
+  readonly holdTtlSeconds: number;
+}
+
+type Plan = 'pay' | 'pay-declined' | 'cancel' | 'pay-late' | 'walk-away';
+
+interface Answered {
+  readonly user: string;
+  readonly token: string;
+  readonly id: string;
+  readonly seats: readonly string[];
+  readonly totalPrice: number;
+  readonly plan: Plan;
+}
+
+/** What the clients saw: requests by outcome. */
+export class Tally {
+  readonly byStatus = new Map<string, number>();
+  requests = 0;
+
+  count(status: number, code?: string): void {
+    this.requests++;
+    const key = code === undefined ? String(status) : `${status} ${code}`;
+    this.byStatus.set(key, (this.byStatus.get(key) ?? 0) + 1);
+  }
+
+  toString(): string {
+    return [...this.byStatus].sort().map(([key, count]) => `${key}: ${count}`).join(', ');
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    for (let i = next++; i < items.length; i = next++) await work(items[i] as T, i);
+  }));
+}
+
+const PLANS: readonly Plan[] = ['pay', 'pay', 'pay', 'pay', 'pay-declined', 'cancel', 'cancel', 'pay-late', 'walk-away', 'walk-away'];
+
+export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<void> {
+  const tally = new Tally();
+  const call = async (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${sale.base}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const json = (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : {}) as Record<string, unknown>;
+    tally.count(response.status, response.status >= 400 ? String(json.code) : undefined);
+    if (response.status >= 500 && response.status !== 503) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+    return { status: response.status, json };
+  };
+
+  const login = await call('POST', '/api/v1/users/login', null, { username: 'admin', password: sale.adminPassword });
+  const admin = String(login.json.access_token);
+  const vipSeats = Math.max(1, Math.floor(size.seats / 5));
+  const created = await call('POST', '/api/v1/admin/concerts', admin, {
+    name: 'Load Test', artist: 'Hindia', date: '2027-05-01T12:00:00Z', venue: 'GBK', max_tickets_per_ktp: 4,
+    ticket_classes: [{ name: 'VIP', price: 2_000_000, total_seats_in_class: vipSeats }, { name: 'Festival', price: 750_000, total_seats_in_class: size.seats - vipSeats }],
+  });
+  t.equal(created.status, 201, 'the concert is created');
+  const concertId = String(created.json.id);
+  const classes = created.json.ticket_classes as { id: string; name: string; total_seats_in_class: number }[];
+  const seatIds = await eventually(async () => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call('GET', `/api/v1/concerts/${concertId}/seats?limit=100&min_position=${String(created.json.position)}${cursor === null ? '' : `&cursor=${cursor}`}`, null);
+      if (page.status !== 200) return undefined;
+      ids.push(...(page.json.items as { id: string }[]).map((seat) => seat.id));
+      cursor = page.json.next_cursor as string | null;
+    } while (cursor !== null);
+    return ids.length === size.seats ? ids : undefined;
+  }, 'the seat map', 30_000);
+
+  // Signed with the deployment's key, as the login route would: the sale is about booking.
+  const sign = createSigner({ key: sale.jwtSecret, algorithm: 'HS256', expiresIn: 3_600_000 });
+  const users = Array.from({ length: size.users }, () => randomUUID()).map((id) => ({ id, token: sign({ sub: id, role: 'customer', jti: randomUUID(), ev: true }) }));
+  const answered: Answered[] = [];
+  const retriedSame = { retried: 0, same: 0 };
+  const soldOut: typeof users = [];
+  let random = 42;
+  const next = (): number => (random = (random * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+
+  const webhook = async (transactionId: string, status: 'succeeded' | 'failed', amount: number) => {
+    const raw = JSON.stringify({ transaction_id: transactionId, status, amount });
+    const response = await fetch(`${sale.base}/api/v1/payments/webhook`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signWebhook(sale.webhookSecret, raw) }, body: raw,
+    });
+    tally.count(response.status);
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
+  };
+  const late: { transactionId: string; amount: number }[] = [];
+  const settle = async (booking: Answered): Promise<void> => {
+    if (booking.plan === 'walk-away') return;
+    if (booking.plan === 'cancel') {
+      const cancelled = await call('PUT', `/api/v1/bookings/${booking.id}/cancel`, booking.token);
+      t.equal(cancelled.status, 200, 'a pending booking is cancelled');
+      return;
+    }
+    const payment = await call('POST', '/api/v1/payments', booking.token, { booking_id: booking.id, payment_method: 'virtual_account' }, { 'idempotency-key': `pay-${booking.id}` });
+    if (payment.status !== 201) throw new Error(`payment answered ${payment.status}`);
+    const transactionId = String(payment.json.transaction_id);
+    const amount = Number(payment.json.amount);
+    if (amount !== booking.totalPrice) throw new Error(`payment of ${amount} for a booking of ${booking.totalPrice}`);
+    if (booking.plan === 'pay-late') late.push({ transactionId, amount });
+    else await webhook(transactionId, booking.plan === 'pay' ? 'succeeded' : 'failed', amount);
+  };
+
+  const book = async (user: (typeof users)[number], i: number, wave: 1 | 2): Promise<void> => {
+    const bySeat = wave === 1 && i % 5 < 2;
+    const quantity = 1 + Math.floor(next() * 3);
+    const body = {
+      concert_id: concertId,
+      ...(bySeat
+        ? { seat_ids: [...new Set(Array.from({ length: Math.min(quantity, 2) }, () => seatIds[Math.floor(next() * seatIds.length)] as string))] }
+        : { tickets_by_class: [{ ticket_class_id: (classes[next() < 0.2 ? 0 : 1] as { id: string }).id, quantity }] }),
+      buyer_info: { full_name: `Fan ${i}`, phone_number: '081234567890', email: `fan${i}@example.test`, ktp_number: String(3_201_000_000_000_000 + i) },
+    };
+    const key = `load-${wave}-${i}`;
+    const first = await call('POST', '/api/v1/bookings', user.token, body, { 'idempotency-key': key });
+    if (first.status === 201 && i % 10 === 3) {
+      // The client did not see its answer (say) and sends the same request again: the same booking.
+      retriedSame.retried++;
+      const again = await call('POST', '/api/v1/bookings', user.token, body, { 'idempotency-key': key });
+      if (again.status === 201 && again.json.id === first.json.id && JSON.stringify(again.json.seats) === JSON.stringify(first.json.seats)) retriedSame.same++;
+    }
+    if (first.status === 201) {
+      const booking: Answered = {
+        user: user.id, token: user.token, id: String(first.json.id), seats: (first.json.seats as { id: string }[]).map((seat) => seat.id),
+        totalPrice: Number(first.json.total_price), plan: wave === 2 ? 'pay' : (PLANS[i % PLANS.length] as Plan),
+      };
+      answered.push(booking);
+      await settle(booking);
+    } else if (first.json.code === 'SOLD_OUT' && wave === 1) {
+      soldOut.push(user);
+    }
+  };
+
+  const started = Date.now();
+  // Each client settles its booking as soon as it has it: pays (accepted or declined), cancels,
+  // starts paying and goes quiet until its hold has expired, or walks away.
+  await pool(users, size.concurrency, (user, i) => book(user, i, 1));
+  // Seats came free (cancelled, declined, expired): the refused try again, and pay at once.
+  await pool(soldOut, size.concurrency, (user, i) => book(user, size.users + i, 2));
+  // The late payers' money arrives after their holds expired.
+  await new Promise((resolve) => setTimeout(resolve, sale.holdTtlSeconds * 1_000 + 1_500));
+  await pool(late, size.concurrency, ({ transactionId, amount }) => webhook(transactionId, 'succeeded', amount));
+  t.comment(`sale: ${tally.requests} requests in ${((Date.now() - started) / 1000).toFixed(1)} s — ${tally.toString()}`);
+  t.equal([...tally.byStatus.keys()].filter((key) => key.startsWith('5')).length, 0, 'no 5xx answered, no 503 either');
+  t.ok(answered.length > 0 && soldOut.length > 0, `the sale sold out: ${answered.length} bookings accepted, ${soldOut.length} refused SOLD_OUT in the rush`);
+  t.equal(retriedSame.same, retriedSame.retried, `every retry with the same Idempotency-Key got the first answer (${retriedSame.retried})`);
+
+  await audit(t, sale, admin, concertId, classes, answered, call);
+}
+
+type Call = (method: string, path: string, token: string | null) => Promise<{ status: number; json: Record<string, unknown> }>;
+
+const STATUS_OF: Readonly<Record<string, string>> = {
+  BookingPlaced: 'pending', BookingPaymentStarted: 'pending', BookingConfirmed: 'confirmed', BookingCancelled: 'cancelled',
+  BookingExpired: 'expired', BookingPaymentFailed: 'failed', BookingRefundDue: 'refund_due',
+};
+
+const EXPECTED: Readonly<Record<Plan, string>> = { pay: 'confirmed', 'pay-declined': 'failed', cancel: 'cancelled', 'pay-late': 'refund_due', 'walk-away': 'expired' };
+
+async function audit(t: Test, sale: Sale, admin: string, concertId: string, classes: readonly { id: string; total_seats_in_class: number }[], answered: readonly Answered[], call: Call): Promise<void> {
+  const store = await SqlEventStore.open({ client: 'mysql2', url: sale.mysqlUrl });
+  t.teardown(() => store.close());
+  let checks = 0;
+  const check = (ok: boolean, what: string): void => {
+    checks++;
+    if (!ok) t.fail(what);
+  };
+  // Nothing pending may remain: every hold is paid, released or expired.
+  await eventually(async () => {
+    const bookings = await Promise.all(answered.map(async (booking) => (await store.readStream(`booking-${booking.id}`)).at(-1)?.type));
+    return bookings.every((type) => type !== undefined && type !== 'BookingPlaced' && type !== 'BookingPaymentStarted') || undefined;
+  }, 'every booking settled', 60_000);
+
+  // 1. From the event store alone: replay the concert's stream, seat by seat.
+  const concertEvents = await store.readStream(`concert-${concertId}`);
+  const owner = new Map<string, string>();
+  const sold = new Set<string>();
+  const liveSeats = new Map<string, string[]>();
+  let doubles = 0;
+  for (const event of concertEvents) {
+    const data = event.data as { booking_id: string; seats?: SeatsHeld['data']['seats'] };
+    if (event.type === 'SeatsHeld') {
+      const seats = (data.seats ?? []).map((seat) => seat.seat_id);
+      for (const seat of seats) {
+        if (owner.has(seat)) doubles++;
+        owner.set(seat, data.booking_id);
+      }
+      liveSeats.set(data.booking_id, seats);
+    } else if (event.type === 'HoldReleased') {
+      for (const seat of liveSeats.get(data.booking_id) ?? []) owner.delete(seat);
+      liveSeats.delete(data.booking_id);
+    } else if (event.type === 'SeatsSold') {
+      for (const seat of liveSeats.get(data.booking_id) ?? []) sold.add(seat);
+    }
+  }
+  check(doubles === 0, `${doubles} seats were held by two bookings at once`);
+  const held = [...owner.keys()].filter((seat) => !sold.has(seat));
+  check(held.length === 0, `${held.length} seats are still held after the dust settled`);
+  const capacity = classes.reduce((sum, c) => sum + c.total_seats_in_class, 0);
+  const availability = await call('GET', `/api/v1/concerts/${concertId}/availability?min_position=${concertEvents.at(-1)?.position ?? 0}`, null);
+  const available = new Map((availability.json.ticket_classes as { id: string; available: number }[]).map((c) => [c.id, c.available]));
+  for (const ticketClass of classes) {
+    const prefix = ticketClass.id.slice(0, 24);
+    const soldHere = [...sold].filter((seat) => seat.startsWith(prefix)).length;
+    const heldHere = held.filter((seat) => seat.startsWith(prefix)).length;
+    check(soldHere + heldHere + (available.get(ticketClass.id) ?? -1) === ticketClass.total_seats_in_class,
+      `class ${ticketClass.id}: sold ${soldHere} + held ${heldHere} + available ${available.get(ticketClass.id)} ≠ ${ticketClass.total_seats_in_class}`);
+  }
+
+  // 2. Every 201 has its booking, with exactly its seats, and ended as its client's plan says.
+  const succeeded = (await store.readAll({ filter: { eventTypes: ['PaymentSucceeded'] }, maxCount: 100_000 })).events;
+  const paymentsOf = new Map<string, RecordedEvent[]>();
+  for (const event of succeeded) {
+    const bookingId = (event.data as { booking_id: string }).booking_id;
+    paymentsOf.set(bookingId, [...(paymentsOf.get(bookingId) ?? []), event]);
+  }
+  let confirmed = 0;
+  for (const booking of answered) {
+    const stream = await store.readStream(`booking-${booking.id}`);
+    const placed = stream[0]?.data as { seats?: { seat_id: string }[] } | undefined;
+    check(placed !== undefined && [...(placed.seats ?? []).map((seat) => seat.seat_id)].sort().join() === [...booking.seats].sort().join(), `booking ${booking.id} answered 201 is in the store with its seats`);
+    const status = STATUS_OF[stream.at(-1)?.type ?? ''] ?? 'unknown';
+    check(status === EXPECTED[booking.plan], `booking ${booking.id} (${booking.plan}) ended ${status}, not ${EXPECTED[booking.plan]}`);
+    if (status === 'confirmed') {
+      confirmed++;
+      check((paymentsOf.get(booking.id) ?? []).length === 1, `confirmed booking ${booking.id} has ${(paymentsOf.get(booking.id) ?? []).length} succeeded payments`);
+      check(booking.seats.every((seat) => sold.has(seat) && owner.get(seat) === booking.id), `confirmed booking ${booking.id} owns its seats, sold`);
+    }
+  }
+  const soldTo = new Set([...sold].map((seat) => owner.get(seat)));
+  check([...soldTo].every((bookingId) => answered.some((b) => b.id === bookingId)), 'every sold seat belongs to a booking that was answered 201');
+
+  // 3. The read models agree with the replay: booking statuses, seat map, Redis availability.
+  const head = await store.headPosition();
+  await eventually(async () => {
+    const projections = await call('GET', '/api/v1/admin/projections', admin);
+    return (projections.json as unknown as { position: number }[]).every((p) => p.position >= head) || undefined;
+  }, 'the projections caught up', 60_000);
+  for (const booking of answered) {
+    const shown = await call('GET', `/api/v1/bookings/${booking.id}`, admin);
+    check(shown.json.status === EXPECTED[booking.plan], `read model: booking ${booking.id} shows ${String(shown.json.status)}, not ${EXPECTED[booking.plan]}`);
+  }
+  const seatMap = new Map<string, string>();
+  let cursor: string | null = null;
+  do {
+    const page = await call('GET', `/api/v1/concerts/${concertId}/seats?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`, null);
+    for (const seat of page.json.items as { id: string; status: string }[]) seatMap.set(seat.id, seat.status);
+    cursor = page.json.next_cursor as string | null;
+  } while (cursor !== null);
+  check(seatMap.size === capacity, `the seat map has ${seatMap.size} seats of ${capacity}`);
+  for (const [seat, status] of seatMap) {
+    const replayed = sold.has(seat) ? 'booked' : owner.has(seat) ? 'reserved' : 'available';
+    check(status === replayed, `seat ${seat}: the read model says ${status}, the replay ${replayed}`);
+  }
+  const cached = await call('GET', `/api/v1/concerts/${concertId}/availability`, null);
+  for (const ticketClass of cached.json.ticket_classes as { id: string; available: number }[]) {
+    const prefix = ticketClass.id.slice(0, 24);
+    const replayedAvailable = (classes.find((c) => c.id === ticketClass.id)?.total_seats_in_class ?? 0) - [...owner.keys()].filter((seat) => seat.startsWith(prefix)).length;
+    check(ticketClass.available === replayedAvailable, `availability of ${ticketClass.id}: ${ticketClass.available} shown, ${replayedAvailable} replayed`);
+  }
+  t.comment(`auditor: ${answered.length} bookings answered 201 (${confirmed} confirmed), ${sold.size} seats sold of ${capacity}, ${checks} invariant checks run`);
+  t.pass(`auditor: ${checks} checks`);
+}
+
+/** The secrets and settings of one sale's server. */
+export function saleEnv(holdTtlSeconds: number): { env: Record<string, string>; jwtSecret: string; webhookSecret: string; adminPassword: string } {
+  const jwtSecret = randomBytes(32).toString('hex');
+  const webhookSecret = randomBytes(24).toString('hex');
+  const adminPassword = 'Load-Admin-Pass-2026';
+  return {
+    jwtSecret,
+    webhookSecret,
+    adminPassword,
+    env: {
+      JWT_SECRET: jwtSecret,
+      PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
+      PAYMENT_WEBHOOK_SECRET: webhookSecret,
+      BOXOFFICE_ADMIN_PASSWORD: adminPassword,
+      RATE_LIMIT: 'off',
+      REQUIRE_EMAIL_VERIFICATION: 'false',
+      HOLD_TTL_SECONDS: String(holdTtlSeconds),
+      EXPIRY_CHECK_INTERVAL_MS: '200',
+      LOG_LEVEL: 'warn',
+    },
+  };
+}
