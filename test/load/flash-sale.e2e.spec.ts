@@ -27,6 +27,6 @@ t.test(`flash sale: ${size.users} users, ${size.seats} seats, then the auditor`,
   });
   t.teardown(() => void server.child.kill('SIGKILL'));
   await server.listening();
-  await runSale(t, { base: `http://127.0.0.1:${port}`, mysqlUrl, jwtSecret, webhookSecret, adminPassword, holdTtlSeconds: HOLD_TTL_SECONDS }, size);
+  await runSale(t, { commands: [`http://127.0.0.1:${port}`], reads: `http://127.0.0.1:${port}`, mysqlUrl, jwtSecret, webhookSecret, adminPassword, holdTtlSeconds: HOLD_TTL_SECONDS }, size);
   t.notMatch(server.output(), /"level":50/, 'the server logged no error');
 });

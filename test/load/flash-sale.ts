@@ -28,7 +28,14 @@ export interface SaleSize {
 }
 
 export interface Sale {
-  readonly base: string;
+  /** Where commands go (in turn; a client that gets no answer tries the next) and where reads go. */
+  readonly commands: readonly string[];
+  readonly reads: string;
+  /**
+   * Faults are being injected: a request that gets no answer, a 5xx or a 503 is counted and
+   * sent again (same Idempotency-Key) until it is answered; without, it fails the sale.
+   */
+  readonly resilient?: boolean;
   readonly mysqlUrl: string;
   readonly jwtSecret: string;
   readonly webhookSecret: string;
@@ -73,19 +80,48 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T, index
 
 const PLANS: readonly Plan[] = ['pay', 'pay', 'pay', 'pay', 'pay-declined', 'cancel', 'cancel', 'pay-late', 'walk-away', 'walk-away'];
 
-export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<void> {
+/** A request that got no answer, a 5xx or a 503, and when (epoch ms). */
+export interface Failure {
+  readonly at: number;
+  readonly what: string;
+}
+
+export interface SaleResult {
+  readonly failures: readonly Failure[];
+  /** Requests sent again with the same Idempotency-Key after a failure, and how many got the first answer's booking. */
+  readonly retriedAfterFailure: { readonly retried: number; readonly consistent: number };
+}
+
+export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<SaleResult> {
   const tally = new Tally();
+  const failures: Failure[] = [];
+  let turn = 0;
+  const send = async (base: string, method: string, path: string, headers: Record<string, string>, body: string | undefined) => {
+    try {
+      const response = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+      return { status: response.status, text: await response.text() };
+    } catch (error) {
+      return { status: 0, text: String(error) };
+    }
+  };
   const call = async (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${sale.base}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const json = (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : {}) as Record<string, unknown>;
-    tally.count(response.status, response.status >= 400 ? String(json.code) : undefined);
-    if (response.status >= 500 && response.status !== 503) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-    return { status: response.status, json };
+    const allHeaders = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers };
+    const raw = body === undefined ? undefined : JSON.stringify(body);
+    const deadline = Date.now() + 90_000;
+    for (let attempts = 1; ; attempts++) {
+      const base = method === 'GET' ? sale.reads : (sale.commands[turn++ % sale.commands.length] as string);
+      const { status, text } = await send(base, method, path, allHeaders, raw);
+      const json = (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : {}) as Record<string, unknown>;
+      tally.count(status, status >= 400 ? String(json.code) : status === 0 ? 'NO_ANSWER' : undefined);
+      const failed = status === 0 || status >= 500;
+      if (failed && sale.resilient === true && Date.now() < deadline) {
+        failures.push({ at: Date.now(), what: `${method} ${path}: ${status === 0 ? text.slice(0, 80) : `${status} ${String(json.code)}`}` });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      if (failed && !(status === 503 && sale.resilient !== true && json.code === 'OVERLOADED')) throw new Error(`${method} ${path} answered ${status}: ${text.slice(0, 300)}`);
+      return { status, json, attempts };
+    }
   };
 
   const login = await call('POST', '/api/v1/users/login', null, { username: 'admin', password: sale.adminPassword });
@@ -115,17 +151,15 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<void
   const users = Array.from({ length: size.users }, () => randomUUID()).map((id) => ({ id, token: sign({ sub: id, role: 'customer', jti: randomUUID(), ev: true }) }));
   const answered: Answered[] = [];
   const retriedSame = { retried: 0, same: 0 };
+  const afterFailure = { retried: 0, consistent: 0 };
   const soldOut: typeof users = [];
   let random = 42;
   const next = (): number => (random = (random * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
 
   const webhook = async (transactionId: string, status: 'succeeded' | 'failed', amount: number) => {
-    const raw = JSON.stringify({ transaction_id: transactionId, status, amount });
-    const response = await fetch(`${sale.base}/api/v1/payments/webhook`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signWebhook(sale.webhookSecret, raw) }, body: raw,
-    });
-    tally.count(response.status);
-    if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
+    const body = { transaction_id: transactionId, status, amount };
+    const answer = await call('POST', '/api/v1/payments/webhook', null, body, { 'x-signature': signWebhook(sale.webhookSecret, JSON.stringify(body)) });
+    if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.json)}`);
   };
   const late: { transactionId: string; amount: number }[] = [];
   const settle = async (booking: Answered): Promise<void> => {
@@ -156,6 +190,11 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<void
     };
     const key = `load-${wave}-${i}`;
     const first = await call('POST', '/api/v1/bookings', user.token, body, { 'idempotency-key': key });
+    if (first.attempts > 1) {
+      // Sent again after no answer or a 5xx: whatever the lost attempt did, this is its answer.
+      afterFailure.retried++;
+      if (first.status === 201 || first.json.code === 'SOLD_OUT' || first.json.code === 'SEAT_UNAVAILABLE') afterFailure.consistent++;
+    }
     if (first.status === 201 && i % 10 === 3) {
       // The client did not see its answer (say) and sends the same request again: the same booking.
       retriedSame.retried++;
@@ -184,11 +223,14 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<void
   await new Promise((resolve) => setTimeout(resolve, sale.holdTtlSeconds * 1_000 + 1_500));
   await pool(late, size.concurrency, ({ transactionId, amount }) => webhook(transactionId, 'succeeded', amount));
   t.comment(`sale: ${tally.requests} requests in ${((Date.now() - started) / 1000).toFixed(1)} s — ${tally.toString()}`);
-  t.equal([...tally.byStatus.keys()].filter((key) => key.startsWith('5')).length, 0, 'no 5xx answered, no 503 either');
+  if (sale.resilient !== true) t.equal([...tally.byStatus.keys()].filter((key) => key.startsWith('5') || key.startsWith('0')).length, 0, 'no 5xx answered, no 503 either');
   t.ok(answered.length > 0 && soldOut.length > 0, `the sale sold out: ${answered.length} bookings accepted, ${soldOut.length} refused SOLD_OUT in the rush`);
   t.equal(retriedSame.same, retriedSame.retried, `every retry with the same Idempotency-Key got the first answer (${retriedSame.retried})`);
+  t.equal(afterFailure.consistent, afterFailure.retried, `every booking sent again after a failure got its own answer, never ACTIVE_BOOKING_EXISTS (${afterFailure.retried})`);
+  t.equal(tally.byStatus.get('409 ACTIVE_BOOKING_EXISTS') ?? 0, 0, 'nobody was told they already had a booking: each user booked once');
 
   await audit(t, sale, admin, concertId, classes, answered, call);
+  return { failures, retriedAfterFailure: afterFailure };
 }
 
 type Call = (method: string, path: string, token: string | null) => Promise<{ status: number; json: Record<string, unknown> }>;
