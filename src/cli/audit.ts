@@ -10,9 +10,7 @@ import type { StoredEvent } from '../../domain/shared/upcasting.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { openEventStore } from '../adapters.ts';
 import type { Config } from '../config.ts';
-import { flagText, UsageError, wholeNumber, type CliCommand, type CliContext } from './command.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { flagText, UsageError, uuidArgument, wholeNumber, type CliCommand, type CliContext } from './command.ts';
 
 async function withStore<T>(config: Config, use: (store: EventStore) => Promise<T>): Promise<T> {
   const store = await openEventStore(config);
@@ -32,11 +30,6 @@ function exported(event: RecordedEvent): string {
 function occurredAt(event: RecordedEvent): string {
   const value = event.metadata.occurred_at;
   return typeof value === 'string' ? value : event.recordedAt;
-}
-
-function requireUuid(text: string, what: string): string {
-  if (!UUID.test(text)) throw new UsageError(`${what} must be a UUID, not "${text}"`);
-  return text.toLowerCase();
 }
 
 /** Writes and waits when the pipe is full: an export of millions of events stays in bounded memory. */
@@ -126,7 +119,7 @@ export const concertAsOfCommand: CliCommand = {
   positionals: 2,
   flags: { json: { type: 'boolean', description: 'print {concert_id, as_of, position, seats: [...]} instead of a summary' } },
   run: (context) => withStore(context.config, async (store) => {
-    const concertId = requireUuid(context.positionals[0] ?? '', 'concertId');
+    const concertId = uuidArgument(context.positionals[0] ?? '', 'concertId');
     const text = context.positionals[1] ?? '';
     const asOf = new Date(text);
     if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(asOf.getTime())) throw new UsageError(`time must be ISO-8601 (2026-11-26T19:02:13Z), not "${text}"`);
@@ -175,7 +168,7 @@ export const bookingHistoryCommand: CliCommand = {
   positionals: 1,
   flags: { json: { type: 'boolean', description: 'JSON lines as events:export prints them' } },
   run: (context) => withStore(context.config, async (store) => {
-    const bookingId = requireUuid(context.positionals[0] ?? '', 'bookingId');
+    const bookingId = uuidArgument(context.positionals[0] ?? '', 'bookingId');
     const events = await bookingHistory(store, bookingId);
     if (events.length === 0) throw new Error(`no event touches booking ${bookingId}`);
     if (context.flags.json === true) {

@@ -39,3 +39,11 @@ export function wholeNumber(text: string, what: string): number {
   if (!/^[0-9]{1,15}$/.test(text)) throw new UsageError(`${what} must be a whole number, not "${text}"`);
   return Number(text);
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An id argument: a UUID, lower-cased as the store keeps it. */
+export function uuidArgument(text: string, what: string): string {
+  if (!UUID.test(text)) throw new UsageError(`${what} must be a UUID, not "${text}"`);
+  return text.toLowerCase();
+}

@@ -9,7 +9,7 @@ import { seedDemoConcert } from '../demo.ts';
 import type { RebuildProgress } from '../read-models/projection-status.ts';
 import { serve } from '../server.ts';
 import { openServices, type Services } from '../services.ts';
-import { flagText, UsageError, wholeNumber, type CliCommand, type CliContext } from './command.ts';
+import { flagText, UsageError, uuidArgument, wholeNumber, type CliCommand, type CliContext } from './command.ts';
 
 const ROLES = ['all', 'command', 'query', 'projector'] as const;
 
@@ -82,8 +82,7 @@ export const forgetCommand: CliCommand = {
   summary: "crypto-shred a user's personal data (key deleted, read-model columns cleared); events stay and replay",
   positionals: 1,
   run: (context) => withServices(context, async (services) => {
-    const userId = context.positionals[0] ?? '';
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(userId)) throw new UsageError(`userId must be a UUID, not "${userId}"`);
+    const userId = uuidArgument(context.positionals[0] ?? '', 'userId');
     const forgotten = await services.users.forgetPersonalData(userId, null, { correlationId: `cli-${randomUUID()}`, causationId: 'cli user:forget' });
     if (forgotten === null) throw new Error(`no user ${userId}`);
     // The read models clear their sealed columns when they reach the event: project up to it here,

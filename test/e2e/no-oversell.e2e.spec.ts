@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSigner } from 'fast-jwt';
 import t, { type Test } from 'tap';
-import type { SeatsHeld } from '../../domain/concert/index.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { freePort } from '../harness/servers.ts';
 import { startServer, type ServerProcess } from '../support/process.ts';
+import { replaySeats } from '../support/seat-replay.ts';
 import { freshMysqlDatabase } from '../support/services.ts';
 
 const USERS = 400;
@@ -101,23 +101,7 @@ async function rush(instances: readonly Instance[], users: readonly { token: str
 
 /** Replays the concert stream: every seat belongs to at most one live booking. */
 async function audit(t: Test, store: SqlEventStore, concertId: string, outcomes: readonly Outcome[]): Promise<Map<string, string[]>> {
-  const owner = new Map<string, string>();
-  const live = new Map<string, string[]>();
-  let doubles = 0;
-  for (const event of await store.readStream(`concert-${concertId}`)) {
-    const data = event.data as { booking_id: string; seats?: SeatsHeld['data']['seats'] };
-    if (event.type === 'SeatsHeld') {
-      const seats = (data.seats ?? []).map((s) => s.seat_id);
-      for (const seat of seats) {
-        if (owner.has(seat)) doubles++;
-        owner.set(seat, data.booking_id);
-      }
-      live.set(data.booking_id, seats);
-    } else if (event.type === 'HoldReleased') {
-      for (const seat of live.get(data.booking_id) ?? []) owner.delete(seat);
-      live.delete(data.booking_id);
-    }
-  }
+  const { owner, seatsOf: live, doubles } = replaySeats(await store.readStream(`concert-${concertId}`));
   t.equal(doubles, 0, 'no seat was held by two bookings');
   t.ok(owner.size <= SEATS, `held + sold seats (${owner.size}) ≤ ${SEATS}`);
   const accepted = outcomes.filter((o) => o.status === 201);

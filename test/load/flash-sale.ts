@@ -15,10 +15,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import type { Test } from 'tap';
 import { signWebhook } from '../../command-api/payments/gateway.ts';
-import type { SeatsHeld } from '../../domain/concert/index.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { eventually } from '../support/eventually.ts';
+import { replaySeats } from '../support/seat-replay.ts';
 
 export interface SaleSize {
   readonly users: number;
@@ -258,26 +258,7 @@ async function audit(t: Test, sale: Sale, admin: string, concertId: string, clas
 
   // 1. From the event store alone: replay the concert's stream, seat by seat.
   const concertEvents = await store.readStream(`concert-${concertId}`);
-  const owner = new Map<string, string>();
-  const sold = new Set<string>();
-  const liveSeats = new Map<string, string[]>();
-  let doubles = 0;
-  for (const event of concertEvents) {
-    const data = event.data as { booking_id: string; seats?: SeatsHeld['data']['seats'] };
-    if (event.type === 'SeatsHeld') {
-      const seats = (data.seats ?? []).map((seat) => seat.seat_id);
-      for (const seat of seats) {
-        if (owner.has(seat)) doubles++;
-        owner.set(seat, data.booking_id);
-      }
-      liveSeats.set(data.booking_id, seats);
-    } else if (event.type === 'HoldReleased') {
-      for (const seat of liveSeats.get(data.booking_id) ?? []) owner.delete(seat);
-      liveSeats.delete(data.booking_id);
-    } else if (event.type === 'SeatsSold') {
-      for (const seat of liveSeats.get(data.booking_id) ?? []) sold.add(seat);
-    }
-  }
+  const { owner, sold, doubles } = replaySeats(concertEvents);
   check(doubles === 0, `${doubles} seats were held by two bookings at once`);
   const held = [...owner.keys()].filter((seat) => !sold.has(seat));
   check(held.length === 0, `${held.length} seats are still held after the dust settled`);
