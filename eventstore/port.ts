@@ -113,6 +113,12 @@ export interface EventStore {
   /** Keeps the newest snapshot of a stream's folded state; an older one never replaces a newer. */
   saveSnapshot(stream: string, snapshot: Snapshot): Promise<void>;
   loadSnapshot(stream: string): Promise<Snapshot | null>;
+  /**
+   * News that another process appended events up to `position` (over NATS): a store whose
+   * subscriptions find new events by polling looks now instead of at its next poll. A store that
+   * pushes new events to its subscribers ignores it.
+   */
+  appendedElsewhere(position: number): void;
   close(): Promise<void>;
 }
 

@@ -18,11 +18,14 @@ async function main(): Promise<void> {
   const db = await openReadModelDatabase(config);
   const redis = config.redisUrl === null ? undefined : await connectRedis(config.redisUrl);
   const positions = openPositions(config, (error) => onError(error, 'NATS'));
+  // The command side announces its appends: follow them at once rather than at the next poll.
+  const stopHearingAppends = positions.listenAppends((position) => store.appendedElsewhere(position));
   const projectors = await Projectors.open({ db, store, positions, redis, cachePrefix: `${config.redisKeyPrefix}:seats`, onError });
   projectors.start();
   log('info', 'projecting', { projections: [...projectors.projections.keys()] });
 
   const shutdown = async (): Promise<void> => {
+    stopHearingAppends();
     await projectors.stop();
     await positions.close();
     redis?.disconnect();

@@ -102,6 +102,11 @@ export class BookingService {
 
   async cancel(principal: Principal, bookingId: string, requestContext: RequestContext): Promise<{ id: string; status: 'cancelled'; position: number }> {
     const booking = await loadOwned(principal, bookingId, (id) => this.#booking(id), (state) => state.userId, 'booking');
+    if (booking.status === 'cancelled') {
+      // A PUT again (a client that never got the first answer): the same answer, nothing appended.
+      const { position } = await this.deps.commands.load(bookingStream(booking.bookingId), bookingDecider);
+      return { id: booking.bookingId, status: 'cancelled', position };
+    }
     if (booking.status !== 'pending') {
       throw new DomainError('BOOKING_NOT_CANCELLABLE', `a ${booking.status} booking cannot be cancelled`, { status: booking.status });
     }

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { seatId, type SeatsHeld } from '../../domain/concert/index.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
-import { adminToken, book, buyer, byClass, bySeat, createConcert, customer, ktp } from '../../test/support/booking.ts';
+import { adminToken, book, buyer, byClass, bySeat, createConcert, customer, ktp, webhook } from '../../test/support/booking.ts';
 import { assertNoSecretsInLogs, bearer, register, login } from '../../test/support/users.ts';
 
 const allLogs: string[] = [];
@@ -222,10 +222,21 @@ t.test('cancelling', async (t) => {
   const events = await concertEvents(made.services.store, concert.id);
   t.equal(events.at(-1)?.type, 'HoldReleased');
   t.ok(cancelled.json<{ position: number }>().position >= (events.at(-1)?.position ?? Infinity), 'the answer covers the release');
-  t.equal((await book(made.app, other.token, byClass(concert.id, classId, 2))).statusCode, 201, 'the seats are on sale again');
+  const rebooked = await book(made.app, other.token, byClass(concert.id, classId, 2));
+  t.equal(rebooked.statusCode, 201, 'the seats are on sale again');
+  const head = await made.services.store.headPosition();
   const again = await cancel(owner.token);
-  t.equal(again.statusCode, 409);
-  t.equal(again.json<{ code: string }>().code, 'BOOKING_NOT_CANCELLABLE');
+  t.equal(again.statusCode, 200, 'cancelling again (a retry that lost its answer) is the same answer');
+  t.same(again.json(), cancelled.json());
+  t.equal(await made.services.store.headPosition(), head, 'and appends nothing');
+
+  const otherBooking = rebooked.json<{ id: string }>().id;
+  const payment = await made.app.inject({ method: 'POST', url: '/api/v1/payments', headers: bearer(other.token), payload: { booking_id: otherBooking, payment_method: 'e_wallet' } });
+  const { transaction_id: transactionId, amount } = payment.json<{ transaction_id: string; amount: number }>();
+  t.equal((await webhook(made.app, made.services.webhookSecret, { transaction_id: transactionId, status: 'succeeded', amount })).statusCode, 200);
+  const confirmed = await cancel(other.token, otherBooking);
+  t.equal(confirmed.statusCode, 409, 'a paid booking is not cancelled');
+  t.equal(confirmed.json<{ code: string }>().code, 'BOOKING_NOT_CANCELLABLE');
 });
 
 t.test('a full queue answers 503 OVERLOADED with Retry-After, never a lost request', async (t) => {

@@ -74,7 +74,7 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<BookingRoutesOptions> = as
     preHandler: app.requireUser,
     schema: {
       tags: ['bookings'],
-      summary: 'Cancel a pending booking (owner or admin); its seats go back on sale',
+      summary: 'Cancel a pending booking (owner or admin); its seats go back on sale. Again on a cancelled one: the same answer (PUT is idempotent)',
       security: bearer,
       params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
       response: { 200: Type.Object({ id: Type.String(), status: Type.Literal('cancelled'), position: PositionSchema }), ...problemResponses },

@@ -138,6 +138,9 @@ export class EsdbEventStore implements EventStore {
     return 0;
   }
 
+  /** EventStoreDB pushes new events to its subscribers: nothing to do. */
+  appendedElsewhere(): void {}
+
   subscribe(options: SubscribeOptions = {}): Subscription {
     const batchSize = options.batchSize ?? 500;
     let checkpoint: number | null = null;

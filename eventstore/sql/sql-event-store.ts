@@ -251,6 +251,10 @@ export class SqlEventStore implements EventStore {
     }
   }
 
+  appendedElsewhere(position: number): void {
+    this.#appended.emit('appended', position);
+  }
+
   async loadSnapshot(stream: string): Promise<Snapshot | null> {
     const row = await this.#db('es_snapshots').where({ stream_id: stream })
       .first<{ revision: number | string; data: string } | undefined>('revision', 'data');

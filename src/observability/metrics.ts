@@ -103,8 +103,11 @@ export class Metrics {
   }
 }
 
-/** The event store, with its appends timed and its conflicts counted; everything else passes through. */
+/** The event store, with its appends timed, counted when they conflict, and told to onAppended; everything else passes through. */
 export class InstrumentedEventStore implements EventStore {
+  /** Told the position of every successful append (to announce it to the store's followers). */
+  onAppended: (position: number) => void = () => undefined;
+
   constructor(private readonly store: EventStore, private readonly metrics: Metrics) {}
 
   async #timed<T>(operation: string, append: () => Promise<T>): Promise<T> {
@@ -119,13 +122,20 @@ export class InstrumentedEventStore implements EventStore {
     }
   }
 
-  append(...args: Parameters<EventStore['append']>): ReturnType<EventStore['append']> {
-    return this.#timed('append', () => this.store.append(...args));
+  async append(...args: Parameters<EventStore['append']>): ReturnType<EventStore['append']> {
+    const result = await this.#timed('append', () => this.store.append(...args));
+    this.onAppended(result.position);
+    return result;
   }
 
   async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
     const results = await this.#timed('append_many', () => this.store.appendMany(writes));
-    for (const result of results) if (result.status === 'rejected' && result.reason instanceof WrongExpectedRevision) this.metrics.appendConflicts.inc();
+    let last = 0;
+    for (const result of results) {
+      if (result.status === 'fulfilled') last = Math.max(last, result.value.position);
+      else if (result.reason instanceof WrongExpectedRevision) this.metrics.appendConflicts.inc();
+    }
+    if (last > 0) this.onAppended(last);
     return results;
   }
 
@@ -155,6 +165,10 @@ export class InstrumentedEventStore implements EventStore {
 
   loadSnapshot(...args: Parameters<EventStore['loadSnapshot']>): ReturnType<EventStore['loadSnapshot']> {
     return this.store.loadSnapshot(...args);
+  }
+
+  appendedElsewhere(position: number): void {
+    this.store.appendedElsewhere(position);
   }
 
   close(): Promise<void> {

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import type { AllPage } from '../../eventstore/port.ts';
+import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { startNats } from '../../test/harness/servers.ts';
 import { eventually } from '../../test/support/eventually.ts';
-import { serviceUrl } from '../../test/support/services.ts';
+import { freshMysqlDatabase, serviceUrl } from '../../test/support/services.ts';
 import { appendBookingFlow } from '../../test/support/booking-flow.ts';
 import { caughtUp, projectionRig } from '../../test/support/projections.ts';
 import { NatsPositions } from './positions.ts';
@@ -50,4 +53,31 @@ t.test('without NATS, publishing is skipped and nothing fails; once NATS is back
     return heard.includes(3);
   }, 'positions flow after NATS came back', 20_000);
   t.ok(heard.includes(3));
+});
+
+t.test('appends announced over NATS wake a SQL store subscription in another process at once, not at its next poll', async (t) => {
+  const url = await freshMysqlDatabase(t);
+  // Polling every 20 s: whatever arrives sooner came by the news.
+  const writer = await SqlEventStore.open({ client: 'mysql2', url, pollIntervalMs: 20_000 });
+  const follower = await SqlEventStore.open({ client: 'mysql2', url, pollIntervalMs: 20_000 });
+  const announcer = new NatsPositions(serviceUrl('NATS_URL'));
+  const hearer = new NatsPositions(serviceUrl('NATS_URL'));
+  t.teardown(async () => {
+    await Promise.all([announcer.close(), hearer.close()]);
+    await Promise.all([writer.close(), follower.close()]);
+  });
+  await Promise.all([announcer.ready(), hearer.ready()]);
+  hearer.listenAppends((position) => follower.appendedElsewhere(position));
+  const subscription = follower.subscribe({ after: 0 });
+  t.teardown(() => subscription.close());
+  const pages = subscription[Symbol.asyncIterator]();
+  const first = pages.next(); // reads the empty store, then sleeps
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const appended = await writer.append('news-1', [{ id: randomUUID(), type: 'Something', data: {}, metadata: {} }], 'no_stream');
+  const started = Date.now();
+  announcer.announceAppend(appended.position);
+  const page: IteratorResult<AllPage> | 'late' = await Promise.race([first, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 5_000))]);
+  t.not(page, 'late', 'the page came within 5 s (the poll would take 20 s)');
+  if (page !== 'late' && page.done !== true) t.equal(page.value.events[0]?.position, appended.position);
+  t.ok(Date.now() - started < 5_000, `after ${Date.now() - started} ms`);
 });

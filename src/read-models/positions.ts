@@ -1,7 +1,9 @@
 /**
  * "Projection P has reached position N", told by the projectors after each committed batch and
- * heard by the query API for read-your-writes. Over NATS between processes; in process for the
- * embedded default. Losing a message is harmless: a waiting reader also polls the checkpoint.
+ * heard by the query API for read-your-writes; and "events were appended up to N", told by the
+ * command side and heard by the processes that follow the store (a SQL store is otherwise
+ * found out by polling). Over NATS between processes; in process for the embedded default.
+ * Losing a message is harmless: readers also poll.
  */
 import { EventEmitter } from 'node:events';
 import { connect, Events, type NatsConnection, type Subscription } from 'nats';
@@ -12,12 +14,17 @@ export interface ProjectionPositions {
   publish(projection: string, position: number): void;
   /** Returns the function that stops listening. */
   listen(listener: PositionListener): () => void;
+  /** Tells the followers of the event store that it has events up to `position`. */
+  announceAppend(position: number): void;
+  /** Returns the function that stops listening. */
+  listenAppends(listener: (position: number) => void): () => void;
   /** True while messages can flow (NATS connected, or in process). */
   readonly connected: boolean;
   close(): Promise<void>;
 }
 
 export const POSITION_SUBJECT_PREFIX = 'boxoffice.projection';
+export const APPENDED_SUBJECT = 'boxoffice.events.appended';
 
 export class InProcessPositions implements ProjectionPositions {
   readonly #emitter = new EventEmitter();
@@ -34,6 +41,15 @@ export class InProcessPositions implements ProjectionPositions {
   listen(listener: PositionListener): () => void {
     this.#emitter.on('position', listener);
     return () => this.#emitter.off('position', listener);
+  }
+
+  announceAppend(position: number): void {
+    this.#emitter.emit('appended', position);
+  }
+
+  listenAppends(listener: (position: number) => void): () => void {
+    this.#emitter.on('appended', listener);
+    return () => this.#emitter.off('appended', listener);
   }
 
   async close(): Promise<void> {
@@ -60,6 +76,7 @@ export class NatsPositions implements ProjectionPositions {
   readonly #local = new InProcessPositions();
   #connection: NatsConnection | undefined;
   #subscription: Subscription | undefined;
+  #appendSubscription: Subscription | undefined;
   #closed = false;
   /** False between a disconnect and the reconnect that follows (the client keeps retrying). */
   #up = false;
@@ -108,6 +125,13 @@ export class NatsPositions implements ProjectionPositions {
             }
           },
         });
+        this.#appendSubscription = connection.subscribe(APPENDED_SUBJECT, {
+          callback: (error, message) => {
+            if (error !== null) return this.onError(error);
+            const position = Number(message.string());
+            if (Number.isSafeInteger(position)) this.#local.announceAppend(position);
+          },
+        });
         // The server has the subscription once a round trip has passed: from then on nothing is missed.
         await connection.flush();
         return;
@@ -133,10 +157,25 @@ export class NatsPositions implements ProjectionPositions {
     return this.#local.listen(listener);
   }
 
+  announceAppend(position: number): void {
+    const connection = this.#connection;
+    if (connection === undefined || connection.isClosed()) return;
+    try {
+      connection.publish(APPENDED_SUBJECT, String(position));
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  listenAppends(listener: (position: number) => void): () => void {
+    return this.#local.listenAppends(listener);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#connecting;
     this.#subscription?.unsubscribe();
+    this.#appendSubscription?.unsubscribe();
     // Draining waits for the server; without one there is nothing to drain.
     if (this.connected) await this.#connection?.drain().catch(() => this.#connection?.close());
     else await this.#connection?.close();
