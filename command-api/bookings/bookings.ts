@@ -134,11 +134,15 @@ export class BookingService {
   }
 
   async #replay(concertId: string, bookingId: string, selection: SeatSelection, context: CommandContext): Promise<BookingAnswer> {
-    const hold = await this.deps.writer.read(concertId, (state) => {
+    const inMemory = await this.deps.writer.read(concertId, (state) => {
       const found = state.holds.get(bookingId);
-      return found && { seatIds: found.seatIds, classes: found.seatIndexes.map((index) => classOfSeat(state, index).id) };
+      return found && { released: found.status === 'released', seatIds: found.seatIds, classes: found.seatIndexes.map((index) => classOfSeat(state, index).id) };
     });
-    if (hold === undefined) throw new Error(`booking ${bookingId} was refused as existing but has no hold`);
+    if (inMemory === undefined) throw new Error(`booking ${bookingId} was refused as existing but has no hold`);
+    // A released hold loaded from a snapshot keeps only its id and reason: its seats are in its SeatsHeld event.
+    const hold = inMemory.released && inMemory.seatIds.length === 0
+      ? await findHold(this.deps.store, concertId, bookingId).then((held) => ({ seatIds: held.seats.map((seat) => seat.seat_id), classes: held.seats.map((seat) => seat.ticket_class_id) }))
+      : inMemory;
     if (!sameSelection(selection, hold.seatIds, hold.classes)) {
       throw new HttpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
     }

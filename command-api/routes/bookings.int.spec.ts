@@ -2,10 +2,12 @@
  * Concerts, bookings and cancellations over HTTP (inject), on the MariaDB event store, with the
  * reactors running.
  */
+import { randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
-import { seatId, type SeatsHeld } from '../../domain/concert/index.ts';
+import { concertDecider, seatId, toSnapshot, type ConcertEvent, type SeatsHeld } from '../../domain/concert/index.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
+import { freshMysqlDatabase } from '../../test/support/services.ts';
 import { adminToken, book, buyer, byClass, bySeat, createConcert, customer, ktp, webhook } from '../../test/support/booking.ts';
 import { assertNoSecretsInLogs, bearer, register, login } from '../../test/support/users.ts';
 
@@ -237,6 +239,33 @@ t.test('cancelling', async (t) => {
   const confirmed = await cancel(other.token, otherBooking);
   t.equal(confirmed.statusCode, 409, 'a paid booking is not cancelled');
   t.equal(confirmed.json<{ code: string }>().code, 'BOOKING_NOT_CANCELLABLE');
+});
+
+t.test('a booking retried after its hold was released, on an instance that loaded the concert from a snapshot, gets its first answer', async (t) => {
+  const shared = {
+    MYSQL_URL: await freshMysqlDatabase(t),
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
+    PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+  };
+  const first = await app(t, shared);
+  const concert = await createConcert(first.app, await adminToken(first), [{ name: 'Festival', price: 500_000, total_seats_in_class: 10 }]);
+  const fan = await customer(first.app);
+  const request = byClass(concert.id, concert.ticket_classes[0]?.id ?? '', 2);
+  const booked = await book(first.app, fan.token, request, { 'idempotency-key': 'snapshot-retry' });
+  t.equal(booked.statusCode, 201);
+  t.equal((await first.app.inject({ method: 'PUT', url: `/api/v1/bookings/${booked.json<{ id: string }>().id}/cancel`, headers: bearer(fan.token) })).statusCode, 200);
+  // A snapshot of the concert as the writer saves one: the released hold in it is its id and reason only.
+  const events = await concertEvents(first.services.store, concert.id);
+  const state = concertDecider.initialState();
+  for (const event of events) concertDecider.evolve(state, event as unknown as ConcertEvent);
+  await first.services.store.saveSnapshot(`concert-${concert.id}`, { revision: events.at(-1)?.revision ?? 0, data: { position: events.at(-1)?.position ?? 0, concert: toSnapshot(state) } });
+
+  const second = await app(t, shared);
+  const again = await book(second.app, fan.token, request, { 'idempotency-key': 'snapshot-retry' });
+  t.equal(again.statusCode, 201, 'not 422 IDEMPOTENCY_KEY_REUSED');
+  t.equal(again.json<{ id: string }>().id, booked.json<{ id: string }>().id, 'the same booking');
+  t.same(again.json<{ seats: unknown[] }>().seats, booked.json<{ seats: unknown[] }>().seats, 'with its seats');
 });
 
 t.test('a full queue answers 503 OVERLOADED with Retry-After, never a lost request', async (t) => {
