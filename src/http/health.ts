@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { withTimeout } from '../timeout.ts';
 
 /** A dependency the role needs before it can serve: answers when healthy, throws when not. */
 export type ReadinessCheck = () => Promise<void>;
@@ -49,17 +50,3 @@ const readinessBody = {
   },
   required: ['status', 'checks'],
 } as const;
-
-async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

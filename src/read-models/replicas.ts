@@ -8,6 +8,7 @@
  * rows they vouch for, so a replica at position N shows everything up to N.
  */
 import knex, { type Knex } from 'knex';
+import { withTimeout } from '../timeout.ts';
 
 export interface ReadSource {
   /** `primary`, or the replica's host:port. */
@@ -45,14 +46,6 @@ class Replica {
   positions = new Map<string, number>();
 
   constructor(readonly name: string, readonly db: Knex) {}
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** host:port of a mysql:// URL: a replica's name in logs and status, without its credentials. */
