@@ -186,8 +186,8 @@ export async function openServices(config: Config, hooks: ServiceHooks = {}): Pr
     closers.push(() => readSources.close());
     const positions = openPositions(config, (error) => onBackgroundError(error, 'NATS'));
     closers.push(() => positions.close());
-    // Appends are announced, and announcements wake this process's subscriptions to the store:
-    // a projector in another process learns of new events at once instead of at its next poll.
+    // This process's appends are announced to the others, and theirs wake this process's
+    // subscriptions to the store: a projector learns of new events at once, not at its next poll.
     store.onAppended = (position) => positions.announceAppend(position);
     const stopHearingAppends = positions.listenAppends((position) => store.appendedElsewhere(position));
     closers.push(async () => stopHearingAppends());

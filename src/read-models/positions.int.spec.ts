@@ -68,6 +68,8 @@ t.test('appends announced over NATS wake a SQL store subscription in another pro
   });
   await Promise.all([announcer.ready(), hearer.ready()]);
   hearer.listenAppends((position) => follower.appendedElsewhere(position));
+  const echoed: number[] = [];
+  announcer.listenAppends((position) => echoed.push(position));
   const subscription = follower.subscribe({ after: 0 });
   t.teardown(() => subscription.close());
   const pages = subscription[Symbol.asyncIterator]();
@@ -80,4 +82,6 @@ t.test('appends announced over NATS wake a SQL store subscription in another pro
   t.not(page, 'late', 'the page came within 5 s (the poll would take 20 s)');
   if (page !== 'late' && page.done !== true) t.equal(page.value.events[0]?.position, appended.position);
   t.ok(Date.now() - started < 5_000, `after ${Date.now() - started} ms`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.same(echoed, [], 'the announcer does not hear itself: its own store woke its subscriptions already');
 });

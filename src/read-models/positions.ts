@@ -5,6 +5,7 @@
  * found out by polling). Over NATS between processes; in process for the embedded default.
  * Losing a message is harmless: readers also poll.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect, Events, type NatsConnection, type Subscription } from 'nats';
 
@@ -14,9 +15,12 @@ export interface ProjectionPositions {
   publish(projection: string, position: number): void;
   /** Returns the function that stops listening. */
   listen(listener: PositionListener): () => void;
-  /** Tells the followers of the event store that it has events up to `position`. */
+  /**
+   * Tells the followers of the event store in other processes that it has events up to
+   * `position` (this process's own subscriptions were woken by the store itself).
+   */
   announceAppend(position: number): void;
-  /** Returns the function that stops listening. */
+  /** Hears other processes' appends. Returns the function that stops listening. */
   listenAppends(listener: (position: number) => void): () => void;
   /** True while messages can flow (NATS connected, or in process). */
   readonly connected: boolean;
@@ -43,13 +47,11 @@ export class InProcessPositions implements ProjectionPositions {
     return () => this.#emitter.off('position', listener);
   }
 
-  announceAppend(position: number): void {
-    this.#emitter.emit('appended', position);
-  }
+  /** In one process there is nobody else to tell: the store wakes its own subscriptions. */
+  announceAppend(): void {}
 
-  listenAppends(listener: (position: number) => void): () => void {
-    this.#emitter.on('appended', listener);
-    return () => this.#emitter.off('appended', listener);
+  listenAppends(): () => void {
+    return () => undefined;
   }
 
   async close(): Promise<void> {
@@ -77,6 +79,9 @@ export class NatsPositions implements ProjectionPositions {
   #connection: NatsConnection | undefined;
   #subscription: Subscription | undefined;
   #appendSubscription: Subscription | undefined;
+  readonly #appends = new EventEmitter();
+  /** Marks this instance's announcements, so it does not wake its own store a second time. */
+  readonly #instance = randomUUID();
   #closed = false;
   /** False between a disconnect and the reconnect that follows (the client keeps retrying). */
   #up = false;
@@ -128,8 +133,8 @@ export class NatsPositions implements ProjectionPositions {
         this.#appendSubscription = connection.subscribe(APPENDED_SUBJECT, {
           callback: (error, message) => {
             if (error !== null) return this.onError(error);
-            const position = Number(message.string());
-            if (Number.isSafeInteger(position)) this.#local.announceAppend(position);
+            const [position, instance] = message.string().split(' ');
+            if (instance !== this.#instance && Number.isSafeInteger(Number(position))) this.#appends.emit('appended', Number(position));
           },
         });
         // The server has the subscription once a round trip has passed: from then on nothing is missed.
@@ -161,14 +166,15 @@ export class NatsPositions implements ProjectionPositions {
     const connection = this.#connection;
     if (connection === undefined || connection.isClosed()) return;
     try {
-      connection.publish(APPENDED_SUBJECT, String(position));
+      connection.publish(APPENDED_SUBJECT, `${position} ${this.#instance}`);
     } catch (error) {
       this.onError(error);
     }
   }
 
   listenAppends(listener: (position: number) => void): () => void {
-    return this.#local.listenAppends(listener);
+    this.#appends.on('appended', listener);
+    return () => this.#appends.off('appended', listener);
   }
 
   async close(): Promise<void> {
@@ -176,6 +182,7 @@ export class NatsPositions implements ProjectionPositions {
     await this.#connecting;
     this.#subscription?.unsubscribe();
     this.#appendSubscription?.unsubscribe();
+    this.#appends.removeAllListeners();
     // Draining waits for the server; without one there is nothing to drain.
     if (this.connected) await this.#connection?.drain().catch(() => this.#connection?.close());
     else await this.#connection?.close();
