@@ -14,6 +14,7 @@ import { fromStored } from '../command-api/command-handler.ts';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { withDatabase } from './database.ts';
+import { ascending, quantile } from './quantile.ts';
 
 export interface ColdLoadFigures {
   readonly events: number;
@@ -35,8 +36,7 @@ function context(): CommandContext {
 }
 
 function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return quantile(ascending(values), 0.5);
 }
 
 /** A concert whose stream has about `events` events, written through the batching writer. */

@@ -13,6 +13,7 @@ import knex, { type Knex } from 'knex';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
 import { withDatabase } from './database.ts';
 import type { EventToAppend } from '../eventstore/port.ts';
+import { ascending, quantile } from './quantile.ts';
 
 export interface AppendFigures {
   readonly eventsPerAppend: number;
@@ -83,13 +84,12 @@ async function drive(seconds: number, appendOnce: (writer: number, round: number
 }
 
 function summarize(rounds: Round[]): Measurement {
-  const rates = rounds.map((round) => round.events / round.seconds).sort((a, b) => a - b);
-  const latencies = rounds.flatMap((round) => round.latenciesMs).sort((a, b) => a - b);
-  const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const rates = ascending(rounds.map((round) => round.events / round.seconds));
+  const latencies = ascending(rounds.flatMap((round) => round.latenciesMs));
   return {
-    eventsPerSecond: rates[Math.floor(rates.length / 2)] ?? 0,
-    appendP50Ms: quantile(0.5),
-    appendP99Ms: quantile(0.99),
+    eventsPerSecond: quantile(rates, 0.5),
+    appendP50Ms: quantile(latencies, 0.5),
+    appendP99Ms: quantile(latencies, 0.99),
     rounds: rates.map(Math.round),
   };
 }

@@ -15,6 +15,8 @@ import { freePort, startNats, startRedis } from '../test/harness/servers.ts';
 import { withDatabase } from './database.ts';
 import { tokens } from './flash-sale.ts';
 import { spawnProcess, stop } from './processes.ts';
+import { ascending, quantile } from './quantile.ts';
+import { pool } from '../test/support/pool.ts';
 
 export interface LatencyFigures {
   readonly samples: number;
@@ -44,9 +46,8 @@ export interface ReadYourWritesFigures {
 const buyerInfo = { full_name: 'Rina Kusuma', phone_number: '081234567890', email: 'rina@example.test', ktp_number: '3201234567890001' };
 
 function latency(samples: readonly number[]): LatencyFigures {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { samples: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
+  const sorted = ascending(samples);
+  return { samples: sorted.length, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99), maxMs: sorted.at(-1) ?? 0 };
 }
 
 export async function benchReadYourWrites(mysqlServerUrl: string, options: { users: number; clients: number; log: (line: string) => void }): Promise<ReadYourWritesFigures> {
@@ -82,46 +83,37 @@ export async function benchReadYourWrites(mysqlServerUrl: string, options: { use
         await keys.close();
         const body = { concert_id: concert.id, tickets_by_class: [{ ticket_class_id: concert.ticket_classes[0]?.id, quantity: 1 }], buyer_info: buyerInfo };
 
-        /** Books with `users`' tokens, `clients` at a time, each reading its booking back with min_position; then plain reads. */
+        /** Books once per token, `clients` at a time, each reading its booking back with min_position; then plain reads. */
         const measure = async (tokens: readonly string[], clients: number): Promise<PhaseFigures> => {
           const visible: number[] = [];
           const commanded: number[] = [];
           const booked: { id: string; token: string }[] = [];
           let lagging = 0;
-          let next = 0;
-          const client = async (): Promise<void> => {
-            for (let i = next++; i < tokens.length; i = next++) {
-              const token = tokens[i] as string;
-              const sent = performance.now();
-              const answer = await post('/bookings', token, body);
-              const accepted = performance.now();
-              if (answer.status !== 201) throw new Error(`booking answered ${answer.status}: ${await answer.text()}`);
-              const { id, position } = (await answer.json()) as { id: string; position: number };
-              const read = await fetch(`${reads}/bookings/${id}?min_position=${position}`, { headers: { authorization: `Bearer ${token}` } });
-              await read.arrayBuffer();
-              if (read.status === 503) lagging++;
-              else if (read.status !== 200) throw new Error(`read answered ${read.status}`);
-              visible.push(performance.now() - accepted);
-              commanded.push(accepted - sent);
-              booked.push({ id, token });
-            }
-          };
-          await Promise.all(Array.from({ length: clients }, client));
+          await pool(tokens, clients, async (token) => {
+            const sent = performance.now();
+            const answer = await post('/bookings', token, body);
+            const accepted = performance.now();
+            if (answer.status !== 201) throw new Error(`booking answered ${answer.status}: ${await answer.text()}`);
+            const { id, position } = (await answer.json()) as { id: string; position: number };
+            const read = await fetch(`${reads}/bookings/${id}?min_position=${position}`, { headers: { authorization: `Bearer ${token}` } });
+            await read.arrayBuffer();
+            if (read.status === 503) lagging++;
+            else if (read.status !== 200) throw new Error(`read answered ${read.status}`);
+            visible.push(performance.now() - accepted);
+            commanded.push(accepted - sent);
+            booked.push({ id, token });
+          });
           options.log(`  ${clients} at a time: ${visible.length} bookings read back (${lagging} answered 503 PROJECTION_LAGGING)`);
           // The same reads of bookings already projected, as many at a time.
           const plain: number[] = [];
-          let nextRead = 0;
-          const reader = async (): Promise<void> => {
-            for (let i = nextRead++; i < booked.length; i = nextRead++) {
-              const { id, token } = booked[(i * 7919) % booked.length] as { id: string; token: string };
-              const started = performance.now();
-              const read = await fetch(`${reads}/bookings/${id}`, { headers: { authorization: `Bearer ${token}` } });
-              await read.arrayBuffer();
-              if (read.status !== 200) throw new Error(`plain read answered ${read.status}`);
-              plain.push(performance.now() - started);
-            }
-          };
-          await Promise.all(Array.from({ length: clients }, reader));
+          await pool(booked, clients, async (_, i) => {
+            const { id, token } = booked[(i * 7919) % booked.length] as { id: string; token: string };
+            const started = performance.now();
+            const read = await fetch(`${reads}/bookings/${id}`, { headers: { authorization: `Bearer ${token}` } });
+            await read.arrayBuffer();
+            if (read.status !== 200) throw new Error(`plain read answered ${read.status}`);
+            plain.push(performance.now() - started);
+          });
           // The first answer of each client is left out (connections, JIT).
           return { clients, visible: latency(visible.slice(clients)), command: latency(commanded.slice(clients)), plainRead: latency(plain), lagging };
         };

@@ -18,6 +18,7 @@ import { signWebhook } from '../../command-api/payments/gateway.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { eventually } from '../support/eventually.ts';
+import { pool } from '../support/pool.ts';
 import { replaySeats } from '../support/seat-replay.ts';
 
 export interface SaleSize {
@@ -68,14 +69,6 @@ export class Tally {
   toString(): string {
     return [...this.byStatus].sort().map(([key, count]) => `${key}: ${count}`).join(', ');
   }
-}
-
-/** Runs `work` over `items` with at most `limit` at once. */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (let i = next++; i < items.length; i = next++) await work(items[i] as T, i);
-  }));
 }
 
 const PLANS: readonly Plan[] = ['pay', 'pay', 'pay', 'pay', 'pay-declined', 'cancel', 'cancel', 'pay-late', 'walk-away', 'walk-away'];
