@@ -18,7 +18,9 @@ COPY command-api ./command-api
 COPY query-api ./query-api
 COPY projectors ./projectors
 COPY migrations ./migrations
-COPY src ./src
+COPY app ./app
+COPY lib ./lib
+COPY read-models ./read-models
 RUN npm run build
 
 FROM node:20-bookworm-slim

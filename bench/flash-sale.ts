@@ -1,7 +1,7 @@
 /**
  * A flash sale on the full HTTP path, next to the older system's row-lock design in the same run.
  *
- * Ours: `src/server.ts` as its own process on MariaDB (events, keys, reactors), JWT auth, schema
+ * Ours: `app/server.ts` as its own process on MariaDB (events, keys, reactors), JWT auth, schema
  * validation, the per-concert batching writer. Baseline: bench/row-lock-baseline.ts, the same
  * HTTP front with one locking transaction per booking and 50 database connections. The load is
  * autocannon, 100 connections, every request a different signed-in user booking one ticket of
@@ -17,7 +17,7 @@ import { createSigner } from 'fast-jwt';
 import knex from 'knex';
 import type { SeatsHeld } from '../domain/concert/index.ts';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
-import { KeyStore } from '../src/personal-data/key-store.ts';
+import { KeyStore } from '../lib/personal-data/key-store.ts';
 import { freePort } from '../test/harness/servers.ts';
 import { createBaselineSchema } from './row-lock-baseline.ts';
 
@@ -93,7 +93,7 @@ export async function benchOurs(mysqlServerUrl: string, seconds: number, users: 
   const secret = randomBytes(32).toString('hex');
   const personalKey = randomBytes(32);
   const port = await freePort();
-  const server = await spawnProcess(['src/server.ts'], {
+  const server = await spawnProcess(['app/server.ts'], {
     PORT: String(port), HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: db.url, JWT_SECRET: secret,
     PERSONAL_DATA_KEY: personalKey.toString('base64'), PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     RATE_LIMIT: 'off', LOG_LEVEL: 'warn', BOXOFFICE_ADMIN_PASSWORD: 'Bench-Admin-Pass-2026',

@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import knex from 'knex';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
 import { Projectors } from '../projectors/projectors.ts';
-import { openReadModels } from '../src/read-models/database.ts';
-import { InProcessPositions } from '../src/read-models/positions.ts';
+import { openReadModels } from '../read-models/database.ts';
+import { InProcessPositions } from '../read-models/positions.ts';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { withDatabase } from './database.ts';
 

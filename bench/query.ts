@@ -59,7 +59,7 @@ export async function benchQuery(mysqlServerUrl: string, options: { rounds: numb
       };
       // Set up with every role: a concert, projected into MySQL and the seat cache.
       let port = await freePort();
-      const setup = await spawnProcess(['src/server.ts'], { ...env, PORT: String(port) }, /boxoffice is running/);
+      const setup = await spawnProcess(['app/server.ts'], { ...env, PORT: String(port) }, /boxoffice is running/);
       let concertId: string;
       try {
         const base = `http://127.0.0.1:${port}`;
@@ -84,7 +84,7 @@ export async function benchQuery(mysqlServerUrl: string, options: { rounds: numb
       }
       // Measure the query role alone, as it runs in production.
       port = await freePort();
-      const query = await spawnProcess(['src/server.ts'], { ...env, PORT: String(port), BOXOFFICE_ROLE: 'query' }, /boxoffice is running/);
+      const query = await spawnProcess(['app/server.ts'], { ...env, PORT: String(port), BOXOFFICE_ROLE: 'query' }, /boxoffice is running/);
       const helloPort = await freePort();
       const hello = await spawnProcess(['bench/query-baselines.ts'], { PORT: String(helloPort), BASELINE: 'hello' }, /baseline hello listening/);
       const redisPort = await freePort();

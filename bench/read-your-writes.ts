@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyStore } from '../src/personal-data/key-store.ts';
+import { KeyStore } from '../lib/personal-data/key-store.ts';
 import { freePort, startNats, startRedis } from '../test/harness/servers.ts';
 import { withDatabase } from './database.ts';
 import { tokens } from './flash-sale.ts';
@@ -64,9 +64,9 @@ export async function benchReadYourWrites(mysqlServerUrl: string, options: { use
       };
       const commandPort = await freePort();
       const queryPort = await freePort();
-      const command = await spawnProcess(['src/server.ts'], { ...env, PORT: String(commandPort), BOXOFFICE_ROLE: 'command' }, /boxoffice is running/);
+      const command = await spawnProcess(['app/server.ts'], { ...env, PORT: String(commandPort), BOXOFFICE_ROLE: 'command' }, /boxoffice is running/);
       const projector = await spawnProcess(['src/projector.ts'], env, /"msg":"projecting"/);
-      const query = await spawnProcess(['src/server.ts'], { ...env, PORT: String(queryPort), BOXOFFICE_ROLE: 'query' }, /boxoffice is running/);
+      const query = await spawnProcess(['app/server.ts'], { ...env, PORT: String(queryPort), BOXOFFICE_ROLE: 'query' }, /boxoffice is running/);
       try {
         const commands = `http://127.0.0.1:${commandPort}/api/v1`;
         const reads = `http://127.0.0.1:${queryPort}/api/v1`;

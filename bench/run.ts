@@ -84,7 +84,7 @@ function queryReport(figures: QueryFigures) {
     reading: [
       '### availability (bench/query.ts, bench/query-baselines.ts)',
       '',
-      '`GET /api/v1/concerts/:id/availability` of a two-class concert, served by `src/server.ts` in the query role',
+      '`GET /api/v1/concerts/:id/availability` of a two-class concert, served by `app/server.ts` in the query role',
       '(`BOXOFFICE_ROLE=query`) from the Redis seat cache, against two ceilings, each its own process on the same machine:',
       'fastify answering a constant, and fastify answering after one Redis GET. autocannon, 100 connections, 8 s after a',
       '2 s warm-up; the three alternate, 3 rounds each; requests/s is the mean. The ratio is ours against fastify + Redis GET.',
@@ -246,7 +246,7 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[]) {
       '### flash-sale (bench/flash-sale.ts, bench/row-lock-baseline.ts)',
       '',
       'One concert, one class of 150,000 seats, autocannon with 100 connections for 8 s after a 2 s warm-up, every request a',
-      'different signed-in user booking one ticket over HTTP. Ours: `src/server.ts` as its own process on MariaDB in the',
+      'different signed-in user booking one ticket over HTTP. Ours: `app/server.ts` as its own process on MariaDB in the',
       'command role (`BOXOFFICE_ROLE=command`: JWT, schema validation, sealing the buyer, the per-concert batching writer,',
       'booking streams written in groups, reactors running; the projectors are a process of their own in production and',
       'are not running here). Baseline: the older design, the same HTTP front with one transaction per booking that locks the class row',

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { URL } from 'node:url';
 
-const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
+const compiled = new URL('../dist/app/cli/main.js', import.meta.url);
 if (existsSync(compiled)) {
   await import(compiled.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  await import(new URL('../app/cli/main.ts', import.meta.url).href);
 }

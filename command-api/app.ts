@@ -5,9 +5,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EventStore } from '../eventstore/port.ts';
-import type { Config } from '../src/config.ts';
-import type { LoginThrottle } from '../src/security/login-throttle.ts';
-import type { RevocationList } from '../src/security/revocations.ts';
+import type { Config } from '../lib/config.ts';
+import type { LoginThrottle } from '../lib/security/login-throttle.ts';
+import type { RevocationList } from '../lib/security/revocations.ts';
 import type { Captcha } from './captcha/captcha.ts';
 import type { BookingService } from './bookings/bookings.ts';
 import type { ConcertService } from './concerts/concerts.ts';

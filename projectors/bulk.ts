@@ -3,7 +3,7 @@
  * and written once, in multi-row statements sized to stay under the drivers' placeholder limits.
  */
 import type { Knex } from 'knex';
-import { dialectOf } from '../src/db/dialect.ts';
+import { dialectOf } from '../lib/db/dialect.ts';
 
 /** Under SQLite's 32,766 and MySQL's 65,535 bound parameters per statement. */
 const MAX_PARAMETERS = 30_000;

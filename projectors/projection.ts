@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { DomainEvent, EventMetadata } from '../domain/index.ts';
-import type { SqlDialect } from '../src/db/dialect.ts';
+import type { SqlDialect } from '../lib/db/dialect.ts';
 
 /** A stored event as projections see it: upcast to the current version, with its position. */
 export type ProjectedEvent = DomainEvent & {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { caughtUp, projectionRig, READ_TABLES, tableChecksums } from '../test/support/projections.ts';
-import { shadowCheckpoint } from './checkpoints.ts';
+import { shadowCheckpoint } from '../read-models/checkpoints.ts';
 import { recoverSwap, STALE_REBUILD_MS } from './rebuild.ts';
 import { shadowTable } from './shadow-tables.ts';
 

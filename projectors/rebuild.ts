@@ -21,10 +21,10 @@
  */
 import type { Knex } from 'knex';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
-import { dialectOf } from '../src/db/dialect.ts';
-import type { ProjectionPositions } from '../src/read-models/positions.ts';
-import type { RebuildProgress } from '../src/read-models/projection-status.ts';
-import { shadowCheckpoint, type Checkpoints } from './checkpoints.ts';
+import { dialectOf } from '../lib/db/dialect.ts';
+import type { ProjectionPositions } from '../read-models/positions.ts';
+import type { RebuildProgress } from '../read-models/projection-status.ts';
+import { shadowCheckpoint, type Checkpoints } from '../read-models/checkpoints.ts';
 import type { Projection } from './projection.ts';
 import { ProjectionFailed, ProjectionRunner } from './runner.ts';
 import { copyTableShape, oldTable, renameTables, shadowTable } from './shadow-tables.ts';

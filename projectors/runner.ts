@@ -8,10 +8,10 @@
 import type { Knex } from 'knex';
 import { upcasters, type StoredEvent } from '../domain/index.ts';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
-import { Follower } from '../src/follow.ts';
-import { dialectOf } from '../src/db/dialect.ts';
-import type { ProjectionPositions } from '../src/read-models/positions.ts';
-import type { Checkpoints } from './checkpoints.ts';
+import { Follower } from '../lib/follow.ts';
+import { dialectOf } from '../lib/db/dialect.ts';
+import type { ProjectionPositions } from '../read-models/positions.ts';
+import type { Checkpoints } from '../read-models/checkpoints.ts';
 import type { AfterCommit, ProjectedEvent, Projection } from './projection.ts';
 
 export interface RunnerOptions {

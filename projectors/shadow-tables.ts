@@ -4,7 +4,7 @@
  * atomic RENAME TABLE; SQLite replays the table's DDL and renames inside one transaction.
  */
 import type { Knex } from 'knex';
-import type { SqlDialect } from '../src/db/dialect.ts';
+import type { SqlDialect } from '../lib/db/dialect.ts';
 
 export const shadowTable = (table: string): string => `${table}__shadow`;
 export const oldTable = (table: string): string => `${table}__old`;

@@ -4,7 +4,7 @@
  * clients the cursor is opaque (base64url of JSON); a cursor that does not decode is a 400.
  */
 import Type from 'typebox';
-import { badRequest } from '../src/http/problem.ts';
+import { badRequest } from '../lib/http/problem.ts';
 
 export const PageQuery = {
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),

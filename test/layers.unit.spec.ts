@@ -18,7 +18,7 @@ t.test('dependency-cruiser flags each deliberate layer violation, and nothing el
   try {
     ({ stdout } = await promisify(execFile)(
       join(root, 'node_modules', '.bin', 'depcruise'),
-      ['--config', join(root, '.dependency-cruiser.cjs'), 'domain', 'eventstore', 'query-api', 'command-api', 'src', 'test'],
+      ['--config', join(root, '.dependency-cruiser.cjs'), 'app', 'domain', 'eventstore', 'lib', 'projectors', 'query-api', 'command-api', 'read-models', 'test'],
       { cwd: fixture, maxBuffer: 16 * 1024 * 1024 },
     ));
   } catch (error) {
@@ -30,14 +30,20 @@ t.test('dependency-cruiser flags each deliberate layer violation, and nothing el
   // The reporter npm test uses prints "  error <rule>: <from> → <to>" per violation.
   const found = [...stdout.matchAll(/^\s*error ([\w-]+): (\S+) →/gm)].map((m) => `${m[1]}: ${m[2]}`).sort();
   t.strictSame(found, [
+    'apis-not-projectors: query-api/reads-projector.ts',
     'command-api-not-query-api: command-api/peeks.ts',
     'domain-is-pure: domain/reads-files.ts',
     'domain-is-pure: domain/uses-store.ts',
     'domain-specs-stay-pure: domain/helper.unit.spec.ts',
     'esdb-driver-only-in-its-adapter: eventstore/port.ts',
-    'no-raw-sql-driver: src/raw-driver.ts',
-    'production-code-not-tests: src/uses-tests.ts',
+    'eventstore-imports-no-role: eventstore/imports-read-model.ts',
+    'kernel-imports-no-role: lib/imports-role.ts',
+    'no-raw-sql-driver: lib/raw-driver.ts',
+    'only-entry-points-import-app: command-api/wires-itself.ts',
+    'production-code-not-tests: lib/uses-tests.ts',
+    'projectors-not-apis: projectors/uses-api.ts',
     'query-api-not-command-api: query-api/reads.ts',
+    'read-models-import-no-role: read-models/imports-role.ts',
     'sql-driver-only-in-its-adapter: eventstore/port.ts',
   ]);
 });

@@ -8,7 +8,7 @@ import type { CommandContext } from '../../domain/index.ts';
 import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
 import type { SeatsHeld } from '../../domain/concert/index.ts';
 import { WrongExpectedRevision, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
-import { Batcher } from '../../src/batcher.ts';
+import { Batcher } from '../../lib/batcher.ts';
 import { toAppend, type CommandHandler } from '../command-handler.ts';
 import { ensureBookingPlaced, placeBookingFrom } from './placement.ts';
 

@@ -25,7 +25,7 @@ import {
   type ConcertState,
 } from '../../domain/concert/index.ts';
 import { WrongExpectedRevision, type EventStore, type EventToAppend, type ExpectedRevision } from '../../eventstore/port.ts';
-import { HttpProblem } from '../../src/http/problem.ts';
+import { HttpProblem } from '../../lib/http/problem.ts';
 import { fromStored, toAppend } from '../command-handler.ts';
 
 export interface ConcertWriterOptions {

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../domain/index.ts';
 import { concertStream } from '../../domain/concert/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
-import type { Principal } from '../../src/http/auth.ts';
-import { HttpProblem } from '../../src/http/problem.ts';
-import type { RequestContext } from '../../src/http/schemas.ts';
-import { derivedUuid } from '../../src/ids.ts';
+import type { Principal } from '../../lib/http/auth.ts';
+import { HttpProblem } from '../../lib/http/problem.ts';
+import type { RequestContext } from '../../lib/http/schemas.ts';
+import { derivedUuid } from '../../lib/ids.ts';
 import { isDomainRefusal, type ConcertWriter } from './concert-writer.ts';
 
 export interface NewConcert {

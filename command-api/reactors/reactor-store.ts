@@ -3,8 +3,8 @@
  * the due-time index of unpaid holds. MySQL/MariaDB, or a SQLite file in the data dir.
  */
 import type { Knex } from 'knex';
-import { openDatabase, type DatabaseOptions } from '../../src/db/database.ts';
-import { dialectOf } from '../../src/db/dialect.ts';
+import { openDatabase, type DatabaseOptions } from '../../lib/db/database.ts';
+import { dialectOf } from '../../lib/db/dialect.ts';
 
 export type ReactorStoreOptions = DatabaseOptions;
 

@@ -4,7 +4,7 @@
  * read again after a back-off, so handlers are idempotent.
  */
 import type { AllFilter, EventStore, RecordedEvent } from '../../eventstore/port.ts';
-import { Follower } from '../../src/follow.ts';
+import { Follower } from '../../lib/follow.ts';
 import type { ReactorStore } from './reactor-store.ts';
 
 export interface Reactor {

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { EventStore } from '../../eventstore/port.ts';
-import { problemResponses } from '../../src/http/schemas.ts';
+import { problemResponses } from '../../lib/http/schemas.ts';
 
 const StreamEvent = Type.Object({
   position: Type.Integer(),

@@ -1,9 +1,9 @@
 /** DELETE /api/v1/admin/users/:id/personal-data — crypto-shreds a user's personal data on request. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { principalOf } from '../../src/http/auth.ts';
-import { notFound } from '../../src/http/problem.ts';
-import { PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
+import { principalOf } from '../../lib/http/auth.ts';
+import { notFound } from '../../lib/http/problem.ts';
+import { PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
 import type { UserService } from '../users/users.ts';
 
 export const adminUserRoutes: FastifyPluginAsyncTypebox<{ users: UserService }> = async (app, { users }) => {

@@ -1,11 +1,11 @@
 /** /api/v1/bookings (place, cancel) and /api/v1/admin/concerts (schedule, cancel). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { principalOf } from '../../src/http/auth.ts';
+import { principalOf } from '../../lib/http/auth.ts';
 import Type from 'typebox';
-import type { Config } from '../../src/config.ts';
-import { accountLimit, routeLimit } from '../../src/http/limits.ts';
-import { requireUuid } from '../../src/http/authorization.ts';
-import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
+import type { Config } from '../../lib/config.ts';
+import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
+import { requireUuid } from '../../lib/http/authorization.ts';
+import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
 import type { BookingService } from '../bookings/bookings.ts';
 import type { ConcertService } from '../concerts/concerts.ts';
 

@@ -4,9 +4,9 @@
  */
 import t, { type Test } from 'tap';
 import { signWebhook } from '../payments/gateway.ts';
-import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { openServices } from '../../src/services.ts';
+import { buildApp } from '../../app/app.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { openServices } from '../../app/wiring/services.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer, webhook } from '../../test/support/booking.ts';

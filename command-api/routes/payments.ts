@@ -7,12 +7,12 @@ import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { paymentStream, type PaymentRequested } from '../../domain/payment/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
-import { principalOf } from '../../src/http/auth.ts';
-import { HttpProblem, notFound } from '../../src/http/problem.ts';
-import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../src/http/schemas.ts';
+import { principalOf } from '../../lib/http/auth.ts';
+import { HttpProblem, notFound } from '../../lib/http/problem.ts';
+import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
 import { signWebhook, verifyWebhook } from '../payments/gateway.ts';
 import type { PaymentService } from '../payments/payments.ts';
-import { asHtml } from '../../src/http/security-headers.ts';
+import { asHtml } from '../../lib/http/security-headers.ts';
 
 const CARD_FIELDS = ['card_number', 'cvv', 'cvc', 'card_cvv', 'expiry', 'expiry_month', 'expiry_year', 'card_holder', 'pan'];
 

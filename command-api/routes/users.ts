@@ -5,18 +5,18 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { principalOf } from '../../src/http/auth.ts';
+import { principalOf } from '../../lib/http/auth.ts';
 import Type from 'typebox';
 import { normalizeUsername } from '../../domain/user/index.ts';
-import type { Config } from '../../src/config.ts';
-import { HttpProblem, unauthorized } from '../../src/http/problem.ts';
-import { PositionSchema, problemResponses, requestContext } from '../../src/http/schemas.ts';
-import { accountLimit, routeLimit } from '../../src/http/limits.ts';
-import type { LoginThrottle } from '../../src/security/login-throttle.ts';
-import type { RevocationList } from '../../src/security/revocations.ts';
+import type { Config } from '../../lib/config.ts';
+import { HttpProblem, unauthorized } from '../../lib/http/problem.ts';
+import { PositionSchema, problemResponses, requestContext } from '../../lib/http/schemas.ts';
+import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
+import type { LoginThrottle } from '../../lib/security/login-throttle.ts';
+import type { RevocationList } from '../../lib/security/revocations.ts';
 import type { Captcha } from '../captcha/captcha.ts';
 import type { UserService } from '../users/users.ts';
-import { asHtml } from '../../src/http/security-headers.ts';
+import { asHtml } from '../../lib/http/security-headers.ts';
 
 export interface UserRoutesOptions {
   readonly config: Config;

@@ -4,7 +4,7 @@
  * (EMAIL_ALREADY_VERIFIED); a token for an address since changed is refused as stale.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { badRequest } from '../../src/http/problem.ts';
+import { badRequest } from '../../lib/http/problem.ts';
 
 interface Claims {
   /** user id */

@@ -17,10 +17,10 @@ import {
   type UserState,
 } from '../../domain/user/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
-import { badRequest, HttpProblem } from '../../src/http/problem.ts';
-import type { RequestContext } from '../../src/http/schemas.ts';
-import type { PersonalData } from '../../src/personal-data/personal-data.ts';
-import { weakPasswordReason, type PasswordHasher } from '../../src/security/passwords.ts';
+import { badRequest, HttpProblem } from '../../lib/http/problem.ts';
+import type { RequestContext } from '../../lib/http/schemas.ts';
+import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
+import { weakPasswordReason, type PasswordHasher } from '../../lib/security/passwords.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { EmailTokens } from './email-token.ts';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { runMigrations } from '../../src/db/migrations.ts';
+import { runMigrations } from '../../lib/db/migrations.ts';
 import { clientOf } from './dialect.ts';
 
 /**

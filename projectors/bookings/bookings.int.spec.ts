@@ -5,7 +5,7 @@ import { CONCERT, VIP, vipSeat } from '../../test/support/concert-fixtures.ts';
 import { projectionFixture, type Row } from '../../test/support/projection-spec.ts';
 import { tableChecksums } from '../../test/support/projections.ts';
 import { sealed } from '../../test/support/sealed.ts';
-import { sealedFromText, sealedToText } from '../../src/personal-data/sealed-text.ts';
+import { sealedFromText, sealedToText } from '../../lib/personal-data/sealed-text.ts';
 import { bookingsProjection } from './bookings.ts';
 
 const U1 = 'u1000000-0000-4000-8000-000000000001';

@@ -4,7 +4,7 @@
  * forgotten. A batch loads the bookings it updates once and writes each table in bulk.
  */
 import type { Knex } from 'knex';
-import { sealedToText } from '../../src/personal-data/sealed-text.ts';
+import { sealedToText } from '../../lib/personal-data/sealed-text.ts';
 import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 

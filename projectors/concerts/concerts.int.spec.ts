@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import t, { type Test } from 'tap';
 import type { ConcertEvent } from '../../domain/concert/index.ts';
-import { SeatCache } from '../../src/read-models/seat-cache.ts';
+import { SeatCache } from '../../read-models/seat-cache.ts';
 import { CONCERT, REGULAR, VIP, held, holdByClass, holdBySeat, onSale, vipSeat } from '../../test/support/concert-fixtures.ts';
 import { projectionFixture, type Row } from '../../test/support/projection-spec.ts';
 import { tableChecksums } from '../../test/support/projections.ts';

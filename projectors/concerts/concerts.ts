@@ -6,8 +6,8 @@
  */
 import type { Knex } from 'knex';
 import { parseSeatId, seatId, seatIdPrefix } from '../../domain/concert/seats.ts';
-import type { ConcertCacheChange, SeatCacheStatus } from '../../src/read-models/seat-cache.ts';
-import type { ConcertRow, SeatStatus, TicketClassRow } from '../../src/read-models/tables.ts';
+import type { ConcertCacheChange, SeatCacheStatus } from '../../read-models/seat-cache.ts';
+import type { ConcertRow, SeatStatus, TicketClassRow } from '../../read-models/tables.ts';
 import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import type { SeatCacheFeed } from './seat-cache-feed.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type ProjectedOf, type Projection, type TableWrite } from '../projection.ts';

@@ -6,7 +6,7 @@
  * them all.
  */
 import type { Knex } from 'knex';
-import type { ConcertCacheChange, SeatCache } from '../../src/read-models/seat-cache.ts';
+import type { ConcertCacheChange, SeatCache } from '../../read-models/seat-cache.ts';
 import { refillSeatCache } from './seat-cache-sync.ts';
 
 export class SeatCacheFeed {

@@ -4,7 +4,7 @@
  * keys that are already newer.
  */
 import type { Knex } from 'knex';
-import type { ConcertCacheImage, SeatCache, SeatCacheStatus } from '../../src/read-models/seat-cache.ts';
+import type { ConcertCacheImage, SeatCache, SeatCacheStatus } from '../../read-models/seat-cache.ts';
 import { chunks } from '../bulk.ts';
 
 const CONCERTS_PER_ROUND = 100;

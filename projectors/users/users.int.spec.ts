@@ -3,7 +3,7 @@ import type { UserEvent } from '../../domain/user/index.ts';
 import { projectionFixture, type Row } from '../../test/support/projection-spec.ts';
 import { tableChecksums } from '../../test/support/projections.ts';
 import { sealed } from '../../test/support/sealed.ts';
-import { sealedFromText } from '../../src/personal-data/sealed-text.ts';
+import { sealedFromText } from '../../lib/personal-data/sealed-text.ts';
 import { usersProjection } from './users.ts';
 
 const T0 = '2026-12-01T10:00:00.000Z';

@@ -3,7 +3,7 @@
  * stays sealed; a forgotten user keeps the row without it. Password hashes are not projected.
  */
 import type { Knex } from 'knex';
-import { sealedToText } from '../../src/personal-data/sealed-text.ts';
+import { sealedToText } from '../../lib/personal-data/sealed-text.ts';
 import { instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 

@@ -4,8 +4,8 @@
  * moment, and KTP numbers leave masked; a forgotten user's details are gone (null, empty).
  */
 import type { Knex } from 'knex';
-import { sealedFromText } from '../../src/personal-data/sealed-text.ts';
-import type { PersonalData } from '../../src/personal-data/personal-data.ts';
+import { sealedFromText } from '../../lib/personal-data/sealed-text.ts';
+import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 
 export interface BuyerInfo { full_name: string; phone_number: string; email: string; ktp_number: string }

@@ -3,8 +3,8 @@
  * concerts tables otherwise (Redis down, key missing or being refilled) — never an error for it.
  */
 import type { Knex } from 'knex';
-import type { ReadSource } from '../../src/read-models/replicas.ts';
-import type { CachedAvailability, SeatCache } from '../../src/read-models/seat-cache.ts';
+import type { ReadSource } from '../../read-models/replicas.ts';
+import type { CachedAvailability, SeatCache } from '../../read-models/seat-cache.ts';
 
 export interface Availability {
   readonly concertId: string;

@@ -1,7 +1,7 @@
 /** Concerts, their classes and seat maps, read from the concerts projection's tables. */
 import type { Knex } from 'knex';
-import { dialectOf } from '../../src/db/dialect.ts';
-import type { ConcertRow, SeatStatus, TicketClassRow } from '../../src/read-models/tables.ts';
+import { dialectOf } from '../../lib/db/dialect.ts';
+import type { ConcertRow, SeatStatus, TicketClassRow } from '../../read-models/tables.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 
 export interface ConcertView extends Omit<ConcertRow, 'created_at'> {

@@ -5,8 +5,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { badRequest, HttpProblem } from '../../src/http/problem.ts';
-import type { ReadSource, ReadSources } from '../../src/read-models/replicas.ts';
+import { badRequest, HttpProblem } from '../../lib/http/problem.ts';
+import type { ReadSource, ReadSources } from '../../read-models/replicas.ts';
 import type { ProjectionWaiter } from './waiter.ts';
 
 export const MIN_POSITION_COOKIE = 'min_position';

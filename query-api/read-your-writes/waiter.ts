@@ -4,7 +4,7 @@
  * checkpoint table is polled too — often when there is no news channel, now and then when there
  * is one (a lost message costs a poll interval, never a wrong answer).
  */
-import type { ProjectionPositions } from '../../src/read-models/positions.ts';
+import type { ProjectionPositions } from '../../read-models/positions.ts';
 
 export interface WaiterOptions {
   /** How long a read waits before it is answered 503 PROJECTION_LAGGING. */

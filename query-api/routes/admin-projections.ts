@@ -1,9 +1,9 @@
 /** /api/v1/admin/projections — lag and status of every read model, and blue/green rebuilds. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { HttpProblem, notFound } from '../../src/http/problem.ts';
-import { problemResponses } from '../../src/http/schemas.ts';
-import type { ProjectionAdmin } from '../../src/read-models/projection-status.ts';
+import { HttpProblem, notFound } from '../../lib/http/problem.ts';
+import { problemResponses } from '../../lib/http/schemas.ts';
+import type { ProjectionAdmin } from '../../read-models/projection-status.ts';
 
 const ProjectionAnswer = Type.Object({
   name: Type.String(),

@@ -1,12 +1,12 @@
 /** GET /api/v1/concerts/:id/availability — the hot path of a sale: seats left per ticket class. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { notFound } from '../../src/http/problem.ts';
-import { problemResponses, UuidSchema } from '../../src/http/schemas.ts';
+import { notFound } from '../../lib/http/problem.ts';
+import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { AvailabilityReader } from '../concerts/availability.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
-import type { ReadSources } from '../../src/read-models/replicas.ts';
+import type { ReadSources } from '../../read-models/replicas.ts';
 
 const AvailabilityAnswer = Type.Object({
   concert_id: Type.String(),

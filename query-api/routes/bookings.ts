@@ -4,14 +4,14 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { principalOf } from '../../src/http/auth.ts';
-import { loadOwned } from '../../src/http/authorization.ts';
-import { problemResponses } from '../../src/http/schemas.ts';
+import { principalOf } from '../../lib/http/auth.ts';
+import { loadOwned } from '../../lib/http/authorization.ts';
+import { problemResponses } from '../../lib/http/schemas.ts';
 import type { BookingReads, BookingView } from '../bookings/booking-reads.ts';
 import { PageQuery } from '../pagination.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
-import type { ReadSources } from '../../src/read-models/replicas.ts';
+import type { ReadSources } from '../../read-models/replicas.ts';
 
 const Masked = Type.String({ description: 'KTP number, all but the last 4 digits masked' });
 

@@ -6,13 +6,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { notFound } from '../../src/http/problem.ts';
-import { problemResponses, UuidSchema } from '../../src/http/schemas.ts';
+import { notFound } from '../../lib/http/problem.ts';
+import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { ConcertReads } from '../concerts/concert-reads.ts';
 import { PageQuery } from '../pagination.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
-import type { ReadSources } from '../../src/read-models/replicas.ts';
+import type { ReadSources } from '../../read-models/replicas.ts';
 
 const TicketClass = Type.Object({
   id: Type.String(),

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Test } from 'tap';
-import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import type { HttpServer } from '../../src/http/server-kit.ts';
-import { openServices, type Services } from '../../src/services.ts';
+import { buildApp } from '../../app/app.ts';
+import { loadConfig } from '../../lib/config.ts';
+import type { HttpServer } from '../../lib/http/server-kit.ts';
+import { openServices, type Services } from '../../app/wiring/services.ts';
 import { freshMysqlDatabase } from './services.ts';
 
 export interface TestApp {

@@ -1,7 +1,7 @@
 /** Concerts, bookings and payments for HTTP tests. */
 import { randomBytes } from 'node:crypto';
 import { signWebhook } from '../../command-api/payments/gateway.ts';
-import type { HttpServer } from '../../src/http/server-kit.ts';
+import type { HttpServer } from '../../lib/http/server-kit.ts';
 import type { TestApp } from './app.ts';
 import { bearer, login, register, secret } from './users.ts';
 

@@ -61,7 +61,7 @@ function startProcess(
 }
 
 export function startServer(env: Record<string, string>): ServerProcess {
-  return startProcess('src/server.ts', env, 'boxoffice is running at');
+  return startProcess('app/server.ts', env, 'boxoffice is running at');
 }
 
 /**

@@ -10,11 +10,11 @@ import type { Knex } from 'knex';
 import type { Test } from 'tap';
 import { upcasters, type DomainEvent } from '../../domain/index.ts';
 import type { AllPage, RecordedEvent } from '../../eventstore/port.ts';
-import { Checkpoints } from '../../projectors/checkpoints.ts';
+import { Checkpoints } from '../../read-models/checkpoints.ts';
 import type { Projection } from '../../projectors/projection.ts';
 import { applyPage, type PageOutcome } from '../../projectors/runner.ts';
-import { openReadModels } from '../../src/read-models/database.ts';
-import { dialectOf } from '../../src/db/dialect.ts';
+import { openReadModels } from '../../read-models/database.ts';
+import { dialectOf } from '../../lib/db/dialect.ts';
 import { databaseFor } from './projections.ts';
 
 export interface GivenEvent {

@@ -11,9 +11,9 @@ import type { Knex } from 'knex';
 import type { Test } from 'tap';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { Projectors } from '../../projectors/projectors.ts';
-import type { DatabaseOptions } from '../../src/db/database.ts';
-import { openReadModels } from '../../src/read-models/database.ts';
-import { InProcessPositions, type ProjectionPositions } from '../../src/read-models/positions.ts';
+import type { DatabaseOptions } from '../../lib/db/database.ts';
+import { openReadModels } from '../../read-models/database.ts';
+import { InProcessPositions, type ProjectionPositions } from '../../read-models/positions.ts';
 import { eventually } from './eventually.ts';
 import { freshMysqlDatabase, serviceUrl, uniqueName } from './services.ts';
 

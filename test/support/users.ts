@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
-import type { HttpServer } from '../../src/http/server-kit.ts';
+import type { HttpServer } from '../../lib/http/server-kit.ts';
 import type { TestApp } from './app.ts';
 import { eventually } from './eventually.ts';
 

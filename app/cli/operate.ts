@@ -4,11 +4,11 @@
  * (the embedded data dir, or the real services the variables name) and closes them after.
  */
 import { randomUUID } from 'node:crypto';
-import { ConfigError, type Config } from '../config.ts';
+import { ConfigError, type Config } from '../../lib/config.ts';
 import { seedDemoConcert } from '../demo.ts';
-import type { RebuildProgress } from '../read-models/projection-status.ts';
+import type { RebuildProgress } from '../../read-models/projection-status.ts';
 import { serve } from '../server.ts';
-import { openServices, type Services } from '../services.ts';
+import { openServices, type Services } from '../wiring/services.ts';
 import { flagText, UsageError, uuidArgument, wholeNumber, type CliCommand, type CliContext } from './command.ts';
 
 const ROLES = ['all', 'command', 'query', 'projector'] as const;

@@ -1,5 +1,5 @@
 /** What a CLI command is: its name, how it is called, and what it does. */
-import type { Config } from '../config.ts';
+import type { Config } from '../../lib/config.ts';
 
 export interface Flag {
   readonly type: 'string' | 'boolean';

@@ -5,9 +5,9 @@
 import type { DestinationStream } from 'pino';
 import { commandApi } from '../command-api/app.ts';
 import { queryApi } from '../query-api/app.ts';
-import { plays } from './config.ts';
-import { createHttpServer, type HttpServer } from './http/server-kit.ts';
-import type { Services } from './services.ts';
+import { plays } from '../lib/config.ts';
+import { createHttpServer, type HttpServer } from '../lib/http/server-kit.ts';
+import type { Services } from './wiring/services.ts';
 
 export async function buildApp(services: Services, options: { logStream?: DestinationStream } = {}): Promise<HttpServer> {
   const app = await createHttpServer(services.config, {

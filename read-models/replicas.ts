@@ -8,7 +8,7 @@
  * rows they vouch for, so a replica at position N shows everything up to N.
  */
 import knex, { type Knex } from 'knex';
-import { withTimeout } from '../timeout.ts';
+import { withTimeout } from '../lib/timeout.ts';
 
 export interface ReadSource {
   /** `primary`, or the replica's host:port. */

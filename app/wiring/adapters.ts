@@ -6,13 +6,13 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import { EsdbEventStore } from '../eventstore/esdb/esdb-event-store.ts';
-import type { EventStore } from '../eventstore/port.ts';
-import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
-import type { Config } from './config.ts';
-import type { DatabaseOptions } from './db/database.ts';
-import { openReadModels } from './read-models/database.ts';
-import { InProcessPositions, NatsPositions, type ProjectionPositions } from './read-models/positions.ts';
+import { EsdbEventStore } from '../../eventstore/esdb/esdb-event-store.ts';
+import type { EventStore } from '../../eventstore/port.ts';
+import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
+import type { Config } from '../../lib/config.ts';
+import type { DatabaseOptions } from '../../lib/db/database.ts';
+import { openReadModels } from '../../read-models/database.ts';
+import { InProcessPositions, NatsPositions, type ProjectionPositions } from '../../read-models/positions.ts';
 
 /** MySQL/MariaDB when MYSQL_URL is set (one database for every store), else a SQLite file of the data dir. */
 export function databaseOptions(config: Config, sqliteFile: string): DatabaseOptions {

@@ -3,8 +3,8 @@
  * caches, tells positions on NATS, and stops cleanly on SIGTERM (the batch in flight commits or
  * rolls back; nothing is half applied either way).
  */
-import { connectRedis, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
-import { loadConfigOrExit } from './config.ts';
+import { connectRedis, openEventStore, openPositions, openReadModelDatabase } from './wiring/adapters.ts';
+import { loadConfigOrExit } from '../lib/config.ts';
 import { Projectors } from '../projectors/projectors.ts';
 
 function log(level: 'info' | 'error', message: string, fields: Record<string, unknown> = {}): void {

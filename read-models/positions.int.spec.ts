@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type { AllPage } from '../../eventstore/port.ts';
-import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
-import { startNats } from '../../test/harness/servers.ts';
-import { eventually } from '../../test/support/eventually.ts';
-import { freshMysqlDatabase, serviceUrl } from '../../test/support/services.ts';
-import { appendBookingFlow } from '../../test/support/booking-flow.ts';
-import { caughtUp, projectionRig } from '../../test/support/projections.ts';
+import type { AllPage } from '../eventstore/port.ts';
+import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
+import { startNats } from '../test/harness/servers.ts';
+import { eventually } from '../test/support/eventually.ts';
+import { freshMysqlDatabase, serviceUrl } from '../test/support/services.ts';
+import { appendBookingFlow } from '../test/support/booking-flow.ts';
+import { caughtUp, projectionRig } from '../test/support/projections.ts';
 import { NatsPositions } from './positions.ts';
 
 t.test('projectors tell every committed position over NATS, to listeners in other processes', async (t) => {

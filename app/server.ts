@@ -7,9 +7,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.ts';
-import { checkRoleConfig, ConfigError, loadConfigOrExit, plays, type Config } from './config.ts';
+import { checkRoleConfig, ConfigError, loadConfigOrExit, plays, type Config } from '../lib/config.ts';
 import { seedDemoConcert } from './demo.ts';
-import { openServices } from './services.ts';
+import { openServices } from './wiring/services.ts';
 
 export async function serve(config: Config): Promise<void> {
   checkRoleConfig(config);

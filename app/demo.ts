@@ -4,7 +4,7 @@
  * `boxoffice seed:demo`) answers the same concert and appends nothing.
  */
 import type { ConcertCreated } from '../command-api/concerts/concerts.ts';
-import type { Services } from './services.ts';
+import type { Services } from './wiring/services.ts';
 
 const SYSTEM_ACTOR = '00000000-0000-4000-8000-00000000b0c5';
 

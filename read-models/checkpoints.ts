@@ -4,7 +4,7 @@
  * in the batch's own transaction: two runners never both apply a batch (compare-and-set).
  */
 import type { Knex } from 'knex';
-import type { SqlDialect } from '../src/db/dialect.ts';
+import type { SqlDialect } from '../lib/db/dialect.ts';
 
 export type ProjectionStatus = 'live' | 'rebuilding' | 'swapping' | 'failed';
 

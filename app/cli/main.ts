@@ -4,7 +4,7 @@
  * 1: the command failed).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, loadConfig } from '../../lib/config.ts';
 import { bookingHistoryCommand, concertAsOfCommand, eventsExport } from './audit.ts';
 import { UsageError, type CliCommand, type Flag } from './command.ts';
 import {

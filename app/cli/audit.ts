@@ -8,8 +8,8 @@ import { paymentStream } from '../../domain/payment/index.ts';
 import { upcasters } from '../../domain/index.ts';
 import type { StoredEvent } from '../../domain/shared/upcasting.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
-import { openEventStore } from '../adapters.ts';
-import type { Config } from '../config.ts';
+import { openEventStore } from '../wiring/adapters.ts';
+import type { Config } from '../../lib/config.ts';
 import { flagText, UsageError, uuidArgument, wholeNumber, type CliCommand, type CliContext } from './command.ts';
 
 async function withStore<T>(config: Config, use: (store: EventStore) => Promise<T>): Promise<T> {
