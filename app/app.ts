@@ -1,32 +1,18 @@
 /**
- * The HTTP server of a process: every role's routes on one port (the embedded all-in-one), or
- * one role's (BOXOFFICE_ROLE). Built without listening, so tests use `app.inject()`.
+ * The HTTP server of a process: the routes of every role it plays on one port (the embedded
+ * all-in-one), or one role's. Built without listening, so tests use `app.inject()`. A projector
+ * alone serves only /health and /metrics.
  */
-import type { DestinationStream } from 'pino';
 import { commandApi } from '../command-api/app.ts';
-import { queryApi } from '../query-api/app.ts';
-import { plays } from '../lib/config.ts';
+import type { ServerLogger } from '../lib/http/logger.ts';
 import { createHttpServer, type HttpServer } from '../lib/http/server-kit.ts';
-import type { Services } from './wiring/services.ts';
+import { queryApi } from '../query-api/app.ts';
+import type { Wired } from './wiring/process.ts';
 
-export async function buildApp(services: Services, options: { logStream?: DestinationStream } = {}): Promise<HttpServer> {
-  const app = await createHttpServer(services.config, {
-    auth: { secret: services.secrets.jwtSecret, revocations: services.revocations },
-    readiness: services.readiness,
-    redis: services.redis,
-    metrics: services.metrics,
-    logStream: options.logStream,
-  });
-  if (plays(services.config, 'command')) await app.register(commandApi, services);
-  if (plays(services.config, 'query')) {
-    await app.register(queryApi, {
-      availability: services.availability,
-      concerts: services.concertReads,
-      bookings: services.bookingReads,
-      projections: services.projectors,
-      waiter: services.waiter,
-      sources: services.readSources,
-    });
-  }
+export async function buildApp(wired: Wired, logger: ServerLogger): Promise<HttpServer> {
+  const { config, metrics, redis } = wired.shared;
+  const app = await createHttpServer(config, { logger, auth: wired.auth, readiness: wired.readiness, redis, metrics });
+  if (wired.command !== undefined) await app.register(commandApi, wired.command.api);
+  if (wired.query !== undefined) await app.register(queryApi, wired.query.api);
   return app;
 }

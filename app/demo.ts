@@ -3,13 +3,12 @@
  * Created with a fixed idempotency key by a fixed system actor: seeding again (every start, or
  * `boxoffice seed:demo`) answers the same concert and appends nothing.
  */
-import type { ConcertCreated } from '../command-api/concerts/concerts.ts';
-import type { Services } from './wiring/services.ts';
+import type { ConcertCreated, ConcertService } from '../command-api/concerts/concerts.ts';
 
 const SYSTEM_ACTOR = '00000000-0000-4000-8000-00000000b0c5';
 
-export async function seedDemoConcert(services: Pick<Services, 'concerts'>): Promise<ConcertCreated> {
-  return services.concerts.create(
+export async function seedDemoConcert(concerts: ConcertService): Promise<ConcertCreated> {
+  return concerts.create(
     { userId: SYSTEM_ACTOR, role: 'admin', tokenId: 'seed-demo', expiresAt: Number.MAX_SAFE_INTEGER, via: 'header', emailVerified: true },
     {
       name: 'Senandung Senja — boxoffice demo',

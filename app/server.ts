@@ -7,35 +7,30 @@
  */
 import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.ts';
-import { checkRoleConfig, ConfigError, loadConfigOrExit, plays, type Config } from '../lib/config.ts';
+import { checkRoleConfig, ConfigError, loadConfigOrExit, type Config } from '../lib/config.ts';
+import { serverLogger } from '../lib/http/logger.ts';
 import { seedDemoConcert } from './demo.ts';
-import { openServices } from './wiring/services.ts';
+import { wireProcess } from './wiring/process.ts';
 
 export async function serve(config: Config): Promise<void> {
   checkRoleConfig(config);
-  const logger: { app?: Awaited<ReturnType<typeof buildApp>> } = {};
-  const services = await openServices(config, {
-    onMailError: (error) => logger.app?.log.error({ err: error }, 'verification mail not sent'),
-    onBackgroundError: (error, what) => logger.app?.log.error({ err: error, what }, 'background work failed; it will be retried'),
-  });
-  const running = await buildApp(services);
-  logger.app = running;
-  if (plays(config, 'command')) services.startReactors();
-  if (plays(config, 'projector')) services.startProjectors();
+  const logger = serverLogger(config);
+  const wired = await wireProcess(config, logger.root);
+  const running = await buildApp(wired, logger);
+  wired.start();
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     running.log.info({ signal }, 'shutting down');
     await running.close();
-    await services.users.settle();
-    await services.close();
+    await wired.close();
     process.exit(0);
   };
   process.once('SIGTERM', (signal) => void shutdown(signal));
   process.once('SIGINT', (signal) => void shutdown(signal));
 
   // Before the first request is served, so /health/ready never answers without the admin.
-  if (config.adminPassword !== null) await services.users.ensureAdmin(config.adminPassword, config.adminEmail);
+  if (config.adminPassword !== null && wired.command !== undefined) await wired.command.api.users.ensureAdmin(config.adminPassword, config.adminEmail);
   const embedded = config.mysqlUrl === null && config.eventstoreUrl === null;
-  const demo = embedded && config.role === 'all' ? await seedDemoConcert(services) : null;
+  const demo = embedded && config.role === 'all' && wired.command !== undefined ? await seedDemoConcert(wired.command.api.concerts) : null;
 
   const address = await running.listen({ host: config.host, port: config.port });
   const local = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');

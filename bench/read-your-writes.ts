@@ -64,8 +64,9 @@ export async function benchReadYourWrites(mysqlServerUrl: string, options: { use
       };
       const commandPort = await freePort();
       const queryPort = await freePort();
+      const projectorPort = await freePort();
       const command = await spawnProcess(['app/server.ts'], { ...env, PORT: String(commandPort), BOXOFFICE_ROLE: 'command' }, /boxoffice is running/);
-      const projector = await spawnProcess(['src/projector.ts'], env, /"msg":"projecting"/);
+      const projector = await spawnProcess(['app/server.ts'], { ...env, PORT: String(projectorPort), BOXOFFICE_ROLE: 'projector' }, /boxoffice is running/);
       const query = await spawnProcess(['app/server.ts'], { ...env, PORT: String(queryPort), BOXOFFICE_ROLE: 'query' }, /boxoffice is running/);
       try {
         const commands = `http://127.0.0.1:${commandPort}/api/v1`;

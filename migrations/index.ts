@@ -4,9 +4,11 @@
  */
 import type { Knex } from 'knex';
 import { readModels } from './001_read_models.ts';
+import { rebuildRequests } from './002_rebuild_requests.ts';
 
 export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '001_read_models': readModels,
+  '002_rebuild_requests': rebuildRequests,
 };
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';

@@ -9,12 +9,12 @@ import { dialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import { SeatCache } from '../read-models/seat-cache.ts';
 import { bookingsProjection } from './bookings/bookings.ts';
-import { Checkpoints, type ProjectionStatus } from '../read-models/checkpoints.ts';
+import { Checkpoints, RebuildRequests, type ProjectionStatus } from '../read-models/checkpoints.ts';
 import { concertsProjection } from './concerts/concerts.ts';
 import { SeatCacheFeed } from './concerts/seat-cache-feed.ts';
 import { paymentsProjection } from './payments/payments.ts';
 import type { Projection } from './projection.ts';
-import type { ProjectionAdmin, ProjectionView, RebuildProgress } from '../read-models/projection-status.ts';
+import { PROJECTION_NAMES, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
 import { rebuild, RebuildInProgress, recoverSwap } from './rebuild.ts';
 import { ProjectionFailed, ProjectionRunner } from './runner.ts';
 import { usersProjection } from './users/users.ts';
@@ -31,6 +31,9 @@ export interface ProjectorsOptions {
   readonly onError: (error: unknown, what: string) => void;
   readonly now?: () => Date;
 }
+
+/** How often a running projector looks for rebuilds asked for elsewhere. */
+const REBUILD_REQUEST_POLL_MS = 1_000;
 
 export class UnknownProjection extends Error {
   override readonly name = 'UnknownProjection';
@@ -51,6 +54,8 @@ export class Projectors implements ProjectionAdmin {
   #started = false;
   #recovery: NodeJS.Timeout | undefined;
   readonly #onRedisReady = (): void => this.refillSeatCache();
+  readonly #requests: RebuildRequests;
+  #takingRequests: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: ProjectorsOptions) {
     this.checkpoints = new Checkpoints(options.db, dialectOf(options.db));
@@ -63,6 +68,10 @@ export class Projectors implements ProjectionAdmin {
       paymentsProjection(),
     ];
     this.projections = new Map(projections.map((projection) => [projection.name, projection]));
+    if (projections.map((projection) => projection.name).join() !== PROJECTION_NAMES.join()) {
+      throw new Error(`read-models/projection-status.ts names ${PROJECTION_NAMES.join(', ')}, the projector has ${[...this.projections.keys()].join(', ')}`);
+    }
+    this.#requests = new RebuildRequests(options.db);
     for (const projection of projections) {
       this.#runners.set(projection.name, new ProjectionRunner({
         db: options.db,
@@ -95,6 +104,8 @@ export class Projectors implements ProjectionAdmin {
     for (const runner of this.#runners.values()) runner.start();
     // A runner pauses while its projection swaps; a rebuilder that died there must not pause it for good.
     this.#recovery = setInterval(() => void this.recoverRebuilds().catch((error: unknown) => this.options.onError(error, 'rebuild recovery')), 30_000);
+    // Rebuilds asked for by the admin route of another process (a query-api of its own).
+    this.#takingRequests = setInterval(() => void this.#takeRebuildRequests(), REBUILD_REQUEST_POLL_MS);
     if (this.options.redis !== undefined) {
       // A Redis that comes back may have restarted empty.
       this.options.redis.on('ready', this.#onRedisReady);
@@ -102,8 +113,19 @@ export class Projectors implements ProjectionAdmin {
     }
   }
 
+  async #takeRebuildRequests(): Promise<void> {
+    try {
+      for (const name of await this.#requests.take()) {
+        await this.startRebuild(name).catch((error: unknown) => this.options.onError(error, `rebuild ${name} (requested)`));
+      }
+    } catch (error) {
+      this.options.onError(error, 'rebuild requests');
+    }
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.#recovery);
+    clearInterval(this.#takingRequests);
     this.options.redis?.off('ready', this.#onRedisReady);
     await Promise.all([...this.#runners.values()].map((runner) => runner.stop()));
     await Promise.allSettled([...this.#running, this.#cacheRefill]);

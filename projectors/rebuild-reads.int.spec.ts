@@ -13,16 +13,16 @@ interface Answer {
 t.test('availability answers 200 with the true counts every 10 ms while 200,000 events are rebuilt and swapped in', async (t) => {
   const prefix = uniqueName('rebuild');
   const { app, services } = await testApp(t, { REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix });
-  const flow = await appendBookingFlow(services.store, { users: 3_000, concerts: 4, classSeats: [5_000, 25_000], bookings: 46_000, chunk: 500 });
+  const flow = await appendBookingFlow(services.shared.store, { users: 3_000, concerts: 4, classSeats: [5_000, 25_000], bookings: 46_000, chunk: 500 });
   t.ok(flow.head >= 200_000, `${flow.head} events in the store`);
-  services.startProjectors();
-  await caughtUp(services.projectors, 300_000);
-  await services.projectors.cacheRefilled();
+  services.projector.start();
+  await caughtUp(services.projector.projectors, 300_000);
+  await services.projector.projectors.cacheRefilled();
 
   // One concert is served from Redis, another from MySQL (its keys dropped): both paths are read
   // through the swap.
   const [cached, uncached] = flow.concerts as [typeof flow.concerts[number], typeof flow.concerts[number]];
-  await services.redis?.del(`${prefix}:seats:g1:avail:${uncached.id}`, `${prefix}:seats:g1:seats:${uncached.id}`);
+  await services.shared.redis?.del(`${prefix}:seats:g1:avail:${uncached.id}`, `${prefix}:seats:g1:seats:${uncached.id}`);
   const truth = (concert: typeof cached) => new Map(concert.classes.map((c) => [c.id, flow.available.get(c.id) as number]));
 
   const answers: Answer[] = [];
@@ -39,7 +39,7 @@ t.test('availability answers 200 with the true counts every 10 ms while 200,000 
   })();
 
   const progress: { done: number; total: number }[] = [];
-  const result = await services.projectors.rebuild('concerts', (p) => progress.push({ done: p.done, total: p.total }));
+  const result = await services.projector.projectors.rebuild('concerts', (p) => progress.push({ done: p.done, total: p.total }));
   // Keep reading a little after the swap: the new tables and the new keys serve now.
   await new Promise((resolve) => setTimeout(resolve, 300));
   reading = false;
@@ -61,5 +61,5 @@ t.test('availability answers 200 with the true counts every 10 ms while 200,000 
     return answer.classes.size !== expected.size || [...expected].some(([id, available]) => answer.classes.get(id) !== available);
   });
   t.equal(wrong.length, 0, 'every answer shows exactly the true counts (nothing was sold during the rebuild)');
-  t.equal((await services.projectors.checkpoints.get('concerts'))?.generation, 2, 'the rebuilt tables are live');
+  t.equal((await services.projector.projectors.checkpoints.get('concerts'))?.generation, 2, 'the rebuilt tables are live');
 });

@@ -106,3 +106,43 @@ export class Checkpoints {
     await db(TABLE).where({ name }).delete();
   }
 }
+
+/** Where a projection stands (0 before its first batch): what read-your-writes waits on. */
+export async function readCheckpointPosition(db: Knex, name: string): Promise<number> {
+  const row = await db(TABLE).where({ name }).first<{ position: number | string } | undefined>('position');
+  return Number(row?.position ?? 0);
+}
+
+/**
+ * Rebuilds asked for by one process and run by another: the admin route leaves the request on
+ * the checkpoint row, a projector takes it. Both are single statements, so two projectors never
+ * take the same request.
+ */
+export class RebuildRequests {
+  constructor(private readonly db: Knex) {}
+
+  /** 'requested', or 'rebuilding' when the projection is rebuilding or a request already waits. */
+  async request(name: string, at: string): Promise<'requested' | 'rebuilding'> {
+    const updated = await this.db(TABLE).where({ name }).whereIn('status', ['live', 'failed']).whereNull('rebuild_requested_at')
+      .update({ rebuild_requested_at: at });
+    return updated === 1 ? 'requested' : 'rebuilding';
+  }
+
+  /** The projections with a request no projector has taken yet. */
+  async waiting(): Promise<Set<string>> {
+    const rows = await this.db(TABLE).whereNotNull('rebuild_requested_at').select<{ name: string }[]>('name');
+    return new Set(rows.map((row) => row.name));
+  }
+
+  /** The requests this caller took (each is taken by one caller only). */
+  async take(): Promise<string[]> {
+    const waiting = await this.db(TABLE).whereNotNull('rebuild_requested_at').select<{ name: string; rebuild_requested_at: string }[]>('name', 'rebuild_requested_at');
+    const taken: string[] = [];
+    for (const { name, rebuild_requested_at: at } of waiting) {
+      const updated = await this.db(TABLE).where({ name, rebuild_requested_at: at }).update({ rebuild_requested_at: null });
+      if (updated === 1) taken.push(name);
+    }
+    return taken;
+  }
+}
+

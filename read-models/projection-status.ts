@@ -1,5 +1,8 @@
 /** What the projector role tells about its projections (the admin route, the CLI, metrics). */
 
+/** The read models the projector keeps, by projection name. */
+export const PROJECTION_NAMES = ['users', 'concerts', 'bookings', 'payments'] as const;
+
 export interface RebuildProgress {
   readonly projection: string;
   readonly phase: 'copying' | 'swapping' | 'done' | 'failed';

@@ -4,24 +4,40 @@
  * (the embedded data dir, or the real services the variables name) and closes them after.
  */
 import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
 import { ConfigError, type Config } from '../../lib/config.ts';
 import { seedDemoConcert } from '../demo.ts';
 import type { RebuildProgress } from '../../read-models/projection-status.ts';
 import { serve } from '../server.ts';
-import { openServices, type Services } from '../wiring/services.ts';
+import type { CommandRole } from '../wiring/command.ts';
+import { everyRole, wireProcess, type AllRoles, type Wired } from '../wiring/process.ts';
+import type { ProjectorRole } from '../wiring/projector.ts';
 import { flagText, UsageError, uuidArgument, wholeNumber, type CliCommand, type CliContext } from './command.ts';
 
 const ROLES = ['all', 'command', 'query', 'projector'] as const;
 
-async function withServices<T>(context: CliContext, use: (services: Services) => Promise<T>): Promise<T> {
-  const services = await openServices(context.config, {
-    onBackgroundError: (error, what) => context.err(`${what}: ${error instanceof Error ? error.message : String(error)}\n`),
-  });
+/** Wires what the command needs as the role given (background failures to stderr), runs it, closes it all. */
+async function withRole<T>(context: CliContext, role: Config['role'], use: (wired: Wired) => Promise<T>): Promise<T> {
+  const logger = pino({ level: 'error' }, { write: (line: string) => context.err(line) });
+  const wired = await wireProcess({ ...context.config, role }, logger);
   try {
-    return await use(services);
+    return await use(wired);
   } finally {
-    await services.close();
+    await wired.close();
   }
+}
+
+const withCommandRole = <T>(context: CliContext, use: (command: CommandRole) => Promise<T>): Promise<T> =>
+  withRole(context, 'command', (wired) => use(playedRole(wired, 'command')));
+const withProjectorRole = <T>(context: CliContext, use: (projector: ProjectorRole) => Promise<T>): Promise<T> =>
+  withRole(context, 'projector', (wired) => use(playedRole(wired, 'projector')));
+const withEveryRole = <T>(context: CliContext, use: (all: AllRoles) => Promise<T>): Promise<T> =>
+  withRole(context, 'all', (wired) => use(everyRole(wired)));
+
+function playedRole<R extends 'command' | 'projector'>(wired: Wired, role: R): NonNullable<Wired[R]> {
+  const played = wired[role];
+  if (played === undefined) throw new Error(`the ${role} role was not wired`);
+  return played;
 }
 
 export const serveCommand: CliCommand = {
@@ -45,7 +61,7 @@ export const migrateCommand: CliCommand = {
   usage: '',
   summary: 'create or update every table (event store, keys, reactors, read models); safe to repeat',
   positionals: 0,
-  run: (context) => withServices(context, async () => {
+  run: (context) => withEveryRole(context, async () => {
     // Opening the stores runs their migrations, one process at a time.
     context.out('migrations applied\n');
   }),
@@ -56,8 +72,8 @@ export const seedDemoCommand: CliCommand = {
   usage: '',
   summary: 'create the demo concert (once: running it again changes nothing)',
   positionals: 0,
-  run: (context) => withServices(context, async (services) => {
-    const concert = await seedDemoConcert(services);
+  run: (context) => withCommandRole(context, async (command) => {
+    const concert = await seedDemoConcert(command.api.concerts);
     context.out(`demo concert ${concert.id}: ${concert.ticket_classes.map((c) => `${c.name} ${c.total_seats_in_class} seats`).join(', ')}\n`);
   }),
 };
@@ -68,10 +84,10 @@ export const createAdminCommand: CliCommand = {
   summary: 'make sure the account "admin" exists with the password in BOXOFFICE_ADMIN_PASSWORD',
   positionals: 0,
   flags: { email: { type: 'string', description: 'its address (ADMIN_EMAIL otherwise)' } },
-  run: (context) => withServices(context, async (services) => {
+  run: (context) => withCommandRole(context, async (command) => {
     const password = context.config.adminPassword;
     if (password === null) throw new ConfigError('BOXOFFICE_ADMIN_PASSWORD', "must be set: it is the admin's password (not taken on the command line, where shells keep history)");
-    await services.users.ensureAdmin(password, flagText(context, 'email') ?? context.config.adminEmail);
+    await command.api.users.ensureAdmin(password, flagText(context, 'email') ?? context.config.adminEmail);
     context.out('admin account ready: sign in as "admin"\n');
   }),
 };
@@ -81,15 +97,15 @@ export const forgetCommand: CliCommand = {
   usage: '<userId>',
   summary: "crypto-shred a user's personal data (key deleted, read-model columns cleared); events stay and replay",
   positionals: 1,
-  run: (context) => withServices(context, async (services) => {
+  run: (context) => withEveryRole(context, async ({ command, projector }) => {
     const userId = uuidArgument(context.positionals[0] ?? '', 'userId');
-    const forgotten = await services.users.forgetPersonalData(userId, null, { correlationId: `cli-${randomUUID()}`, causationId: 'cli user:forget' });
+    const forgotten = await command.api.users.forgetPersonalData(userId, null, { correlationId: `cli-${randomUUID()}`, causationId: 'cli user:forget' });
     if (forgotten === null) throw new Error(`no user ${userId}`);
     // The read models clear their sealed columns when they reach the event: project up to it here,
     // so the command ends with nothing of the user left to read (a running projector may race
     // us to it; the checkpoints let only one apply each batch).
-    services.startProjectors();
-    await waitFor(async () => (await services.projectors.status()).every((view) => view.position >= forgotten.position), 60_000, 'the read models to clear the personal data');
+    projector.start();
+    await waitFor(async () => (await projector.projectors.status()).every((view) => view.position >= forgotten.position), 60_000, 'the read models to clear the personal data');
     context.out(`user ${userId} forgotten at position ${forgotten.position}: key deleted, read models cleared\n`);
   }),
 };
@@ -112,7 +128,7 @@ export const seedUsersCommand: CliCommand = {
     password: { type: 'string', description: 'their password (at least 10 characters)' },
     concurrency: { type: 'string', description: 'accounts created at once (default 16: hashing runs on the libuv pool)' },
   },
-  run: (context) => withServices(context, async (services) => {
+  run: (context) => withCommandRole(context, async (command) => {
     const count = wholeNumber(context.positionals[0] ?? '', 'count');
     const prefix = flagText(context, 'prefix');
     const password = flagText(context, 'password');
@@ -126,7 +142,7 @@ export const seedUsersCommand: CliCommand = {
     const worker = async (): Promise<void> => {
       while (next <= count) {
         const n = next++;
-        const outcome = await services.users.createVerified({ username: `${prefix}${n}`, email: `${prefix}${n}@users.example.test`.toLowerCase(), password }, { correlationId: `cli-${randomUUID()}`, causationId: 'cli users:seed' });
+        const outcome = await command.api.users.createVerified({ username: `${prefix}${n}`, email: `${prefix}${n}@users.example.test`.toLowerCase(), password }, { correlationId: `cli-${randomUUID()}`, causationId: 'cli users:seed' });
         if (outcome === 'created') created++;
         else existed++;
       }
@@ -148,8 +164,8 @@ export const statusCommand: CliCommand = {
   summary: 'each projection: position, head, lag, status',
   positionals: 0,
   flags: { json: { type: 'boolean', description: "the admin route's array" } },
-  run: (context) => withServices(context, async (services) => {
-    const views = await services.projectors.status();
+  run: (context) => withProjectorRole(context, async ({ projectors }) => {
+    const views = await projectors.status();
     if (context.flags.json === true) {
       context.out(`${JSON.stringify(views.map(({ rebuild: _progress, ...view }) => view))}\n`);
       return;
@@ -175,11 +191,11 @@ export const rebuildCommand: CliCommand = {
   usage: '<name>',
   summary: 'rebuild a projection blue/green (reads keep being served), with a progress bar',
   positionals: 1,
-  run: (context) => withServices(context, async (services) => {
+  run: (context) => withProjectorRole(context, async ({ projectors }) => {
     const name = context.positionals[0] ?? '';
-    if (!services.projectors.projections.has(name)) throw new UsageError(`no projection named "${name}": ${[...services.projectors.projections.keys()].join(', ')}`);
+    if (!projectors.projections.has(name)) throw new UsageError(`no projection named "${name}": ${[...projectors.projections.keys()].join(', ')}`);
     let lastPrinted = 0;
-    const result = await services.projectors.rebuild(name, (progress) => {
+    const result = await projectors.rebuild(name, (progress) => {
       if (context.interactive) {
         context.err(`\r${progressLine(progress)}`);
       } else if (Date.now() - lastPrinted >= 1_000 || progress.phase !== 'copying') {

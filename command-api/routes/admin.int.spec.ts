@@ -17,44 +17,44 @@ async function app(t: Test, env: Record<string, string> = {}): Promise<TestApp> 
 t.test('the admin bootstrap makes a verified admin, once, with the configured password', async (t) => {
   const { app: server, services } = await app(t);
   const password = secret('Admin-Bootstrap-Pass-1');
-  await services.users.ensureAdmin(password, 'ops@example.test');
-  const admin = await services.users.findByUsername('admin');
+  await services.command.api.users.ensureAdmin(password, 'ops@example.test');
+  const admin = await services.command.api.users.findByUsername('admin');
   t.match(admin, { role: 'admin', emailVerified: true, status: 'active' });
-  const streamLength = async () => (await services.store.readStream(`user-${admin?.userId ?? ''}`)).length;
+  const streamLength = async () => (await services.shared.store.readStream(`user-${admin?.userId ?? ''}`)).length;
   const length = await streamLength();
 
-  await services.users.ensureAdmin(password, 'ops@example.test');
+  await services.command.api.users.ensureAdmin(password, 'ops@example.test');
   t.equal(await streamLength(), length, 'a second boot appends nothing');
 
   const rotated = secret('Admin-Rotated-Pass-2');
-  await services.users.ensureAdmin(rotated, 'ops@example.test');
+  await services.command.api.users.ensureAdmin(rotated, 'ops@example.test');
   t.equal(await streamLength(), length + 1, 'a new password is one PasswordChanged');
   t.equal((await server.inject({ method: 'POST', url: '/api/v1/users/login', payload: { username: 'admin', password } })).statusCode, 401);
   const token = await login(server, { username: 'admin', password: rotated });
   const profile = await server.inject({ method: 'GET', url: '/api/v1/users/profile', headers: bearer(token) });
   t.match(profile.json(), { username: 'admin', role: 'admin', email_verified: true });
 
-  await Promise.all([services.users.ensureAdmin(rotated, 'ops@example.test'), services.users.ensureAdmin(rotated, 'ops@example.test')]);
-  t.equal((await services.store.readAll({ filter: { eventTypes: ['UserRegistered'] } })).events.length, 1, 'one admin account, however many boots');
+  await Promise.all([services.command.api.users.ensureAdmin(rotated, 'ops@example.test'), services.command.api.users.ensureAdmin(rotated, 'ops@example.test')]);
+  t.equal((await services.shared.store.readAll({ filter: { eventTypes: ['UserRegistered'] } })).events.length, 1, 'one admin account, however many boots');
 });
 
 t.test('several instances booting at once make one admin', async (t) => {
   const { services } = await app(t);
   const password = secret('Admin-Parallel-Pass-3');
-  await Promise.all(Array.from({ length: 4 }, () => services.users.ensureAdmin(password, 'ops@example.test')));
-  t.equal((await services.store.readAll({ filter: { eventTypes: ['UserRegistered'] } })).events.length, 1);
+  await Promise.all(Array.from({ length: 4 }, () => services.command.api.users.ensureAdmin(password, 'ops@example.test')));
+  t.equal((await services.shared.store.readAll({ filter: { eventTypes: ['UserRegistered'] } })).events.length, 1);
 });
 
 t.test('the username "admin" taken by a customer is not taken over', async (t) => {
   const { app: server, services } = await app(t);
   await register(server, { username: 'Admin', email: secret('not-an-admin@example.test'), password: secret('Customer-Pass-4-x') });
-  await t.rejects(services.users.ensureAdmin(secret('Admin-Pass-Fails-5'), 'ops@example.test'), /not an active admin/);
+  await t.rejects(services.command.api.users.ensureAdmin(secret('Admin-Pass-Fails-5'), 'ops@example.test'), /not an active admin/);
 });
 
 t.test('/api/v1/admin/* answers admins only; the stream route shows events with metadata', async (t) => {
   const { app: server, services } = await app(t);
   const password = secret('Admin-Streams-Pass-6');
-  await services.users.ensureAdmin(password, 'ops@example.test');
+  await services.command.api.users.ensureAdmin(password, 'ops@example.test');
   const adminToken = await login(server, { username: 'admin', password });
   const customer = await register(server);
   const customerToken = await login(server, customer);
@@ -93,8 +93,8 @@ t.test("DELETE /api/v1/admin/users/:id/personal-data forgets a user's personal d
   const forgotten = await server.inject({ method: 'DELETE', url, headers: bearer(admin) });
   t.equal(forgotten.statusCode, 200);
   t.match(forgotten.json(), { user_id: account.id, position: Number });
-  t.equal((await services.store.readStream(`user-${account.id}`)).at(-1)?.type, 'PersonalDataForgotten');
-  t.equal((await services.users.profile(account.id))?.email, null, 'the address no longer opens');
+  t.equal((await services.shared.store.readStream(`user-${account.id}`)).at(-1)?.type, 'PersonalDataForgotten');
+  t.equal((await services.command.api.users.profile(account.id))?.email, null, 'the address no longer opens');
   t.equal((await server.inject({ method: 'DELETE', url, headers: bearer(admin) })).statusCode, 200, 'again: nothing more to do, same answer');
   t.equal((await server.inject({ method: 'DELETE', url: '/api/v1/admin/users/7d0b2a4e-0000-4000-8000-000000000000/personal-data', headers: bearer(admin) })).statusCode, 404);
   t.equal((await server.inject({ method: 'DELETE', url: '/api/v1/admin/users/nope/personal-data', headers: bearer(admin) })).statusCode, 400);

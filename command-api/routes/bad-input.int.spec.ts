@@ -17,7 +17,7 @@ t.test('every user route answers bad input with a problem, and appends nothing',
     { method: 'POST' as const, url: '/api/v1/users/verify-email', valid: { token: 'x.y' }, headers: {} },
     { method: 'PUT' as const, url: '/api/v1/users/profile', valid: { current_password: account.password }, headers: bearer(token) },
   ];
-  const head = await services.store.headPosition();
+  const head = await services.shared.store.headPosition();
   const expectProblem = (response: Awaited<ReturnType<typeof server.inject>>, status: number, code: string, name: string) => {
     t.equal(response.statusCode, status, `${name}: status`);
     t.match(response.headers['content-type'], /^application\/problem\+json/, `${name}: problem+json`);
@@ -42,7 +42,7 @@ t.test('every user route answers bad input with a problem, and appends nothing',
     expectProblem(await send('[]'), 400, 'VALIDATION_FAILED', `${name} an array`);
     expectProblem(await send('username=x', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE', `${name} a form`);
   }
-  t.equal(await services.store.headPosition(), head, 'nothing was appended');
+  t.equal(await services.shared.store.headPosition(), head, 'nothing was appended');
   t.equal(({} as Record<string, unknown>).admin, undefined, 'no prototype was polluted');
   assertNoSecretsInLogs(t, made.logs);
 });

@@ -30,7 +30,7 @@ t.test('scheduling concerts', async (t) => {
       { name: 'Festival', price: 900_000, total_seats_in_class: 500 },
     ], { max_tickets_per_ktp: 4, description: 'Tur album', image_url: 'https://img.example.test/poster.jpg' });
     t.match(concert, { id: /^[0-9a-f-]{36}$/, status: 'active', ticket_classes: [{ name: 'VIP', price: 2_500_000, total_seats_in_class: 50 }, { name: 'Festival' }] });
-    const events = await concertEvents(made.services.store, concert.id);
+    const events = await concertEvents(made.services.shared.store, concert.id);
     t.strictSame(events.map((e) => e.type), ['ConcertScheduled', 'ConcertPublished']);
     t.equal(concert.position, events[1]?.position);
   });
@@ -40,7 +40,7 @@ t.test('scheduling concerts', async (t) => {
       { name: 'Tribune', price: 1_200_000, total_seats_in_class: 20_000 },
       { name: 'Festival', price: 800_000, total_seats_in_class: 30_000 },
     ]);
-    const [scheduled] = await concertEvents(made.services.store, concert.id);
+    const [scheduled] = await concertEvents(made.services.shared.store, concert.id);
     t.ok(JSON.stringify(scheduled?.data).length < 2_000, 'the seats are not listed one by one');
     const customerToken = (await customer(made.app)).token;
     const last = seatId(concert.ticket_classes[1]?.id ?? '', 30_000);
@@ -80,7 +80,7 @@ t.test('scheduling concerts', async (t) => {
 
 t.test('booking', async (t) => {
   const made = await app(t);
-  const { store } = made.services;
+  const { store } = made.services.shared;
   const admin = await adminToken(made);
   const concert = await createConcert(made.app, admin, [
     { name: 'VIP', price: 2_000_000, total_seats_in_class: 3 },
@@ -188,7 +188,7 @@ t.test('idempotency', async (t) => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => book(made.app, token, body, { 'idempotency-key': 'checkout-42' })));
     t.strictSame(answers.map((a) => a.statusCode), Array(10).fill(201));
     t.equal(new Set(answers.map((a) => a.body)).size, 1, 'every answer is the same');
-    const holds = (await concertEvents(made.services.store, concert.id)).filter((e) => e.type === 'SeatsHeld');
+    const holds = (await concertEvents(made.services.shared.store, concert.id)).filter((e) => e.type === 'SeatsHeld');
     t.equal(holds.length, 1, 'one hold');
     const later = await book(made.app, token, body, { 'idempotency-key': 'checkout-42' });
     t.equal(later.body, answers[0]?.body, 'and the same again later');
@@ -221,21 +221,21 @@ t.test('cancelling', async (t) => {
   const cancelled = await cancel(owner.token);
   t.equal(cancelled.statusCode, 200);
   t.match(cancelled.json(), { id: booked.id, status: 'cancelled', position: Number });
-  const events = await concertEvents(made.services.store, concert.id);
+  const events = await concertEvents(made.services.shared.store, concert.id);
   t.equal(events.at(-1)?.type, 'HoldReleased');
   t.ok(cancelled.json<{ position: number }>().position >= (events.at(-1)?.position ?? Infinity), 'the answer covers the release');
   const rebooked = await book(made.app, other.token, byClass(concert.id, classId, 2));
   t.equal(rebooked.statusCode, 201, 'the seats are on sale again');
-  const head = await made.services.store.headPosition();
+  const head = await made.services.shared.store.headPosition();
   const again = await cancel(owner.token);
   t.equal(again.statusCode, 200, 'cancelling again (a retry that lost its answer) is the same answer');
   t.same(again.json(), cancelled.json());
-  t.equal(await made.services.store.headPosition(), head, 'and appends nothing');
+  t.equal(await made.services.shared.store.headPosition(), head, 'and appends nothing');
 
   const otherBooking = rebooked.json<{ id: string }>().id;
   const payment = await made.app.inject({ method: 'POST', url: '/api/v1/payments', headers: bearer(other.token), payload: { booking_id: otherBooking, payment_method: 'e_wallet' } });
   const { transaction_id: transactionId, amount } = payment.json<{ transaction_id: string; amount: number }>();
-  t.equal((await webhook(made.app, made.services.webhookSecret, { transaction_id: transactionId, status: 'succeeded', amount })).statusCode, 200);
+  t.equal((await webhook(made.app, made.services.command.api.webhookSecret, { transaction_id: transactionId, status: 'succeeded', amount })).statusCode, 200);
   const confirmed = await cancel(other.token, otherBooking);
   t.equal(confirmed.statusCode, 409, 'a paid booking is not cancelled');
   t.equal(confirmed.json<{ code: string }>().code, 'BOOKING_NOT_CANCELLABLE');
@@ -256,10 +256,10 @@ t.test('a booking retried after its hold was released, on an instance that loade
   t.equal(booked.statusCode, 201);
   t.equal((await first.app.inject({ method: 'PUT', url: `/api/v1/bookings/${booked.json<{ id: string }>().id}/cancel`, headers: bearer(fan.token) })).statusCode, 200);
   // A snapshot of the concert as the writer saves one: the released hold in it is its id and reason only.
-  const events = await concertEvents(first.services.store, concert.id);
+  const events = await concertEvents(first.services.shared.store, concert.id);
   const state = concertDecider.initialState();
   for (const event of events) concertDecider.evolve(state, event as unknown as ConcertEvent);
-  await first.services.store.saveSnapshot(`concert-${concert.id}`, { revision: events.at(-1)?.revision ?? 0, data: { position: events.at(-1)?.position ?? 0, concert: toSnapshot(state) } });
+  await first.services.shared.store.saveSnapshot(`concert-${concert.id}`, { revision: events.at(-1)?.revision ?? 0, data: { position: events.at(-1)?.position ?? 0, concert: toSnapshot(state) } });
 
   const second = await app(t, shared);
   const again = await book(second.app, fan.token, request, { 'idempotency-key': 'snapshot-retry' });
@@ -278,7 +278,7 @@ t.test('a full queue answers 503 OVERLOADED with Retry-After, never a lost reque
   t.ok(overloaded.length > 0, `${overloaded.length} of 40 were told to come back`);
   t.ok(overloaded.every((a) => a.json<{ code: string }>().code === 'OVERLOADED' && a.headers['retry-after'] === '1'));
   t.equal(answers.filter((a) => a.statusCode === 201).length + overloaded.length, 40, 'every other request was booked');
-  const holds = (await concertEvents(made.services.store, concert.id)).filter((e) => e.type === 'SeatsHeld');
+  const holds = (await concertEvents(made.services.shared.store, concert.id)).filter((e) => e.type === 'SeatsHeld');
   t.equal(holds.length, 40 - overloaded.length, 'and every 201 has its hold');
 });
 

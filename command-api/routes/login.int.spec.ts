@@ -40,25 +40,25 @@ t.test('signing in', async (t) => {
     t.match(cookie, /HttpOnly/);
     t.match(cookie, /SameSite=Strict/);
     t.match(cookie, /Secure/);
-    const events = await services.store.readStream(`user-${account.id}`);
+    const events = await services.shared.store.readStream(`user-${account.id}`);
     t.equal(events.at(-1)?.type, 'UserLoggedIn');
     t.equal(body.user.last_login, (events.at(-1)?.data as { logged_in_at: string }).logged_in_at);
   });
 
   t.test('an unknown user and a wrong password get the same 401, and nothing is appended', async (t) => {
-    const before = await services.store.headPosition();
+    const before = await services.shared.store.headPosition();
     const wrong = await server.inject(loginRequest(account.username, secret('not-the-password-at-all')));
     const unknown = await server.inject(loginRequest('nobody.here', secret('not-the-password-at-all')));
     t.equal(wrong.statusCode, 401);
     t.equal(unknown.statusCode, 401);
     t.strictSame(wrong.json(), unknown.json(), 'the same body');
     t.equal(wrong.json<{ code: string }>().code, 'UNAUTHORIZED');
-    t.equal(await services.store.headPosition(), before);
+    t.equal(await services.shared.store.headPosition(), before);
   });
 
   t.test('an unknown user costs an argon2 verification too', async (t) => {
     let verifications = 0;
-    const passwords = services.passwords;
+    const passwords = services.command.passwords;
     const original = { verify: passwords.verify.bind(passwords), verifyNothing: passwords.verifyNothing.bind(passwords) };
     passwords.verify = async (...args) => (verifications++, original.verify(...args));
     passwords.verifyNothing = async (...args) => (verifications++, original.verifyNothing(...args));
@@ -93,9 +93,9 @@ t.test('tokens', async (t) => {
       'changed payload': `${header}.${asAdmin}.${signature}`,
       'alg none': `${none}.${asAdmin}.`,
       'wrong key': createSigner({ key: 'not-our-secret-not-our-secret-!!', algorithm: 'HS256' })({ sub: account.id, role: 'admin', jti: 'x' }),
-      'expired': createSigner({ key: services.secrets.jwtSecret, algorithm: 'HS256' })({ sub: account.id, role: 'customer', jti: 'y', iat: now - 3600, exp: now - 60 }),
-      'HS512 with our key': createSigner({ key: services.secrets.jwtSecret, algorithm: 'HS512' })({ sub: account.id, role: 'customer', jti: 'z' }),
-      'no expiry': createSigner({ key: services.secrets.jwtSecret, algorithm: 'HS256' })({ sub: account.id, role: 'customer', jti: 'w' }),
+      'expired': createSigner({ key: services.auth.secret, algorithm: 'HS256' })({ sub: account.id, role: 'customer', jti: 'y', iat: now - 3600, exp: now - 60 }),
+      'HS512 with our key': createSigner({ key: services.auth.secret, algorithm: 'HS512' })({ sub: account.id, role: 'customer', jti: 'z' }),
+      'no expiry': createSigner({ key: services.auth.secret, algorithm: 'HS256' })({ sub: account.id, role: 'customer', jti: 'w' }),
       'garbage': 'not.a.token',
     };
     for (const [name, forged] of Object.entries(attacks)) {
@@ -144,12 +144,12 @@ t.test('changing the profile', async (t) => {
   const put = (payload: Record<string, unknown>) => server.inject({ method: 'PUT', url: '/api/v1/users/profile', headers: bearer(token), payload });
 
   t.test('needs the current password, and appends nothing without it', async (t) => {
-    const before = await services.store.headPosition();
+    const before = await services.shared.store.headPosition();
     const wrong = await put({ password: secret('Another-Fine-Pass-9'), current_password: secret('wrong-current-pass') });
     t.equal(wrong.statusCode, 403);
     t.equal(wrong.json<{ code: string }>().code, 'CURRENT_PASSWORD_INCORRECT');
     t.equal((await put({ password: secret('Another-Fine-Pass-9') })).statusCode, 400, 'current_password is required');
-    t.equal(await services.store.headPosition(), before);
+    t.equal(await services.shared.store.headPosition(), before);
   });
 
   t.test('a new password replaces the old one', async (t) => {
@@ -158,7 +158,7 @@ t.test('changing the profile', async (t) => {
     t.equal(weak.json<{ code: string }>().code, 'WEAK_PASSWORD');
     const changed = await put({ password: newPassword, current_password: account.password });
     t.equal(changed.statusCode, 200);
-    const events = await services.store.readStream(`user-${account.id}`);
+    const events = await services.shared.store.readStream(`user-${account.id}`);
     t.equal(events.at(-1)?.type, 'PasswordChanged');
     t.equal(changed.json<{ position: number }>().position, events.at(-1)?.position);
     t.equal((await server.inject(loginRequest(account.username, account.password))).statusCode, 401, 'the old password no longer works');
@@ -198,7 +198,7 @@ t.test('brute force: after 5 failures the account is locked, even for the right 
 t.test('the lockout counters work the same in Redis, shared by every instance', async (t) => {
   const env = { REDIS_URL: serviceUrl('REDIS_URL'), LOGIN_LOCKOUT_AFTER: '3' };
   const first = await app(t, env);
-  const second = await app(t, { ...env, MYSQL_URL: first.services.config.mysqlUrl ?? '' });
+  const second = await app(t, { ...env, MYSQL_URL: first.services.shared.config.mysqlUrl ?? '' });
   const account = await register(first.app);
   for (let i = 0; i < 3; i++) {
     await (i % 2 === 0 ? first : second).app.inject(loginRequest(account.username, secret(`redis-guess-${i}-x`)));

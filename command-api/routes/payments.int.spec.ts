@@ -6,7 +6,8 @@ import t, { type Test } from 'tap';
 import { signWebhook } from '../payments/gateway.ts';
 import { buildApp } from '../../app/app.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { openServices } from '../../app/wiring/services.ts';
+import { everyRole, wireProcess } from '../../app/wiring/process.ts';
+import { serverLogger } from '../../lib/http/logger.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer, webhook } from '../../test/support/booking.ts';
@@ -35,8 +36,8 @@ async function bookedAndPaying(made: TestApp, classId: string, concertId: string
 
 t.test('paying', async (t) => {
   const made = await app(t);
-  const { store } = made.services;
-  const secret = made.services.webhookSecret;
+  const { store } = made.services.shared;
+  const secret = made.services.command.api.webhookSecret;
   const concert = await createConcert(made.app, await adminToken(made), [{ name: 'VIP', price: 1_500_000, total_seats_in_class: 10 }]);
   const classId = concert.ticket_classes[0]?.id ?? '';
 
@@ -118,7 +119,7 @@ t.test('paying', async (t) => {
 
 t.test('unpaid holds expire, and a late payment is refunded without the seats', async (t) => {
   const made = await app(t, { HOLD_TTL_SECONDS: '2' });
-  const { store } = made.services;
+  const { store } = made.services.shared;
   const concert = await createConcert(made.app, await adminToken(made), [{ name: 'VIP', price: 1_000_000, total_seats_in_class: 1 }]);
   const classId = concert.ticket_classes[0]?.id ?? '';
   const { booking, payment } = await bookedAndPaying(made, classId, concert.id);
@@ -131,7 +132,7 @@ t.test('unpaid holds expire, and a late payment is refunded without the seats', 
   const rebooked = await book(made.app, next.token, byClass(concert.id, classId, 1));
   t.equal(rebooked.statusCode, 201, 'the seat is on sale again, and sold to the next buyer');
 
-  const late = await webhook(made.app, made.services.webhookSecret, { transaction_id: payment.transaction_id, status: 'succeeded', amount: payment.amount });
+  const late = await webhook(made.app, made.services.command.api.webhookSecret, { transaction_id: payment.transaction_id, status: 'succeeded', amount: payment.amount });
   t.equal(late.statusCode, 200);
   const events = await store.readStream(`booking-${booking.id}`);
   t.equal(events.at(-1)?.type, 'BookingRefundDue');
@@ -145,35 +146,36 @@ t.test('expiry survives a restart: the due-time index is durable', async (t) => 
   const user = await customer(made.app);
   const booking = (await book(made.app, user.token, byClass(concert.id, concert.ticket_classes[0]?.id ?? '', 2))).json<{ id: string }>();
   // Let the deadline reach the index, then stop everything before the hold is due.
-  await eventually(async () => (await made.services.reactors.due(Date.now() + 60_000, 10)).some((d) => d.bookingId === booking.id), 'the deadline is indexed');
+  await eventually(async () => (await made.services.command.reactors.due(Date.now() + 60_000, 10)).some((d) => d.bookingId === booking.id), 'the deadline is indexed');
   await made.app.close();
   await made.services.close();
   await new Promise((resolve) => setTimeout(resolve, 2_500));
 
   const config = loadConfig({
-    NODE_ENV: 'test', LOG_LEVEL: 'warn', BOXOFFICE_DATA_DIR: made.dataDir, MYSQL_URL: made.services.config.mysqlUrl ?? '',
+    NODE_ENV: 'test', LOG_LEVEL: 'warn', BOXOFFICE_DATA_DIR: made.dataDir, MYSQL_URL: made.services.shared.config.mysqlUrl ?? '',
     REQUIRE_EMAIL_VERIFICATION: 'false', HOLD_TTL_SECONDS: '2', EXPIRY_CHECK_INTERVAL_MS: '100', ARGON2_MEMORY_KIB: '8192', ARGON2_ITERATIONS: '1',
   });
-  const services = await openServices(config);
-  const restarted = await buildApp(services);
+  const logger = serverLogger(config);
+  const services = everyRole(await wireProcess(config, logger.root));
+  const restarted = await buildApp(services, logger);
   t.teardown(async () => {
     await restarted.close();
     await services.close();
   });
-  services.startReactors();
-  await eventually(async () => (await types(services.store, `booking-${booking.id}`)).includes('BookingExpired'), 'the restarted process expires the booking');
+  services.command.start();
+  await eventually(async () => (await types(services.shared.store, `booking-${booking.id}`)).includes('BookingExpired'), 'the restarted process expires the booking');
   t.pass('expired after the restart');
 });
 
 t.test('a cancelled concert cancels pending bookings and owes refunds for paid ones', async (t) => {
   const made = await app(t);
-  const { store } = made.services;
+  const { store } = made.services.shared;
   const admin = await adminToken(made);
   const concert = await createConcert(made.app, admin, [{ name: 'VIP', price: 800_000, total_seats_in_class: 10 }]);
   const classId = concert.ticket_classes[0]?.id ?? '';
   const pending = await bookedAndPaying(made, classId, concert.id);
   const paid = await bookedAndPaying(made, classId, concert.id);
-  await webhook(made.app, made.services.webhookSecret, { transaction_id: paid.payment.transaction_id, status: 'succeeded', amount: paid.payment.amount });
+  await webhook(made.app, made.services.command.api.webhookSecret, { transaction_id: paid.payment.transaction_id, status: 'succeeded', amount: paid.payment.amount });
 
   const cancelled = await made.app.inject({ method: 'POST', url: `/api/v1/admin/concerts/${concert.id}/cancel`, headers: bearer(admin), payload: { reason: 'venue flooded' } });
   t.equal(cancelled.statusCode, 200);
@@ -190,11 +192,11 @@ t.test('a cancelled concert cancels pending bookings and owes refunds for paid o
 
 t.test('a booking stream lost to a crash is rebuilt from its hold', async (t) => {
   const made = await app(t);
-  const { store, writer } = made.services;
+  const { shared: { store }, command: { writer } } = made.services;
   const concert = await createConcert(made.app, await adminToken(made), [{ name: 'VIP', price: 800_000, total_seats_in_class: 10 }]);
   const user = await customer(made.app);
   const bookingId = '5a5a5a5a-0000-4000-8000-00000000c0de';
-  const sealed = await made.services.personalData.seal(user.id, { full_name: 'Crash Test', ktp_number: '3201000000000001' });
+  const sealed = await made.services.command.personalData.seal(user.id, { full_name: 'Crash Test', ktp_number: '3201000000000001' });
   // The hold alone, as if the process died before writing the booking stream.
   await writer.submit(concert.id, {
     type: 'HoldSeats', booking_id: bookingId, user_id: user.id,

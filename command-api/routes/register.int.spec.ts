@@ -48,7 +48,7 @@ t.test('registering', async (t) => {
     });
     t.ok(Number.isFinite(Date.parse((body as unknown as { created_at: string }).created_at)));
 
-    const [registered] = await services.store.readStream(`user-${body.id}`);
+    const [registered] = await services.shared.store.readStream(`user-${body.id}`);
     t.equal(registered?.type, 'UserRegistered');
     const data = registered?.data as { email: { ciphertext: string }; password_hash: string; email_hash: string; username: string };
     t.notMatch(JSON.stringify(registered), account.email, 'the address is not in the event in clear text');
@@ -58,9 +58,9 @@ t.test('registering', async (t) => {
     t.match(registered?.metadata, { correlation_id: 'signup-flow-7', causation_id: 'req-register-1', actor_id: body.id, schema_version: 2 });
     t.equal(body.position, registered?.position);
 
-    const [usernameClaim] = await services.store.readStream(`username-${normalizeUsername(account.username)}`);
+    const [usernameClaim] = await services.shared.store.readStream(`username-${normalizeUsername(account.username)}`);
     t.match(usernameClaim, { type: 'ValueClaimed', data: { owner_id: body.id } });
-    const [emailClaim] = await services.store.readStream(`email-${sha256(account.email)}`);
+    const [emailClaim] = await services.shared.store.readStream(`email-${sha256(account.email)}`);
     t.match(emailClaim, { type: 'ValueClaimed', data: { owner_id: body.id } });
 
     const mail = await waitForMail({ mails } as TestApp, account.email);
@@ -69,7 +69,7 @@ t.test('registering', async (t) => {
 
   t.test('a taken username, in any case, is refused and nothing is created', async (t) => {
     const first = await register(server);
-    const before = (await eventsOfType(services.store, 'UserRegistered')).length;
+    const before = (await eventsOfType(services.shared.store, 'UserRegistered')).length;
     const response = await server.inject({
       method: 'POST',
       url: '/api/v1/users/register',
@@ -78,7 +78,7 @@ t.test('registering', async (t) => {
     t.equal(response.statusCode, 409);
     t.match(response.headers['content-type'], /application\/problem\+json/);
     t.match(response.json(), { code: 'USERNAME_TAKEN', status: 409, error: String });
-    t.equal((await eventsOfType(services.store, 'UserRegistered')).length, before, 'no account appended');
+    t.equal((await eventsOfType(services.shared.store, 'UserRegistered')).length, before, 'no account appended');
   });
 
   t.test('a taken address is refused, and the username it held is free again', async (t) => {
@@ -87,7 +87,7 @@ t.test('registering', async (t) => {
     const response = await server.inject({ method: 'POST', url: '/api/v1/users/register', payload: { ...second, email: first.email.toUpperCase() } });
     t.equal(response.statusCode, 409);
     t.equal(response.json<{ code: string }>().code, 'EMAIL_TAKEN');
-    const claim = await services.store.readStream(`username-${normalizeUsername(second.username)}`);
+    const claim = await services.shared.store.readStream(`username-${normalizeUsername(second.username)}`);
     t.strictSame(claim.map((e) => e.type), ['ValueClaimed', 'ValueReleased'], 'the username claim was given back');
     const retry = await server.inject({ method: 'POST', url: '/api/v1/users/register', payload: second });
     t.equal(retry.statusCode, 201, 'the same username registers with another address');
@@ -104,12 +104,12 @@ t.test('registering', async (t) => {
     t.equal(statuses.filter((s) => s === 201).length, 1, 'one 201');
     t.equal(statuses.filter((s) => s === 409).length, 19, 'nineteen 409');
     t.ok(responses.filter((r) => r.statusCode === 409).every((r) => r.json<{ code: string }>().code === 'USERNAME_TAKEN'));
-    const accounts = (await eventsOfType(services.store, 'UserRegistered')).filter((e) => (e.data as { username: string }).username === base.username);
+    const accounts = (await eventsOfType(services.shared.store, 'UserRegistered')).filter((e) => (e.data as { username: string }).username === base.username);
     t.equal(accounts.length, 1, 'one user stream');
   });
 
   t.test('weak passwords are refused before anything is written', async (t) => {
-    const head = await services.store.headPosition();
+    const head = await services.shared.store.headPosition();
     const cases: [string, string][] = [
       ['password123', 'WEAK_PASSWORD'],
       ['qwertyuiop', 'WEAK_PASSWORD'],
@@ -124,7 +124,7 @@ t.test('registering', async (t) => {
     const account = newAccount('dimas');
     const containsName = await server.inject({ method: 'POST', url: '/api/v1/users/register', payload: { ...account, password: secret(`${account.username}-2026!`) } });
     t.equal(containsName.json<{ code: string }>().code, 'WEAK_PASSWORD', 'a password containing the username');
-    t.equal(await services.store.headPosition(), head, 'nothing appended');
+    t.equal(await services.shared.store.headPosition(), head, 'nothing appended');
   });
 
   t.test('usernames and addresses follow the rules', async (t) => {
@@ -153,7 +153,7 @@ t.test('verifying the address', async (t) => {
     const mail = await waitForMail(made, account.email);
     const verified = await server.inject({ method: 'POST', url: '/api/v1/users/verify-email', payload: { token: mail.token } });
     t.equal(verified.statusCode, 200);
-    const events = await services.store.readStream(`user-${account.id}`);
+    const events = await services.shared.store.readStream(`user-${account.id}`);
     t.equal(events.at(-1)?.type, 'EmailVerified');
     t.equal(verified.json<{ position: number }>().position, events.at(-1)?.position);
     const token = await login(server, account);
@@ -187,11 +187,11 @@ t.test('verifying the address', async (t) => {
       t.equal(response.statusCode, 400);
       t.equal(response.json<{ code: string }>().code, 'VERIFICATION_TOKEN_INVALID');
     }
-    const lastWeek = new EmailTokens(services.secrets.jwtSecret, 3600, () => Date.now() - 7 * 86_400_000);
+    const lastWeek = new EmailTokens(services.auth.secret, 3600, () => Date.now() - 7 * 86_400_000);
     const expired = lastWeek.issue(account.id, createHash('sha256').update(account.email).digest('hex'));
     const response = await server.inject({ method: 'POST', url: '/api/v1/users/verify-email', payload: { token: expired } });
     t.equal(response.json<{ code: string }>().code, 'VERIFICATION_TOKEN_EXPIRED');
-    t.equal((await services.store.readStream(`user-${account.id}`)).length, 1, 'nothing appended');
+    t.equal((await services.shared.store.readStream(`user-${account.id}`)).length, 1, 'nothing appended');
   });
 
   t.test('a token for an address since changed is stale', async (t) => {
@@ -264,7 +264,7 @@ t.test('with a CAPTCHA service configured, registration needs a solved CAPTCHA',
   const solved = await post({ ...newAccount(), captcha_token: 'solved' });
   t.equal(solved.statusCode, 201);
   t.match(asked.at(-1), { secret: 'captcha-secret', response: 'solved', remoteip: '203.0.113.9' }, 'the service was asked with the client address');
-  t.equal((await made.services.store.readAll({ filter: { eventTypes: ['UserRegistered'] } })).events.length, 1, 'only the solved one registered');
+  t.equal((await made.services.shared.store.readAll({ filter: { eventTypes: ['UserRegistered'] } })).events.length, 1, 'only the solved one registered');
 
   await captchaService.close();
   const down = await post({ ...newAccount(), captcha_token: 'solved' });

@@ -5,6 +5,7 @@ import { loadConfig } from '../config.ts';
 import { MemoryExpiringKeys } from '../security/expiring-keys.ts';
 import { RevocationList } from '../security/revocations.ts';
 import { loadOwned } from './authorization.ts';
+import { serverLogger } from './logger.ts';
 import { createHttpServer } from './server-kit.ts';
 import { Metrics } from '../observability/metrics.ts';
 
@@ -17,11 +18,12 @@ const BROKEN = '2e2e2e2e-0000-4000-8000-000000000002';
 t.test('by-id reads: 400 malformed, 404 missing or not yours, 500 on a store failure, admins see all', async (t) => {
   const logs: string[] = [];
   const keys = new MemoryExpiringKeys();
-  const app = await createHttpServer(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error' }), {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error' });
+  const app = await createHttpServer(config, {
+    logger: serverLogger(config, new Writable({ write: (chunk: Buffer, _e, done) => void (logs.push(chunk.toString()), done()) })),
     auth: { secret: 's'.repeat(32), revocations: new RevocationList(keys) },
     readiness: {},
     metrics: new Metrics(),
-    logStream: new Writable({ write: (chunk: Buffer, _e, done) => void (logs.push(chunk.toString()), done()) }),
   });
   t.teardown(async () => {
     await app.close();

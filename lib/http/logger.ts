@@ -115,8 +115,14 @@ class LazyChildLogger implements FastifyBaseLogger {
   }
 }
 
-/** The server's logger, and the factory of its per-request children (lazy, above). */
-export function serverLogger(config: Pick<Config, 'logLevel'>, stream?: DestinationStream): { root: Logger; childLoggerFactory: ChildLoggerFactory } {
+/** A process's logger, and the factory of its HTTP server's per-request children. */
+export interface ServerLogger {
+  readonly root: Logger;
+  readonly childLoggerFactory: ChildLoggerFactory;
+}
+
+/** The process's logger (stdout, or `stream`: tests capture it), and its per-request children (lazy, above). */
+export function serverLogger(config: Pick<Config, 'logLevel'>, stream?: DestinationStream): ServerLogger {
   const root = stream === undefined ? pino(loggerOptions(config)) : pino(loggerOptions(config), stream);
   const childLoggerFactory: ChildLoggerFactory = (logger, bindings, options) =>
     // A route with a log level or serializers of its own gets a real child at once.

@@ -5,7 +5,6 @@
  * routes. Roles add their routes to what this returns.
  */
 import { randomUUID } from 'node:crypto';
-import type { DestinationStream } from 'pino';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
@@ -30,7 +29,7 @@ import { authPlugin, type AuthOptions } from './auth.ts';
 import { healthRoutes, type ReadinessCheck } from './health.ts';
 import { metricsRoutes } from './metrics-route.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { serverLogger } from './logger.ts';
+import type { ServerLogger } from './logger.ts';
 import { API_SECURITY_HEADERS } from './security-headers.ts';
 import { errorHandler, HttpProblem, notFoundHandler } from './problem.ts';
 
@@ -43,21 +42,22 @@ export type HttpServer = FastifyInstance<
 >;
 
 export interface HttpServerDeps {
-  readonly auth: Omit<AuthOptions, 'allowedOrigins' | 'secureCookies' | 'ttlSeconds'>;
+  /** The process's logger, made first (serverLogger), so everything built before the server logs through it too. */
+  readonly logger: ServerLogger;
+  /** How tokens are checked; a process that serves no signed-in user (the projector) has none. */
+  readonly auth: Omit<AuthOptions, 'allowedOrigins' | 'secureCookies' | 'ttlSeconds'> | undefined;
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   /** Shared rate-limit counters across instances; in memory without it. */
   readonly redis?: Redis | undefined;
   /** What /metrics reports. */
   readonly metrics: Metrics;
-  /** Where logs go (tests capture them); stdout by default. */
-  readonly logStream?: DestinationStream | undefined;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createHttpServer(config: Config, deps: HttpServerDeps): Promise<HttpServer> {
-  const { root, childLoggerFactory } = serverLogger(config, deps.logStream);
+  const { root, childLoggerFactory } = deps.logger;
   const loggerInstance: FastifyBaseLogger = root;
   const app = Fastify({
     loggerInstance,
@@ -100,12 +100,14 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
       }),
     });
   }
-  await app.register(authPlugin, {
-    ...deps.auth,
-    ttlSeconds: config.jwtTtlSeconds,
-    allowedOrigins: config.corsOrigins,
-    secureCookies: config.nodeEnv !== 'development',
-  });
+  if (deps.auth !== undefined) {
+    await app.register(authPlugin, {
+      ...deps.auth,
+      ttlSeconds: config.jwtTtlSeconds,
+      allowedOrigins: config.corsOrigins,
+      secureCookies: config.nodeEnv !== 'development',
+    });
+  }
   await app.register(swagger, {
     openapi: {
       info: {

@@ -13,8 +13,8 @@ function sample(text: string, name: string, labels = ''): number | undefined {
 t.test('/metrics: HTTP by route, appends, batches, queue depth, projection lag, seat-cache hits, the process', async (t) => {
   const made = await testApp(t, { REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: uniqueName('m'), REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services } = made;
-  services.startReactors();
-  services.startProjectors();
+  services.command.start();
+  services.projector.start();
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'Festival', price: 500_000, total_seats_in_class: 50 }]);
   const festival = (concert.ticket_classes[0] as Concert['ticket_classes'][number]).id;
@@ -24,7 +24,7 @@ t.test('/metrics: HTTP by route, appends, batches, queue depth, projection lag, 
   const position = Math.max(...booked.map((response) => response.json<{ position: number }>().position));
   await eventually(async () => (await app.inject({ method: 'GET', url: `/api/v1/concerts/${concert.id}/availability` })).json<{ position: number }>().position >= position, 'cached');
   for (let i = 0; i < 3; i++) t.equal((await app.inject({ method: 'GET', url: `/api/v1/concerts/${concert.id}/availability` })).statusCode, 200);
-  await eventually(async () => (await services.projectors.status()).every((view) => view.lag === 0), 'caught up');
+  await eventually(async () => (await services.projector.projectors.status()).every((view) => view.lag === 0), 'caught up');
 
   const response = await app.inject({ method: 'GET', url: '/metrics' });
   t.equal(response.statusCode, 200);

@@ -7,13 +7,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { WrongExpectedRevision, type AppendResult, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
 
-export interface MetricSources {
-  /** Commands waiting in the per-concert batching queues. */
-  queueDepth?: () => number;
-  /** Each projection's distance from the head of the store, in events. */
-  projectionLag?: () => Promise<readonly { name: string; lag: number }[]>;
-}
-
 export class Metrics {
   readonly registry = new Registry();
   readonly #http: Histogram<'method' | 'route' | 'status_code'>;
@@ -23,11 +16,9 @@ export class Metrics {
   readonly appendConflicts: Counter;
   readonly batchSize: Histogram;
   readonly availabilityReads: Counter<'source'>;
-  readonly sources: MetricSources = {};
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const sources = this.sources;
     this.#http = new Histogram({
       name: 'boxoffice_http_request_duration_seconds',
       help: 'HTTP requests by method, route and status code',
@@ -53,24 +44,6 @@ export class Metrics {
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
       registers: [this.registry],
     });
-    new Gauge({
-      name: 'boxoffice_concert_queue_depth',
-      help: 'Commands waiting in the per-concert batching queues',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.queueDepth?.() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'boxoffice_projection_lag_events',
-      help: 'Events between a projection and the head of the event store',
-      labelNames: ['projection'],
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const { name, lag } of (await sources.projectionLag?.()) ?? []) this.set({ projection: name }, lag);
-      },
-    });
     const reads = new Counter({
       name: 'boxoffice_availability_reads_total',
       help: 'Availability answers by where they came from: the Redis seat cache or the MySQL tables',
@@ -91,6 +64,35 @@ export class Metrics {
     });
   }
 
+  /**
+   * The command role's gauge: commands waiting in the per-concert batching queues. Registered by
+   * the role that has the queues (a registry is made to be added to), read at each scrape.
+   */
+  measureQueueDepth(depth: () => number): void {
+    new Gauge({
+      name: 'boxoffice_concert_queue_depth',
+      help: 'Commands waiting in the per-concert batching queues',
+      registers: [this.registry],
+      collect() {
+        this.set(depth());
+      },
+    });
+  }
+
+  /** The projector role's gauge: each projection's distance from the head of the store, in events. */
+  measureProjectionLag(lag: () => Promise<readonly { name: string; lag: number }[]>): void {
+    new Gauge({
+      name: 'boxoffice_projection_lag_events',
+      help: 'Events between a projection and the head of the event store',
+      labelNames: ['projection'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const { name, lag: events } of await lag()) this.set({ projection: name }, events);
+      },
+    });
+  }
+
   /** Records one HTTP request (`route` is the route's pattern, never the raw URL). */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
     const key = `${method} ${route} ${statusCode}`;
@@ -105,10 +107,15 @@ export class Metrics {
 
 /** The event store, with its appends timed, counted when they conflict, and told to onAppended; everything else passes through. */
 export class InstrumentedEventStore implements EventStore {
-  /** Told the position of every successful append (to announce it to the store's followers). */
-  onAppended: (position: number) => void = () => undefined;
-
-  constructor(private readonly store: EventStore, private readonly metrics: Metrics) {}
+  /**
+   * @param onAppended told the position of every successful append (to announce it to the
+   * store's followers in other processes)
+   */
+  constructor(
+    private readonly store: EventStore,
+    private readonly metrics: Metrics,
+    private readonly onAppended: (position: number) => void = () => undefined,
+  ) {}
 
   async #timed<T>(operation: string, append: () => Promise<T>): Promise<T> {
     const end = this.metrics.appendSeconds.startTimer({ operation });

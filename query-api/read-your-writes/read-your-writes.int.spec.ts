@@ -13,8 +13,8 @@ interface Availability {
 
 async function sale(t: Test, env: Record<string, string>): Promise<{ made: TestApp; concert: Concert; classId: string }> {
   const made = await testApp(t, { REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: uniqueName('ryw'), REQUIRE_EMAIL_VERIFICATION: 'false', READ_WAIT_TIMEOUT_MS: '3000', ...env });
-  made.services.startReactors();
-  made.services.startProjectors();
+  made.services.command.start();
+  made.services.projector.start();
   const concert = await createConcert(made.app, await adminToken(made), [{ name: 'Festival', price: 750_000, total_seats_in_class: 50 }]);
   return { made, concert, classId: (concert.ticket_classes[0] as { id: string }).id };
 }
@@ -91,9 +91,9 @@ t.test('with NATS gone, read-your-writes still works by polling the checkpoints'
   const nats = await startNats();
   t.teardown(() => nats.stop());
   const { made: { app, services }, concert, classId } = await sale(t, { NATS_URL: nats.url });
-  await eventually(async () => services.positions.connected, 'NATS connected');
+  await eventually(async () => services.shared.positions.connected, 'NATS connected');
   await nats.kill();
-  await eventually(async () => !services.positions.connected, 'NATS noticed gone');
+  await eventually(async () => !services.shared.positions.connected, 'NATS noticed gone');
 
   const fan = await customer(app);
   const booked = await app.inject({ method: 'POST', url: '/api/v1/bookings', headers: bearer(fan.token), payload: byClass(concert.id, classId, 5) });

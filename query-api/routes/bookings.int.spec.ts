@@ -14,8 +14,8 @@ interface BookingAnswer {
 t.test('owners read their bookings and payments; nobody else can, not even by guessing ids', async (t) => {
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services, logs } = made;
-  services.startReactors();
-  services.startProjectors();
+  services.command.start();
+  services.projector.start();
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'Tribune', price: 350_000, total_seats_in_class: 20 }], { name: 'Pesta Rakyat' });
   const other = await createConcert(app, admin, [{ name: 'Tribune', price: 100_000, total_seats_in_class: 20 }], { name: 'Malam Minggu' });

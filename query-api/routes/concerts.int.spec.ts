@@ -15,8 +15,8 @@ interface SeatItem { id: string; seat_number: number; status: string; ticket_cla
 t.test('browsing concerts: filters, keyset pages, detail, seat map, ETags', async (t) => {
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services } = made;
-  services.startReactors();
-  services.startProjectors();
+  services.command.start();
+  services.projector.start();
   const admin = await adminToken(made);
   const make = (name: string, artist: string, date: string, seats = 10): Promise<Concert> =>
     createConcert(app, admin, [{ name: 'VIP', price: 2_000_000, total_seats_in_class: 2 }, { name: 'Festival', price: 500_000, total_seats_in_class: seats }], { name, artist, date });

@@ -25,8 +25,8 @@ t.test('commands reach the availability route through the projector, from Redis 
   const prefix = uniqueName('q');
   const made = await testApp(t, { REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services } = made;
-  services.startReactors();
-  services.startProjectors();
+  services.command.start();
+  services.projector.start();
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'VIP', price: 2_000_000, total_seats_in_class: 20 }, { name: 'Festival', price: 750_000, total_seats_in_class: 80 }]);
   const [vip, festival] = concert.ticket_classes as [Concert['ticket_classes'][number], Concert['ticket_classes'][number]];
@@ -51,9 +51,9 @@ t.test('commands reach the availability route through the projector, from Redis 
     return answer.body.position >= position ? answer : undefined;
   }, 'the hold projected');
   t.same(after.body.ticket_classes, [{ id: vip.id, available: 20 }, { id: festival.id, available: 77 }]);
-  t.ok(await services.redis?.exists(`${prefix}:seats:g1:avail:${concert.id}`), 'served from the Redis seat cache');
+  t.ok(await services.shared.redis?.exists(`${prefix}:seats:g1:avail:${concert.id}`), 'served from the Redis seat cache');
 
-  await services.redis?.del(`${prefix}:seats:g1:avail:${concert.id}`);
+  await services.shared.redis?.del(`${prefix}:seats:g1:avail:${concert.id}`);
   const fallback = await availability();
   t.equal(fallback.response.statusCode, 200, 'a missing cache key is no error');
   t.same(fallback.body.ticket_classes, after.body.ticket_classes, 'MySQL gives the same answer');
@@ -70,7 +70,7 @@ t.test('commands reach the availability route through the projector, from Redis 
 t.test('admins see every projection with its lag, and rebuild one; nobody else may', async (t) => {
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services } = made;
-  services.startProjectors();
+  services.projector.start();
   const admin = await adminToken(made);
   await createConcert(app, admin);
 
@@ -79,7 +79,7 @@ t.test('admins see every projection with its lag, and rebuild one; nobody else m
     const body = response.json<View[]>();
     return response.statusCode === 200 && body.every((view) => view.lag === 0) ? body : undefined;
   }, 'projections caught up');
-  const head = await services.store.headPosition();
+  const head = await services.shared.store.headPosition();
   t.same(views.map((view) => [view.name, view.position, view.head_position, view.lag, view.status, view.rebuilt_at]),
     ['users', 'concerts', 'bookings', 'payments'].map((name) => [name, head, head, 0, 'live', null]));
 
@@ -109,13 +109,13 @@ t.test('Redis stopped in the middle: availability still answers 200, from MySQL,
   t.teardown(() => redis.stop());
   const made = await testApp(t, { REDIS_URL: redis.url, REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services } = made;
-  services.startReactors();
-  services.startProjectors();
+  services.command.start();
+  services.projector.start();
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'Festival', price: 750_000, total_seats_in_class: 30 }]);
   const url = `/api/v1/concerts/${concert.id}/availability`;
   await eventually(async () => (await app.inject({ method: 'GET', url: `${url}?min_position=${concert.position}` })).statusCode === 200, 'projected');
-  t.ok(await services.redis?.exists(`boxoffice:seats:g1:avail:${concert.id}`), 'served from Redis first');
+  t.ok(await services.shared.redis?.exists(`boxoffice:seats:g1:avail:${concert.id}`), 'served from Redis first');
 
   await redis.kill();
   const fan = await customer(app);

@@ -15,9 +15,9 @@ t.test('reads go to the replicas in turn, to the primary where they must', async
   const { primaryUrl, replicaUrls } = await servers.database('boxoffice');
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false', MYSQL_URL: primaryUrl, MYSQL_REPLICA_URLS: replicaUrls.join(',') });
   const { app, services } = made;
-  services.startReactors();
-  services.startProjectors();
-  const sources = services.readSources;
+  services.command.start();
+  services.projector.start();
+  const sources = services.query.api.sources;
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'Festival', price: 750_000, total_seats_in_class: 50 }]);
   const festival = (concert.ticket_classes[0] as Concert['ticket_classes'][number]).id;

@@ -53,11 +53,11 @@ t.test(`chaos: ${size.users} users, ${size.seats} seats, while processes and ser
     };
     return { env: roleEnv, launch, current: await launch() };
   };
-  const [portA, portB, portQ] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [portA, portB, portQ, portP] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const commandA = await role('a', { PORT: String(portA), BOXOFFICE_ROLE: 'command' }, startServer);
   await role('b', { PORT: String(portB), BOXOFFICE_ROLE: 'command' }, startServer);
   await role('q', { PORT: String(portQ), BOXOFFICE_ROLE: 'query' }, startServer);
-  const projector = await role('p', {}, startProjector);
+  const projector = await role('p', { PORT: String(portP) }, (env) => startProjector({ ...env, PORT: String(portP) }));
 
   const faults: Fault[] = [];
   const fault = async (name: string, inject: () => Promise<void> | void, heal: () => Promise<unknown> | void, downMs: number) => {

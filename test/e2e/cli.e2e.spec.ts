@@ -62,9 +62,9 @@ t.test('export, replay as of an instant, a booking\'s history, and forgetting a 
   const prefix = uniqueName('cli');
   const made = await testApp(t, { REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services, dataDir } = made;
-  services.startReactors();
-  services.startProjectors();
-  const env = { MYSQL_URL: made.services.config.mysqlUrl ?? '', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, BOXOFFICE_DATA_DIR: dataDir };
+  services.command.start();
+  services.projector.start();
+  const env = { MYSQL_URL: made.services.shared.config.mysqlUrl ?? '', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, BOXOFFICE_DATA_DIR: dataDir };
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'Festival', price: 500_000, total_seats_in_class: 20 }]);
   const festival = (concert.ticket_classes[0] as Concert['ticket_classes'][number]).id;
@@ -84,7 +84,7 @@ t.test('export, replay as of an instant, a booking\'s history, and forgetting a 
   const exported = await cli(env, 'events:export');
   t.equal(exported.code, 0, exported.stderr);
   const lines = exported.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { position: number; stream: string; revision: number; type: string; data: unknown; metadata: unknown });
-  t.equal(lines.length, (await services.store.readAll({ maxCount: 10_000 })).events.length, 'one line per event in the store');
+  t.equal(lines.length, (await services.shared.store.readAll({ maxCount: 10_000 })).events.length, 'one line per event in the store');
   t.ok(lines.every((line, i) => i === 0 || line.position > (lines[i - 1]?.position ?? 0)), 'in position order');
   t.same(Object.keys(lines[0] ?? {}).sort(), ['data', 'metadata', 'position', 'revision', 'stream', 'type']);
   const holds = await cli(env, 'events:export', '--type', 'SeatsHeld', '--stream', `concert-${concert.id}`);
@@ -110,16 +110,16 @@ t.test('export, replay as of an instant, a booking\'s history, and forgetting a 
 
   // Forgetting: nothing of the buyer or the account's address stays readable anywhere.
   const personal = [first.buyer.full_name, first.buyer.phone_number, first.buyer.email, first.buyer.ktp_number, account.email];
-  await eventually(async () => (await services.projectors.status()).every((view) => view.lag === 0), 'projected');
+  await eventually(async () => (await services.projector.projectors.status()).every((view) => view.lag === 0), 'projected');
   const shown = await app.inject({ method: 'GET', url: `/api/v1/bookings/${bookingId}`, headers: bearer(first.token) });
   t.equal(shown.json<{ buyer_info: { full_name: string } }>().buyer_info.full_name, first.buyer.full_name, 'readable before');
   t.match(await everyFile(dataDir), account.email, 'the data dir holds the verification mail before');
 
   const forgotten = await cli(env, 'user:forget', account.id);
   t.equal(forgotten.code, 0, forgotten.stderr);
-  const db = services.readModels;
+  const db = services.projector.readModels;
   const tables = await everyRow(db);
-  const keys = await everyKey(services.redis as Redis, prefix);
+  const keys = await everyKey(services.shared.redis as Redis, prefix);
   const files = await everyFile(dataDir);
   for (const value of personal) {
     t.notOk(tables.includes(value), 'no table holds it in clear');
@@ -129,6 +129,6 @@ t.test('export, replay as of an instant, a booking\'s history, and forgetting a 
   const after = await app.inject({ method: 'GET', url: `/api/v1/bookings/${bookingId}`, headers: bearer(admin) });
   t.equal(after.json<{ buyer_info: unknown }>().buyer_info, null, 'the booking shows no buyer any more');
   t.equal((await db('users').where({ id: account.id }).first<{ email: string | null }>('email'))?.email, null, 'the sealed address is cleared');
-  t.equal((await services.store.readStream(`user-${account.id}`)).at(-1)?.type, 'PersonalDataForgotten', 'the history says so, and stays');
+  t.equal((await services.shared.store.readStream(`user-${account.id}`)).at(-1)?.type, 'PersonalDataForgotten', 'the history says so, and stays');
   t.equal((await cli(env, 'user:forget', '7d0b2a4e-0000-4000-8000-000000000000')).code, 1, 'an unknown user: a failure');
 });

@@ -14,6 +14,7 @@ import { eventually } from '../support/eventually.ts';
 import { startProjector, type ServerProcess } from '../support/process.ts';
 import { caughtUp, tableChecksums } from '../support/projections.ts';
 import { freshMysqlDatabase, serviceUrl, uniqueName } from '../support/services.ts';
+import { freePort } from '../harness/servers.ts';
 import { Redis } from 'ioredis';
 
 t.test('a projector SIGKILLed in the middle of a large catch-up resumes to read models equal to a rebuild from scratch', async (t) => {
@@ -29,7 +30,7 @@ t.test('a projector SIGKILLed in the middle of a large catch-up resumes to read 
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-projector-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const prefix = uniqueName('kill');
-  const env = { MYSQL_URL: url, REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, NATS_URL: serviceUrl('NATS_URL'), BOXOFFICE_DATA_DIR: dataDir };
+  const env = { PORT: String(await freePort()), MYSQL_URL: url, REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, NATS_URL: serviceUrl('NATS_URL'), BOXOFFICE_DATA_DIR: dataDir };
   let projector: ServerProcess | undefined;
   t.teardown(() => void projector?.child.kill('SIGKILL'));
 

@@ -18,7 +18,7 @@ t.test('every authenticated route refuses forged, foreign, expired and revoked t
   const fan = await customer(app);
   const booked = await book(app, fan.token, byClass(concert.id, (concert.ticket_classes[0] as Concert['ticket_classes'][number]).id, 1));
   const bookingId = booked.json<{ id: string }>().id;
-  const secret = services.secrets.jwtSecret;
+  const secret = services.auth.secret;
   const sub = JSON.parse(Buffer.from(admin.split('.')[1] ?? '', 'base64url').toString()) as { sub: string };
   const now = Math.floor(Date.now() / 1000);
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -60,7 +60,7 @@ t.test('every authenticated route refuses forged, foreign, expired and revoked t
     { method: 'GET', url: '/api/v1/admin/projections' },
     { method: 'POST', url: '/api/v1/admin/projections/concerts/rebuild' },
   ];
-  const head = await services.store.headPosition();
+  const head = await services.shared.store.headPosition();
   let refused = 0;
   for (const route of routes) {
     for (const [name, token] of Object.entries(attacks)) {
@@ -71,13 +71,13 @@ t.test('every authenticated route refuses forged, foreign, expired and revoked t
     const anonymous = await app.inject(route);
     t.equal(anonymous.statusCode, 401, `${route.method} ${route.url}: no token`);
   }
-  t.equal(await services.store.headPosition(), head, `${refused} forged requests appended nothing`);
+  t.equal(await services.shared.store.headPosition(), head, `${refused} forged requests appended nothing`);
 });
 
 t.test('IDOR: every by-id route of another user answers 404 and changes nothing; customers get 403 on admin routes', async (t) => {
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services } = made;
-  services.startProjectors();
+  services.projector.start();
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'Festival', price: 500_000, total_seats_in_class: 10 }]);
   const classId = (concert.ticket_classes[0] as Concert['ticket_classes'][number]).id;
@@ -87,7 +87,7 @@ t.test('IDOR: every by-id route of another user answers 404 and changes nothing;
   const { id: bookingId } = booked.json<{ id: string }>();
   const paid = await app.inject({ method: 'POST', url: '/api/v1/payments', headers: bearer(alice.token), payload: { booking_id: bookingId, payment_method: 'e_wallet' } });
   const { id: paymentId, position } = paid.json<{ id: string; position: number }>();
-  const head = await services.store.headPosition();
+  const head = await services.shared.store.headPosition();
   const asMallory = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: Record<string, unknown>) => app.inject({ method, url, headers: bearer(mallory.token), ...(payload === undefined ? {} : { payload }) });
 
   for (const [what, response] of [
@@ -108,7 +108,7 @@ t.test('IDOR: every by-id route of another user answers 404 and changes nothing;
     const response = await asMallory(method, url);
     t.equal(response.statusCode, 403, `a customer on ${method} ${url}`);
   }
-  t.equal(await services.store.headPosition(), head, 'nothing appended');
+  t.equal(await services.shared.store.headPosition(), head, 'nothing appended');
   const own = await app.inject({ method: 'GET', url: `/api/v1/bookings/${bookingId}`, headers: bearer(alice.token) });
   t.equal(own.json<{ status: string }>().status, 'pending', "Alice's booking untouched");
 });
@@ -145,8 +145,8 @@ t.test('payment webhooks: forged ones are refused, a replay changes nothing', as
   const body = { transaction_id: transactionId, status: 'succeeded', amount };
   const raw = JSON.stringify(body);
   const sign = (key: string, text: string, algorithm = 'sha256') => `${algorithm}=${createHmac(algorithm, key).update(text).digest('hex')}`;
-  const secret = services.secrets.paymentWebhookSecret;
-  const head = await services.store.headPosition();
+  const secret = services.command.api.webhookSecret;
+  const head = await services.shared.store.headPosition();
   const forgeries: Record<string, string | undefined> = {
     'no signature': undefined,
     'another key': sign('not-the-webhook-secret', raw),
@@ -163,13 +163,13 @@ t.test('payment webhooks: forged ones are refused, a replay changes nothing', as
     });
     t.equal(response.statusCode, 401, name);
   }
-  t.equal(await services.store.headPosition(), head, 'no forged webhook appended anything');
+  t.equal(await services.shared.store.headPosition(), head, 'no forged webhook appended anything');
   t.equal((await webhook(app, secret, body)).statusCode, 200, 'the real one');
-  const settled = await services.store.headPosition();
+  const settled = await services.shared.store.headPosition();
   t.ok(settled > head, 'and it was recorded');
   for (let i = 0; i < 3; i++) t.equal((await webhook(app, secret, body)).statusCode, 200, 'a replay answers 200');
-  t.equal(await services.store.headPosition(), settled, 'replays append nothing');
+  t.equal(await services.shared.store.headPosition(), settled, 'replays append nothing');
   const flipped = await webhook(app, secret, { ...body, status: 'failed' });
   t.ok(flipped.statusCode === 200 || flipped.statusCode === 409, 'a contradicting notice for a settled payment is not applied');
-  t.equal(await services.store.headPosition(), settled, 'and changes nothing');
+  t.equal(await services.shared.store.headPosition(), settled, 'and changes nothing');
 });

@@ -54,7 +54,7 @@ function bodies(valid: Record<string, unknown> | undefined): fc.Arbitrary<string
 t.test('every route, fuzzed: no 5xx, problems on 4xx, nothing appended on a 4xx', async (t) => {
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false', READ_WAIT_TIMEOUT_MS: '50' });
   const { app, services } = made;
-  services.startProjectors();
+  services.projector.start();
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'Festival', price: 500_000, total_seats_in_class: 500 }]);
   const classId = (concert.ticket_classes[0] as Concert['ticket_classes'][number]).id;
@@ -64,7 +64,7 @@ t.test('every route, fuzzed: no 5xx, problems on 4xx, nothing appended on a 4xx'
   const paid = await app.inject({ method: 'POST', url: '/api/v1/payments', headers: bearer(fan.token), payload: { booking_id: bookingId, payment_method: 'e_wallet' } });
   const payment = paid.json<{ id: string; transaction_id: string; amount: number }>();
   const account = await register(app);
-  await eventually(async () => (await services.projectors.status()).every((view) => view.lag === 0), 'projected');
+  await eventually(async () => (await services.projector.projectors.status()).every((view) => view.lag === 0), 'projected');
 
   const valid: Record<string, Record<string, unknown>> = {
     'POST /api/v1/users/register': newAccount(),
@@ -115,7 +115,7 @@ t.test('every route, fuzzed: no 5xx, problems on 4xx, nothing appended on a 4xx'
         let url = route.path;
         names.forEach((name, i) => (url = url.replace(`{${name}}`, encodeURIComponent(String(params[i])))));
         const search = new URLSearchParams(Object.entries(query).map(([key, v]): [string, string] => [key, String(v)])).toString();
-        const before = await services.store.headPosition();
+        const before = await services.shared.store.headPosition();
         const response = await app.inject({
           method: route.method as 'GET',
           url: `${url}${search === '' ? '' : `?${search}`}`,
@@ -137,7 +137,7 @@ t.test('every route, fuzzed: no 5xx, problems on 4xx, nothing appended on a 4xx'
             throw new Error(`problem shape: ${label}`);
           }
           if (/at .*\.(ts|js):\d+|Error:|SELECT |INSERT |sqlMessage/.test(response.body)) throw new Error(`leaks internals: ${label}`);
-          const after = await services.store.headPosition();
+          const after = await services.shared.store.headPosition();
           if (after !== before) throw new Error(`appended ${after - before} events on a ${response.statusCode}: ${label}`);
         }
       },

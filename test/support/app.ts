@@ -8,14 +8,16 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Test } from 'tap';
 import { buildApp } from '../../app/app.ts';
+import { everyRole, wireProcess, type AllRoles } from '../../app/wiring/process.ts';
 import { loadConfig } from '../../lib/config.ts';
+import { serverLogger } from '../../lib/http/logger.ts';
 import type { HttpServer } from '../../lib/http/server-kit.ts';
-import { openServices, type Services } from '../../app/wiring/services.ts';
 import { freshMysqlDatabase } from './services.ts';
 
 export interface TestApp {
   readonly app: HttpServer;
-  readonly services: Services;
+  /** Every role of the embedded all-in-one, wired as `npm start` wires them; started only as asked. */
+  readonly services: AllRoles;
   readonly dataDir: string;
   /** Every log line written so far. */
   readonly logs: string[];
@@ -45,11 +47,10 @@ export async function testApp(t: Test, env: Record<string, string> = {}, options
       done();
     },
   });
-  const services = await openServices(config, {
-    onBackgroundError: (error, what) => logs.push(JSON.stringify({ level: 50, what, err: String(error) })),
-  });
-  const app = await buildApp(services, { logStream });
-  if (options.reactors === true) services.startReactors();
+  const logger = serverLogger(config, logStream);
+  const services = everyRole(await wireProcess(config, logger.root));
+  const app = await buildApp(services, logger);
+  if (options.reactors === true) services.command.start();
   t.teardown(async () => {
     await app.close();
     await services.close();

@@ -13,7 +13,7 @@ export interface Concert {
 
 export async function adminToken(made: TestApp): Promise<string> {
   const password = secret('Test-Admin-Pass-2026');
-  await made.services.users.ensureAdmin(password, 'ops@example.test');
+  await made.services.command.api.users.ensureAdmin(password, 'ops@example.test');
   return login(made.app, { username: 'admin', password });
 }
 

@@ -72,6 +72,13 @@ export function startNpmStart(env: Record<string, string>): ServerProcess {
   return startProcess('npm start', env, 'boxoffice is running at', ['npm', 'start', '--silent'], true);
 }
 
-export function startProjector(env: Record<string, string>): ServerProcess {
-  return startProcess('src/projector.ts', env, '"msg":"projecting"');
+/**
+ * The projector role exactly as production runs it: docker-compose.yml's projector service is the
+ * image's entry point `node bin/boxoffice.js` with `serve --role projector` (PROJECTOR_COMMAND),
+ * with its health and metrics routes on PORT.
+ */
+export const PROJECTOR_COMMAND = ['bin/boxoffice.js', 'serve', '--role', 'projector'] as const;
+
+export function startProjector(env: Record<string, string> & { PORT: string }): ServerProcess {
+  return startProcess('boxoffice serve --role projector', env, 'boxoffice is running at', [process.execPath, ...PROJECTOR_COMMAND]);
 }

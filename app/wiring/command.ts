@@ -1,0 +1,146 @@
+/**
+ * The command role: everything that decides and appends — accounts, concerts, the per-concert
+ * batching writers, bookings, payments — and the background work that finishes what requests
+ * started (the reactors and the hold expirer). It opens no read model.
+ */
+import { join } from 'node:path';
+import type { CommandApiDeps } from '../../command-api/app.ts';
+import { BookingService } from '../../command-api/bookings/bookings.ts';
+import { BookingPlacer } from '../../command-api/bookings/placer.ts';
+import { noCaptcha, type Captcha } from '../../command-api/captcha/captcha.ts';
+import { HttpCaptcha } from '../../command-api/captcha/http-captcha.ts';
+import { CommandHandler } from '../../command-api/command-handler.ts';
+import { ConcertWriter } from '../../command-api/concerts/concert-writer.ts';
+import { ConcertService } from '../../command-api/concerts/concerts.ts';
+import type { Mailer } from '../../command-api/mail/mailer.ts';
+import { OutboxMailer } from '../../command-api/mail/outbox.ts';
+import { SmtpMailer } from '../../command-api/mail/smtp.ts';
+import { PaymentService } from '../../command-api/payments/payments.ts';
+import { SandboxGateway } from '../../command-api/payments/sandbox-gateway.ts';
+import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
+import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
+import { ReactorRunner } from '../../command-api/reactors/runner.ts';
+import { EmailTokens } from '../../command-api/users/email-token.ts';
+import { UserService } from '../../command-api/users/users.ts';
+import type { ReadinessCheck } from '../../lib/http/health.ts';
+import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
+import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
+import type { ExpiringKeys } from '../../lib/security/expiring-keys.ts';
+import { LoginThrottle } from '../../lib/security/login-throttle.ts';
+import { PasswordHasher } from '../../lib/security/passwords.ts';
+import { type RevocationList } from '../../lib/security/revocations.ts';
+import type { Secrets } from '../secrets.ts';
+import { databaseOptions } from './adapters.ts';
+import type { Closers } from './closers.ts';
+import type { Shared } from './shared.ts';
+
+export interface CommandRole {
+  /** What the command API's routes are given. */
+  readonly api: CommandApiDeps;
+  readonly writer: ConcertWriter;
+  readonly reactors: ReactorStore;
+  readonly expirer: HoldExpirer;
+  readonly passwords: PasswordHasher;
+  readonly personalData: PersonalData;
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  /** Starts the reactors and the hold expirer. Once; they stop with the role's closers. */
+  start(): void;
+}
+
+export interface CommandInputs {
+  readonly secrets: Secrets;
+  readonly personalData: PersonalData;
+  readonly expiring: ExpiringKeys;
+  readonly revocations: RevocationList;
+}
+
+export async function wireCommand(shared: Shared, inputs: CommandInputs, closers: Closers): Promise<CommandRole> {
+  const { config, store, metrics, now, onBackgroundError, logger } = shared;
+  const { secrets, personalData, expiring, revocations } = inputs;
+
+  const mailer: Mailer = config.smtpUrl !== null
+    ? new SmtpMailer(config.smtpUrl, config.mailFrom)
+    : new OutboxMailer(join(config.dataDir, 'mail-outbox.jsonl'));
+  if (mailer.close) closers.add(() => mailer.close?.() ?? Promise.resolve());
+  const captcha: Captcha = config.captcha !== null ? new HttpCaptcha(config.captcha.verifyUrl, config.captcha.secret) : noCaptcha;
+  const passwords = new PasswordHasher(config.argon2);
+  const commands = new CommandHandler(store);
+  const users = new UserService({
+    store,
+    commands,
+    passwords,
+    personalData,
+    mailer,
+    emailTokens: new EmailTokens(secrets.jwtSecret, config.emailTokenTtlSeconds, () => now().getTime()),
+    publicUrl: config.publicUrl,
+    now,
+    onMailError: (error) => logger.error({ err: error }, 'verification mail not sent'),
+  });
+  // Mail still being sent finishes before the stores close.
+  closers.add(() => users.settle());
+
+  const writer = new ConcertWriter(store, {
+    queueLimit: config.commandQueueLimit,
+    maxBatch: 500,
+    snapshotEvery: 10_000,
+    onBackgroundError,
+    onBatch: (batch) => metrics.batchSize.observe(batch),
+  });
+  closers.add(() => writer.drain());
+  metrics.measureQueueDepth(() => writer.queueDepth());
+
+  const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
+  closers.add(() => reactors.close());
+  const payments = new PaymentService({ store, commands, writer, gateway: new SandboxGateway(config.publicUrl), now });
+  const placer = new BookingPlacer(store, commands);
+  const bookings = new BookingService({
+    store,
+    writer,
+    commands,
+    placer,
+    personalData,
+    ktp: new KtpFingerprints(secrets.personalDataKey),
+    holdTtlSeconds: config.holdTtlSeconds,
+    requireEmailVerification: config.requireEmailVerification,
+    now,
+  });
+  const expirer = new HoldExpirer({ reactors, writer, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
+  const runners = [
+    bookingsReactor({ store, commands, writer, placer, reactors, now }),
+    paymentsReactor({ commands, payments, now }),
+  ].map((reactor) => new ReactorRunner(store, reactors, reactor, (error, name) => onBackgroundError(error, `reactor ${name}`)));
+
+  let started = false;
+  const start = (): void => {
+    if (started) return;
+    started = true;
+    for (const runner of runners) runner.start();
+    expirer.start();
+    closers.add(async () => {
+      await expirer.stop();
+      await Promise.all(runners.map((runner) => runner.stop()));
+    });
+  };
+
+  return {
+    api: {
+      config,
+      store,
+      users,
+      captcha,
+      loginThrottle: new LoginThrottle(expiring, config.limits.lockoutAfterFailures, config.limits.lockoutSeconds),
+      revocations,
+      concerts: new ConcertService(store, writer, now),
+      bookings,
+      payments,
+      webhookSecret: secrets.paymentWebhookSecret,
+    },
+    writer,
+    reactors,
+    expirer,
+    passwords,
+    personalData,
+    readiness: { 'event store': async () => void (await store.headPosition()) },
+    start,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The query role: the read routes over the read models (replicas in turn, the primary where it
+ * must), the Redis seat cache, and read-your-writes through the positions channel. It decides
+ * nothing and appends nothing; it opens no concert writer, no reactor and no projection.
+ */
+import type { Knex } from 'knex';
+import type { QueryApiDeps } from '../../query-api/app.ts';
+import { BookingReads } from '../../query-api/bookings/booking-reads.ts';
+import { AvailabilityReader } from '../../query-api/concerts/availability.ts';
+import { ConcertReads } from '../../query-api/concerts/concert-reads.ts';
+import { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
+import type { ReadinessCheck } from '../../lib/http/health.ts';
+import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
+import { readCheckpointPosition } from '../../read-models/checkpoints.ts';
+import type { ProjectionAdmin } from '../../read-models/projection-status.ts';
+import { ReadSources } from '../../read-models/replicas.ts';
+import { SeatCache } from '../../read-models/seat-cache.ts';
+import type { Closers } from './closers.ts';
+import type { Shared } from './shared.ts';
+
+export interface QueryRole {
+  /** What the query API's routes are given. */
+  readonly api: QueryApiDeps;
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+}
+
+export interface QueryInputs {
+  readonly readModels: Knex;
+  readonly personalData: PersonalData;
+  /**
+   * Status and rebuilds of the projections: the projector's own in a process that also plays
+   * the projector, else requests left in the read models for the projector process to take.
+   */
+  readonly projections: ProjectionAdmin;
+}
+
+export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Closers): Promise<QueryRole> {
+  const { config, metrics, positions, redis, onBackgroundError } = shared;
+  const { readModels, personalData, projections } = inputs;
+  const sources = await ReadSources.open(readModels, config.mysqlReplicaUrls, {
+    onReplicaDown: (name, error) => onBackgroundError(error, `read replica ${name} set aside`),
+  });
+  closers.add(() => sources.close());
+  const waiter = new ProjectionWaiter(positions, (name) => readCheckpointPosition(readModels, name), { timeoutMs: config.readWaitTimeoutMs });
+  closers.add(async () => waiter.close());
+  const seatCache = redis === undefined ? undefined : new SeatCache(redis, `${config.redisKeyPrefix}:seats`);
+  const answeredFrom = { cache: metrics.availabilityReads.labels({ source: 'cache' }), database: metrics.availabilityReads.labels({ source: 'database' }) };
+  const readiness: Record<string, ReadinessCheck> = { 'read models': async () => void (await readModels.raw('SELECT 1')) };
+  if (redis !== undefined) readiness.redis = async () => void (await redis.ping());
+  return {
+    api: {
+      availability: new AvailabilityReader(seatCache, (error) => onBackgroundError(error, 'seat cache read'), (source) => answeredFrom[source].inc()),
+      concerts: new ConcertReads(),
+      bookings: new BookingReads(personalData),
+      projections,
+      waiter,
+      sources,
+    },
+    readiness,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * What the roles of one process share, opened once: the logger's background-error sink, the
+ * metrics registry, the positions channel (NATS or in-process), the event store, Redis, and —
+ * only when a role of this process needs them — the read-model database and the personal-data
+ * keys. In dependency order; each closes itself through `closers`.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Config } from '../../lib/config.ts';
+import { InstrumentedEventStore, Metrics } from '../../lib/observability/metrics.ts';
+import { KeyStore } from '../../lib/personal-data/key-store.ts';
+import { PersonalData } from '../../lib/personal-data/personal-data.ts';
+import { MemoryExpiringKeys, RedisExpiringKeys, type ExpiringKeys } from '../../lib/security/expiring-keys.ts';
+import type { ProjectionPositions } from '../../read-models/positions.ts';
+import { loadSecrets, type Secrets } from '../secrets.ts';
+import { connectRedis, databaseOptions, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
+import type { Closers } from './closers.ts';
+
+/** Reports failures of work that retries by itself (reactors, projections, NATS, replicas). */
+export type BackgroundErrors = (error: unknown, what: string) => void;
+
+export function backgroundErrors(logger: Logger): BackgroundErrors {
+  return (error, what) => logger.error({ err: error, what }, 'background work failed; it will be retried');
+}
+
+export interface Shared {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly onBackgroundError: BackgroundErrors;
+  readonly now: () => Date;
+  readonly metrics: Metrics;
+  readonly positions: ProjectionPositions;
+  /** Appends are timed, counted and announced to the other processes. */
+  readonly store: InstrumentedEventStore;
+  readonly redis: Redis | undefined;
+}
+
+/** What every role opens: metrics, the positions channel, the event store, Redis when configured. */
+export async function openShared(config: Config, logger: Logger, closers: Closers, now: () => Date = () => new Date()): Promise<Shared> {
+  const onBackgroundError = backgroundErrors(logger);
+  // SQLite files live in the data dir.
+  if (config.mysqlUrl === null) await mkdir(config.dataDir, { recursive: true });
+  const metrics = new Metrics();
+  const positions = openPositions(config, (error) => onBackgroundError(error, 'NATS'));
+  closers.add(() => positions.close());
+  // This process's appends are announced to the others, and theirs wake this process's
+  // subscriptions to the store: a projector learns of new events at once, not at its next poll.
+  const store = new InstrumentedEventStore(await openEventStore(config), metrics, (position) => positions.announceAppend(position));
+  closers.add(() => store.close());
+  const stopHearingAppends = positions.listenAppends((position) => store.appendedElsewhere(position));
+  closers.add(async () => stopHearingAppends());
+  let redis: Redis | undefined;
+  if (config.redisUrl !== null) {
+    const client = await connectRedis(config.redisUrl);
+    closers.add(async () => client.disconnect());
+    redis = client;
+  }
+  return { config, logger, onBackgroundError, now, metrics, positions, store, redis };
+}
+
+/** Revocations and login throttles: in Redis when there is one (shared by every instance), else in memory. */
+export function openExpiringKeys(shared: Shared, closers: Closers): ExpiringKeys {
+  if (shared.redis !== undefined) return new RedisExpiringKeys(shared.redis, `${shared.config.redisKeyPrefix}:`);
+  const memory = new MemoryExpiringKeys();
+  closers.add(async () => memory.close());
+  return memory;
+}
+
+/** Per-user data keys (outside the event store), wrapped by the deployment's personal-data key. */
+export async function openPersonalData(config: Config, secrets: Secrets, closers: Closers): Promise<PersonalData> {
+  const keys = await KeyStore.open(databaseOptions(config, 'keys.sqlite'), secrets.personalDataKey);
+  closers.add(() => keys.close());
+  return new PersonalData(keys);
+}
+
+/** The read models: MySQL/MariaDB, or read-models.sqlite in the data dir. */
+export async function openReadModels(config: Config, closers: Closers): Promise<Knex> {
+  const db = await openReadModelDatabase(config);
+  closers.add(() => db.destroy());
+  return db;
+}
+
+export { loadSecrets, type Secrets };
