@@ -4,7 +4,7 @@
  * clients the cursor is opaque (base64url of JSON); a cursor that does not decode is a 400.
  */
 import Type from 'typebox';
-import { badRequest } from '../lib/http/problem.ts';
+import { AppError } from '../lib/errors.ts';
 
 export const PageQuery = {
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
@@ -27,10 +27,10 @@ export function decodeCursor(cursor: string, kinds: readonly ('string' | 'number
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw badRequest('INVALID_CURSOR', 'the cursor is not one this API gave out');
+    throw new AppError('INVALID_CURSOR', 'the cursor is not one this API gave out');
   }
   if (!Array.isArray(key) || key.length !== kinds.length || key.some((part, i) => typeof part !== kinds[i] || (typeof part === 'string' && part.length > 200))) {
-    throw badRequest('INVALID_CURSOR', 'the cursor is not one this API gave out');
+    throw new AppError('INVALID_CURSOR', 'the cursor is not one this API gave out');
   }
   return key as (string | number)[];
 }

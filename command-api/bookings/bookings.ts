@@ -9,15 +9,15 @@ import { bookingDecider, bookingStream, type BookingState } from '../../domain/b
 import { classOfSeat, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
 import { userDecider, userStream } from '../../domain/user/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
+import { AppError, isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
 import { loadOwned } from '../../lib/http/authorization.ts';
-import { badRequest, HttpProblem } from '../../lib/http/problem.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import { derivedUuid } from '../../lib/ids.ts';
 import type { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import type { CommandHandler } from '../command-handler.ts';
-import { isDomainRefusal, type ConcertWriter } from '../concerts/concert-writer.ts';
+import type { ConcertWriter } from '../concerts/concert-writer.ts';
 import { ensureBookingPlaced, findHold } from './placement.ts';
 import type { BookingPlacer } from './placer.ts';
 
@@ -94,7 +94,7 @@ export class BookingService {
       held = event.data;
     } catch (error) {
       // The same key again: answer what the first request got.
-      if (idempotencyKey === undefined || !isDomainRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
+      if (idempotencyKey === undefined || !isRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
       return this.#replay(concertId, bookingId, selection, context);
     }
     return answer(held, await this.deps.placer.place(held, context));
@@ -117,7 +117,7 @@ export class BookingService {
     try {
       released = await this.deps.writer.submit(booking.concertId, { type: 'ReleaseHold', booking_id: booking.bookingId, reason: 'cancelled', now: context.occurredAt }, context);
     } catch (error) {
-      if (isDomainRefusal(error, 'HOLD_ALREADY_SOLD')) throw new DomainError('BOOKING_NOT_CANCELLABLE', 'the booking was paid while you cancelled');
+      if (isRefusal(error, 'HOLD_ALREADY_SOLD')) throw new DomainError('BOOKING_NOT_CANCELLABLE', 'the booking was paid while you cancelled');
       throw error;
     }
     const cancelled = await this.deps.commands.execute(bookingStream(booking.bookingId), bookingDecider, {
@@ -144,7 +144,7 @@ export class BookingService {
       ? await findHold(this.deps.store, concertId, bookingId).then((held) => ({ seatIds: held.seats.map((seat) => seat.seat_id), classes: held.seats.map((seat) => seat.ticket_class_id) }))
       : inMemory;
     if (!sameSelection(selection, hold.seatIds, hold.classes)) {
-      throw new HttpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
     }
     const [placed] = await this.deps.store.readStream(bookingStream(bookingId), { maxCount: 1 });
     if (placed?.type === 'BookingPlaced') return answer(placed.data as SeatsHeld['data'], placed.position);
@@ -162,7 +162,7 @@ export class BookingService {
     if (checked !== undefined && now - checked < VERIFIED_FOR_MS) return;
     const { state } = await this.deps.commands.load(userStream(userId), userDecider);
     if (state.status !== 'active' || !state.emailVerified) {
-      throw new HttpProblem(403, 'EMAIL_NOT_VERIFIED', 'verify your email address before booking (see the mail we sent)');
+      throw new AppError('EMAIL_NOT_VERIFIED', 'verify your email address before booking (see the mail we sent)');
     }
     this.#verified.set(userId, now);
   }
@@ -172,7 +172,7 @@ function selectionOf(request: BookingRequest): SeatSelection {
   const byClass = request.tickets_by_class;
   const bySeat = request.seat_ids;
   if ((byClass === undefined) === (bySeat === undefined)) {
-    throw badRequest('VALIDATION_FAILED', 'send exactly one of tickets_by_class and seat_ids');
+    throw new AppError('VALIDATION_FAILED', 'send exactly one of tickets_by_class and seat_ids');
   }
   return byClass !== undefined
     ? { by: 'class', tickets: byClass.map((t) => ({ ticket_class_id: t.ticket_class_id.toLowerCase(), quantity: t.quantity })) }

@@ -3,8 +3,8 @@ import type { CommandContext } from '../../domain/index.ts';
 import { bookingDecider, bookingStream, type PlaceBooking } from '../../domain/booking/index.ts';
 import { concertStream, type SeatsHeld } from '../../domain/concert/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
+import { isRefusal } from '../../lib/errors.ts';
 import type { CommandHandler } from '../command-handler.ts';
-import { isDomainRefusal } from '../concerts/concert-writer.ts';
 
 /** The booking stream's placement, made from the hold's own data. */
 export function placeBookingFrom(held: SeatsHeld['data'], now: string): PlaceBooking {
@@ -31,7 +31,7 @@ export async function ensureBookingPlaced(store: EventStore, commands: CommandHa
   try {
     return (await commands.execute(bookingStream(held.booking_id), bookingDecider, placeBookingFrom(held, held.held_at), context)).position;
   } catch (error) {
-    if (!isDomainRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
+    if (!isRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
   }
   const [placed] = await store.readStream(bookingStream(held.booking_id), { maxCount: 1 });
   if (placed === undefined) throw new Error(`booking ${held.booking_id} was refused as existing but has no events`);

@@ -13,7 +13,7 @@
  * instead of growing without bound.
  */
 import { randomUUID } from 'node:crypto';
-import { DomainError, type CommandContext } from '../../domain/index.ts';
+import type { CommandContext } from '../../domain/index.ts';
 import {
   concertDecider,
   concertStream,
@@ -25,7 +25,7 @@ import {
   type ConcertState,
 } from '../../domain/concert/index.ts';
 import { WrongExpectedRevision, type EventStore, type EventToAppend, type ExpectedRevision } from '../../eventstore/port.ts';
-import { HttpProblem } from '../../lib/http/problem.ts';
+import { AppError } from '../../lib/errors.ts';
 import { fromStored, toAppend } from '../command-handler.ts';
 
 export interface ConcertWriterOptions {
@@ -82,8 +82,7 @@ interface SnapshotData {
 /** Conflicts in a row before a command gives up (another writer keeps winning). */
 const MAX_ATTEMPTS = 20;
 
-export const overloaded = (): HttpProblem =>
-  new HttpProblem(503, 'OVERLOADED', 'this concert is busy; retry with the same Idempotency-Key', { 'retry-after': '1' });
+export const overloaded = (): AppError => new AppError('OVERLOADED', 'this concert is busy; retry with the same Idempotency-Key');
 
 export class ConcertWriter {
   readonly #lanes = new Map<string, Lane>();
@@ -258,8 +257,4 @@ function settle(batch: readonly Submitted[], outcomes: readonly ({ events: Conce
     else if ('error' in outcome) item.reject(outcome.error);
     else item.resolve({ events: outcome.events, position });
   });
-}
-
-export function isDomainRefusal(error: unknown, ...codes: DomainError['code'][]): error is DomainError {
-  return error instanceof DomainError && (codes.length === 0 || codes.includes(error.code));
 }

@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../domain/index.ts';
 import { concertStream } from '../../domain/concert/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
+import { AppError, isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
-import { HttpProblem } from '../../lib/http/problem.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import { derivedUuid } from '../../lib/ids.ts';
-import { isDomainRefusal, type ConcertWriter } from './concert-writer.ts';
+import type { ConcertWriter } from './concert-writer.ts';
 
 export interface NewConcert {
   readonly name: string;
@@ -58,13 +58,13 @@ export class ConcertService {
       }, context);
       return created(concertId, classes, written.position);
     } catch (error) {
-      if (idempotencyKey === undefined || !isDomainRefusal(error, 'CONCERT_ALREADY_SCHEDULED')) throw error;
+      if (idempotencyKey === undefined || !isRefusal(error, 'CONCERT_ALREADY_SCHEDULED')) throw error;
       // The same key again: the first request's answer.
       const [scheduled, published] = await this.store.readStream(concertStream(concertId), { maxCount: 2 });
       const data = scheduled?.data as { name: string; ticket_classes: typeof classes } | undefined;
       if (data === undefined || published === undefined) throw error;
       if (data.name !== concert.name || data.ticket_classes.length !== classes.length) {
-        throw new HttpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different concert');
+        throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different concert');
       }
       return created(concertId, data.ticket_classes, published.position);
     }

@@ -10,12 +10,13 @@ import { DomainError, type CommandContext } from '../../domain/index.ts';
 import { bookingDecider, bookingStream, type BookingPaymentStarted, type BookingState, type PaymentMethod } from '../../domain/booking/index.ts';
 import { paymentDecider, paymentStream, type PaymentRequested, type PaymentState } from '../../domain/payment/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
+import { isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
 import { loadOwned } from '../../lib/http/authorization.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import { derivedUuid } from '../../lib/ids.ts';
 import type { CommandHandler } from '../command-handler.ts';
-import { isDomainRefusal, type ConcertWriter } from '../concerts/concert-writer.ts';
+import type { ConcertWriter } from '../concerts/concert-writer.ts';
 import type { PaymentGateway } from './gateway.ts';
 
 export interface PaymentAnswer {
@@ -78,7 +79,7 @@ export class PaymentService {
       }, context);
     } catch (error) {
       // Two requests raced: the other payment is the booking's; answer with it.
-      if (!isDomainRefusal(error, 'PAYMENT_IN_PROGRESS')) throw error;
+      if (!isRefusal(error, 'PAYMENT_IN_PROGRESS')) throw error;
       const current = await this.#booking(booking.bookingId);
       if (current?.payment === null || current?.payment === undefined) throw error;
       return this.#answerFor(booking.bookingId, current.payment.paymentId);
@@ -112,7 +113,7 @@ export class PaymentService {
       if (failed.state.status !== 'failed') return failed.position;
       const released = await this.deps.writer.submit(booking.concertId, { type: 'ReleaseHold', booking_id: booking.bookingId, reason: 'payment_failed', now }, context)
         .catch((error: unknown) => {
-          if (isDomainRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND')) return { position: failed.position };
+          if (isRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND')) return { position: failed.position };
           throw error;
         });
       return Math.max(failed.position, released.position);
@@ -122,7 +123,7 @@ export class PaymentService {
       const confirmed = await this.deps.commands.execute(stream, bookingDecider, { type: 'ConfirmBooking', transaction_id: payment.transactionId, now }, context);
       return Math.max(sold.position, confirmed.position);
     } catch (error) {
-      if (!isDomainRefusal(error, 'HOLD_EXPIRED', 'HOLD_RELEASED', 'HOLD_ALREADY_SOLD', 'CONCERT_CANCELLED')) throw error;
+      if (!isRefusal(error, 'HOLD_EXPIRED', 'HOLD_RELEASED', 'HOLD_ALREADY_SOLD', 'CONCERT_CANCELLED')) throw error;
       // Money without seats: it is owed back, and the seats stay with whoever has them now.
       const reason = error.code === 'CONCERT_CANCELLED' ? 'concert_cancelled' : 'late_payment';
       const refund = await this.deps.commands.execute(stream, bookingDecider, {

@@ -13,9 +13,10 @@ import type { ConcertCancelled, HoldReleased, SeatsHeld, SeatsSold } from '../..
 import { paymentDecider, paymentStream, type PaymentFailed, type PaymentSucceeded } from '../../domain/payment/index.ts';
 import { instant } from '../../domain/shared/decider.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import { isRefusal, type RefusalCode } from '../../lib/errors.ts';
 import type { BookingPlacer } from '../bookings/placer.ts';
 import type { CommandHandler } from '../command-handler.ts';
-import { isDomainRefusal, type ConcertWriter } from '../concerts/concert-writer.ts';
+import type { ConcertWriter } from '../concerts/concert-writer.ts';
 import type { PaymentService } from '../payments/payments.ts';
 import type { ReactorStore } from './reactor-store.ts';
 import type { Reactor } from './runner.ts';
@@ -155,9 +156,9 @@ export class HoldExpirer {
         else await this.deps.reactors.removeDeadlines([deadline.bookingId]);
       } catch (error) {
         // This instance's clock is behind the one that set the deadline: next round.
-        if (isDomainRefusal(error, 'HOLD_NOT_EXPIRED')) continue;
+        if (isRefusal(error, 'HOLD_NOT_EXPIRED')) continue;
         // Paid or gone: nothing to expire. Anything else waits for the next round.
-        if (!isDomainRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND', 'CONCERT_NOT_FOUND')) throw error;
+        if (!isRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND', 'CONCERT_NOT_FOUND')) throw error;
         await this.deps.reactors.removeDeadlines([deadline.bookingId]);
       }
     }
@@ -165,11 +166,11 @@ export class HoldExpirer {
   }
 }
 
-async function ignoring<T>(codes: Parameters<typeof isDomainRefusal>[1][], work: Promise<T>): Promise<T | undefined> {
+async function ignoring<T>(codes: RefusalCode[], work: Promise<T>): Promise<T | undefined> {
   try {
     return await work;
   } catch (error) {
-    if (isDomainRefusal(error, ...codes)) return undefined;
+    if (isRefusal(error, ...codes)) return undefined;
     throw error;
   }
 }

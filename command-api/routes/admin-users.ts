@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { principalOf } from '../../lib/http/auth.ts';
-import { notFound } from '../../lib/http/problem.ts';
+import { notFound } from '../../lib/errors.ts';
 import { PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
 import type { UserService } from '../users/users.ts';
 

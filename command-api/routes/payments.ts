@@ -8,7 +8,7 @@ import Type from 'typebox';
 import { paymentStream, type PaymentRequested } from '../../domain/payment/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { principalOf } from '../../lib/http/auth.ts';
-import { HttpProblem, notFound } from '../../lib/http/problem.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
 import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
 import { signWebhook, verifyWebhook } from '../payments/gateway.ts';
 import type { PaymentService } from '../payments/payments.ts';
@@ -23,7 +23,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
     preValidation: async (request) => {
       const body = request.body;
       if (typeof body === 'object' && body !== null && CARD_FIELDS.some((field) => Object.hasOwn(body, field))) {
-        throw new HttpProblem(400, 'CARD_DATA_REFUSED', 'card details are entered on the payment page (checkout_url), never sent to this API');
+        throw new AppError('CARD_DATA_REFUSED', 'card details are entered on the payment page (checkout_url), never sent to this API');
       }
     },
     schema: {
@@ -67,7 +67,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
         const body = raw.get(request);
         const signature = request.headers['x-signature'];
         if (body === undefined || !verifyWebhook(webhookSecret, body, typeof signature === 'string' ? signature : undefined)) {
-          throw new HttpProblem(401, 'INVALID_SIGNATURE', 'the X-Signature header does not match the body');
+          throw new AppError('INVALID_SIGNATURE', 'the X-Signature header does not match the body');
         }
       },
       schema: {

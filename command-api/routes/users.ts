@@ -9,7 +9,7 @@ import { principalOf } from '../../lib/http/auth.ts';
 import Type from 'typebox';
 import { normalizeUsername } from '../../domain/user/index.ts';
 import type { Config } from '../../lib/config.ts';
-import { HttpProblem, unauthorized } from '../../lib/http/problem.ts';
+import { AppError, isRefusal, unauthorized } from '../../lib/errors.ts';
 import { PositionSchema, problemResponses, requestContext } from '../../lib/http/schemas.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import type { LoginThrottle } from '../../lib/security/login-throttle.ts';
@@ -83,15 +83,15 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
   }, async (request, reply) => {
     const { username, email, password, captcha_token: captchaToken } = request.body;
     if (captcha.required) {
-      if (captchaToken === undefined) throw new HttpProblem(400, 'CAPTCHA_REQUIRED', 'solve the CAPTCHA and send its captcha_token');
+      if (captchaToken === undefined) throw new AppError('CAPTCHA_REQUIRED', 'solve the CAPTCHA and send its captcha_token');
       let passed: boolean;
       try {
         passed = await captcha.verify(captchaToken, request.ip);
       } catch (error) {
         request.log.error({ err: error }, 'CAPTCHA service unavailable');
-        throw new HttpProblem(503, 'CAPTCHA_UNAVAILABLE', 'the CAPTCHA check is unavailable; try again shortly', { 'retry-after': '5' });
+        throw new AppError('CAPTCHA_UNAVAILABLE', 'the CAPTCHA check is unavailable; try again shortly');
       }
-      if (!passed) throw new HttpProblem(400, 'CAPTCHA_FAILED', 'the CAPTCHA was not solved');
+      if (!passed) throw new AppError('CAPTCHA_FAILED', 'the CAPTCHA was not solved');
     }
     const { profile, position } = await users.register({ username, email, password }, requestContext(request));
     return reply.code(201).send({ ...profile, position });
@@ -117,10 +117,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       await users.verifyEmail(request.query.token, requestContext(request));
       return verificationAnswer(reply, config, 200, 'verified', 'Your email address is verified. You can book tickets now.');
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (error instanceof HttpProblem || typeof code === 'string') {
-        return verificationAnswer(reply, config, 400, typeof code === 'string' ? code : 'VERIFICATION_TOKEN_INVALID', (error as Error).message);
-      }
+      if (isRefusal(error)) return verificationAnswer(reply, config, 400, error.code, error.message);
       throw error;
     }
   });
@@ -162,7 +159,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     await loginPerAccount(request, `login:${accountKey(username)}`);
     const lockedFor = await bestEffort(request, loginThrottle.lockedFor(account), 0);
     if (lockedFor > 0) {
-      throw new HttpProblem(429, 'ACCOUNT_LOCKED', 'too many failed sign-ins for this account; try again later', { 'retry-after': String(lockedFor) });
+      throw new AppError('ACCOUNT_LOCKED', 'too many failed sign-ins for this account; try again later', { retryAfterSeconds: lockedFor });
     }
     const signedIn = await users.login(username, password, requestContext(request));
     if (signedIn === null) {

@@ -4,7 +4,7 @@
  * (EMAIL_ALREADY_VERIFIED); a token for an address since changed is refused as stale.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { badRequest } from '../../lib/http/problem.ts';
+import { AppError } from '../../lib/errors.ts';
 
 interface Claims {
   /** user id */
@@ -43,7 +43,7 @@ export class EmailTokens {
       throw invalid();
     }
     if (typeof claims.sub !== 'string' || typeof claims.eh !== 'string' || typeof claims.exp !== 'number') throw invalid();
-    if (claims.exp * 1000 <= this.now()) throw badRequest('VERIFICATION_TOKEN_EXPIRED', 'this verification link has expired; sign in and ask for a new one');
+    if (claims.exp * 1000 <= this.now()) throw new AppError('VERIFICATION_TOKEN_EXPIRED', 'this verification link has expired; sign in and ask for a new one');
     return { userId: claims.sub, emailHash: claims.eh };
   }
 
@@ -52,4 +52,4 @@ export class EmailTokens {
   }
 }
 
-const invalid = () => badRequest('VERIFICATION_TOKEN_INVALID', 'this verification link is not valid');
+const invalid = (): AppError => new AppError('VERIFICATION_TOKEN_INVALID', 'this verification link is not valid');

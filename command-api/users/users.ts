@@ -6,7 +6,7 @@
  * answers.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { DomainError, isDomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
+import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
 import { claimDecider, claimStream, type ClaimKind, type ValueClaimed } from '../../domain/claim/index.ts';
 import {
   normalizeEmail,
@@ -17,7 +17,7 @@ import {
   type UserState,
 } from '../../domain/user/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
-import { badRequest, HttpProblem } from '../../lib/http/problem.ts';
+import { AppError, isRefusal, unauthorized } from '../../lib/errors.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { weakPasswordReason, type PasswordHasher } from '../../lib/security/passwords.ts';
@@ -69,7 +69,7 @@ export class UserService {
 
   async register(input: { username: string; email: string; password: string }, request: RequestContext): Promise<{ profile: Profile; position: number }> {
     const weak = weakPasswordReason(input.password, input.username);
-    if (weak !== null) throw badRequest('WEAK_PASSWORD', weak);
+    if (weak !== null) throw new AppError('WEAK_PASSWORD', weak);
     const passwordHash = await this.deps.passwords.hash(input.password);
     return this.#createAccount({ username: input.username, email: input.email, passwordHash, role: 'customer' }, request);
   }
@@ -83,7 +83,7 @@ export class UserService {
       await this.#createAccount({ ...input, passwordHash: await this.deps.passwords.hash(input.password), role: 'customer', verified: true }, request);
       return 'created';
     } catch (error) {
-      if (isDomainError(error) && error.code === 'USERNAME_TAKEN') return 'existed';
+      if (isRefusal(error, 'USERNAME_TAKEN')) return 'existed';
       throw error;
     }
   }
@@ -154,10 +154,10 @@ export class UserService {
   /** Sends the verification mail again, to the current address. */
   async resendVerification(userId: string): Promise<void> {
     const user = await this.#knownUser(userId);
-    if (user === null || user.status !== 'active') throw new HttpProblem(401, 'UNAUTHORIZED', 'this account no longer exists');
+    if (user === null || user.status !== 'active') throw unauthorized('this account no longer exists');
     if (user.emailVerified) throw new DomainError('EMAIL_ALREADY_VERIFIED', 'this email address is already verified');
     const email = await this.deps.personalData.open<string>(user.email);
-    if (email === null) throw new HttpProblem(401, 'UNAUTHORIZED', 'this account no longer exists');
+    if (email === null) throw unauthorized('this account no longer exists');
     this.#sendVerification(userId, email, user.emailHash);
   }
 
@@ -168,8 +168,8 @@ export class UserService {
       const result = await this.deps.commands.execute(userStream(userId), userDecider, { type: 'VerifyEmail', email_hash: emailHash, now: context.occurredAt }, context);
       return { position: result.position };
     } catch (error) {
-      if (isDomainError(error) && (error.code === 'USER_NOT_FOUND' || error.code === 'USER_FORGOTTEN')) {
-        throw badRequest('VERIFICATION_TOKEN_INVALID', 'this verification link is not valid');
+      if (isRefusal(error, 'USER_NOT_FOUND', 'USER_FORGOTTEN')) {
+        throw new AppError('VERIFICATION_TOKEN_INVALID', 'this verification link is not valid');
       }
       throw error;
     }
@@ -182,16 +182,16 @@ export class UserService {
     request: RequestContext,
   ): Promise<{ profile: Profile; position: number }> {
     const user = await this.#knownUser(userId);
-    if (user === null || user.status !== 'active') throw new HttpProblem(401, 'UNAUTHORIZED', 'this account no longer exists');
+    if (user === null || user.status !== 'active') throw unauthorized('this account no longer exists');
     if (!(await this.deps.passwords.verify(user.passwordHash, input.current_password))) {
-      throw new HttpProblem(403, 'CURRENT_PASSWORD_INCORRECT', 'the current password is not correct');
+      throw new AppError('CURRENT_PASSWORD_INCORRECT', 'the current password is not correct');
     }
     const context = this.#context(request, userId);
     const stream = userStream(userId);
     let position = 0;
     if (input.password !== undefined) {
       const weak = weakPasswordReason(input.password, user.username);
-      if (weak !== null) throw badRequest('WEAK_PASSWORD', weak);
+      if (weak !== null) throw new AppError('WEAK_PASSWORD', weak);
       const passwordHash = await this.deps.passwords.hash(input.password);
       position = (await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: passwordHash, now: context.occurredAt }, context)).position;
     }
@@ -229,7 +229,7 @@ export class UserService {
           await this.#createAccount({ username: 'admin', email, passwordHash: await this.deps.passwords.hash(password), role: 'admin', verified: true }, request);
         } catch (error) {
           // Another instance is creating it right now: wait for its account to appear.
-          if (!(isDomainError(error) && (error.code === 'USERNAME_TAKEN' || error.code === 'EMAIL_TAKEN'))) throw error;
+          if (!isRefusal(error, 'USERNAME_TAKEN', 'EMAIL_TAKEN')) throw error;
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
         continue;
@@ -247,7 +247,7 @@ export class UserService {
           await this.deps.commands.execute(stream, userDecider, { type: 'VerifyEmail', email_hash: admin.emailHash, now: context.occurredAt }, context);
         } catch (error) {
           // Another instance verified it a moment ago.
-          if (!(isDomainError(error) && error.code === 'EMAIL_ALREADY_VERIFIED')) throw error;
+          if (!isRefusal(error, 'EMAIL_ALREADY_VERIFIED')) throw error;
         }
       }
       return;
@@ -277,7 +277,7 @@ export class UserService {
     try {
       await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
     } catch (error) {
-      const orphanOwner = isDomainError(error) && (error.code === 'USERNAME_TAKEN' || error.code === 'EMAIL_TAKEN')
+      const orphanOwner = isRefusal(error, 'USERNAME_TAKEN', 'EMAIL_TAKEN')
         ? await this.#orphanOwner(kind, key)
         : null;
       if (orphanOwner === null) throw error;

@@ -1,6 +1,6 @@
 /**
  * Every refusal a decider can give. The HTTP layer maps each code to a status with a
- * `Record<DomainErrorCode, number>`, so adding a code here fails compilation until it is mapped.
+ * `Record<…, number>` over every code, so adding a code here fails compilation until it is mapped.
  */
 export const DOMAIN_ERROR_CODES = [
   // concert inventory
@@ -68,10 +68,6 @@ export class DomainError extends Error {
   ) {
     super(message);
   }
-}
-
-export function isDomainError(error: unknown): error is DomainError {
-  return error instanceof DomainError;
 }
 
 /** Makes a `switch` over a union fail to compile when a member has no case. */

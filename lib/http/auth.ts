@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Role } from '../../domain/user/index.ts';
 import type { RevocationList } from '../security/revocations.ts';
-import { forbidden, HttpProblem, unauthorized } from './problem.ts';
+import { AppError, forbidden, unauthorized } from '../errors.ts';
 
 export interface Principal {
   readonly userId: string;
@@ -104,7 +104,7 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     if (via === 'cookie' && !SAFE_METHODS.has(request.method)) {
       const origin = request.headers.origin;
       if (origin === undefined || !options.allowedOrigins.includes(origin)) {
-        throw new HttpProblem(403, 'CSRF_REJECTED', 'a cookie-authenticated change must come from an allowed origin');
+        throw new AppError('CSRF_REJECTED', 'a cookie-authenticated change must come from an allowed origin');
       }
     }
     request.principal = { userId: claims.sub, role: claims.role, tokenId: claims.jti, expiresAt: claims.exp * 1000, via, emailVerified: claims.ev === true };

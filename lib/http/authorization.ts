@@ -4,13 +4,13 @@
  * store is a 500 whose cause is logged, never sent. Admins may see everyone's.
  */
 import type { Principal } from './auth.ts';
-import { badRequest, notFound } from './problem.ts';
+import { AppError, notFound } from '../errors.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A malformed id is a 400 before anything is looked up. */
 export function requireUuid(id: string, what: string): void {
-  if (!UUID.test(id)) throw badRequest('INVALID_ID', `a ${what} id is a UUID`);
+  if (!UUID.test(id)) throw new AppError('INVALID_ID', `a ${what} id is a UUID`);
 }
 
 export async function loadOwned<T>(

@@ -1,7 +1,7 @@
 /** Rate limits: per client address on a route, and per account from any address. */
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
-import { HttpProblem } from './problem.ts';
+import { AppError } from '../errors.ts';
 
 export type AccountLimit = (request: FastifyRequest, key: string) => Promise<void>;
 
@@ -14,7 +14,7 @@ export function accountLimit(app: FastifyInstance, config: Config, max: number, 
     keys.set(request, key);
     const limit = await check(request);
     if (!limit.isAllowed && limit.isExceeded) {
-      throw new HttpProblem(429, 'RATE_LIMITED', 'too many attempts for this account; try again later', { 'retry-after': String(limit.ttlInSeconds) });
+      throw new AppError('RATE_LIMITED', 'too many attempts for this account; try again later', { retryAfterSeconds: limit.ttlInSeconds });
     }
   };
 }

@@ -1,36 +1,18 @@
 /**
  * Every error leaves as RFC 9457 problem details (`application/problem+json`):
  * `{type, title, status, detail, code, error}` with a stable UPPER_SNAKE `code`; `error` repeats
- * `detail` for the older system's clients. Routes never hand-roll error JSON: they throw a
- * DomainError or an HttpProblem and this handler answers. A 500 logs its cause with the request
- * id and sends a generic body.
+ * `detail` for the older system's clients. Routes and services never hand-roll error JSON nor
+ * name a status: they throw a DomainError or an AppError (../errors.ts) and this handler answers,
+ * taking the status from one table and the headers from the code and its extras. A 500 logs its
+ * cause with the request id and sends a generic body.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { isDomainError, type DomainErrorCode } from '../../domain/index.ts';
+import { AppError, isRefusal, type Refusal, type RefusalCode } from '../errors.ts';
 
-/** An HTTP-level refusal that is not a business rule (auth, validation, limits). */
-export class HttpProblem extends Error {
-  override readonly name = 'HttpProblem';
-
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    detail: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(detail);
-  }
-}
-
-export const unauthorized = (detail = 'sign in first: a valid access token is required'): HttpProblem =>
-  new HttpProblem(401, 'UNAUTHORIZED', detail, { 'www-authenticate': 'Bearer' });
-export const forbidden = (detail = 'your role does not allow this'): HttpProblem => new HttpProblem(403, 'FORBIDDEN', detail);
-export const notFound = (detail = 'no such resource'): HttpProblem => new HttpProblem(404, 'NOT_FOUND', detail);
-export const badRequest = (code: string, detail: string): HttpProblem => new HttpProblem(400, code, detail);
-
-/** The status of each business refusal. A new code fails compilation until it is placed here. */
-const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
+/** The status of every code, the domain's and the application's. A new code fails compilation until it is placed here. */
+const STATUS: Record<RefusalCode, number> = {
+  // the domain's business refusals
   CONCERT_NOT_FOUND: 404,
   BOOKING_NOT_FOUND: 404,
   USER_NOT_FOUND: 404,
@@ -78,24 +60,70 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   AMOUNT_MISMATCH: 400,
   VERIFICATION_TOKEN_STALE: 400,
   EMAIL_ALREADY_VERIFIED: 400,
+  // the application's own
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  CSRF_REJECTED: 403,
+  EMAIL_NOT_VERIFIED: 403,
+  CURRENT_PASSWORD_INCORRECT: 403,
+  INVALID_SIGNATURE: 401,
+  NOT_FOUND: 404,
+  VALIDATION_FAILED: 400,
+  INVALID_ID: 400,
+  INVALID_CURSOR: 400,
+  WEAK_PASSWORD: 400,
+  CAPTCHA_REQUIRED: 400,
+  CAPTCHA_FAILED: 400,
+  CARD_DATA_REFUSED: 400,
+  VERIFICATION_TOKEN_INVALID: 400,
+  VERIFICATION_TOKEN_EXPIRED: 400,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  REBUILD_IN_PROGRESS: 409,
+  PAYLOAD_TOO_LARGE: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INVALID_JSON: 400,
+  INVALID_CONTENT_LENGTH: 400,
+  INVALID_CONTENT_TYPE: 400,
+  RATE_LIMITED: 429,
+  ACCOUNT_LOCKED: 429,
+  OVERLOADED: 503,
+  PROJECTION_LAGGING: 503,
+  CAPTCHA_UNAVAILABLE: 503,
+  INTERNAL_ERROR: 500,
 };
 
-export function domainStatus(code: DomainErrorCode): number {
-  return DOMAIN_STATUS[code];
+export function statusOf(code: RefusalCode): number {
+  return STATUS[code];
+}
+
+/** How long to wait before retrying, for codes that always imply a retry; an error's own `retryAfterSeconds` wins. */
+const RETRY_AFTER_SECONDS: Partial<Record<RefusalCode, number>> = {
+  OVERLOADED: 1,
+  PROJECTION_LAGGING: 1,
+  CAPTCHA_UNAVAILABLE: 5,
+};
+
+/** The headers a refusal implies: the challenge of a 401 for a missing or bad token, and when to retry. */
+export function headersOf(error: Refusal): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (error.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer';
+  const retryAfter = (error instanceof AppError ? error.extras.retryAfterSeconds : undefined) ?? RETRY_AFTER_SECONDS[error.code];
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  return headers;
 }
 
 /** fastify's own client errors, by their error code. */
-const FRAMEWORK_CODES: Record<string, { status: number; code: string; detail?: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 400, code: 'PAYLOAD_TOO_LARGE', detail: 'the request body is larger than 64 KiB' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'send JSON (Content-Type: application/json)' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_JSON', detail: 'the JSON body is empty' },
+const FRAMEWORK_CODES: Record<string, { code: RefusalCode; detail?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', detail: 'the request body is larger than 64 KiB' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'send JSON (Content-Type: application/json)' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON', detail: 'the JSON body is empty' },
   // Also what fastify says of a body with a __proto__ or constructor.prototype key.
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_JSON', detail: 'the body is not valid JSON, or has a __proto__ or constructor key' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'INVALID_CONTENT_LENGTH' },
-  FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'INVALID_CONTENT_TYPE' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', detail: 'the body is not valid JSON, or has a __proto__ or constructor key' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH' },
+  FST_ERR_CTP_INVALID_TYPE: { code: 'INVALID_CONTENT_TYPE' },
 };
 
-export function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, headers: Readonly<Record<string, string>> = {}): FastifyReply {
+function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, headers: Readonly<Record<string, string>> = {}): FastifyReply {
   return reply
     .code(status)
     .headers(headers)
@@ -111,22 +139,21 @@ export function sendProblem(reply: FastifyReply, status: number, code: string, d
 }
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (isDomainError(error)) return sendProblem(reply, domainStatus(error.code), error.code, error.message);
-  if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.code, error.message, error.headers);
+  if (isRefusal(error)) return sendProblem(reply, statusOf(error.code), error.code, error.message, headersOf(error));
   if (error.validation) {
-    return sendProblem(reply, 400, 'VALIDATION_FAILED', error.message);
+    return sendProblem(reply, statusOf('VALIDATION_FAILED'), 'VALIDATION_FAILED', error.message);
   }
   const known = FRAMEWORK_CODES[error.code];
-  if (known) return sendProblem(reply, known.status, known.code, known.detail ?? error.message);
+  if (known) return sendProblem(reply, statusOf(known.code), known.code, known.detail ?? error.message);
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     return sendProblem(reply, status, error.code ? error.code.replace(/^FST_ERR_/, '') : 'BAD_REQUEST', error.message);
   }
   // Log the cause (with the request id pino adds); send nothing of it.
   request.log.error({ err: error }, 'request failed');
-  return sendProblem(reply, 500, 'INTERNAL_ERROR', 'something went wrong on our side; it has been logged');
+  return sendProblem(reply, statusOf('INTERNAL_ERROR'), 'INTERNAL_ERROR', 'something went wrong on our side; it has been logged');
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, 404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`);
+  return sendProblem(reply, statusOf('NOT_FOUND'), 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`);
 }

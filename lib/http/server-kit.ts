@@ -31,7 +31,8 @@ import { metricsRoutes } from './metrics-route.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ServerLogger } from './logger.ts';
 import { API_SECURITY_HEADERS } from './security-headers.ts';
-import { errorHandler, HttpProblem, notFoundHandler } from './problem.ts';
+import { AppError } from '../errors.ts';
+import { errorHandler, notFoundHandler } from './problem.ts';
 
 export type HttpServer = FastifyInstance<
   RawServerDefault,
@@ -95,8 +96,8 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
       // Redis down: serve without limits rather than fail every request.
       skipOnError: true,
       ...(deps.redis ? { redis: deps.redis, nameSpace: 'boxoffice:rate:' } : {}),
-      errorResponseBuilder: (_request, context) => new HttpProblem(429, 'RATE_LIMITED', `too many requests; try again in ${context.after}`, {
-        'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+      errorResponseBuilder: (_request, context) => new AppError('RATE_LIMITED', `too many requests; try again in ${context.after}`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
       }),
     });
   }

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { badRequest, HttpProblem } from '../../lib/http/problem.ts';
+import { AppError } from '../../lib/errors.ts';
 import type { ReadSource, ReadSources } from '../../read-models/replicas.ts';
 import type { ProjectionWaiter } from './waiter.ts';
 
@@ -23,7 +23,7 @@ function minimumOf(request: FastifyRequest): number | undefined {
   if (fromQuery !== undefined) return fromQuery;
   const header = request.headers['x-min-position'];
   if (header !== undefined) {
-    if (typeof header !== 'string' || !POSITION.test(header.trim())) throw badRequest('VALIDATION_FAILED', 'X-Min-Position must be a position: a whole number');
+    if (typeof header !== 'string' || !POSITION.test(header.trim())) throw new AppError('VALIDATION_FAILED', 'X-Min-Position must be a position: a whole number');
     return Number(header.trim());
   }
   // A cookie is the browser's own memory of its last write: one that makes no sense is ignored.
@@ -53,7 +53,7 @@ export function readAt(waiter: ProjectionWaiter, sources: ReadSources, projectio
     if (minimum !== undefined) {
       reached = await waiter.reached(projection, minimum);
       if (reached === undefined) {
-        throw new HttpProblem(503, 'PROJECTION_LAGGING', `the ${projection} read model has not reached position ${minimum} yet; retry shortly`, { 'retry-after': '1' });
+        throw new AppError('PROJECTION_LAGGING', `the ${projection} read model has not reached position ${minimum} yet; retry shortly`);
       }
     }
     request.readSource = await sources.choose(projection, minimum);

@@ -1,7 +1,7 @@
 /** /api/v1/admin/projections — lag and status of every read model, and blue/green rebuilds. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { HttpProblem, notFound } from '../../lib/http/problem.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
 import { problemResponses } from '../../lib/http/schemas.ts';
 import type { ProjectionAdmin } from '../../read-models/projection-status.ts';
 
@@ -55,7 +55,7 @@ export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: Pro
     } catch (error) {
       const kind = (error as Error).name;
       if (kind === 'UnknownProjection') throw notFound(`no projection named ${name}`);
-      if (kind === 'RebuildInProgress') throw new HttpProblem(409, 'REBUILD_IN_PROGRESS', `projection ${name} is already rebuilding`);
+      if (kind === 'RebuildInProgress') throw new AppError('REBUILD_IN_PROGRESS', `projection ${name} is already rebuilding`);
       throw error;
     }
     return reply.code(202).send({ name, status: 'rebuilding' });

@@ -1,7 +1,7 @@
 /** GET /api/v1/concerts/:id/availability — the hot path of a sale: seats left per ticket class. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { notFound } from '../../lib/http/problem.ts';
+import { notFound } from '../../lib/errors.ts';
 import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { AvailabilityReader } from '../concerts/availability.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { notFound } from '../../lib/http/problem.ts';
+import { notFound } from '../../lib/errors.ts';
 import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { ConcertReads } from '../concerts/concert-reads.ts';
 import { PageQuery } from '../pagination.ts';
