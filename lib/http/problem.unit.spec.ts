@@ -5,6 +5,7 @@ import { APP_ERROR_CODES, AppError, isRefusal, notFound, unauthorized } from '..
 import { Metrics } from '../observability/metrics.ts';
 import { MemoryExpiringKeys } from '../security/expiring-keys.ts';
 import { RevocationList } from '../security/revocations.ts';
+import { serverLogger } from './logger.ts';
 import { statusOf } from './problem.ts';
 import { createHttpServer } from './server-kit.ts';
 
@@ -34,7 +35,9 @@ t.test('isRefusal: one predicate over domain and application codes', async (t) =
 
 t.test('a refusal thrown in a route leaves as problem+json with the status, code and headers of its code', async (t) => {
   const keys = new MemoryExpiringKeys();
-  const app = await createHttpServer(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+  const app = await createHttpServer(config, {
+    logger: serverLogger(config),
     auth: { secret: 's'.repeat(32), revocations: new RevocationList(keys) },
     readiness: {},
     metrics: new Metrics(),
