@@ -1,135 +1,139 @@
 /**
- * The one place that reads process.env. Every variable is validated at boot; a bad one stops the
- * process with a message that names it. Composition roots call `loadConfig()` once and pass the
- * result down.
+ * The one place that reads process.env. Every variable is declared once, in SETTINGS below: its
+ * name, what it means, the values it accepts, its default and the Config field it fills. The
+ * `Config` type, the validation at boot (a bad variable stops the process with a message that
+ * names it) and the README's configuration table (`npm run docs:config`) all come from there.
+ * Composition roots call `loadConfig()` once and pass the result down.
  */
-import Type, { type Static } from 'typebox';
-import Value from 'typebox/value';
+import {
+  checkedUrl, computed, ConfigError, flag, member, oneOf, optional, readSettings, secret, text, together, url, urlList, wholeNumber, withDefault,
+  type ConfigOf, type Kind, type Settings,
+} from './config-schema.ts';
 
-const text = (description: string, pattern?: string) =>
-  Type.Optional(Type.String(pattern === undefined ? { description } : { description, pattern }));
+export { ConfigError } from './config-schema.ts';
 
-const EnvSchema = Type.Object({
-  NODE_ENV: text('one of development, production, test', '^(development|production|test)$'),
-  LOG_LEVEL: text('one of fatal, error, warn, info, debug, trace, silent', '^(fatal|error|warn|info|debug|trace|silent)$'),
-  HOST: text('a host name or address to listen on', '^\\S+$'),
-  PORT: text('a TCP port number (1-65535)', '^[0-9]{1,5}$'),
-  BOXOFFICE_DATA_DIR: text('a directory path', '^.+$'),
-  BOXOFFICE_ROLE: text('one of all, command, query, projector', '^(all|command|query|projector)$'),
-  BOXOFFICE_ADMIN_PASSWORD: text('a password of at least 10 characters', '^.{10,}$'),
-  JWT_SECRET: text('a secret of at least 32 characters', '^.{32,}$'),
-  JWT_TTL_SECONDS: text('a whole number of seconds (60-86400)', '^[0-9]+$'),
-  PAYMENT_WEBHOOK_SECRET: text('a secret of at least 16 characters', '^.{16,}$'),
-  CORS_ORIGINS: text('a comma-separated list of origins like https://tickets.example.com', '^.*$'),
-  RATE_LIMIT: text('on or off', '^(on|off)$'),
-  REQUIRE_EMAIL_VERIFICATION: text('true or false', '^(true|false)$'),
-  HOLD_TTL_SECONDS: text('a whole number of seconds (1-86400)', '^[0-9]+$'),
-  COMMAND_QUEUE_LIMIT: text('a whole number of commands (1-1000000)', '^[0-9]+$'),
-  BOOKING_LIMIT_PER_MINUTE: text('a whole number of bookings per account per minute', '^[0-9]+$'),
-  BOOKING_IP_LIMIT_PER_MINUTE: text('a whole number of bookings per IP per minute', '^[0-9]+$'),
-  EXPIRY_CHECK_INTERVAL_MS: text('a whole number of milliseconds (50-60000)', '^[0-9]+$'),
-  READ_WAIT_TIMEOUT_MS: text('a whole number of milliseconds (0-60000)', '^[0-9]+$'),
-  PUBLIC_URL: text('the URL clients reach this service at (http(s)://host[:port])', '^https?://'),
-  TRUST_PROXY: text('true, false, or a comma-separated list of proxy addresses', '^.+$'),
-  PERSONAL_DATA_KEY: text('32 random bytes, base64-encoded', '^[A-Za-z0-9+/]{43}=$'),
-  ARGON2_MEMORY_KIB: text('a whole number of KiB (8192-1048576)', '^[0-9]+$'),
-  ARGON2_ITERATIONS: text('a whole number (1-10)', '^[0-9]+$'),
-  ARGON2_PARALLELISM: text('a whole number (1-16)', '^[0-9]+$'),
-  CAPTCHA_VERIFY_URL: text('the https:// siteverify URL of an hCaptcha/reCAPTCHA-style service', '^https?://'),
-  CAPTCHA_SECRET: text('the secret key of the CAPTCHA service', '^.+$'),
-  SMTP_URL: text('an SMTP URL (smtp://user:password@host:port or smtps://…)', '^smtps?://'),
-  MAIL_FROM: text('a sender address like "boxoffice <no-reply@example.com>"', '^.+@.+$'),
-  VERIFY_REDIRECT_URL: text('a URL to send people to after they verify their email', '^https?://'),
-  EMAIL_TOKEN_TTL_SECONDS: text('a whole number of seconds (300-604800)', '^[0-9]+$'),
-  ADMIN_EMAIL: text('an email address', '^[^@\\s]+@[^@\\s]+$'),
-  REGISTER_LIMIT_PER_HOUR: text('a whole number of registrations per IP per hour', '^[0-9]+$'),
-  LOGIN_LIMIT_PER_MINUTE: text('a whole number of login attempts per IP per minute', '^[0-9]+$'),
-  LOGIN_ACCOUNT_LIMIT_PER_MINUTE: text('a whole number of login attempts per account per minute', '^[0-9]+$'),
-  LOGIN_LOCKOUT_AFTER: text('a whole number of failed logins', '^[0-9]+$'),
-  LOGIN_LOCKOUT_SECONDS: text('a whole number of seconds', '^[0-9]+$'),
-  EVENTSTORE_URL: text('an EventStoreDB connection string (esdb://…)', '^(esdb|esdb\\+discover|kurrentdb|kurrentdb\\+discover|kurrent)://'),
-  MYSQL_URL: text('a MySQL/MariaDB URL (mysql://user:password@host:port/database)', '^mysql://'),
-  MYSQL_REPLICA_URLS: text('a comma-separated list of mysql:// URLs', '^(mysql://[^,]+)(,mysql://[^,]+)*$'),
-  REDIS_URL: text('a Redis URL (redis://host:port or rediss://…)', '^rediss?://'),
-  REDIS_KEY_PREFIX: text('letters, digits, _ . : or - (1-64 of them)', '^[A-Za-z0-9_.:-]{1,64}$'),
-  NATS_URL: text('a NATS URL (nats://host:port), or several separated by commas', '^(nats|tls)://'),
-});
-type Env = Static<typeof EnvSchema>;
+const origins: Kind<readonly string[]> = {
+  accepts: 'a comma-separated list of origins like https://tickets.example.com',
+  pattern: '^.*$',
+  parse: (list, variable) => {
+    const result = list.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+    for (const origin of result) {
+      let parsed: URL;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        throw new ConfigError(variable, `must list origins like https://tickets.example.com (got ${JSON.stringify(origin)})`);
+      }
+      if (parsed.origin !== origin) {
+        throw new ConfigError(variable, `must list bare origins without a path (got ${JSON.stringify(origin)})`);
+      }
+    }
+    return result;
+  },
+};
 
-export const DEFAULT_CORS_ORIGINS = ['http://localhost:5173', 'http://localhost:3000'];
+const proxies: Kind<boolean | string[]> = {
+  accepts: 'true, false, or a comma-separated list of proxy addresses',
+  pattern: '^.+$',
+  parse: (value) => value === 'false' ? false : value === 'true' ? true : value.split(',').map((address) => address.trim()),
+};
 
-export type Role = 'all' | 'command' | 'query' | 'projector';
+const base64Key: Kind<Buffer> = {
+  accepts: '32 random bytes, base64-encoded',
+  pattern: '^[A-Za-z0-9+/]{43}=$',
+  parse: (value) => Buffer.from(value, 'base64'),
+};
 
-export interface Config {
-  readonly nodeEnv: 'development' | 'production' | 'test';
+const ROLES = ['all', 'command', 'query', 'projector'] as const;
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LIMIT = 1_000_000;
+
+/** Every variable boxoffice reads, each once, shaped as the Config it fills. */
+export const SETTINGS = {
+  nodeEnv: withDefault('NODE_ENV', '`development` lets the session cookie travel over plain http; `test` lowers the default log level', oneOf(NODE_ENVS), 'production'),
   /** What this process does: every role (the embedded default), or one of them. */
-  readonly role: Role;
-  readonly logLevel: string;
-  readonly host: string;
-  readonly port: number;
+  role: withDefault('BOXOFFICE_ROLE', 'what this process does: `all`, or one role: `command` (command routes, reactors), `query` (read routes), `projector` (projections); `serve --role` sets it too', oneOf(ROLES), 'all'),
+  logLevel: computed('LOG_LEVEL', 'the least severe log line written', oneOf(LOG_LEVELS), '`info` (`warn` when `NODE_ENV` is `test`)',
+    (config: { readonly nodeEnv: string }) => config.nodeEnv === 'test' ? 'warn' : 'info'),
+  host: withDefault('HOST', 'the address the server listens on', text('a host name or address to listen on', '^\\S+$'), '0.0.0.0'),
+  port: withDefault('PORT', 'the port the server listens on', { ...wholeNumber(1, 65_535), accepts: 'a TCP port number (1-65535)', pattern: '^[0-9]{1,5}$' }, '3000'),
   /** Embedded default: SQLite files, the JWT key and the mail outbox live here. */
-  readonly dataDir: string;
-  readonly adminPassword: string | null;
+  dataDir: withDefault('BOXOFFICE_DATA_DIR', "the embedded default's data: SQLite files, generated secrets, the mail outbox", text('a directory path', '^.+$'), './data'),
+  adminPassword: optional('BOXOFFICE_ADMIN_PASSWORD', 'makes sure a verified `admin` account with this password exists before the server answers', secret(10, 'a password'), 'none'),
   /** null: the embedded default makes one and keeps it in the data dir. */
-  readonly jwtSecret: string | null;
-  readonly jwtTtlSeconds: number;
-  readonly paymentWebhookSecret: string | null;
-  readonly corsOrigins: readonly string[];
-  readonly rateLimit: boolean;
-  readonly requireEmailVerification: boolean;
-  readonly holdTtlSeconds: number;
+  jwtSecret: optional('JWT_SECRET', 'signs the access tokens; every instance of a deployment shares it', secret(32), 'generated'),
+  jwtTtlSeconds: withDefault('JWT_TTL_SECONDS', 'how long an access token works', wholeNumber(60, 86_400, 'seconds'), '900'),
+  paymentWebhookSecret: optional('PAYMENT_WEBHOOK_SECRET', "HMAC key of the payment gateway's webhook; every instance shares it", secret(16), 'generated'),
+  corsOrigins: withDefault('CORS_ORIGINS', 'the browser origins allowed to call the API', origins, 'http://localhost:5173,http://localhost:3000'),
+  rateLimit: withDefault('RATE_LIMIT', '`off` disables rate limits (load tests only)', flag('on', 'off'), 'on'),
+  requireEmailVerification: withDefault('REQUIRE_EMAIL_VERIFICATION', '`false` lets unverified users book', flag('true', 'false'), 'true'),
+  holdTtlSeconds: withDefault('HOLD_TTL_SECONDS', 'how long a pending booking holds its seats', wholeNumber(1, 86_400, 'seconds'), '900'),
   /** Commands waiting per concert before 503 OVERLOADED. */
-  readonly commandQueueLimit: number;
+  commandQueueLimit: withDefault('COMMAND_QUEUE_LIMIT', 'commands waiting per concert before `503 OVERLOADED`', wholeNumber(1, LIMIT, 'commands'), '5000'),
   /** How often unpaid holds past their time are looked for. */
-  readonly expiryCheckIntervalMs: number;
+  expiryCheckIntervalMs: withDefault('EXPIRY_CHECK_INTERVAL_MS', 'how often unpaid holds past their time are looked for and released', wholeNumber(50, 60_000, 'milliseconds'), '1000'),
   /** How long a read with min_position waits for the projection before 503 PROJECTION_LAGGING. */
-  readonly readWaitTimeoutMs: number;
+  readWaitTimeoutMs: withDefault('READ_WAIT_TIMEOUT_MS', 'how long a read with `min_position` waits for the projection before `503 PROJECTION_LAGGING`', wholeNumber(0, 60_000, 'milliseconds'), '5000'),
   /** Base of the links in mails; defaults to http://localhost:PORT. */
-  readonly publicUrl: string;
+  publicUrl: computed('PUBLIC_URL', 'the base of the links in mails', {
+    ...url('the URL clients reach this service at (http(s)://host[:port])', '^https?://'),
+    parse: (value, variable) => checkedUrl(value, variable).replace(/\/$/, ''),
+  }, '`http://localhost:PORT`', (config: { readonly port: number }) => `http://localhost:${config.port}`),
   /** Whom to believe about the client address (X-Forwarded-For); nobody by default. */
-  readonly trustProxy: boolean | string[];
+  trustProxy: withDefault('TRUST_PROXY', 'whose X-Forwarded-For to believe about the client address: `true` for any proxy, or their addresses', proxies, 'false'),
   /** Wraps every per-user data key; null: the embedded default makes one in the data dir. */
-  readonly personalDataKey: Buffer | null;
-  readonly argon2: { readonly memoryKib: number; readonly iterations: number; readonly parallelism: number };
-  readonly captcha: { readonly verifyUrl: string; readonly secret: string } | null;
-  readonly smtpUrl: string | null;
-  readonly mailFrom: string;
-  readonly verifyRedirectUrl: string | null;
-  readonly emailTokenTtlSeconds: number;
-  readonly adminEmail: string;
-  readonly limits: {
-    readonly registerPerHourPerIp: number;
-    readonly loginPerMinutePerIp: number;
-    readonly loginPerMinutePerAccount: number;
-    readonly lockoutAfterFailures: number;
-    readonly lockoutSeconds: number;
-    readonly bookingsPerMinutePerAccount: number;
-    readonly bookingsPerMinutePerIp: number;
-  };
-  readonly eventstoreUrl: string | null;
-  readonly mysqlUrl: string | null;
-  readonly mysqlReplicaUrls: readonly string[];
-  readonly redisUrl: string | null;
+  personalDataKey: optional('PERSONAL_DATA_KEY', 'wraps every per-user data key; every instance of a deployment shares it', base64Key, 'generated'),
+  argon2: {
+    // OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
+    memoryKib: withDefault('ARGON2_MEMORY_KIB', 'argon2id cost of a password hash: memory', wholeNumber(8_192, 1_048_576, 'KiB'), '19456'),
+    iterations: withDefault('ARGON2_ITERATIONS', 'argon2id cost: iterations', wholeNumber(1, 10), '2'),
+    parallelism: withDefault('ARGON2_PARALLELISM', 'argon2id cost: lanes', wholeNumber(1, 16), '1'),
+  },
+  captcha: together({
+    verifyUrl: member('CAPTCHA_VERIFY_URL', 'an hCaptcha/reCAPTCHA/Turnstile siteverify URL; registration then needs `captcha_token`',
+      url('the https:// siteverify URL of an hCaptcha/reCAPTCHA-style service', '^https?://')),
+    secret: member('CAPTCHA_SECRET', 'the secret key of that CAPTCHA service', text('the secret key of the CAPTCHA service', '^.+$')),
+  }),
+  smtpUrl: optional('SMTP_URL', 'send mail over SMTP instead of writing it to the outbox file', url('an SMTP URL (smtp://user:password@host:port or smtps://…)', '^smtps?://'), 'the outbox file'),
+  mailFrom: withDefault('MAIL_FROM', 'the sender of the mails', text('a sender address like "boxoffice <no-reply@example.com>"', '^.+@.+$'), 'boxoffice <no-reply@localhost>'),
+  verifyRedirectUrl: optional('VERIFY_REDIRECT_URL', 'where the email verification link lands (with `status` and `code`)', url('a URL to send people to after they verify their email', '^https?://'), "a page of boxoffice's own"),
+  emailTokenTtlSeconds: withDefault('EMAIL_TOKEN_TTL_SECONDS', 'how long a verification link works', wholeNumber(300, 604_800, 'seconds'), '86400'),
+  adminEmail: withDefault('ADMIN_EMAIL', "the bootstrap admin's address", text('an email address', '^[^@\\s]+@[^@\\s]+$'), 'admin@localhost'),
+  limits: {
+    registerPerHourPerIp: withDefault('REGISTER_LIMIT_PER_HOUR', 'registrations per client address per hour', wholeNumber(1, LIMIT, 'registrations per IP per hour'), '20'),
+    loginPerMinutePerIp: withDefault('LOGIN_LIMIT_PER_MINUTE', 'sign-in attempts per client address per minute', wholeNumber(1, LIMIT, 'login attempts per IP per minute'), '30'),
+    loginPerMinutePerAccount: withDefault('LOGIN_ACCOUNT_LIMIT_PER_MINUTE', 'sign-in attempts per account per minute', wholeNumber(1, LIMIT, 'login attempts per account per minute'), '10'),
+    lockoutAfterFailures: withDefault('LOGIN_LOCKOUT_AFTER', 'failed sign-ins in a row that lock an account', wholeNumber(1, 1_000, 'failed logins'), '5'),
+    lockoutSeconds: withDefault('LOGIN_LOCKOUT_SECONDS', 'how long a locked account stays locked', wholeNumber(1, 86_400, 'seconds'), '900'),
+    bookingsPerMinutePerAccount: withDefault('BOOKING_LIMIT_PER_MINUTE', 'bookings per account per minute', wholeNumber(1, LIMIT, 'bookings per account per minute'), '30'),
+    bookingsPerMinutePerIp: withDefault('BOOKING_IP_LIMIT_PER_MINUTE', 'bookings per client address per minute', wholeNumber(1, LIMIT, 'bookings per IP per minute'), '600'),
+  },
+  eventstoreUrl: optional('EVENTSTORE_URL', 'keep the events in EventStoreDB', url('an EventStoreDB connection string (esdb://…)', '^(esdb|esdb\\+discover|kurrentdb|kurrentdb\\+discover|kurrent)://'),
+    'SQLite in the data dir, or MySQL with `MYSQL_URL`'),
+  mysqlUrl: optional('MYSQL_URL', 'keep the read models (and, without `EVENTSTORE_URL`, the events) in MySQL/MariaDB', url('a MySQL/MariaDB URL (mysql://user:password@host:port/database)', '^mysql://'),
+    'SQLite in the data dir'),
+  mysqlReplicaUrls: computed('MYSQL_REPLICA_URLS', 'read replicas the query API reads from in turn', urlList('a comma-separated list of mysql:// URLs', '^(mysql://[^,]+)(,mysql://[^,]+)*$'),
+    'none: reads go to the primary', () => []),
+  redisUrl: optional('REDIS_URL', 'a Redis for the seat caches and revoked tokens, shared by every instance', url('a Redis URL (redis://host:port or rediss://…)', '^rediss?://'), 'none: no seat cache, revoked tokens kept in process'),
   /** Begins every key boxoffice writes in Redis (several deployments can share one Redis). */
-  readonly redisKeyPrefix: string;
-  readonly natsUrl: string | null;
-}
+  redisKeyPrefix: withDefault('REDIS_KEY_PREFIX', 'begins every Redis key boxoffice writes (deployments sharing a Redis)', text('letters, digits, _ . : or - (1-64 of them)', '^[A-Za-z0-9_.:-]{1,64}$'), 'boxoffice'),
+  natsUrl: optional('NATS_URL', 'announce projection positions over NATS, between processes', text('a NATS URL (nats://host:port), or several separated by commas', '^(nats|tls)://'), 'in process'),
+} satisfies Settings;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly variable: string, message: string) {
-    super(`Invalid configuration: ${variable} ${message}`);
-  }
-}
+export type Config = ConfigOf<typeof SETTINGS>;
+export type Role = (typeof ROLES)[number];
+
+/** The default CORS origins, as CORS_ORIGINS's declaration gives them. */
+export const DEFAULT_CORS_ORIGINS: readonly string[] = loadConfig({}).corsOrigins;
 
 /** Whether this process plays `role` (the all-in-one plays every one). */
 export function plays(config: Pick<Config, 'role'>, role: Exclude<Role, 'all'>): boolean {
   return config.role === 'all' || config.role === role;
 }
 
-/** For a process's entry point: the configuration, or the bad variable named on stderr and exit code 2. */
 /** The secrets every instance of a role must share, so they cannot be made up per process. */
-const SHARED_SECRETS: Readonly<Record<Role, readonly (keyof Config & ('jwtSecret' | 'personalDataKey' | 'paymentWebhookSecret'))[]>> = {
+const SHARED_SECRETS: Readonly<Record<Role, readonly ('jwtSecret' | 'personalDataKey' | 'paymentWebhookSecret')[]>> = {
   all: [],
   // Signs tokens, seals personal data, checks the gateway's webhooks.
   command: ['jwtSecret', 'personalDataKey', 'paymentWebhookSecret'],
@@ -139,21 +143,20 @@ const SHARED_SECRETS: Readonly<Record<Role, readonly (keyof Config & ('jwtSecret
   projector: [],
 };
 
-const VARIABLE_OF = { jwtSecret: 'JWT_SECRET', personalDataKey: 'PERSONAL_DATA_KEY', paymentWebhookSecret: 'PAYMENT_WEBHOOK_SECRET' } as const;
-
 /**
  * A role run on its own is one of several processes: the secrets it uses must be given, not made
  * up in its data dir (a token signed by one command-api would not pass another's check). The
  * all-in-one makes its own when none is given, and keeps it.
  */
 export function checkRoleConfig(config: Config): void {
-  for (const secret of SHARED_SECRETS[config.role]) {
-    if (config[secret] === null) {
-      throw new ConfigError(VARIABLE_OF[secret], `must be set when running the ${config.role} role alone: every instance of a deployment shares it`);
+  for (const field of SHARED_SECRETS[config.role]) {
+    if (config[field] === null) {
+      throw new ConfigError(SETTINGS[field].variable, `must be set when running the ${config.role} role alone: every instance of a deployment shares it`);
     }
   }
 }
 
+/** For a process's entry point: the configuration, or the bad variable named on stderr and exit code 2. */
 export function loadConfigOrExit(): Config {
   try {
     return loadConfig();
@@ -166,117 +169,5 @@ export function loadConfigOrExit(): Config {
 
 /** Reads and validates the environment; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const raw = pickKnown(env);
-  for (const error of Value.Errors(EnvSchema, raw)) {
-    const variable = error.instancePath.replace(/^\//, '');
-    const property = EnvSchema.properties[variable as keyof Env] as { description?: string } | undefined;
-    throw new ConfigError(variable, `must be ${property?.description ?? 'valid'} (got ${JSON.stringify(raw[variable as keyof Env])})`);
-  }
-  const nodeEnv = (raw.NODE_ENV ?? 'production') as Config['nodeEnv'];
-  const port = integerIn(raw, 'PORT', 3000, 1, 65_535);
-  if ((raw.CAPTCHA_VERIFY_URL === undefined) !== (raw.CAPTCHA_SECRET === undefined)) {
-    throw new ConfigError(raw.CAPTCHA_VERIFY_URL === undefined ? 'CAPTCHA_VERIFY_URL' : 'CAPTCHA_SECRET', 'must be set together with its partner (CAPTCHA_VERIFY_URL and CAPTCHA_SECRET)');
-  }
-  return {
-    nodeEnv,
-    role: (raw.BOXOFFICE_ROLE ?? 'all') as Role,
-    logLevel: raw.LOG_LEVEL ?? (nodeEnv === 'test' ? 'warn' : 'info'),
-    host: raw.HOST ?? '0.0.0.0',
-    port,
-    dataDir: raw.BOXOFFICE_DATA_DIR ?? './data',
-    adminPassword: raw.BOXOFFICE_ADMIN_PASSWORD ?? null,
-    jwtSecret: raw.JWT_SECRET ?? null,
-    jwtTtlSeconds: integerIn(raw, 'JWT_TTL_SECONDS', 900, 60, 86_400),
-    paymentWebhookSecret: raw.PAYMENT_WEBHOOK_SECRET ?? null,
-    corsOrigins: raw.CORS_ORIGINS === undefined ? DEFAULT_CORS_ORIGINS : origins(raw.CORS_ORIGINS),
-    rateLimit: raw.RATE_LIMIT !== 'off',
-    requireEmailVerification: raw.REQUIRE_EMAIL_VERIFICATION !== 'false',
-    holdTtlSeconds: integerIn(raw, 'HOLD_TTL_SECONDS', 900, 1, 86_400),
-    commandQueueLimit: integerIn(raw, 'COMMAND_QUEUE_LIMIT', 5_000, 1, 1_000_000),
-    expiryCheckIntervalMs: integerIn(raw, 'EXPIRY_CHECK_INTERVAL_MS', 1_000, 50, 60_000),
-    readWaitTimeoutMs: integerIn(raw, 'READ_WAIT_TIMEOUT_MS', 5_000, 0, 60_000),
-    publicUrl: (url(raw, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/$/, ''),
-    trustProxy: raw.TRUST_PROXY === undefined || raw.TRUST_PROXY === 'false' ? false
-      : raw.TRUST_PROXY === 'true' ? true : raw.TRUST_PROXY.split(',').map((address) => address.trim()),
-    personalDataKey: raw.PERSONAL_DATA_KEY === undefined ? null : Buffer.from(raw.PERSONAL_DATA_KEY, 'base64'),
-    argon2: {
-      // OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
-      memoryKib: integerIn(raw, 'ARGON2_MEMORY_KIB', 19_456, 8_192, 1_048_576),
-      iterations: integerIn(raw, 'ARGON2_ITERATIONS', 2, 1, 10),
-      parallelism: integerIn(raw, 'ARGON2_PARALLELISM', 1, 1, 16),
-    },
-    captcha: raw.CAPTCHA_VERIFY_URL !== undefined && raw.CAPTCHA_SECRET !== undefined
-      ? { verifyUrl: checkedUrl('CAPTCHA_VERIFY_URL', raw.CAPTCHA_VERIFY_URL), secret: raw.CAPTCHA_SECRET }
-      : null,
-    smtpUrl: url(raw, 'SMTP_URL'),
-    mailFrom: raw.MAIL_FROM ?? 'boxoffice <no-reply@localhost>',
-    verifyRedirectUrl: url(raw, 'VERIFY_REDIRECT_URL'),
-    emailTokenTtlSeconds: integerIn(raw, 'EMAIL_TOKEN_TTL_SECONDS', 86_400, 300, 604_800),
-    adminEmail: raw.ADMIN_EMAIL ?? 'admin@localhost',
-    limits: {
-      registerPerHourPerIp: integerIn(raw, 'REGISTER_LIMIT_PER_HOUR', 20, 1, 1_000_000),
-      loginPerMinutePerIp: integerIn(raw, 'LOGIN_LIMIT_PER_MINUTE', 30, 1, 1_000_000),
-      loginPerMinutePerAccount: integerIn(raw, 'LOGIN_ACCOUNT_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
-      lockoutAfterFailures: integerIn(raw, 'LOGIN_LOCKOUT_AFTER', 5, 1, 1_000),
-      lockoutSeconds: integerIn(raw, 'LOGIN_LOCKOUT_SECONDS', 900, 1, 86_400),
-      bookingsPerMinutePerAccount: integerIn(raw, 'BOOKING_LIMIT_PER_MINUTE', 30, 1, 1_000_000),
-      bookingsPerMinutePerIp: integerIn(raw, 'BOOKING_IP_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
-    },
-    eventstoreUrl: url(raw, 'EVENTSTORE_URL'),
-    mysqlUrl: url(raw, 'MYSQL_URL'),
-    mysqlReplicaUrls: raw.MYSQL_REPLICA_URLS === undefined ? [] : raw.MYSQL_REPLICA_URLS.split(',').map((u) => checkedUrl('MYSQL_REPLICA_URLS', u)),
-    redisUrl: url(raw, 'REDIS_URL'),
-    redisKeyPrefix: raw.REDIS_KEY_PREFIX ?? 'boxoffice',
-    natsUrl: raw.NATS_URL ?? null,
-  };
-}
-
-/** Only our variables, and an empty value counts as unset (as `FOO= npm start` means). */
-function pickKnown(env: NodeJS.ProcessEnv): Env {
-  const raw: Record<string, string> = {};
-  for (const name of Object.keys(EnvSchema.properties)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') raw[name] = value;
-  }
-  return raw;
-}
-
-function integerIn(raw: Env, variable: keyof Env, fallback: number, min: number, max: number): number {
-  const value = raw[variable];
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < min || number > max) {
-    throw new ConfigError(variable, `must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
-  }
-  return number;
-}
-
-function url(raw: Env, variable: keyof Env): string | null {
-  const value = raw[variable];
-  return value === undefined ? null : checkedUrl(variable, value);
-}
-
-function checkedUrl(variable: string, value: string): string {
-  try {
-    new URL(value);
-  } catch {
-    throw new ConfigError(variable, `must be a URL (got ${JSON.stringify(value)})`);
-  }
-  return value;
-}
-
-function origins(list: string): string[] {
-  const result = list.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
-  for (const origin of result) {
-    let parsed: URL;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      throw new ConfigError('CORS_ORIGINS', `must list origins like https://tickets.example.com (got ${JSON.stringify(origin)})`);
-    }
-    if (parsed.origin !== origin) {
-      throw new ConfigError('CORS_ORIGINS', `must list bare origins without a path (got ${JSON.stringify(origin)})`);
-    }
-  }
-  return result;
+  return readSettings(SETTINGS, env);
 }

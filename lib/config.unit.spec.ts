@@ -1,5 +1,6 @@
 import t from 'tap';
-import { checkRoleConfig, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, plays } from './config.ts';
+import { declaredVariables } from './config-schema.ts';
+import { checkRoleConfig, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, loadConfigOrExit, plays, SETTINGS } from './config.ts';
 
 t.test('with no variables at all, the embedded defaults apply', async (t) => {
   const config = loadConfig({});
@@ -61,6 +62,17 @@ t.test('a bad variable stops boot with a message that names it', async (t) => {
     [{ CORS_ORIGINS: 'https://ok.example, not an origin' }, 'CORS_ORIGINS', /CORS_ORIGINS must list origins/],
     [{ CORS_ORIGINS: 'https://ok.example/path' }, 'CORS_ORIGINS', /without a path/],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV', /NODE_ENV must be one of/],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "verbose"\)/],
+    [{ ARGON2_ITERATIONS: '11' }, 'ARGON2_ITERATIONS', /ARGON2_ITERATIONS must be a whole number from 1 to 10/],
+    [{ LOGIN_LOCKOUT_AFTER: '1001' }, 'LOGIN_LOCKOUT_AFTER', /must be a whole number from 1 to 1000/],
+    [{ EXPIRY_CHECK_INTERVAL_MS: '49' }, 'EXPIRY_CHECK_INTERVAL_MS', /must be a whole number from 50 to 60000/],
+    [{ REGISTER_LIMIT_PER_HOUR: 'lots' }, 'REGISTER_LIMIT_PER_HOUR', /must be a whole number of registrations per IP per hour \(1-1000000\)/],
+    [{ PUBLIC_URL: 'http://' }, 'PUBLIC_URL', /PUBLIC_URL must be a URL \(got "http:\/\/"\)/],
+    [{ MYSQL_REPLICA_URLS: 'mysql://a/b,mysql://has space' }, 'MYSQL_REPLICA_URLS', /MYSQL_REPLICA_URLS must be a URL/],
+    [{ PERSONAL_DATA_KEY: 'c2hvcnQ=' }, 'PERSONAL_DATA_KEY', /PERSONAL_DATA_KEY must be 32 random bytes, base64-encoded/],
+    [{ BOXOFFICE_ADMIN_PASSWORD: '😀'.repeat(9) }, 'BOXOFFICE_ADMIN_PASSWORD', /at least 10 characters/],
+    [{ CAPTCHA_VERIFY_URL: 'https://captcha.example/siteverify' }, 'CAPTCHA_SECRET', /CAPTCHA_SECRET must be set together with its partner \(CAPTCHA_VERIFY_URL and CAPTCHA_SECRET\)/],
+    [{ CAPTCHA_SECRET: 'shh' }, 'CAPTCHA_VERIFY_URL', /CAPTCHA_VERIFY_URL must be set together with its partner/],
   ];
   for (const [env, variable, message] of cases) {
     let error: unknown;
@@ -95,4 +107,62 @@ t.test('a role run alone needs the secrets it shares with the other instances; t
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), 'the query role needs no webhook secret');
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), { message: /PAYMENT_WEBHOOK_SECRET/ });
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...secrets })));
+});
+
+t.test('defaults that depend on other variables: PUBLIC_URL on PORT, LOG_LEVEL on NODE_ENV', async (t) => {
+  t.equal(loadConfig({}).publicUrl, 'http://localhost:3000');
+  t.equal(loadConfig({ PORT: '8080' }).publicUrl, 'http://localhost:8080');
+  t.equal(loadConfig({ PORT: '8080', PUBLIC_URL: 'https://tickets.example.com/' }).publicUrl, 'https://tickets.example.com', 'a trailing slash is dropped');
+  t.equal(loadConfig({}).logLevel, 'info');
+  t.equal(loadConfig({ NODE_ENV: 'test' }).logLevel, 'warn');
+  t.equal(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }).logLevel, 'silent');
+  t.equal(loadConfig({ NODE_ENV: 'development' }).logLevel, 'info');
+});
+
+t.test('TRUST_PROXY: nobody, everybody, or a list of addresses', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false);
+  t.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  t.strictSame(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.0.2' }).trustProxy, ['10.0.0.1', '10.0.0.2']);
+});
+
+t.test('nested settings and the CAPTCHA pair fill their fields', async (t) => {
+  const config = loadConfig({
+    ARGON2_MEMORY_KIB: '65536', ARGON2_ITERATIONS: '3', BOOKING_IP_LIMIT_PER_MINUTE: '1000000',
+    CAPTCHA_VERIFY_URL: 'https://captcha.example/siteverify', CAPTCHA_SECRET: 'shh',
+    PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
+  });
+  t.strictSame(config.argon2, { memoryKib: 65_536, iterations: 3, parallelism: 1 });
+  t.strictSame(config.limits, {
+    registerPerHourPerIp: 20, loginPerMinutePerIp: 30, loginPerMinutePerAccount: 10, lockoutAfterFailures: 5, lockoutSeconds: 900,
+    bookingsPerMinutePerAccount: 30, bookingsPerMinutePerIp: 1_000_000,
+  });
+  t.strictSame(config.captcha, { verifyUrl: 'https://captcha.example/siteverify', secret: 'shh' });
+  t.equal(loadConfig({}).captcha, null, 'neither: no CAPTCHA');
+  t.ok(config.personalDataKey?.equals(Buffer.alloc(32, 7)));
+});
+
+t.test('every variable is declared once, and its default, set explicitly, is accepted and changes nothing', async (t) => {
+  const declared = [...declaredVariables(SETTINGS)].map(({ setting }) => setting);
+  const names = declared.map((setting) => setting.variable);
+  t.equal(new Set(names).size, names.length, 'no variable fills two fields');
+  const defaults = loadConfig({});
+  for (const setting of declared) {
+    if ('text' in setting.fallback) t.strictSame(loadConfig({ [setting.variable]: setting.fallback.text }), defaults, `${setting.variable}=${setting.fallback.text}`);
+  }
+});
+
+t.test('loadConfigOrExit names the bad variable on stderr and exits with code 2', async (t) => {
+  const exits: (number | undefined)[] = [];
+  t.intercept(process, 'exit', { value: (code?: number) => void exits.push(code) });
+  const written = t.capture(process.stderr, 'write', () => true);
+  const port = process.env.PORT;
+  t.teardown(() => {
+    if (port === undefined) delete process.env.PORT;
+    else process.env.PORT = port;
+  });
+  process.env.PORT = '70000';
+  loadConfigOrExit();
+  t.strictSame(exits, [2]);
+  t.match(written.args().map((args) => String(args[0])), ['Invalid configuration: PORT must be a whole number from 1 to 65535 (got "70000")\n']);
 });
