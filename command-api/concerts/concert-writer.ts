@@ -13,7 +13,7 @@
  * instead of growing without bound.
  */
 import { randomUUID } from 'node:crypto';
-import type { CommandContext } from '../../domain/index.ts';
+import { type CommandContext, type Owned, type OwningDecider } from '../../domain/index.ts';
 import {
   concertDecider,
   concertStream,
@@ -39,6 +39,8 @@ export interface ConcertWriterOptions {
   readonly newId?: () => string;
   /** Told the number of commands of each batch decided and appended together (metrics). */
   readonly onBatch?: (commands: number) => void;
+  /** The concert decider (a spec may give one whose evolve copies, as a pure one would). */
+  readonly decider?: OwningDecider<ConcertCommand, ConcertEvent, ConcertState>;
 }
 
 export interface Written {
@@ -66,7 +68,8 @@ interface Reading {
 type Item = Submitted | Reading;
 
 interface Lane {
-  state: ConcertState | null;
+  /** The committed state; null while a batch has it (or after a failed append: load again). */
+  state: Owned<ConcertState> | null;
   revision: ExpectedRevision;
   position: number;
   snapshotRevision: number;
@@ -87,10 +90,12 @@ export const overloaded = (): AppError => new AppError('OVERLOADED', 'this conce
 export class ConcertWriter {
   readonly #lanes = new Map<string, Lane>();
   readonly #newId: () => string;
+  readonly #decider: OwningDecider<ConcertCommand, ConcertEvent, ConcertState>;
   #idle: (() => void)[] = [];
 
   constructor(private readonly store: EventStore, private readonly options: ConcertWriterOptions) {
     this.#newId = options.newId ?? randomUUID;
+    this.#decider = options.decider ?? concertDecider;
   }
 
   /** Queues a command for the concert; resolves once its batch is committed. */
@@ -153,7 +158,7 @@ export class ConcertWriter {
   async #run(concertId: string, lane: Lane): Promise<void> {
     const stream = concertStream(concertId);
     while (lane.queue.length > 0) {
-      let state: ConcertState;
+      let state: Owned<ConcertState>;
       try {
         state = lane.state ?? (await this.#load(stream, lane));
       } catch (error) {
@@ -187,13 +192,17 @@ export class ConcertWriter {
     return batch;
   }
 
-  async #decideAndAppend(stream: string, lane: Lane, state: ConcertState, batch: Submitted[]): Promise<void> {
+  async #decideAndAppend(stream: string, lane: Lane, committed: Owned<ConcertState>, batch: Submitted[]): Promise<void> {
+    // The batch takes the lane's state over (evolve changes it in place) and gives it back only
+    // once its events are committed; each command is decided against what the ones before it left.
+    lane.state = null;
+    let state = committed;
     const outcomes: ({ events: ConcertEvent[] } | { error: unknown })[] = [];
     const envelopes: EventToAppend[] = [];
     for (const item of batch) {
       try {
-        const events = concertDecider.decide(item.command, state);
-        for (const event of events) concertDecider.evolve(state, event);
+        const events = this.#decider.decide(item.command, state);
+        for (const event of events) state = this.#decider.evolve(state, event);
         outcomes.push({ events });
         envelopes.push(...toAppend(events, item.context, this.#newId));
       } catch (error) {
@@ -202,18 +211,19 @@ export class ConcertWriter {
     }
     this.options.onBatch?.(batch.length);
     if (envelopes.length === 0) {
+      lane.state = state;
       settle(batch, outcomes, lane.position);
       return;
     }
     try {
       const result = await this.store.append(stream, envelopes, lane.revision);
+      lane.state = state;
       lane.revision = result.nextExpectedRevision;
       lane.position = result.position;
       settle(batch, outcomes, result.position);
       this.#maybeSnapshot(stream, lane, state);
     } catch (error) {
-      // The in-memory state now holds decisions that were not committed: drop it.
-      lane.state = null;
+      // The state holds decisions that were not committed: the lane stays without one and loads again.
       if (error instanceof WrongExpectedRevision) {
         // Someone else appended: reload and decide the same commands again, refusals included.
         const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
@@ -225,15 +235,15 @@ export class ConcertWriter {
     }
   }
 
-  async #load(stream: string, lane: Lane): Promise<ConcertState> {
+  async #load(stream: string, lane: Lane): Promise<Owned<ConcertState>> {
     const snapshot = await this.store.loadSnapshot(stream);
     const data = snapshot?.data as SnapshotData | undefined;
-    let state = data ? fromSnapshot(data.concert) : concertDecider.initialState();
+    let state = data ? fromSnapshot(data.concert) : this.#decider.initialState();
     let revision: ExpectedRevision = snapshot ? snapshot.revision : 'no_stream';
     let position = data?.position ?? 0;
     const tail = await this.store.readStream(stream, { fromRevision: snapshot ? snapshot.revision + 1 : 0 });
     for (const recorded of tail) {
-      state = concertDecider.evolve(state, fromStored<ConcertEvent>(recorded));
+      state = this.#decider.evolve(state, fromStored<ConcertEvent>(recorded));
       revision = recorded.revision;
       position = recorded.position;
     }

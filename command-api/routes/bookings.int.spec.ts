@@ -257,8 +257,8 @@ t.test('a booking retried after its hold was released, on an instance that loade
   t.equal((await first.app.inject({ method: 'PUT', url: `/api/v1/bookings/${booked.json<{ id: string }>().id}/cancel`, headers: bearer(fan.token) })).statusCode, 200);
   // A snapshot of the concert as the writer saves one: the released hold in it is its id and reason only.
   const events = await concertEvents(first.services.shared.store, concert.id);
-  const state = concertDecider.initialState();
-  for (const event of events) concertDecider.evolve(state, event as unknown as ConcertEvent);
+  let state = concertDecider.initialState();
+  for (const event of events) state = concertDecider.evolve(state, event as unknown as ConcertEvent);
   await first.services.shared.store.saveSnapshot(`concert-${concert.id}`, { revision: events.at(-1)?.revision ?? 0, data: { position: events.at(-1)?.position ?? 0, concert: toSnapshot(state) } });
 
   const second = await app(t, shared);

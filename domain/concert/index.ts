@@ -1,4 +1,4 @@
-import type { Decider } from '../shared/decider.ts';
+import type { OwningDecider } from '../shared/decider.ts';
 import type { ConcertCommand } from './commands.ts';
 import { decide } from './decide.ts';
 import type { ConcertEvent } from './events.ts';
@@ -10,6 +10,7 @@ export * from './seats.ts';
 export { decide, MAX_SEATS_PER_CONCERT, MAX_TICKETS_PER_BOOKING } from './decide.ts';
 export * from './state.ts';
 
-export const concertDecider: Decider<ConcertCommand, ConcertEvent, ConcertState> = { decide, evolve, initialState };
+/** Owning: a flash sale evolves a 50,000-seat state per event, so `evolve` changes it in place. */
+export const concertDecider: OwningDecider<ConcertCommand, ConcertEvent, ConcertState> = { decide, evolve, initialState };
 export const concertStream = (concertId: string): string => `concert-${concertId}`;
 export * from './snapshot.ts';

@@ -5,10 +5,10 @@
  * still ask of it — its booking id (a retried hold for it is refused) and why it was released (a
  * late payment is told) — because a long sale leaves hundreds of thousands of them.
  */
-import { instant } from '../shared/decider.ts';
+import { instant, type Owned } from '../shared/decider.ts';
 import type { ReleaseReason } from './events.ts';
 import { seatIdPrefix } from './seats.ts';
-import type { ConcertState, HoldState, TicketClassState } from './state.ts';
+import { owned, type ConcertState, type HoldState, type TicketClassState } from './state.ts';
 
 export const CONCERT_SNAPSHOT_VERSION = 2;
 
@@ -65,7 +65,7 @@ function releasedHold(bookingId: string, releaseReason: ReleaseReason): HoldStat
   return { bookingId, userId: '', seatIndexes: [], seatIds: [], ktpFingerprints: [], expiresAt: '', expiresAtMs: 0, status: 'released', releaseReason, transactionId: null };
 }
 
-export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): ConcertState {
+export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): Owned<ConcertState> {
   if (snapshot.version !== CONCERT_SNAPSHOT_VERSION && snapshot.version !== 1) {
     throw new Error(`concert snapshot version ${String((snapshot as { version: unknown }).version)} is not understood`);
   }
@@ -100,7 +100,7 @@ export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): Con
     const bookingId = released[i] as string;
     holds.set(bookingId, releasedHold(bookingId, released[i + 1] as ReleaseReason));
   }
-  return {
+  return owned({
     status: snapshot.status,
     concertId: snapshot.concertId,
     maxTicketsPerKtp: snapshot.maxTicketsPerKtp,
@@ -113,5 +113,5 @@ export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): Con
     holds,
     activeBookingByUser,
     ticketsByKtp,
-  };
+  });
 }

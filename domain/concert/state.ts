@@ -1,5 +1,5 @@
 import { assertNever } from '../shared/errors.ts';
-import { instant } from '../shared/decider.ts';
+import { instant, type Owned } from '../shared/decider.ts';
 import type { ConcertEvent, ReleaseReason, TicketClass } from './events.ts';
 import { parseSeatId, seatIdPrefix } from './seats.ts';
 
@@ -35,9 +35,9 @@ export interface HoldState {
 
 /**
  * The seat inventory of one concert. It lives in memory in the command API for the whole sale,
- * so it is built for speed: one byte per seat, and `evolve` updates the state in place instead
- * of copying 50,000 seats per event. A caller that needs the state as it was (a batch that
- * failed to append) keeps a `cloneConcertState` or folds again from the store.
+ * so it is built for speed: one byte per seat, and `evolve` takes an `Owned` state over and
+ * changes it in place instead of copying 50,000 seats and every hold per event. A caller that
+ * needs the state as it was (a batch that failed to append) folds it again from the store.
  */
 export interface ConcertState {
   status: 'unscheduled' | 'scheduled' | 'on_sale' | 'cancelled';
@@ -57,8 +57,8 @@ export interface ConcertState {
   ticketsByKtp: Map<string, number>;
 }
 
-export function initialState(): ConcertState {
-  return {
+export function initialState(): Owned<ConcertState> {
+  return owned({
     status: 'unscheduled',
     concertId: null,
     maxTicketsPerKtp: null,
@@ -71,10 +71,16 @@ export function initialState(): ConcertState {
     holds: new Map(),
     activeBookingByUser: new Map(),
     ticketsByKtp: new Map(),
-  };
+  });
 }
 
-export function evolve(state: ConcertState, event: ConcertEvent): ConcertState {
+/** A state built fresh, shared with nobody: its builder owns it. */
+export function owned(state: ConcertState): Owned<ConcertState> {
+  return state as Owned<ConcertState>;
+}
+
+/** Changes `state` in place and returns it: keep what it returns, not what you passed. */
+export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<ConcertState> {
   switch (event.type) {
     case 'ConcertScheduled': {
       const { data } = event;
@@ -140,21 +146,6 @@ export function evolve(state: ConcertState, event: ConcertEvent): ConcertState {
     default:
       return assertNever(event);
   }
-}
-
-/** A deep copy: the same seats, holds and counters, sharing nothing mutable with the original. */
-export function cloneConcertState(state: ConcertState): ConcertState {
-  const classes = state.classes.map((c) => ({ ...c }));
-  return {
-    ...state,
-    classes,
-    classById: new Map(classes.map((c) => [c.id, c])),
-    classByPrefix: new Map(classes.map((c) => [seatIdPrefix(c.id), c])),
-    seatStatus: state.seatStatus.slice(),
-    holds: new Map([...state.holds].map(([id, hold]) => [id, { ...hold }])),
-    activeBookingByUser: new Map(state.activeBookingByUser),
-    ticketsByKtp: new Map(state.ticketsByKtp),
-  };
 }
 
 /** The index in `seatStatus` of a seat id, or -1 when the id names no seat of this concert. */

@@ -1,6 +1,7 @@
 /**
  * An aggregate written as a decider: decide(command, state) → events (or throws a DomainError),
- * evolve(state, event) → state, and a factory for the state before the first event.
+ * evolve(state, event) → the next state, and a factory for the state before the first event.
+ * `evolve` is pure: the state it is given stays as it was.
  */
 export interface Decider<Command, Event, State> {
   readonly decide: (command: Command, state: State) => Event[];
@@ -8,8 +9,32 @@ export interface Decider<Command, Event, State> {
   readonly initialState: () => State;
 }
 
+declare const owned: unique symbol;
+
+/**
+ * A state its holder may hand to an owning `evolve`, which changes it in place. Only
+ * `initialState`, a state built fresh (a restored snapshot) and an owning `evolve` give one out; a
+ * state lent to a reader is a plain `State`, so it cannot be evolved.
+ */
+export type Owned<State> = State & { readonly [owned]: true };
+
+/**
+ * A decider whose state is too large to copy per event: a concert's seat map (50,000 seats and
+ * every hold of the sale) evolved for every event of a flash sale. Its `evolve` takes the state
+ * over, changes it in place and returns it. The caller keeps what `evolve` returns
+ * (`state = evolve(state, event)`) and never reads the state it passed again; whoever needs the
+ * state as it was before folds it again from the store. A pure evolve keeps this contract too, so
+ * callers written to it are right either way.
+ */
+export interface OwningDecider<Command, Event, State> {
+  readonly decide: (command: Command, state: State) => Event[];
+  readonly evolve: (state: Owned<State>, event: Event) => Owned<State>;
+  readonly initialState: () => Owned<State>;
+}
+
+/** The state after `events`, from the initial state; works for pure and owning deciders alike. */
 export function fold<Event, State>(
-  decider: Pick<Decider<unknown, Event, State>, 'evolve' | 'initialState'>,
+  decider: { readonly evolve: (state: State, event: Event) => State; readonly initialState: () => State },
   events: Iterable<Event>,
 ): State {
   let state = decider.initialState();

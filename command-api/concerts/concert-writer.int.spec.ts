@@ -1,0 +1,223 @@
+/**
+ * The per-concert batching writer on a real (SQLite) event store: a batch is decided against the
+ * state each command leaves for the next, appended in one write, answered only once committed,
+ * decided again after another writer appended first, and refused when the queue is full.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import {
+  concertDecider,
+  concertStream,
+  fromSnapshot,
+  SEAT_SOLD,
+  toSnapshot,
+  type ConcertCommand,
+  type ConcertEvent,
+  type ConcertState,
+} from '../../domain/concert/index.ts';
+import { type CommandContext, type Owned, type OwningDecider } from '../../domain/index.ts';
+import type { EventStore, EventToAppend } from '../../eventstore/port.ts';
+import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
+import { isRefusal } from '../../lib/errors.ts';
+import { CONCERT, holdBySeat, regularSeat, scheduleConcert, T0 } from '../../test/support/concert-fixtures.ts';
+import { ConcertWriter, type ConcertWriterOptions, type Written } from './concert-writer.ts';
+
+const context: CommandContext = { correlationId: randomUUID(), causationId: randomUUID(), actorId: null, occurredAt: T0 };
+const STREAM = concertStream(CONCERT);
+
+async function openStore(t: Test): Promise<SqlEventStore> {
+  const dir = await mkdtemp(join(tmpdir(), 'boxoffice-writer-'));
+  const store = await SqlEventStore.open({ client: 'better-sqlite3', filename: join(dir, 'events.sqlite') });
+  t.teardown(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return store;
+}
+
+function writer(t: Test, store: EventStore, options: Partial<ConcertWriterOptions> = {}): ConcertWriter {
+  const concerts = new ConcertWriter(store, {
+    queueLimit: 100,
+    maxBatch: 100,
+    snapshotEvery: 1_000,
+    onBackgroundError: (error) => t.fail(`background error: ${String(error)}`),
+    ...options,
+  });
+  t.teardown(() => concerts.drain());
+  return concerts;
+}
+
+/** A concert on sale (3 VIP and 10 regular seats), scheduled by a writer of its own. */
+async function concertOnSale(t: Test, store: EventStore): Promise<void> {
+  await writer(t, store).submit(CONCERT, scheduleConcert(), context);
+}
+
+/** The store, each append first waiting for `gate` (which may also refuse it). */
+function gated(store: EventStore, gate: (events: readonly EventToAppend[]) => Promise<void>): EventStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'append') {
+        return async (...args: Parameters<EventStore['append']>) => {
+          await gate(args[1]);
+          return target.append(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A gate that holds every append until `open()`; `reached` resolves when the first one waits at it. */
+function turnstile() {
+  let arrive = (): void => undefined;
+  let open = (): void => undefined;
+  const reached = new Promise<void>((resolve) => (arrive = resolve));
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const appends: (readonly EventToAppend[])[] = [];
+  return {
+    appends,
+    reached,
+    open,
+    gate: async (events: readonly EventToAppend[]): Promise<void> => {
+      appends.push(events);
+      arrive();
+      await opened;
+    },
+  };
+}
+
+async function outcome(written: Promise<Written>): Promise<string> {
+  try {
+    return (await written).events.map((event) => event.type).join(',') || 'nothing';
+  } catch (error) {
+    if (isRefusal(error)) return error.code;
+    throw error;
+  }
+}
+
+/** Who holds which seats, from the committed stream. */
+async function holdsInStream(store: EventStore): Promise<{ booking: unknown; seats: unknown[] }[]> {
+  const events = await store.readStream(STREAM);
+  return events
+    .filter((event) => event.type === 'SeatsHeld')
+    .map((event) => {
+      const data = event.data as { booking_id: string; seats: { seat_id: string }[] };
+      return { booking: data.booking_id, seats: data.seats.map((seat) => seat.seat_id) };
+    });
+}
+
+/** An evolve that leaves the state it is given as it was, as a pure one does: a valid owning evolve. */
+const copying: OwningDecider<ConcertCommand, ConcertEvent, ConcertState> = {
+  ...concertDecider,
+  evolve: (state, event) => concertDecider.evolve(fromSnapshot(toSnapshot(state)), event),
+};
+
+/** An evolve that spoils the state it is given once it has taken it over: only what it returns may be read. */
+const consuming: OwningDecider<ConcertCommand, ConcertEvent, ConcertState> = {
+  ...concertDecider,
+  evolve: (state, event) => {
+    const next = concertDecider.evolve(fromSnapshot(toSnapshot(state)), event);
+    spoil(state);
+    return next;
+  },
+};
+
+function spoil(state: Owned<ConcertState>): void {
+  state.seatStatus.fill(SEAT_SOLD);
+  for (const ticketClass of state.classes) ticketClass.available = 0;
+}
+
+for (const [name, decider] of [['in place', concertDecider], ['copying, as a pure evolve does', copying]] as const) {
+  t.test(`two holds of one seat in one batch: one is held, the other refused (evolve ${name})`, async (t) => {
+    const store = await openStore(t);
+    await concertOnSale(t, store);
+    const batches: number[] = [];
+    const concerts = writer(t, store, { decider, onBatch: (commands) => batches.push(commands) });
+
+    const first = concerts.submit(CONCERT, holdBySeat('b1', 'u1', [regularSeat(1)]), context);
+    const second = concerts.submit(CONCERT, holdBySeat('b2', 'u2', [regularSeat(1)]), context);
+    t.same([await outcome(first), await outcome(second)], ['SeatsHeld', 'SEAT_UNAVAILABLE']);
+    t.same(batches, [2], 'both were decided in one batch');
+    t.same(await holdsInStream(store), [{ booking: 'b1', seats: [regularSeat(1)] }], 'one SeatsHeld appended');
+
+    // The next batch is decided against what this one committed.
+    t.equal(await outcome(concerts.submit(CONCERT, holdBySeat('b3', 'u3', [regularSeat(1)]), context)), 'SEAT_UNAVAILABLE', 'a later batch sees the hold');
+    t.same(await holdsInStream(store), [{ booking: 'b1', seats: [regularSeat(1)] }]);
+  });
+}
+
+t.test('a batch decides each command against the state the one before it left, never the state it gave away', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const concerts = writer(t, store, { decider: consuming });
+  const first = concerts.submit(CONCERT, holdBySeat('b1', 'u1', [regularSeat(1)]), context);
+  const second = concerts.submit(CONCERT, holdBySeat('b2', 'u2', [regularSeat(2)]), context);
+  t.same([await outcome(first), await outcome(second)], ['SeatsHeld', 'SeatsHeld']);
+  t.same(await holdsInStream(store), [{ booking: 'b1', seats: [regularSeat(1)] }, { booking: 'b2', seats: [regularSeat(2)] }]);
+});
+
+t.test('another writer appended first: the batch is decided again on the reloaded state', async (t) => {
+  const store = await openStore(t);
+  const attempts: (readonly EventToAppend[])[] = [];
+  const concerts = writer(t, gated(store, async (events) => void attempts.push(events)));
+  await concerts.submit(CONCERT, scheduleConcert(), context); // this writer now holds the concert in memory
+
+  const other = writer(t, store);
+  t.equal(await outcome(other.submit(CONCERT, holdBySeat('b1', 'u1', [regularSeat(1)]), context)), 'SeatsHeld');
+
+  const taken = concerts.submit(CONCERT, holdBySeat('b2', 'u2', [regularSeat(1)]), context);
+  const free = concerts.submit(CONCERT, holdBySeat('b3', 'u3', [regularSeat(2)]), context);
+  t.same([await outcome(taken), await outcome(free)], ['SEAT_UNAVAILABLE', 'SeatsHeld']);
+  t.same(await holdsInStream(store), [{ booking: 'b1', seats: [regularSeat(1)] }, { booking: 'b3', seats: [regularSeat(2)] }]);
+  const tried = attempts.map((events) => events.map((event) => `${event.type} ${(event.data as { booking_id?: string }).booking_id ?? ''}`.trim()));
+  t.same(tried, [['ConcertScheduled', 'ConcertPublished'], ['SeatsHeld b2'], ['SeatsHeld b3']], 'the stale hold was refused by the store, then the batch decided again');
+});
+
+t.test('a batch is answered only once it is committed', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const door = turnstile();
+  const concerts = writer(t, gated(store, door.gate));
+  let answered = false;
+  const written = concerts.submit(CONCERT, holdBySeat('b1', 'u1', [regularSeat(1)]), context).finally(() => (answered = true));
+  await door.reached;
+  await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(answered, 'no answer while the append is under way');
+  t.same(await holdsInStream(store), []);
+  door.open();
+  const { events, position } = await written;
+  t.same(events.map((event) => event.type), ['SeatsHeld']);
+  t.equal(position, (await store.readStream(STREAM)).at(-1)?.position, 'with the position of its event');
+});
+
+t.test('an append that fails refuses its batch and leaves no trace of its decisions', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  let failures = 1;
+  const concerts = writer(t, gated(store, async () => {
+    if (failures-- > 0) throw new Error('disk full');
+  }));
+  await t.rejects(concerts.submit(CONCERT, holdBySeat('b1', 'u1', [regularSeat(1)]), context), { message: 'disk full' });
+  t.equal(await outcome(concerts.submit(CONCERT, holdBySeat('b2', 'u2', [regularSeat(1)]), context)), 'SeatsHeld', 'the seat the failed batch decided on is free');
+  t.same(await holdsInStream(store), [{ booking: 'b2', seats: [regularSeat(1)] }]);
+});
+
+t.test('a full queue refuses at once with OVERLOADED', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const door = turnstile();
+  const concerts = writer(t, gated(store, door.gate), { queueLimit: 2 });
+  const inFlight = concerts.submit(CONCERT, holdBySeat('b1', 'u1', [regularSeat(1)]), context);
+  await door.reached;
+  const queued = [2, 3].map((n) => concerts.submit(CONCERT, holdBySeat(`b${n}`, `u${n}`, [regularSeat(n)]), context));
+  t.equal(concerts.queueDepth(), 2);
+  const refused = concerts.submit(CONCERT, holdBySeat('b4', 'u4', [regularSeat(4)]), context);
+  await t.rejects(refused, { code: 'OVERLOADED' });
+  door.open();
+  t.same(await Promise.all([inFlight, ...queued].map(outcome)), ['SeatsHeld', 'SeatsHeld', 'SeatsHeld']);
+  t.same((await holdsInStream(store)).map((hold) => hold.booking), ['b1', 'b2', 'b3']);
+});
