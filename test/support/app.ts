@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Test } from 'tap';
 import { buildApp } from '../../app/app.ts';
-import { everyRole, wireProcess, type AllRoles } from '../../app/wiring/process.ts';
+import { everyRole, wireProcess, type AllRoles, type Wired } from '../../app/wiring/process.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { serverLogger } from '../../lib/http/logger.ts';
 import type { HttpServer } from '../../lib/http/server-kit.ts';
@@ -25,7 +25,8 @@ export interface TestApp {
   readonly mails: () => Promise<{ to: string; subject: string; text: string; token: string }[]>;
 }
 
-export async function testApp(t: Test, env: Record<string, string> = {}, options: { reactors?: boolean } = {}): Promise<TestApp> {
+/** The app of a process that plays the role BOXOFFICE_ROLE names (every role by default), wired as `serve` wires it. */
+export async function roleApp(t: Test, env: Record<string, string> = {}): Promise<Omit<TestApp, 'services'> & { wired: Wired }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-app-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const config = loadConfig({
@@ -48,16 +49,15 @@ export async function testApp(t: Test, env: Record<string, string> = {}, options
     },
   });
   const logger = serverLogger(config, logStream);
-  const services = everyRole(await wireProcess(config, logger.root));
-  const app = await buildApp(services, logger);
-  if (options.reactors === true) services.command.start();
+  const wired = await wireProcess(config, logger.root);
+  const app = await buildApp(wired, logger);
   t.teardown(async () => {
     await app.close();
-    await services.close();
+    await wired.close();
   });
   return {
     app,
-    services,
+    wired,
     dataDir,
     logs,
     mails: async () => {
@@ -65,4 +65,12 @@ export async function testApp(t: Test, env: Record<string, string> = {}, options
       return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { to: string; subject: string; text: string; token: string });
     },
   };
+}
+
+/** The embedded all-in-one's app, every role wired; the reactors started when asked, the projections when a spec starts them. */
+export async function testApp(t: Test, env: Record<string, string> = {}, options: { reactors?: boolean } = {}): Promise<TestApp> {
+  const { wired, ...made } = await roleApp(t, env);
+  const services = everyRole(wired);
+  if (options.reactors === true) services.command.start();
+  return { ...made, services };
 }
