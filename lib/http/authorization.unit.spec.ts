@@ -1,13 +1,7 @@
-import { Writable } from 'node:stream';
 import t from 'tap';
 import Type from 'typebox';
-import { loadConfig } from '../config.ts';
-import { MemoryExpiringKeys } from '../security/expiring-keys.ts';
-import { RevocationList } from '../security/revocations.ts';
 import { loadOwned } from './authorization.ts';
-import { serverLogger } from './logger.ts';
-import { createHttpServer } from './server-kit.ts';
-import { Metrics } from '../observability/metrics.ts';
+import { kitServer } from '../../test/support/http-server.ts';
 
 const ALICE = '0a0a0a0a-0000-4000-8000-00000000000a';
 const BOB = '0b0b0b0b-0000-4000-8000-00000000000b';
@@ -17,18 +11,7 @@ const BROKEN = '2e2e2e2e-0000-4000-8000-000000000002';
 
 t.test('by-id reads: 400 malformed, 404 missing or not yours, 500 on a store failure, admins see all', async (t) => {
   const logs: string[] = [];
-  const keys = new MemoryExpiringKeys();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error' });
-  const app = await createHttpServer(config, {
-    logger: serverLogger(config, new Writable({ write: (chunk: Buffer, _e, done) => void (logs.push(chunk.toString()), done()) })),
-    auth: { secret: 's'.repeat(32), revocations: new RevocationList(keys) },
-    readiness: {},
-    metrics: new Metrics(),
-  });
-  t.teardown(async () => {
-    await app.close();
-    keys.close();
-  });
+  const app = await kitServer(t, { logs });
   const bookings = new Map([[ALICES_BOOKING, { id: ALICES_BOOKING, user_id: ALICE }]]);
   app.get('/bookings/:id', {
     preHandler: app.requireUser,

@@ -1,23 +1,8 @@
 import t, { type Test } from 'tap';
-import { loadConfig } from '../config.ts';
-import { MemoryExpiringKeys } from '../security/expiring-keys.ts';
-import { RevocationList } from '../security/revocations.ts';
-import { Metrics } from '../observability/metrics.ts';
 import type { ReadinessCheck } from './health.ts';
-import { serverLogger } from './logger.ts';
-import { createHttpServer } from './server-kit.ts';
+import { kitServer } from '../../test/support/http-server.ts';
 
-const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
-
-async function server(t: Test, readiness: Record<string, ReadinessCheck>) {
-  const keys = new MemoryExpiringKeys();
-  const app = await createHttpServer(config, { logger: serverLogger(config), auth: { secret: 'x'.repeat(32), revocations: new RevocationList(keys) }, readiness, metrics: new Metrics() });
-  t.teardown(async () => {
-    await app.close();
-    keys.close();
-  });
-  return app;
-}
+const server = (t: Test, readiness: Record<string, ReadinessCheck>) => kitServer(t, { readiness });
 
 t.test('ready only when every dependency answers', async (t) => {
   let redisUp = true;

@@ -1,13 +1,8 @@
 import t from 'tap';
 import { DOMAIN_ERROR_CODES, DomainError } from '../../domain/index.ts';
-import { loadConfig } from '../config.ts';
 import { APP_ERROR_CODES, AppError, isRefusal, notFound, unauthorized } from '../errors.ts';
-import { Metrics } from '../observability/metrics.ts';
-import { MemoryExpiringKeys } from '../security/expiring-keys.ts';
-import { RevocationList } from '../security/revocations.ts';
-import { serverLogger } from './logger.ts';
 import { statusOf } from './problem.ts';
-import { createHttpServer } from './server-kit.ts';
+import { kitServer } from '../../test/support/http-server.ts';
 
 t.test('every code of both vocabularies has an HTTP status', async (t) => {
   const codes = [...DOMAIN_ERROR_CODES, ...APP_ERROR_CODES];
@@ -34,18 +29,7 @@ t.test('isRefusal: one predicate over domain and application codes', async (t) =
 });
 
 t.test('a refusal thrown in a route leaves as problem+json with the status, code and headers of its code', async (t) => {
-  const keys = new MemoryExpiringKeys();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
-  const app = await createHttpServer(config, {
-    logger: serverLogger(config),
-    auth: { secret: 's'.repeat(32), revocations: new RevocationList(keys) },
-    readiness: {},
-    metrics: new Metrics(),
-  });
-  t.teardown(async () => {
-    await app.close();
-    keys.close();
-  });
+  const app = await kitServer(t);
   const thrown: Record<string, () => Error> = {
     overloaded: () => new AppError('OVERLOADED', 'this concert is busy'),
     locked: () => new AppError('ACCOUNT_LOCKED', 'too many failed sign-ins', { retryAfterSeconds: 42 }),
