@@ -21,7 +21,7 @@
  */
 import type { Knex } from 'knex';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
-import { dialectOf } from '../lib/db/dialect.ts';
+import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import type { RebuildProgress } from '../read-models/projection-status.ts';
 import { shadowCheckpoint, type Checkpoints } from '../read-models/checkpoints.ts';
@@ -74,7 +74,7 @@ class RebuildJob {
       db: options.db, store: options.store, checkpoints: options.checkpoints, projection,
       checkpoint: this.shadowName, table: shadowTable, onError: options.onError,
       // SQLite has one writer (and knex one connection): side by side is for MySQL.
-      parallelWrites: dialectOf(options.db) === 'mysql',
+      parallelWrites: sqlDialectOf(options.db) === 'mysql',
     });
     this.#progress = { projection: this.name, phase: 'copying', done: 0, total, eventsPerSecond: 0, etaSeconds: null, startedAt: startedAt.toISOString() };
   }
@@ -100,7 +100,7 @@ class RebuildJob {
   async prepare(): Promise<void> {
     const { db, checkpoints } = this.options;
     for (const table of this.projection.tables) {
-      this.#addIndexes.push(await copyTableShape(db, dialectOf(db), table, shadowTable(table), this.generation));
+      this.#addIndexes.push(await copyTableShape(db, sqlDialectOf(db), table, shadowTable(table), this.generation));
     }
     await checkpoints.remove(this.shadowName);
     await checkpoints.ensure(this.shadowName, { position: 0, generation: this.generation });
@@ -213,7 +213,7 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date)
     });
     const position = await catchUp(options, job);
     await checkpoints.update(name, { swap_position: position });
-    await renameTables(db, dialectOf(db), projection.tables.flatMap((table) => [[table, oldTable(table)], [shadowTable(table), table]] as [string, string][]));
+    await renameTables(db, sqlDialectOf(db), projection.tables.flatMap((table) => [[table, oldTable(table)], [shadowTable(table), table]] as [string, string][]));
     job.renamed = true;
     await finishSwap(db, checkpoints, projection, position, generation, now().toISOString());
     // Live from here on: the progress says so at the same moment the checkpoint does.

@@ -1,6 +1,6 @@
 /** Concerts, their classes and seat maps, read from the concerts projection's tables. */
 import type { Knex } from 'knex';
-import { dialectOf } from '../../lib/db/dialect.ts';
+import { sqlDialectOf } from '../../lib/db/dialect.ts';
 import type { ConcertRow, SeatStatus, TicketClassRow } from '../../read-models/tables.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 
@@ -57,7 +57,7 @@ export class ConcertReads {
     if (filter.q !== undefined) {
       const pattern = likeContaining(filter.q);
       // MySQL escapes LIKE patterns with a backslash already; SQLite must be told.
-      const like = dialectOf(db) === 'sqlite' ? "LIKE ? ESCAPE '\\'" : 'LIKE ?';
+      const like = sqlDialectOf(db) === 'sqlite' ? "LIKE ? ESCAPE '\\'" : 'LIKE ?';
       query = query.where((where) => void where.whereRaw(`name ${like}`, [pattern]).orWhereRaw(`artist ${like}`, [pattern]));
     }
     if (filter.cursor !== undefined) {
