@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EventStore } from '../eventstore/port.ts';
 import type { Config } from '../lib/config.ts';
+import { MIN_POSITION_COOKIE } from '../lib/http/min-position.ts';
 import type { LoginThrottle } from '../lib/security/login-throttle.ts';
 import type { RevocationList } from '../lib/security/revocations.ts';
 import type { Captcha } from './captcha/captcha.ts';
@@ -31,9 +32,6 @@ export interface CommandApiDeps {
   readonly payments: PaymentService;
   readonly webhookSecret: string;
 }
-
-/** Named like the query API's, which reads it: a browser's own last write (read-your-writes). */
-const MIN_POSITION_COOKIE = 'min_position';
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
   // A browser (cookie-authenticated) sees its own writes without asking: its later reads carry

@@ -3,7 +3,7 @@
  * and written once, in multi-row statements sized to stay under the drivers' placeholder limits.
  */
 import type { Knex } from 'knex';
-import { dialectOf } from '../lib/db/dialect.ts';
+import { sqlDialectOf } from '../lib/db/dialect.ts';
 
 /** Under SQLite's 32,766 and MySQL's 65,535 bound parameters per statement. */
 const MAX_PARAMETERS = 30_000;
@@ -12,7 +12,7 @@ const SQLITE_MAX_ROWS = 500;
 
 function rowsPerStatement(trx: Knex.Transaction, row: object): number {
   const byParameters = Math.max(1, Math.floor(MAX_PARAMETERS / Object.keys(row).length));
-  return dialectOf(trx) === 'sqlite' ? Math.min(SQLITE_MAX_ROWS, byParameters) : byParameters;
+  return sqlDialectOf(trx) === 'sqlite' ? Math.min(SQLITE_MAX_ROWS, byParameters) : byParameters;
 }
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {

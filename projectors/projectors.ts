@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import type { EventStore } from '../eventstore/port.ts';
-import { dialectOf } from '../lib/db/dialect.ts';
+import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import { SeatCache } from '../read-models/seat-cache.ts';
 import { bookingsProjection } from './bookings/bookings.ts';
@@ -58,7 +58,7 @@ export class Projectors implements ProjectionAdmin {
   #takingRequests: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: ProjectorsOptions) {
-    this.checkpoints = new Checkpoints(options.db, dialectOf(options.db));
+    this.checkpoints = new Checkpoints(options.db, sqlDialectOf(options.db));
     this.seatCache = options.redis === undefined ? undefined : new SeatCache(options.redis, options.cachePrefix);
     this.#seatCacheFeed = this.seatCache === undefined ? undefined : new SeatCacheFeed(this.seatCache, () => this.refillSeatCache());
     const projections = [

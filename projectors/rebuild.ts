@@ -21,7 +21,7 @@
  */
 import type { Knex } from 'knex';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
-import { dialectOf } from '../lib/db/dialect.ts';
+import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import type { RebuildProgress } from '../read-models/projection-status.ts';
 import { shadowCheckpoint, type Checkpoints } from '../read-models/checkpoints.ts';
@@ -74,7 +74,7 @@ class RebuildJob {
       db: options.db, store: options.store, checkpoints: options.checkpoints, projection,
       checkpoint: this.shadowName, table: shadowTable, onError: options.onError,
       // SQLite has one writer (and knex one connection): side by side is for MySQL.
-      parallelWrites: dialectOf(options.db) === 'mysql',
+      parallelWrites: sqlDialectOf(options.db) === 'mysql',
     });
     this.#progress = { projection: this.name, phase: 'copying', done: 0, total, eventsPerSecond: 0, etaSeconds: null, startedAt: startedAt.toISOString() };
   }
@@ -100,7 +100,7 @@ class RebuildJob {
   async prepare(): Promise<void> {
     const { db, checkpoints } = this.options;
     for (const table of this.projection.tables) {
-      this.#addIndexes.push(await copyTableShape(db, dialectOf(db), table, shadowTable(table), this.generation));
+      this.#addIndexes.push(await copyTableShape(db, sqlDialectOf(db), table, shadowTable(table), this.generation));
     }
     await checkpoints.remove(this.shadowName);
     await checkpoints.ensure(this.shadowName, { position: 0, generation: this.generation });
@@ -178,16 +178,15 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildProgress[
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const names = options.projections.map((projection) => projection.name);
-  const claimed = await db.transaction(async (trx) => {
-    const updated = await trx('projection_checkpoints').whereIn('name', names).whereIn('status', ['live', 'failed'])
-      .update({ status: 'rebuilding', heartbeat_at: now().getTime() });
-    if (updated !== names.length) throw new RebuildInProgress(`projection ${names.join(', ')} is already rebuilding`);
-    return trx('projection_checkpoints').whereIn('name', names).select<{ name: string; generation: number | string }[]>('name', 'generation');
+  const generations = await db.transaction(async (trx) => {
+    const claimed = await options.checkpoints.claimForRebuild(trx, names, now().getTime());
+    if (claimed === undefined) throw new RebuildInProgress(`projection ${names.join(', ')} is already rebuilding`);
+    return claimed;
   });
   options.onStarted?.();
   const total = await store.headPosition();
   const jobs = options.projections.map((projection) => {
-    const generation = Number(claimed.find((row) => row.name === projection.name)?.generation ?? 0) + 1;
+    const generation = (generations.get(projection.name) ?? 0) + 1;
     return new RebuildJob(options, projection, generation, startedAt, total);
   });
 
@@ -209,11 +208,11 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date)
     job.report({ phase: 'swapping', total: await store.headPosition() });
     await db.transaction(async (trx) => {
       await checkpoints.lock(trx, name);
-      await trx('projection_checkpoints').where({ name }).update({ status: 'swapping' });
+      await checkpoints.update(name, { status: 'swapping' }, trx);
     });
     const position = await catchUp(options, job);
     await checkpoints.update(name, { swap_position: position });
-    await renameTables(db, dialectOf(db), projection.tables.flatMap((table) => [[table, oldTable(table)], [shadowTable(table), table]] as [string, string][]));
+    await renameTables(db, sqlDialectOf(db), projection.tables.flatMap((table) => [[table, oldTable(table)], [shadowTable(table), table]] as [string, string][]));
     job.renamed = true;
     await finishSwap(db, checkpoints, projection, position, generation, now().toISOString());
     // Live from here on: the progress says so at the same moment the checkpoint does.
@@ -230,8 +229,8 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date)
 
 async function finishSwap(db: Knex, checkpoints: Checkpoints, projection: Projection, position: number, generation: number, at: string): Promise<void> {
   await db.transaction(async (trx) => {
-    await trx('projection_checkpoints').where({ name: projection.name })
-      .update({ position, generation, status: 'live', rebuilt_at: at, swap_position: null, heartbeat_at: null, last_error: null });
+    await checkpoints.update(projection.name,
+      { position, generation, status: 'live', rebuilt_at: at, swap_position: null, heartbeat_at: null, last_error: null }, trx);
     await checkpoints.remove(shadowCheckpoint(projection.name), trx);
   });
 }

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { upcasters, type StoredEvent } from '../domain/index.ts';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
 import { Follower } from '../lib/follow.ts';
-import { dialectOf } from '../lib/db/dialect.ts';
+import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import type { Checkpoints } from '../read-models/checkpoints.ts';
 import type { AfterCommit, ProjectedEvent, Projection } from './projection.ts';
@@ -66,7 +66,7 @@ export async function applyPage(target: PageTarget, from: number, page: AllPage)
     // Also a page of nothing but progress: caches follow the position too.
     const batch = await projection.apply(page.events.map(toProjected), {
       trx,
-      dialect: dialectOf(db),
+      dialect: sqlDialectOf(db),
       table: target.table,
       generation: row.generation,
       position: page.position,

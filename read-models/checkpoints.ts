@@ -2,13 +2,16 @@
  * projection_checkpoints: one row per projection (and per rebuild in progress, named
  * `<name>#shadow`). A batch locks its row, checks the position it started from and moves it, all
  * in the batch's own transaction: two runners never both apply a batch (compare-and-set).
+ * This module is the only code that reads or writes the table (a spec checks it).
  */
 import type { Knex } from 'knex';
 import type { SqlDialect } from '../lib/db/dialect.ts';
+import type { AsRead, ProjectionCheckpointRow, ProjectionStatus } from './tables.ts';
 
-export type ProjectionStatus = 'live' | 'rebuilding' | 'swapping' | 'failed';
+export type { ProjectionStatus } from './tables.ts';
 
-export interface CheckpointRow {
+/** A checkpoint row with its numbers read as numbers. */
+export interface Checkpoint {
   readonly name: string;
   readonly position: number;
   readonly status: ProjectionStatus;
@@ -20,16 +23,7 @@ export interface CheckpointRow {
   readonly lastError: string | null;
 }
 
-interface Row {
-  name: string;
-  position: number | string;
-  status: string;
-  generation: number | string;
-  rebuilt_at: string | null;
-  swap_position: number | string | null;
-  heartbeat_at: number | string | null;
-  last_error: string | null;
-}
+type Row = AsRead<ProjectionCheckpointRow>;
 
 const TABLE = 'projection_checkpoints';
 
@@ -37,17 +31,31 @@ export function shadowCheckpoint(name: string): string {
   return `${name}#shadow`;
 }
 
-function toCheckpoint(row: Row): CheckpointRow {
+function toCheckpoint(row: Row): Checkpoint {
   return {
     name: row.name,
     position: Number(row.position),
-    status: row.status as ProjectionStatus,
+    status: row.status,
     generation: Number(row.generation),
     rebuiltAt: row.rebuilt_at,
     swapPosition: row.swap_position === null ? null : Number(row.swap_position),
     heartbeatAt: row.heartbeat_at === null ? null : Number(row.heartbeat_at),
     lastError: row.last_error,
   };
+}
+
+/** Where every projection stands, by name. */
+export async function readCheckpointPositions(db: Knex): Promise<Map<string, number>> {
+  const rows = await db(TABLE).select<Pick<Row, 'name' | 'position'>[]>('name', 'position');
+  return new Map(rows.map((row) => [row.name, Number(row.position)]));
+}
+
+/**
+ * A subquery for a projection's position, to select in the same statement as its tables (the
+ * answer and the position then come from one snapshot).
+ */
+export function checkpointPositionQuery(db: Knex, name: string): Knex.QueryBuilder {
+  return db(TABLE).where({ name }).select('position');
 }
 
 export class Checkpoints {
@@ -60,18 +68,18 @@ export class Checkpoints {
       .onConflict('name').ignore();
   }
 
-  async get(name: string, db: Knex = this.db): Promise<CheckpointRow | undefined> {
+  async get(name: string, db: Knex = this.db): Promise<Checkpoint | undefined> {
     const row = await db(TABLE).where({ name }).first<Row | undefined>();
     return row === undefined ? undefined : toCheckpoint(row);
   }
 
-  async all(): Promise<CheckpointRow[]> {
+  async all(): Promise<Checkpoint[]> {
     const rows = await this.db(TABLE).orderBy('name').select<Row[]>();
     return rows.map(toCheckpoint);
   }
 
   /** Reads the row inside a batch's transaction and keeps other writers of it waiting until commit. */
-  async lock(trx: Knex.Transaction, name: string): Promise<CheckpointRow | undefined> {
+  async lock(trx: Knex.Transaction, name: string): Promise<Checkpoint | undefined> {
     let query = trx(TABLE).where({ name });
     // SQLite has one writer at a time already; MySQL needs the row lock.
     if (this.dialect === 'mysql') query = query.forUpdate();
@@ -85,6 +93,19 @@ export class Checkpoints {
     return updated === 1;
   }
 
+  /**
+   * Marks every named projection 'rebuilding' (with a first heartbeat) and returns their
+   * generations; undefined when one of them is not live or failed (the caller's transaction
+   * then rolls back, so none is marked).
+   */
+  async claimForRebuild(trx: Knex.Transaction, names: readonly string[], heartbeatAt: number): Promise<Map<string, number> | undefined> {
+    const updated = await trx(TABLE).whereIn('name', names).whereIn('status', ['live', 'failed'])
+      .update({ status: 'rebuilding', heartbeat_at: heartbeatAt });
+    if (updated !== names.length) return undefined;
+    const rows = await trx(TABLE).whereIn('name', names).select<Pick<Row, 'name' | 'generation'>[]>('name', 'generation');
+    return new Map(rows.map((row) => [row.name, Number(row.generation)]));
+  }
+
   /** A live projection whose batches fail shows as failed (a rebuilding one keeps its status). */
   async markFailed(name: string, error: string): Promise<void> {
     await this.db(TABLE).where({ name, status: 'live' }).update({ status: 'failed', last_error: error.slice(0, 1000) });
@@ -96,7 +117,7 @@ export class Checkpoints {
 
   async update(
     name: string,
-    values: Partial<{ position: number; status: ProjectionStatus; generation: number; rebuilt_at: string | null; swap_position: number | null; heartbeat_at: number | null; last_error: string | null }>,
+    values: Partial<Omit<ProjectionCheckpointRow, 'name'>>,
     db: Knex = this.db,
   ): Promise<void> {
     await db(TABLE).where({ name }).update(values);

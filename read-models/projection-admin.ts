@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { Checkpoints, RebuildRequests } from './checkpoints.ts';
 import { PROJECTION_NAMES, type ProjectionAdmin, type ProjectionView } from './projection-status.ts';
-import { dialectOf } from '../lib/db/dialect.ts';
+import { sqlDialectOf } from '../lib/db/dialect.ts';
 
 class UnknownProjection extends Error {
   override readonly name = 'UnknownProjection';
@@ -21,7 +21,7 @@ export class RequestedRebuilds implements ProjectionAdmin {
   readonly #requests: RebuildRequests;
 
   constructor(db: Knex, private readonly headPosition: () => Promise<number>, private readonly now: () => Date) {
-    this.#checkpoints = new Checkpoints(db, dialectOf(db));
+    this.#checkpoints = new Checkpoints(db, sqlDialectOf(db));
     this.#requests = new RebuildRequests(db);
   }
 

@@ -9,6 +9,7 @@
  */
 import knex, { type Knex } from 'knex';
 import { withTimeout } from '../lib/timeout.ts';
+import { readCheckpointPositions } from './checkpoints.ts';
 
 export interface ReadSource {
   /** `primary`, or the replica's host:port. */
@@ -103,12 +104,7 @@ export class ReadSources {
 
   async #check(replica: Replica): Promise<void> {
     try {
-      const rows = await withTimeout(
-        replica.db('projection_checkpoints').select<{ name: string; position: number | string }[]>('name', 'position'),
-        this.#timeoutMs,
-        replica.name,
-      );
-      replica.positions = new Map(rows.map((row) => [row.name, Number(row.position)]));
+      replica.positions = await withTimeout(readCheckpointPositions(replica.db), this.#timeoutMs, replica.name);
       replica.healthy = true;
     } catch (error) {
       this.#setAside(replica, error);

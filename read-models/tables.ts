@@ -1,10 +1,56 @@
 /**
- * Rows of the read-model tables both sides use: the projectors write them, the query API reads
- * them. (migrations/ holds the schema; these are its TypeScript shapes.)
+ * Rows of every read-model table, one type each: the projectors write them, the query API reads
+ * them. (migrations/001_read_models.ts holds the schema; these are its TypeScript shapes, column
+ * for column.) Each type says what a row holds as the projectors write it: counts, money and
+ * positions as numbers, flags as booleans. What the drivers hand back is `AsRead<Row>`.
  */
 
 export type ConcertStatus = 'scheduled' | 'active' | 'cancelled';
 export type SeatStatus = 'available' | 'reserved' | 'booked';
+export type BookingStatus = 'pending' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refund_due';
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refund_due';
+export type ProjectionStatus = 'live' | 'rebuilding' | 'swapping' | 'failed';
+
+type ReadValue<T> = T extends number ? number | string : T extends boolean ? boolean | number : T;
+
+/**
+ * A row as knex returns it: MySQL may return BIGINT (and INT through some paths) as a string,
+ * SQLite returns numbers, and both return BOOLEAN as 0/1. Readers convert with Number()/Boolean().
+ */
+export type AsRead<Row> = { [Column in keyof Row]: ReadValue<Row[Column]> };
+
+/** A row of `projection_checkpoints` (read and written by read-models/checkpoints.ts alone). */
+export interface ProjectionCheckpointRow {
+  name: string;
+  /** The last $all position applied (also of events the projection ignores). */
+  position: number;
+  status: ProjectionStatus;
+  /** Increases at each swap: names the Redis key set of the tables in use. */
+  generation: number;
+  rebuilt_at: string | null;
+  /** While a rebuild swaps: the position its shadow tables had reached. */
+  swap_position: number | null;
+  /** While rebuilding: when the rebuilder last showed it is alive (epoch ms). */
+  heartbeat_at: number | null;
+  last_error: string | null;
+  /** When a rebuild was asked for and not yet taken by a projector (ISO instant), or null. */
+  rebuild_requested_at: string | null;
+}
+
+/** A row of `users`. */
+export interface UserRow {
+  id: string;
+  username: string;
+  /** sha256 of the normalized address; null once forgotten. */
+  email_hash: string | null;
+  /** The sealed address (ciphertext); null once forgotten. */
+  email: string | null;
+  role: string;
+  email_verified: boolean;
+  created_at: string;
+  last_login: string | null;
+  position: number;
+}
 
 /** A row of `concerts`. */
 export interface ConcertRow {
@@ -33,4 +79,71 @@ export interface TicketClassRow {
   total_seats_in_class: number;
   available_seats_in_class: number;
   sort_order: number;
+}
+
+/** A row of `seats`. */
+export interface SeatRow {
+  id: string;
+  concert_id: string;
+  ticket_class_id: string;
+  seat_number: number;
+  status: SeatStatus;
+  booking_id: string | null;
+}
+
+/** A row of `bookings`. */
+export interface BookingRow {
+  id: string;
+  user_id: string;
+  concert_id: string;
+  status: BookingStatus;
+  total_price: number;
+  expires_at: string;
+  created_at: string;
+  updated_at: string;
+  payment_id: string | null;
+  transaction_id: string | null;
+  position: number;
+}
+
+/** A row of `booking_seats`. */
+export interface BookingSeatRow {
+  booking_id: string;
+  seat_id: string;
+  ticket_class_id: string;
+  seat_number: number;
+  price: number;
+  seq: number;
+}
+
+/** A row of `buyers`. */
+export interface BuyerRow {
+  booking_id: string;
+  user_id: string;
+  /** Name, phone, email and KTP sealed with the buyer's key; null once forgotten. */
+  personal_data: string | null;
+}
+
+/** A row of `ticket_holders`. */
+export interface TicketHolderRow {
+  booking_id: string;
+  seq: number;
+  seat_id: string;
+  /** Name and KTP sealed with the buyer's key; null once forgotten. */
+  personal_data: string | null;
+}
+
+/** A row of `payments`. */
+export interface PaymentRow {
+  id: string;
+  booking_id: string;
+  user_id: string;
+  transaction_id: string;
+  amount: number;
+  payment_method: string;
+  status: PaymentStatus;
+  checkout_url: string;
+  created_at: string;
+  updated_at: string;
+  position: number;
 }

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { openDatabase, type DatabaseOptions } from '../../lib/db/database.ts';
-import { dialectOf } from '../../lib/db/dialect.ts';
+import { sqlDialectOf } from '../../lib/db/dialect.ts';
 
 export type ReactorStoreOptions = DatabaseOptions;
 
@@ -52,7 +52,7 @@ export class ReactorStore {
    * wrote the first checkpoint at once (the load test's server logged it).
    */
   async advance(name: string, position: number): Promise<void> {
-    const larger = dialectOf(this.db) === 'sqlite' ? 'MAX(position, excluded.position)' : 'GREATEST(position, VALUES(position))';
+    const larger = sqlDialectOf(this.db) === 'sqlite' ? 'MAX(position, excluded.position)' : 'GREATEST(position, VALUES(position))';
     await this.db('reactor_checkpoints').insert({ name, position }).onConflict('name').merge({ position: this.db.raw(larger) });
   }
 

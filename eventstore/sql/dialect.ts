@@ -36,7 +36,8 @@ export function clientOf(db: Knex): string {
   return (db.client as { config: { client: string } }).config.client;
 }
 
-export function dialectOf(db: Knex): Dialect {
+/** How the SQL event store appends and reads errors on the database `db` was built for. */
+export function eventStoreDialectOf(db: Knex): Dialect {
   const client = clientOf(db);
   if (client === 'mysql2') return mysql;
   if (client === 'better-sqlite3') return sqlite;

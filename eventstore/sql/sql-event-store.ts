@@ -33,7 +33,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.ts';
-import { dialectOf, type Dialect } from './dialect.ts';
+import { eventStoreDialectOf, type Dialect } from './dialect.ts';
 import { RevisionMismatch, type EventRow } from './rows.ts';
 import { migrateEventStore } from './schema.ts';
 import { pollingSubscription } from './subscription.ts';
@@ -67,7 +67,7 @@ export class SqlEventStore implements EventStore {
 
   private constructor(db: Knex, pollIntervalMs: number) {
     this.#db = db;
-    this.#dialect = dialectOf(db);
+    this.#dialect = eventStoreDialectOf(db);
     this.#pollIntervalMs = pollIntervalMs;
     this.#appended.setMaxListeners(0);
   }

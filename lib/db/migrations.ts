@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { dialectOf } from './dialect.ts';
+import { sqlDialectOf } from './dialect.ts';
 
 /**
  * Runs in-code knex migrations under their own history table. Several instances may start at
@@ -10,7 +10,7 @@ import { dialectOf } from './dialect.ts';
  * guards against anything else.
  */
 export async function runMigrations(db: Knex, tableName: string, migrations: Readonly<Record<string, Knex.Migration>>): Promise<void> {
-  if (dialectOf(db) !== 'mysql') return migrate(db, tableName, migrations);
+  if (sqlDialectOf(db) !== 'mysql') return migrate(db, tableName, migrations);
   const pool = db.client as { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<void> };
   const connection = await pool.acquireConnection();
   const lock = `boxoffice:${tableName}`;

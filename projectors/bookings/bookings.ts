@@ -5,29 +5,14 @@
  */
 import type { Knex } from 'knex';
 import { sealedToText } from '../../lib/personal-data/sealed-text.ts';
+import type { AsRead, BookingRow, BookingSeatRow, BookingStatus, BuyerRow, TicketHolderRow } from '../../read-models/tables.ts';
 import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
-export type BookingStatus = 'pending' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refund_due';
-
-export interface BookingRow {
-  id: string;
-  user_id: string;
-  concert_id: string;
-  status: BookingStatus;
-  total_price: number;
-  expires_at: string;
-  created_at: string;
-  updated_at: string;
-  payment_id: string | null;
-  transaction_id: string | null;
-  position: number;
-}
-
 interface NewBooking {
-  readonly seats: object[];
-  readonly buyer: { booking_id: string; user_id: string; personal_data: string | null };
-  readonly holders: { booking_id: string; seq: number; seat_id: string; personal_data: string | null }[];
+  readonly seats: BookingSeatRow[];
+  readonly buyer: BuyerRow;
+  readonly holders: TicketHolderRow[];
 }
 
 const STATUS_BY_EVENT: Partial<Record<ProjectedEvent['type'], BookingStatus>> = {
@@ -55,7 +40,7 @@ export function bookingsProjection(): Projection {
       const placed = new Set(events.flatMap((event) => event.type === 'BookingPlaced' ? [event.data.booking_id] : []));
       const updatedIds = events.flatMap((event) => event.type === 'PersonalDataForgotten' || placed.has(event.data.booking_id) ? [] : [event.data.booking_id]);
       const bookings = new Map<string, BookingRow>();
-      for (const row of await selectIn<BookingRow>(trx, context.table('bookings'), 'id', updatedIds)) {
+      for (const row of await selectIn<AsRead<BookingRow>>(trx, context.table('bookings'), 'id', updatedIds)) {
         bookings.set(row.id, { ...row, total_price: Number(row.total_price), position: Number(row.position) });
       }
       const created = new Map<string, NewBooking>();

@@ -7,19 +7,10 @@
 import type { Knex } from 'knex';
 import { parseSeatId, seatId, seatIdPrefix } from '../../domain/concert/seats.ts';
 import type { ConcertCacheChange, SeatCacheStatus } from '../../read-models/seat-cache.ts';
-import type { ConcertRow, SeatStatus, TicketClassRow } from '../../read-models/tables.ts';
+import type { AsRead, ConcertRow, SeatRow, TicketClassRow } from '../../read-models/tables.ts';
 import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import type { SeatCacheFeed } from './seat-cache-feed.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type ProjectedOf, type Projection, type TableWrite } from '../projection.ts';
-
-export interface SeatRow {
-  id: string;
-  concert_id: string;
-  ticket_class_id: string;
-  seat_number: number;
-  status: SeatStatus;
-  booking_id: string | null;
-}
 
 const EVENT_TYPES = ['ConcertScheduled', 'ConcertPublished', 'SeatsHeld', 'HoldReleased', 'SeatsSold', 'ConcertCancelled'] as const;
 type ConcertEventType = typeof EVENT_TYPES[number];
@@ -43,9 +34,11 @@ function seatClass(concert: ConcertInBatch, id: string): { ticketClass: TicketCl
   return { ticketClass, seatNumber: parsed.seatNumber };
 }
 
-function toNumbers<R extends object>(row: R, columns: readonly (keyof R)[]): R {
-  for (const column of columns) row[column] = Number(row[column]) as R[keyof R];
-  return row;
+/** The row as read, with `columns` (the ones a batch counts with) made numbers; it is changed in place. */
+function toNumbers<R extends object>(row: AsRead<R>, columns: readonly (keyof R)[]): R {
+  const converted = row as Record<keyof R, unknown>;
+  for (const column of columns) converted[column] = Number(row[column]);
+  return converted as R;
 }
 
 export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}): Projection {
@@ -168,15 +161,15 @@ export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}):
 
 async function loadConcerts(trx: Knex.Transaction, context: ApplyContext, events: readonly ProjectedOf<ConcertEventType>[]): Promise<Map<string, ConcertInBatch>> {
   const ids = [...new Set(events.map((event) => event.data.concert_id))];
-  const rows = await selectIn<ConcertRow>(trx, context.table('concerts'), 'id', ids);
-  const classes = await selectIn<TicketClassRow>(trx, context.table('ticket_classes'), 'concert_id', ids);
+  const rows = await selectIn<AsRead<ConcertRow>>(trx, context.table('concerts'), 'id', ids);
+  const classes = await selectIn<AsRead<TicketClassRow>>(trx, context.table('ticket_classes'), 'concert_id', ids);
   const concerts = new Map<string, ConcertInBatch>();
-  for (const row of rows) {
-    toNumbers(row, ['total_seats', 'available_seats', 'position']);
+  for (const read of rows) {
+    const row = toNumbers<ConcertRow>(read, ['total_seats', 'available_seats', 'position']);
     concerts.set(row.id, { row, previous: row.position, isNew: false, classes: new Map(), byPrefix: new Map(), seatChanges: new Map() });
   }
-  for (const row of classes) {
-    toNumbers(row, ['price', 'total_seats_in_class', 'available_seats_in_class', 'sort_order']);
+  for (const read of classes) {
+    const row = toNumbers<TicketClassRow>(read, ['price', 'total_seats_in_class', 'available_seats_in_class', 'sort_order']);
     const concert = concerts.get(row.concert_id);
     concert?.classes.set(row.id, row);
     concert?.byPrefix.set(seatIdPrefix(row.id), row);

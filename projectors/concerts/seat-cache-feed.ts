@@ -6,6 +6,7 @@
  * them all.
  */
 import type { Knex } from 'knex';
+import { readCheckpointPosition } from '../../read-models/checkpoints.ts';
 import type { ConcertCacheChange, SeatCache } from '../../read-models/seat-cache.ts';
 import { refillSeatCache } from './seat-cache-sync.ts';
 
@@ -34,9 +35,9 @@ export class SeatCacheFeed {
   /** Rewrites every concert's keys from the tables, then marks the cache whole at the position read first. */
   async refill(db: Knex, generation: number): Promise<void> {
     const failuresBefore = this.#failures;
-    const row = await db('projection_checkpoints').where({ name: 'concerts' }).first<{ position: number | string } | undefined>('position');
+    const position = await readCheckpointPosition(db, 'concerts');
     await refillSeatCache(db, this.cache, generation);
-    await this.cache.advance(generation, Number(row?.position ?? 0));
+    await this.cache.advance(generation, position);
     await this.cache.activate(generation);
     if (this.#failures === failuresBefore) this.#complete = true;
     else this.requestRefill();

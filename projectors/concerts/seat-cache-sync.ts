@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { ConcertCacheImage, SeatCache, SeatCacheStatus } from '../../read-models/seat-cache.ts';
+import type { AsRead, ConcertRow, TicketClassRow } from '../../read-models/tables.ts';
 import { chunks } from '../bulk.ts';
 
 const CONCERTS_PER_ROUND = 100;
@@ -24,9 +25,9 @@ export async function refillSeatCache(db: Knex, seatCache: SeatCache, generation
 /** The concerts' cache images, read in one transaction so counts, seats and position agree. */
 async function concertImages(db: Knex, concertIds: readonly string[]): Promise<ConcertCacheImage[]> {
   return db.transaction(async (trx) => {
-    const concerts = await trx('concerts').whereIn('id', concertIds).select<{ id: string; position: number | string }[]>('id', 'position');
+    const concerts = await trx('concerts').whereIn('id', concertIds).select<Pick<AsRead<ConcertRow>, 'id' | 'position'>[]>('id', 'position');
     const classes = await trx('ticket_classes').whereIn('concert_id', concertIds).orderBy('sort_order')
-      .select<{ id: string; concert_id: string; available_seats_in_class: number | string }[]>('id', 'concert_id', 'available_seats_in_class');
+      .select<Pick<AsRead<TicketClassRow>, 'id' | 'concert_id' | 'available_seats_in_class'>[]>('id', 'concert_id', 'available_seats_in_class');
     const seats = await trx('seats').whereIn('concert_id', concertIds).whereNot('status', 'available')
       .select<{ id: string; concert_id: string; status: SeatCacheStatus }[]>('id', 'concert_id', 'status');
     return concerts.map((concert) => ({

@@ -2,24 +2,9 @@
  * The payments read model: one row per payment attempt, found by id, booking or gateway
  * transaction id. A late payment or a cancelled concert turns a succeeded payment into refund_due.
  */
+import type { AsRead, PaymentRow } from '../../read-models/tables.ts';
 import { instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
-
-export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refund_due';
-
-export interface PaymentRow {
-  id: string;
-  booking_id: string;
-  user_id: string;
-  transaction_id: string;
-  amount: number;
-  payment_method: string;
-  status: PaymentStatus;
-  checkout_url: string;
-  created_at: string;
-  updated_at: string;
-  position: number;
-}
 
 const EVENT_TYPES = ['PaymentRequested', 'PaymentSucceeded', 'PaymentFailed', 'BookingRefundDue'] as const;
 
@@ -34,7 +19,7 @@ export function paymentsProjection(): Projection {
       const table = context.table('payments');
       const transactionIds = events.flatMap((event) => event.type === 'PaymentRequested' ? [] : [event.data.transaction_id]);
       const byTransaction = new Map<string, PaymentRow>();
-      for (const row of await selectIn<PaymentRow>(context.trx, table, 'transaction_id', transactionIds)) {
+      for (const row of await selectIn<AsRead<PaymentRow>>(context.trx, table, 'transaction_id', transactionIds)) {
         byTransaction.set(row.transaction_id, { ...row, amount: Number(row.amount), position: Number(row.position) });
       }
       const touched = new Set<PaymentRow>();

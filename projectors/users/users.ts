@@ -4,20 +4,9 @@
  */
 import type { Knex } from 'knex';
 import { sealedToText } from '../../lib/personal-data/sealed-text.ts';
+import type { AsRead, UserRow } from '../../read-models/tables.ts';
 import { instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
-
-export interface UserRow {
-  id: string;
-  username: string;
-  email_hash: string | null;
-  email: string | null;
-  role: string;
-  email_verified: boolean;
-  created_at: string;
-  last_login: string | null;
-  position: number;
-}
 
 const EVENT_TYPES = ['UserRegistered', 'EmailVerified', 'EmailChanged', 'UserLoggedIn', 'PersonalDataForgotten'] as const;
 
@@ -32,7 +21,7 @@ export function usersProjection(): Projection {
       const events = ofTypes(batch, EVENT_TYPES);
       const table = context.table('users');
       const users = new Map<string, UserRow>();
-      for (const row of await selectIn<UserRow>(trx, table, 'id', events.map((event) => event.data.user_id))) {
+      for (const row of await selectIn<AsRead<UserRow>>(trx, table, 'id', events.map((event) => event.data.user_id))) {
         users.set(row.id, { ...row, email_verified: Boolean(row.email_verified), position: Number(row.position) });
       }
       const before = new Map([...users].map(([id, row]) => [id, row.email_hash]));

@@ -6,6 +6,9 @@
 import type { Knex } from 'knex';
 import { sealedFromText } from '../../lib/personal-data/sealed-text.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
+import type {
+  AsRead, BookingRow, BookingSeatRow, BookingStatus, BuyerRow, ConcertRow, PaymentRow, PaymentStatus, TicketClassRow, TicketHolderRow,
+} from '../../read-models/tables.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 
 export interface BuyerInfo { full_name: string; phone_number: string; email: string; ktp_number: string }
@@ -14,7 +17,7 @@ export interface HolderInfo { full_name: string; ktp_number: string }
 export interface BookingView {
   id: string;
   user_id: string;
-  status: 'pending' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refund_due';
+  status: BookingStatus;
   concert_id: string;
   concert_name: string | null;
   concert_date: string | null;
@@ -33,15 +36,10 @@ export interface PaymentView {
   booking_id: string;
   amount: number;
   payment_method: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'refund_due';
+  status: PaymentStatus;
   transaction_id: string;
   checkout_url: string;
   created_at: string;
-}
-
-interface BookingRow {
-  id: string; user_id: string; status: BookingView['status']; concert_id: string; total_price: number | string;
-  expires_at: string; created_at: string; payment_id: string | null;
 }
 
 /** All but the last four digits hidden: enough for a person to recognise their own. */
@@ -54,7 +52,7 @@ export class BookingReads {
   constructor(private readonly personalData: PersonalData) {}
 
   async booking(db: Knex, id: string): Promise<BookingView | null> {
-    const row = await db('bookings').where({ id }).first<BookingRow | undefined>();
+    const row = await db('bookings').where({ id }).first<AsRead<BookingRow> | undefined>();
     return row === undefined ? null : ((await this.#assemble(db, [row]))[0] ?? null);
   }
 
@@ -66,28 +64,28 @@ export class BookingReads {
       const [createdAt, id] = decodeCursor(page.cursor, ['string', 'string']) as [string, string];
       query = query.where((where) => void where.where('created_at', '<', createdAt).orWhere((same) => void same.where('created_at', createdAt).andWhere('id', '<', id)));
     }
-    const rows = await query.select<BookingRow[]>();
+    const rows = await query.select<AsRead<BookingRow>[]>();
     const paged = pageOf(rows, page.limit, (last) => [last.created_at, last.id]);
     return { items: await this.#assemble(db, paged.items), next_cursor: paged.next_cursor };
   }
 
   async payment(db: Knex, id: string): Promise<PaymentView | null> {
-    const row = await db('payments').where({ id }).first<(Omit<PaymentView, 'amount'> & { amount: number | string }) | undefined>(
+    const row = await db('payments').where({ id }).first<Pick<AsRead<PaymentRow>, 'id' | 'user_id' | 'booking_id' | 'amount' | 'payment_method' | 'status' | 'transaction_id' | 'checkout_url' | 'created_at'> | undefined>(
       'id', 'user_id', 'booking_id', 'amount', 'payment_method', 'status', 'transaction_id', 'checkout_url', 'created_at');
     return row === undefined ? null : { ...row, amount: Number(row.amount) };
   }
 
-  async #assemble(db: Knex, rows: readonly BookingRow[]): Promise<BookingView[]> {
+  async #assemble(db: Knex, rows: readonly AsRead<BookingRow>[]): Promise<BookingView[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((row) => row.id);
     const [seats, buyers, holders, concerts] = await Promise.all([
       db('booking_seats').leftJoin('ticket_classes', 'ticket_classes.id', 'booking_seats.ticket_class_id').whereIn('booking_seats.booking_id', ids)
         .orderBy([{ column: 'booking_seats.booking_id' }, { column: 'booking_seats.seq' }])
-        .select<{ booking_id: string; seat_id: string; seat_number: number | string; ticket_class_id: string; name: string | null }[]>(
+        .select<(Pick<AsRead<BookingSeatRow>, 'booking_id' | 'seat_id' | 'seat_number' | 'ticket_class_id'> & { name: TicketClassRow['name'] | null })[]>(
           'booking_seats.booking_id', 'booking_seats.seat_id', 'booking_seats.seat_number', 'booking_seats.ticket_class_id', 'ticket_classes.name'),
-      db('buyers').whereIn('booking_id', ids).select<{ booking_id: string; personal_data: string | null }[]>('booking_id', 'personal_data'),
-      db('ticket_holders').whereIn('booking_id', ids).orderBy(['booking_id', 'seq']).select<{ booking_id: string; personal_data: string | null }[]>('booking_id', 'personal_data'),
-      db('concerts').whereIn('id', [...new Set(rows.map((row) => row.concert_id))]).select<{ id: string; name: string; date: string }[]>('id', 'name', 'date'),
+      db('buyers').whereIn('booking_id', ids).select<Pick<BuyerRow, 'booking_id' | 'personal_data'>[]>('booking_id', 'personal_data'),
+      db('ticket_holders').whereIn('booking_id', ids).orderBy(['booking_id', 'seq']).select<Pick<TicketHolderRow, 'booking_id' | 'personal_data'>[]>('booking_id', 'personal_data'),
+      db('concerts').whereIn('id', [...new Set(rows.map((row) => row.concert_id))]).select<Pick<ConcertRow, 'id' | 'name' | 'date'>[]>('id', 'name', 'date'),
     ]);
     return Promise.all(rows.map(async (row) => {
       const concert = concerts.find((c) => c.id === row.concert_id);

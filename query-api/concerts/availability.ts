@@ -3,6 +3,7 @@
  * concerts tables otherwise (Redis down, key missing or being refilled) — never an error for it.
  */
 import type { Knex } from 'knex';
+import { checkpointPositionQuery } from '../../read-models/checkpoints.ts';
 import type { ReadSource } from '../../read-models/replicas.ts';
 import type { CachedAvailability, SeatCache } from '../../read-models/seat-cache.ts';
 
@@ -66,7 +67,7 @@ export class AvailabilityReader {
       .where('concerts.id', concertId)
       .orderBy('ticket_classes.sort_order')
       .select<{ position: number | string; id: string; available: number | string }[]>(
-        db('projection_checkpoints').where({ name: 'concerts' }).select('position').as('position'),
+        checkpointPositionQuery(db, 'concerts').as('position'),
         'ticket_classes.id',
         'ticket_classes.available_seats_in_class as available',
       );

@@ -1,7 +1,7 @@
 /** Concerts, their classes and seat maps, read from the concerts projection's tables. */
 import type { Knex } from 'knex';
-import { dialectOf } from '../../lib/db/dialect.ts';
-import type { ConcertRow, SeatStatus, TicketClassRow } from '../../read-models/tables.ts';
+import { sqlDialectOf } from '../../lib/db/dialect.ts';
+import type { AsRead, ConcertRow, SeatRow, SeatStatus, TicketClassRow } from '../../read-models/tables.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 
 export interface ConcertView extends Omit<ConcertRow, 'created_at'> {
@@ -31,7 +31,7 @@ export interface SeatFilter {
   readonly cursor?: string;
 }
 
-type ConcertColumns = Omit<ConcertView, 'ticket_classes'>;
+type ConcertColumns = AsRead<Omit<ConcertRow, 'created_at'>>;
 
 const CONCERT_COLUMNS = ['id', 'name', 'artist', 'date', 'venue', 'description', 'image_url', 'status', 'max_tickets_per_ktp', 'total_seats', 'available_seats', 'position'];
 
@@ -57,7 +57,7 @@ export class ConcertReads {
     if (filter.q !== undefined) {
       const pattern = likeContaining(filter.q);
       // MySQL escapes LIKE patterns with a backslash already; SQLite must be told.
-      const like = dialectOf(db) === 'sqlite' ? "LIKE ? ESCAPE '\\'" : 'LIKE ?';
+      const like = sqlDialectOf(db) === 'sqlite' ? "LIKE ? ESCAPE '\\'" : 'LIKE ?';
       query = query.where((where) => void where.whereRaw(`name ${like}`, [pattern]).orWhereRaw(`artist ${like}`, [pattern]));
     }
     if (filter.cursor !== undefined) {
@@ -71,10 +71,10 @@ export class ConcertReads {
 
   /** A concert's seats by class and number; never who holds them. Undefined: no such concert. */
   async seats(db: Knex, concertId: string, filter: SeatFilter): Promise<{ items: SeatView[]; next_cursor: string | null; position: number } | undefined> {
-    const concert = await db('concerts').where({ id: concertId }).first<{ position: number | string } | undefined>('position');
+    const concert = await db('concerts').where({ id: concertId }).first<Pick<AsRead<ConcertRow>, 'position'> | undefined>('position');
     if (concert === undefined) return undefined;
     let query = db('seats').where('concert_id', concertId)
-      .select<(Omit<SeatView, 'seat_number'> & { seat_number: number | string })[]>('id', 'seat_number', 'status', 'ticket_class_id')
+      .select<Pick<AsRead<SeatRow>, 'id' | 'seat_number' | 'status' | 'ticket_class_id'>[]>('id', 'seat_number', 'status', 'ticket_class_id')
       .orderBy([{ column: 'ticket_class_id' }, { column: 'seat_number' }]).limit(filter.limit + 1);
     if (filter.ticketClassId !== undefined) query = query.where('ticket_class_id', filter.ticketClassId);
     if (filter.status !== undefined) query = query.where('status', filter.status);
@@ -90,7 +90,7 @@ export class ConcertReads {
   async #withClasses(db: Knex, rows: readonly ConcertColumns[]): Promise<ConcertView[]> {
     if (rows.length === 0) return [];
     const classes = await db('ticket_classes').whereIn('concert_id', rows.map((row) => row.id)).orderBy('sort_order')
-      .select<{ id: string; concert_id: string; name: string; price: number | string; total_seats_in_class: number | string; available_seats_in_class: number | string }[]>(
+      .select<Pick<AsRead<TicketClassRow>, 'id' | 'concert_id' | 'name' | 'price' | 'total_seats_in_class' | 'available_seats_in_class'>[]>(
         'id', 'concert_id', 'name', 'price', 'total_seats_in_class', 'available_seats_in_class');
     return rows.map((row) => ({
       ...row,

@@ -6,10 +6,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { AppError } from '../../lib/errors.ts';
+import { MIN_POSITION_COOKIE } from '../../lib/http/min-position.ts';
 import type { ReadSource, ReadSources } from '../../read-models/replicas.ts';
 import type { ProjectionWaiter } from './waiter.ts';
-
-export const MIN_POSITION_COOKIE = 'min_position';
 
 /** The query property every read route accepts. */
 export const MinPositionQuery = {

@@ -6,7 +6,7 @@ import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { Checkpoints } from '../../read-models/checkpoints.ts';
 import { Projectors } from '../../projectors/projectors.ts';
 import { openReadModels } from '../../read-models/database.ts';
-import { dialectOf } from '../../lib/db/dialect.ts';
+import { sqlDialectOf } from '../../lib/db/dialect.ts';
 import { InProcessPositions } from '../../read-models/positions.ts';
 import { SeatCache } from '../../read-models/seat-cache.ts';
 import { appendBookingFlow } from '../support/booking-flow.ts';
@@ -26,7 +26,7 @@ t.test('a projector SIGKILLed in the middle of a large catch-up resumes to read 
 
   const db = await openReadModels({ client: 'mysql2', url });
   t.teardown(() => db.destroy());
-  const checkpoints = new Checkpoints(db, dialectOf(db));
+  const checkpoints = new Checkpoints(db, sqlDialectOf(db));
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-projector-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const prefix = uniqueName('kill');

@@ -14,7 +14,7 @@ import { loadConfig } from '../../lib/config.ts';
 import { serverLogger } from '../../lib/http/logger.ts';
 import { Checkpoints } from '../../read-models/checkpoints.ts';
 import { openReadModels } from '../../read-models/database.ts';
-import { dialectOf } from '../../lib/db/dialect.ts';
+import { sqlDialectOf } from '../../lib/db/dialect.ts';
 import { freePort } from '../harness/servers.ts';
 import { appendBookingFlow } from '../support/booking-flow.ts';
 import { eventually } from '../support/eventually.ts';
@@ -60,7 +60,7 @@ t.test('the projector process answers health and metrics, projects, and takes th
 
   const db = await openReadModels({ client: 'mysql2', url });
   t.teardown(() => db.destroy());
-  const checkpoints = new Checkpoints(db, dialectOf(db));
+  const checkpoints = new Checkpoints(db, sqlDialectOf(db));
   await eventually(async () => (await checkpoints.all()).filter((row) => row.position === flow.head).length === 4, 'every projection caught up', 60_000);
   const metrics = await (await fetch(`${base}/metrics`)).text();
   t.match(metrics, /^boxoffice_projection_lag_events\{projection="bookings"\} 0$/m, '/metrics tells each projection\'s lag');

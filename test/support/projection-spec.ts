@@ -14,7 +14,7 @@ import { Checkpoints } from '../../read-models/checkpoints.ts';
 import type { Projection } from '../../projectors/projection.ts';
 import { applyPage, type PageOutcome } from '../../projectors/runner.ts';
 import { openReadModels } from '../../read-models/database.ts';
-import { dialectOf } from '../../lib/db/dialect.ts';
+import { sqlDialectOf } from '../../lib/db/dialect.ts';
 import { databaseFor } from './projections.ts';
 
 export interface GivenEvent {
@@ -42,7 +42,7 @@ export async function projectionFixture(t: Test, projection: Projection, kind: '
   const { options } = await databaseFor(t, kind);
   const db = await openReadModels(options);
   t.teardown(() => db.destroy());
-  const checkpoints = new Checkpoints(db, dialectOf(db));
+  const checkpoints = new Checkpoints(db, sqlDialectOf(db));
   await checkpoints.ensure(projection.name);
   const target = { db, checkpoints, projection, checkpoint: projection.name, table: (name: string) => name };
   const deliver = async (from: number, page: AllPage): Promise<PageOutcome> => {
