@@ -1,14 +1,18 @@
+import type { DomainEventShape, EventSet } from './event.ts';
+
 /**
  * An aggregate written as a decider: decide(command, state) → events (or throws a DomainError),
- * evolve(state, event) → state, and a factory for the state before the first event.
+ * evolve(state, event) → state, and a factory for the state before the first event. `events`
+ * names the event types of its stream: what a reader of that stream decodes.
  */
-export interface Decider<Command, Event, State> {
+export interface Decider<Command, Event extends DomainEventShape, State> {
   readonly decide: (command: Command, state: State) => Event[];
   readonly evolve: (state: State, event: Event) => State;
   readonly initialState: () => State;
+  readonly events: EventSet<Event>;
 }
 
-export function fold<Event, State>(
+export function fold<Event extends DomainEventShape, State>(
   decider: Pick<Decider<unknown, Event, State>, 'evolve' | 'initialState'>,
   events: Iterable<Event>,
 ): State {
