@@ -2,6 +2,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * A recorded event's data is read through eventstore/decode.ts (upcast, checked, narrowed), never
+ * cast: `event.data as X['data']` skips all three.
+ */
+const noEventDataCasts = [
+  { selector: "TSAsExpression > MemberExpression.expression[property.name='data']", message: "Decode the event (eventstore/decode.ts) instead of casting its data." },
+  { selector: "TSAsExpression > ChainExpression.expression > MemberExpression.expression[property.name='data']", message: "Decode the event (eventstore/decode.ts) instead of casting its data." },
+  { selector: "TSTypeAssertion > MemberExpression.expression[property.name='data']", message: "Decode the event (eventstore/decode.ts) instead of casting its data." },
+];
+
 const impurities = {
   'no-restricted-properties': ['error',
     { object: 'Date', property: 'now', message: 'The domain reads no clock: time arrives on the command.' },
@@ -11,6 +21,7 @@ const impurities = {
   'no-restricted-syntax': ['error',
     { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'The domain reads no clock: time arrives on the command.' },
     { selector: "Identifier[name='randomUUID']", message: 'The domain has no randomness: ids arrive on the command.' },
+    ...noEventDataCasts,
   ],
 };
 
@@ -31,6 +42,7 @@ export default tseslint.config(
       'no-restricted-properties': ['error',
         { object: 'process', property: 'env', message: 'Configuration is read once, in lib/config.ts.' },
       ],
+      'no-restricted-syntax': ['error', ...noEventDataCasts],
     },
   },
   // The domain is pure: no clock, no randomness, no environment.
@@ -39,6 +51,8 @@ export default tseslint.config(
   { files: ['**/*.spec.ts', 'eventstore/contract.ts'], rules: { '@typescript-eslint/no-floating-promises': 'off' } },
   // Only the config module, the test harness and benchmarks read the environment.
   { files: ['lib/config.ts', 'test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts'], rules: { 'no-restricted-properties': 'off' } },
+  // The event store decodes (decode.ts) and serializes (its adapters) the data it holds.
+  { files: ['eventstore/**/*.ts'], rules: { 'no-restricted-syntax': 'off' } },
   { files: ['eslint.config.js', '.dependency-cruiser.cjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['.dependency-cruiser.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
 );

@@ -7,10 +7,10 @@
  * replay a store without snapshots would need.
  */
 import { randomUUID } from 'node:crypto';
-import { concertDecider, concertStream, type ConcertCommand, type ConcertEvent } from '../domain/concert/index.ts';
+import { concertDecider, concertEvents, concertStream, type ConcertCommand } from '../domain/concert/index.ts';
 import type { CommandContext } from '../domain/index.ts';
 import { ConcertWriter } from '../command-api/concerts/concert-writer.ts';
-import { fromStored } from '../command-api/command-handler.ts';
+import { decode } from '../eventstore/decode.ts';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { withDatabase } from './database.ts';
@@ -84,7 +84,7 @@ async function coldLoad(store: EventStore, concertId: string): Promise<number> {
 async function fullReplay(store: EventStore, concertId: string): Promise<number> {
   const started = performance.now();
   let state = concertDecider.initialState();
-  for (const recorded of await store.readStream(concertStream(concertId))) state = concertDecider.evolve(state, fromStored<ConcertEvent>(recorded));
+  for (const recorded of await store.readStream(concertStream(concertId))) state = concertDecider.evolve(state, decode(recorded, concertEvents));
   return performance.now() - started;
 }
 

@@ -15,7 +15,8 @@ import { spawnProcess, stop } from './processes.ts';
 import autocannon from 'autocannon';
 import { createSigner } from 'fast-jwt';
 import knex from 'knex';
-import type { SeatsHeld } from '../domain/concert/index.ts';
+import { concertEvents } from '../domain/concert/index.ts';
+import { decode } from '../eventstore/decode.ts';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
 import { KeyStore } from '../lib/personal-data/key-store.ts';
 import { freePort } from '../test/harness/servers.ts';
@@ -124,9 +125,10 @@ export async function benchOurs(mysqlServerUrl: string, seconds: number, users: 
     const owners = new Map<string, string>();
     const holds = new Set<string>();
     let oversold = 0;
-    for (const event of await store.readStream(`concert-${concert.id}`)) {
+    for (const recorded of await store.readStream(`concert-${concert.id}`)) {
+      const event = decode(recorded, concertEvents);
       if (event.type !== 'SeatsHeld') continue;
-      const held = event.data as SeatsHeld['data'];
+      const held = event.data;
       holds.add(held.booking_id);
       for (const seat of held.seats) {
         if (owners.has(seat.seat_id)) oversold++;

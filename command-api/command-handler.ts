@@ -8,10 +8,11 @@ import {
   upcasters,
   type CommandContext,
   type Decider,
+  type DomainEvent,
   type DomainEventShape,
-  type StoredEvent,
 } from '../domain/index.ts';
-import { WrongExpectedRevision, type EventStore, type EventToAppend, type ExpectedRevision, type RecordedEvent } from '../eventstore/port.ts';
+import { decode } from '../eventstore/decode.ts';
+import { WrongExpectedRevision, type EventStore, type EventToAppend, type ExpectedRevision } from '../eventstore/port.ts';
 
 export interface Loaded<S> {
   readonly state: S;
@@ -33,18 +34,13 @@ export function toAppend(events: readonly DomainEventShape[], context: CommandCo
     .map((event) => ({ id: event.metadata.event_id, type: event.type, data: event.data, metadata: event.metadata }));
 }
 
-/** A stored event as its decider folds it: every event this system writes carries EventMetadata; old versions are upcast. */
-export function fromStored<E>(recorded: RecordedEvent): E {
-  return upcasters.upcast(recorded as unknown as StoredEvent) as unknown as E;
-}
-
 export class CommandHandler {
   constructor(private readonly store: EventStore, private readonly newId: () => string = randomUUID) {}
 
-  async load<C, E extends DomainEventShape, S>(stream: string, decider: Decider<C, E, S>): Promise<Loaded<S>> {
+  async load<C, E extends DomainEvent, S>(stream: string, decider: Decider<C, E, S>): Promise<Loaded<S>> {
     const recorded = await this.store.readStream(stream);
     let state = decider.initialState();
-    for (const event of recorded) state = decider.evolve(state, fromStored<E>(event));
+    for (const event of recorded) state = decider.evolve(state, decode(event, decider.events));
     const last = recorded[recorded.length - 1];
     return { state, revision: last?.revision ?? 'no_stream', position: last?.position ?? 0 };
   }
@@ -53,7 +49,7 @@ export class CommandHandler {
    * Runs `command` against the stream. `command` may be a function of the current state, for
    * commands whose inputs depend on it; it runs again after every conflict.
    */
-  async execute<C, E extends DomainEventShape, S>(
+  async execute<C, E extends DomainEvent, S>(
     stream: string,
     decider: Decider<C, E, S>,
     command: C | ((state: S) => C | Promise<C>),

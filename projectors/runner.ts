@@ -6,8 +6,9 @@
  * new checkpoint. Errors are reported and retried with back-off (src/follow.ts), never swallowed.
  */
 import type { Knex } from 'knex';
-import { upcasters, type StoredEvent } from '../domain/index.ts';
-import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
+import type { DomainEvent, EventSet } from '../domain/index.ts';
+import { decode } from '../eventstore/decode.ts';
+import type { AllPage, EventStore } from '../eventstore/port.ts';
 import { Follower } from '../lib/follow.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
@@ -32,12 +33,6 @@ export interface RunnerOptions {
 }
 
 export type PageOutcome = 'applied' | 'moved' | 'paused';
-
-/** The stored event as projections read it: upcast to the version the code understands. */
-export function toProjected(recorded: RecordedEvent): ProjectedEvent {
-  const upcast = upcasters.upcast(recorded as unknown as StoredEvent);
-  return { ...upcast, position: recorded.position, stream: recorded.stream } as unknown as ProjectedEvent;
-}
 
 export interface PageTarget {
   readonly db: Knex;
@@ -64,7 +59,9 @@ export async function applyPage(target: PageTarget, from: number, page: AllPage)
     if (row.status === 'swapping') return 'paused';
     if (row.position !== from) return 'moved';
     // Also a page of nothing but progress: caches follow the position too.
-    const batch = await projection.apply(page.events.map(toProjected), {
+    // Upcast and checked, as every reader of events reads them (eventstore/decode.ts).
+    const handled: EventSet<DomainEvent> = { types: projection.eventTypes };
+    const batch = await projection.apply(page.events.map((recorded): ProjectedEvent => decode(recorded, handled)), {
       trx,
       dialect: sqlDialectOf(db),
       table: target.table,

@@ -2,11 +2,10 @@
  * The auditor's commands, answered from the event store alone: export events as JSON lines,
  * replay a concert's seat map as it was at an instant, and tell a booking's story in order.
  */
-import { concertDecider, concertStream, seatId, type ConcertEvent, type ConcertState } from '../../domain/concert/index.ts';
-import { bookingStream } from '../../domain/booking/index.ts';
+import { concertDecider, concertEvents, concertStream, seatId, type ConcertState } from '../../domain/concert/index.ts';
+import { bookingEvents, bookingStream } from '../../domain/booking/index.ts';
 import { paymentStream } from '../../domain/payment/index.ts';
-import { upcasters } from '../../domain/index.ts';
-import type { StoredEvent } from '../../domain/shared/upcasting.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { openEventStore } from '../wiring/adapters.ts';
 import type { Config } from '../../lib/config.ts';
@@ -85,7 +84,7 @@ export async function concertAsOf(store: EventStore, concertId: string, asOf: Da
   let events = 0;
   for (const recorded of await store.readStream(concertStream(concertId))) {
     if (Date.parse(occurredAt(recorded)) > asOf.getTime()) break;
-    state = concertDecider.evolve(state, upcasters.upcast(recorded as unknown as StoredEvent) as unknown as ConcertEvent);
+    state = concertDecider.evolve(state, decode(recorded, concertEvents));
     position = recorded.position;
     events++;
   }
@@ -149,13 +148,14 @@ export const concertAsOfCommand: CliCommand = {
 /** Every event touching a booking, in position order: its own stream, its concert's holds and sales, its payments. */
 export async function bookingHistory(store: EventStore, bookingId: string): Promise<RecordedEvent[]> {
   const own = await store.readStream(bookingStream(bookingId));
-  const placed = own[0]?.data as { concert_id?: string } | undefined;
-  const concertEvents = placed?.concert_id === undefined ? [] : await store.readStream(concertStream(placed.concert_id));
-  const touching = concertEvents.filter((event) => (event.data as { booking_id?: unknown }).booking_id === bookingId);
-  const transactions = new Set(own.flatMap((event) => {
-    const id = (event.data as { transaction_id?: unknown }).transaction_id;
-    return typeof id === 'string' ? [id] : [];
-  }));
+  const decoded = own.map((event) => decode(event, bookingEvents));
+  const placed = decoded.find((event) => event.type === 'BookingPlaced');
+  const concert = placed === undefined ? [] : await store.readStream(concertStream(placed.data.concert_id));
+  const touching = concert.filter((recorded) => {
+    const event = decode(recorded, concertEvents);
+    return 'booking_id' in event.data && event.data.booking_id === bookingId;
+  });
+  const transactions = new Set(decoded.flatMap((event) => ('transaction_id' in event.data ? [event.data.transaction_id] : [])));
   const payments = (await Promise.all([...transactions].map((id) => store.readStream(paymentStream(id))))).flat();
   // A hold without its booking stream (a crash between the two writes) still shows.
   return [...own, ...touching, ...payments].sort((a, b) => a.position - b.position);

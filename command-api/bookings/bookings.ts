@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
-import { bookingDecider, bookingStream, type BookingState } from '../../domain/booking/index.ts';
+import { bookingDecider, bookingEvents, bookingStream, type BookingState } from '../../domain/booking/index.ts';
 import { classOfSeat, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
 import { userDecider, userStream } from '../../domain/user/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { AppError, isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
@@ -146,8 +147,9 @@ export class BookingService {
     if (!sameSelection(selection, hold.seatIds, hold.classes)) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
     }
-    const [placed] = await this.deps.store.readStream(bookingStream(bookingId), { maxCount: 1 });
-    if (placed?.type === 'BookingPlaced') return answer(placed.data as SeatsHeld['data'], placed.position);
+    const [first] = await this.deps.store.readStream(bookingStream(bookingId), { maxCount: 1 });
+    const placed = first && decode(first, bookingEvents);
+    if (placed?.type === 'BookingPlaced') return answer(placed.data, placed.position);
     // The first request has not written the booking stream (yet, or ever): do it from the hold.
     const held = await findHold(this.deps.store, concertId, bookingId);
     return answer(held, await ensureBookingPlaced(this.deps.store, this.deps.commands, held, context));

@@ -2,6 +2,7 @@
 import type { CommandContext } from '../../domain/index.ts';
 import { bookingDecider, bookingStream, type PlaceBooking } from '../../domain/booking/index.ts';
 import { concertStream, type SeatsHeld } from '../../domain/concert/index.ts';
+import { decode, eventsOf } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import type { CommandHandler } from '../command-handler.ts';
@@ -38,13 +39,18 @@ export async function ensureBookingPlaced(store: EventStore, commands: CommandHa
   return placed.position;
 }
 
+const heldEvents = eventsOf('SeatsHeld');
+
 /** The SeatsHeld of a booking, from the concert stream (newest first): the rare path after a crash. */
 export async function findHold(store: EventStore, concertId: string, bookingId: string): Promise<SeatsHeld['data']> {
   let from: number | undefined;
   for (;;) {
     const page = await store.readStream(concertStream(concertId), { direction: 'backward', maxCount: 500, ...(from !== undefined ? { fromRevision: from } : {}) });
-    for (const event of page) {
-      if (event.type === 'SeatsHeld' && (event.data as SeatsHeld['data']).booking_id === bookingId) return event.data as SeatsHeld['data'];
+    for (const recorded of page) {
+      // Only holds are decoded: the newest thousands of a long sale are mostly other events.
+      if (recorded.type !== 'SeatsHeld') continue;
+      const event = decode(recorded, heldEvents);
+      if (event.data.booking_id === bookingId) return event.data;
     }
     const last = page[page.length - 1];
     if (last === undefined || last.revision === 0) throw new Error(`no hold for booking ${bookingId} in concert ${concertId}`);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import {
   concertDecider,
+  concertEvents,
   concertStream,
   fromSnapshot,
   SEAT_SOLD,
@@ -19,6 +20,7 @@ import {
   type ConcertState,
 } from '../../domain/concert/index.ts';
 import { type CommandContext, type Owned, type OwningDecider } from '../../domain/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, EventToAppend } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { isRefusal } from '../../lib/errors.ts';
@@ -101,13 +103,8 @@ async function outcome(written: Promise<Written>): Promise<string> {
 
 /** Who holds which seats, from the committed stream. */
 async function holdsInStream(store: EventStore): Promise<{ booking: unknown; seats: unknown[] }[]> {
-  const events = await store.readStream(STREAM);
-  return events
-    .filter((event) => event.type === 'SeatsHeld')
-    .map((event) => {
-      const data = event.data as { booking_id: string; seats: { seat_id: string }[] };
-      return { booking: data.booking_id, seats: data.seats.map((seat) => seat.seat_id) };
-    });
+  const events = (await store.readStream(STREAM)).map((recorded) => decode(recorded, concertEvents));
+  return events.flatMap((event) => (event.type === 'SeatsHeld' ? [{ booking: event.data.booking_id, seats: event.data.seats.map((seat) => seat.seat_id) }] : []));
 }
 
 /** An evolve that leaves the state it is given as it was, as a pure one does: a valid owning evolve. */
@@ -173,7 +170,8 @@ t.test('another writer appended first: the batch is decided again on the reloade
   const free = concerts.submit(CONCERT, holdBySeat('b3', 'u3', [regularSeat(2)]), context);
   t.same([await outcome(taken), await outcome(free)], ['SEAT_UNAVAILABLE', 'SeatsHeld']);
   t.same(await holdsInStream(store), [{ booking: 'b1', seats: [regularSeat(1)] }, { booking: 'b3', seats: [regularSeat(2)] }]);
-  const tried = attempts.map((events) => events.map((event) => `${event.type} ${(event.data as { booking_id?: string }).booking_id ?? ''}`.trim()));
+  const bookingOf = (data: unknown): string => (typeof data === 'object' && data !== null && 'booking_id' in data ? String(data.booking_id) : '');
+  const tried = attempts.map((events) => events.map((event) => `${event.type} ${bookingOf(event.data)}`.trim()));
   t.same(tried, [['ConcertScheduled', 'ConcertPublished'], ['SeatsHeld b2'], ['SeatsHeld b3']], 'the stale hold was refused by the store, then the batch decided again');
 });
 

@@ -1,7 +1,8 @@
 /** Admin work on concerts: scheduling one (on sale at once) and calling one off. */
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../domain/index.ts';
-import { concertStream } from '../../domain/concert/index.ts';
+import { concertEvents, concertStream } from '../../domain/concert/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { AppError, isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
@@ -60,9 +61,10 @@ export class ConcertService {
     } catch (error) {
       if (idempotencyKey === undefined || !isRefusal(error, 'CONCERT_ALREADY_SCHEDULED')) throw error;
       // The same key again: the first request's answer.
-      const [scheduled, published] = await this.store.readStream(concertStream(concertId), { maxCount: 2 });
-      const data = scheduled?.data as { name: string; ticket_classes: typeof classes } | undefined;
-      if (data === undefined || published === undefined) throw error;
+      const [first, published] = await this.store.readStream(concertStream(concertId), { maxCount: 2 });
+      const scheduled = first && decode(first, concertEvents);
+      if (scheduled?.type !== 'ConcertScheduled' || published === undefined) throw error;
+      const { data } = scheduled;
       if (data.name !== concert.name || data.ticket_classes.length !== classes.length) {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different concert');
       }

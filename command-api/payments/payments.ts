@@ -7,8 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext } from '../../domain/index.ts';
-import { bookingDecider, bookingStream, type BookingPaymentStarted, type BookingState, type PaymentMethod } from '../../domain/booking/index.ts';
-import { paymentDecider, paymentStream, type PaymentRequested, type PaymentState } from '../../domain/payment/index.ts';
+import { bookingDecider, bookingEvents, bookingStream, type BookingState, type PaymentMethod } from '../../domain/booking/index.ts';
+import { paymentDecider, paymentEvents, paymentStream, type PaymentState } from '../../domain/payment/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
@@ -140,12 +141,13 @@ export class PaymentService {
 
   /** The answer for a payment of a booking: the same every time it is asked. */
   async #answerFor(bookingId: string, paymentId: string): Promise<PaymentAnswer> {
-    const events = await this.deps.store.readStream(bookingStream(bookingId));
-    const started = events.find((e) => e.type === 'BookingPaymentStarted' && (e.data as BookingPaymentStarted['data']).payment_id === paymentId);
+    const events = (await this.deps.store.readStream(bookingStream(bookingId))).map((recorded) => decode(recorded, bookingEvents));
+    const started = events.flatMap((e) => (e.type === 'BookingPaymentStarted' && e.data.payment_id === paymentId ? [e] : []))[0];
     if (started === undefined) throw new DomainError('PAYMENT_NOT_FOUND', 'no such payment for this booking');
-    const data = started.data as BookingPaymentStarted['data'];
-    const [requested] = await this.deps.store.readStream(paymentStream(data.transaction_id), { maxCount: 1 });
-    const checkoutUrl = (requested?.data as PaymentRequested['data'] | undefined)?.checkout_url ?? '';
+    const { data } = started;
+    const [first] = await this.deps.store.readStream(paymentStream(data.transaction_id), { maxCount: 1 });
+    const requested = first && decode(first, paymentEvents);
+    const checkoutUrl = requested?.type === 'PaymentRequested' ? requested.data.checkout_url : '';
     return {
       id: paymentId,
       booking_id: bookingId,

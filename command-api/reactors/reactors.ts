@@ -7,11 +7,11 @@
  * - payments: settles every succeeded or failed payment (the webhook usually did already);
  * and the hold expirer, which releases holds whose time is up according to that index.
  */
-import type { CommandContext } from '../../domain/index.ts';
+import type { CommandContext, UpcasterRegistry } from '../../domain/index.ts';
 import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
-import type { ConcertCancelled, HoldReleased, SeatsHeld, SeatsSold } from '../../domain/concert/index.ts';
-import { paymentDecider, paymentStream, type PaymentFailed, type PaymentSucceeded } from '../../domain/payment/index.ts';
+import { paymentDecider, paymentStream } from '../../domain/payment/index.ts';
 import { instant } from '../../domain/shared/decider.ts';
+import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { isRefusal, type RefusalCode } from '../../lib/errors.ts';
 import type { BookingPlacer } from '../bookings/placer.ts';
@@ -35,6 +35,13 @@ function causedBy(event: RecordedEvent, now: () => Date): CommandContext {
   };
 }
 
+/** What the bookings reactor reads: the concert streams' holds, releases, sales and cancellations. */
+const concertOutcomes = eventsOf('SeatsHeld', 'HoldReleased', 'SeatsSold', 'ConcertCancelled');
+type ConcertOutcome = DecodedFrom<typeof concertOutcomes>;
+
+/** What the payments reactor reads: the gateway's answers. */
+const paymentOutcomes = eventsOf('PaymentSucceeded', 'PaymentFailed');
+
 export function bookingsReactor(deps: {
   store: EventStore;
   commands: CommandHandler;
@@ -42,35 +49,38 @@ export function bookingsReactor(deps: {
   placer: BookingPlacer;
   reactors: ReactorStore;
   now: () => Date;
+  /** Old event versions are upcast with these (the domain's own by default). */
+  upcasters?: UpcasterRegistry;
 }): Reactor {
   return {
     name: 'bookings',
-    filter: { streamPrefixes: ['concert-'], eventTypes: ['SeatsHeld', 'HoldReleased', 'SeatsSold', 'ConcertCancelled'] },
-    async handle(events) {
+    filter: { streamPrefixes: ['concert-'], eventTypes: concertOutcomes.types },
+    async handle(recorded) {
+      const events = recorded.map((event) => decode(event, concertOutcomes, deps.upcasters));
       // The due-time index first, without waiting: a hold may be due soon. Adding and removing
       // are idempotent, so reading a page again after a crash does no harm.
       await indexDeadlines(deps.reactors, events);
       // Repair first, all holds of the page at once: one read finds the booking streams that are
       // missing. Holds younger than REPAIR_AFTER_MS are waited for: their request is still writing them.
-      const holds = events.filter((event) => event.type === 'SeatsHeld');
-      const youngest = Math.max(0, ...holds.map((event) => instant((event.data as SeatsHeld['data']).held_at)));
+      const holds = events.flatMap((event) => (event.type === 'SeatsHeld' ? [event] : []));
+      const youngest = Math.max(0, ...holds.map((event) => instant(event.data.held_at)));
       const wait = youngest + REPAIR_AFTER_MS - deps.now().getTime();
       if (holds.length > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const existing = await deps.store.streamRevisions(holds.map((event) => bookingStream((event.data as SeatsHeld['data']).booking_id)));
+      const existing = await deps.store.streamRevisions(holds.map((event) => bookingStream(event.data.booking_id)));
       await Promise.all(holds
-        .filter((event) => !existing.has(bookingStream((event.data as SeatsHeld['data']).booking_id)))
-        .map((event) => deps.placer.place(event.data as SeatsHeld['data'], causedBy(event, deps.now))));
+        .filter((event) => !existing.has(bookingStream(event.data.booking_id)))
+        .map((event) => deps.placer.place(event.data, causedBy(event, deps.now))));
       for (const event of events) {
         const context = causedBy(event, deps.now);
         if (event.type === 'HoldReleased') {
-          const { booking_id: bookingId, reason, released_at: releasedAt } = event.data as HoldReleased['data'];
+          const { booking_id: bookingId, reason, released_at: releasedAt } = event.data;
           if (reason === 'expired') {
             await deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'ExpireBooking', now: releasedAt }, context);
           } else if (reason === 'concert_cancelled') {
             await ignoring(['BOOKING_NOT_CANCELLABLE'], deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'CancelBooking', cancelled_by: 'concert_cancelled', now: releasedAt }, context));
           }
         } else if (event.type === 'ConcertCancelled') {
-          const { concert_id: concertId } = event.data as ConcertCancelled['data'];
+          const { concert_id: concertId } = event.data;
           const paid = await deps.writer.read(concertId, (state) => [...state.holds.values()].filter((h) => h.status === 'sold').map((h) => h.bookingId));
           for (const bookingId of paid) {
             const { state } = await deps.commands.load(bookingStream(bookingId), bookingDecider);
@@ -86,28 +96,28 @@ export function bookingsReactor(deps: {
 }
 
 /** The due-time index of unpaid holds, in step with the events. */
-async function indexDeadlines(reactors: ReactorStore, events: readonly RecordedEvent[]): Promise<void> {
+async function indexDeadlines(reactors: ReactorStore, events: readonly ConcertOutcome[]): Promise<void> {
   const added = [];
   const removed = [];
   for (const event of events) {
     if (event.type === 'SeatsHeld') {
-      const held = event.data as SeatsHeld['data'];
+      const held = event.data;
       added.push({ bookingId: held.booking_id, concertId: held.concert_id, expiresAt: instant(held.expires_at) });
     } else if (event.type === 'HoldReleased' || event.type === 'SeatsSold') {
-      removed.push((event.data as HoldReleased['data'] | SeatsSold['data']).booking_id);
+      removed.push(event.data.booking_id);
     }
   }
   await reactors.addDeadlines(added);
   await reactors.removeDeadlines(removed);
 }
 
-export function paymentsReactor(deps: { commands: CommandHandler; payments: PaymentService; now: () => Date }): Reactor {
+export function paymentsReactor(deps: { commands: CommandHandler; payments: PaymentService; now: () => Date; upcasters?: UpcasterRegistry }): Reactor {
   return {
     name: 'payments',
-    filter: { streamPrefixes: ['payment-'], eventTypes: ['PaymentSucceeded', 'PaymentFailed'] },
+    filter: { streamPrefixes: ['payment-'], eventTypes: paymentOutcomes.types },
     async handle(events) {
       for (const event of events) {
-        const data = event.data as PaymentSucceeded['data'] | PaymentFailed['data'];
+        const { data } = decode(event, paymentOutcomes, deps.upcasters);
         const { state } = await deps.commands.load(paymentStream(data.transaction_id), paymentDecider);
         if (state.status === 'none') continue;
         await deps.payments.settle(state, causedBy(event, deps.now));

@@ -4,6 +4,8 @@
  */
 import { createSigner } from 'fast-jwt';
 import t, { type Test } from 'tap';
+import { userEvents } from '../../domain/user/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
 import { serviceUrl } from '../../test/support/services.ts';
 import { assertNoSecretsInLogs, bearer, login, newAccount, register, secret } from '../../test/support/users.ts';
@@ -40,9 +42,10 @@ t.test('signing in', async (t) => {
     t.match(cookie, /HttpOnly/);
     t.match(cookie, /SameSite=Strict/);
     t.match(cookie, /Secure/);
-    const events = await services.shared.store.readStream(`user-${account.id}`);
-    t.equal(events.at(-1)?.type, 'UserLoggedIn');
-    t.equal(body.user.last_login, (events.at(-1)?.data as { logged_in_at: string }).logged_in_at);
+    const events = (await services.shared.store.readStream(`user-${account.id}`)).map((e) => decode(e, userEvents));
+    const last = events.at(-1);
+    t.equal(last?.type, 'UserLoggedIn');
+    t.equal(body.user.last_login, last?.type === 'UserLoggedIn' ? last.data.logged_in_at : undefined);
   });
 
   t.test('an unknown user and a wrong password get the same 401, and nothing is appended', async (t) => {

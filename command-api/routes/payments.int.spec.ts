@@ -8,6 +8,8 @@ import { buildApp } from '../../app/app.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { everyRole, wireProcess } from '../../app/wiring/process.ts';
 import { serverLogger } from '../../lib/http/logger.ts';
+import { concertEvents } from '../../domain/concert/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer, webhook } from '../../test/support/booking.ts';
@@ -90,8 +92,8 @@ t.test('paying', async (t) => {
     t.equal(first.statusCode, 200);
     t.equal(first.json<{ status: string }>().status, 'processed');
     t.equal((await types(store, `booking-${booking.id}`)).at(-1), 'BookingConfirmed');
-    const sold = (await store.readStream(`concert-${concert.id}`)).filter((e) => e.type === 'SeatsSold');
-    t.ok(sold.some((e) => (e.data as { booking_id: string }).booking_id === booking.id), 'SeatsSold');
+    const events = (await store.readStream(`concert-${concert.id}`)).map((e) => decode(e, concertEvents));
+    t.ok(events.some((e) => e.type === 'SeatsSold' && e.data.booking_id === booking.id), 'SeatsSold');
     const head = await store.headPosition();
     const replay = await webhook(made.app, secret, body);
     t.equal(replay.statusCode, 200);
@@ -104,8 +106,8 @@ t.test('paying', async (t) => {
     const failed = await webhook(made.app, secret, { transaction_id: payment.transaction_id, status: 'failed', amount: payment.amount });
     t.equal(failed.statusCode, 200);
     t.equal((await types(store, `booking-${booking.id}`)).at(-1), 'BookingPaymentFailed');
-    const released = (await store.readStream(`concert-${concert.id}`)).filter((e) => e.type === 'HoldReleased');
-    t.ok(released.some((e) => (e.data as { booking_id: string; reason: string }).booking_id === booking.id && (e.data as { reason: string }).reason === 'payment_failed'));
+    const events = (await store.readStream(`concert-${concert.id}`)).map((e) => decode(e, concertEvents));
+    t.ok(events.some((e) => e.type === 'HoldReleased' && e.data.booking_id === booking.id && e.data.reason === 'payment_failed'));
   });
 
   t.test('the sandbox checkout page\'s Pay button sends the signed webhook', async (t) => {

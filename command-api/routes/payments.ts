@@ -5,7 +5,8 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { paymentStream, type PaymentRequested } from '../../domain/payment/index.ts';
+import { paymentEvents, paymentStream, type PaymentRequested } from '../../domain/payment/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { principalOf } from '../../lib/http/auth.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
@@ -93,9 +94,10 @@ export const sandboxCheckoutRoutes: FastifyPluginAsyncTypebox<{ store: EventStor
   const Params = Type.Object({ transaction: Type.String({ pattern: '^sbx_[0-9a-f]{32}$' }) });
 
   const requested = async (transaction: string): Promise<PaymentRequested['data']> => {
-    const [first] = await store.readStream(paymentStream(transaction), { maxCount: 1 });
+    const [recorded] = await store.readStream(paymentStream(transaction), { maxCount: 1 });
+    const first = recorded && decode(recorded, paymentEvents);
     if (first?.type !== 'PaymentRequested') throw notFound('no such sandbox payment');
-    return first.data as PaymentRequested['data'];
+    return first.data;
   };
 
   app.get('/sandbox/checkout/:transaction', { schema: { hide: true, params: Params } }, async (request, reply) => {

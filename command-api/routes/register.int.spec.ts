@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
 import t, { type Test } from 'tap';
-import { normalizeUsername } from '../../domain/user/index.ts';
+import { normalizeUsername, userEvents } from '../../domain/user/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
 import { eventually } from '../../test/support/eventually.ts';
@@ -49,8 +50,10 @@ t.test('registering', async (t) => {
     t.ok(Number.isFinite(Date.parse((body as unknown as { created_at: string }).created_at)));
 
     const [registered] = await services.shared.store.readStream(`user-${body.id}`);
-    t.equal(registered?.type, 'UserRegistered');
-    const data = registered?.data as { email: { ciphertext: string }; password_hash: string; email_hash: string; username: string };
+    const event = registered && decode(registered, userEvents);
+    t.equal(event?.type, 'UserRegistered');
+    if (event?.type !== 'UserRegistered') throw new Error(`user-${body.id} begins with ${event?.type}, not UserRegistered`);
+    const { data } = event;
     t.notMatch(JSON.stringify(registered), account.email, 'the address is not in the event in clear text');
     t.notMatch(JSON.stringify(registered), account.password, 'nor is the password');
     t.match(data.password_hash, /^\$argon2id\$/);
@@ -104,7 +107,7 @@ t.test('registering', async (t) => {
     t.equal(statuses.filter((s) => s === 201).length, 1, 'one 201');
     t.equal(statuses.filter((s) => s === 409).length, 19, 'nineteen 409');
     t.ok(responses.filter((r) => r.statusCode === 409).every((r) => r.json<{ code: string }>().code === 'USERNAME_TAKEN'));
-    const accounts = (await eventsOfType(services.shared.store, 'UserRegistered')).filter((e) => (e.data as { username: string }).username === base.username);
+    const accounts = (await eventsOfType(services.shared.store, 'UserRegistered')).map((e) => decode(e, userEvents)).filter((e) => e.type === 'UserRegistered' && e.data.username === base.username);
     t.equal(accounts.length, 1, 'one user stream');
   });
 

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
-import { claimDecider, claimStream, type ClaimKind, type ValueClaimed } from '../../domain/claim/index.ts';
+import { claimDecider, claimEvents, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
 import {
   normalizeEmail,
   normalizeUsername,
@@ -16,6 +16,7 @@ import {
   type Role,
   type UserState,
 } from '../../domain/user/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { AppError, isRefusal, unauthorized } from '../../lib/errors.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
@@ -296,9 +297,10 @@ export class UserService {
 
   /** The owner of a claim made long enough ago by a registration that never created its account. */
   async #orphanOwner(kind: ClaimKind, key: string): Promise<string | null> {
-    const [last] = await this.deps.store.readStream(claimStream(kind, key), { direction: 'backward', maxCount: 1 });
+    const [recorded] = await this.deps.store.readStream(claimStream(kind, key), { direction: 'backward', maxCount: 1 });
+    const last = recorded && decode(recorded, claimEvents);
     if (last?.type !== 'ValueClaimed') return null;
-    const claim = (last.data as ValueClaimed['data']);
+    const claim = last.data;
     if (this.deps.now().getTime() - Date.parse(claim.claimed_at) < ORPHAN_CLAIM_AFTER_MS) return null;
     const account = await this.deps.store.readStream(userStream(claim.owner_id), { maxCount: 1 });
     return account.length === 0 ? claim.owner_id : null;

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { eventSchema } from '../shared/event.ts';
+import { eventSchema, type EventSet } from '../shared/event.ts';
 import { Id, Instant, Money } from '../shared/schema.ts';
 import { SealedSchema } from '../shared/personal-data.ts';
 import { HeldSeatSchema } from '../concert/events.ts';
@@ -114,3 +114,6 @@ export type BookingEvent =
   | BookingCancelled
   | BookingExpired
   | BookingRefundDue;
+
+/** Every event of a `booking-…` stream: what its decider folds and its readers decode. */
+export const bookingEvents: EventSet<BookingEvent> = { types: BookingEventSchemas.map((schema) => schema.properties.type.const) };

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { eventSchema } from '../shared/event.ts';
+import { eventSchema, type EventSet } from '../shared/event.ts';
 import { Id, Instant } from '../shared/schema.ts';
 
 export const ClaimKindSchema = Type.Union([Type.Literal('username'), Type.Literal('email')]);
@@ -30,3 +30,6 @@ export const ClaimEventSchemas = [ValueClaimedSchema, ValueReleasedSchema] as co
 export type ValueClaimed = Static<typeof ValueClaimedSchema>;
 export type ValueReleased = Static<typeof ValueReleasedSchema>;
 export type ClaimEvent = ValueClaimed | ValueReleased;
+
+/** Every event of a `claim-…` stream: what its decider folds and its readers decode. */
+export const claimEvents: EventSet<ClaimEvent> = { types: ClaimEventSchemas.map((schema) => schema.properties.type.const) };

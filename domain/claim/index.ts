@@ -1,6 +1,6 @@
 import { DomainError, assertNever } from '../shared/errors.ts';
 import type { Decider } from '../shared/decider.ts';
-import type { ClaimEvent, ClaimKind } from './events.ts';
+import { claimEvents, type ClaimEvent, type ClaimKind } from './events.ts';
 
 export * from './events.ts';
 
@@ -57,7 +57,7 @@ export function evolve(_state: ClaimState, event: ClaimEvent): ClaimState {
 
 export const initialState = (): ClaimState => ({ owner: null });
 
-export const claimDecider: Decider<ClaimCommand, ClaimEvent, ClaimState> = { decide, evolve, initialState };
+export const claimDecider: Decider<ClaimCommand, ClaimEvent, ClaimState> = { decide, evolve, initialState, events: claimEvents };
 
 /** `username-<normalized>` / `email-<sha256 of normalized>`. */
 export const claimStream = (kind: ClaimKind, valueKey: string): string => `${kind}-${valueKey}`;

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { eventSchema } from '../shared/event.ts';
+import { eventSchema, type EventSet } from '../shared/event.ts';
 import { SealedSchema } from '../shared/personal-data.ts';
 import { Id, Instant, Money } from '../shared/schema.ts';
 
@@ -150,3 +150,6 @@ export type ConcertEvent =
   | HoldReleased
   | SeatsSold
   | ConcertCancelled;
+
+/** Every event of a `concert-…` stream: what its decider folds and its readers decode. */
+export const concertEvents: EventSet<ConcertEvent> = { types: ConcertEventSchemas.map((schema) => schema.properties.type.const) };

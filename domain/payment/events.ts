@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { eventSchema } from '../shared/event.ts';
+import { eventSchema, type EventSet } from '../shared/event.ts';
 import { Id, Instant, Money } from '../shared/schema.ts';
 import { PaymentMethodSchema } from '../booking/events.ts';
 
@@ -42,3 +42,6 @@ export type PaymentRequested = Static<typeof PaymentRequestedSchema>;
 export type PaymentSucceeded = Static<typeof PaymentSucceededSchema>;
 export type PaymentFailed = Static<typeof PaymentFailedSchema>;
 export type PaymentEvent = PaymentRequested | PaymentSucceeded | PaymentFailed;
+
+/** Every event of a `payment-…` stream: what its decider folds and its readers decode. */
+export const paymentEvents: EventSet<PaymentEvent> = { types: PaymentEventSchemas.map((schema) => schema.properties.type.const) };

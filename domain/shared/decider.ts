@@ -1,12 +1,16 @@
+import type { DomainEventShape, EventSet } from './event.ts';
+
 /**
  * An aggregate written as a decider: decide(command, state) → events (or throws a DomainError),
  * evolve(state, event) → the next state, and a factory for the state before the first event.
- * `evolve` is pure: the state it is given stays as it was.
+ * `evolve` is pure: the state it is given stays as it was. `events` names the event types of its
+ * stream: what a reader of that stream decodes.
  */
-export interface Decider<Command, Event, State> {
+export interface Decider<Command, Event extends DomainEventShape, State> {
   readonly decide: (command: Command, state: State) => Event[];
   readonly evolve: (state: State, event: Event) => State;
   readonly initialState: () => State;
+  readonly events: EventSet<Event>;
 }
 
 declare const owned: unique symbol;
@@ -26,10 +30,11 @@ export type Owned<State> = State & { readonly [owned]: true };
  * state as it was before folds it again from the store. A pure evolve keeps this contract too, so
  * callers written to it are right either way.
  */
-export interface OwningDecider<Command, Event, State> {
+export interface OwningDecider<Command, Event extends DomainEventShape, State> {
   readonly decide: (command: Command, state: State) => Event[];
   readonly evolve: (state: Owned<State>, event: Event) => Owned<State>;
   readonly initialState: () => Owned<State>;
+  readonly events: EventSet<Event>;
 }
 
 /** The state after `events`, from the initial state; works for pure and owning deciders alike. */

@@ -28,6 +28,15 @@ export interface DomainEventShape {
   readonly data: unknown;
 }
 
+/**
+ * Some of the domain's event types: what a reader of events expects (eventstore/decode.ts narrows a
+ * recorded event to them). `event` is never set; it carries the union for the type checker.
+ */
+export interface EventSet<E extends DomainEventShape> {
+  readonly types: readonly E['type'][];
+  readonly event?: E;
+}
+
 export type EventEnvelope<E extends DomainEventShape = DomainEventShape> = E & { readonly metadata: EventMetadata };
 
 /** The context a command runs in; it becomes the metadata of every event the command decides. */

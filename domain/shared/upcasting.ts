@@ -46,11 +46,16 @@ export class UpcasterRegistry {
     if (from > current || versioning === undefined) {
       throw new Error(`${event.type} v${from} is newer than this code understands (v${current})`);
     }
-    let data = event.data as Record<string, unknown>;
+    if (!isRecord(event.data)) throw new Error(`${event.type} v${from}: its data is not an object`);
+    let data: Readonly<Record<string, unknown>> = event.data;
     for (let version = from; version < current; version++) {
       // Constructor checked that every step exists.
       data = (versioning.steps[version] as Upcaster)(data);
     }
     return { ...event, data, metadata: { ...event.metadata, schema_version: current } };
   }
+}
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

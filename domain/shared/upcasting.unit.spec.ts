@@ -15,30 +15,27 @@ const metadata = (schema_version: number) => ({
 });
 
 /** A UserRegistered as the first release wrote it: no role, because there were no admins yet. */
-const registeredV1: StoredEvent = {
-  type: 'UserRegistered',
-  data: {
-    user_id: 'u-old',
-    username: 'early.bird',
-    email_hash: 'c'.repeat(64),
-    email: sealed('early@example.test'),
-    password_hash: '$argon2id$old',
-    registered_at: '2025-01-01T00:00:00.000Z',
-  },
-  metadata: metadata(1),
+const registeredV1Data = {
+  user_id: 'u-old',
+  username: 'early.bird',
+  email_hash: 'c'.repeat(64),
+  email: sealed('early@example.test'),
+  password_hash: '$argon2id$old',
+  registered_at: '2025-01-01T00:00:00.000Z',
 };
+const registeredV1: StoredEvent = { type: 'UserRegistered', data: registeredV1Data, metadata: metadata(1) };
 
 t.test('a v1 UserRegistered is read as v2 with the customer role, and folds', async (t) => {
   const upcast = upcasters.upcast(registeredV1);
   t.equal(upcast.metadata.schema_version, 2);
   t.match(upcast.data, { user_id: 'u-old', role: 'customer' });
-  t.notOk('role' in (registeredV1.data as object), 'the stored event is not rewritten');
+  t.notOk('role' in registeredV1Data, 'the stored event is not rewritten');
   const state = fold(userDecider, [upcast as unknown as UserEvent]);
   t.equal(state.status === 'active' && state.role, 'customer');
 });
 
 t.test('an event already at the current version comes back untouched', async (t) => {
-  const current = { ...registeredV1, data: { ...(registeredV1.data as object), role: 'admin' }, metadata: metadata(2) };
+  const current = { ...registeredV1, data: { ...registeredV1Data, role: 'admin' }, metadata: metadata(2) };
   t.equal(upcasters.upcast(current), current);
   const unversioned = { type: 'SeatsHeld', data: {}, metadata: metadata(1) };
   t.equal(upcasters.upcast(unversioned), unversioned);

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { eventSchema } from '../shared/event.ts';
+import { eventSchema, type EventSet } from '../shared/event.ts';
 import { Id, Instant } from '../shared/schema.ts';
 import { SealedSchema } from '../shared/personal-data.ts';
 
@@ -76,3 +76,6 @@ export type UserEvent =
   | PasswordChanged
   | UserLoggedIn
   | PersonalDataForgotten;
+
+/** Every event of a `user-…` stream: what its decider folds and its readers decode. */
+export const userEvents: EventSet<UserEvent> = { types: UserEventSchemas.map((schema) => schema.properties.type.const) };

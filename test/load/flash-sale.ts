@@ -15,7 +15,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import type { Test } from 'tap';
 import { signWebhook } from '../../command-api/payments/gateway.ts';
-import type { RecordedEvent } from '../../eventstore/port.ts';
+import { bookingEvents } from '../../domain/booking/index.ts';
+import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { eventually } from '../support/eventually.ts';
 import { pool } from '../support/pool.ts';
@@ -267,17 +268,19 @@ async function audit(t: Test, sale: Sale, admin: string, concertId: string, clas
   }
 
   // 2. Every 201 has its booking, with exactly its seats, and ended as its client's plan says.
-  const succeeded = (await store.readAll({ filter: { eventTypes: ['PaymentSucceeded'] }, maxCount: 100_000 })).events;
-  const paymentsOf = new Map<string, RecordedEvent[]>();
-  for (const event of succeeded) {
-    const bookingId = (event.data as { booking_id: string }).booking_id;
-    paymentsOf.set(bookingId, [...(paymentsOf.get(bookingId) ?? []), event]);
+  const succeededEvents = eventsOf('PaymentSucceeded');
+  const succeeded = (await store.readAll({ filter: { eventTypes: succeededEvents.types }, maxCount: 100_000 })).events;
+  const paymentsOf = new Map<string, DecodedFrom<typeof succeededEvents>[]>();
+  for (const recorded of succeeded) {
+    const event = decode(recorded, succeededEvents);
+    paymentsOf.set(event.data.booking_id, [...(paymentsOf.get(event.data.booking_id) ?? []), event]);
   }
   let confirmed = 0;
   for (const booking of answered) {
     const stream = await store.readStream(`booking-${booking.id}`);
-    const placed = stream[0]?.data as { seats?: { seat_id: string }[] } | undefined;
-    check(placed !== undefined && [...(placed.seats ?? []).map((seat) => seat.seat_id)].sort().join() === [...booking.seats].sort().join(), `booking ${booking.id} answered 201 is in the store with its seats`);
+    const first = stream[0] && decode(stream[0], bookingEvents);
+    const placed = first?.type === 'BookingPlaced' ? first.data : undefined;
+    check(placed !== undefined && [...placed.seats.map((seat) => seat.seat_id)].sort().join() === [...booking.seats].sort().join(), `booking ${booking.id} answered 201 is in the store with its seats`);
     const status = STATUS_OF[stream.at(-1)?.type ?? ''] ?? 'unknown';
     check(status === EXPECTED[booking.plan], `booking ${booking.id} (${booking.plan}) ended ${status}, not ${EXPECTED[booking.plan]}`);
     if (status === 'confirmed') {

@@ -1,13 +1,13 @@
 import type { Test } from 'tap';
 import Value from 'typebox/value';
-import { DomainError, domainEventSchemas, type Decider, type DomainEventType } from '../../domain/index.ts';
+import { DomainError, domainEventSchemas, type Decider, type DomainEventShape, type DomainEventType } from '../../domain/index.ts';
 
 /**
  * Given/when/then for deciders, no I/O:
  *   given(decider, [events]).when(command).then(t, [expected events])
  *   given(decider, [events]).when(command).thenThrows(t, 'SEAT_UNAVAILABLE')
  */
-export function given<C, E, S>(decider: Decider<C, E, S>, history: readonly E[]) {
+export function given<C, E extends DomainEventShape, S>(decider: Decider<C, E, S>, history: readonly E[]) {
   return {
     when(command: C) {
       const run = (): E[] => {

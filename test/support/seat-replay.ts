@@ -3,7 +3,8 @@
  * decider's state): who holds each seat, which are sold, and how often a hold took a seat that
  * another booking still had — which must never happen.
  */
-import type { SeatsHeld } from '../../domain/concert/index.ts';
+import { concertEvents } from '../../domain/concert/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 
 export interface SeatReplay {
@@ -21,20 +22,20 @@ export function replaySeats(events: readonly RecordedEvent[]): SeatReplay {
   const sold = new Set<string>();
   const seatsOf = new Map<string, string[]>();
   let doubles = 0;
-  for (const event of events) {
-    const data = event.data as { booking_id: string; seats?: SeatsHeld['data']['seats'] };
+  for (const recorded of events) {
+    const event = decode(recorded, concertEvents);
     if (event.type === 'SeatsHeld') {
-      const seats = (data.seats ?? []).map((seat) => seat.seat_id);
+      const seats = event.data.seats.map((seat) => seat.seat_id);
       for (const seat of seats) {
         if (owner.has(seat)) doubles++;
-        owner.set(seat, data.booking_id);
+        owner.set(seat, event.data.booking_id);
       }
-      seatsOf.set(data.booking_id, seats);
+      seatsOf.set(event.data.booking_id, seats);
     } else if (event.type === 'HoldReleased') {
-      for (const seat of seatsOf.get(data.booking_id) ?? []) owner.delete(seat);
-      seatsOf.delete(data.booking_id);
+      for (const seat of seatsOf.get(event.data.booking_id) ?? []) owner.delete(seat);
+      seatsOf.delete(event.data.booking_id);
     } else if (event.type === 'SeatsSold') {
-      for (const seat of seatsOf.get(data.booking_id) ?? []) sold.add(seat);
+      for (const seat of seatsOf.get(event.data.booking_id) ?? []) sold.add(seat);
     }
   }
   return { owner, sold, seatsOf, doubles };
