@@ -1,20 +1,13 @@
 import t from 'tap';
 import { bookingEvents } from '../domain/booking/index.ts';
 import { concertEvents } from '../domain/concert/index.ts';
-import { assertNever, UpcasterRegistry, type EventMetadata } from '../domain/index.ts';
+import { assertNever, UpcasterRegistry } from '../domain/index.ts';
 import { userEvents } from '../domain/user/index.ts';
-import { sealed } from '../test/support/sealed.ts';
+import { metadataAt, userRegisteredV1Data } from '../test/support/recorded-events.ts';
 import { decode, eventsOf, UndecodableEvent } from './decode.ts';
 import type { RecordedEvent } from './port.ts';
 
-const metadata = (schema_version: number): EventMetadata => ({
-  event_id: '00000000-0000-4000-8000-000000000001',
-  correlation_id: 'req-1',
-  causation_id: 'req-1',
-  actor_id: null,
-  schema_version,
-  occurred_at: '2025-01-01T00:00:00.000Z',
-});
+const metadata = metadataAt;
 
 const recorded = (type: string, data: unknown, schemaVersion = 1, stream = 'concert-c1'): RecordedEvent => ({
   id: '00000000-0000-4000-8000-000000000001',
@@ -92,14 +85,7 @@ t.test('data that breaks its schema is an UndecodableEvent naming the field', as
 
 t.test('an older version is upcast to the current shape before it is checked', async (t) => {
   // The domain's real upcaster: UserRegistered v1 predates roles.
-  const v1 = {
-    user_id: 'u-old',
-    username: 'early.bird',
-    email_hash: 'c'.repeat(64),
-    email: sealed('early@example.test'),
-    password_hash: '$argon2id$old',
-    registered_at: '2025-01-01T00:00:00.000Z',
-  };
+  const v1 = userRegisteredV1Data;
   const event = decode(recorded('UserRegistered', v1, 1, 'user-u-old'), userEvents);
   t.equal(event.metadata.schema_version, 2);
   t.equal(event.type === 'UserRegistered' && event.data.role, 'customer');

@@ -1,28 +1,12 @@
 import t from 'tap';
-import { sealed } from '../../test/support/sealed.ts';
+import { metadataAt, userRegisteredV1Data } from '../../test/support/recorded-events.ts';
 import { fold } from './decider.ts';
 import { UpcasterRegistry, type StoredEvent } from './upcasting.ts';
 import { upcasters } from '../index.ts';
 import { userDecider, type UserEvent } from '../user/index.ts';
 
-const metadata = (schema_version: number) => ({
-  event_id: '00000000-0000-4000-8000-000000000001',
-  correlation_id: 'req-1',
-  causation_id: 'req-1',
-  actor_id: null,
-  schema_version,
-  occurred_at: '2025-01-01T00:00:00.000Z',
-});
-
-/** A UserRegistered as the first release wrote it: no role, because there were no admins yet. */
-const registeredV1Data = {
-  user_id: 'u-old',
-  username: 'early.bird',
-  email_hash: 'c'.repeat(64),
-  email: sealed('early@example.test'),
-  password_hash: '$argon2id$old',
-  registered_at: '2025-01-01T00:00:00.000Z',
-};
+const metadata = metadataAt;
+const registeredV1Data = userRegisteredV1Data;
 const registeredV1: StoredEvent = { type: 'UserRegistered', data: registeredV1Data, metadata: metadata(1) };
 
 t.test('a v1 UserRegistered is read as v2 with the customer role, and folds', async (t) => {
