@@ -139,7 +139,8 @@ export class MidtransGateway implements PaymentGateway {
       return { status: 'refunded' };
     }
     const message = typeof body['status_message'] === 'string' ? body['status_message'].slice(0, 200) : 'no reason given';
-    return { status: 'failed', reason: `Midtrans ${String(body['status_code'] ?? status)}: ${message}` };
+    const code = typeof body['status_code'] === 'string' ? body['status_code'] : String(status);
+    return { status: 'failed', reason: `Midtrans ${code}: ${message}` };
   }
 
   checkNotification(notification: IncomingNotification): { transactionId: string } | null {

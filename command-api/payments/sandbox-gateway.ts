@@ -28,9 +28,11 @@ export class SandboxGateway implements PaymentGateway {
     return { status: state.status, amount: state.amount };
   }
 
-  async refund(input: { transactionId: string }): Promise<RefundOutcome> {
-    const { status } = await this.transactionStatus(input.transactionId);
-    return status === 'succeeded' ? { status: 'refunded' } : { status: 'failed', reason: `the sandbox transaction is ${status}, not paid` };
+  async refund(input: { transactionId: string; amount: number; refundKey: string; reason: string }): Promise<RefundOutcome> {
+    const { status, amount } = await this.transactionStatus(input.transactionId);
+    if (status !== 'succeeded') return { status: 'failed', reason: `the sandbox transaction is ${status}, not paid` };
+    if (input.amount > amount) return { status: 'failed', reason: `the sandbox transaction paid ${amount}, less than ${input.amount}` };
+    return { status: 'refunded' };
   }
 
   checkNotification(notification: IncomingNotification): { transactionId: string } | null {

@@ -43,7 +43,15 @@ export const gatewayWebhookRoutes: FastifyPluginAsyncTypebox<GatewayWebhookOptio
       void parseJson(request, (body as Buffer).toString('utf8'), done);
     });
 
+    const verified = new WeakMap<FastifyRequest, string>();
     webhook.post(`/api/v1/payments/webhook/${name}`, {
+      // The signature first, before the body's shape is even looked at.
+      preValidation: async (request) => {
+        const rawBody = raw.get(request);
+        const checked = rawBody === undefined ? null : gateway.checkNotification({ rawBody, headers: request.headers });
+        if (checked === null) throw new AppError('INVALID_SIGNATURE', `the notification is not signed the way ${name} signs`);
+        verified.set(request, checked.transactionId);
+      },
       schema: {
         tags: ['payments'],
         summary: `${name}'s payment notification: checked by its signature, then confirmed by asking ${name}`,
@@ -58,10 +66,8 @@ export const gatewayWebhookRoutes: FastifyPluginAsyncTypebox<GatewayWebhookOptio
         },
       },
     }, async (request) => {
-      const rawBody = raw.get(request);
-      const checked = rawBody === undefined ? null : gateway.checkNotification({ rawBody, headers: request.headers });
-      if (checked === null) throw new AppError('INVALID_SIGNATURE', `the notification is not signed the way ${name} signs`);
-      const { transactionId } = checked;
+      const transactionId = verified.get(request);
+      if (transactionId === undefined) throw new AppError('INVALID_SIGNATURE', `the notification is not signed the way ${name} signs`);
 
       const [first] = await store.readStream(paymentStream(transactionId), { maxCount: 1 });
       const requested = first === undefined ? undefined : decode(first, paymentEvents);

@@ -129,14 +129,16 @@ export async function startLocalMidtrans(options: { serverKey?: string; notifica
       if (method === 'GET' && path === '/__control/requests') return [200, received];
       const orderPath = /^\/__control\/orders\/([^/]+)(?:\/(pay|decline|expire|notify))?$/.exec(path);
       if (method === 'POST' && path === '/__control/notify') {
-        const orderId = String(fields['order_id']);
-        const statusCode = String(fields['status_code'] ?? '200');
-        const grossAmount = String(fields['gross_amount']);
-        const notification = { transaction_status: 'settlement', fraud_status: 'accept', payment_type: 'gopay', transaction_id: randomUUID(), ...fields, status_code: statusCode, signature_key: midtransSignature(orderId, statusCode, grossAmount, typeof fields['sign_with'] === 'string' ? fields['sign_with'] : serverKey) };
-        delete (notification as Json)['sign_with'];
-        const target = typeof fields['notification_url'] === 'string' ? fields['notification_url'] : options.notificationUrl ?? null;
-        delete (notification as Json)['notification_url'];
-        return [200, { notification, delivery: await deliver(target, notification) }];
+        const { sign_with: signWith, notification_url: target, ...claimed } = fields;
+        const orderId = String(claimed['order_id']);
+        const statusCode = typeof claimed['status_code'] === 'string' ? claimed['status_code'] : '200';
+        const grossAmount = String(claimed['gross_amount']);
+        const key = typeof signWith === 'string' ? signWith : serverKey;
+        const notification: Json = {
+          transaction_status: 'settlement', fraud_status: 'accept', payment_type: 'gopay', transaction_id: randomUUID(), ...claimed,
+          status_code: statusCode, signature_key: midtransSignature(orderId, statusCode, grossAmount, key),
+        };
+        return [200, { notification, delivery: await deliver(typeof target === 'string' ? target : options.notificationUrl ?? null, notification) }];
       }
       if (orderPath?.[1] === undefined) return [404, { error: 'no such control' }];
       const order = orders.get(decodeURIComponent(orderPath[1]));
@@ -241,7 +243,7 @@ export async function startLocalMidtrans(options: { serverKey?: string; notifica
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = null;
+      let body: unknown;
       try {
         body = text === '' ? null : JSON.parse(text);
       } catch {
