@@ -16,6 +16,8 @@ import type { PaymentService } from './payments/payments.ts';
 import { adminStreamRoutes } from './routes/admin-streams.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { adminConcertRoutes, bookingRoutes } from './routes/bookings.ts';
+import type { PaymentGateway } from './payments/gateway.ts';
+import { gatewayWebhookRoutes } from './routes/gateway-webhook.ts';
 import { paymentRoutes, sandboxCheckoutRoutes } from './routes/payments.ts';
 import { userRoutes } from './routes/users.ts';
 import type { UserService } from './users/users.ts';
@@ -31,6 +33,8 @@ export interface CommandApiDeps {
   readonly bookings: BookingService;
   readonly payments: PaymentService;
   readonly webhookSecret: string;
+  /** A real gateway's notifications, at /api/v1/payments/webhook/<name>; null when the sandbox is the gateway. */
+  readonly gatewayWebhook: { readonly name: string; readonly gateway: PaymentGateway } | null;
 }
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
@@ -49,6 +53,7 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
   await app.register(bookingRoutes, deps);
   await app.register(paymentRoutes, deps);
   await app.register(sandboxCheckoutRoutes, deps);
+  if (deps.gatewayWebhook !== null) await app.register(gatewayWebhookRoutes, { ...deps.gatewayWebhook, payments: deps.payments, store: deps.store });
   // Everything under /api/v1/admin answers admins only.
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);

@@ -42,6 +42,10 @@ export const APP_ERROR_CODES = [
   'OVERLOADED',
   'PROJECTION_LAGGING',
   'CAPTCHA_UNAVAILABLE',
+  // the payment gateway
+  'GATEWAY_UNAVAILABLE',
+  'GATEWAY_ERROR',
+  'UNKNOWN_TRANSACTION',
   // ours
   'INTERNAL_ERROR',
 ] as const;

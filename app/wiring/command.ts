@@ -16,6 +16,7 @@ import type { Mailer } from '../../command-api/mail/mailer.ts';
 import { OutboxMailer } from '../../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
+import type { PaymentGateway } from '../../command-api/payments/gateway.ts';
 import { SandboxGateway } from '../../command-api/payments/sandbox-gateway.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
@@ -52,6 +53,8 @@ export interface CommandInputs {
   readonly personalData: PersonalData;
   readonly expiring: ExpiringKeys;
   readonly revocations: RevocationList;
+  /** A real gateway and its webhook's name, instead of the sandbox (tests against a local Midtrans). */
+  readonly gateway?: { readonly name: string; readonly gateway: PaymentGateway } | undefined;
 }
 
 export async function wireCommand(shared: Shared, inputs: CommandInputs, closers: Closers): Promise<CommandRole> {
@@ -91,7 +94,8 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
 
   const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
   closers.add(() => reactors.close());
-  const payments = new PaymentService({ store, commands, writer, gateway: new SandboxGateway(config.publicUrl), now });
+  const gateway = inputs.gateway?.gateway ?? new SandboxGateway(config.publicUrl, { store, webhookSecret: secrets.paymentWebhookSecret });
+  const payments = new PaymentService({ store, commands, writer, gateway, now });
   const placer = new BookingPlacer(store, commands);
   const bookings = new BookingService({
     store,
@@ -134,6 +138,7 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
       bookings,
       payments,
       webhookSecret: secrets.paymentWebhookSecret,
+      gatewayWebhook: inputs.gateway ?? null,
     },
     writer,
     reactors,

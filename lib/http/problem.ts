@@ -89,6 +89,10 @@ const STATUS: Record<RefusalCode, number> = {
   OVERLOADED: 503,
   PROJECTION_LAGGING: 503,
   CAPTCHA_UNAVAILABLE: 503,
+  // the gateway did not answer (or timed out); it answered something we cannot use; it knows no such transaction
+  GATEWAY_UNAVAILABLE: 503,
+  GATEWAY_ERROR: 502,
+  UNKNOWN_TRANSACTION: 404,
   INTERNAL_ERROR: 500,
 };
 
@@ -101,6 +105,7 @@ const RETRY_AFTER_SECONDS: Partial<Record<RefusalCode, number>> = {
   OVERLOADED: 1,
   PROJECTION_LAGGING: 1,
   CAPTCHA_UNAVAILABLE: 5,
+  GATEWAY_UNAVAILABLE: 5,
 };
 
 /** The headers a refusal implies: the challenge of a 401 for a missing or bad token, and when to retry. */

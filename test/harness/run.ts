@@ -1,12 +1,14 @@
 /**
  * The test run: start MariaDB, Redis and NATS once (unless MYSQL_URL / REDIS_URL / NATS_URL are
- * already set), hand their URLs to every spec through the environment, run tap, and stop the
- * servers afterwards, whether the specs passed, failed or were interrupted. Exits with tap's code.
+ * already set) and a local Midtrans (unless MIDTRANS_LOCAL_URL is), hand their URLs to every
+ * spec through the environment, run tap, and stop the servers afterwards, whether the specs
+ * passed, failed or were interrupted. Exits with tap's code.
  *
  *   node --import tsx test/harness/run.ts [tap args…]
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { startLocalMidtrans } from './midtrans-server.ts';
 import { startMariaDb, startNats, startRedis, type ManagedServer } from './servers.ts';
 
 const SERVICES = [
@@ -18,7 +20,7 @@ const SERVICES = [
 const say = (line: string): void => void process.stderr.write(`harness: ${line}\n`);
 
 async function main(): Promise<number> {
-  const started: ManagedServer[] = [];
+  const started: Pick<ManagedServer, 'name' | 'stop'>[] = [];
   const env: NodeJS.ProcessEnv = { ...process.env };
   let stopping: Promise<void> | undefined;
   const stopAll = (): Promise<void> => (stopping ??= Promise.allSettled(started.map((server) => server.stop())).then(() => {
@@ -47,6 +49,14 @@ async function main(): Promise<number> {
     }));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) throw failure.reason;
+    // In this process, not a child: the payment specs talk to it instead of to Midtrans.
+    if (!env['MIDTRANS_LOCAL_URL']) {
+      const midtrans = await startLocalMidtrans();
+      started.push(midtrans);
+      env['MIDTRANS_LOCAL_URL'] = midtrans.url;
+      env['MIDTRANS_LOCAL_SERVER_KEY'] = midtrans.serverKey;
+      say(`${midtrans.name} on ${midtrans.url}`);
+    }
 
     const tapBin = join(import.meta.dirname, '..', '..', 'node_modules', '.bin', 'tap');
     tap = spawn(tapBin, process.argv.slice(2), { stdio: 'inherit', env });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Test } from 'tap';
 import { buildApp } from '../../app/app.ts';
-import { everyRole, wireProcess, type AllRoles, type Wired } from '../../app/wiring/process.ts';
+import { everyRole, wireProcess, type AllRoles, type WireOptions, type Wired } from '../../app/wiring/process.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { serverLogger } from '../../lib/http/logger.ts';
 import type { HttpServer } from '../../lib/http/server-kit.ts';
@@ -26,7 +26,7 @@ export interface TestApp {
 }
 
 /** The app of a process that plays the role BOXOFFICE_ROLE names (every role by default), wired as `serve` wires it. */
-export async function roleApp(t: Test, env: Record<string, string> = {}): Promise<Omit<TestApp, 'services'> & { wired: Wired }> {
+export async function roleApp(t: Test, env: Record<string, string> = {}, wire: WireOptions = {}): Promise<Omit<TestApp, 'services'> & { wired: Wired }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-app-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const config = loadConfig({
@@ -49,7 +49,7 @@ export async function roleApp(t: Test, env: Record<string, string> = {}): Promis
     },
   });
   const logger = serverLogger(config, logStream);
-  const wired = await wireProcess(config, logger.root);
+  const wired = await wireProcess(config, logger.root, wire);
   const app = await buildApp(wired, logger);
   t.teardown(async () => {
     await app.close();
@@ -68,8 +68,8 @@ export async function roleApp(t: Test, env: Record<string, string> = {}): Promis
 }
 
 /** The embedded all-in-one's app, every role wired; the reactors started when asked, the projections when a spec starts them. */
-export async function testApp(t: Test, env: Record<string, string> = {}, options: { reactors?: boolean } = {}): Promise<TestApp> {
-  const { wired, ...made } = await roleApp(t, env);
+export async function testApp(t: Test, env: Record<string, string> = {}, options: { reactors?: boolean; wire?: WireOptions } = {}): Promise<TestApp> {
+  const { wired, ...made } = await roleApp(t, env, options.wire);
   const services = everyRole(wired);
   if (options.reactors === true) services.command.start();
   return { ...made, services };
