@@ -142,6 +142,23 @@ t.test('unpaid holds expire, and a late payment is refunded without the seats', 
   t.notOk((await store.readStream(`concert-${concert.id}`)).some((e) => e.type === 'SeatsSold'), 'no seat was sold to the late payer');
 });
 
+t.test('only the owner opens a payment: an admin gets 404 for a customer\'s booking, and nothing is appended', async (t) => {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const { store } = made.services.shared;
+  const admin = await adminToken(made);
+  const concert = await createConcert(made.app, admin, [{ name: 'VIP', price: 1_000_000, total_seats_in_class: 2 }]);
+  const user = await customer(made.app);
+  const booking = (await book(made.app, user.token, byClass(concert.id, concert.ticket_classes[0]?.id ?? '', 1))).json<{ id: string }>();
+  const before = await store.headPosition();
+  const opened = await made.app.inject({ method: 'POST', url: '/api/v1/payments', headers: bearer(admin), payload: { booking_id: booking.id, payment_method: 'virtual_account' } });
+  t.equal(opened.statusCode, 404);
+  t.equal(opened.json<{ code: string }>().code, 'NOT_FOUND');
+  t.equal(await store.headPosition(), before, 'nothing appended');
+  t.notOk((await types(store, `booking-${booking.id}`)).includes('BookingPaymentStarted'), 'the booking has no payment');
+  const own = await made.app.inject({ method: 'POST', url: '/api/v1/payments', headers: bearer(user.token), payload: { booking_id: booking.id, payment_method: 'virtual_account' } });
+  t.equal(own.statusCode, 201, 'its owner opens one');
+});
+
 t.test('expiry survives a restart: the due-time index is durable', async (t) => {
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false', HOLD_TTL_SECONDS: '2', EXPIRY_CHECK_INTERVAL_MS: '100' }, { reactors: true });
   const concert = await createConcert(made.app, await adminToken(made), [{ name: 'VIP', price: 1_000_000, total_seats_in_class: 2 }]);
