@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EventStore } from '../eventstore/port.ts';
-import type { Config } from '../lib/config.ts';
+import { paymentGatewayOf, type Config } from '../lib/config.ts';
 import { MIN_POSITION_COOKIE } from '../lib/http/min-position.ts';
 import type { LoginThrottle } from '../lib/security/login-throttle.ts';
 import type { RevocationList } from '../lib/security/revocations.ts';
@@ -16,11 +16,12 @@ import type { PaymentService } from './payments/payments.ts';
 import { adminStreamRoutes } from './routes/admin-streams.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { adminConcertRoutes, bookingRoutes } from './routes/bookings.ts';
-import { paymentRoutes, sandboxCheckoutRoutes } from './routes/payments.ts';
+import { paymentRoutes, sandboxCheckoutRoutes, sandboxWebhookRoutes } from './routes/payments.ts';
 import { userRoutes } from './routes/users.ts';
 import type { UserService } from './users/users.ts';
 
 export interface CommandApiDeps {
+  /** Names the gateway chosen (`paymentGatewayOf`): the sandbox's routes exist only when it is the sandbox. */
   readonly config: Config;
   readonly store: EventStore;
   readonly users: UserService;
@@ -48,7 +49,11 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
   await app.register(userRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(paymentRoutes, deps);
-  await app.register(sandboxCheckoutRoutes, deps);
+  // The sandbox pays nothing: its checkout pages and its webhook exist only where it is the gateway.
+  if (paymentGatewayOf(deps.config) === 'sandbox') {
+    await app.register(sandboxWebhookRoutes, deps);
+    await app.register(sandboxCheckoutRoutes, deps);
+  }
   // Everything under /api/v1/admin answers admins only.
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);

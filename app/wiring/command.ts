@@ -16,7 +16,6 @@ import type { Mailer } from '../../command-api/mail/mailer.ts';
 import { OutboxMailer } from '../../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
-import { SandboxGateway } from '../../command-api/payments/sandbox-gateway.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
 import { ReactorRunner } from '../../command-api/reactors/runner.ts';
@@ -32,6 +31,7 @@ import { type RevocationList } from '../../lib/security/revocations.ts';
 import type { Secrets } from '../secrets.ts';
 import { databaseOptions } from './adapters.ts';
 import type { Closers } from './closers.ts';
+import { gatewayReadiness, openGateway } from './gateway.ts';
 import type { Shared } from './shared.ts';
 
 export interface CommandRole {
@@ -91,7 +91,7 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
 
   const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
   closers.add(() => reactors.close());
-  const payments = new PaymentService({ store, commands, writer, gateway: new SandboxGateway(config.publicUrl), now });
+  const payments = new PaymentService({ store, commands, writer, gateway: openGateway(config), now });
   const placer = new BookingPlacer(store, commands);
   const bookings = new BookingService({
     store,
@@ -140,7 +140,7 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
     expirer,
     passwords,
     personalData,
-    readiness: { 'event store': async () => void (await store.headPosition()) },
+    readiness: { 'event store': async () => void (await store.headPosition()), ...gatewayReadiness(config) },
     start,
   };
 }
