@@ -12,7 +12,7 @@ t.test('a command process serves the command routes only, a query process the re
   t.ok(commandSide.wired.command, 'the command role is wired');
   t.equal(commandSide.wired.query, undefined, 'the command process wires no query side');
   t.equal(commandSide.wired.projector, undefined, 'nor the projections');
-  t.strictSame(Object.keys(commandSide.wired.readiness), ['event store'], 'it is ready when the event store answers: it opens no read model');
+  t.strictSame(Object.keys(commandSide.wired.readiness), ['event store', 'payments'], 'it is ready when the event store answers: it opens no read model (and says the sandbox simulates payments)');
 
   const querySide = await roleApp(t, { BOXOFFICE_ROLE: 'query' });
   t.equal((await querySide.app.inject(command)).statusCode, 404, 'commands are not served');

@@ -7,7 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { buildApp } from './app.ts';
-import { checkRoleConfig, ConfigError, loadConfigOrExit, type Config } from '../lib/config.ts';
+import { checkRoleConfig, ConfigError, isEmbeddedDefault, loadConfigOrExit, paymentGatewayOf, type Config } from '../lib/config.ts';
 import { serverLogger } from '../lib/http/logger.ts';
 import { seedDemoConcert } from './demo.ts';
 import { wireProcess } from './wiring/process.ts';
@@ -16,6 +16,11 @@ export async function serve(config: Config): Promise<void> {
   checkRoleConfig(config);
   const logger = serverLogger(config);
   const wired = await wireProcess(config, logger.root);
+  // The sandbox pays nothing: outside the embedded default it was chosen on purpose, and every start says so.
+  const simulated = wired.command !== undefined && paymentGatewayOf(config) === 'sandbox';
+  if (simulated && !isEmbeddedDefault(config)) {
+    logger.root.warn({ paymentGateway: 'sandbox' }, 'PAYMENT_GATEWAY=sandbox: payments are simulated and every booking can be confirmed for free; use it for tests and demos only');
+  }
   const running = await buildApp(wired, logger);
   wired.start();
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
@@ -42,6 +47,7 @@ export async function serve(config: Config): Promise<void> {
       ? '  admin:    sign in as "admin" with BOXOFFICE_ADMIN_PASSWORD (POST /api/v1/users/login)'
       : '  admin:    set BOXOFFICE_ADMIN_PASSWORD to have an "admin" account',
     ...(demo === null ? [] : [`  demo:     ${local}/api/v1/concerts/${demo.id}`]),
+    ...(simulated ? ['  payments: SIMULATED (sandbox gateway: every payment is free)'] : []),
     '',
   ].join('\n'));
 }

@@ -18,11 +18,12 @@ import { adminUserRoutes } from './routes/admin-users.ts';
 import { adminConcertRoutes, bookingRoutes } from './routes/bookings.ts';
 import type { PaymentGateway } from './payments/gateway.ts';
 import { gatewayWebhookRoutes } from './routes/gateway-webhook.ts';
-import { paymentRoutes, sandboxCheckoutRoutes } from './routes/payments.ts';
+import { paymentRoutes, sandboxCheckoutRoutes, sandboxWebhookRoutes } from './routes/payments.ts';
 import { userRoutes } from './routes/users.ts';
 import type { UserService } from './users/users.ts';
 
 export interface CommandApiDeps {
+  /** Names the gateway chosen (`paymentGatewayOf`): the sandbox's routes exist only when it is the sandbox. */
   readonly config: Config;
   readonly store: EventStore;
   readonly users: UserService;
@@ -33,8 +34,8 @@ export interface CommandApiDeps {
   readonly bookings: BookingService;
   readonly payments: PaymentService;
   readonly webhookSecret: string;
-  /** A real gateway's notifications, at /api/v1/payments/webhook/<name>; null when the sandbox is the gateway. */
-  readonly gatewayWebhook: { readonly name: string; readonly gateway: PaymentGateway } | null;
+  /** Who takes the money: the sandbox (its pages and HMAC webhook), or a real gateway (its webhook at /api/v1/payments/webhook/<name>). */
+  readonly gateway: { readonly name: 'sandbox' | 'midtrans'; readonly gateway: PaymentGateway };
 }
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
@@ -52,8 +53,14 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
   await app.register(userRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(paymentRoutes, deps);
-  await app.register(sandboxCheckoutRoutes, deps);
-  if (deps.gatewayWebhook !== null) await app.register(gatewayWebhookRoutes, { ...deps.gatewayWebhook, payments: deps.payments, store: deps.store });
+  if (deps.gateway.name === 'sandbox') {
+    // The sandbox pays nothing: its checkout pages and its webhook exist only where it is the gateway.
+    await app.register(sandboxWebhookRoutes, deps);
+    await app.register(sandboxCheckoutRoutes, deps);
+  } else {
+    // A real gateway's notifications, checked its own way and confirmed by asking it.
+    await app.register(gatewayWebhookRoutes, { ...deps.gateway, payments: deps.payments, store: deps.store });
+  }
   // Everything under /api/v1/admin answers admins only.
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);

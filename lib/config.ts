@@ -48,6 +48,20 @@ const ROLES = ['all', 'command', 'query', 'projector'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LIMIT = 1_000_000;
+const GATEWAYS = ['sandbox', 'midtrans'] as const;
+export type PaymentGatewayName = (typeof GATEWAYS)[number];
+
+// Midtrans's own base URLs (those of its official clients): Snap's `/transactions`, the Core API's `/v2/<order id>/status`.
+const MIDTRANS_URLS = {
+  sandbox: { api: 'https://api.sandbox.midtrans.com', snap: 'https://app.sandbox.midtrans.com' },
+  production: { api: 'https://api.midtrans.com', snap: 'https://app.midtrans.com' },
+} as const;
+interface MidtransMode { readonly midtrans: { readonly production: boolean } }
+const midtransUrls = (config: MidtransMode) => MIDTRANS_URLS[config.midtrans.production ? 'production' : 'sandbox'];
+const baseUrl = (accepts: string): Kind<string> => ({
+  ...url(accepts, '^https?://'),
+  parse: (value, variable) => checkedUrl(value, variable).replace(/\/$/, ''),
+});
 
 /** Every variable boxoffice reads, each once, shaped as the Config it fills. */
 export const SETTINGS = {
@@ -64,7 +78,19 @@ export const SETTINGS = {
   /** null: the embedded default makes one and keeps it in the data dir. */
   jwtSecret: optional('JWT_SECRET', 'signs the access tokens; every instance of a deployment shares it', secret(32), 'generated'),
   jwtTtlSeconds: withDefault('JWT_TTL_SECONDS', 'how long an access token works', wholeNumber(60, 86_400, 'seconds'), '900'),
-  paymentWebhookSecret: optional('PAYMENT_WEBHOOK_SECRET', "HMAC key of the payment gateway's webhook; every instance shares it", secret(16), 'generated'),
+  /** null: not chosen; `paymentGatewayOf` tells which gateway a process then takes payments through, if any. */
+  paymentGateway: optional('PAYMENT_GATEWAY', 'who takes the money: `midtrans` (Snap checkout), or `sandbox`, a checkout page of our own that pays nothing (free tickets: tests and demos only)',
+    oneOf(GATEWAYS), '`sandbox` for `npm start` with no service configured; any other start that takes payments refuses to run without it'),
+  paymentWebhookSecret: optional('PAYMENT_WEBHOOK_SECRET', "HMAC key of the sandbox gateway's webhook; every instance shares it", secret(16), 'generated'),
+  midtrans: {
+    serverKey: optional('MIDTRANS_SERVER_KEY', "Midtrans's server key (with `PAYMENT_GATEWAY=midtrans`): calls its API, checks its notifications", secret(8, 'a server key'), 'none'),
+    clientKey: optional('MIDTRANS_CLIENT_KEY', "Midtrans's client key (with `PAYMENT_GATEWAY=midtrans`)", secret(8, 'a client key'), 'none'),
+    production: withDefault('MIDTRANS_PRODUCTION', "`true` takes real money at Midtrans's production URLs; `false` uses its sandbox", flag('true', 'false'), 'false'),
+    apiUrl: computed('MIDTRANS_API_URL', "replaces the base URL of Midtrans's Core API (status, refunds), e.g. for a local test server",
+      baseUrl('an http(s):// base URL'), `\`${MIDTRANS_URLS.sandbox.api}\` (\`${MIDTRANS_URLS.production.api}\` with \`MIDTRANS_PRODUCTION=true\`)`, (config: MidtransMode) => midtransUrls(config).api),
+    snapUrl: computed('MIDTRANS_SNAP_URL', "replaces the base URL of Midtrans's Snap API (checkouts), e.g. for a local test server",
+      baseUrl('an http(s):// base URL'), `\`${MIDTRANS_URLS.sandbox.snap}\` (\`${MIDTRANS_URLS.production.snap}\` with \`MIDTRANS_PRODUCTION=true\`)`, (config: MidtransMode) => midtransUrls(config).snap),
+  },
   corsOrigins: withDefault('CORS_ORIGINS', 'the browser origins allowed to call the API', origins, 'http://localhost:5173,http://localhost:3000'),
   rateLimit: withDefault('RATE_LIMIT', '`off` disables rate limits (load tests only)', flag('on', 'off'), 'on'),
   requireEmailVerification: withDefault('REQUIRE_EMAIL_VERIFICATION', '`false` lets unverified users book', flag('true', 'false'), 'true'),
@@ -154,6 +180,36 @@ export function checkRoleConfig(config: Config): void {
       throw new ConfigError(SETTINGS[field].variable, `must be set when running the ${config.role} role alone: every instance of a deployment shares it`);
     }
   }
+  checkPaymentGateway(config);
+}
+
+/**
+ * `npm start` on a fresh machine: every role in one process, no service configured. The only start
+ * the sandbox gateway (which pays nothing, so hands out free tickets) is the default of.
+ */
+export function isEmbeddedDefault(config: Pick<Config, 'role' | 'eventstoreUrl' | 'mysqlUrl' | 'redisUrl' | 'natsUrl'>): boolean {
+  return config.role === 'all' && config.eventstoreUrl === null && config.mysqlUrl === null && config.redisUrl === null && config.natsUrl === null;
+}
+
+/**
+ * The gateway this configuration takes payments through: PAYMENT_GATEWAY, or the sandbox in the
+ * embedded default; null when none was chosen (a process that takes payments then refuses to
+ * start: `checkPaymentGateway`). Worked out from the role actually played (`serve --role` sets it
+ * after the variables are read), never from a default fixed before.
+ */
+export function paymentGatewayOf(config: Pick<Config, 'paymentGateway' | 'role' | 'eventstoreUrl' | 'mysqlUrl' | 'redisUrl' | 'natsUrl'>): PaymentGatewayName | null {
+  return config.paymentGateway ?? (isEmbeddedDefault(config) ? 'sandbox' : null);
+}
+
+/**
+ * A process that takes payments (the command role, alone or in the all-in-one) needs a gateway
+ * chosen on purpose: the sandbox pays nothing, so it is the default only of the embedded default,
+ * never of a deployment by accident.
+ */
+export function checkPaymentGateway(config: Config): void {
+  if (!plays(config, 'command') || paymentGatewayOf(config) !== null) return;
+  const where = config.role === 'all' ? 'when a service is configured (MYSQL_URL, EVENTSTORE_URL, REDIS_URL or NATS_URL)' : `when running the ${config.role} role alone`;
+  throw new ConfigError(SETTINGS.paymentGateway.variable, `must be set ${where}: midtrans takes real payments, sandbox pays nothing (free tickets)`);
 }
 
 /** For a process's entry point: the configuration, or the bad variable named on stderr and exit code 2. */
@@ -169,5 +225,11 @@ export function loadConfigOrExit(): Config {
 
 /** Reads and validates the environment; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return readSettings(SETTINGS, env);
+  const config = readSettings(SETTINGS, env);
+  if (config.paymentGateway === 'midtrans') {
+    for (const field of ['serverKey', 'clientKey'] as const) {
+      if (config.midtrans[field] === null) throw new ConfigError(SETTINGS.midtrans[field].variable, 'must be set with PAYMENT_GATEWAY=midtrans');
+    }
+  }
+  return config;
 }

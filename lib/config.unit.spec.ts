@@ -1,6 +1,6 @@
 import t from 'tap';
 import { declaredVariables } from './config-schema.ts';
-import { checkRoleConfig, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, loadConfigOrExit, plays, SETTINGS } from './config.ts';
+import { checkRoleConfig, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, loadConfigOrExit, paymentGatewayOf, plays, SETTINGS } from './config.ts';
 
 t.test('with no variables at all, the embedded defaults apply', async (t) => {
   const config = loadConfig({});
@@ -73,6 +73,11 @@ t.test('a bad variable stops boot with a message that names it', async (t) => {
     [{ BOXOFFICE_ADMIN_PASSWORD: '😀'.repeat(9) }, 'BOXOFFICE_ADMIN_PASSWORD', /at least 10 characters/],
     [{ CAPTCHA_VERIFY_URL: 'https://captcha.example/siteverify' }, 'CAPTCHA_SECRET', /CAPTCHA_SECRET must be set together with its partner \(CAPTCHA_VERIFY_URL and CAPTCHA_SECRET\)/],
     [{ CAPTCHA_SECRET: 'shh' }, 'CAPTCHA_VERIFY_URL', /CAPTCHA_VERIFY_URL must be set together with its partner/],
+    [{ PAYMENT_GATEWAY: 'paypal' }, 'PAYMENT_GATEWAY', /PAYMENT_GATEWAY must be one of sandbox, midtrans \(got "paypal"\)/],
+    [{ PAYMENT_GATEWAY: 'midtrans' }, 'MIDTRANS_SERVER_KEY', /MIDTRANS_SERVER_KEY must be set with PAYMENT_GATEWAY=midtrans/],
+    [{ PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test' }, 'MIDTRANS_CLIENT_KEY', /MIDTRANS_CLIENT_KEY must be set with PAYMENT_GATEWAY=midtrans/],
+    [{ MIDTRANS_PRODUCTION: 'yes' }, 'MIDTRANS_PRODUCTION', /MIDTRANS_PRODUCTION must be true or false/],
+    [{ MIDTRANS_API_URL: 'api.midtrans.test' }, 'MIDTRANS_API_URL', /MIDTRANS_API_URL must be an http\(s\):\/\/ base URL/],
   ];
   for (const [env, variable, message] of cases) {
     let error: unknown;
@@ -106,7 +111,65 @@ t.test('a role run alone needs the secrets it shares with the other instances; t
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET })), { message: /PERSONAL_DATA_KEY/ });
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), 'the query role needs no webhook secret');
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), { message: /PAYMENT_WEBHOOK_SECRET/ });
-  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...secrets })));
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', PAYMENT_GATEWAY: 'sandbox', ...secrets })));
+});
+
+t.test('payments go through a gateway chosen on purpose: the sandbox is the default of the embedded default only', async (t) => {
+  const secrets = { JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20) };
+  const refused = (env: Record<string, string>, where: RegExp, why: string) => {
+    let error: unknown;
+    try {
+      checkRoleConfig(loadConfig(env));
+    } catch (caught) {
+      error = caught;
+    }
+    t.type(error, ConfigError, why);
+    t.equal((error as ConfigError | undefined)?.variable, 'PAYMENT_GATEWAY', `${why}: names PAYMENT_GATEWAY`);
+    t.match((error as Error | undefined)?.message, where, why);
+  };
+
+  const embedded = loadConfig({});
+  t.equal(embedded.paymentGateway, null, 'not set');
+  t.equal(paymentGatewayOf(embedded), 'sandbox', '`npm start` with no service takes payments through the sandbox');
+  t.doesNotThrow(() => checkRoleConfig(embedded));
+
+  refused({ MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' }, /PAYMENT_GATEWAY must be set when a service is configured/, 'MYSQL_URL set');
+  refused({ EVENTSTORE_URL: 'esdb://eventstore:2113?tls=false' }, /PAYMENT_GATEWAY must be set/, 'EVENTSTORE_URL set');
+  refused({ REDIS_URL: 'redis://cache:6379' }, /PAYMENT_GATEWAY must be set/, 'REDIS_URL set');
+  refused({ NATS_URL: 'nats://bus:4222' }, /PAYMENT_GATEWAY must be set/, 'NATS_URL set');
+  refused({ BOXOFFICE_ROLE: 'command', ...secrets }, /PAYMENT_GATEWAY must be set when running the command role alone/, 'the command role alone');
+  t.equal(paymentGatewayOf(loadConfig({ MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' })), null, 'no gateway is made up for a deployment');
+
+  // `serve --role command` sets the role after the variables are read: the sandbox does not follow it.
+  let error: unknown;
+  try {
+    checkRoleConfig({ ...loadConfig(secrets), role: 'command' });
+  } catch (caught) {
+    error = caught;
+  }
+  t.match(error, { name: 'ConfigError', variable: 'PAYMENT_GATEWAY' }, '`serve --role command` on no service refuses too');
+
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), 'the query role takes no payment');
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector', MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' })), 'nor does the projector');
+  const chosen = loadConfig({ MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice', PAYMENT_GATEWAY: 'sandbox' });
+  t.doesNotThrow(() => checkRoleConfig(chosen));
+  t.equal(paymentGatewayOf(chosen), 'sandbox', 'chosen on purpose');
+  const midtrans = loadConfig({ BOXOFFICE_ROLE: 'command', ...secrets, PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-test' });
+  t.doesNotThrow(() => checkRoleConfig(midtrans));
+  t.equal(paymentGatewayOf(midtrans), 'midtrans');
+  t.equal(paymentGatewayOf(loadConfig({ PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-test' })), 'midtrans', 'also in the embedded default');
+});
+
+t.test("Midtrans's keys, mode and base URLs", async (t) => {
+  t.strictSame(loadConfig({}).midtrans, {
+    serverKey: null, clientKey: null, production: false,
+    apiUrl: 'https://api.sandbox.midtrans.com', snapUrl: 'https://app.sandbox.midtrans.com',
+  }, "unset: Midtrans's sandbox");
+  t.match(loadConfig({ MIDTRANS_PRODUCTION: 'true' }).midtrans, { production: true, apiUrl: 'https://api.midtrans.com', snapUrl: 'https://app.midtrans.com' }, 'production');
+  t.match(loadConfig({ MIDTRANS_PRODUCTION: 'true', MIDTRANS_API_URL: 'http://127.0.0.1:9000/', MIDTRANS_SNAP_URL: 'http://127.0.0.1:9000/' }).midtrans,
+    { apiUrl: 'http://127.0.0.1:9000', snapUrl: 'http://127.0.0.1:9000' }, 'a local test server replaces both; a trailing slash is dropped');
+  t.match(loadConfig({ PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-test' }).midtrans,
+    { serverKey: 'SB-Mid-server-test', clientKey: 'SB-Mid-client-test' });
 });
 
 t.test('defaults that depend on other variables: PUBLIC_URL on PORT, LOG_LEVEL on NODE_ENV', async (t) => {

@@ -16,8 +16,6 @@ import type { Mailer } from '../../command-api/mail/mailer.ts';
 import { OutboxMailer } from '../../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
-import type { PaymentGateway } from '../../command-api/payments/gateway.ts';
-import { SandboxGateway } from '../../command-api/payments/sandbox-gateway.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
 import { ReactorRunner } from '../../command-api/reactors/runner.ts';
@@ -33,6 +31,7 @@ import { type RevocationList } from '../../lib/security/revocations.ts';
 import type { Secrets } from '../secrets.ts';
 import { databaseOptions } from './adapters.ts';
 import type { Closers } from './closers.ts';
+import { gatewayReadiness, openGateway } from './gateway.ts';
 import type { Shared } from './shared.ts';
 
 export interface CommandRole {
@@ -53,8 +52,6 @@ export interface CommandInputs {
   readonly personalData: PersonalData;
   readonly expiring: ExpiringKeys;
   readonly revocations: RevocationList;
-  /** A real gateway and its webhook's name, instead of the sandbox (tests against a local Midtrans). */
-  readonly gateway?: { readonly name: string; readonly gateway: PaymentGateway } | undefined;
 }
 
 export async function wireCommand(shared: Shared, inputs: CommandInputs, closers: Closers): Promise<CommandRole> {
@@ -94,8 +91,8 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
 
   const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
   closers.add(() => reactors.close());
-  const gateway = inputs.gateway?.gateway ?? new SandboxGateway(config.publicUrl, { store, webhookSecret: secrets.paymentWebhookSecret });
-  const payments = new PaymentService({ store, commands, writer, gateway, now });
+  const gateway = openGateway(config, { store, webhookSecret: secrets.paymentWebhookSecret });
+  const payments = new PaymentService({ store, commands, writer, gateway: gateway.gateway, now });
   const placer = new BookingPlacer(store, commands);
   const bookings = new BookingService({
     store,
@@ -138,14 +135,14 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
       bookings,
       payments,
       webhookSecret: secrets.paymentWebhookSecret,
-      gatewayWebhook: inputs.gateway ?? null,
+      gateway,
     },
     writer,
     reactors,
     expirer,
     passwords,
     personalData,
-    readiness: { 'event store': async () => void (await store.headPosition()) },
+    readiness: { 'event store': async () => void (await store.headPosition()), ...gatewayReadiness(config) },
     start,
   };
 }

@@ -10,7 +10,7 @@ import { RevocationList } from '../../lib/security/revocations.ts';
 import { RequestedRebuilds } from '../../read-models/projection-admin.ts';
 import { loadSecrets } from '../secrets.ts';
 import { Closers } from './closers.ts';
-import { wireCommand, type CommandInputs, type CommandRole } from './command.ts';
+import { wireCommand, type CommandRole } from './command.ts';
 import { wireProjector, type ProjectorRole } from './projector.ts';
 import { wireQuery, type QueryRole } from './query.ts';
 import { openExpiringKeys, openPersonalData, openReadModels, openShared, type Shared } from './shared.ts';
@@ -34,8 +34,6 @@ export type AllRoles = Wired & { readonly command: CommandRole; readonly query: 
 export interface WireOptions {
   /** The clock (tests move it). */
   readonly now?: () => Date;
-  /** A payment gateway of the caller's own and its webhook's name, instead of the sandbox (tests against a local Midtrans). */
-  readonly gateway?: CommandInputs['gateway'];
 }
 
 export async function wireProcess(config: Config, logger: Logger, options: WireOptions = {}): Promise<Wired> {
@@ -51,7 +49,7 @@ export async function wireProcess(config: Config, logger: Logger, options: WireO
 
     const projector = readModels !== undefined && plays(config, 'projector') ? await wireProjector(shared, readModels, closers) : undefined;
     const command = secrets !== undefined && personalData !== undefined && expiring !== undefined && revocations !== undefined && plays(config, 'command')
-      ? await wireCommand(shared, { secrets, personalData, expiring, revocations, gateway: options.gateway }, closers)
+      ? await wireCommand(shared, { secrets, personalData, expiring, revocations }, closers)
       : undefined;
     const query = readModels !== undefined && personalData !== undefined && plays(config, 'query')
       ? await wireQuery(shared, {

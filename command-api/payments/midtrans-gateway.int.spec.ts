@@ -10,7 +10,8 @@ import { isRefusal } from '../../lib/errors.ts';
 import { midtransSignature } from '../../test/harness/midtrans-server.ts';
 import { freePort } from '../../test/harness/servers.ts';
 import { localMidtrans } from '../../test/support/midtrans.ts';
-import { MIDTRANS_CHANNELS, midtransBaseUrls, MidtransGateway, midtransOrderId, midtransStatus } from './midtrans-gateway.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { MIDTRANS_CHANNELS, MidtransGateway, midtransOrderId, midtransStatus } from './midtrans-gateway.ts';
 
 const rejectsWith = async (t: Test, promise: Promise<unknown>, code: string, what: string) => {
   const error = await promise.then(() => undefined, (thrown: unknown) => thrown);
@@ -18,9 +19,14 @@ const rejectsWith = async (t: Test, promise: Promise<unknown>, code: string, wha
 };
 
 t.test('base URLs: the vendor\'s by MIDTRANS_PRODUCTION, replaced by the configured ones', async (t) => {
-  t.strictSame(midtransBaseUrls(true), { apiUrl: 'https://api.midtrans.com', snapUrl: 'https://app.midtrans.com' });
-  t.strictSame(midtransBaseUrls(false), { apiUrl: 'https://api.sandbox.midtrans.com', snapUrl: 'https://app.sandbox.midtrans.com' });
-  t.strictSame(midtransBaseUrls(true, { apiUrl: 'http://127.0.0.1:1', snapUrl: null }), { apiUrl: 'http://127.0.0.1:1', snapUrl: 'https://app.midtrans.com' });
+  const keys = { PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-x', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-x' };
+  const urls = (env: Record<string, string>) => {
+    const { apiUrl, snapUrl } = loadConfig({ ...keys, ...env }).midtrans;
+    return { apiUrl, snapUrl };
+  };
+  t.strictSame(urls({ MIDTRANS_PRODUCTION: 'true' }), { apiUrl: 'https://api.midtrans.com', snapUrl: 'https://app.midtrans.com' });
+  t.strictSame(urls({}), { apiUrl: 'https://api.sandbox.midtrans.com', snapUrl: 'https://app.sandbox.midtrans.com' });
+  t.strictSame(urls({ MIDTRANS_PRODUCTION: 'true', MIDTRANS_API_URL: 'http://127.0.0.1:1' }), { apiUrl: 'http://127.0.0.1:1', snapUrl: 'https://app.midtrans.com' });
 });
 
 t.test('statuses: settlement and an accepted capture are money; deny, cancel, expire, failure are not', async (t) => {

@@ -31,13 +31,6 @@ export interface MidtransOptions {
 }
 
 /** Midtrans's own base URLs; `MIDTRANS_API_URL` / `MIDTRANS_SNAP_URL` replace them (a local test server). */
-export function midtransBaseUrls(production: boolean, overrides: { apiUrl?: string | null; snapUrl?: string | null } = {}): { apiUrl: string; snapUrl: string } {
-  const vendor = production
-    ? { apiUrl: 'https://api.midtrans.com', snapUrl: 'https://app.midtrans.com' }
-    : { apiUrl: 'https://api.sandbox.midtrans.com', snapUrl: 'https://app.sandbox.midtrans.com' };
-  return { apiUrl: overrides.apiUrl ?? vendor.apiUrl, snapUrl: overrides.snapUrl ?? vendor.snapUrl };
-}
-
 /** The Snap channels offered for each of our payment methods. */
 export const MIDTRANS_CHANNELS: Readonly<Record<PaymentMethod, readonly string[]>> = {
   virtual_account: ['bca_va', 'bni_va', 'bri_va', 'permata_va', 'cimb_va', 'other_va'],

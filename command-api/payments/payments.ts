@@ -13,7 +13,7 @@ import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
-import { loadOwned } from '../../lib/http/authorization.ts';
+import { loadOwnedByCaller } from '../../lib/http/authorization.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import { derivedUuid } from '../../lib/ids.ts';
 import type { CommandHandler } from '../command-handler.ts';
@@ -51,7 +51,8 @@ export class PaymentService {
   ) {}
 
   async start(principal: Principal, input: { booking_id: string; payment_method: PaymentMethod }, idempotencyKey: string | undefined, request: RequestContext): Promise<PaymentAnswer> {
-    const booking = await loadOwned(principal, input.booking_id, (id) => this.#booking(id), (state) => state.userId, 'booking');
+    // Only the owner pays for a booking: someone else's is a 404, for an admin too.
+    const booking = await loadOwnedByCaller(principal, input.booking_id, (id) => this.#booking(id), (state) => state.userId, 'booking');
     if (booking.payment?.status === 'pending') return this.#answerFor(booking.bookingId, booking.payment.paymentId);
     const context: CommandContext = { ...request, actorId: principal.userId, occurredAt: this.deps.now().toISOString() };
     // Refuse early what the booking would refuse (paid, expired, cancelled) before asking the gateway.

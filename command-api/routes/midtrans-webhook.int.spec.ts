@@ -14,7 +14,6 @@ import { adminToken, book, byClass, createConcert, customer } from '../../test/s
 import { eventually } from '../../test/support/eventually.ts';
 import { localMidtrans } from '../../test/support/midtrans.ts';
 import { bearer } from '../../test/support/users.ts';
-import { midtransBaseUrls, MidtransGateway } from '../payments/midtrans-gateway.ts';
 
 const types = async (store: EventStore, stream: string) => (await store.readStream(stream)).map((e) => e.type);
 
@@ -24,14 +23,20 @@ t.test('paying with Midtrans', async (t) => {
   const midtrans = await localMidtrans(t);
   const port = await freePort();
   const webhookUrl = `http://127.0.0.1:${port}/api/v1/payments/webhook/midtrans`;
-  const gateway = new MidtransGateway({
-    serverKey: midtrans.serverKey,
-    ...midtransBaseUrls(false, { apiUrl: midtrans.url, snapUrl: midtrans.url }),
-    notificationUrl: webhookUrl,
-    timeoutMs: 5_000,
-  });
+  // Chosen by configuration, as a deployment chooses it; the local Midtrans stands in for the vendor's URLs.
   // No reactors or expirer: nothing but the requests of each test appends, so "nothing changed" is the head position.
-  const made: TestApp = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' }, { wire: { gateway: { name: 'midtrans', gateway } } });
+  const made: TestApp = await testApp(t, {
+    REQUIRE_EMAIL_VERIFICATION: 'false',
+    PAYMENT_GATEWAY: 'midtrans',
+    MIDTRANS_SERVER_KEY: midtrans.serverKey,
+    MIDTRANS_CLIENT_KEY: 'SB-Mid-client-local',
+    MIDTRANS_API_URL: midtrans.url,
+    MIDTRANS_SNAP_URL: midtrans.url,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+  });
+  const { gateway } = made.services.command.api.gateway;
+  t.equal(made.services.command.api.gateway.name, 'midtrans');
+  t.equal((await made.app.inject({ method: 'POST', url: '/sandbox/checkout/bx-0/pay' })).statusCode, 404, 'the sandbox is not there');
   await made.app.listen({ port, host: '127.0.0.1' });
   const { store } = made.services.shared;
   const concert = await createConcert(made.app, await adminToken(made), [{ name: 'Festival', price: 850_000, total_seats_in_class: 20 }]);

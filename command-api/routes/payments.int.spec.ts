@@ -142,6 +142,54 @@ t.test('unpaid holds expire, and a late payment is refunded without the seats', 
   t.notOk((await store.readStream(`concert-${concert.id}`)).some((e) => e.type === 'SeatsSold'), 'no seat was sold to the late payer');
 });
 
+t.test('only the owner opens a payment: an admin gets 404 for a customer\'s booking, and nothing is appended', async (t) => {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const { store } = made.services.shared;
+  const admin = await adminToken(made);
+  const concert = await createConcert(made.app, admin, [{ name: 'VIP', price: 1_000_000, total_seats_in_class: 2 }]);
+  const user = await customer(made.app);
+  const booking = (await book(made.app, user.token, byClass(concert.id, concert.ticket_classes[0]?.id ?? '', 1))).json<{ id: string }>();
+  const before = await store.headPosition();
+  const opened = await made.app.inject({ method: 'POST', url: '/api/v1/payments', headers: bearer(admin), payload: { booking_id: booking.id, payment_method: 'virtual_account' } });
+  t.equal(opened.statusCode, 404);
+  t.equal(opened.json<{ code: string }>().code, 'NOT_FOUND');
+  t.equal(await store.headPosition(), before, 'nothing appended');
+  t.notOk((await types(store, `booking-${booking.id}`)).includes('BookingPaymentStarted'), 'the booking has no payment');
+  const own = await made.app.inject({ method: 'POST', url: '/api/v1/payments', headers: bearer(user.token), payload: { booking_id: booking.id, payment_method: 'virtual_account' } });
+  t.equal(own.statusCode, 201, 'its owner opens one');
+});
+
+t.test('when the sandbox is not the gateway, its checkout pages and webhook do not exist: nobody pays for free', async (t) => {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const { store, config } = made.services.shared;
+  const concert = await createConcert(made.app, await adminToken(made), [{ name: 'VIP', price: 1_000_000, total_seats_in_class: 2 }]);
+  const { booking, payment } = await bookedAndPaying(made, concert.ticket_classes[0]?.id ?? '', concert.id);
+  const secret = made.services.command.api.webhookSecret;
+  const bookingBefore = await types(store, `booking-${booking.id}`);
+
+  // The same stores, but Midtrans chosen as the gateway, as the wiring passes the choice (a process
+  // with no gateway at all does not start: lib/config.unit.spec.ts). The Midtrans webhook spec
+  // shows the same with the choice made by PAYMENT_GATEWAY itself.
+  for (const paymentGateway of ['midtrans'] as const) {
+    const services = made.services;
+    const api = services.command.api;
+    const wired = { ...services, command: { ...services.command, api: { ...api, gateway: { name: paymentGateway, gateway: api.gateway.gateway } } } };
+    const logger = serverLogger({ ...config, logLevel: 'silent' });
+    const other = await buildApp(wired, logger);
+    t.teardown(() => other.close());
+    const path = new URL(payment.checkout_url).pathname;
+    const page = await other.inject({ method: 'GET', url: path });
+    t.equal(page.statusCode, 404, `${paymentGateway}: no checkout page`);
+    const pay = await other.inject({ method: 'POST', url: `${path}/pay`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+    t.equal(pay.statusCode, 404, `${paymentGateway}: an anonymous "Pay" finds nothing`);
+    const signed = await webhook(other, secret, { transaction_id: payment.transaction_id, status: 'succeeded', amount: payment.amount });
+    t.equal(signed.statusCode, 404, `${paymentGateway}: no sandbox webhook, even signed`);
+  }
+  t.strictSame(await types(store, `payment-${payment.transaction_id}`), ['PaymentRequested'], 'the payment is still only requested');
+  t.strictSame(await types(store, `booking-${booking.id}`), bookingBefore, 'the booking stays pending');
+  t.notOk((await store.readStream(`concert-${concert.id}`)).some((e) => e.type === 'SeatsSold'), 'no seat was sold');
+});
+
 t.test('expiry survives a restart: the due-time index is durable', async (t) => {
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false', HOLD_TTL_SECONDS: '2', EXPIRY_CHECK_INTERVAL_MS: '100' }, { reactors: true });
   const concert = await createConcert(made.app, await adminToken(made), [{ name: 'VIP', price: 1_000_000, total_seats_in_class: 2 }]);
@@ -154,7 +202,7 @@ t.test('expiry survives a restart: the due-time index is durable', async (t) => 
   await new Promise((resolve) => setTimeout(resolve, 2_500));
 
   const config = loadConfig({
-    NODE_ENV: 'test', LOG_LEVEL: 'warn', BOXOFFICE_DATA_DIR: made.dataDir, MYSQL_URL: made.services.shared.config.mysqlUrl ?? '',
+    NODE_ENV: 'test', LOG_LEVEL: 'warn', BOXOFFICE_DATA_DIR: made.dataDir, MYSQL_URL: made.services.shared.config.mysqlUrl ?? '', PAYMENT_GATEWAY: 'sandbox',
     REQUIRE_EMAIL_VERIFICATION: 'false', HOLD_TTL_SECONDS: '2', EXPIRY_CHECK_INTERVAL_MS: '100', ARGON2_MEMORY_KIB: '8192', ARGON2_ITERATIONS: '1',
   });
   const logger = serverLogger(config);

@@ -1,6 +1,7 @@
 /**
- * /api/v1/payments (open a payment; the gateway's webhook) and the sandbox gateway's checkout
- * page. Card data never comes here: it is typed at the gateway.
+ * /api/v1/payments (open a payment), and the sandbox gateway's webhook and checkout page, which
+ * command-api/app.ts registers only when the sandbox is the gateway. Card data never comes here:
+ * it is typed at the gateway.
  */
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
@@ -17,7 +18,7 @@ import { asHtml } from '../../lib/http/security-headers.ts';
 
 const CARD_FIELDS = ['card_number', 'cvv', 'cvc', 'card_cvv', 'expiry', 'expiry_month', 'expiry_year', 'card_holder', 'pan'];
 
-export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService; webhookSecret: string }> = async (app, { payments, webhookSecret }) => {
+export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService }> = async (app, { payments }) => {
   app.post('/api/v1/payments', {
     preHandler: app.requireUser,
     // Card fields get their own answer, before the schema's "unknown field".
@@ -53,7 +54,10 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
     const answer = await payments.start(principalOf(request), request.body, request.headers['idempotency-key'], requestContext(request));
     return reply.code(201).send(answer);
   });
+};
 
+/** The sandbox gateway's webhook, signed with PAYMENT_WEBHOOK_SECRET (its checkout page sends it). */
+export const sandboxWebhookRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService; webhookSecret: string }> = async (app, { payments, webhookSecret }) => {
   await app.register(async (scope) => {
     const webhook = scope.withTypeProvider<TypeBoxTypeProvider>();
     // The signature covers the exact bytes sent: keep them as well as the parsed body.

@@ -1,8 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { withTimeout } from '../timeout.ts';
 
-/** A dependency the role needs before it can serve: answers when healthy, throws when not. */
-export type ReadinessCheck = () => Promise<void>;
+/**
+ * A dependency the role needs before it can serve: answers when healthy, throws when not. It may
+ * answer with a word other than `ok` that a monitor should see while the role stays ready
+ * (payments: `simulated` under the sandbox gateway).
+ */
+export type ReadinessCheck = () => Promise<void | string>;
 
 export interface HealthOptions {
   readonly checks: Readonly<Record<string, ReadinessCheck>>;
@@ -29,16 +33,16 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, { che
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
-          await withTimeout(check(), CHECK_TIMEOUT_MS);
-          return [name, 'ok'] as const;
+          const said = await withTimeout(check(), CHECK_TIMEOUT_MS);
+          return [name, said ?? 'ok', true] as const;
         } catch (error) {
           request.log.warn({ err: error, dependency: name }, 'readiness check failed');
-          return [name, 'unavailable'] as const;
+          return [name, 'unavailable', false] as const;
         }
       }),
     );
-    const ready = results.every(([, status]) => status === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+    const ready = results.every(([, , answered]) => answered);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results.map(([name, status]) => [name, status])) });
   });
 };
 

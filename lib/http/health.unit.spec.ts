@@ -27,6 +27,13 @@ t.test('ready only when every dependency answers', async (t) => {
   t.equal(live.statusCode, 200, 'still alive while not ready');
 });
 
+t.test('a check may answer with a word a monitor should see (payments: simulated) and the role stays ready', async (t) => {
+  const app = await server(t, { mysql: async () => undefined, payments: async () => 'simulated' });
+  const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+  t.equal(ready.statusCode, 200);
+  t.strictSame(ready.json(), { status: 'ok', checks: { mysql: 'ok', payments: 'simulated' } });
+});
+
 t.test('a dependency that hangs makes the role not ready instead of hanging the probe', async (t) => {
   const app = await server(t, { nats: () => new Promise<void>(() => undefined) });
   const response = await app.inject({ method: 'GET', url: '/health/ready' });

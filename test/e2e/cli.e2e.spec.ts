@@ -64,7 +64,7 @@ t.test('export, replay as of an instant, a booking\'s history, and forgetting a 
   const { app, services, dataDir } = made;
   services.command.start();
   services.projector.start();
-  const env = { MYSQL_URL: made.services.shared.config.mysqlUrl ?? '', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, BOXOFFICE_DATA_DIR: dataDir };
+  const env = { MYSQL_URL: made.services.shared.config.mysqlUrl ?? '', PAYMENT_GATEWAY: 'sandbox', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, BOXOFFICE_DATA_DIR: dataDir };
   const admin = await adminToken(made);
   const concert = await createConcert(app, admin, [{ name: 'Festival', price: 500_000, total_seats_in_class: 20 }]);
   const festival = (concert.ticket_classes[0] as Concert['ticket_classes'][number]).id;

@@ -33,6 +33,7 @@ async function deployment(t: Test) {
     JWT_SECRET: randomBytes(32).toString('hex'),
     PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+    PAYMENT_GATEWAY: 'sandbox',
     RATE_LIMIT: 'off',
     REQUIRE_EMAIL_VERIFICATION: 'false',
     BOXOFFICE_ADMIN_PASSWORD: 'E2e-Admin-Pass-2026',

@@ -1,6 +1,7 @@
 /**
  * `npm start` as a new user runs it: one process, no services, listening on PORT, answering its
- * health check, and stopping cleanly on SIGTERM.
+ * health check, and stopping cleanly on SIGTERM. Its payments are simulated, and say so; any other
+ * start must choose its payment gateway.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { freePort } from '../harness/servers.ts';
 import { startServer } from '../support/process.ts';
+import { freshMysqlDatabase } from '../support/services.ts';
 
 const start = startServer;
 
@@ -44,7 +46,11 @@ t.test('with BOXOFFICE_ADMIN_PASSWORD the admin can sign in once ready, and acco
   t.teardown(() => void first.child.kill('SIGKILL'));
   await first.listening();
   t.match(first.output(), `${base}/docs`, 'prints the docs URL');
-  t.equal((await fetch(`${base}/health/ready`)).status, 200);
+  const ready = await fetch(`${base}/health/ready`);
+  t.equal(ready.status, 200, 'ready');
+  t.match(await ready.json(), { status: 'ok', checks: { payments: 'simulated' } }, 'and says payments are simulated');
+  t.match(first.output(), /payments: SIMULATED \(sandbox gateway: every payment is free\)/, 'so does the banner');
+  t.notMatch(first.output(), /PAYMENT_GATEWAY=sandbox/, 'the embedded default needs no warning: the sandbox is its default');
   t.equal((await post('/api/v1/users/login', { username: 'admin', password: 'Start-Admin-Pass-1' })).status, 200, 'the admin signs in');
   const account = { username: 'tari.restart', email: 'tari@example.test', password: 'Restart-Pass-2-ok' };
   t.equal((await post('/api/v1/users/register', account)).status, 201);
@@ -67,4 +73,40 @@ t.test('a bad variable stops boot with a message naming it', async (t) => {
   const server = start({ PORT: 'eighty' });
   t.equal(await server.exit, 2);
   t.match(server.output(), /Invalid configuration: PORT must be a TCP port/);
+});
+
+t.test('any start but the embedded default refuses to run until PAYMENT_GATEWAY is chosen', async (t) => {
+  const secrets = { JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20) };
+  const starts: [string, Record<string, string>][] = [
+    ['MYSQL_URL set', { MYSQL_URL: 'mysql://nobody:nothing@127.0.0.1:1/none' }],
+    ['EVENTSTORE_URL set', { EVENTSTORE_URL: 'esdb://127.0.0.1:1?tls=false' }],
+    ['the command role alone', { BOXOFFICE_ROLE: 'command', ...secrets }],
+  ];
+  for (const [what, env] of starts) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
+    t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+    const server = start({ PORT: String(await freePort()), BOXOFFICE_DATA_DIR: dataDir, ...env });
+    t.teardown(() => void server.child.kill('SIGKILL'));
+    t.equal(await server.exit, 2, `${what}: exit code 2`);
+    t.match(server.output(), /Invalid configuration: PAYMENT_GATEWAY must be set/, `${what}: names PAYMENT_GATEWAY`);
+  }
+});
+
+t.test('PAYMENT_GATEWAY=sandbox chosen on MariaDB: it starts, warns at every start, and says payments are simulated', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const env = { PORT: String(port), BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: await freshMysqlDatabase(t), PAYMENT_GATEWAY: 'sandbox', LOG_LEVEL: 'warn' };
+  for (const round of ['first', 'second']) {
+    const server = start(env);
+    t.teardown(() => void server.child.kill('SIGKILL'));
+    await server.listening();
+    t.match(server.output(), /"level":40.*PAYMENT_GATEWAY=sandbox: payments are simulated/, `${round} start: a warning`);
+    t.match(server.output(), /payments: SIMULATED/, `${round} start: the banner`);
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    t.equal(ready.status, 200);
+    t.match(await ready.json(), { status: 'ok', checks: { payments: 'simulated' } });
+    server.child.kill('SIGTERM');
+    t.equal(await server.exit, 0);
+  }
 });

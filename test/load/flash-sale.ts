@@ -337,6 +337,8 @@ export function saleEnv(holdTtlSeconds: number): { env: Record<string, string>; 
       JWT_SECRET: jwtSecret,
       PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
       PAYMENT_WEBHOOK_SECRET: webhookSecret,
+      // The sale pays through the sandbox's signed webhook: chosen on purpose, as any start with services must.
+      PAYMENT_GATEWAY: 'sandbox',
       BOXOFFICE_ADMIN_PASSWORD: adminPassword,
       RATE_LIMIT: 'off',
       REQUIRE_EMAIL_VERIFICATION: 'false',

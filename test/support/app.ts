@@ -34,6 +34,8 @@ export async function roleApp(t: Test, env: Record<string, string> = {}, wire: W
     LOG_LEVEL: 'info',
     BOXOFFICE_DATA_DIR: dataDir,
     MYSQL_URL: await freshMysqlDatabase(t),
+    // With MYSQL_URL the gateway must be chosen: the tests pay through the sandbox's checkout and webhook.
+    PAYMENT_GATEWAY: 'sandbox',
     // Cheap hashing: the tests check behaviour, not argon2's cost.
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_ITERATIONS: '1',
