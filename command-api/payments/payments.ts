@@ -60,8 +60,8 @@ export class PaymentService {
   async start(principal: Principal, input: { booking_id: string; payment_method: PaymentMethod }, idempotencyKey: string | undefined, request: RequestContext): Promise<OpenedPayment> {
     const booking = await loadOwned(principal, input.booking_id, (id) => this.#booking(id), (state) => state.userId, 'booking');
     const context: CommandContext = { ...request, actorId: principal.userId, occurredAt: this.deps.now().toISOString() };
-    // One open payment per booking: whatever this request's key, it gets the open one.
-    if (isOpen(booking.payment)) return { answer: await this.#finishOpening(booking.bookingId, context), created: false };
+    // One open payment per booking: whatever this request's key, it gets the open one (while the booking can be paid).
+    if (booking.status === 'pending' && isOpen(booking.payment)) return { answer: await this.#finishOpening(booking.bookingId, context), created: false };
     const paymentId = idempotencyKey === undefined ? randomUUID() : derivedUuid('payment', principal.userId, booking.bookingId, idempotencyKey);
     // The booking's stream decides, before any gateway is asked: of concurrent requests exactly one
     // appends (expected revision), the others are refused PAYMENT_IN_PROGRESS and answer its payment.

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
+import { bookingDecider } from '../../domain/booking/index.ts';
 import { concertEvents } from '../../domain/concert/index.ts';
 import { paymentDecider, paymentEvents, paymentStream } from '../../domain/payment/index.ts';
 import { decode } from '../../eventstore/decode.ts';
@@ -160,5 +161,36 @@ t.test('a paid booking of a cancelled concert: its payment is owed back too', as
   await eventually(async () => (await types(store, paymentStream(payment.transaction_id))).includes('PaymentRefundDue') || undefined, 'the payment is owed back');
   t.match((await store.readStream(paymentStream(payment.transaction_id))).at(-1)?.data, { reason: 'concert_cancelled', amount: 600_000 });
   t.equal((await types(store, `booking-${booking.id}`)).at(-1), 'BookingRefundDue');
+  await reactorCaughtUp(made);
+});
+
+t.test('a request that died after the booking opened its payment: the next request, or else the payments reactor, finishes it', async (t) => {
+  const made = await app(t);
+  const { store } = made.services.shared;
+  const commands = new CommandHandler(store);
+  const concert = await createConcert(made.app, await adminToken(made), [{ name: 'VIP', price: 400_000, total_seats_in_class: 5 }]);
+  const classId = concert.ticket_classes[0]?.id ?? '';
+  const halfOpen = async () => {
+    const user = await customer(made.app);
+    const booking = (await book(made.app, user.token, byClass(concert.id, classId, 1))).json<{ id: string }>();
+    const now = new Date().toISOString();
+    // What the request wrote before it died: the booking's decision, nothing at the gateway yet.
+    await commands.execute(`booking-${booking.id}`, bookingDecider, { type: 'OpenPayment', payment_id: randomUUID(), method: 'e_wallet', amount: 400_000, now },
+      { correlationId: 'died', causationId: 'died', actorId: user.id, occurredAt: now });
+    return { user, booking };
+  };
+
+  const retried = await halfOpen();
+  const again = await made.app.inject({
+    method: 'POST', url: '/api/v1/payments', headers: { ...bearer(retried.user.token), 'idempotency-key': randomUUID() },
+    payload: { booking_id: retried.booking.id, payment_method: 'virtual_account' },
+  });
+  t.equal(again.statusCode, 200, 'the next request answers the payment the booking opened');
+  t.strictSame(await paymentsOf(store, retried.booking.id), [again.json<Payment>().transaction_id], 'one payment, at the gateway and in the store');
+  t.match(await types(store, `booking-${retried.booking.id}`), ['BookingPlaced', 'BookingPaymentOpened', 'BookingPaymentStarted']);
+
+  const forgotten = await halfOpen();
+  await eventually(async () => (await types(store, `booking-${forgotten.booking.id}`)).includes('BookingPaymentStarted') || undefined, 'the payments reactor finishes opening it');
+  t.equal((await paymentsOf(store, forgotten.booking.id)).length, 1, 'one payment stream');
   await reactorCaughtUp(made);
 });
