@@ -2,9 +2,11 @@
  * The process managers that finish what a request started, driven by events so that a crash or
  * a restart loses nothing:
  * - bookings: every hold gets its booking stream (repair after a crash between the two
- *   appends); an expired hold expires its booking; a cancelled concert cancels pending bookings
- *   and makes paid ones refund-due; and the due-time index of unpaid holds follows the holds;
- * - payments: settles every succeeded or failed payment (the webhook usually did already);
+ *   appends); an expired hold expires its booking; a cancelled concert cancels pending bookings;
+ *   and the due-time index of unpaid holds follows the holds;
+ * - payments: settles every succeeded or failed payment (the webhook usually did already), owes
+ *   back the money of every sold booking of a cancelled concert, and finishes opening a payment
+ *   whose request died between the booking's stream and the gateway;
  * and the hold expirer, which releases holds whose time is up according to that index.
  */
 import type { CommandContext, UpcasterRegistry } from '../../domain/index.ts';
@@ -35,12 +37,12 @@ function causedBy(event: RecordedEvent, now: () => Date): CommandContext {
   };
 }
 
-/** What the bookings reactor reads: the concert streams' holds, releases, sales and cancellations. */
-const concertOutcomes = eventsOf('SeatsHeld', 'HoldReleased', 'SeatsSold', 'ConcertCancelled');
+/** What the bookings reactor reads: the concert streams' holds, releases and sales. */
+const concertOutcomes = eventsOf('SeatsHeld', 'HoldReleased', 'SeatsSold');
 type ConcertOutcome = DecodedFrom<typeof concertOutcomes>;
 
-/** What the payments reactor reads: the gateway's answers. */
-const paymentOutcomes = eventsOf('PaymentSucceeded', 'PaymentFailed');
+/** What the payments reactor reads: the gateway's answers, concert cancellations, payments opened. */
+const paymentOutcomes = eventsOf('PaymentSucceeded', 'PaymentFailed', 'ConcertCancelled', 'BookingPaymentOpened');
 
 export function bookingsReactor(deps: {
   store: EventStore;
@@ -79,16 +81,6 @@ export function bookingsReactor(deps: {
           } else if (reason === 'concert_cancelled') {
             await ignoring(['BOOKING_NOT_CANCELLABLE'], deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'CancelBooking', cancelled_by: 'concert_cancelled', now: releasedAt }, context));
           }
-        } else if (event.type === 'ConcertCancelled') {
-          const { concert_id: concertId } = event.data;
-          const paid = await deps.writer.read(concertId, (state) => [...state.holds.values()].filter((h) => h.status === 'sold').map((h) => h.bookingId));
-          for (const bookingId of paid) {
-            const { state } = await deps.commands.load(bookingStream(bookingId), bookingDecider);
-            if (state.status !== 'confirmed' || state.payment === null) continue;
-            await deps.commands.execute(bookingStream(bookingId), bookingDecider, {
-              type: 'MarkRefundDue', reason: 'concert_cancelled', transaction_id: state.payment.transactionId, amount: state.totalPrice, now: context.occurredAt,
-            }, context);
-          }
         }
       }
     },
@@ -114,13 +106,23 @@ async function indexDeadlines(reactors: ReactorStore, events: readonly ConcertOu
 export function paymentsReactor(deps: { commands: CommandHandler; payments: PaymentService; now: () => Date; upcasters?: UpcasterRegistry }): Reactor {
   return {
     name: 'payments',
-    filter: { streamPrefixes: ['payment-'], eventTypes: paymentOutcomes.types },
-    async handle(events) {
+    filter: { streamPrefixes: ['payment-', 'concert-', 'booking-'], eventTypes: paymentOutcomes.types },
+    async handle(recorded) {
+      const events = recorded.map((event) => decode(event, paymentOutcomes, deps.upcasters));
+      // Payments younger than REPAIR_AFTER_MS are waited for: their request is still opening them.
+      const opened = events.flatMap((event) => (event.type === 'BookingPaymentOpened' ? [instant(event.data.opened_at)] : []));
+      const wait = Math.max(0, ...opened) + REPAIR_AFTER_MS - deps.now().getTime();
+      if (opened.length > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       for (const event of events) {
-        const { data } = decode(event, paymentOutcomes, deps.upcasters);
-        const { state } = await deps.commands.load(paymentStream(data.transaction_id), paymentDecider);
-        if (state.status === 'none') continue;
-        await deps.payments.settle(state, causedBy(event, deps.now));
+        const context = causedBy(event, deps.now);
+        if (event.type === 'BookingPaymentOpened') {
+          await deps.payments.finishOpening(event.data.booking_id, event.data.payment_id, context);
+        } else if (event.type === 'ConcertCancelled') {
+          await deps.payments.refundCancelledConcert(event.data.concert_id, context);
+        } else {
+          const { state } = await deps.commands.load(paymentStream(event.data.transaction_id), paymentDecider);
+          if (state.status !== 'none') await deps.payments.settle(state, context);
+        }
       }
     },
   };

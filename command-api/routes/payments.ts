@@ -18,6 +18,16 @@ import { asHtml } from '../../lib/http/security-headers.ts';
 
 const CARD_FIELDS = ['card_number', 'cvv', 'cvc', 'card_cvv', 'expiry', 'expiry_month', 'expiry_year', 'card_holder', 'pan'];
 
+const OpenPaymentSchema = Type.Object({
+  id: Type.String(),
+  booking_id: Type.String(),
+  amount: Type.Integer(),
+  status: Type.Literal('pending'),
+  transaction_id: Type.String(),
+  checkout_url: Type.String(),
+  position: PositionSchema,
+});
+
 export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService }> = async (app, { payments }) => {
   app.post('/api/v1/payments', {
     preHandler: app.requireUser,
@@ -37,22 +47,12 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
         booking_id: UuidSchema,
         payment_method: Type.Union([Type.Literal('virtual_account'), Type.Literal('bank_transfer'), Type.Literal('e_wallet'), Type.Literal('card')]),
       }, { additionalProperties: false }),
-      response: {
-        201: Type.Object({
-          id: Type.String(),
-          booking_id: Type.String(),
-          amount: Type.Integer(),
-          status: Type.Literal('pending'),
-          transaction_id: Type.String(),
-          checkout_url: Type.String(),
-          position: PositionSchema,
-        }),
-        ...problemResponses,
-      },
+      // 201 for the request that opened the payment; 200, the same body, for every request that found it open.
+      response: { 201: OpenPaymentSchema, 200: OpenPaymentSchema, ...problemResponses },
     },
   }, async (request, reply) => {
-    const answer = await payments.start(principalOf(request), request.body, request.headers['idempotency-key'], requestContext(request));
-    return reply.code(201).send(answer);
+    const { answer, created } = await payments.start(principalOf(request), request.body, request.headers['idempotency-key'], requestContext(request));
+    return reply.code(created ? 201 : 200).send(answer);
   });
 };
 

@@ -19,12 +19,22 @@ export interface PlaceBooking extends Timed {
   readonly ticket_holders: readonly Sealed[];
 }
 
+/**
+ * Opens the booking's one payment, before any gateway is asked: the booking's stream decides
+ * that at most one payment is open, so concurrent requests cannot open two.
+ */
+export interface OpenPayment extends Timed {
+  readonly type: 'OpenPayment';
+  readonly payment_id: string;
+  readonly method: PaymentMethod;
+  readonly amount: number;
+}
+
+/** The gateway opened the payment the booking opened: its transaction id is now known. */
 export interface StartPayment extends Timed {
   readonly type: 'StartPayment';
   readonly payment_id: string;
   readonly transaction_id: string;
-  readonly method: PaymentMethod;
-  readonly amount: number;
 }
 
 /** The concert sold the held seats to this payment. */
@@ -58,6 +68,7 @@ export interface MarkRefundDue extends Timed {
 
 export type BookingCommand =
   | PlaceBooking
+  | OpenPayment
   | StartPayment
   | ConfirmBooking
   | RecordPaymentFailure

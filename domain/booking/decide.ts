@@ -6,12 +6,13 @@ import type {
   ConfirmBooking,
   ExpireBooking,
   MarkRefundDue,
+  OpenPayment,
   PlaceBooking,
   RecordPaymentFailure,
   StartPayment,
 } from './commands.ts';
 import type { BookingEvent } from './events.ts';
-import type { BookingState } from './state.ts';
+import { isOpen, type BookingState } from './state.ts';
 
 type PlacedBooking = Exclude<BookingState, { status: 'none' }>;
 
@@ -19,6 +20,8 @@ export function decide(command: BookingCommand, state: BookingState): BookingEve
   switch (command.type) {
     case 'PlaceBooking':
       return placeBooking(command, state);
+    case 'OpenPayment':
+      return openPayment(command, requirePlaced(state));
     case 'StartPayment':
       return startPayment(command, requirePlaced(state));
     case 'ConfirmBooking':
@@ -67,11 +70,11 @@ function placeBooking(command: PlaceBooking, state: BookingState): BookingEvent[
   ];
 }
 
-function startPayment(command: StartPayment, state: PlacedBooking): BookingEvent[] {
+function openPayment(command: OpenPayment, state: PlacedBooking): BookingEvent[] {
   if (state.status !== 'pending') {
     throw new DomainError('BOOKING_NOT_PAYABLE', `a ${state.status} booking cannot be paid`, { status: state.status });
   }
-  if (state.payment?.status === 'pending') {
+  if (isOpen(state.payment)) {
     if (state.payment.paymentId === command.payment_id) return [];
     throw new DomainError('PAYMENT_IN_PROGRESS', 'a payment for this booking is already in progress', {
       payment_id: state.payment.paymentId,
@@ -85,13 +88,41 @@ function startPayment(command: StartPayment, state: PlacedBooking): BookingEvent
   }
   return [
     {
-      type: 'BookingPaymentStarted',
+      type: 'BookingPaymentOpened',
       data: {
         booking_id: state.bookingId,
         payment_id: command.payment_id,
-        transaction_id: command.transaction_id,
         method: command.method,
         amount: command.amount,
+        opened_at: command.now,
+      },
+    },
+  ];
+}
+
+/**
+ * Records the gateway's transaction for the payment the booking opened. Whatever became of the
+ * booking since, the gateway has this transaction now: the booking must know it, so that money
+ * paid into it is recognised (and owed back if it cannot buy the seats).
+ */
+function startPayment(command: StartPayment, state: PlacedBooking): BookingEvent[] {
+  const payment = state.payment;
+  if (payment?.paymentId !== command.payment_id) {
+    throw new DomainError('PAYMENT_NOT_FOUND', 'this booking did not open that payment');
+  }
+  if (payment.transactionId !== null) {
+    if (payment.transactionId === command.transaction_id) return [];
+    throw new DomainError('PAYMENT_ALREADY_EXISTS', 'this payment already has another gateway transaction');
+  }
+  return [
+    {
+      type: 'BookingPaymentStarted',
+      data: {
+        booking_id: state.bookingId,
+        payment_id: payment.paymentId,
+        transaction_id: command.transaction_id,
+        method: payment.method,
+        amount: payment.amount,
         started_at: command.now,
       },
     },
@@ -157,10 +188,9 @@ function expireBooking(command: ExpireBooking, state: PlacedBooking): BookingEve
 function markRefundDue(command: MarkRefundDue, state: PlacedBooking): BookingEvent[] {
   requirePayment(state, command.transaction_id);
   if (state.status === 'refund_due') return [];
-  const applicable = command.reason === 'concert_cancelled'
-    ? state.status === 'confirmed'
-    : state.status !== 'confirmed';
-  if (!applicable) {
+  // Money that arrived for a booking that cannot have its seats (pending too late, cancelled,
+  // expired, failed) is owed back for any reason; a confirmed booking's only when the concert is off.
+  if (state.status === 'confirmed' && command.reason !== 'concert_cancelled') {
     throw new DomainError('REFUND_NOT_APPLICABLE', `no ${command.reason} refund for a ${state.status} booking`, {
       status: state.status,
     });

@@ -3,7 +3,7 @@ import { given } from '../../test/support/decider-spec.ts';
 import { CONCERT, HOLD_END, T0, VIP, minutesAfter, vipSeat } from '../../test/support/concert-fixtures.ts';
 import { sealed } from '../../test/support/sealed.ts';
 import { fold } from '../shared/decider.ts';
-import { bookingDecider, type BookingCommand, type BookingEvent, type PlaceBooking, type StartPayment } from './index.ts';
+import { bookingDecider, type BookingCommand, type BookingEvent, type OpenPayment, type PlaceBooking, type StartPayment } from './index.ts';
 
 const booking = (history: BookingEvent[]) => given(bookingDecider, history);
 const decideAfter = (history: BookingEvent[], command: BookingCommand): BookingEvent[] =>
@@ -23,19 +23,26 @@ const place = (overrides: Partial<PlaceBooking> = {}): PlaceBooking => ({
   now: T0,
   ...overrides,
 });
+const openPayment = (overrides: Partial<OpenPayment> = {}): OpenPayment => ({
+  type: 'OpenPayment',
+  payment_id: 'p1',
+  method: 'virtual_account',
+  amount: 3_000_000,
+  now: minutesAfter(T0, 1),
+  ...overrides,
+});
 const startPayment = (overrides: Partial<StartPayment> = {}): StartPayment => ({
   type: 'StartPayment',
   payment_id: 'p1',
   transaction_id: 'tx-1',
-  method: 'virtual_account',
-  amount: 3_000_000,
   now: minutesAfter(T0, 1),
   ...overrides,
 });
 const later = minutesAfter(T0, 3);
 
 const placed = decideAfter([], place());
-const paying = [...placed, ...decideAfter(placed, startPayment())];
+const opening = [...placed, ...decideAfter(placed, openPayment())];
+const paying = [...opening, ...decideAfter(opening, startPayment())];
 const confirmed = [...paying, ...decideAfter(paying, { type: 'ConfirmBooking', transaction_id: 'tx-1', now: later })];
 const statusOf = (history: BookingEvent[]) => fold(bookingDecider, history).status;
 
@@ -75,8 +82,19 @@ t.test('placing a booking', async (t) => {
 });
 
 t.test('paying', async (t) => {
-  t.test('a pending booking starts a payment of exactly its total', async (t) => {
-    booking(placed).when(startPayment()).then(t, [
+  t.test('a pending booking opens a payment of exactly its total, before any gateway is asked', async (t) => {
+    booking(placed).when(openPayment()).then(t, [
+      {
+        type: 'BookingPaymentOpened',
+        data: { booking_id: 'b1', payment_id: 'p1', method: 'virtual_account', amount: 3_000_000, opened_at: minutesAfter(T0, 1) },
+      },
+    ]);
+    t.match(fold(bookingDecider, opening), { status: 'pending', payment: { paymentId: 'p1', transactionId: null, status: 'opening' } });
+    booking(placed).when(openPayment({ amount: 1 })).thenThrows(t, 'AMOUNT_MISMATCH');
+  });
+
+  t.test('the gateway\'s transaction is recorded for the opened payment, once', async (t) => {
+    booking(opening).when(startPayment()).then(t, [
       {
         type: 'BookingPaymentStarted',
         data: {
@@ -89,22 +107,41 @@ t.test('paying', async (t) => {
         },
       },
     ]);
-    booking(placed).when(startPayment({ amount: 1 })).thenThrows(t, 'AMOUNT_MISMATCH');
-  });
-
-  t.test('the same payment started again decides nothing; a second payment is refused', async (t) => {
     booking(paying).when(startPayment()).then(t, []);
-    booking(paying).when(startPayment({ payment_id: 'p2', transaction_id: 'tx-2' }))
-      .thenThrows(t, 'PAYMENT_IN_PROGRESS');
+    booking(paying).when(startPayment({ transaction_id: 'tx-2' })).thenThrows(t, 'PAYMENT_ALREADY_EXISTS');
+    booking(opening).when(startPayment({ payment_id: 'p2' })).thenThrows(t, 'PAYMENT_NOT_FOUND');
+    booking(placed).when(startPayment()).thenThrows(t, 'PAYMENT_NOT_FOUND');
   });
 
-  t.test('a payment cannot start once the hold has run out', async (t) => {
-    booking(placed).when(startPayment({ now: HOLD_END })).thenThrows(t, 'HOLD_EXPIRED');
+  t.test('a booking that moved on still learns the transaction of the payment it opened', async (t) => {
+    const cancelled = [...opening, ...decideAfter(opening, { type: 'CancelBooking', cancelled_by: 'owner', now: later })];
+    t.equal(booking(cancelled).when(startPayment()).events()[0]?.type, 'BookingPaymentStarted');
+  });
+
+  t.test('one open payment: the same one again decides nothing; another is refused while one is open', async (t) => {
+    booking(opening).when(openPayment()).then(t, []);
+    booking(paying).when(openPayment()).then(t, []);
+    booking(opening).when(openPayment({ payment_id: 'p2' })).thenThrows(t, 'PAYMENT_IN_PROGRESS');
+    booking(paying).when(openPayment({ payment_id: 'p2' })).thenThrows(t, 'PAYMENT_IN_PROGRESS');
+  });
+
+  t.test('a payment cannot open once the hold has run out', async (t) => {
+    booking(placed).when(openPayment({ now: HOLD_END })).thenThrows(t, 'HOLD_EXPIRED');
   });
 
   t.test('only a pending booking can be paid', async (t) => {
     const cancelled = [...placed, ...decideAfter(placed, { type: 'CancelBooking', cancelled_by: 'owner', now: T0 })];
-    booking(cancelled).when(startPayment()).thenThrows(t, 'BOOKING_NOT_PAYABLE');
+    booking(cancelled).when(openPayment()).thenThrows(t, 'BOOKING_NOT_PAYABLE');
+  });
+
+  t.test('a stream written before payments were opened still folds', async (t) => {
+    const legacy: BookingEvent[] = [...placed, {
+      type: 'BookingPaymentStarted',
+      data: { booking_id: 'b1', payment_id: 'p1', transaction_id: 'tx-1', method: 'card', amount: 3_000_000, started_at: T0 },
+    }];
+    t.match(fold(bookingDecider, legacy), { payment: { paymentId: 'p1', transactionId: 'tx-1', status: 'pending' } });
+    booking(legacy).when(openPayment({ payment_id: 'p2' })).thenThrows(t, 'PAYMENT_IN_PROGRESS');
+    t.equal(booking(legacy).when({ type: 'ConfirmBooking', transaction_id: 'tx-1', now: later }).events()[0]?.type, 'BookingConfirmed');
   });
 
   t.test('the sold seats confirm the booking, once', async (t) => {
@@ -123,7 +160,7 @@ t.test('paying', async (t) => {
     ])];
     t.equal(statusOf(failed), 'failed');
     booking(failed).when(failure).then(t, []);
-    booking(failed).when(startPayment({ payment_id: 'p2' })).thenThrows(t, 'BOOKING_NOT_PAYABLE');
+    booking(failed).when(openPayment({ payment_id: 'p2' })).thenThrows(t, 'BOOKING_NOT_PAYABLE');
     booking(confirmed).when(failure).thenThrows(t, 'PAYMENT_ALREADY_SETTLED');
   });
 });
@@ -181,11 +218,21 @@ t.test('refunds', async (t) => {
     t.equal(booking(paying).when(lateRefund).events()[0]?.type, 'BookingRefundDue');
   });
 
-  t.test('a cancelled concert owes refunds for confirmed bookings only', async (t) => {
+  t.test('a cancelled concert owes the money back whatever became of the booking; a confirmed one keeps it otherwise', async (t) => {
     const concertRefund = { ...lateRefund, reason: 'concert_cancelled' } as const;
     t.equal(booking(confirmed).when(concertRefund).events()[0]?.type, 'BookingRefundDue');
-    booking(paying).when(concertRefund).thenThrows(t, 'REFUND_NOT_APPLICABLE');
+    // Finding 3 of issue 17: paid after the concert was cancelled, the pending or cancelled booking was refused REFUND_NOT_APPLICABLE.
+    t.equal(booking(paying).when(concertRefund).events()[0]?.type, 'BookingRefundDue');
+    const cancelledByConcert = [...paying, ...decideAfter(paying, { type: 'CancelBooking', cancelled_by: 'concert_cancelled', now: later })];
+    t.equal(booking(cancelledByConcert).when(concertRefund).events()[0]?.type, 'BookingRefundDue');
     booking(confirmed).when(lateRefund).thenThrows(t, 'REFUND_NOT_APPLICABLE');
+  });
+
+  t.test('money for a cancelled or failed booking is owed back', async (t) => {
+    const cancelled = [...paying, ...decideAfter(paying, { type: 'CancelBooking', cancelled_by: 'owner', now: later })];
+    t.equal(booking(cancelled).when(lateRefund).events()[0]?.type, 'BookingRefundDue');
+    const failed = [...paying, ...decideAfter(paying, { type: 'RecordPaymentFailure', transaction_id: 'tx-1', reason: 'declined', now: later })];
+    t.equal(booking(failed).when(lateRefund).events()[0]?.type, 'BookingRefundDue');
   });
 
   t.test('a refund names the booking\'s own payment', async (t) => {

@@ -32,6 +32,21 @@ export const BookingPlacedSchema = eventSchema(
   ),
 );
 
+/** The booking's one open payment, decided before the gateway is asked; its transaction comes with BookingPaymentStarted. */
+export const BookingPaymentOpenedSchema = eventSchema(
+  'BookingPaymentOpened',
+  Type.Object(
+    {
+      booking_id: Id,
+      payment_id: Id,
+      method: PaymentMethodSchema,
+      amount: Money,
+      opened_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
 export const BookingPaymentStartedSchema = eventSchema(
   'BookingPaymentStarted',
   Type.Object(
@@ -91,6 +106,7 @@ export const BookingRefundDueSchema = eventSchema(
 
 export const BookingEventSchemas = [
   BookingPlacedSchema,
+  BookingPaymentOpenedSchema,
   BookingPaymentStartedSchema,
   BookingPaymentFailedSchema,
   BookingConfirmedSchema,
@@ -100,6 +116,7 @@ export const BookingEventSchemas = [
 ] as const;
 
 export type BookingPlaced = Static<typeof BookingPlacedSchema>;
+export type BookingPaymentOpened = Static<typeof BookingPaymentOpenedSchema>;
 export type BookingPaymentStarted = Static<typeof BookingPaymentStartedSchema>;
 export type BookingPaymentFailed = Static<typeof BookingPaymentFailedSchema>;
 export type BookingConfirmed = Static<typeof BookingConfirmedSchema>;
@@ -108,6 +125,7 @@ export type BookingExpired = Static<typeof BookingExpiredSchema>;
 export type BookingRefundDue = Static<typeof BookingRefundDueSchema>;
 export type BookingEvent =
   | BookingPlaced
+  | BookingPaymentOpened
   | BookingPaymentStarted
   | BookingPaymentFailed
   | BookingConfirmed

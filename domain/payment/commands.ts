@@ -1,4 +1,5 @@
 import type { PaymentMethod } from '../booking/events.ts';
+import type { PaymentRefundReason } from './events.ts';
 
 interface Timed {
   readonly now: string;
@@ -23,4 +24,10 @@ export interface RecordGatewayNotification extends Timed {
   readonly reason: string | null;
 }
 
-export type PaymentCommand = RequestPayment | RecordGatewayNotification;
+/** The money this payment took cannot buy the booking's seats (or the concert is off): it is owed back. */
+export interface OweRefund extends Timed {
+  readonly type: 'OweRefund';
+  readonly reason: PaymentRefundReason;
+}
+
+export type PaymentCommand = RequestPayment | RecordGatewayNotification | OweRefund;

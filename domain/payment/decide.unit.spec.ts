@@ -52,9 +52,32 @@ t.test('a repeated notification decides nothing', async (t) => {
   payment(failed).when(notify('failed')).then(t, []);
 });
 
-t.test('a settled payment does not change its mind', async (t) => {
+t.test('a succeeded payment does not become failed', async (t) => {
   const succeeded = [...requested, ...paymentDecider.decide(notify('succeeded'), fold(paymentDecider, requested))];
   payment(succeeded).when(notify('failed')).thenThrows(t, 'PAYMENT_ALREADY_SETTLED');
+});
+
+t.test('money taken after a failure is recorded, never refused: it is owed back later', async (t) => {
+  const failed = [...requested, ...paymentDecider.decide(notify('failed'), fold(paymentDecider, requested))];
+  payment(failed).when(notify('succeeded')).then(t, [
+    { type: 'PaymentSucceeded', data: { ...ids, amount: 3_000_000, succeeded_at: minutesAfter(T0, 2) } },
+  ]);
+});
+
+t.test('the money of a succeeded payment is owed back, once', async (t) => {
+  const succeeded = [...requested, ...paymentDecider.decide(notify('succeeded'), fold(paymentDecider, requested))];
+  const owe = { type: 'OweRefund', reason: 'duplicate_payment', now: minutesAfter(T0, 5) } as const;
+  const owed = payment(succeeded).when(owe).then(t, [
+    { type: 'PaymentRefundDue', data: { ...ids, amount: 3_000_000, reason: 'duplicate_payment', decided_at: minutesAfter(T0, 5) } },
+  ]);
+  const due = [...succeeded, ...owed];
+  t.equal(fold(paymentDecider, due).status, 'refund_due');
+  payment(due).when(owe).then(t, []);
+  payment(due).when(notify('succeeded')).then(t, []); // the gateway repeating itself
+  payment(due).when(notify('failed')).thenThrows(t, 'PAYMENT_ALREADY_SETTLED');
+  payment(requested).when(owe).thenThrows(t, 'REFUND_NOT_APPLICABLE');
+  const failed = [...requested, ...paymentDecider.decide(notify('failed'), fold(paymentDecider, requested))];
+  payment(failed).when(owe).thenThrows(t, 'REFUND_NOT_APPLICABLE');
 });
 
 t.test('the gateway reports failure', async (t) => {

@@ -36,12 +36,42 @@ export const PaymentFailedSchema = eventSchema(
   ),
 );
 
-export const PaymentEventSchemas = [PaymentRequestedSchema, PaymentSucceededSchema, PaymentFailedSchema] as const;
+/**
+ * Why a payment's money is owed back: it came after the hold was gone (expired, cancelled,
+ * failed), the concert was cancelled, or the booking was paid, or is being paid, by another
+ * payment (or does not know this one, or does not exist).
+ */
+export const PaymentRefundReasonSchema = Type.Union([
+  Type.Literal('late_payment'),
+  Type.Literal('concert_cancelled'),
+  Type.Literal('duplicate_payment'),
+  Type.Literal('unknown_booking'),
+]);
+export type PaymentRefundReason = Static<typeof PaymentRefundReasonSchema>;
+
+/** A refund owed, one per payment at most: the ledger's record of money to pay back. */
+export const PaymentRefundDueSchema = eventSchema(
+  'PaymentRefundDue',
+  Type.Object(
+    {
+      payment_id: Id,
+      transaction_id: Id,
+      booking_id: Id,
+      amount: Money,
+      reason: PaymentRefundReasonSchema,
+      decided_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const PaymentEventSchemas = [PaymentRequestedSchema, PaymentSucceededSchema, PaymentFailedSchema, PaymentRefundDueSchema] as const;
 
 export type PaymentRequested = Static<typeof PaymentRequestedSchema>;
 export type PaymentSucceeded = Static<typeof PaymentSucceededSchema>;
 export type PaymentFailed = Static<typeof PaymentFailedSchema>;
-export type PaymentEvent = PaymentRequested | PaymentSucceeded | PaymentFailed;
+export type PaymentRefundDue = Static<typeof PaymentRefundDueSchema>;
+export type PaymentEvent = PaymentRequested | PaymentSucceeded | PaymentFailed | PaymentRefundDue;
 
 /** Every event of a `payment-…` stream: what its decider folds and its readers decode. */
 export const paymentEvents: EventSet<PaymentEvent> = { types: PaymentEventSchemas.map((schema) => schema.properties.type.const) };

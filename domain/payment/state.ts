@@ -4,7 +4,8 @@ import type { PaymentEvent } from './events.ts';
 export type PaymentState =
   | { readonly status: 'none' }
   | {
-      readonly status: 'pending' | 'succeeded' | 'failed';
+      /** `refund_due`: it succeeded, and its money is owed back. */
+      readonly status: 'pending' | 'succeeded' | 'failed' | 'refund_due';
       readonly paymentId: string;
       readonly transactionId: string;
       readonly bookingId: string;
@@ -29,6 +30,8 @@ export function evolve(state: PaymentState, event: PaymentEvent): PaymentState {
       return state.status === 'none' ? state : { ...state, status: 'succeeded' };
     case 'PaymentFailed':
       return state.status === 'none' ? state : { ...state, status: 'failed' };
+    case 'PaymentRefundDue':
+      return state.status === 'none' ? state : { ...state, status: 'refund_due' };
     default:
       return assertNever(event);
   }

@@ -1,12 +1,13 @@
 /**
  * The payments read model: one row per payment attempt, found by id, booking or gateway
- * transaction id. A late payment or a cancelled concert turns a succeeded payment into refund_due.
+ * transaction id. Money owed back (PaymentRefundDue; BookingRefundDue in streams written before
+ * it) turns a succeeded payment into refund_due.
  */
 import type { AsRead, PaymentRow } from '../../read-models/tables.ts';
 import { instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
-const EVENT_TYPES = ['PaymentRequested', 'PaymentSucceeded', 'PaymentFailed', 'BookingRefundDue'] as const;
+const EVENT_TYPES = ['PaymentRequested', 'PaymentSucceeded', 'PaymentFailed', 'PaymentRefundDue', 'BookingRefundDue'] as const;
 
 export function paymentsProjection(): Projection {
   return {
@@ -46,7 +47,9 @@ export function paymentsProjection(): Projection {
         }
         const payment = byTransaction.get(event.data.transaction_id);
         if (payment === undefined) continue; // a refund for a transaction never requested here
-        payment.status = event.type === 'PaymentSucceeded' ? 'succeeded' : event.type === 'PaymentFailed' ? 'failed' : 'refund_due';
+        // Money owed back stays owed back: a repeated success does not hide it.
+        payment.status = event.type === 'PaymentFailed' ? 'failed'
+          : event.type === 'PaymentSucceeded' && payment.status !== 'refund_due' ? 'succeeded' : 'refund_due';
         payment.updated_at = instant(event.metadata.occurred_at);
         payment.position = event.position;
         touched.add(payment);
