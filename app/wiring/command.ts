@@ -24,15 +24,12 @@ import { UserService } from '../../command-api/users/users.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
 import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
-import type { ExpiringKeys } from '../../lib/security/expiring-keys.ts';
 import { LoginThrottle } from '../../lib/security/login-throttle.ts';
 import { PasswordHasher } from '../../lib/security/passwords.ts';
-import { type RevocationList } from '../../lib/security/revocations.ts';
-import type { Secrets } from '../secrets.ts';
 import { databaseOptions } from './adapters.ts';
 import type { Closers } from './closers.ts';
 import { gatewayReadiness, openGateway } from './gateway.ts';
-import type { Shared } from './shared.ts';
+import type { Serving, Shared } from './shared.ts';
 
 export interface CommandRole {
   /** What the command API's routes are given. */
@@ -47,14 +44,7 @@ export interface CommandRole {
   start(): void;
 }
 
-export interface CommandInputs {
-  readonly secrets: Secrets;
-  readonly personalData: PersonalData;
-  readonly expiring: ExpiringKeys;
-  readonly revocations: RevocationList;
-}
-
-export async function wireCommand(shared: Shared, inputs: CommandInputs, closers: Closers): Promise<CommandRole> {
+export async function wireCommand(shared: Shared, inputs: Serving, closers: Closers): Promise<CommandRole> {
   const { config, store, metrics, now, onBackgroundError, logger } = shared;
   const { secrets, personalData, expiring, revocations } = inputs;
 

@@ -6,14 +6,13 @@
 import type { Logger } from 'pino';
 import { plays, type Config } from '../../lib/config.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
-import { RevocationList } from '../../lib/security/revocations.ts';
+import type { RevocationList } from '../../lib/security/revocations.ts';
 import { RequestedRebuilds } from '../../read-models/projection-admin.ts';
-import { loadSecrets } from '../secrets.ts';
 import { Closers } from './closers.ts';
 import { wireCommand, type CommandRole } from './command.ts';
 import { wireProjector, type ProjectorRole } from './projector.ts';
 import { wireQuery, type QueryRole } from './query.ts';
-import { openExpiringKeys, openPersonalData, openReadModels, openShared, type Shared } from './shared.ts';
+import { openReadModels, openServing, openShared, type Shared } from './shared.ts';
 
 export interface Wired {
   readonly shared: Shared;
@@ -40,21 +39,16 @@ export async function wireProcess(config: Config, logger: Logger, options: WireO
   const closers = new Closers();
   try {
     const shared = await openShared(config, logger, closers, options.now);
-    const serving = plays(config, 'command') || plays(config, 'query');
     const readModels = plays(config, 'query') || plays(config, 'projector') ? await openReadModels(config, closers) : undefined;
-    const secrets = serving ? await loadSecrets(config) : undefined;
-    const personalData = secrets !== undefined ? await openPersonalData(config, secrets, closers) : undefined;
-    const expiring = serving ? openExpiringKeys(shared, closers) : undefined;
-    const revocations = expiring !== undefined ? new RevocationList(expiring) : undefined;
+    // The projector serves no signed-in user: it loads no secret and opens no personal data.
+    const serving = plays(config, 'command') || plays(config, 'query') ? await openServing(shared, closers) : undefined;
 
     const projector = readModels !== undefined && plays(config, 'projector') ? await wireProjector(shared, readModels, closers) : undefined;
-    const command = secrets !== undefined && personalData !== undefined && expiring !== undefined && revocations !== undefined && plays(config, 'command')
-      ? await wireCommand(shared, { secrets, personalData, expiring, revocations }, closers)
-      : undefined;
-    const query = readModels !== undefined && personalData !== undefined && plays(config, 'query')
+    const command = serving !== undefined && plays(config, 'command') ? await wireCommand(shared, serving, closers) : undefined;
+    const query = readModels !== undefined && serving !== undefined && plays(config, 'query')
       ? await wireQuery(shared, {
         readModels,
-        personalData,
+        personalData: serving.personalData,
         // In the process that runs the projections, the admin route drives them; else it leaves a request.
         projections: projector?.projectors ?? new RequestedRebuilds(readModels, () => shared.store.headPosition(), shared.now),
       }, closers)
@@ -65,7 +59,7 @@ export async function wireProcess(config: Config, logger: Logger, options: WireO
       command,
       query,
       projector,
-      auth: secrets !== undefined && revocations !== undefined ? { secret: secrets.jwtSecret, revocations } : undefined,
+      auth: serving === undefined ? undefined : { secret: serving.secrets.jwtSecret, revocations: serving.revocations },
       readiness: { ...projector?.readiness, ...query?.readiness, ...command?.readiness },
       start: () => {
         command?.start();

@@ -13,6 +13,7 @@ import { InstrumentedEventStore, Metrics } from '../../lib/observability/metrics
 import { KeyStore } from '../../lib/personal-data/key-store.ts';
 import { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { MemoryExpiringKeys, RedisExpiringKeys, type ExpiringKeys } from '../../lib/security/expiring-keys.ts';
+import { RevocationList } from '../../lib/security/revocations.ts';
 import type { ProjectionPositions } from '../../read-models/positions.ts';
 import { loadSecrets, type Secrets } from '../secrets.ts';
 import { connectRedis, databaseOptions, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
@@ -82,4 +83,19 @@ export async function openReadModels(config: Config, closers: Closers): Promise<
   return db;
 }
 
-export { loadSecrets, type Secrets };
+/** What a role that serves signed-in users needs: the shared secrets, personal data, revocations and throttles. */
+export interface Serving {
+  readonly secrets: Secrets;
+  readonly personalData: PersonalData;
+  readonly expiring: ExpiringKeys;
+  readonly revocations: RevocationList;
+}
+
+export async function openServing(shared: Shared, closers: Closers): Promise<Serving> {
+  const secrets = await loadSecrets(shared.config);
+  const personalData = await openPersonalData(shared.config, secrets, closers);
+  const expiring = openExpiringKeys(shared, closers);
+  return { secrets, personalData, expiring, revocations: new RevocationList(expiring) };
+}
+
+export type { Secrets };
