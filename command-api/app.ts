@@ -13,6 +13,8 @@ import type { Captcha } from './captcha/captcha.ts';
 import type { BookingService } from './bookings/bookings.ts';
 import type { ConcertService } from './concerts/concerts.ts';
 import type { PaymentService } from './payments/payments.ts';
+import type { RefundService } from './payments/refunds.ts';
+import { adminRefundRoutes } from './routes/admin-refunds.ts';
 import { adminStreamRoutes } from './routes/admin-streams.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { adminConcertRoutes, bookingRoutes } from './routes/bookings.ts';
@@ -33,6 +35,9 @@ export interface CommandApiDeps {
   readonly concerts: ConcertService;
   readonly bookings: BookingService;
   readonly payments: PaymentService;
+  /** Pays money owed back through the gateway (an admin's retry starts a new attempt). */
+  readonly refunds: RefundService;
+  readonly now: () => Date;
   readonly webhookSecret: string;
   /** Who takes the money: the sandbox (its pages and HMAC webhook), or a real gateway (its webhook at /api/v1/payments/webhook/<name>). */
   readonly gateway: { readonly name: 'sandbox' | 'midtrans'; readonly gateway: PaymentGateway };
@@ -67,5 +72,6 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
     await admin.register(adminStreamRoutes, { store: deps.store });
     await admin.register(adminConcertRoutes, { concerts: deps.concerts });
     await admin.register(adminUserRoutes, { users: deps.users });
+    await admin.register(adminRefundRoutes, { refunds: deps.refunds, now: deps.now });
   });
 };

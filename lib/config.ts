@@ -91,6 +91,8 @@ export const SETTINGS = {
     snapUrl: computed('MIDTRANS_SNAP_URL', "replaces the base URL of Midtrans's Snap API (checkouts), e.g. for a local test server",
       baseUrl('an http(s):// base URL'), `\`${MIDTRANS_URLS.sandbox.snap}\` (\`${MIDTRANS_URLS.production.snap}\` with \`MIDTRANS_PRODUCTION=true\`)`, (config: MidtransMode) => midtransUrls(config).snap),
   },
+  /** Refunds owed are paid through the gateway as soon as they are owed; `false` waits for an admin. */
+  autoRefund: withDefault('AUTO_REFUND', "`false` leaves refunds owed until an admin pays them (`POST /api/v1/admin/refunds/:paymentId`); `true` pays them through the gateway at once", flag('true', 'false'), 'true'),
   corsOrigins: withDefault('CORS_ORIGINS', 'the browser origins allowed to call the API', origins, 'http://localhost:5173,http://localhost:3000'),
   rateLimit: withDefault('RATE_LIMIT', '`off` disables rate limits (load tests only)', flag('on', 'off'), 'on'),
   requireEmailVerification: withDefault('REQUIRE_EMAIL_VERIFICATION', '`false` lets unverified users book', flag('true', 'false'), 'true'),

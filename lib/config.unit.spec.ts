@@ -11,6 +11,7 @@ t.test('with no variables at all, the embedded defaults apply', async (t) => {
     jwtSecret: null,
     rateLimit: true,
     requireEmailVerification: true,
+    autoRefund: true,
     holdTtlSeconds: 900,
     readWaitTimeoutMs: 5000,
     eventstoreUrl: null,
@@ -27,6 +28,7 @@ t.test('variables are read and converted', async (t) => {
     PORT: '8080',
     RATE_LIMIT: 'off',
     REQUIRE_EMAIL_VERIFICATION: 'false',
+    AUTO_REFUND: 'false',
     HOLD_TTL_SECONDS: '120',
     CORS_ORIGINS: 'https://tickets.example.com, http://localhost:5173',
     MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice',
@@ -39,6 +41,7 @@ t.test('variables are read and converted', async (t) => {
   t.equal(config.port, 8080);
   t.equal(config.rateLimit, false);
   t.equal(config.requireEmailVerification, false);
+  t.equal(config.autoRefund, false);
   t.equal(config.holdTtlSeconds, 120);
   t.strictSame(config.corsOrigins, ['https://tickets.example.com', 'http://localhost:5173']);
   t.equal(config.mysqlReplicaUrls.length, 2);

@@ -10,6 +10,7 @@ import type { ConcertReads } from './concerts/concert-reads.ts';
 import type { ProjectionAdmin } from '../read-models/projection-status.ts';
 import type { ReadSource, ReadSources } from '../read-models/replicas.ts';
 import { adminProjectionRoutes } from './routes/admin-projections.ts';
+import { adminRefundRoutes } from './routes/admin-refunds.ts';
 import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { bookingReadRoutes } from './routes/bookings.ts';
@@ -35,5 +36,6 @@ export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, dep
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminProjectionRoutes, deps);
+    await admin.register(adminRefundRoutes, deps);
   });
 };

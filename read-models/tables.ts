@@ -8,7 +8,8 @@
 export type ConcertStatus = 'scheduled' | 'active' | 'cancelled';
 export type SeatStatus = 'available' | 'reserved' | 'booked';
 export type BookingStatus = 'pending' | 'confirmed' | 'cancelled' | 'expired' | 'failed' | 'refund_due';
-export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refund_due';
+export type RefundStatus = 'refund_due' | 'refunding' | 'refunded' | 'refund_failed';
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | RefundStatus;
 export type ProjectionStatus = 'live' | 'rebuilding' | 'swapping' | 'failed';
 
 type ReadValue<T> = T extends number ? number | string : T extends boolean ? boolean | number : T;
@@ -146,4 +147,12 @@ export interface PaymentRow {
   created_at: string;
   updated_at: string;
   position: number;
+  /** Null while nothing is owed back. */
+  refund_status: RefundStatus | null;
+  /** Why the money is owed back. */
+  refund_reason: string | null;
+  /** The gateway's reason when it refused the last attempt. */
+  refund_failure: string | null;
+  refund_updated_at: string | null;
+  refunded_at: string | null;
 }

@@ -16,8 +16,10 @@ import type { Mailer } from '../../command-api/mail/mailer.ts';
 import { OutboxMailer } from '../../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
+import { RefundService } from '../../command-api/payments/refunds.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
+import { refundsReactor } from '../../command-api/reactors/refunds.ts';
 import { ReactorRunner } from '../../command-api/reactors/runner.ts';
 import { EmailTokens } from '../../command-api/users/email-token.ts';
 import { UserService } from '../../command-api/users/users.ts';
@@ -83,6 +85,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   closers.add(() => reactors.close());
   const gateway = openGateway(config, { store, webhookSecret: secrets.paymentWebhookSecret });
   const payments = new PaymentService({ store, commands, writer, gateway: gateway.gateway, now });
+  const refunds = new RefundService({ store, commands, gateway: gateway.gateway, now });
   const placer = new BookingPlacer(store, commands);
   const bookings = new BookingService({
     store,
@@ -99,6 +102,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   const runners = [
     bookingsReactor({ store, commands, writer, placer, reactors, now }),
     paymentsReactor({ commands, payments, now }),
+    refundsReactor({ refunds, autoRefund: config.autoRefund, now }),
   ].map((reactor) => new ReactorRunner(store, reactors, reactor, (error, name) => onBackgroundError(error, `reactor ${name}`)));
 
   let started = false;
@@ -124,6 +128,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       concerts: new ConcertService(store, writer, now),
       bookings,
       payments,
+      refunds,
+      now,
       webhookSecret: secrets.paymentWebhookSecret,
       gateway,
     },

@@ -7,7 +7,9 @@
  * handler, the bookings and payments reactors and the hold expirer — over the booking, payment
  * and concert deciders, on a SQLite event store. At every quiet moment:
  * - money taken (the sum of succeeded payments) = the price of the seats sold and kept + the
- *   refunds owed, and each succeeded payment is exactly one of the two;
+ *   refunds owed or paid, and each succeeded payment is exactly one of the two;
+ * - a refund is paid back (by the refunds reactor, through the sandbox) only when owed, for the
+ *   amount owed, once; once the reactors have caught up, every refund owed is paid;
  * - no seat is sold to a booking that is not confirmed (unless the concert was cancelled since
  *   and the booking's money is owed back).
  */
@@ -32,8 +34,10 @@ import { CommandHandler } from '../command-handler.ts';
 import { ConcertWriter } from '../concerts/concert-writer.ts';
 import { ReactorStore } from '../reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../reactors/reactors.ts';
+import { refundsReactor } from '../reactors/refunds.ts';
 import type { Reactor } from '../reactors/runner.ts';
 import { PaymentService } from './payments.ts';
+import { RefundService } from './refunds.ts';
 import { SandboxGateway } from './sandbox-gateway.ts';
 
 const BOOKINGS = 2;
@@ -76,10 +80,12 @@ t.test('money taken = seats sold and kept + refunds owed, and no seat is sold to
   const placer = new BookingPlacer(store, commands);
   let clock = 0;
   const now = () => new Date(clock);
-  const payments = new PaymentService({ store, commands, writer, gateway: new SandboxGateway('http://localhost:3000', { store, webhookSecret: 'ledger-webhook-secret-0123456789' }), now });
+  const gateway = new SandboxGateway('http://localhost:3000', { store, webhookSecret: 'ledger-webhook-secret-0123456789' });
+  const payments = new PaymentService({ store, commands, writer, gateway, now });
   const reactors: Reactor[] = [
     bookingsReactor({ store, commands, writer, placer, reactors: reactorStore, now }),
     paymentsReactor({ commands, payments, now }),
+    refundsReactor({ refunds: new RefundService({ store, commands, gateway, now }), autoRefund: true, now }),
   ];
   const expirer = new HoldExpirer({ reactors: reactorStore, writer, now, intervalMs: 60_000, onError: (error) => t.fail(String(error)) });
   let run = 0;
@@ -148,6 +154,7 @@ t.test('money taken = seats sold and kept + refunds owed, and no seat is sold to
       const sales = concert.flatMap((e) => (e.type === 'SeatsSold' ? [e.data] : []));
       let taken = 0;
       let owed = 0;
+      let paidBack = 0;
       const owedBack = new Set<string>();
       const succeeded = new Set<string>();
       for (const transaction of transactions.flat()) {
@@ -159,8 +166,15 @@ t.test('money taken = seats sold and kept + refunds owed, and no seat is sold to
             owed += event.data.amount;
             owedBack.add(transaction);
             if (when === 'at the end') reached.set(event.data.reason, (reached.get(event.data.reason) ?? 0) + 1);
+          } else if (event.type === 'RefundPaid') {
+            if (!owedBack.has(transaction)) throw new Error(`payment ${transaction} was paid back without being owed (${when}, after ${JSON.stringify(steps)})`);
+            paidBack += event.data.amount;
           }
         }
+      }
+      // Audited once the reactors caught up: every refund owed is paid back, the amount owed, once.
+      if (paidBack !== owed) {
+        throw new Error(`ledger: paid back ${paidBack}, owed back ${owed} (${when}, after ${JSON.stringify(steps)})`);
       }
       const kept = sales.filter((sale) => !owedBack.has(sale.transaction_id));
       if (when === 'at the end' && kept.length > 0) reached.set('sold', (reached.get('sold') ?? 0) + 1);

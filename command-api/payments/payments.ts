@@ -110,7 +110,8 @@ export class PaymentService {
    * payment pays, or that does not know this payment. Returns the last position it wrote (or 0).
    */
   async settle(payment: KnownPayment, context: CommandContext): Promise<number> {
-    if (payment.status === 'pending' || payment.status === 'refund_due') return 0;
+    // Pending: nothing to settle yet; owed back (or being paid back): settled already.
+    if (payment.status !== 'succeeded' && payment.status !== 'failed') return 0;
     const found = await this.#booking(payment.bookingId);
     if (found === null) return payment.status === 'failed' ? 0 : this.#oweRefund(payment, 'unknown_booking', null, context);
     const booking = await this.#knowing(found, payment, context);

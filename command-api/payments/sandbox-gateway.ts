@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { evolve, initialState, paymentEvents, paymentStream } from '../../domain/payment/index.ts';
+import { evolve, initialState, MONEY_TAKEN, paymentEvents, paymentStream } from '../../domain/payment/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -25,8 +25,8 @@ export class SandboxGateway implements PaymentGateway {
     const recorded = await this.options.store.readStream(paymentStream(transactionId));
     const state = recorded.map((event) => decode(event, paymentEvents)).reduce(evolve, initialState());
     if (state.status === 'none') throw new AppError('UNKNOWN_TRANSACTION', 'the sandbox gateway knows no such transaction');
-    // Money owed back was still taken: at the gateway the transaction is paid.
-    return { status: state.status === 'refund_due' ? 'succeeded' : state.status, amount: state.amount };
+    // Money owed back (or paid back) was still taken: at the gateway the transaction is paid.
+    return { status: MONEY_TAKEN.has(state.status) ? 'succeeded' : state.status === 'failed' ? 'failed' : 'pending', amount: state.amount };
   }
 
   async refund(input: { transactionId: string; amount: number; refundKey: string; reason: string }): Promise<RefundOutcome> {

@@ -30,4 +30,16 @@ export interface OweRefund extends Timed {
   readonly reason: PaymentRefundReason;
 }
 
-export type PaymentCommand = RequestPayment | RecordGatewayNotification | OweRefund;
+/** Pay the money owed back now (owed, or refused by the gateway before): a new attempt at the gateway. */
+export interface StartRefund extends Timed {
+  readonly type: 'StartRefund';
+}
+
+/** What the gateway answered to the refund attempt `refund_key`. */
+export interface RecordRefund extends Timed {
+  readonly type: 'RecordRefund';
+  readonly refund_key: string;
+  readonly outcome: { readonly status: 'refunded' } | { readonly status: 'failed'; readonly reason: string };
+}
+
+export type PaymentCommand = RequestPayment | RecordGatewayNotification | OweRefund | StartRefund | RecordRefund;

@@ -1,7 +1,7 @@
 import { DomainError, assertNever } from '../shared/errors.ts';
-import type { OweRefund, PaymentCommand, RecordGatewayNotification, RequestPayment } from './commands.ts';
+import type { OweRefund, PaymentCommand, RecordGatewayNotification, RecordRefund, RequestPayment, StartRefund } from './commands.ts';
 import type { PaymentEvent } from './events.ts';
-import type { PaymentState } from './state.ts';
+import { MONEY_TAKEN, type PaymentState } from './state.ts';
 
 export function decide(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
   switch (command.type) {
@@ -11,6 +11,10 @@ export function decide(command: PaymentCommand, state: PaymentState): PaymentEve
       return recordNotification(command, state);
     case 'OweRefund':
       return oweRefund(command, state);
+    case 'StartRefund':
+      return startRefund(command, state);
+    case 'RecordRefund':
+      return recordRefund(command, state);
     default:
       return assertNever(command);
   }
@@ -48,7 +52,7 @@ function recordNotification(command: RecordGatewayNotification, state: PaymentSt
     }
     return [{ type: 'PaymentFailed', data: { ...ids, reason: command.reason ?? 'declined', failed_at: command.now } }];
   }
-  if (state.status === 'succeeded' || state.status === 'refund_due') return []; // the gateway said it again
+  if (MONEY_TAKEN.has(state.status)) return []; // the gateway said it again
   if (command.amount !== state.amount) {
     throw new DomainError('AMOUNT_MISMATCH', 'the gateway reports a different amount than was requested', {
       expected: state.amount,
@@ -62,7 +66,7 @@ function recordNotification(command: RecordGatewayNotification, state: PaymentSt
 
 function oweRefund(command: OweRefund, state: PaymentState): PaymentEvent[] {
   if (state.status === 'none') throw new DomainError('PAYMENT_NOT_FOUND', 'no payment with this transaction id');
-  if (state.status === 'refund_due') return [];
+  if (state.status !== 'succeeded' && MONEY_TAKEN.has(state.status)) return []; // owed already (or paid back)
   if (state.status !== 'succeeded') {
     throw new DomainError('REFUND_NOT_APPLICABLE', `a ${state.status} payment took no money`, { status: state.status });
   }
@@ -79,4 +83,51 @@ function oweRefund(command: OweRefund, state: PaymentState): PaymentEvent[] {
       },
     },
   ];
+}
+
+/** The refund key of an attempt: the same attempt is the same refund at the gateway. */
+export function refundKey(paymentId: string, attempt: number): string {
+  return `refund-${paymentId}-${attempt}`;
+}
+
+/**
+ * Pays the money owed back: what this payment took, never more, and once. A refund the gateway
+ * refused may be tried again (a new attempt, a new key); one being paid is not started twice.
+ */
+function startRefund(command: StartRefund, state: PaymentState): PaymentEvent[] {
+  if (state.status === 'none') throw new DomainError('PAYMENT_NOT_FOUND', 'no payment with this transaction id');
+  if (state.status === 'refunding') return []; // being paid: the attempt under way goes on
+  if (state.status === 'refunded') throw new DomainError('REFUND_ALREADY_PAID', 'the money of this payment was paid back already');
+  if (state.status !== 'refund_due' && state.status !== 'refund_failed') {
+    throw new DomainError('REFUND_NOT_DUE', `nothing is owed back for a ${state.status} payment`, { status: state.status });
+  }
+  const attempt = state.refundAttempts + 1;
+  return [
+    {
+      type: 'RefundStarted',
+      data: {
+        payment_id: state.paymentId,
+        transaction_id: state.transactionId,
+        booking_id: state.bookingId,
+        amount: state.amount,
+        attempt,
+        refund_key: refundKey(state.paymentId, attempt),
+        started_at: command.now,
+      },
+    },
+  ];
+}
+
+/** The gateway's answer to the attempt under way; a repeated answer decides nothing. */
+function recordRefund(command: RecordRefund, state: PaymentState): PaymentEvent[] {
+  if (state.status === 'none') throw new DomainError('PAYMENT_NOT_FOUND', 'no payment with this transaction id');
+  const current = command.refund_key === state.refundKey;
+  if (current && (state.status === 'refunded' || state.status === 'refund_failed')) return []; // said again
+  if (!current || state.status !== 'refunding') {
+    throw new DomainError('REFUND_NOT_IN_PROGRESS', 'no refund attempt with this key is under way', { status: state.status });
+  }
+  const ids = { payment_id: state.paymentId, transaction_id: state.transactionId, booking_id: state.bookingId, refund_key: command.refund_key };
+  return command.outcome.status === 'refunded'
+    ? [{ type: 'RefundPaid', data: { ...ids, amount: state.amount, paid_at: command.now } }]
+    : [{ type: 'RefundFailed', data: { ...ids, reason: command.outcome.reason, failed_at: command.now } }];
 }

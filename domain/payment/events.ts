@@ -65,13 +65,56 @@ export const PaymentRefundDueSchema = eventSchema(
   ),
 );
 
-export const PaymentEventSchemas = [PaymentRequestedSchema, PaymentSucceededSchema, PaymentFailedSchema, PaymentRefundDueSchema] as const;
+/**
+ * Paying a refund back through the gateway has begun. `refund_key` names this attempt at the
+ * gateway (the payment id and the attempt's number): asking again with it is the same refund.
+ */
+export const RefundStartedSchema = eventSchema(
+  'RefundStarted',
+  Type.Object(
+    {
+      payment_id: Id,
+      transaction_id: Id,
+      booking_id: Id,
+      amount: Money,
+      attempt: Type.Integer({ minimum: 1 }),
+      refund_key: Type.String({ minLength: 1, maxLength: 100 }),
+      started_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** The gateway paid the money back. */
+export const RefundPaidSchema = eventSchema(
+  'RefundPaid',
+  Type.Object(
+    { payment_id: Id, transaction_id: Id, booking_id: Id, amount: Money, refund_key: Type.String({ minLength: 1, maxLength: 100 }), paid_at: Instant },
+    { additionalProperties: false },
+  ),
+);
+
+/** The gateway refused the refund, for its reason; it is paid again only when an admin asks. */
+export const RefundFailedSchema = eventSchema(
+  'RefundFailed',
+  Type.Object(
+    { payment_id: Id, transaction_id: Id, booking_id: Id, refund_key: Type.String({ minLength: 1, maxLength: 100 }), reason: Type.String(), failed_at: Instant },
+    { additionalProperties: false },
+  ),
+);
+
+export const PaymentEventSchemas = [
+  PaymentRequestedSchema, PaymentSucceededSchema, PaymentFailedSchema, PaymentRefundDueSchema, RefundStartedSchema, RefundPaidSchema, RefundFailedSchema,
+] as const;
 
 export type PaymentRequested = Static<typeof PaymentRequestedSchema>;
 export type PaymentSucceeded = Static<typeof PaymentSucceededSchema>;
 export type PaymentFailed = Static<typeof PaymentFailedSchema>;
 export type PaymentRefundDue = Static<typeof PaymentRefundDueSchema>;
-export type PaymentEvent = PaymentRequested | PaymentSucceeded | PaymentFailed | PaymentRefundDue;
+export type RefundStarted = Static<typeof RefundStartedSchema>;
+export type RefundPaid = Static<typeof RefundPaidSchema>;
+export type RefundFailed = Static<typeof RefundFailedSchema>;
+export type PaymentEvent = PaymentRequested | PaymentSucceeded | PaymentFailed | PaymentRefundDue | RefundStarted | RefundPaid | RefundFailed;
 
 /** Every event of a `payment-…` stream: what its decider folds and its readers decode. */
 export const paymentEvents: EventSet<PaymentEvent> = { types: PaymentEventSchemas.map((schema) => schema.properties.type.const) };

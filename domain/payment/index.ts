@@ -6,7 +6,7 @@ import { evolve, initialState, type PaymentState } from './state.ts';
 
 export * from './commands.ts';
 export * from './events.ts';
-export { decide } from './decide.ts';
+export { decide, refundKey } from './decide.ts';
 export * from './state.ts';
 
 export const paymentDecider: Decider<PaymentCommand, PaymentEvent, PaymentState> = { decide, evolve, initialState, events: paymentEvents };

@@ -39,3 +39,47 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     t.same(await tableChecksums(db, ['payments']), before, 'a re-delivered page changes nothing');
   });
 }
+
+for (const kind of ['mysql', 'sqlite'] as const) {
+  t.test(`a refund owed is listed, paid or refused with the gateway's reason (${kind})`, async (t) => {
+    const { db, given, redeliver } = await projectionFixture(t, paymentsProjection(), kind);
+    const ids = (n: number) => ({ payment_id: `p-${n}`, transaction_id: `tx-${n}`, booking_id: `b-${n}` });
+    const succeeded = (n: number): PaymentEvent => ({ type: 'PaymentSucceeded', data: { ...ids(n), amount: 500_000 * n, succeeded_at: LATER } });
+    const owed = (n: number): PaymentEvent => ({ type: 'PaymentRefundDue', data: { ...ids(n), amount: 500_000 * n, reason: 'concert_cancelled', decided_at: LATER } });
+    const started = (n: number, attempt = 1): PaymentEvent => ({
+      type: 'RefundStarted', data: { ...ids(n), amount: 500_000 * n, attempt, refund_key: `refund-p-${n}-${attempt}`, started_at: LATER },
+    });
+    t.equal(await given([requested(1), requested(2), requested(3), requested(4), succeeded(1), succeeded(2), succeeded(3), succeeded(4)]), 'applied');
+    t.equal(await given([
+      { event: owed(1), at: LATER },
+      { event: owed(2), at: LATER },
+      // the booking's record of the same refund, after the payment's, changes nothing
+      { event: { type: 'BookingRefundDue', data: { booking_id: 'b-2', reason: 'concert_cancelled', transaction_id: 'tx-2', amount: 1_000_000, decided_at: LATER } }, at: LATER },
+      { event: owed(3), at: LATER },
+      // an older store: only the booking's record
+      { event: { type: 'BookingRefundDue', data: { booking_id: 'b-4', reason: 'late_payment', transaction_id: 'tx-4', amount: 2_000_000, decided_at: LATER } }, at: LATER },
+      { event: started(2), at: LATER },
+      { event: started(3), at: LATER },
+    ]), 'applied');
+    const PAID_AT = '2026-12-01T10:05:00.000Z';
+    t.equal(await given([
+      { event: { type: 'RefundPaid', data: { ...ids(2), amount: 1_000_000, refund_key: 'refund-p-2-1', paid_at: PAID_AT } }, at: PAID_AT },
+      { event: { type: 'RefundFailed', data: { ...ids(3), refund_key: 'refund-p-3-1', reason: 'merchant balance too low', failed_at: PAID_AT } }, at: PAID_AT },
+      // a repeated success does not hide the refund
+      { event: succeeded(2), at: PAID_AT },
+    ]), 'applied');
+    const rows = await db('payments').orderBy('id').select<Row[]>('id', 'status', 'refund_status', 'refund_reason', 'refund_failure', 'refund_updated_at', 'refunded_at');
+    t.match(rows, [
+      { id: 'p-1', status: 'refund_due', refund_status: 'refund_due', refund_reason: 'concert_cancelled', refund_failure: null, refund_updated_at: LATER, refunded_at: null },
+      { id: 'p-2', status: 'refunded', refund_status: 'refunded', refund_reason: 'concert_cancelled', refund_failure: null, refund_updated_at: PAID_AT, refunded_at: PAID_AT },
+      { id: 'p-3', status: 'refund_failed', refund_status: 'refund_failed', refund_failure: 'merchant balance too low', refunded_at: null },
+      { id: 'p-4', status: 'refund_due', refund_status: 'refund_due', refund_reason: 'late_payment' },
+    ]);
+    t.equal(await given([{ event: started(3, 2), at: PAID_AT }]), 'applied');
+    t.match(await db('payments').where({ id: 'p-3' }).first<Row>(), { status: 'refunding', refund_status: 'refunding', refund_failure: null });
+
+    const before = await tableChecksums(db, ['payments']);
+    t.equal(await redeliver(), 'moved');
+    t.same(await tableChecksums(db, ['payments']), before, 'a re-delivered page changes nothing');
+  });
+}

@@ -1,13 +1,19 @@
 /**
  * The payments read model: one row per payment attempt, found by id, booking or gateway
  * transaction id. Money owed back (PaymentRefundDue; BookingRefundDue in streams written before
- * it) turns a succeeded payment into refund_due.
+ * it) turns a succeeded payment into refund_due; paying it back goes refunding → refunded, or
+ * refund_failed with the gateway's reason. The refund columns list what is owed, for the admins.
  */
 import type { AsRead, PaymentRow } from '../../read-models/tables.ts';
 import { instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
-const EVENT_TYPES = ['PaymentRequested', 'PaymentSucceeded', 'PaymentFailed', 'PaymentRefundDue', 'BookingRefundDue'] as const;
+const EVENT_TYPES = [
+  'PaymentRequested', 'PaymentSucceeded', 'PaymentFailed', 'PaymentRefundDue', 'BookingRefundDue', 'RefundStarted', 'RefundPaid', 'RefundFailed',
+] as const;
+
+/** What a refund event makes of the payment's status; the refund columns follow it. */
+const REFUND_STATUS = { PaymentRefundDue: 'refund_due', BookingRefundDue: 'refund_due', RefundStarted: 'refunding', RefundPaid: 'refunded', RefundFailed: 'refund_failed' } as const;
 
 export function paymentsProjection(): Projection {
   return {
@@ -40,6 +46,11 @@ export function paymentsProjection(): Projection {
             created_at: at,
             updated_at: at,
             position: event.position,
+            refund_status: null,
+            refund_reason: null,
+            refund_failure: null,
+            refund_updated_at: null,
+            refunded_at: null,
           };
           byTransaction.set(row.transaction_id, row);
           touched.add(row);
@@ -47,14 +58,35 @@ export function paymentsProjection(): Projection {
         }
         const payment = byTransaction.get(event.data.transaction_id);
         if (payment === undefined) continue; // a refund for a transaction never requested here
-        // Money owed back stays owed back: a repeated success does not hide it.
-        payment.status = event.type === 'PaymentFailed' ? 'failed'
-          : event.type === 'PaymentSucceeded' && payment.status !== 'refund_due' ? 'succeeded' : 'refund_due';
-        payment.updated_at = instant(event.metadata.occurred_at);
+        const at = instant(event.metadata.occurred_at);
+        if (event.type === 'PaymentFailed') {
+          payment.status = 'failed';
+        } else if (event.type === 'PaymentSucceeded') {
+          // Money owed back stays owed back: a repeated success does not hide it.
+          if (payment.refund_status === null) payment.status = 'succeeded';
+        } else if (event.type === 'PaymentRefundDue' || event.type === 'BookingRefundDue') {
+          // Owed once: the booking's record and the payment's say the same, whichever comes second
+          // does not undo a refund already under way.
+          payment.refund_reason = event.data.reason;
+          if (payment.refund_status === null) {
+            payment.status = payment.refund_status = REFUND_STATUS[event.type];
+            payment.refund_updated_at = at;
+          }
+        } else {
+          payment.status = payment.refund_status = REFUND_STATUS[event.type];
+          payment.refund_failure = event.type === 'RefundFailed' ? event.data.reason : null;
+          if (event.type === 'RefundPaid') payment.refunded_at = at;
+          payment.refund_updated_at = at;
+        }
+        payment.updated_at = at;
         payment.position = event.position;
         touched.add(payment);
       }
-      return { writes: [(trx) => upsert(trx, table, [...touched], ['id'], ['status', 'updated_at', 'position'])] };
+      return {
+        writes: [(trx) => upsert(trx, table, [...touched], ['id'], [
+          'status', 'updated_at', 'position', 'refund_status', 'refund_reason', 'refund_failure', 'refund_updated_at', 'refunded_at',
+        ])],
+      };
     },
   };
 }

@@ -40,7 +40,10 @@ const Payment = Type.Object({
   booking_id: Type.String(),
   amount: Type.Integer({ description: 'rupiah' }),
   payment_method: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('refund_due')]),
+  status: Type.Union([
+    Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'),
+    Type.Literal('refund_due'), Type.Literal('refunding'), Type.Literal('refunded'), Type.Literal('refund_failed'),
+  ]),
   transaction_id: Type.String(),
   checkout_url: Type.String(),
   created_at: Type.String(),

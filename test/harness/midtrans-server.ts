@@ -15,6 +15,7 @@
  *        (signature_key = hex SHA-512 of order_id + status_code + gross_amount + server key), to the
  *        order's notification URL (X-Override-Notification at checkout) or the server's default.
  *        Body (all optional): {payment_type, gross_amount (what was paid, to test a wrong amount), sign_with (another key: a forgery)}
+ *   POST /__control/orders/:order_id/refuse-refund   the next refund of the order is refused (412) with {status_message}
  *   POST /__control/notify                     a signed notification of any fields (an order nobody opened)
  *   GET  /__control/orders/:order_id           the order, its refunds and notification deliveries
  *   GET  /__control/requests                   every API request received (method, path, body), to check what was sent
@@ -45,6 +46,8 @@ export interface LocalOrder {
   readonly notification_url: string | null;
   readonly refunds: { refund_key: string; amount: number; reason: string; answer: Json }[];
   readonly deliveries: { status: number | null; body: string; error?: string }[];
+  /** Set by the `refuse-refund` control: the next refund of this order is refused with this message. */
+  refuse_next_refund: string | null;
 }
 
 export interface LocalMidtrans {
@@ -127,7 +130,7 @@ export async function startLocalMidtrans(options: { serverKey?: string; notifica
 
     if (path.startsWith('/__control/')) {
       if (method === 'GET' && path === '/__control/requests') return [200, received];
-      const orderPath = /^\/__control\/orders\/([^/]+)(?:\/(pay|decline|expire|notify))?$/.exec(path);
+      const orderPath = /^\/__control\/orders\/([^/]+)(?:\/(pay|decline|expire|notify|refuse-refund))?$/.exec(path);
       if (method === 'POST' && path === '/__control/notify') {
         const { sign_with: signWith, notification_url: target, ...claimed } = fields;
         const orderId = String(claimed['order_id']);
@@ -146,6 +149,10 @@ export async function startLocalMidtrans(options: { serverKey?: string; notifica
       const action = orderPath[2];
       if (method === 'GET' && action === undefined) return [200, order];
       if (method !== 'POST' || action === undefined) return [405, { error: 'POST an action' }];
+      if (action === 'refuse-refund') {
+        order.refuse_next_refund = typeof fields['status_message'] === 'string' ? fields['status_message'] : 'Refund is refused';
+        return [200, order];
+      }
       if (action !== 'notify') {
         if (order.transaction_status !== 'pending') return [409, { error: `the order is ${order.transaction_status}` }];
         order.payment_type = typeof fields['payment_type'] === 'string' ? fields['payment_type'] : order.payment_type ?? 'bank_transfer';
@@ -189,6 +196,7 @@ export async function startLocalMidtrans(options: { serverKey?: string; notifica
         notification_url: typeof override === 'string' ? (override.split(',')[0] ?? '').trim() : null,
         refunds: [],
         deliveries: [],
+        refuse_next_refund: null,
       };
       orders.set(orderId, order);
       byToken.set(order.token, order);
@@ -212,6 +220,11 @@ export async function startLocalMidtrans(options: { serverKey?: string; notifica
     const refunded = order.refunds.reduce((total, done) => total + done.amount, 0);
     const amount = typeof fields['amount'] === 'number' ? fields['amount'] : order.gross_amount - refunded;
     const cannot = (message: string): Json => ({ status_code: '412', status_message: message, order_id: order.order_id });
+    if (order.refuse_next_refund !== null) {
+      const message = order.refuse_next_refund;
+      order.refuse_next_refund = null;
+      return cannot(message);
+    }
     if (!['settlement', 'capture', 'partial_refund'].includes(order.transaction_status)) return cannot('Merchant cannot modify the status of the transaction');
     if (!REFUNDABLE.has(order.payment_type ?? '')) return cannot(`Payment type ${order.payment_type ?? 'unknown'} does not support refund`);
     if (!Number.isSafeInteger(amount) || amount < 1 || refunded + amount > order.gross_amount) return cannot('Refund amount exceeds the refundable amount');

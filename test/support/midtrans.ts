@@ -13,6 +13,8 @@ export interface MidtransControl {
   act(orderId: string, action: 'pay' | 'decline' | 'expire' | 'notify', options?: { payment_type?: string; gross_amount?: number; sign_with?: string }): Promise<{ notification: Record<string, unknown>; delivery: { status: number | null; body: string; error?: string } }>;
   /** A notification of any fields, signed with the server key (or `sign_with`), sent to `notification_url`. */
   notify(fields: Record<string, unknown>): Promise<{ notification: Record<string, unknown>; delivery: { status: number | null; body: string; error?: string } }>;
+  /** The next refund of the order is refused (Midtrans's 412) with this message. */
+  refuseNextRefund(orderId: string, message: string): Promise<void>;
   order(orderId: string): Promise<LocalOrder | null>;
   /** Every API request it received so far. */
   requests(): Promise<ReceivedRequest[]>;
@@ -46,6 +48,10 @@ export async function localMidtrans(t: Test): Promise<MidtransControl> {
       return answer.json;
     },
     notify: async (fields) => (await call<{ notification: Record<string, unknown>; delivery: { status: number | null; body: string } }>('POST', '/__control/notify', fields)).json,
+    refuseNextRefund: async (orderId, message) => {
+      const answer = await call('POST', `/__control/orders/${encodeURIComponent(orderId)}/refuse-refund`, { status_message: message });
+      if (answer.status !== 200) throw new Error(`the local Midtrans refused refuse-refund of ${orderId}: ${answer.status}`);
+    },
     order: async (orderId) => {
       const answer = await call<LocalOrder>('GET', `/__control/orders/${encodeURIComponent(orderId)}`);
       return answer.status === 200 ? answer.json : null;
