@@ -39,6 +39,8 @@ export interface CommandRole {
   readonly api: CommandApiDeps;
   readonly writer: ConcertWriter;
   readonly reactors: ReactorStore;
+  /** Each reactor's runner: its status (position, lag, parked events) and the retry of what it parked. */
+  readonly runners: readonly ReactorRunner[];
   readonly expirer: HoldExpirer;
   readonly passwords: PasswordHasher;
   readonly personalData: PersonalData;
@@ -110,6 +112,8 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
     bookingsReactor({ store, commands, writer, placer, reactors, now }),
     paymentsReactor({ commands, payments, now }),
   ].map((reactor) => new ReactorRunner(store, reactors, reactor, (error, name) => onBackgroundError(error, `reactor ${name}`)));
+  metrics.measureReactors(async () => (await Promise.all(runners.map((runner) => runner.status(0))))
+    .map(({ name, parked_count: parked, lag }) => ({ name, parked, lag })));
 
   let started = false;
   const start = (): void => {
@@ -139,6 +143,7 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
     },
     writer,
     reactors,
+    runners,
     expirer,
     passwords,
     personalData,
