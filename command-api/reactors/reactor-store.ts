@@ -92,6 +92,12 @@ export class ReactorStore {
     return Number(row?.position ?? 0);
   }
 
+  /** Every reactor's checkpoint, by name. */
+  async checkpoints(): Promise<Map<string, number>> {
+    const rows = await this.db('reactor_checkpoints').select<{ name: string; position: number | string }[]>('name', 'position');
+    return new Map(rows.map((row) => [row.name, Number(row.position)]));
+  }
+
   /**
    * Moves a checkpoint forward, never back: two instances may run the same reactor. One upsert
    * statement: an update-then-insert transaction deadlocked on MySQL's gap locks when two of them
