@@ -13,6 +13,8 @@ import type { Captcha } from './captcha/captcha.ts';
 import type { BookingService } from './bookings/bookings.ts';
 import type { ConcertService } from './concerts/concerts.ts';
 import type { PaymentService } from './payments/payments.ts';
+import type { ReactorRunner } from './reactors/runner.ts';
+import { adminReactorRoutes } from './routes/admin-reactors.ts';
 import { adminStreamRoutes } from './routes/admin-streams.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { adminConcertRoutes, bookingRoutes } from './routes/bookings.ts';
@@ -36,6 +38,8 @@ export interface CommandApiDeps {
   readonly webhookSecret: string;
   /** Who takes the money: the sandbox (its pages and HMAC webhook), or a real gateway (its webhook at /api/v1/payments/webhook/<name>). */
   readonly gateway: { readonly name: 'sandbox' | 'midtrans'; readonly gateway: PaymentGateway };
+  /** The reactors' runners: their status and the retry of what they parked. */
+  readonly reactors: readonly ReactorRunner[];
 }
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
@@ -67,5 +71,6 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
     await admin.register(adminStreamRoutes, { store: deps.store });
     await admin.register(adminConcertRoutes, { concerts: deps.concerts });
     await admin.register(adminUserRoutes, { users: deps.users });
+    await admin.register(adminReactorRoutes, { reactors: deps.reactors });
   });
 };

@@ -140,6 +140,7 @@ export async function wireCommand(shared: Shared, inputs: CommandInputs, closers
       payments,
       webhookSecret: secrets.paymentWebhookSecret,
       gateway,
+      reactors: runners,
     },
     writer,
     reactors,

@@ -32,7 +32,7 @@ export interface ReactorStatus {
   readonly head_position: number;
   readonly lag: number;
   readonly parked_count: number;
-  readonly parked: readonly {
+  readonly parked: {
     readonly event_id: string;
     readonly position: number;
     readonly stream: string;

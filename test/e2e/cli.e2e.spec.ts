@@ -177,4 +177,22 @@ t.test('a reactor parks an event it cannot handle and goes on; reactors:status l
   t.equal((await cli(env, 'reactors:retry', 'payments')).code, 2, 'neither --event nor --all: a usage error');
   t.equal((await cli(env, 'reactors:retry', 'nobody', '--all')).code, 2, 'no such reactor: a usage error');
   t.equal((await cli(env, 'reactors:retry', 'payments', '--event', randomUUID())).code, 1, 'an event that is not parked: a failure');
+
+  // The same over HTTP, for admins only.
+  const admin = await adminToken(made);
+  const customer = await login(app, await register(app));
+  const listed = await app.inject({ method: 'GET', url: '/api/v1/admin/reactors', headers: bearer(admin) });
+  t.equal(listed.statusCode, 200);
+  t.match(listed.json<Status>().find((reactor) => reactor.name === 'payments'), { parked_count: 1, parked: [{ event_id: poison, tries: 6 }] });
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/admin/reactors', headers: bearer(customer) })).statusCode, 403, 'not for customers');
+  const retry = (name: string, query: string, token: string) => app.inject({ method: 'POST', url: `/api/v1/admin/reactors/${name}/retry${query}`, headers: bearer(token) });
+  t.equal((await retry('payments', '', customer)).statusCode, 403, 'nor is the retry');
+  const again = await retry('payments', `?event_id=${poison}`, admin);
+  t.equal(again.statusCode, 200);
+  t.match(again.json(), { reactor: 'payments', retried: [{ event_id: poison, handled: false, reason: /^UndecodableEvent/ }] });
+  t.match(await services.command.reactors.parked('payments'), [{ eventId: poison, tries: 7 }], 'still parked');
+  t.match(await retry('nobody', '', admin), { statusCode: 404 });
+  t.match((await retry('payments', `?event_id=${randomUUID()}`, admin)).json(), { code: 'NOT_FOUND' }, 'an event that is not parked: 404');
+  t.match((await retry('payments', '?event_id=not-a-uuid', admin)).statusCode, 400);
+  t.match((await retry('payments', '', admin)).json(), { reactor: 'payments', retried: [{ event_id: poison, handled: false }] }, 'all of them');
 });
