@@ -14,11 +14,11 @@ import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { Metrics } from '../../lib/observability/metrics.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { ReactorStore } from './reactor-store.ts';
-import { ReactorRunner, type Reactor } from './runner.ts';
+import { ReactorRunner, type Reactor, type RunnerOptions } from './runner.ts';
 
 const TRIES = 3;
 
-async function rig(t: Test) {
+async function rig(t: Test, options: RunnerOptions = { tries: TRIES, backoffMs: { first: 5, max: 20 } }) {
   const dir = await mkdtemp(join(tmpdir(), 'boxoffice-runner-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const store = await SqlEventStore.open({ client: 'better-sqlite3', filename: join(dir, 'events.sqlite') });
@@ -41,7 +41,7 @@ async function rig(t: Test) {
     },
   };
   const errors: unknown[] = [];
-  const runner = new ReactorRunner(store, reactors, reactor, (error) => errors.push(error), { tries: TRIES, backoffMs: { first: 5, max: 20 } });
+  const runner = new ReactorRunner(store, reactors, reactor, (error) => errors.push(error), options);
   t.teardown(() => runner.stop());
   const append = async (...types: string[]): Promise<string[]> => {
     const ids = types.map(() => randomUUID());
@@ -101,4 +101,16 @@ t.test('a passing failure is retried, not parked', async (t) => {
   await caughtUp();
   t.ok(effects.handled.has(poison as string), 'handled once the cause passed');
   t.strictSame(await reactors.parked('settler'), [], 'nothing parked');
+});
+
+t.test('a runner stopped while it waits to try an event again stops at once, and parks nothing', async (t) => {
+  const { store, reactors, runner, effects, append } = await rig(t, { tries: 5, backoffMs: { first: 60_000, max: 60_000 } });
+  await append('Poisoned');
+  runner.start();
+  await eventually(async () => effects.poisonTries >= 2, 'tried with its page and once on its own');
+  const started = Date.now();
+  await runner.stop();
+  t.ok(Date.now() - started < 5_000, `stopped in ${Date.now() - started} ms, not after the minute's back-off`);
+  t.strictSame(await reactors.parked('settler'), [], 'nothing parked');
+  t.ok((await reactors.checkpoint('settler')) < (await store.headPosition()), 'the checkpoint stays before it: the next start tries it again');
 });

@@ -20,7 +20,11 @@ export interface Reactor {
 export interface RunnerOptions {
   /** Tries of one event, once its page failed, before it is parked (default 5). */
   readonly tries?: number;
-  /** The back-off between those tries, doubling up to max (default 250 ms to 30 s). */
+  /**
+   * The back-off between those tries, doubling up to max (default 500 ms to 30 s: five tries span
+   * 7.5 s, so a hiccup of the database is ridden out, not parked); also between reads of $all
+   * after a failure (default 250 ms to 30 s).
+   */
   readonly backoffMs?: { readonly first: number; readonly max: number };
   readonly now?: () => Date;
 }
@@ -72,6 +76,8 @@ export class ReactorRunner {
   readonly #backoff: { readonly first: number; readonly max: number };
   readonly #now: () => Date;
   #stopped = false;
+  /** Ends the back-off in progress at once (the runner is stopping). */
+  #wake: (() => void) | undefined;
 
   constructor(
     store: EventStore,
@@ -85,7 +91,7 @@ export class ReactorRunner {
     this.#reactor = reactor;
     this.#onError = onError;
     this.#tries = Math.max(1, options.tries ?? 5);
-    this.#backoff = options.backoffMs ?? { first: 250, max: 30_000 };
+    this.#backoff = options.backoffMs ?? { first: 500, max: 30_000 };
     this.#now = options.now ?? (() => new Date());
     this.#follower = new Follower({
       store,
@@ -105,7 +111,7 @@ export class ReactorRunner {
       onError: (error) => {
         if (!(error instanceof Stopped)) onError(error, reactor.name);
       },
-      backoffMs: this.#backoff,
+      backoffMs: options.backoffMs ?? { first: 250, max: 30_000 },
     });
   }
 
@@ -120,6 +126,7 @@ export class ReactorRunner {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#wake?.();
     await this.#follower.stop();
   }
 
@@ -138,7 +145,14 @@ export class ReactorRunner {
             this.#onError(new Error(`parked event ${event.id} (${event.type} at position ${event.position}) after ${attempt} tries: ${reasonOf(error)}`), this.#reactor.name);
             break;
           }
-          await new Promise((resolve) => setTimeout(resolve, backoffMs));
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, backoffMs);
+            this.#wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.#wake = undefined;
           backoffMs = Math.min(backoffMs * 2, this.#backoff.max);
         }
       }

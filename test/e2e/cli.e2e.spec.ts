@@ -156,7 +156,7 @@ t.test('a reactor parks an event it cannot handle and goes on; reactors:status l
     t.equal(status.code, 0, status.stderr);
     return JSON.parse(status.stdout) as Status;
   };
-  // Five tries, 250 ms doubling between them: parked within seconds, and the reactor past it.
+  // Five tries, 500 ms doubling between them: parked within seconds, and the reactor past it.
   await eventually(async () => (await services.command.reactors.parked('payments')).length === 1, 'the poisoned event parked', 30_000);
   await eventually(async () => (await services.command.reactors.checkpoint('payments')) >= written.position, 'the payments reactor past it', 10_000);
   const payments = (await statusOf()).find((reactor) => reactor.name === 'payments');
