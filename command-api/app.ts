@@ -15,6 +15,8 @@ import type { ConcertService } from './concerts/concerts.ts';
 import type { PaymentService } from './payments/payments.ts';
 import type { RefundService } from './payments/refunds.ts';
 import { adminRefundRoutes } from './routes/admin-refunds.ts';
+import type { ReactorRunner } from './reactors/runner.ts';
+import { adminReactorRoutes } from './routes/admin-reactors.ts';
 import { adminStreamRoutes } from './routes/admin-streams.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { adminConcertRoutes, bookingRoutes } from './routes/bookings.ts';
@@ -41,6 +43,8 @@ export interface CommandApiDeps {
   readonly webhookSecret: string;
   /** Who takes the money: the sandbox (its pages and HMAC webhook), or a real gateway (its webhook at /api/v1/payments/webhook/<name>). */
   readonly gateway: { readonly name: 'sandbox' | 'midtrans'; readonly gateway: PaymentGateway };
+  /** The reactors' runners: their status and the retry of what they parked. */
+  readonly reactors: readonly ReactorRunner[];
 }
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
@@ -73,5 +77,6 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
     await admin.register(adminConcertRoutes, { concerts: deps.concerts });
     await admin.register(adminUserRoutes, { users: deps.users });
     await admin.register(adminRefundRoutes, { refunds: deps.refunds, now: deps.now });
+    await admin.register(adminReactorRoutes, { reactors: deps.reactors });
   });
 };

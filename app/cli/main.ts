@@ -8,12 +8,13 @@ import { ConfigError, loadConfig } from '../../lib/config.ts';
 import { bookingHistoryCommand, concertAsOfCommand, eventsExport } from './audit.ts';
 import { UsageError, type CliCommand, type Flag } from './command.ts';
 import {
-  createAdminCommand, forgetCommand, migrateCommand, rebuildCommand, seedDemoCommand, seedUsersCommand, serveCommand, statusCommand,
+  createAdminCommand, forgetCommand, migrateCommand, reactorsRetryCommand, reactorsStatusCommand, rebuildCommand, seedDemoCommand,
+  seedUsersCommand, serveCommand, statusCommand,
 } from './operate.ts';
 
 const COMMANDS: readonly CliCommand[] = [
   serveCommand, migrateCommand, seedDemoCommand, createAdminCommand, seedUsersCommand, forgetCommand,
-  statusCommand, rebuildCommand, eventsExport, concertAsOfCommand, bookingHistoryCommand,
+  statusCommand, rebuildCommand, reactorsStatusCommand, reactorsRetryCommand, eventsExport, concertAsOfCommand, bookingHistoryCommand,
 ];
 
 const HELP_FLAG: Flag = { type: 'boolean', description: 'show this help' };

@@ -1,6 +1,6 @@
 /**
  * The operator's commands: run a role, migrate, seed, manage accounts, watch and rebuild the
- * projections. Each opens the services it needs from the same configuration as the server
+ * projections, watch the reactors and retry what they parked. Each opens the services it needs from the same configuration as the server
  * (the embedded data dir, or the real services the variables name) and closes them after.
  */
 import { randomUUID } from 'node:crypto';
@@ -206,5 +206,53 @@ export const rebuildCommand: CliCommand = {
     if (context.interactive) context.err('\n');
     if (result.phase !== 'done') throw new Error(`rebuild of ${name} ended ${result.phase}${result.error === undefined ? '' : `: ${result.error}`}`);
     context.out(`${name} rebuilt: ${result.done.toLocaleString('en-US')} events, swapped in\n`);
+  }),
+};
+
+export const reactorsStatusCommand: CliCommand = {
+  name: 'reactors:status',
+  usage: '[--json]',
+  summary: 'each reactor: position, head, lag, and the events it parked (could not handle) with the reason',
+  positionals: 0,
+  flags: { json: { type: 'boolean', description: 'an array: name, position, head_position, lag, parked_count, parked' } },
+  run: (context) => withCommandRole(context, async ({ runners }) => {
+    const reactors = await Promise.all(runners.map((runner) => runner.status()));
+    if (context.flags.json === true) {
+      context.out(`${JSON.stringify(reactors)}\n`);
+      return;
+    }
+    context.out(`${table([
+      ['NAME', 'POSITION', 'HEAD', 'LAG', 'PARKED'],
+      ...reactors.map((reactor) => [reactor.name, String(reactor.position), String(reactor.head_position), String(reactor.lag), String(reactor.parked_count)]),
+    ])}\n`);
+    const parked = reactors.flatMap((reactor) => reactor.parked.map((event) => [
+      reactor.name, event.event_id, String(event.position), event.type, String(event.tries), event.last_failed_at, event.reason,
+    ]));
+    if (parked.length > 0) context.out(`\n${table([['REACTOR', 'EVENT', 'POSITION', 'TYPE', 'TRIES', 'LAST FAILED', 'REASON'], ...parked])}\n`);
+  }),
+};
+
+export const reactorsRetryCommand: CliCommand = {
+  name: 'reactors:retry',
+  usage: '<reactor> (--event ID | --all)',
+  summary: 'hand parked events to their reactor again: handled ones are unparked, failing ones stay with the new reason',
+  positionals: 1,
+  flags: {
+    event: { type: 'string', description: 'the parked event to retry' },
+    all: { type: 'boolean', description: 'every event the reactor parked' },
+  },
+  run: (context) => withCommandRole(context, async ({ runners }) => {
+    const name = context.positionals[0] ?? '';
+    const runner = runners.find((candidate) => candidate.name === name);
+    if (runner === undefined) throw new UsageError(`no reactor named "${name}": ${runners.map((candidate) => candidate.name).join(', ')}`);
+    const event = flagText(context, 'event');
+    const all = context.flags.all === true;
+    if ((event === undefined) === !all) throw new UsageError('give either --event ID or --all');
+    const outcomes = await runner.retry(event === undefined ? undefined : [event]);
+    if (event !== undefined && outcomes.length === 0) throw new Error(`reactor ${name} has no parked event ${event}`);
+    for (const outcome of outcomes) context.out(`${outcome.event_id}  ${outcome.handled ? 'handled, unparked' : `still fails: ${outcome.reason ?? ''}`}\n`);
+    const failing = outcomes.filter((outcome) => !outcome.handled).length;
+    if (failing > 0) throw new Error(`${failing} of ${outcomes.length} parked events still fail; they stay parked`);
+    context.out(`${outcomes.length} parked events handled\n`);
   }),
 };

@@ -38,6 +38,8 @@ export interface CommandRole {
   readonly api: CommandApiDeps;
   readonly writer: ConcertWriter;
   readonly reactors: ReactorStore;
+  /** Each reactor's runner: its status (position, lag, parked events) and the retry of what it parked. */
+  readonly runners: readonly ReactorRunner[];
   readonly expirer: HoldExpirer;
   readonly passwords: PasswordHasher;
   readonly personalData: PersonalData;
@@ -104,6 +106,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     paymentsReactor({ commands, payments, now }),
     refundsReactor({ refunds, autoRefund: config.autoRefund, now }),
   ].map((reactor) => new ReactorRunner(store, reactors, reactor, (error, name) => onBackgroundError(error, `reactor ${name}`)));
+  metrics.measureReactors(async () => (await Promise.all(runners.map((runner) => runner.status(0))))
+    .map(({ name, parked_count: parked, lag }) => ({ name, parked, lag })));
 
   let started = false;
   const start = (): void => {
@@ -132,9 +136,11 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       now,
       webhookSecret: secrets.paymentWebhookSecret,
       gateway,
+      reactors: runners,
     },
     writer,
     reactors,
+    runners,
     expirer,
     passwords,
     personalData,

@@ -1,21 +1,26 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { freshMysqlDatabase } from '../../test/support/services.ts';
 import { ReactorStore } from './reactor-store.ts';
 
+async function open(t: Test, client: 'mysql2' | 'better-sqlite3'): Promise<ReactorStore> {
+  let store: ReactorStore;
+  if (client === 'mysql2') {
+    store = await ReactorStore.open({ client, url: await freshMysqlDatabase(t) });
+  } else {
+    const dir = await mkdtemp(join(tmpdir(), 'boxoffice-reactors-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    store = await ReactorStore.open({ client, filename: join(dir, 'reactors.sqlite') });
+  }
+  t.teardown(() => store.close());
+  return store;
+}
+
 for (const client of ['mysql2', 'better-sqlite3'] as const) {
   t.test(`${client}: a checkpoint only moves forward, and many first writes at once all succeed`, async (t) => {
-    let store: ReactorStore;
-    if (client === 'mysql2') {
-      store = await ReactorStore.open({ client, url: await freshMysqlDatabase(t) });
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), 'boxoffice-reactors-'));
-      t.teardown(() => rm(dir, { recursive: true, force: true }));
-      store = await ReactorStore.open({ client, filename: join(dir, 'reactors.sqlite') });
-    }
-    t.teardown(() => store.close());
+    const store = await open(t, client);
     t.equal(await store.checkpoint('bookings'), 0);
     // Twenty instances write their first checkpoint at the same moment (it deadlocked on MySQL).
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.advance('bookings', 100 + i)));
@@ -25,5 +30,23 @@ for (const client of ['mysql2', 'better-sqlite3'] as const) {
     await store.advance('bookings', 500);
     t.equal(await store.checkpoint('bookings'), 500);
     t.equal(await store.checkpoint('payments'), 0, 'each reactor its own');
+  });
+
+  t.test(`${client}: a parked event is one row per reactor and event, its tries added up and its reason the newest`, async (t) => {
+    const store = await open(t, client);
+    const event = { id: '5f0c6f0e-8a3c-4b0e-9a51-0d6f1c2b3a4d', position: 42, stream: 'payment-p1', type: 'PaymentSucceeded' };
+    // Two instances of the reactor park the same event at once.
+    await Promise.all([store.park('payments', event, 'Error: first', 5, 1_000), store.park('payments', event, 'Error: first', 5, 1_000)]);
+    await store.park('payments', event, 'Error: second', 1, 2_000);
+    await store.park('bookings', { ...event, id: 'b3a4d5f0-8a3c-4b0e-9a51-0d6f1c2b3a4d', position: 40 }, 'x'.repeat(900), 5, 1_500);
+    t.match(await store.parked('payments'), [{
+      reactor: 'payments', eventId: event.id, position: 42, stream: 'payment-p1', type: 'PaymentSucceeded', reason: 'Error: second',
+      tries: 11, firstFailedAt: new Date(1_000).toISOString(), lastFailedAt: new Date(2_000).toISOString(),
+    }]);
+    t.equal((await store.parked('bookings'))[0]?.reason.length, 500, 'a long reason is trimmed to its column');
+    t.strictSame([...(await store.parkedCounts())].sort(), [['bookings', 1], ['payments', 1]]);
+    t.equal(await store.unpark('payments', event.id), true);
+    t.equal(await store.unpark('payments', event.id), false, 'once');
+    t.strictSame((await store.parked()).map((row) => row.reactor), ['bookings']);
   });
 }

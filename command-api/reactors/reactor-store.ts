@@ -1,6 +1,7 @@
 /**
- * What the reactors keep outside the event store: how far each has read ($all checkpoints), and
- * the due-time index of unpaid holds. MySQL/MariaDB, or a SQLite file in the data dir.
+ * What the reactors keep outside the event store: how far each has read ($all checkpoints), the
+ * events each has parked (could not handle after its tries, with the reason), and the due-time
+ * index of unpaid holds. MySQL/MariaDB, or a SQLite file in the data dir.
  */
 import type { Knex } from 'knex';
 import { openDatabase, type DatabaseOptions } from '../../lib/db/database.ts';
@@ -26,7 +27,52 @@ const migrations: Record<string, Knex.Migration> = {
       await db.schema.dropTableIfExists('reactor_checkpoints');
     },
   },
+  '002_parked_events': {
+    async up(db) {
+      await db.schema.createTable('reactor_parked_events', (table) => {
+        table.string('reactor', 100).notNullable();
+        table.string('event_id', 64).notNullable();
+        table.bigInteger('position').unsigned().notNullable();
+        table.string('stream', 200).notNullable();
+        table.string('type', 100).notNullable();
+        table.string('reason', 500).notNullable();
+        table.bigInteger('first_failed_at').notNullable();
+        table.bigInteger('last_failed_at').notNullable();
+        table.integer('tries').unsigned().notNullable();
+        table.primary(['reactor', 'event_id']);
+      });
+    },
+    async down(db) {
+      await db.schema.dropTableIfExists('reactor_parked_events');
+    },
+  },
 };
+
+/** An event a reactor could not handle after its tries: kept aside with the reason, retried on request. */
+export interface ParkedEvent {
+  readonly reactor: string;
+  readonly eventId: string;
+  readonly position: number;
+  readonly stream: string;
+  readonly type: string;
+  /** The last error's name and message, trimmed (an error message names no personal data). */
+  readonly reason: string;
+  readonly firstFailedAt: string;
+  readonly lastFailedAt: string;
+  readonly tries: number;
+}
+
+interface ParkedRow {
+  reactor: string;
+  event_id: string;
+  position: number | string;
+  stream: string;
+  type: string;
+  reason: string;
+  first_failed_at: number | string;
+  last_failed_at: number | string;
+  tries: number | string;
+}
 
 export interface Deadline {
   readonly bookingId: string;
@@ -46,6 +92,12 @@ export class ReactorStore {
     return Number(row?.position ?? 0);
   }
 
+  /** Every reactor's checkpoint, by name. */
+  async checkpoints(): Promise<Map<string, number>> {
+    const rows = await this.db('reactor_checkpoints').select<{ name: string; position: number | string }[]>('name', 'position');
+    return new Map(rows.map((row) => [row.name, Number(row.position)]));
+  }
+
   /**
    * Moves a checkpoint forward, never back: two instances may run the same reactor. One upsert
    * statement: an update-then-insert transaction deadlocked on MySQL's gap locks when two of them
@@ -54,6 +106,52 @@ export class ReactorStore {
   async advance(name: string, position: number): Promise<void> {
     const larger = sqlDialectOf(this.db) === 'sqlite' ? 'MAX(position, excluded.position)' : 'GREATEST(position, VALUES(position))';
     await this.db('reactor_checkpoints').insert({ name, position }).onConflict('name').merge({ position: this.db.raw(larger) });
+  }
+
+  /**
+   * Parks an event (or, parked already, counts its new tries and keeps the newest reason). Two
+   * instances running the same reactor may park the same event: one row.
+   */
+  async park(reactor: string, event: { id: string; position: number; stream: string; type: string }, reason: string, tries: number, atMs: number): Promise<void> {
+    await this.db('reactor_parked_events')
+      .insert({
+        reactor, event_id: event.id, position: event.position, stream: event.stream.slice(0, 200), type: event.type.slice(0, 100),
+        reason: reason.slice(0, 500), first_failed_at: atMs, last_failed_at: atMs, tries,
+      })
+      .onConflict(['reactor', 'event_id'])
+      .merge({ reason: reason.slice(0, 500), last_failed_at: atMs, tries: this.db.raw('?? + ?', ['reactor_parked_events.tries', tries]) });
+  }
+
+  /** The events parked by one reactor, or by all, oldest position first (the first `limit`). */
+  async parked(reactor?: string, limit = 1_000): Promise<ParkedEvent[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db('reactor_parked_events')
+      .modify((query) => { if (reactor !== undefined) void query.where({ reactor }); })
+      .orderBy([{ column: 'reactor' }, { column: 'position' }])
+      .limit(limit)
+      .select<ParkedRow[]>();
+    return rows.map((row) => ({
+      reactor: row.reactor,
+      eventId: row.event_id,
+      position: Number(row.position),
+      stream: row.stream,
+      type: row.type,
+      reason: row.reason,
+      firstFailedAt: new Date(Number(row.first_failed_at)).toISOString(),
+      lastFailedAt: new Date(Number(row.last_failed_at)).toISOString(),
+      tries: Number(row.tries),
+    }));
+  }
+
+  /** How many events each reactor has parked (reactors with none are absent). */
+  async parkedCounts(): Promise<Map<string, number>> {
+    const rows = await this.db('reactor_parked_events').groupBy('reactor').select<{ reactor: string; count: number | string }[]>('reactor', this.db.raw('COUNT(*) AS count'));
+    return new Map(rows.map((row) => [row.reactor, Number(row.count)]));
+  }
+
+  /** Removes a parked event once its reactor handled it; false when it was not parked. */
+  async unpark(reactor: string, eventId: string): Promise<boolean> {
+    return (await this.db('reactor_parked_events').where({ reactor, event_id: eventId }).delete()) > 0;
   }
 
   async addDeadlines(deadlines: readonly Deadline[]): Promise<void> {

@@ -93,6 +93,35 @@ export class Metrics {
     });
   }
 
+  /**
+   * The command role's reactor gauges: events each reactor parked (could not handle, kept aside
+   * with the reason) and its distance from the head of the store.
+   */
+  measureReactors(status: () => Promise<readonly { name: string; parked: number; lag: number }[]>): void {
+    new Gauge({
+      name: 'boxoffice_reactor_parked_events',
+      help: 'Events a reactor could not handle after its tries, parked with the reason (reactors:status lists them)',
+      labelNames: ['reactor'],
+      registers: [this.registry],
+      async collect() {
+        const reactors = await status();
+        this.reset();
+        for (const { name, parked } of reactors) this.set({ reactor: name }, parked);
+      },
+    });
+    new Gauge({
+      name: 'boxoffice_reactor_lag_events',
+      help: 'Events between a reactor\'s checkpoint and the head of the event store',
+      labelNames: ['reactor'],
+      registers: [this.registry],
+      async collect() {
+        const reactors = await status();
+        this.reset();
+        for (const { name, lag } of reactors) this.set({ reactor: name }, lag);
+      },
+    });
+  }
+
   /** Records one HTTP request (`route` is the route's pattern, never the raw URL). */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
     const key = `${method} ${route} ${statusCode}`;

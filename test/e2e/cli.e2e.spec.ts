@@ -3,6 +3,7 @@
  * the stores a running app writes: MariaDB, Redis and the data dir.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -131,4 +132,67 @@ t.test('export, replay as of an instant, a booking\'s history, and forgetting a 
   t.equal((await db('users').where({ id: account.id }).first<{ email: string | null }>('email'))?.email, null, 'the sealed address is cleared');
   t.equal((await services.shared.store.readStream(`user-${account.id}`)).at(-1)?.type, 'PersonalDataForgotten', 'the history says so, and stays');
   t.equal((await cli(env, 'user:forget', '7d0b2a4e-0000-4000-8000-000000000000')).code, 1, 'an unknown user: a failure');
+});
+
+t.test('a reactor parks an event it cannot handle and goes on; reactors:status lists it, /metrics counts it, reactors:retry hands it over again', async (t) => {
+  const made = await testApp(t, { PAYMENT_GATEWAY: 'sandbox' });
+  const { app, services, dataDir } = made;
+  services.command.start();
+  const env = { MYSQL_URL: made.services.shared.config.mysqlUrl ?? '', PAYMENT_GATEWAY: 'sandbox', BOXOFFICE_DATA_DIR: dataDir };
+  // A gateway answer the payments reactor cannot read (its amount and booking are missing): it
+  // fails on it however often it tries.
+  const store = services.shared.store;
+  const poison = randomUUID();
+  const written = await store.append(`payment-${randomUUID()}`, [{
+    id: poison,
+    type: 'PaymentSucceeded',
+    data: { transaction_id: randomUUID() },
+    metadata: { event_id: poison, correlation_id: 'poison', causation_id: 'poison', actor_id: null, schema_version: 1, occurred_at: new Date().toISOString() },
+  }], 'no_stream');
+
+  type Status = { name: string; position: number; head_position: number; lag: number; parked_count: number; parked: { event_id: string; type: string; reason: string; tries: number }[] }[];
+  const statusOf = async (): Promise<Status> => {
+    const status = await cli(env, 'reactors:status', '--json');
+    t.equal(status.code, 0, status.stderr);
+    return JSON.parse(status.stdout) as Status;
+  };
+  // Five tries, 500 ms doubling between them: parked within seconds, and the reactor past it.
+  await eventually(async () => (await services.command.reactors.parked('payments')).length === 1, 'the poisoned event parked', 30_000);
+  await eventually(async () => (await services.command.reactors.checkpoint('payments')) >= written.position, 'the payments reactor past it', 10_000);
+  const payments = (await statusOf()).find((reactor) => reactor.name === 'payments');
+  t.match(payments, { parked_count: 1, parked: [{ event_id: poison, type: 'PaymentSucceeded', tries: 5, reason: /^UndecodableEvent: PaymentSucceeded at payment-/ }] }, 'listed with its reason');
+  t.ok((payments?.position ?? 0) >= written.position, 'its checkpoint is past the parked event');
+  t.match((await statusOf()).find((reactor) => reactor.name === 'bookings'), { parked_count: 0, parked: [] });
+  const table = await cli(env, 'reactors:status');
+  t.match(table.stdout, new RegExp(`payments .*\\b1\\n[^]*${poison}[^]*UndecodableEvent`), 'the table too');
+
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+  t.match(metrics.body, /boxoffice_reactor_parked_events\{reactor="payments"\} 1\n/, '/metrics counts it');
+  t.match(metrics.body, /boxoffice_reactor_parked_events\{reactor="bookings"\} 0\n/);
+
+  const retried = await cli(env, 'reactors:retry', 'payments', '--event', poison);
+  t.equal(retried.code, 1, 'still unreadable: the retry fails');
+  t.match(retried.stdout, `${poison}  still fails: UndecodableEvent`);
+  t.match(await services.command.reactors.parked('payments'), [{ eventId: poison, tries: 6 }], 'and it stays parked, the try counted');
+  t.equal((await cli(env, 'reactors:retry', 'payments')).code, 2, 'neither --event nor --all: a usage error');
+  t.equal((await cli(env, 'reactors:retry', 'nobody', '--all')).code, 2, 'no such reactor: a usage error');
+  t.equal((await cli(env, 'reactors:retry', 'payments', '--event', randomUUID())).code, 1, 'an event that is not parked: a failure');
+
+  // The same over HTTP, for admins only.
+  const admin = await adminToken(made);
+  const customer = await login(app, await register(app));
+  const listed = await app.inject({ method: 'GET', url: '/api/v1/admin/reactors', headers: bearer(admin) });
+  t.equal(listed.statusCode, 200);
+  t.match(listed.json<Status>().find((reactor) => reactor.name === 'payments'), { parked_count: 1, parked: [{ event_id: poison, tries: 6 }] });
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/admin/reactors', headers: bearer(customer) })).statusCode, 403, 'not for customers');
+  const retry = (name: string, query: string, token: string) => app.inject({ method: 'POST', url: `/api/v1/admin/reactors/${name}/retry${query}`, headers: bearer(token) });
+  t.equal((await retry('payments', '', customer)).statusCode, 403, 'nor is the retry');
+  const again = await retry('payments', `?event_id=${poison}`, admin);
+  t.equal(again.statusCode, 200);
+  t.match(again.json(), { reactor: 'payments', retried: [{ event_id: poison, handled: false, reason: /^UndecodableEvent/ }] });
+  t.match(await services.command.reactors.parked('payments'), [{ eventId: poison, tries: 7 }], 'still parked');
+  t.match(await retry('nobody', '', admin), { statusCode: 404 });
+  t.match((await retry('payments', `?event_id=${randomUUID()}`, admin)).json(), { code: 'NOT_FOUND' }, 'an event that is not parked: 404');
+  t.match((await retry('payments', '?event_id=not-a-uuid', admin)).statusCode, 400);
+  t.match((await retry('payments', '', admin)).json(), { reactor: 'payments', retried: [{ event_id: poison, handled: false }] }, 'all of them');
 });

@@ -8,17 +8,20 @@
  * request twice with the same Idempotency-Key. When the dust has settled, the auditor checks,
  * from the event store alone and from the read models: no seat sold twice; sold + held +
  * available = capacity per class; every 201 has its booking; every confirmed booking exactly one
- * succeeded payment; the booking statuses, the seat map and the Redis availability agree with a
- * replay of the events.
+ * succeeded payment; the money ledger (money taken = seats sold to confirmed bookings + money owed
+ * back); no reactor parked anything; the booking statuses, the seat map and the Redis
+ * availability agree with a replay of the events.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import type { Test } from 'tap';
 import { signWebhook } from '../../command-api/payments/gateway.ts';
+import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingEvents } from '../../domain/booking/index.ts';
 import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { eventually } from '../support/eventually.ts';
+import { moneyEvents, replayLedger } from '../support/ledger-replay.ts';
 import { pool } from '../support/pool.ts';
 import { replaySeats } from '../support/seat-replay.ts';
 
@@ -292,7 +295,29 @@ async function audit(t: Test, sale: Sale, admin: string, concertId: string, clas
   const soldTo = new Set([...sold].map((seat) => owner.get(seat)));
   check([...soldTo].every((bookingId) => answered.some((b) => b.id === bookingId)), 'every sold seat belongs to a booking that was answered 201');
 
-  // 3. The read models agree with the replay: booking statuses, seat map, Redis availability.
+  // 3. The money ledger, from the events alone: every payment taken bought its booking's seats
+  // (confirmed) or is owed back, for exactly its amount.
+  const endedAs = new Map<string, string>();
+  for (const booking of answered) endedAs.set(booking.id, STATUS_OF[(await store.readStream(`booking-${booking.id}`)).at(-1)?.type ?? ''] ?? 'unknown');
+  const money = (await store.readAll({ filter: { eventTypes: moneyEvents.types }, maxCount: 100_000 })).events;
+  const ledger = replayLedger(concertEvents, money, (bookingId) => endedAs.get(bookingId) ?? 'unknown');
+  check(ledger.faults.length === 0, `the money ledger: ${ledger.faults.slice(0, 10).join('; ')}`);
+  check(ledger.taken > 0, 'the sale took money');
+  t.comment(`ledger: taken ${ledger.taken} = sold to confirmed bookings ${ledger.soldToConfirmed} + owed back ${ledger.owed}`);
+
+  // 4. No reactor parked anything, and each has read everything (a parked event moves the
+  // checkpoint on only once it is parked).
+  const reactors = await ReactorStore.open({ client: 'mysql2', url: sale.mysqlUrl });
+  t.teardown(() => reactors.close());
+  const settledAt = await store.headPosition();
+  await eventually(async () => {
+    const checkpoints = await reactors.checkpoints();
+    return (checkpoints.size > 0 && [...checkpoints.values()].every((position) => position >= settledAt)) || undefined;
+  }, 'the reactors caught up', 60_000);
+  const parked = await reactors.parked(undefined, 10);
+  check(parked.length === 0, `reactors parked events: ${parked.map((event) => `${event.reactor} ${event.type} ${event.eventId}: ${event.reason}`).join('; ')}`);
+
+  // 5. The read models agree with the replay: booking statuses, seat map, Redis availability.
   const head = await store.headPosition();
   await eventually(async () => {
     const projections = await call('GET', '/api/v1/admin/projections', admin);
