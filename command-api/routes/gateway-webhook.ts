@@ -19,6 +19,7 @@ import { paymentEvents, paymentStream } from '../../domain/payment/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { AppError } from '../../lib/errors.ts';
+import { keepRawJsonBodies } from '../../lib/http/raw-body.ts';
 import { PositionSchema, problemResponses, requestContext } from '../../lib/http/schemas.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import type { PaymentService } from '../payments/payments.ts';
@@ -36,18 +37,13 @@ export const gatewayWebhookRoutes: FastifyPluginAsyncTypebox<GatewayWebhookOptio
   await app.register(async (scope) => {
     const webhook = scope.withTypeProvider<TypeBoxTypeProvider>();
     // The signature covers what was sent: keep the bytes; the body is read by the gateway's own check.
-    const raw = new WeakMap<FastifyRequest, Buffer>();
-    const parseJson = webhook.getDefaultJsonParser('error', 'error');
-    webhook.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-      raw.set(request, body as Buffer);
-      void parseJson(request, (body as Buffer).toString('utf8'), done);
-    });
+    const rawBodyOf = keepRawJsonBodies(scope);
 
     const verified = new WeakMap<FastifyRequest, string>();
     webhook.post(`/api/v1/payments/webhook/${name}`, {
       // The signature first, before the body's shape is even looked at.
       preValidation: async (request) => {
-        const rawBody = raw.get(request);
+        const rawBody = rawBodyOf(request);
         const checked = rawBody === undefined ? null : gateway.checkNotification({ rawBody, headers: request.headers });
         if (checked === null) throw new AppError('INVALID_SIGNATURE', `the notification is not signed the way ${name} signs`);
         verified.set(request, checked.transactionId);

@@ -12,7 +12,7 @@ import { freePort } from '../../test/harness/servers.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer } from '../../test/support/booking.ts';
 import { eventually } from '../../test/support/eventually.ts';
-import { localMidtrans } from '../../test/support/midtrans.ts';
+import { localMidtrans, midtransEnv } from '../../test/support/midtrans.ts';
 import { bearer } from '../../test/support/users.ts';
 
 const types = async (store: EventStore, stream: string) => (await store.readStream(stream)).map((e) => e.type);
@@ -27,12 +27,7 @@ t.test('paying with Midtrans', async (t) => {
   // No reactors or expirer: nothing but the requests of each test appends, so "nothing changed" is the head position.
   const made: TestApp = await testApp(t, {
     REQUIRE_EMAIL_VERIFICATION: 'false',
-    PAYMENT_GATEWAY: 'midtrans',
-    MIDTRANS_SERVER_KEY: midtrans.serverKey,
-    MIDTRANS_CLIENT_KEY: 'SB-Mid-client-local',
-    MIDTRANS_API_URL: midtrans.url,
-    MIDTRANS_SNAP_URL: midtrans.url,
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...midtransEnv(midtrans, port),
   });
   const { gateway } = made.services.command.api.gateway;
   t.equal(made.services.command.api.gateway.name, 'midtrans');

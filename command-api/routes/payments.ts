@@ -4,13 +4,13 @@
  * it is typed at the gateway.
  */
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { paymentEvents, paymentStream, type PaymentRequested } from '../../domain/payment/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { principalOf } from '../../lib/http/auth.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
+import { keepRawJsonBodies } from '../../lib/http/raw-body.ts';
 import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
 import { signWebhook, verifyWebhook } from '../payments/gateway.ts';
 import type { PaymentService } from '../payments/payments.ts';
@@ -61,15 +61,10 @@ export const sandboxWebhookRoutes: FastifyPluginAsyncTypebox<{ payments: Payment
   await app.register(async (scope) => {
     const webhook = scope.withTypeProvider<TypeBoxTypeProvider>();
     // The signature covers the exact bytes sent: keep them as well as the parsed body.
-    const raw = new WeakMap<FastifyRequest, Buffer>();
-    const parseJson = webhook.getDefaultJsonParser('error', 'error');
-    webhook.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-      raw.set(request, body as Buffer);
-      void parseJson(request, (body as Buffer).toString('utf8'), done);
-    });
+    const rawBodyOf = keepRawJsonBodies(scope);
     webhook.post('/api/v1/payments/webhook', {
       preValidation: async (request) => {
-        const body = raw.get(request);
+        const body = rawBodyOf(request);
         const signature = request.headers['x-signature'];
         if (body === undefined || !verifyWebhook(webhookSecret, body, typeof signature === 'string' ? signature : undefined)) {
           throw new AppError('INVALID_SIGNATURE', 'the X-Signature header does not match the body');

@@ -10,7 +10,7 @@ import { freePort } from '../../test/harness/servers.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer } from '../../test/support/booking.ts';
 import { eventually } from '../../test/support/eventually.ts';
-import { localMidtrans, type MidtransControl } from '../../test/support/midtrans.ts';
+import { localMidtrans, midtransEnv, type MidtransControl } from '../../test/support/midtrans.ts';
 import { bearer } from '../../test/support/users.ts';
 
 interface Payment { id: string; transaction_id: string; amount: number }
@@ -24,12 +24,7 @@ async function midtransApp(t: Test, midtrans: MidtransControl, env: Record<strin
   const port = await freePort();
   const made = await testApp(t, {
     REQUIRE_EMAIL_VERIFICATION: 'false',
-    PAYMENT_GATEWAY: 'midtrans',
-    MIDTRANS_SERVER_KEY: midtrans.serverKey,
-    MIDTRANS_CLIENT_KEY: 'SB-Mid-client-local',
-    MIDTRANS_API_URL: midtrans.url,
-    MIDTRANS_SNAP_URL: midtrans.url,
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...midtransEnv(midtrans, port),
     ...env,
   });
   await made.app.listen({ port, host: '127.0.0.1' });

@@ -59,3 +59,15 @@ export async function localMidtrans(t: Test): Promise<MidtransControl> {
     requests: async () => (await call<ReceivedRequest[]>('GET', '/__control/requests')).json,
   };
 }
+
+/** The configuration of an app that takes money through the local Midtrans and listens on `port` for its notifications. */
+export function midtransEnv(midtrans: MidtransControl, port: number): Record<string, string> {
+  return {
+    PAYMENT_GATEWAY: 'midtrans',
+    MIDTRANS_SERVER_KEY: midtrans.serverKey,
+    MIDTRANS_CLIENT_KEY: 'SB-Mid-client-local',
+    MIDTRANS_API_URL: midtrans.url,
+    MIDTRANS_SNAP_URL: midtrans.url,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+  };
+}
