@@ -144,9 +144,10 @@ export class ReactorStore {
   }
 
   /** How many events each reactor has parked (reactors with none are absent). */
-  async parkedCounts(): Promise<Map<string, number>> {
-    const rows = await this.db('reactor_parked_events').groupBy('reactor').select<{ reactor: string; count: number | string }[]>('reactor', this.db.raw('COUNT(*) AS count'));
-    return new Map(rows.map((row) => [row.reactor, Number(row.count)]));
+  /** How many events the reactor has parked. */
+  async parkedCount(reactor: string): Promise<number> {
+    const row = await this.db('reactor_parked_events').where({ reactor }).count<{ count: number | string }[]>({ count: '*' }).first();
+    return Number(row?.count ?? 0);
   }
 
   /** Removes a parked event once its reactor handled it; false when it was not parked. */

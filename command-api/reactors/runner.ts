@@ -161,10 +161,10 @@ export class ReactorRunner {
 
   /** Where the reactor is, and what it parked (the count, and the first `listed` of them). */
   async status(listed = 1_000): Promise<ReactorStatus> {
-    const [position, head, counts, parked] = await Promise.all([
+    const [position, head, parkedCount, parked] = await Promise.all([
       this.#reactors.checkpoint(this.#reactor.name),
       this.#store.headPosition(),
-      this.#reactors.parkedCounts(),
+      this.#reactors.parkedCount(this.#reactor.name),
       this.#reactors.parked(this.#reactor.name, listed),
     ]);
     return {
@@ -172,7 +172,7 @@ export class ReactorRunner {
       position,
       head_position: head,
       lag: Math.max(0, head - position),
-      parked_count: counts.get(this.#reactor.name) ?? 0,
+      parked_count: parkedCount,
       parked: parked.map(viewOf),
     };
   }
