@@ -14,8 +14,8 @@ import { concertsProjection } from './concerts/concerts.ts';
 import { SeatCacheFeed } from './concerts/seat-cache-feed.ts';
 import { paymentsProjection } from './payments/payments.ts';
 import type { Projection } from './projection.ts';
-import { PROJECTION_NAMES, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
-import { rebuild, RebuildInProgress, recoverSwap } from './rebuild.ts';
+import { PROJECTION_NAMES, UnknownProjection, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
+import { rebuild, recoverSwap } from './rebuild.ts';
 import { ProjectionFailed, ProjectionRunner } from './runner.ts';
 import { usersProjection } from './users/users.ts';
 
@@ -35,11 +35,6 @@ export interface ProjectorsOptions {
 /** How often a running projector looks for rebuilds asked for elsewhere. */
 const REBUILD_REQUEST_POLL_MS = 1_000;
 
-export class UnknownProjection extends Error {
-  override readonly name = 'UnknownProjection';
-}
-
-export { RebuildInProgress };
 
 export class Projectors implements ProjectionAdmin {
   readonly projections: ReadonlyMap<string, Projection>;

@@ -23,7 +23,7 @@ import type { Knex } from 'knex';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
-import type { RebuildProgress } from '../read-models/projection-status.ts';
+import { RebuildInProgress, type RebuildProgress } from '../read-models/projection-status.ts';
 import { shadowCheckpoint, type Checkpoints } from '../read-models/checkpoints.ts';
 import type { Projection } from './projection.ts';
 import { ProjectionFailed, ProjectionRunner } from './runner.ts';
@@ -47,9 +47,6 @@ export interface RebuildOptions {
   readonly now?: () => Date;
 }
 
-export class RebuildInProgress extends Error {
-  override readonly name = 'RebuildInProgress';
-}
 
 
 /** One projection's rebuild: its shadow tables, shadow checkpoint and progress. */

@@ -5,16 +5,8 @@
  */
 import type { Knex } from 'knex';
 import { Checkpoints, RebuildRequests } from './checkpoints.ts';
-import { PROJECTION_NAMES, type ProjectionAdmin, type ProjectionView } from './projection-status.ts';
+import { PROJECTION_NAMES, RebuildInProgress, UnknownProjection, type ProjectionAdmin, type ProjectionView } from './projection-status.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
-
-class UnknownProjection extends Error {
-  override readonly name = 'UnknownProjection';
-}
-
-class RebuildInProgress extends Error {
-  override readonly name = 'RebuildInProgress';
-}
 
 export class RequestedRebuilds implements ProjectionAdmin {
   readonly #checkpoints: Checkpoints;

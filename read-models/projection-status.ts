@@ -26,9 +26,19 @@ export interface ProjectionView {
   readonly rebuild: RebuildProgress | null;
 }
 
+/** No projection of that name: the admin route's 404. */
+export class UnknownProjection extends Error {
+  override readonly name = 'UnknownProjection';
+}
+
+/** The projection is rebuilding already (or a rebuild of it waits): the admin route's 409. */
+export class RebuildInProgress extends Error {
+  override readonly name = 'RebuildInProgress';
+}
+
 /** What the admin routes need of the projector role. */
 export interface ProjectionAdmin {
   status(): Promise<ProjectionView[]>;
-  /** Starts a rebuild; rejects with an error named UnknownProjection or RebuildInProgress. */
+  /** Starts a rebuild; rejects with UnknownProjection or RebuildInProgress. */
   startRebuild(name: string): Promise<void>;
 }

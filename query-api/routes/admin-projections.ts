@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { problemResponses } from '../../lib/http/schemas.ts';
-import type { ProjectionAdmin } from '../../read-models/projection-status.ts';
+import { RebuildInProgress, UnknownProjection, type ProjectionAdmin } from '../../read-models/projection-status.ts';
 
 const ProjectionAnswer = Type.Object({
   name: Type.String(),
@@ -53,9 +53,8 @@ export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: Pro
     try {
       await projections.startRebuild(name);
     } catch (error) {
-      const kind = (error as Error).name;
-      if (kind === 'UnknownProjection') throw notFound(`no projection named ${name}`);
-      if (kind === 'RebuildInProgress') throw new AppError('REBUILD_IN_PROGRESS', `projection ${name} is already rebuilding`);
+      if (error instanceof UnknownProjection) throw notFound(`no projection named ${name}`);
+      if (error instanceof RebuildInProgress) throw new AppError('REBUILD_IN_PROGRESS', `projection ${name} is already rebuilding`);
       throw error;
     }
     return reply.code(202).send({ name, status: 'rebuilding' });
