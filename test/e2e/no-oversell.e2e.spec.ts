@@ -83,7 +83,14 @@ interface Outcome {
 }
 
 /** Every user books at once, or (spreadMs > 0) arrivals spread evenly over that time. */
-async function rush(instances: readonly Instance[], users: readonly { token: string }[], concertId: string, classId: string, spreadMs = 0): Promise<Outcome[]> {
+async function rush(
+  instances: readonly Instance[],
+  users: readonly { token: string }[],
+  concertId: string,
+  classId: string,
+  spreadMs = 0,
+  onAnswer: (instance: number) => void = () => undefined,
+): Promise<Outcome[]> {
   return Promise.all(users.map(async (user, i): Promise<Outcome> => {
     const quantity = 1 + (i % 3);
     if (spreadMs > 0) await new Promise((resolve) => setTimeout(resolve, (i / users.length) * spreadMs));
@@ -93,7 +100,9 @@ async function rush(instances: readonly Instance[], users: readonly { token: str
         tickets_by_class: [{ ticket_class_id: classId, quantity }],
         buyer_info: { full_name: `Fan ${i}`, phone_number: '081234567890', email: `fan${i}@example.test`, ktp_number: String(3_201_000_000_000_000 + i) },
       }, user.token);
-      return { status: response.status, body: (await response.json()) as Outcome['body'] };
+      const body = (await response.json()) as Outcome['body'];
+      onAnswer(i % instances.length);
+      return { status: response.status, body };
     } catch {
       return { status: 'no answer', body: null };
     }
@@ -131,8 +140,13 @@ t.test('one instance killed mid-rush and restarted: still no seat twice, every 2
   const { instances, store, concertId, classId, users } = await deployment(t);
   const victim = instances[1] as Instance;
   // Arrivals over 1.5 s, the kill in the middle: some answered, some in flight, some refused entry.
-  const rushing = rush(instances, users, concertId, classId, 1_500);
-  await new Promise((resolve) => setTimeout(resolve, 750));
+  // In the middle, and not before the victim has answered anyone (a slow start would kill it idle).
+  let victimAnswered: () => void = () => undefined;
+  const firstVictimAnswer = new Promise<void>((resolve) => (victimAnswered = resolve));
+  const rushing = rush(instances, users, concertId, classId, 1_500, (instance) => {
+    if (instance === 1) victimAnswered();
+  });
+  await Promise.all([new Promise((resolve) => setTimeout(resolve, 750)), firstVictimAnswer]);
   victim.server.child.kill('SIGKILL');
   const outcomes = await rushing;
   const unanswered = outcomes.filter((o) => o.status === 'no answer').length;
