@@ -157,6 +157,19 @@ t.test('a batch decides each command against the state the one before it left, n
   t.same(await holdsInStream(store), [{ booking: 'b1', seats: [regularSeat(1)] }, { booking: 'b2', seats: [regularSeat(2)] }]);
 });
 
+t.test('a refusal is not decided on a stale state: a batch with nothing to append still checks the stream has not moved', async (t) => {
+  const store = await openStore(t);
+  const concerts = writer(t, store);
+  await concerts.submit(CONCERT, scheduleConcert(), context); // this writer now holds the concert in memory
+
+  // Another instance holds a seat; this writer has not seen it, and appending nothing would not tell it.
+  const other = writer(t, store);
+  t.equal(await outcome(other.submit(CONCERT, holdBySeat('b1', 'u1', [regularSeat(1)]), context)), 'SeatsHeld');
+  const sell: ConcertCommand = { type: 'SellSeats', booking_id: 'b1', transaction_id: 'tx-b1', now: T0 };
+  t.equal(await outcome(concerts.submit(CONCERT, sell, context)), 'SeatsSold', 'sold, not HOLD_NOT_FOUND from the stale state');
+  t.equal(await outcome(concerts.submit(CONCERT, { type: 'SellSeats', booking_id: 'nobody', transaction_id: 'tx-0', now: T0 }, context)), 'HOLD_NOT_FOUND', 'a real refusal still answers');
+});
+
 t.test('another writer appended first: the batch is decided again on the reloaded state', async (t) => {
   const store = await openStore(t);
   const attempts: (readonly EventToAppend[])[] = [];

@@ -212,6 +212,19 @@ export class ConcertWriter {
     }
     this.options.onBatch?.(batch.length);
     if (envelopes.length === 0) {
+      // Nothing to append, so no expected revision catches a stale state: a refusal decided on it
+      // (another instance held the seats this one is asked to sell) is only an answer once the
+      // stream is known not to have moved. Else reload and decide again, as after a conflict.
+      const current = (await this.store.streamRevisions([stream])).get(stream) ?? 'no_stream';
+      if (current !== lane.revision) {
+        const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
+        batch.forEach((item, i) => {
+          const outcome = outcomes[i];
+          if (item.attempts >= MAX_ATTEMPTS && outcome !== undefined && 'error' in outcome) item.reject(outcome.error);
+        });
+        lane.queue.unshift(...again);
+        return;
+      }
       lane.state = state;
       settle(batch, outcomes, lane.position);
       return;
