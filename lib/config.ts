@@ -131,9 +131,12 @@ export const SETTINGS = {
   limits: {
     registerPerHourPerIp: withDefault('REGISTER_LIMIT_PER_HOUR', 'registrations per client address per hour', wholeNumber(1, LIMIT, 'registrations per IP per hour'), '20'),
     loginPerMinutePerIp: withDefault('LOGIN_LIMIT_PER_MINUTE', 'sign-in attempts per client address per minute', wholeNumber(1, LIMIT, 'login attempts per IP per minute'), '30'),
-    loginPerMinutePerAccount: withDefault('LOGIN_ACCOUNT_LIMIT_PER_MINUTE', 'sign-in attempts per account per minute', wholeNumber(1, LIMIT, 'login attempts per account per minute'), '10'),
-    lockoutAfterFailures: withDefault('LOGIN_LOCKOUT_AFTER', 'failed sign-ins in a row that lock an account', wholeNumber(1, 1_000, 'failed logins'), '5'),
-    lockoutSeconds: withDefault('LOGIN_LOCKOUT_SECONDS', 'how long a locked account stays locked', wholeNumber(1, 86_400, 'seconds'), '900'),
+    // Per account AND address: a per-account limit from any address let a stranger shut the owner out.
+    loginPerMinutePerAccount: withDefault('LOGIN_ACCOUNT_LIMIT_PER_MINUTE', 'sign-in attempts per account from one client address per minute', wholeNumber(1, LIMIT, 'login attempts per account per minute'), '10'),
+    lockoutAfterFailures: withDefault('LOGIN_LOCKOUT_AFTER', 'failed sign-ins on one account from one client address before each further attempt from there waits a growing delay (1 s, 2 s, 4 s …; `429 ACCOUNT_LOCKED` with `Retry-After`); other addresses are not affected', wholeNumber(1, 1_000, 'failed logins'), '5'),
+    lockoutSeconds: withDefault('LOGIN_LOCKOUT_SECONDS', 'how long failed sign-ins are remembered, from the first one', wholeNumber(1, 86_400, 'seconds'), '900'),
+    lockoutMaxDelaySeconds: withDefault('LOGIN_DELAY_MAX_SECONDS', 'the longest wait between two sign-in attempts on one account from one client address', wholeNumber(1, 86_400, 'seconds'), '300'),
+    captchaAfterFailures: withDefault('LOGIN_CAPTCHA_AFTER', "failed sign-ins on one account from all addresses together after which its sign-ins need `captcha_token` (without a CAPTCHA service: addresses that already tried it wait an account-wide delay of up to 60 s, while the right password from an address with no attempts still signs in)", wholeNumber(1, 100_000, 'failed logins'), '20'),
     bookingsPerMinutePerAccount: withDefault('BOOKING_LIMIT_PER_MINUTE', 'bookings per account per minute', wholeNumber(1, LIMIT, 'bookings per account per minute'), '30'),
     bookingsPerMinutePerIp: withDefault('BOOKING_IP_LIMIT_PER_MINUTE', 'bookings per client address per minute', wholeNumber(1, LIMIT, 'bookings per IP per minute'), '600'),
   },

@@ -200,7 +200,7 @@ t.test('nested settings and the CAPTCHA pair fill their fields', async (t) => {
   });
   t.strictSame(config.argon2, { memoryKib: 65_536, iterations: 3, parallelism: 1 });
   t.strictSame(config.limits, {
-    registerPerHourPerIp: 20, loginPerMinutePerIp: 30, loginPerMinutePerAccount: 10, lockoutAfterFailures: 5, lockoutSeconds: 900,
+    registerPerHourPerIp: 20, loginPerMinutePerIp: 30, loginPerMinutePerAccount: 10, lockoutAfterFailures: 5, lockoutSeconds: 900, lockoutMaxDelaySeconds: 300, captchaAfterFailures: 20,
     bookingsPerMinutePerAccount: 30, bookingsPerMinutePerIp: 1_000_000,
   });
   t.strictSame(config.captcha, { verifyUrl: 'https://captcha.example/siteverify', secret: 'shh' });

@@ -127,7 +127,12 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       store,
       users,
       captcha,
-      loginThrottle: new LoginThrottle(expiring, config.limits.lockoutAfterFailures, config.limits.lockoutSeconds),
+      loginThrottle: new LoginThrottle(expiring, {
+        freeAttempts: config.limits.lockoutAfterFailures,
+        windowSeconds: config.limits.lockoutSeconds,
+        maxDelaySeconds: config.limits.lockoutMaxDelaySeconds,
+        guardAfter: config.limits.captchaAfterFailures,
+      }),
       revocations,
       concerts: new ConcertService(store, writer, now),
       bookings,

@@ -12,9 +12,9 @@ import type { Config } from '../../lib/config.ts';
 import { AppError, isRefusal, unauthorized } from '../../lib/errors.ts';
 import { PositionSchema, problemResponses, requestContext } from '../../lib/http/schemas.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
-import type { LoginThrottle } from '../../lib/security/login-throttle.ts';
+import { ADMITTED, type LoginThrottle } from '../../lib/security/login-throttle.ts';
 import type { RevocationList } from '../../lib/security/revocations.ts';
-import type { Captcha } from '../captcha/captcha.ts';
+import { requireSolvedCaptcha, type Captcha } from '../captcha/captcha.ts';
 import type { UserService } from '../users/users.ts';
 import { asHtml } from '../../lib/http/security-headers.ts';
 
@@ -52,6 +52,9 @@ const RegisterBody = Type.Object({
 const LoginBody = Type.Object({
   username: Type.String({ minLength: 1, maxLength: 50 }),
   password: Type.String({ minLength: 1, maxLength: 256 }),
+  captcha_token: Type.Optional(Type.String({
+    minLength: 1, maxLength: 8192, description: 'needed (with a CAPTCHA service configured) once the account has had many failed sign-ins; else `400 CAPTCHA_REQUIRED`',
+  })),
 }, { additionalProperties: false });
 
 const TokenBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 2048 }) }, { additionalProperties: false });
@@ -154,19 +157,29 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       },
     },
   }, async (request, reply) => {
-    const { username, password } = request.body;
+    const { username, password, captcha_token: captchaToken } = request.body;
     const account = normalizeUsername(username);
-    await loginPerAccount(request, `login:${accountKey(username)}`);
-    const lockedFor = await bestEffort(request, loginThrottle.lockedFor(account), 0);
-    if (lockedFor > 0) {
-      throw new AppError('ACCOUNT_LOCKED', 'too many failed sign-ins for this account; try again later', { retryAfterSeconds: lockedFor });
+    // Per account and address: counted per account from anywhere, a stranger used up the owner's share.
+    await loginPerAccount(request, `login:${accountKey(username)}:${request.ip}`);
+    // A guarded account (many failures from every address together) asks for the CAPTCHA where one
+    // is configured; without one, the throttle makes addresses that already tried it wait instead.
+    const guarded = await bestEffort(request, loginThrottle.guarded(account), false);
+    const needsCaptcha = guarded && captcha.required;
+    if (needsCaptcha && captchaToken === undefined) throw new AppError('CAPTCHA_REQUIRED', 'solve the CAPTCHA and send its captcha_token');
+    // Counted before it is checked: over the limit, no password is evaluated.
+    const admission = await bestEffort(request, loginThrottle.admit(account, request.ip, guarded && !captcha.required), ADMITTED);
+    if (!admission.admitted) {
+      throw new AppError('ACCOUNT_LOCKED', 'too many failed sign-ins to this account from this address; try again after the wait', {
+        retryAfterSeconds: admission.retryAfterSeconds,
+      });
     }
+    if (needsCaptcha) await requireSolvedCaptcha(captcha, captchaToken, request.ip, request.log);
     const signedIn = await users.login(username, password, requestContext(request));
     if (signedIn === null) {
-      await bestEffort(request, loginThrottle.recordFailure(account), undefined);
+      await bestEffort(request, loginThrottle.failed(account), undefined);
       throw unauthorized('unknown username or wrong password');
     }
-    await bestEffort(request, loginThrottle.recordSuccess(account), undefined);
+    await bestEffort(request, loginThrottle.succeeded(account, request.ip), undefined);
     const token = app.issueToken(signedIn.profile.id, signedIn.profile.role, signedIn.profile.email_verified);
     app.setTokenCookie(reply, token);
     return {
