@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import { testApp, type TestApp } from '../support/app.ts';
 import { adminToken } from '../support/booking.ts';
+import { serviceUrl } from '../support/services.ts';
 import { newAccount, register, secret } from '../support/users.ts';
 
 const ATTACKER = '203.0.113.66';
@@ -46,7 +47,12 @@ t.test("a stranger's wrong passwords from one address do not lock the owner out 
 });
 
 t.test('twenty parallel wrong logins from one address evaluate the password at most LOGIN_LOCKOUT_AFTER times', async (t) => {
-  const made = await testApp(t, { LOGIN_LOCKOUT_AFTER: '5' });
+  for (const [store, env] of [['in memory', {}], ['in Redis', { REDIS_URL: serviceUrl('REDIS_URL') }]] as const) t.test(store, async (t) => {
+    await parallelGuesses(t, await testApp(t, { LOGIN_LOCKOUT_AFTER: '5', ...env }));
+  });
+});
+
+async function parallelGuesses(t: Test, made: TestApp): Promise<void> {
   const account = await register(made.app);
   const verifications = countVerifications(t, made);
   const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(made, account.username, secret(`parallel-guess-${i}-x`), ATTACKER)));
@@ -57,7 +63,7 @@ t.test('twenty parallel wrong logins from one address evaluate the password at m
   t.ok(unauthorized >= 1, 'the guesses did reach the password check');
   t.equal(unauthorized + refused, 20, 'the rest are refused ACCOUNT_LOCKED, without a verification');
   t.equal((await attempt(made, account.username, account.password, OWNER)).statusCode, 200, 'and the owner still signs in elsewhere');
-});
+}
 
 t.test('the wait between guesses from one address grows: Retry-After 1, 2, 4', async (t) => {
   const made = await testApp(t, { LOGIN_LOCKOUT_AFTER: '2' });
