@@ -6,9 +6,12 @@
  * the mail, finishes the projector batch and closes every client.
  */
 import { pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+import { AdminUsernameHeld, type UserService } from '../command-api/users/users.ts';
 import { buildApp } from './app.ts';
 import { checkRoleConfig, ConfigError, isEmbeddedDefault, loadConfigOrExit, paymentGatewayOf, type Config } from '../lib/config.ts';
 import { serverLogger } from '../lib/http/logger.ts';
+import { metricsServer } from '../lib/http/metrics-route.ts';
 import { seedDemoConcert } from './demo.ts';
 import { wireProcess } from './wiring/process.ts';
 
@@ -22,10 +25,12 @@ export async function serve(config: Config): Promise<void> {
     logger.root.warn({ paymentGateway: 'sandbox' }, 'PAYMENT_GATEWAY=sandbox: payments are simulated and every booking can be confirmed for free; use it for tests and demos only');
   }
   const running = await buildApp(wired, logger);
+  const metrics = await metricsServer(config, wired.shared.metrics, logger.root);
   wired.start();
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     running.log.info({ signal }, 'shutting down');
     await running.close();
+    await metrics?.close();
     await wired.close();
     process.exit(0);
   };
@@ -33,23 +38,45 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', (signal) => void shutdown(signal));
 
   // Before the first request is served, so /health/ready never answers without the admin.
-  if (config.adminPassword !== null && wired.command !== undefined) await wired.command.api.users.ensureAdmin(config.adminPassword, config.adminEmail);
+  const admin = config.adminPassword !== null && wired.command !== undefined
+    ? await ensureAdmin(wired.command.api.users, config.adminPassword, config.adminEmail, logger.root)
+    : null;
   const embedded = config.mysqlUrl === null && config.eventstoreUrl === null;
   const demo = embedded && config.role === 'all' && wired.command !== undefined ? await seedDemoConcert(wired.command.api.concerts) : null;
 
   const address = await running.listen({ host: config.host, port: config.port });
   const local = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  const metricsAt = metrics === null ? `${local}/metrics` : `${await metrics.listen({ host: config.metrics.host, port: config.metrics.port ?? 0 })}/metrics`;
   process.stdout.write([
     `boxoffice is running at ${local}${config.role === 'all' ? '' : ` (role: ${config.role})`}`,
     `  API docs: ${local}/docs`,
     `  health:   ${local}/health/live`,
-    config.adminPassword !== null
-      ? '  admin:    sign in as "admin" with BOXOFFICE_ADMIN_PASSWORD (POST /api/v1/users/login)'
-      : '  admin:    set BOXOFFICE_ADMIN_PASSWORD to have an "admin" account',
+    `  metrics:  ${metricsAt}${config.metrics.token === null ? '' : ' (Authorization: Bearer <METRICS_TOKEN>)'}`,
+    admin === 'held by another account'
+      ? '  admin:    NONE: the username "admin" belongs to an account that is not an admin (see the error above)'
+      : config.adminPassword !== null
+        ? '  admin:    sign in as "admin" with BOXOFFICE_ADMIN_PASSWORD (POST /api/v1/users/login)'
+        : '  admin:    set BOXOFFICE_ADMIN_PASSWORD to have an "admin" account',
     ...(demo === null ? [] : [`  demo:     ${local}/api/v1/concerts/${demo.id}`]),
     ...(simulated ? ['  payments: SIMULATED (sandbox gateway: every payment is free)'] : []),
     '',
   ].join('\n'));
+}
+
+/**
+ * The admin account, made or brought in line with BOXOFFICE_ADMIN_PASSWORD. A data dir where
+ * another account holds the name `admin` (a customer registered it before the name was reserved)
+ * still starts: that account gets no admin rights, and the operator is told which one it is.
+ */
+async function ensureAdmin(users: UserService, password: string, email: string, log: Logger): Promise<'ready' | 'held by another account'> {
+  try {
+    await users.ensureAdmin(password, email);
+    return 'ready';
+  } catch (error) {
+    if (!(error instanceof AdminUsernameHeld)) throw error;
+    log.error({ accountId: error.accountId }, `${error.message}: starting without an admin account (that account keeps its own role and gets no admin rights)`);
+    return 'held by another account';
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -72,6 +72,13 @@ export const SETTINGS = {
     (config: { readonly nodeEnv: string }) => config.nodeEnv === 'test' ? 'warn' : 'info'),
   host: withDefault('HOST', 'the address the server listens on', text('a host name or address to listen on', '^\\S+$'), '0.0.0.0'),
   port: withDefault('PORT', 'the port the server listens on', { ...wholeNumber(1, 65_535), accepts: 'a TCP port number (1-65535)', pattern: '^[0-9]{1,5}$' }, '3000'),
+  /** Where /metrics is served, and who may read it: the API port and anyone, unless these say otherwise. */
+  metrics: {
+    port: optional('METRICS_PORT', 'serve `/metrics` only on this port, a listener of its own (on the API port it then answers `404`)',
+      { ...wholeNumber(1, 65_535), accepts: 'a TCP port number (1-65535)', pattern: '^[0-9]{1,5}$' }, 'none: `/metrics` is on the API port'),
+    host: withDefault('METRICS_HOST', 'the address the `METRICS_PORT` listener binds to (keep it private: a container network, a VPN)', text('a host name or address to listen on', '^\\S+$'), '127.0.0.1'),
+    token: optional('METRICS_TOKEN', '`/metrics` then needs `Authorization: Bearer <METRICS_TOKEN>` (`401` otherwise), on whichever port serves it', secret(16, 'a token'), 'none: no token asked'),
+  },
   /** Embedded default: SQLite files, the JWT key and the mail outbox live here. */
   dataDir: withDefault('BOXOFFICE_DATA_DIR', "the embedded default's data: SQLite files, generated secrets, the mail outbox", text('a directory path', '^.+$'), './data'),
   adminPassword: optional('BOXOFFICE_ADMIN_PASSWORD', 'makes sure a verified `admin` account with this password exists before the server answers', secret(10, 'a password'), 'none'),
@@ -180,6 +187,7 @@ const SHARED_SECRETS: Readonly<Record<Role, readonly ('jwtSecret' | 'personalDat
  * all-in-one makes its own when none is given, and keeps it.
  */
 export function checkRoleConfig(config: Config): void {
+  if (config.metrics.port === config.port) throw new ConfigError('METRICS_PORT', 'must differ from PORT: /metrics gets a listener of its own');
   for (const field of SHARED_SECRETS[config.role]) {
     if (config[field] === null) {
       throw new ConfigError(SETTINGS[field].variable, `must be set when running the ${config.role} role alone: every instance of a deployment shares it`);

@@ -9,6 +9,7 @@ import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { openEventStore } from '../wiring/adapters.ts';
 import type { Config } from '../../lib/config.ts';
+import { redactSecrets } from '../../lib/security/redact.ts';
 import { flagText, UsageError, uuidArgument, wholeNumber, type CliCommand, type CliContext } from './command.ts';
 
 async function withStore<T>(config: Config, use: (store: EventStore) => Promise<T>): Promise<T> {
@@ -20,9 +21,9 @@ async function withStore<T>(config: Config, use: (store: EventStore) => Promise<
   }
 }
 
-/** One event as export prints it: what the store holds, as it holds it. */
+/** One event as export prints it: what the store holds, as it holds it, but a secret's value (`[redacted]`). */
 function exported(event: RecordedEvent): string {
-  return JSON.stringify({ position: event.position, stream: event.stream, revision: event.revision, type: event.type, data: event.data, metadata: event.metadata });
+  return JSON.stringify({ position: event.position, stream: event.stream, revision: event.revision, type: event.type, data: redactSecrets(event.data), metadata: redactSecrets(event.metadata) });
 }
 
 /** When the event happened: the command's time in its metadata, else when the store recorded it. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
-import { bookingDecider, bookingEvents, bookingStream, type BookingState } from '../../domain/booking/index.ts';
+import { bookingDecider, bookingEvents, bookingStream, type BookingState, type BookingStatus } from '../../domain/booking/index.ts';
 import { classOfSeat, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
 import { userDecider, userStream } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
@@ -32,7 +32,8 @@ export interface BookingRequest {
 
 export interface BookingAnswer {
   readonly id: string;
-  readonly status: 'pending';
+  /** `pending` when placed; a retry with the same Idempotency-Key answers the booking's status now. */
+  readonly status: BookingStatus;
   readonly concert_id: string;
   readonly total_price: number;
   readonly expires_at: string;
@@ -147,9 +148,15 @@ export class BookingService {
     if (!sameSelection(selection, hold.seatIds, hold.classes)) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
     }
-    const [first] = await this.deps.store.readStream(bookingStream(bookingId), { maxCount: 1 });
-    const placed = first && decode(first, bookingEvents);
-    if (placed?.type === 'BookingPlaced') return answer(placed.data, placed.position);
+    // The booking as it is now (cancelled, expired, paid…): a retry tells the truth, and appends nothing.
+    const recorded = await this.deps.store.readStream(bookingStream(bookingId));
+    const events = recorded.map((event) => decode(event, bookingEvents));
+    const [placed] = events;
+    const last = recorded.at(-1);
+    if (placed?.type === 'BookingPlaced' && last !== undefined) {
+      const now = events.reduce(bookingDecider.evolve, bookingDecider.initialState());
+      return answer(placed.data, last.position, now.status === 'none' ? 'pending' : now.status);
+    }
     // The first request has not written the booking stream (yet, or ever): do it from the hold.
     const held = await findHold(this.deps.store, concertId, bookingId);
     return answer(held, await ensureBookingPlaced(this.deps.store, this.deps.commands, held, context));
@@ -194,10 +201,10 @@ function sameSelection(selection: SeatSelection, seatIds: readonly string[], cla
   return wanted.size === got.size && [...wanted].every(([id, count]) => got.get(id) === count);
 }
 
-function answer(held: Pick<SeatsHeld['data'], 'booking_id' | 'concert_id' | 'total_price' | 'expires_at' | 'seats'>, position: number): BookingAnswer {
+function answer(held: Pick<SeatsHeld['data'], 'booking_id' | 'concert_id' | 'total_price' | 'expires_at' | 'seats'>, position: number, status: BookingStatus = 'pending'): BookingAnswer {
   return {
     id: held.booking_id,
-    status: 'pending',
+    status,
     concert_id: held.concert_id,
     total_price: held.total_price,
     expires_at: held.expires_at,

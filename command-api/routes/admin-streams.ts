@@ -1,8 +1,12 @@
-/** /api/v1/admin/streams/:stream — a stream's events in order, with their metadata (audit). */
+/**
+ * /api/v1/admin/streams/:stream — a stream's events in order, with their metadata (audit). Secrets
+ * (a password's hash) are shown as `[redacted]`; sealed personal data as its envelope.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { EventStore } from '../../eventstore/port.ts';
 import { problemResponses } from '../../lib/http/schemas.ts';
+import { redactSecrets } from '../../lib/security/redact.ts';
 
 const StreamEvent = Type.Object({
   position: Type.Integer(),
@@ -43,8 +47,8 @@ export const adminStreamRoutes: FastifyPluginAsyncTypebox<{ store: EventStore }>
         revision: event.revision,
         event_id: event.id,
         type: event.type,
-        data: event.data,
-        metadata: { ...event.metadata },
+        data: redactSecrets(event.data),
+        metadata: redactSecrets(event.metadata) as Record<string, unknown>,
         recorded_at: event.recordedAt,
       })),
       next_cursor: next === undefined ? null : String(next.revision),

@@ -47,8 +47,12 @@ t.test('several instances booting at once make one admin', async (t) => {
 
 t.test('the username "admin" taken by a customer is not taken over', async (t) => {
   const { app: server, services } = await app(t);
-  await register(server, { username: 'Admin', email: secret('not-an-admin@example.test'), password: secret('Customer-Pass-4-x') });
+  const taken = { username: 'Admin', email: secret('not-an-admin@example.test'), password: secret('Customer-Pass-4-x') };
+  t.equal((await server.inject({ method: 'POST', url: '/api/v1/users/register', payload: taken })).statusCode, 409, 'reserved: registration refuses it');
+  // A data dir from before the name was reserved: the customer got it.
+  await services.command.api.users.createVerified(taken, { correlationId: 'spec', causationId: 'spec' });
   await t.rejects(services.command.api.users.ensureAdmin(secret('Admin-Pass-Fails-5'), 'ops@example.test'), /not an active admin/);
+  t.equal((await services.command.api.users.findByUsername('admin'))?.role, 'customer', 'the customer stays one');
 });
 
 t.test('/api/v1/admin/* answers admins only; the stream route shows events with metadata', async (t) => {

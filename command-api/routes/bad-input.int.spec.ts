@@ -35,7 +35,7 @@ t.test('every user route answers bad input with a problem, and appends nothing',
     expectProblem(await send(JSON.stringify({ ...route.valid, [firstKey ?? 'x']: 12345 })), 400, 'VALIDATION_FAILED', `${name} number for a string`);
     expectProblem(await send('{"username": "x", '), 400, 'INVALID_JSON', `${name} invalid JSON`);
     expectProblem(await send(''), 400, 'INVALID_JSON', `${name} empty body`);
-    expectProblem(await send(JSON.stringify({ padding: 'x'.repeat(70 * 1024) })), 400, 'PAYLOAD_TOO_LARGE', `${name} > 64 KiB`);
+    expectProblem(await send(JSON.stringify({ padding: 'x'.repeat(70 * 1024) })), 413, 'PAYLOAD_TOO_LARGE', `${name} > 64 KiB`);
     // fastify's JSON parser refuses prototype keys outright.
     expectProblem(await send('{"__proto__": {"admin": true}}'), 400, 'INVALID_JSON', `${name} __proto__`);
     expectProblem(await send('{"constructor": {"prototype": {"admin": true}}}'), 400, 'INVALID_JSON', `${name} constructor.prototype`);

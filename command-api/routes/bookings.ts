@@ -39,7 +39,8 @@ const BookingBody = Type.Object({
 
 const BookingAnswer = Type.Object({
   id: Type.String(),
-  status: Type.Literal('pending'),
+  // `pending` when placed; a retry with the same Idempotency-Key answers the booking's status now.
+  status: Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('expired'), Type.Literal('failed'), Type.Literal('refund_due')]),
   concert_id: Type.String(),
   total_price: Type.Integer(),
   expires_at: Type.String({ format: 'date-time' }),

@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
 import { claimDecider, claimEvents, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
 import {
+  isReservedUsername,
   normalizeEmail,
   normalizeUsername,
   userDecider,
@@ -57,6 +58,13 @@ const ORPHAN_CLAIM_AFTER_MS = 2 * 60_000;
 
 export const emailHashOf = (email: string): string => createHash('sha256').update(normalizeEmail(email)).digest('hex');
 
+/** The username `admin` belongs to an account that is not an active admin: ensureAdmin leaves it as it is. */
+export class AdminUsernameHeld extends Error {
+  constructor(readonly accountId: string) {
+    super('the username "admin" belongs to an account that is not an active admin; BOXOFFICE_ADMIN_PASSWORD cannot take it over');
+  }
+}
+
 export class UserService {
   /** Mails handed to the mailer and not yet sent: a graceful shutdown waits for them. */
   readonly #sending = new Set<Promise<void>>();
@@ -69,6 +77,7 @@ export class UserService {
   }
 
   async register(input: { username: string; email: string; password: string }, request: RequestContext): Promise<{ profile: Profile; position: number }> {
+    if (isReservedUsername(input.username)) throw new DomainError('USERNAME_TAKEN', 'this username is reserved');
     const weak = weakPasswordReason(input.password, input.username);
     if (weak !== null) throw new AppError('WEAK_PASSWORD', weak);
     const passwordHash = await this.deps.passwords.hash(input.password);
@@ -235,9 +244,7 @@ export class UserService {
         }
         continue;
       }
-      if (admin.role !== 'admin' || admin.status !== 'active') {
-        throw new Error('the username "admin" belongs to an account that is not an active admin; BOXOFFICE_ADMIN_PASSWORD cannot take it over');
-      }
+      if (admin.role !== 'admin' || admin.status !== 'active') throw new AdminUsernameHeld(admin.userId);
       const context = this.#context(request, admin.userId);
       const stream = userStream(admin.userId);
       if (!(await this.deps.passwords.verify(admin.passwordHash, password))) {

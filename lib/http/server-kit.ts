@@ -121,7 +121,7 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await app.register(healthRoutes, { checks: deps.readiness });
-  await app.register(metricsRoutes, { metrics: deps.metrics });
+  await app.register(metricsRoutes, { metrics: deps.metrics, config });
   return app;
 }
 
