@@ -5,7 +5,7 @@
  * account through the same claim stream, so an account can log in the moment registration
  * answers.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
 import { claimDecider, claimEvents, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
 import {
@@ -60,6 +60,13 @@ export interface UserServiceDeps {
 /** A claim whose owner never got an account (a crash between the two appends) is freed after this. */
 const ORPHAN_CLAIM_AFTER_MS = 2 * 60_000;
 
+/**
+ * The plain sha256 that named an address's claim stream before the digests were keyed: an address
+ * registered then is still claimed under it until its user changes it or is forgotten. Only
+ * looked up, never written.
+ */
+const legacyEmailHash = (email: string): string => createHash('sha256').update(normalizeEmail(email)).digest('hex');
+
 export class UserService {
   /** Mails handed to the mailer and not yet sent: a graceful shutdown waits for them. */
   readonly #sending = new Set<Promise<void>>();
@@ -103,7 +110,7 @@ export class UserService {
     const usernameKey = normalizeUsername(input.username);
     await this.#claim('username', usernameKey, userId, context);
     try {
-      await this.#claim('email', emailHash, userId, context);
+      await this.#claimEmail(email, emailHash, userId, context);
     } catch (error) {
       await this.#release('username', usernameKey, userId, context);
       throw error;
@@ -194,16 +201,18 @@ export class UserService {
     const context = this.#context(request, userId);
     const stream = userStream(userId);
     let position = 0;
+    const email = input.email === undefined ? null : normalizeEmail(input.email);
+    const emailHash = email === null ? null : this.deps.emailDigest(email);
+    // Counted before anything is appended: a change refused for the limit changes nothing, the password included.
+    if (emailHash !== null && emailHash !== user.emailHash) await this.deps.emailLimits.count(userId, emailHash);
     if (input.password !== undefined) {
       const weak = weakPasswordReason(input.password, user.username);
       if (weak !== null) throw new AppError('WEAK_PASSWORD', weak);
       const passwordHash = await this.deps.passwords.hash(input.password);
       position = (await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: passwordHash, now: context.occurredAt }, context)).position;
     }
-    if (input.email !== undefined) {
-      const email = normalizeEmail(input.email);
-      const emailHash = this.deps.emailDigest(email);
-      if (emailHash !== user.emailHash) position = (await this.#changeEmail(user, email, emailHash, context)) ?? position;
+    if (email !== null && emailHash !== null && emailHash !== user.emailHash) {
+      position = (await this.#changeEmail(user, email, emailHash, context)) ?? position;
     }
     const profile = await this.profile(userId);
     if (profile === null) throw new Error(`user ${userId} vanished while changing its profile`);
@@ -211,7 +220,7 @@ export class UserService {
   }
 
   /**
-   * Claims the new address, then appends the change on the user's stream as it is when appended,
+   * Claims the new address (its mail already counted against the limits), then appends the change on the user's stream as it is when appended,
    * and releases exactly the address that change replaced (not the one this request first saw):
    * of parallel changes each releases its predecessor, so only the final address stays claimed.
    * The position of the change, or null when the address was already the user's (a parallel
@@ -219,8 +228,7 @@ export class UserService {
    */
   async #changeEmail(user: KnownUser, email: string, emailHash: string, context: CommandContext): Promise<number | null> {
     const { userId } = user;
-    await this.deps.emailLimits.count(userId, emailHash);
-    await this.#claim('email', emailHash, userId, context);
+    await this.#claimEmail(email, emailHash, userId, context);
     let replaced: string | null = null;
     let changed;
     try {
@@ -313,6 +321,13 @@ export class UserService {
     for (const emailHash of user.emailHashes) await this.#releaseOwn('email', emailHash, userId, context);
     await this.deps.mailer.forget?.(userId, email === null ? [] : [email]);
     return { position: result.position };
+  }
+
+  /** Claims an address by its keyed digest; one still claimed by someone under its pre-key sha256 is taken too. */
+  async #claimEmail(email: string, emailHash: string, userId: string, context: CommandContext): Promise<void> {
+    const legacyOwner = await this.#ownerOf('email', legacyEmailHash(email));
+    if (legacyOwner !== null && legacyOwner !== userId) throw new DomainError('EMAIL_TAKEN', 'this email is already taken');
+    await this.#claim('email', emailHash, userId, context);
   }
 
   async #claim(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {

@@ -3,17 +3,19 @@
  * confirm a guess with, KTP fingerprints not derived from the master key, and email changes
  * that neither flood an address nor leave addresses claimed when they race.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import t from 'tap';
 import { claimDecider, claimEvents, claimStream } from '../../domain/claim/index.ts';
 import { concertEvents } from '../../domain/concert/index.ts';
-import { userEvents } from '../../domain/user/index.ts';
+import { CommandHandler } from '../../command-api/command-handler.ts';
+import { userDecider, userEvents, userStream } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import { testApp, type TestApp } from '../support/app.ts';
 import { adminToken, book, byClass, createConcert, customer } from '../support/booking.ts';
 import { emailDigestIn, storedKeys } from '../support/digest.ts';
+import { eventually } from '../support/eventually.ts';
 import { bearer, login, newAccount, register, secret, type Account } from '../support/users.ts';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
@@ -40,9 +42,11 @@ t.test('hostile: forget-me, keyed digests, email changes', async (t) => {
     const token = await login(made.app, account);
     const newEmail = freshAddress('moved.new');
     t.equal((await changeEmail(made, account, token, newEmail)).statusCode, 200);
-    const before = await made.mails();
-    const theirs = before.filter((mail) => mail.to === account.email || mail.to === newEmail);
-    t.equal(theirs.length, 2, 'a mail to the first address and one to the new');
+    // Mail goes out after the answer: wait for both.
+    const theirs = await eventually(async () => {
+      const sent = (await made.mails()).filter((mail) => mail.to === account.email || mail.to === newEmail);
+      return sent.length === 2 ? sent : undefined;
+    }, 'a mail to the first address and one to the new', 5_000);
     t.ok(theirs.every((mail) => (mail as { user_id?: string }).user_id === account.id), 'each outbox line names its user');
 
     const forgotten = await made.app.inject({ method: 'DELETE', url: `/api/v1/admin/users/${account.id}/personal-data`, headers: bearer(admin) });
@@ -63,6 +67,25 @@ t.test('hostile: forget-me, keyed digests, email changes', async (t) => {
       const again = await made.app.inject({ method: 'POST', url: '/api/v1/users/register', payload: { ...newAccount('again'), email } });
       t.equal(again.statusCode, 201, `a forgotten address registers again (${again.json<{ code?: string }>().code ?? 'created'})`);
     }
+  });
+
+  t.test('an address claimed under its plain sha256 before the digests were keyed stays taken, until its user is forgotten', async (t) => {
+    const commands = new CommandHandler(store);
+    const userId = randomUUID();
+    const email = freshAddress('legacy');
+    const now = new Date().toISOString();
+    const context = { correlationId: 'legacy-registration', causationId: 'legacy-registration', actorId: userId, occurredAt: now };
+    await commands.execute(claimStream('email', sha256(email)), claimDecider, { type: 'ClaimValue', kind: 'email', value_key: sha256(email), owner_id: userId, now }, context);
+    await commands.execute(userStream(userId), userDecider, {
+      type: 'RegisterUser', user_id: userId, username: `legacy.${userId.slice(0, 8)}`, email_hash: sha256(email),
+      email: await made.services.command.personalData.seal(userId, email), password_hash: '$argon2id$v=19$m=8192,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', role: 'customer', now,
+    }, context);
+    const taken = await made.app.inject({ method: 'POST', url: '/api/v1/users/register', payload: { ...newAccount('late'), email } });
+    t.equal(taken.statusCode, 409);
+    t.equal(taken.json<{ code: string }>().code, 'EMAIL_TAKEN');
+    t.equal((await made.app.inject({ method: 'DELETE', url: `/api/v1/admin/users/${userId}/personal-data`, headers: bearer(admin) })).statusCode, 200);
+    t.equal(await ownerOf(store, claimStream('email', sha256(email))), null, 'forget-me released the old claim');
+    t.equal((await made.app.inject({ method: 'POST', url: '/api/v1/users/register', payload: { ...newAccount('late'), email } })).statusCode, 201);
   });
 
   t.test('KTP fingerprints derive from the digest key, not from the master key kept beside the data', async (t) => {
@@ -102,6 +125,7 @@ t.test('hostile: forget-me, keyed digests, email changes', async (t) => {
       if (toVictim.statusCode === 200) t.equal((await changeEmail(made, account, token, freshAddress(`away${i}`))).statusCode, 200, 'and away again');
     }
     t.strictSame(answers, [200, 200, 200, 429]);
+    await made.services.command.api.users.settle();
     t.equal((await made.mails()).filter((mail) => mail.to === victim).length, 3, 'three mails reached the address');
   });
 
