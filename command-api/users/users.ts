@@ -220,11 +220,11 @@ export class UserService {
   }
 
   /**
-   * Claims the new address (its mail already counted against the limits), then appends the change on the user's stream as it is when appended,
-   * and releases exactly the address that change replaced (not the one this request first saw):
-   * of parallel changes each releases its predecessor, so only the final address stays claimed.
-   * The position of the change, or null when the address was already the user's (a parallel
-   * request made the same change).
+   * Claims the new address (its mail already counted against the limits), then appends the
+   * change on the user's stream as it is when appended, and releases exactly the address that
+   * change replaced (not the one this request first saw): of parallel changes each releases its
+   * predecessor, so only the final address stays claimed. The position of the change, or null
+   * when the address was already the user's (a parallel request made the same change).
    */
   async #changeEmail(user: KnownUser, email: string, emailHash: string, context: CommandContext): Promise<number | null> {
     const { userId } = user;
