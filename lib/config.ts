@@ -119,6 +119,10 @@ export const SETTINGS = {
   trustProxy: withDefault('TRUST_PROXY', 'whose X-Forwarded-For to believe about the client address: `true` for any proxy, or their addresses', proxies, 'false'),
   /** Wraps every per-user data key; null: the embedded default makes one in the data dir. */
   personalDataKey: optional('PERSONAL_DATA_KEY', 'wraps every per-user data key; every instance of a deployment shares it', base64Key, 'generated'),
+  /** Keys the digests of personal data (email claims, KTP fingerprints); null: the embedded default makes one in the data dir. */
+  personalDataDigestKey: optional('PERSONAL_DATA_DIGEST_KEY',
+    'keys the digests of email addresses and KTP numbers in the events (nobody without it can confirm a guess); every instance of a deployment shares it; keep it apart from the data',
+    base64Key, 'generated'),
   argon2: {
     // OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
     memoryKib: withDefault('ARGON2_MEMORY_KIB', 'argon2id cost of a password hash: memory', wholeNumber(8_192, 1_048_576, 'KiB'), '19456'),
@@ -171,12 +175,12 @@ export function plays(config: Pick<Config, 'role'>, role: Exclude<Role, 'all'>):
 }
 
 /** The secrets every instance of a role must share, so they cannot be made up per process. */
-const SHARED_SECRETS: Readonly<Record<Role, readonly ('jwtSecret' | 'personalDataKey' | 'paymentWebhookSecret')[]>> = {
+const SHARED_SECRETS: Readonly<Record<Role, readonly ('jwtSecret' | 'personalDataKey' | 'personalDataDigestKey' | 'paymentWebhookSecret')[]>> = {
   all: [],
-  // Signs tokens, seals personal data, checks the gateway's webhooks.
-  command: ['jwtSecret', 'personalDataKey', 'paymentWebhookSecret'],
-  // Checks tokens, opens buyers' details for their owners.
-  query: ['jwtSecret', 'personalDataKey'],
+  // Signs tokens, seals personal data, digests addresses and KTP numbers, checks the gateway's webhooks.
+  command: ['jwtSecret', 'personalDataKey', 'personalDataDigestKey', 'paymentWebhookSecret'],
+  // Checks tokens, opens buyers' details for their owners, finds them by a keyed digest.
+  query: ['jwtSecret', 'personalDataKey', 'personalDataDigestKey'],
   // Reads events into tables: no secret at all.
   projector: [],
 };

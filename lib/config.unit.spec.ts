@@ -107,18 +107,29 @@ t.test('a process plays every role by default, or the one BOXOFFICE_ROLE names',
 });
 
 t.test('a role run alone needs the secrets it shares with the other instances; the all-in-one makes its own', async (t) => {
-  const secrets = { JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20) };
+  const secrets = {
+    JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PERSONAL_DATA_DIGEST_KEY: Buffer.alloc(32, 9).toString('base64'),
+    PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20),
+  };
   t.doesNotThrow(() => checkRoleConfig(loadConfig({})));
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector' })), 'the projector uses none');
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query' })), { name: 'ConfigError', message: /JWT_SECRET must be set when running the query role alone/ });
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET })), { message: /PERSONAL_DATA_KEY/ });
-  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), 'the query role needs no webhook secret');
-  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), { message: /PAYMENT_WEBHOOK_SECRET/ });
+  const queryKeys = { JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY };
+  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', ...queryKeys })), { message: /PERSONAL_DATA_DIGEST_KEY must be set when running the query role alone/ });
+  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...queryKeys, PAYMENT_WEBHOOK_SECRET: secrets.PAYMENT_WEBHOOK_SECRET })),
+    { message: /PERSONAL_DATA_DIGEST_KEY/ }, 'the digest key comes from the environment, never made up beside the data');
+  const withDigestKey = { ...queryKeys, PERSONAL_DATA_DIGEST_KEY: secrets.PERSONAL_DATA_DIGEST_KEY };
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', ...withDigestKey })), 'the query role needs no webhook secret');
+  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...withDigestKey })), { message: /PAYMENT_WEBHOOK_SECRET/ });
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', PAYMENT_GATEWAY: 'sandbox', ...secrets })));
 });
 
 t.test('payments go through a gateway chosen on purpose: the sandbox is the default of the embedded default only', async (t) => {
-  const secrets = { JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20) };
+  const secrets = {
+    JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PERSONAL_DATA_DIGEST_KEY: Buffer.alloc(32, 9).toString('base64'),
+    PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20),
+  };
   const refused = (env: Record<string, string>, where: RegExp, why: string) => {
     let error: unknown;
     try {
@@ -152,7 +163,9 @@ t.test('payments go through a gateway chosen on purpose: the sandbox is the defa
   }
   t.match(error, { name: 'ConfigError', variable: 'PAYMENT_GATEWAY' }, '`serve --role command` on no service refuses too');
 
-  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY })), 'the query role takes no payment');
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({
+    BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY, PERSONAL_DATA_DIGEST_KEY: secrets.PERSONAL_DATA_DIGEST_KEY,
+  })), 'the query role takes no payment');
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector', MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' })), 'nor does the projector');
   const chosen = loadConfig({ MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice', PAYMENT_GATEWAY: 'sandbox' });
   t.doesNotThrow(() => checkRoleConfig(chosen));

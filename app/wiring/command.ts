@@ -21,9 +21,11 @@ import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
 import { refundsReactor } from '../../command-api/reactors/refunds.ts';
 import { ReactorRunner } from '../../command-api/reactors/runner.ts';
+import { EmailMailLimits } from '../../command-api/users/email-limits.ts';
 import { EmailTokens } from '../../command-api/users/email-token.ts';
 import { UserService } from '../../command-api/users/users.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
+import { emailDigest } from '../../lib/personal-data/digest.ts';
 import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { LoginThrottle } from '../../lib/security/login-throttle.ts';
@@ -66,6 +68,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     personalData,
     mailer,
     emailTokens: new EmailTokens(secrets.jwtSecret, config.emailTokenTtlSeconds, () => now().getTime()),
+    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
+    emailLimits: new EmailMailLimits(expiring),
     publicUrl: config.publicUrl,
     now,
     onMailError: (error) => logger.error({ err: error }, 'verification mail not sent'),
@@ -95,7 +99,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     commands,
     placer,
     personalData,
-    ktp: new KtpFingerprints(secrets.personalDataKey),
+    ktp: new KtpFingerprints(secrets.personalDataDigestKey),
     holdTtlSeconds: config.holdTtlSeconds,
     requireEmailVerification: config.requireEmailVerification,
     now,

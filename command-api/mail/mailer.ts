@@ -1,4 +1,6 @@
 export interface OutgoingMail {
+  /** The user the mail is for: what the mailer keeps of it is found and forgotten by this, whatever the address. */
+  readonly userId: string;
   readonly to: string;
   readonly subject: string;
   readonly text: string;
@@ -10,6 +12,10 @@ export interface OutgoingMail {
 export interface Mailer {
   send(mail: OutgoingMail): Promise<void>;
   close?(): Promise<void>;
-  /** Deletes what the mailer keeps of mail to this address (a forgotten user's), if it keeps any. */
-  forget?(address: string): Promise<void>;
+  /**
+   * Deletes what the mailer keeps of mail to this user (a forgotten one), if it keeps any: every
+   * mail sent for them, to whichever address; `addresses` also catches mail kept before mail
+   * carried its user.
+   */
+  forget?(userId: string, addresses: readonly string[]): Promise<void>;
 }

@@ -28,7 +28,7 @@ t.test('a verification mail goes out over SMTP with the configured sender', asyn
 
   const mailer = new SmtpMailer(`smtp://127.0.0.1:${port}`, 'boxoffice <no-reply@tickets.example.test>');
   t.teardown(() => mailer.close());
-  await mailer.send({ to: 'rina@example.test', subject: 'Confirm your email address', text: 'Open https://tickets.example.test/verify?token=abc', token: 'abc' });
+  await mailer.send({ userId: 'u-1', to: 'rina@example.test', subject: 'Confirm your email address', text: 'Open https://tickets.example.test/verify?token=abc', token: 'abc' });
 
   t.equal(received.length, 1);
   t.equal(received[0]?.from, 'no-reply@tickets.example.test');
@@ -40,5 +40,5 @@ t.test('a verification mail goes out over SMTP with the configured sender', asyn
 t.test('an unreachable SMTP server is an error the caller sees', async (t) => {
   const mailer = new SmtpMailer(`smtp://127.0.0.1:${await freePort()}`, 'boxoffice <no-reply@localhost>');
   t.teardown(() => mailer.close());
-  await t.rejects(mailer.send({ to: 'a@example.test', subject: 's', text: 't' }), /ECONNREFUSED/);
+  await t.rejects(mailer.send({ userId: 'u-1', to: 'a@example.test', subject: 's', text: 't' }), /ECONNREFUSED/);
 });

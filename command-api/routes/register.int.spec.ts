@@ -8,6 +8,7 @@ import { normalizeUsername, userEvents } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
+import { emailDigestIn } from '../../test/support/digest.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { assertNoSecretsInLogs, bearer, login, newAccount, register, secret, waitForMail } from '../../test/support/users.ts';
 import { EmailTokens } from '../users/email-token.ts';
@@ -26,7 +27,7 @@ async function eventsOfType(store: EventStore, type: string): Promise<readonly R
 }
 
 t.test('registering', async (t) => {
-  const { app: server, services, mails } = await app(t);
+  const { app: server, services, mails, dataDir } = await app(t);
 
   t.test('creates the account: claims for name and address, the user stream, a sealed address', async (t) => {
     const account = newAccount('rina');
@@ -57,13 +58,14 @@ t.test('registering', async (t) => {
     t.notMatch(JSON.stringify(registered), account.email, 'the address is not in the event in clear text');
     t.notMatch(JSON.stringify(registered), account.password, 'nor is the password');
     t.match(data.password_hash, /^\$argon2id\$/);
-    t.equal(data.email_hash, sha256(account.email));
+    t.equal(data.email_hash, await emailDigestIn(dataDir, account.email), 'the keyed digest of the address');
+    t.not(data.email_hash, sha256(account.email), 'not its plain sha256, which anyone could confirm a guess with');
     t.match(registered?.metadata, { correlation_id: 'signup-flow-7', causation_id: 'req-register-1', actor_id: body.id, schema_version: 2 });
     t.equal(body.position, registered?.position);
 
     const [usernameClaim] = await services.shared.store.readStream(`username-${normalizeUsername(account.username)}`);
     t.match(usernameClaim, { type: 'ValueClaimed', data: { owner_id: body.id } });
-    const [emailClaim] = await services.shared.store.readStream(`email-${sha256(account.email)}`);
+    const [emailClaim] = await services.shared.store.readStream(`email-${await emailDigestIn(dataDir, account.email)}`);
     t.match(emailClaim, { type: 'ValueClaimed', data: { owner_id: body.id } });
 
     const mail = await waitForMail({ mails } as TestApp, account.email);

@@ -1,6 +1,6 @@
 /**
  * Accounts: registration, email verification, login, profile changes and the admin bootstrap.
- * Uniqueness lives in claim streams (`username-<normalized>`, `email-<sha256>`) appended with
+ * Uniqueness lives in claim streams (`username-<normalized>`, `email-<keyed digest>`) appended with
  * "no stream" first: the event store, not a read model, decides who got a name. Login finds the
  * account through the same claim stream, so an account can log in the moment registration
  * answers.
@@ -26,6 +26,7 @@ import { weakPasswordReason, type PasswordHasher } from '../../lib/security/pass
 import type { CommandHandler } from '../command-handler.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { EmailTokens } from './email-token.ts';
+import type { EmailMailLimits } from './email-limits.ts';
 
 export type KnownUser = Exclude<UserState, { status: 'none' }>;
 
@@ -47,6 +48,10 @@ export interface UserServiceDeps {
   readonly personalData: PersonalData;
   readonly mailer: Mailer;
   readonly emailTokens: EmailTokens;
+  /** The keyed digest of an address (lib/personal-data/digest.ts emailDigest under the digest key). */
+  readonly emailDigest: (email: string) => string;
+  /** Verification mails per user and per address: email changes and resends count. */
+  readonly emailLimits: EmailMailLimits;
   readonly publicUrl: string;
   readonly now: () => Date;
   /** Mail goes out after the answer; a failure to send is reported here. */
@@ -56,7 +61,12 @@ export interface UserServiceDeps {
 /** A claim whose owner never got an account (a crash between the two appends) is freed after this. */
 const ORPHAN_CLAIM_AFTER_MS = 2 * 60_000;
 
-export const emailHashOf = (email: string): string => createHash('sha256').update(normalizeEmail(email)).digest('hex');
+/**
+ * The plain sha256 that named an address's claim stream before the digests were keyed: an address
+ * registered then is still claimed under it until its user changes it or is forgotten. Only
+ * looked up, never written.
+ */
+const legacyEmailHash = (email: string): string => createHash('sha256').update(normalizeEmail(email)).digest('hex');
 
 /** The username `admin` belongs to an account that is not an active admin: ensureAdmin leaves it as it is. */
 export class AdminUsernameHeld extends Error {
@@ -105,11 +115,11 @@ export class UserService {
     const userId = randomUUID();
     const context = this.#context(request, userId);
     const email = normalizeEmail(input.email);
-    const emailHash = emailHashOf(email);
+    const emailHash = this.deps.emailDigest(email);
     const usernameKey = normalizeUsername(input.username);
     await this.#claim('username', usernameKey, userId, context);
     try {
-      await this.#claim('email', emailHash, userId, context);
+      await this.#claimEmail(email, emailHash, userId, context);
     } catch (error) {
       await this.#release('username', usernameKey, userId, context);
       throw error;
@@ -168,6 +178,7 @@ export class UserService {
     if (user.emailVerified) throw new DomainError('EMAIL_ALREADY_VERIFIED', 'this email address is already verified');
     const email = await this.deps.personalData.open<string>(user.email);
     if (email === null) throw unauthorized('this account no longer exists');
+    await this.deps.emailLimits.count(userId, user.emailHash);
     this.#sendVerification(userId, email, user.emailHash);
   }
 
@@ -199,31 +210,67 @@ export class UserService {
     const context = this.#context(request, userId);
     const stream = userStream(userId);
     let position = 0;
+    const email = input.email === undefined ? null : normalizeEmail(input.email);
+    const emailHash = email === null ? null : this.deps.emailDigest(email);
+    // Counted before anything is appended: a change refused for the limit changes nothing, the password included.
+    if (emailHash !== null && emailHash !== user.emailHash) await this.deps.emailLimits.count(userId, emailHash);
     if (input.password !== undefined) {
       const weak = weakPasswordReason(input.password, user.username);
       if (weak !== null) throw new AppError('WEAK_PASSWORD', weak);
       const passwordHash = await this.deps.passwords.hash(input.password);
       position = (await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: passwordHash, now: context.occurredAt }, context)).position;
     }
-    if (input.email !== undefined) {
-      const email = normalizeEmail(input.email);
-      const emailHash = emailHashOf(email);
-      if (emailHash !== user.emailHash) {
-        await this.#claim('email', emailHash, userId, context);
-        try {
-          const sealed = await this.deps.personalData.seal(userId, email);
-          position = (await this.deps.commands.execute(stream, userDecider, { type: 'ChangeEmail', email_hash: emailHash, email: sealed, now: context.occurredAt }, context)).position;
-        } catch (error) {
-          await this.#release('email', emailHash, userId, context);
-          throw error;
-        }
-        await this.#release('email', user.emailHash, userId, context);
-        this.#sendVerification(userId, email, emailHash);
-      }
+    if (email !== null && emailHash !== null && emailHash !== user.emailHash) {
+      position = (await this.#changeEmail(user, email, emailHash, context)) ?? position;
     }
     const profile = await this.profile(userId);
     if (profile === null) throw new Error(`user ${userId} vanished while changing its profile`);
     return { profile, position: position || (await this.deps.commands.load(stream, userDecider)).position };
+  }
+
+  /**
+   * Claims the new address (its mail already counted against the limits), then appends the
+   * change on the user's stream as it is when appended, and releases exactly the address that
+   * change replaced (not the one this request first saw): of parallel changes each releases its
+   * predecessor, so only the final address stays claimed. The position of the change, or null
+   * when the address was already the user's (a parallel request made the same change).
+   */
+  async #changeEmail(user: KnownUser, email: string, emailHash: string, context: CommandContext): Promise<number | null> {
+    const { userId } = user;
+    await this.#claimEmail(email, emailHash, userId, context);
+    let replaced: string | null = null;
+    let changed;
+    try {
+      const sealed = await this.deps.personalData.seal(userId, email);
+      changed = await this.deps.commands.execute(userStream(userId), userDecider, (state) => {
+        // Runs again on the reloaded stream after a conflict: `replaced` is the address the appended change replaced.
+        replaced = state.status === 'none' ? null : state.emailHash;
+        return { type: 'ChangeEmail', email_hash: emailHash, email: sealed, now: context.occurredAt } as const;
+      }, context);
+    } catch (error) {
+      await this.#release('email', emailHash, userId, context);
+      throw error;
+    }
+    if (changed.events.length === 0) return null;
+    if (replaced !== null && replaced !== emailHash) await this.#releaseUnlessCurrent(userId, replaced, context);
+    this.#sendVerification(userId, email, emailHash);
+    return changed.position;
+  }
+
+  /** Releases one of the user's addresses, unless a later change made it the current one again. */
+  async #releaseUnlessCurrent(userId: string, emailHash: string, context: CommandContext): Promise<void> {
+    const now = await this.#knownUser(userId);
+    if (now !== null && now.status === 'active' && now.emailHash === emailHash) return;
+    await this.#releaseOwn('email', emailHash, userId, context);
+  }
+
+  /** Releases a claim of the user's; one that someone else holds by now is theirs, and stays. */
+  async #releaseOwn(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
+    try {
+      await this.#release(kind, key, ownerId, context);
+    } catch (error) {
+      if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
+    }
   }
 
   /**
@@ -266,8 +313,10 @@ export class UserService {
   /**
    * Crypto-shreds a user's personal data: PersonalDataForgotten (the read models clear their
    * sealed columns on it), then the user's key is deleted — every sealed value in the event
-   * history stays and replays, and never opens again — and the outbox's mail to them goes.
-   * Safe to repeat (a forget that failed half-way is finished). Null: no such user.
+   * history stays and replays, and never opens again —, the claims of every address the user
+   * ever had are released (so the address can register again), and the mailer's mail to the
+   * user goes, to whichever address it was sent. Safe to repeat (a forget that failed half-way is
+   * finished). Null: no such user.
    */
   async forgetPersonalData(userId: string, actorId: string | null, request: RequestContext): Promise<{ position: number } | null> {
     const user = await this.#knownUser(userId);
@@ -276,8 +325,16 @@ export class UserService {
     const context = this.#context(request, actorId);
     const result = await this.deps.commands.execute(userStream(userId), userDecider, { type: 'ForgetPersonalData', now: context.occurredAt }, context);
     await this.deps.personalData.forget(userId);
-    if (email !== null) await this.deps.mailer.forget?.(email);
+    for (const emailHash of user.emailHashes) await this.#releaseOwn('email', emailHash, userId, context);
+    await this.deps.mailer.forget?.(userId, email === null ? [] : [email]);
     return { position: result.position };
+  }
+
+  /** Claims an address by its keyed digest; one still claimed by someone under its pre-key sha256 is taken too. */
+  async #claimEmail(email: string, emailHash: string, userId: string, context: CommandContext): Promise<void> {
+    const legacyOwner = await this.#ownerOf('email', legacyEmailHash(email));
+    if (legacyOwner !== null && legacyOwner !== userId) throw new DomainError('EMAIL_TAKEN', 'this email is already taken');
+    await this.#claim('email', emailHash, userId, context);
   }
 
   async #claim(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
@@ -339,6 +396,7 @@ export class UserService {
     const token = this.deps.emailTokens.issue(userId, emailHash);
     const link = `${this.deps.publicUrl}/api/v1/users/verify-email?token=${encodeURIComponent(token)}`;
     const sending = this.deps.mailer.send({
+      userId,
       to: email,
       subject: 'Confirm your email address for boxoffice',
       text: `Welcome to boxoffice.\n\nOpen this link to confirm your email address and start booking:\n${link}\n\nIf you did not create an account, ignore this mail.\n`,

@@ -63,6 +63,13 @@ t.test('a changed address must be verified again', async (t) => {
   user(changed).when({ type: 'ChangeEmail', email_hash: HASH_B, email: sealed('new'), now: T0 }).then(t, []);
 });
 
+t.test('the user remembers every address digest it claimed, so forget-me can release them all', async (t) => {
+  const changed = after(registered, { type: 'ChangeEmail', email_hash: HASH_B, email: sealed('new'), now: T0 });
+  const back = after(changed, { type: 'ChangeEmail', email_hash: HASH_A, email: sealed('old'), now: T0 });
+  const state = fold(userDecider, back);
+  t.strictSame(state.status === 'active' && state.emailHashes, [HASH_B, HASH_A], 'each once, the current one last');
+});
+
 t.test('password changes and logins are recorded', async (t) => {
   user(registered).when({ type: 'ChangePassword', password_hash: '$argon2id$new', now: T0 }).then(t, [
     { type: 'PasswordChanged', data: { user_id: 'u1', password_hash: '$argon2id$new', changed_at: T0 } },

@@ -3,7 +3,11 @@ import { eventSchema, type EventSet } from '../shared/event.ts';
 import { Id, Instant } from '../shared/schema.ts';
 import { SealedSchema } from '../shared/personal-data.ts';
 
-/** sha256 of the normalized address: lets the email claim stream be found without the address. */
+/**
+ * The keyed digest of the normalized address (HMAC-SHA256 under the digest key,
+ * lib/personal-data/digest.ts): lets the email claim stream be found without the address, by
+ * whoever holds the key only. Events written before the key existed carry a plain sha256 here.
+ */
 const EmailHash = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 export const RoleSchema = Type.Union([Type.Literal('customer'), Type.Literal('admin')]);

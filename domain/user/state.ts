@@ -10,6 +10,8 @@ export type UserState =
       readonly username: string;
       readonly role: Role;
       readonly emailHash: string;
+      /** Every email digest the user ever claimed, the current one last: forget-me releases them all. */
+      readonly emailHashes: readonly string[];
       /** The address, sealed with the user's data key. */
       readonly email: Sealed;
       readonly emailVerified: boolean;
@@ -31,6 +33,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       username: data.username,
       role: data.role,
       emailHash: data.email_hash,
+      emailHashes: [data.email_hash],
       email: data.email,
       emailVerified: false,
       passwordHash: data.password_hash,
@@ -43,7 +46,13 @@ export function evolve(state: UserState, event: UserEvent): UserState {
     case 'EmailVerified':
       return { ...state, emailVerified: true };
     case 'EmailChanged':
-      return { ...state, emailHash: event.data.email_hash, email: event.data.email, emailVerified: false };
+      return {
+        ...state,
+        emailHash: event.data.email_hash,
+        emailHashes: [...state.emailHashes.filter((hash) => hash !== event.data.email_hash), event.data.email_hash],
+        email: event.data.email,
+        emailVerified: false,
+      };
     case 'PasswordChanged':
       return { ...state, passwordHash: event.data.password_hash };
     case 'UserLoggedIn':
