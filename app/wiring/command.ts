@@ -69,7 +69,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     mailer,
     emailTokens: new EmailTokens(secrets.jwtSecret, config.emailTokenTtlSeconds, () => now().getTime()),
     emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
-    emailLimits: new EmailMailLimits(expiring),
+    emailLimits: new EmailMailLimits(expiring, (error) => logger.warn({ err: error }, 'email mail limits unavailable; the mail goes unchecked')),
     publicUrl: config.publicUrl,
     now,
     onMailError: (error) => logger.error({ err: error }, 'verification mail not sent'),

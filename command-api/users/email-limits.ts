@@ -17,7 +17,12 @@ export interface EmailMailLimitOptions {
 export const DEFAULT_EMAIL_MAIL_LIMITS: EmailMailLimitOptions = { perUser: 3, perAddress: 3, windowMs: 60 * 60_000 };
 
 export class EmailMailLimits {
-  constructor(private readonly keys: ExpiringKeys, private readonly options: EmailMailLimitOptions = DEFAULT_EMAIL_MAIL_LIMITS) {}
+  constructor(
+    private readonly keys: ExpiringKeys,
+    /** The counters are out of reach (Redis down): the mail goes, as a sign-in does, and this is told. */
+    private readonly onUnavailable: (error: unknown) => void,
+    private readonly options: EmailMailLimitOptions = DEFAULT_EMAIL_MAIL_LIMITS,
+  ) {}
 
   /**
    * Counts one mail from `userId` to the address with this keyed digest; throws 429
@@ -25,10 +30,17 @@ export class EmailMailLimits {
    */
   async count(userId: string, addressDigest: string): Promise<void> {
     const { perUser, perAddress, windowMs } = this.options;
-    const [byUser, byAddress] = await Promise.all([
-      this.keys.increment(`email-mail:user:${userId}`, windowMs),
-      this.keys.increment(`email-mail:to:${addressDigest}`, windowMs),
-    ]);
+    let byUser;
+    let byAddress;
+    try {
+      [byUser, byAddress] = await Promise.all([
+        this.keys.increment(`email-mail:user:${userId}`, windowMs),
+        this.keys.increment(`email-mail:to:${addressDigest}`, windowMs),
+      ]);
+    } catch (error) {
+      this.onUnavailable(error);
+      return;
+    }
     const over = [byUser.count > perUser ? byUser.ttlMs : 0, byAddress.count > perAddress ? byAddress.ttlMs : 0];
     const waitMs = Math.max(...over);
     if (waitMs > 0) {
