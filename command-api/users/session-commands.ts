@@ -2,7 +2,7 @@
  * The command path of the account service, telling the sessions (lib/security/sessions.ts) of
  * every change to a user that touches their tokens: the change is marked for every instance
  * before it is appended (a change whose mark could not be written is not made, so no change
- * escapes the check), and this instance learns the new record at once after.
+ * escapes the check), and this instance learns the new record at once after any user command.
  */
 import type { CommandContext, Decider, DomainEvent } from '../../domain/index.ts';
 import { userDecider, type UserCommand, type UserState } from '../../domain/user/index.ts';
@@ -12,17 +12,22 @@ import { CommandHandler, type Executed } from '../command-handler.ts';
 
 const USER_STREAM = /^user-(.+)$/;
 
-/** What a command does to the session record; a rehash of the same password at sign-in does nothing. */
+/**
+ * Whether a command can make a live token say more than the user now is. A rehash of the same
+ * password at sign-in changes nothing a token carries. A verification only makes the record
+ * better than a token that says "not verified", which is checked against the stream where it
+ * matters (booking): not marked, so the many fresh sign-ups of a sale are not read on every request.
+ */
 function touchesSessions(command: UserCommand): boolean {
   switch (command.type) {
     case 'ChangePassword':
       return command.rehash !== true;
     case 'ChangeEmail':
-    case 'VerifyEmail':
     case 'ChangeRole':
     case 'ForgetPersonalData':
       return true;
     case 'RegisterUser':
+    case 'VerifyEmail':
     case 'RecordLogin':
       return false;
   }
@@ -45,7 +50,8 @@ export class SessionTellingCommands extends CommandHandler {
     const touches = isUser && (typeof command === 'function' || touchesSessions(command as UserCommand));
     if (touches) await this.sessions.changing(userId);
     const executed = await super.execute(stream, decider, command, context);
-    if (touches) this.sessions.changed(userId, sessionOf(executed.state as UserState));
+    // The record as it now is: true for any user command, marked or not.
+    if (isUser) this.sessions.changed(userId, sessionOf(executed.state as UserState));
     return executed;
   }
 }
