@@ -157,7 +157,7 @@ export const SETTINGS = {
     'SQLite in the data dir'),
   mysqlReplicaUrls: computed('MYSQL_REPLICA_URLS', 'read replicas the query API reads from in turn', urlList('a comma-separated list of mysql:// URLs', '^(mysql://[^,]+)(,mysql://[^,]+)*$'),
     'none: reads go to the primary', () => []),
-  redisUrl: optional('REDIS_URL', 'a Redis for the seat caches and revoked tokens, shared by every instance', url('a Redis URL (redis://host:port or rediss://…)', '^rediss?://'), 'none: no seat cache, revoked tokens kept in process'),
+  redisUrl: optional('REDIS_URL', 'a Redis for the seat caches and revoked tokens, shared by every instance', url('a Redis URL (redis://host:port or rediss://…)', '^rediss?://'), 'none: no seat cache; revoked tokens and session marks kept in SQL (the MySQL database, or expiring-keys.sqlite in the data dir)'),
   /** Begins every key boxoffice writes in Redis (several deployments can share one Redis). */
   redisKeyPrefix: withDefault('REDIS_KEY_PREFIX', 'begins every Redis key boxoffice writes (deployments sharing a Redis)', text('letters, digits, _ . : or - (1-64 of them)', '^[A-Za-z0-9_.:-]{1,64}$'), 'boxoffice'),
   natsUrl: optional('NATS_URL', 'announce projection positions over NATS, between processes', text('a NATS URL (nats://host:port), or several separated by commas', '^(nats|tls)://'), 'in process'),

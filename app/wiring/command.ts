@@ -23,6 +23,7 @@ import { refundsReactor } from '../../command-api/reactors/refunds.ts';
 import { ReactorRunner } from '../../command-api/reactors/runner.ts';
 import { EmailMailLimits } from '../../command-api/users/email-limits.ts';
 import { EmailTokens } from '../../command-api/users/email-token.ts';
+import { SessionTellingCommands } from '../../command-api/users/session-commands.ts';
 import { UserService } from '../../command-api/users/users.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
 import { emailDigest } from '../../lib/personal-data/digest.ts';
@@ -52,7 +53,7 @@ export interface CommandRole {
 
 export async function wireCommand(shared: Shared, inputs: Serving, closers: Closers): Promise<CommandRole> {
   const { config, store, metrics, now, onBackgroundError, logger } = shared;
-  const { secrets, personalData, expiring, revocations } = inputs;
+  const { secrets, personalData, expiring, revocations, sessions } = inputs;
 
   const mailer: Mailer = config.smtpUrl !== null
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
@@ -63,7 +64,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   const commands = new CommandHandler(store);
   const users = new UserService({
     store,
-    commands,
+    // Every change to a user that touches their tokens is told to the sessions.
+    commands: new SessionTellingCommands(store, sessions),
     passwords,
     personalData,
     mailer,

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { plays, type Config } from '../../lib/config.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
 import type { RevocationList } from '../../lib/security/revocations.ts';
+import type { Sessions } from '../../lib/security/sessions.ts';
 import { RequestedRebuilds } from '../../read-models/projection-admin.ts';
 import { Closers } from './closers.ts';
 import { wireCommand, type CommandRole } from './command.ts';
@@ -20,7 +21,7 @@ export interface Wired {
   readonly query: QueryRole | undefined;
   readonly projector: ProjectorRole | undefined;
   /** How the HTTP server checks tokens: the roles that serve signed-in users have it. */
-  readonly auth: { readonly secret: string; readonly revocations: RevocationList } | undefined;
+  readonly auth: { readonly secret: string; readonly revocations: RevocationList; readonly sessions: Sessions } | undefined;
   /** Every dependency of the roles played, for /health/ready. */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   /** Starts the background work of every role played (reactors, expirer, projections). */
@@ -59,7 +60,7 @@ export async function wireProcess(config: Config, logger: Logger, options: WireO
       command,
       query,
       projector,
-      auth: serving === undefined ? undefined : { secret: serving.secrets.jwtSecret, revocations: serving.revocations },
+      auth: serving === undefined ? undefined : { secret: serving.secrets.jwtSecret, revocations: serving.revocations, sessions: serving.sessions },
       readiness: { ...projector?.readiness, ...query?.readiness, ...command?.readiness },
       start: () => {
         command?.start();

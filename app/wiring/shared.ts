@@ -12,8 +12,10 @@ import type { Config } from '../../lib/config.ts';
 import { InstrumentedEventStore, Metrics } from '../../lib/observability/metrics.ts';
 import { KeyStore } from '../../lib/personal-data/key-store.ts';
 import { PersonalData } from '../../lib/personal-data/personal-data.ts';
-import { MemoryExpiringKeys, RedisExpiringKeys, type ExpiringKeys } from '../../lib/security/expiring-keys.ts';
-import { RevocationList } from '../../lib/security/revocations.ts';
+import { RedisExpiringKeys, type ExpiringKeys } from '../../lib/security/expiring-keys.ts';
+import { REVOKED_PREFIX, RevocationList } from '../../lib/security/revocations.ts';
+import { SESSION_MARK_PREFIX, Sessions, userSessionsFrom } from '../../lib/security/sessions.ts';
+import { SqlExpiringKeys } from '../../lib/security/sql-expiring-keys.ts';
 import type { ProjectionPositions } from '../../read-models/positions.ts';
 import { loadSecrets, type Secrets } from '../secrets.ts';
 import { connectRedis, databaseOptions, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
@@ -61,12 +63,19 @@ export async function openShared(config: Config, logger: Logger, closers: Closer
   return { config, logger, onBackgroundError, now, metrics, positions, store, redis };
 }
 
-/** Revocations and login throttles: in Redis when there is one (shared by every instance), else in memory. */
-export function openExpiringKeys(shared: Shared, closers: Closers): ExpiringKeys {
+/**
+ * Revocations, session marks and login throttles: in Redis when there is one, else in SQL (the
+ * MySQL database, or expiring-keys.sqlite in the data dir): shared by every instance and kept
+ * across a restart. The keys every request checks are mirrored in memory (see SqlExpiringKeys).
+ */
+export async function openExpiringKeys(shared: Shared, closers: Closers): Promise<ExpiringKeys> {
   if (shared.redis !== undefined) return new RedisExpiringKeys(shared.redis, `${shared.config.redisKeyPrefix}:`);
-  const memory = new MemoryExpiringKeys();
-  closers.add(async () => memory.close());
-  return memory;
+  const keys = await SqlExpiringKeys.open(databaseOptions(shared.config, 'expiring-keys.sqlite'), {
+    mirrored: [REVOKED_PREFIX, SESSION_MARK_PREFIX],
+    onError: (error) => shared.onBackgroundError(error, 'expiring keys'),
+  });
+  closers.add(() => keys.close());
+  return keys;
 }
 
 /** Per-user data keys (outside the event store), wrapped by the deployment's personal-data key. */
@@ -83,19 +92,22 @@ export async function openReadModels(config: Config, closers: Closers): Promise<
   return db;
 }
 
-/** What a role that serves signed-in users needs: the shared secrets, personal data, revocations and throttles. */
+/** What a role that serves signed-in users needs: the shared secrets, personal data, revocations, sessions and throttles. */
 export interface Serving {
   readonly secrets: Secrets;
   readonly personalData: PersonalData;
   readonly expiring: ExpiringKeys;
   readonly revocations: RevocationList;
+  /** Each user's current generation, role and verification, that tokens are checked against. */
+  readonly sessions: Sessions;
 }
 
 export async function openServing(shared: Shared, closers: Closers): Promise<Serving> {
   const secrets = await loadSecrets(shared.config);
   const personalData = await openPersonalData(shared.config, secrets, closers);
-  const expiring = openExpiringKeys(shared, closers);
-  return { secrets, personalData, expiring, revocations: new RevocationList(expiring) };
+  const expiring = await openExpiringKeys(shared, closers);
+  const sessions = new Sessions({ keys: expiring, load: userSessionsFrom(shared.store), tokenTtlMs: shared.config.jwtTtlSeconds * 1000 });
+  return { secrets, personalData, expiring, revocations: new RevocationList(expiring), sessions };
 }
 
 export type { Secrets };

@@ -143,7 +143,7 @@ t.test('changing the profile', async (t) => {
   const made = await app(t);
   const { app: server, services } = made;
   const account = { ...(await register(server)) };
-  const token = await login(server, account);
+  let token = await login(server, account);
   const put = (payload: Record<string, unknown>) => server.inject({ method: 'PUT', url: '/api/v1/users/profile', headers: bearer(token), payload });
 
   t.test('needs the current password, and appends nothing without it', async (t) => {
@@ -166,7 +166,9 @@ t.test('changing the profile', async (t) => {
     t.equal(changed.json<{ position: number }>().position, events.at(-1)?.position);
     t.equal((await server.inject(loginRequest(account.username, account.password))).statusCode, 401, 'the old password no longer works');
     t.equal((await server.inject(loginRequest(account.username, newPassword))).statusCode, 200);
+    t.equal((await put({ current_password: newPassword })).statusCode, 401, 'the change ended the token it was made with');
     Object.assign(account, { password: newPassword });
+    token = await login(server, account);
   });
 
   t.test("another account's address is refused; a free one is taken and the old one freed", async (t) => {

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../../lib/http/auth.ts';
 import Type from 'typebox';
-import { normalizeUsername } from '../../domain/user/index.ts';
+import { normalizeUsername, RoleSchema } from '../../domain/user/index.ts';
 import type { Config } from '../../lib/config.ts';
 import { AppError, isRefusal, unauthorized } from '../../lib/errors.ts';
 import { PositionSchema, problemResponses, requestContext } from '../../lib/http/schemas.ts';
@@ -34,7 +34,7 @@ export const ProfileSchema = Type.Object({
   id: Type.String(),
   username: Type.String(),
   email: Type.Union([Type.String(), Type.Null()]),
-  role: Type.Union([Type.Literal('customer'), Type.Literal('admin')]),
+  role: RoleSchema,
   email_verified: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
   last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -180,7 +180,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       throw unauthorized('unknown username or wrong password');
     }
     await bestEffort(request, loginThrottle.succeeded(account, request.ip), undefined);
-    const token = app.issueToken(signedIn.profile.id, signedIn.profile.role, signedIn.profile.email_verified);
+    const token = app.issueToken(signedIn.profile.id, signedIn.profile.role, signedIn.profile.email_verified, signedIn.generation);
     app.setTokenCookie(reply, token);
     return {
       access_token: token.token,

@@ -152,7 +152,7 @@ export class UserService {
    * Checks the credentials and records the login. Null for an unknown user, a forgotten one or a
    * wrong password alike, after the same argon2 work in every case.
    */
-  async login(username: string, password: string, request: RequestContext): Promise<{ profile: Profile; position: number } | null> {
+  async login(username: string, password: string, request: RequestContext): Promise<{ profile: Profile; position: number; generation: number } | null> {
     const user = await this.findByUsername(username);
     if (user === null || user.status !== 'active') return this.deps.passwords.verifyNothing(password).then(() => null);
     if (!(await this.deps.passwords.verify(user.passwordHash, password))) return null;
@@ -160,10 +160,12 @@ export class UserService {
     const stream = userStream(user.userId);
     if (this.deps.passwords.needsRehash(user.passwordHash)) {
       const passwordHash = await this.deps.passwords.hash(password);
-      await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: passwordHash, now: context.occurredAt }, context);
+      // The same password: the user's other sessions go on.
+      await this.deps.commands.execute(stream, userDecider, { type: 'ChangePassword', password_hash: passwordHash, rehash: true, now: context.occurredAt }, context);
     }
     const result = await this.deps.commands.execute(stream, userDecider, { type: 'RecordLogin', now: context.occurredAt }, context);
-    return { profile: await this.#profileOf(result.state as KnownUser), position: result.position };
+    const signedIn = result.state as KnownUser;
+    return { profile: await this.#profileOf(signedIn), position: result.position, generation: signedIn.generation };
   }
 
   async profile(userId: string): Promise<Profile | null> {
@@ -308,6 +310,14 @@ export class UserService {
       return;
     }
     throw new Error('the admin account did not appear: another instance started creating it and did not finish');
+  }
+
+  /** An admin gives the user another role; their existing tokens stop working. Null: no such user. */
+  async changeRole(userId: string, role: Role, actorId: string, request: RequestContext): Promise<{ role: Role; position: number } | null> {
+    if (await this.#knownUser(userId) === null) return null;
+    const context = this.#context(request, actorId);
+    const result = await this.deps.commands.execute(userStream(userId), userDecider, { type: 'ChangeRole', role, now: context.occurredAt }, context);
+    return { role: (result.state as KnownUser).role, position: result.position };
   }
 
   /**

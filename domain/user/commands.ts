@@ -31,6 +31,14 @@ export interface ChangeEmail extends Timed {
 export interface ChangePassword extends Timed {
   readonly type: 'ChangePassword';
   readonly password_hash: string;
+  /** The same password hashed again at sign-in (needsRehash): ends no session. */
+  readonly rehash?: boolean;
+}
+
+/** By an admin (PUT /api/v1/admin/users/:id/role). */
+export interface ChangeRole extends Timed {
+  readonly type: 'ChangeRole';
+  readonly role: Role;
 }
 
 export interface RecordLogin extends Timed {
@@ -41,4 +49,4 @@ export interface ForgetPersonalData extends Timed {
   readonly type: 'ForgetPersonalData';
 }
 
-export type UserCommand = RegisterUser | VerifyEmail | ChangeEmail | ChangePassword | RecordLogin | ForgetPersonalData;
+export type UserCommand = RegisterUser | VerifyEmail | ChangeEmail | ChangePassword | ChangeRole | RecordLogin | ForgetPersonalData;

@@ -15,7 +15,13 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       return changeEmail(command, requireActive(state));
     case 'ChangePassword': {
       const user = requireActive(state);
-      return [{ type: 'PasswordChanged', data: { user_id: user.userId, password_hash: command.password_hash, changed_at: command.now } }];
+      const rehash = command.rehash === true ? { rehash: true as const } : {};
+      return [{ type: 'PasswordChanged', data: { user_id: user.userId, password_hash: command.password_hash, changed_at: command.now, ...rehash } }];
+    }
+    case 'ChangeRole': {
+      const user = requireActive(state);
+      if (user.role === command.role) return [];
+      return [{ type: 'RoleChanged', data: { user_id: user.userId, role: command.role, changed_at: command.now } }];
     }
     case 'RecordLogin': {
       const user = requireActive(state);

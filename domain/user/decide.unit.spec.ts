@@ -89,6 +89,35 @@ t.test('forgetting personal data', async (t) => {
   user([]).when(forget).thenThrows(t, 'USER_NOT_FOUND');
 });
 
+t.test('a role change is recorded once, and only for an active user', async (t) => {
+  const promote = { type: 'ChangeRole', role: 'staff', now: T0 } as const;
+  user(registered).when(promote).then(t, [{ type: 'RoleChanged', data: { user_id: 'u1', role: 'staff', changed_at: T0 } }]);
+  const promoted = after(registered, promote);
+  const state = fold(userDecider, promoted);
+  t.equal(state.status === 'active' && state.role, 'staff');
+  user(promoted).when(promote).then(t, []); // the same role again changes nothing
+  user(after(registered, { type: 'ForgetPersonalData', now: T0 })).when(promote).thenThrows(t, 'USER_FORGOTTEN');
+  user([]).when(promote).thenThrows(t, 'USER_NOT_FOUND');
+});
+
+t.test("what ends the user's sessions advances the generation; a rehash at sign-in does not", async (t) => {
+  const generation = (history: UserEvent[]) => {
+    const state = fold(userDecider, history);
+    return state.status === 'none' ? -1 : state.generation;
+  };
+  t.equal(generation(registered), 0);
+  const rehashed = after(registered, { type: 'ChangePassword', password_hash: '$argon2id$same-stronger', rehash: true, now: T0 });
+  t.strictSame(rehashed.at(-1), { type: 'PasswordChanged', data: { user_id: 'u1', password_hash: '$argon2id$same-stronger', changed_at: T0, rehash: true } });
+  t.equal(generation(rehashed), 0, 'a rehash of the same password ends nothing');
+  const changed = after(rehashed, { type: 'ChangePassword', password_hash: '$argon2id$new', now: T0 });
+  t.equal(generation(changed), 1, 'a password change');
+  const promoted = after(changed, { type: 'ChangeRole', role: 'admin', now: T0 });
+  t.equal(generation(promoted), 2, 'a role change');
+  const verifiedAndMoved = after(promoted, { type: 'VerifyEmail', email_hash: HASH_A, now: T0 }, { type: 'RecordLogin', now: T0 });
+  t.equal(generation(verifiedAndMoved), 2, 'a verification or a sign-in ends nothing');
+  t.equal(generation(after(verifiedAndMoved, { type: 'ForgetPersonalData', now: T0 })), 3, 'forget-me');
+});
+
 t.test('usernames and addresses are normalized for uniqueness', async (t) => {
   t.equal(normalizeUsername(' Rina.K '), 'rina.k');
   t.equal(normalizeEmail(' Rina@Example.TEST '), 'rina@example.test');

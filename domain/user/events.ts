@@ -10,7 +10,8 @@ import { SealedSchema } from '../shared/personal-data.ts';
  */
 const EmailHash = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
-export const RoleSchema = Type.Union([Type.Literal('customer'), Type.Literal('admin')]);
+/** `staff` works the door (check-in routes only); `admin` the back office. */
+export const RoleSchema = Type.Union([Type.Literal('customer'), Type.Literal('staff'), Type.Literal('admin')]);
 export type Role = Static<typeof RoleSchema>;
 
 /** Version 2; version 1 predates roles (everyone was a customer) and is upcast on read. */
@@ -43,9 +44,16 @@ export const EmailChangedSchema = eventSchema(
   ),
 );
 
+/**
+ * `rehash`: the same password hashed again with today's parameters at sign-in; it ends no
+ * session. Absent on every other change (and on events written before the flag existed).
+ */
 export const PasswordChangedSchema = eventSchema(
   'PasswordChanged',
-  Type.Object({ user_id: Id, password_hash: Type.String({ minLength: 1 }), changed_at: Instant }, { additionalProperties: false }),
+  Type.Object(
+    { user_id: Id, password_hash: Type.String({ minLength: 1 }), changed_at: Instant, rehash: Type.Optional(Type.Literal(true)) },
+    { additionalProperties: false },
+  ),
 );
 
 export const UserLoggedInSchema = eventSchema(
@@ -58,6 +66,12 @@ export const PersonalDataForgottenSchema = eventSchema(
   Type.Object({ user_id: Id, forgotten_at: Instant }, { additionalProperties: false }),
 );
 
+/** An admin gave the user another role: the user's existing tokens stop working. */
+export const RoleChangedSchema = eventSchema(
+  'RoleChanged',
+  Type.Object({ user_id: Id, role: RoleSchema, changed_at: Instant }, { additionalProperties: false }),
+);
+
 export const UserEventSchemas = [
   UserRegisteredSchema,
   EmailVerifiedSchema,
@@ -65,6 +79,7 @@ export const UserEventSchemas = [
   PasswordChangedSchema,
   UserLoggedInSchema,
   PersonalDataForgottenSchema,
+  RoleChangedSchema,
 ] as const;
 
 export type UserRegistered = Static<typeof UserRegisteredSchema>;
@@ -73,13 +88,15 @@ export type EmailChanged = Static<typeof EmailChangedSchema>;
 export type PasswordChanged = Static<typeof PasswordChangedSchema>;
 export type UserLoggedIn = Static<typeof UserLoggedInSchema>;
 export type PersonalDataForgotten = Static<typeof PersonalDataForgottenSchema>;
+export type RoleChanged = Static<typeof RoleChangedSchema>;
 export type UserEvent =
   | UserRegistered
   | EmailVerified
   | EmailChanged
   | PasswordChanged
   | UserLoggedIn
-  | PersonalDataForgotten;
+  | PersonalDataForgotten
+  | RoleChanged;
 
 /** Every event of a `user-…` stream: what its decider folds and its readers decode. */
 export const userEvents: EventSet<UserEvent> = { types: UserEventSchemas.map((schema) => schema.properties.type.const) };

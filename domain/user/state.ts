@@ -18,6 +18,12 @@ export type UserState =
       readonly passwordHash: string;
       readonly registeredAt: string;
       readonly lastLoginAt: string | null;
+      /**
+       * Advanced by whatever must end the user's sessions: a password change (not a rehash of
+       * the same password), a role change, forget-me. Tokens carry the generation they were
+       * issued in (`gen`); one of an older generation is refused.
+       */
+      readonly generation: number;
     };
 
 export function initialState(): UserState {
@@ -39,6 +45,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       passwordHash: data.password_hash,
       registeredAt: data.registered_at,
       lastLoginAt: null,
+      generation: 0,
     };
   }
   if (state.status === 'none') return state;
@@ -54,11 +61,13 @@ export function evolve(state: UserState, event: UserEvent): UserState {
         emailVerified: false,
       };
     case 'PasswordChanged':
-      return { ...state, passwordHash: event.data.password_hash };
+      return { ...state, passwordHash: event.data.password_hash, generation: event.data.rehash === true ? state.generation : state.generation + 1 };
+    case 'RoleChanged':
+      return { ...state, role: event.data.role, generation: state.generation + 1 };
     case 'UserLoggedIn':
       return { ...state, lastLoginAt: event.data.logged_in_at };
     case 'PersonalDataForgotten':
-      return { ...state, status: 'forgotten' };
+      return { ...state, status: 'forgotten', generation: state.generation + 1 };
     default:
       return assertNever(event);
   }

@@ -1,6 +1,9 @@
 /**
- * Authentication for every role: HS256 access tokens (`sub`, `role`, `jti`, short expiry) read
- * from `Authorization: Bearer …` or the `token` cookie, checked against the revocation list.
+ * Authentication for every role: HS256 access tokens (`sub`, `role`, `jti`, `gen`, short expiry)
+ * read from `Authorization: Bearer …` or the `token` cookie, checked against the revocation list
+ * and the user's current session record (lib/security/sessions.ts): a token of an older
+ * generation (a password change, a role change, forget-me since) is refused, and the role and
+ * the verified address are the user's now, not those of when the token was issued.
  * A state-changing request authenticated by cookie must come from an allowed Origin (CSRF).
  */
 import { randomUUID } from 'node:crypto';
@@ -9,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Role } from '../../domain/user/index.ts';
 import type { RevocationList } from '../security/revocations.ts';
+import { UNCHANGED, type Sessions } from '../security/sessions.ts';
 import { AppError, forbidden, unauthorized } from '../errors.ts';
 
 export interface Principal {
@@ -18,7 +22,7 @@ export interface Principal {
   /** When the token expires, epoch ms. */
   readonly expiresAt: number;
   readonly via: 'header' | 'cookie';
-  /** The address was verified when the token was issued (verification is never undone for it). */
+  /** The user's address is verified (now, not when the token was issued). */
   readonly emailVerified: boolean;
 }
 
@@ -34,6 +38,8 @@ interface TokenClaims {
   jti: string;
   /** email verified at issue */
   ev?: boolean;
+  /** The user's generation at issue; absent counts as 0. */
+  gen?: number;
   exp?: number;
 }
 
@@ -52,7 +58,7 @@ declare module 'fastify' {
     requireUser: (request: FastifyRequest) => Promise<void>;
     /** preHandler: a signed-in admin, else 401/403. */
     requireAdmin: (request: FastifyRequest) => Promise<void>;
-    issueToken: (userId: string, role: Role, emailVerified: boolean) => IssuedToken;
+    issueToken: (userId: string, role: Role, emailVerified: boolean, generation?: number) => IssuedToken;
     /** Sets the `token` cookie for browser clients (HttpOnly, SameSite=Strict). */
     setTokenCookie: (reply: FastifyReply, token: IssuedToken) => void;
     clearTokenCookie: (reply: FastifyReply) => void;
@@ -63,6 +69,7 @@ export interface AuthOptions {
   readonly secret: string;
   readonly ttlSeconds: number;
   readonly revocations: RevocationList;
+  readonly sessions: Sessions;
   readonly allowedOrigins: readonly string[];
   /** Mark the cookie Secure (everywhere but development). */
   readonly secureCookies: boolean;
@@ -70,7 +77,7 @@ export interface AuthOptions {
 
 export const TOKEN_COOKIE = 'token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const ROLES: ReadonlySet<string> = new Set(['customer', 'admin']);
+const ROLES: ReadonlySet<string> = new Set(['customer', 'staff', 'admin']);
 
 async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(fastifyJwt, {
@@ -90,7 +97,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       const expired = (error as { code?: string }).code === 'FAST_JWT_EXPIRED';
       throw unauthorized(expired ? 'the access token has expired; sign in again' : 'the access token is not valid');
     }
-    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string' || !ROLES.has(claims.role) || typeof claims.exp !== 'number') {
+    const generation = claims.gen ?? 0;
+    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string' || !ROLES.has(claims.role) || typeof claims.exp !== 'number' || !Number.isSafeInteger(generation)) {
       throw unauthorized('the access token is not valid');
     }
     let revoked = false;
@@ -101,13 +109,23 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       request.log.warn({ err: error }, 'revocation list unavailable; token accepted unchecked');
     }
     if (revoked) throw unauthorized('this access token was signed out');
+    let role = claims.role;
+    let emailVerified = claims.ev === true;
+    const session = await options.sessions.current(claims.sub);
+    if (session !== UNCHANGED) {
+      if (session === null || !session.active || session.generation !== generation) {
+        throw unauthorized('this access token was ended by a change to the account; sign in again');
+      }
+      role = session.role;
+      emailVerified = session.emailVerified;
+    }
     if (via === 'cookie' && !SAFE_METHODS.has(request.method)) {
       const origin = request.headers.origin;
       if (origin === undefined || !options.allowedOrigins.includes(origin)) {
         throw new AppError('CSRF_REJECTED', 'a cookie-authenticated change must come from an allowed origin');
       }
     }
-    request.principal = { userId: claims.sub, role: claims.role, tokenId: claims.jti, expiresAt: claims.exp * 1000, via, emailVerified: claims.ev === true };
+    request.principal = { userId: claims.sub, role, tokenId: claims.jti, expiresAt: claims.exp * 1000, via, emailVerified };
   };
 
   app.decorate('requireUser', authenticate);
@@ -115,9 +133,9 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     await authenticate(request);
     if (request.principal?.role !== 'admin') throw forbidden('only an admin may do this');
   });
-  app.decorate('issueToken', (userId: string, role: Role, emailVerified: boolean): IssuedToken => {
+  app.decorate('issueToken', (userId: string, role: Role, emailVerified: boolean, generation = 0): IssuedToken => {
     const tokenId = randomUUID();
-    return { token: app.jwt.sign({ sub: userId, role, jti: tokenId, ...(emailVerified ? { ev: true } : {}) }), tokenId, expiresIn: options.ttlSeconds };
+    return { token: app.jwt.sign({ sub: userId, role, jti: tokenId, gen: generation, ...(emailVerified ? { ev: true } : {}) }), tokenId, expiresIn: options.ttlSeconds };
   });
   app.decorate('setTokenCookie', (reply: FastifyReply, issued: IssuedToken) => {
     void reply.setCookie(TOKEN_COOKIE, issued.token, {

@@ -41,6 +41,9 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     t.equal(await redeliver(), 'moved');
     t.same(await tableChecksums(db, ['users']), before, 'a re-delivered page changes nothing');
 
+    t.equal(await given([{ type: 'RoleChanged', data: { user_id: 'u-2', role: 'staff', changed_at: later } }]), 'applied');
+    t.match(await db('users').where({ id: 'u-2' }).first<Row>(), { role: 'staff' }, 'a role change');
+
     t.equal(await given([{ type: 'PersonalDataForgotten', data: { user_id: 'u-1', forgotten_at: later } }]), 'applied');
     t.match(await db('users').where({ id: 'u-1' }).first<Row>(), { username: 'rina', email: null, email_hash: null });
   });

@@ -8,7 +8,7 @@ import type { AsRead, UserRow } from '../../read-models/tables.ts';
 import { instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
-const EVENT_TYPES = ['UserRegistered', 'EmailVerified', 'EmailChanged', 'UserLoggedIn', 'PersonalDataForgotten'] as const;
+const EVENT_TYPES = ['UserRegistered', 'EmailVerified', 'EmailChanged', 'UserLoggedIn', 'PersonalDataForgotten', 'RoleChanged'] as const;
 
 export function usersProjection(): Projection {
   return {
@@ -62,6 +62,9 @@ export function usersProjection(): Projection {
             user.email = null;
             user.email_hash = null;
             break;
+          case 'RoleChanged':
+            user.role = event.data.role;
+            break;
         }
         user.position = event.position;
         touched.add(userId);
@@ -71,7 +74,7 @@ export function usersProjection(): Projection {
       return {
         writes: [async (write) => {
           await releaseChangedAddresses(write, table, changedAddress);
-          await upsert(write, table, rows, ['id'], ['email_hash', 'email', 'email_verified', 'last_login', 'position']);
+          await upsert(write, table, rows, ['id'], ['email_hash', 'email', 'email_verified', 'last_login', 'role', 'position']);
         }],
       };
     },

@@ -11,6 +11,7 @@ import { createHttpServer, type HttpServer } from '../../lib/http/server-kit.ts'
 import { Metrics } from '../../lib/observability/metrics.ts';
 import { MemoryExpiringKeys } from '../../lib/security/expiring-keys.ts';
 import { RevocationList } from '../../lib/security/revocations.ts';
+import { Sessions } from '../../lib/security/sessions.ts';
 
 export const KIT_SECRET = 's'.repeat(32);
 
@@ -24,7 +25,8 @@ export async function kitServer(
   const stream = logs === undefined ? undefined : new Writable({ write: (chunk: Buffer, _e, done) => void (logs.push(chunk.toString()), done()) });
   const app = await createHttpServer(config, {
     logger: serverLogger(config, stream),
-    auth: { secret: KIT_SECRET, revocations: new RevocationList(keys) },
+    // No user changes here: every token's claims stand.
+    auth: { secret: KIT_SECRET, revocations: new RevocationList(keys), sessions: new Sessions({ keys, load: async () => null, tokenTtlMs: 900_000 }) },
     readiness: options.readiness ?? {},
     metrics: new Metrics(),
   });
