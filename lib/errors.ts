@@ -43,6 +43,7 @@ export const APP_ERROR_CODES = [
   'OVERLOADED',
   'PROJECTION_LAGGING',
   'CAPTCHA_UNAVAILABLE',
+  'ACCOUNTS_UNAVAILABLE',
   // the payment gateway
   'GATEWAY_UNAVAILABLE',
   'GATEWAY_ERROR',
@@ -57,6 +58,8 @@ export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 export interface AppErrorExtras {
   /** When a retry may succeed (rate limits, lockouts); codes that always imply one need not say. */
   readonly retryAfterSeconds?: number;
+  /** What went wrong underneath, for the log (never sent). */
+  readonly cause?: unknown;
 }
 
 /** The application refused a request for a reason that is not a business rule. */

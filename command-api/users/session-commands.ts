@@ -8,6 +8,7 @@ import type { CommandContext, Decider, DomainEvent } from '../../domain/index.ts
 import { userDecider, type UserCommand, type UserState } from '../../domain/user/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { sessionOf, type Sessions } from '../../lib/security/sessions.ts';
+import { AppError } from '../../lib/errors.ts';
 import { CommandHandler, type Executed } from '../command-handler.ts';
 
 const USER_STREAM = /^user-(.+)$/;
@@ -48,7 +49,14 @@ export class SessionTellingCommands extends CommandHandler {
     const isUser = userId !== undefined && (decider as unknown) === userDecider;
     // A command worked out from the state is not known yet: marked, to be safe.
     const touches = isUser && (typeof command === 'function' || touchesSessions(command as UserCommand));
-    if (touches) await this.sessions.changing(userId);
+    if (touches) {
+      try {
+        await this.sessions.changing(userId);
+      } catch (error) {
+        // Redis (or the SQL keys) out of reach: the change waits for it rather than escape the token check.
+        throw new AppError('ACCOUNTS_UNAVAILABLE', 'account changes are paused for a moment; try again shortly', { retryAfterSeconds: 5, cause: error });
+      }
+    }
     const executed = await super.execute(stream, decider, command, context);
     // The record as it now is: true for any user command, marked or not.
     if (isUser) this.sessions.changed(userId, sessionOf(executed.state as UserState));

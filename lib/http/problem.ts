@@ -93,6 +93,7 @@ const STATUS: Record<RefusalCode, number> = {
   OVERLOADED: 503,
   PROJECTION_LAGGING: 503,
   CAPTCHA_UNAVAILABLE: 503,
+  ACCOUNTS_UNAVAILABLE: 503,
   // the gateway did not answer (or timed out); it answered something we cannot use; it knows no such transaction
   GATEWAY_UNAVAILABLE: 503,
   GATEWAY_ERROR: 502,
@@ -148,6 +149,7 @@ function sendProblem(reply: FastifyReply, status: number, code: string, detail: 
 }
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof AppError && error.extras.cause !== undefined) request.log.warn({ err: error.extras.cause, code: error.code }, 'refused: a dependency failed');
   if (isRefusal(error)) return sendProblem(reply, statusOf(error.code), error.code, error.message, headersOf(error));
   if (error.validation) {
     return sendProblem(reply, statusOf('VALIDATION_FAILED'), 'VALIDATION_FAILED', error.message);
