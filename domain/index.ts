@@ -13,6 +13,7 @@ import { UserEventSchemas, userEventVersions, type UserEvent } from './user/inde
 export * from './shared/decider.ts';
 export * from './shared/errors.ts';
 export * from './shared/event.ts';
+export * from './shared/instant.ts';
 export * from './shared/personal-data.ts';
 export * from './shared/upcasting.ts';
 

@@ -12,12 +12,19 @@
  *
  * The checks are TypeBox's compiled ones (a few microseconds an event), compiled once per event
  * type on first use.
+ *
+ * Times are read through the one parser of times (domain/shared/instant.ts): every `date-time`
+ * field of the data and the metadata is given in its canonical form before the check, and a time
+ * an older release let in (a leap second `23:59:60`, a `[zone]` suffix, a year before 1970…) is
+ * read the way readRecordedInstant documents — the leap second as the next second — so a
+ * projection, and its rebuild, applies every event the API ever accepted.
  */
 import type { TProperties, TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import {
   domainEventSchemas,
   EventMetadataSchema,
+  readRecordedInstant,
   upcasters,
   type DomainEvent,
   type DomainEventType,
@@ -59,19 +66,62 @@ export function eventsOf<const T extends DomainEventType>(...types: T[]): EventS
 /** The compiled schema of one event type: a value it passes is that domain event. */
 type EventCheck = Validator<TProperties, TSchema, DomainEvent>;
 
-const metadataCheck = Compile(EventMetadataSchema);
-const eventChecks = new Map<string, EventCheck>();
+/** Gives a value with its times in canonical form; the value itself when nothing changes. */
+type TimesReader = (value: unknown) => unknown;
 
-function eventCheck(type: string): EventCheck | undefined {
-  let check = eventChecks.get(type);
-  if (check === undefined) {
+/** What the store already holds in canonical form (nearly every time): nothing to read again. */
+const CANONICAL = /^(?:19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d\.\d{3}Z$/;
+
+const readTime: TimesReader = (value) => (typeof value !== 'string' || CANONICAL.test(value) ? value : readRecordedInstant(value) ?? value);
+
+/** How to read the times in values of `schema` (its `date-time` strings); undefined when it holds none. */
+function timesReader(schema: unknown): TimesReader | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const { type, format, anyOf, items, properties } = schema as Record<string, unknown>;
+  if (type === 'string') return format === 'date-time' ? readTime : undefined;
+  if (Array.isArray(anyOf)) {
+    const readers = anyOf.flatMap((variant) => timesReader(variant) ?? []);
+    return readers.length === 0 ? undefined : (value) => readers.reduce((read, reader) => reader(read), value);
+  }
+  if (type === 'array') {
+    const reader = timesReader(items);
+    return reader === undefined ? undefined : (value) => (Array.isArray(value) ? value.map(reader) : value);
+  }
+  if (type === 'object' && typeof properties === 'object' && properties !== null) {
+    const readers = Object.entries(properties).flatMap(([key, property]) => {
+      const reader = timesReader(property);
+      return reader === undefined ? [] : [[key, reader] as const];
+    });
+    if (readers.length === 0) return undefined;
+    return (value) => {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+      const fields = value as Record<string, unknown>;
+      let copy: Record<string, unknown> | undefined;
+      for (const [key, reader] of readers) {
+        if (!Object.hasOwn(fields, key)) continue;
+        const read = reader(fields[key]);
+        if (read !== fields[key]) (copy ??= { ...fields })[key] = read;
+      }
+      return copy ?? value;
+    };
+  }
+  return undefined;
+}
+
+const metadataCheck = Compile(EventMetadataSchema);
+const metadataTimes = timesReader(EventMetadataSchema) ?? ((value: unknown) => value);
+const eventChecks = new Map<string, { readonly check: EventCheck; readonly times: TimesReader }>();
+
+function eventCheck(type: string): { readonly check: EventCheck; readonly times: TimesReader } | undefined {
+  let compiled = eventChecks.get(type);
+  if (compiled === undefined) {
     const schema = domainEventSchemas.get(type as DomainEventType);
     if (schema === undefined) return undefined;
     // domainEventSchemas holds the schema of each DomainEvent type, under its type.
-    check = Compile<TSchema, EventCheck>(schema);
-    eventChecks.set(type, check);
+    compiled = { check: Compile<TSchema, EventCheck>(schema), times: timesReader(schema) ?? ((value: unknown) => value) };
+    eventChecks.set(type, compiled);
   }
-  return check;
+  return compiled;
 }
 
 function firstError(check: Validator<TProperties, TSchema, unknown>, value: unknown): string {
@@ -88,9 +138,10 @@ export function decode<E extends DomainEvent>(recorded: RecordedEvent, set: Even
   if (!set.types.some((type) => type === recorded.type)) {
     throw new UndecodableEvent(recorded, `not one of the events this reader handles (${set.types.join(', ')})`);
   }
-  const check = eventCheck(recorded.type);
-  if (check === undefined) throw new UndecodableEvent(recorded, 'no schema for this event type');
-  const { metadata } = recorded;
+  const compiled = eventCheck(recorded.type);
+  if (compiled === undefined) throw new UndecodableEvent(recorded, 'no schema for this event type');
+  const { check, times } = compiled;
+  const metadata = metadataTimes(recorded.metadata);
   if (!metadataCheck.Check(metadata)) throw new UndecodableEvent(recorded, `metadata ${firstError(metadataCheck, metadata)}`);
   let data: unknown;
   let current: EventMetadata;
@@ -99,7 +150,8 @@ export function decode<E extends DomainEvent>(recorded: RecordedEvent, set: Even
   } catch (error) {
     throw new UndecodableEvent(recorded, error instanceof Error ? error.message : String(error), { cause: error });
   }
-  const event = { type: recorded.type, data };
+  // The event's schema is `{type, data}`: its reader reads the times of both (a type is no time).
+  const event = times({ type: recorded.type, data });
   if (!check.Check(event)) throw new UndecodableEvent(recorded, `data at schema version ${current.schema_version} ${firstError(check, event)}`);
   const decoded: Decoded<DomainEvent> = { ...recorded, ...event, metadata: current };
   // Checked above: its type is one of the set's, the types of E.

@@ -105,3 +105,25 @@ t.test('a registry brought by the reader upcasts with its own steps', async (t) 
   t.equal(event.data.expires_at, expires_at);
   t.equal(event.metadata.schema_version, 2);
 });
+
+t.test('times are read through the one parser: canonical form, and what an older release let in reads as documented', async (t) => {
+  const old = {
+    ...recorded('SeatsHeld', { ...heldData, held_at: '2027-12-31T23:59:60Z', expires_at: '2028-01-01T07:14:59.5+07:00[Asia/Jakarta]' }),
+    metadata: { ...metadata(1), occurred_at: '2027-12-31t23:59:60z' },
+  };
+  const event = decode(old, concertEvents);
+  t.match(event.data, { held_at: '2028-01-01T00:00:00.000Z', expires_at: '2028-01-01T00:14:59.500Z' }, 'the leap second is the next second; the offset and suffix are applied');
+  t.equal(event.metadata.occurred_at, '2028-01-01T00:00:00.000Z', 'the metadata too');
+  t.equal((old.data as { held_at: string }).held_at, '2027-12-31T23:59:60Z', 'the recorded event is not changed');
+
+  const nested = decode(recorded('ConcertScheduled', {
+    concert_id: 'c1', name: 'N', artist: 'A', date: '0001-01-01T00:00:00Z', venue: 'V', description: null, image_url: null,
+    max_tickets_per_ktp: null, sales_open_at: '2027-06-01T20:00:00+07:00', sales_close_at: null,
+    ticket_classes: [{ ticket_class_id: '0b9a2c1e-5d4f-4a3b-9c8d-7e6f5a4b3c2d', name: 'VIP', price: 1, seat_count: 1 }], scheduled_at: '2026-12-01T10:00:00.000Z',
+  }), concertEvents);
+  t.match(nested.data, { date: '1970-01-01T00:00:00.000Z', sales_open_at: '2027-06-01T13:00:00.000Z', sales_close_at: null }, 'inside unions and out of range');
+
+  const error = thrown(() => decode(recorded('SeatsHeld', { ...heldData, held_at: '2027-02-30T10:00:00Z' }), concertEvents));
+  t.ok(error instanceof UndecodableEvent, 'a time no release let in is still refused');
+  t.match((error as Error).message, /held_at/);
+});

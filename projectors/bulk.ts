@@ -3,6 +3,7 @@
  * and written once, in multi-row statements sized to stay under the drivers' placeholder limits.
  */
 import type { Knex } from 'knex';
+import { toCanonicalInstant } from '../domain/index.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
 
 /** Under SQLite's 32,766 and MySQL's 65,535 bound parameters per statement. */
@@ -63,6 +64,6 @@ const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** ISO-8601 UTC in one fixed form, so stored instants compare as strings. */
 export function instant(value: string): string {
-  // What this system writes is in that form already; anything else is normalized.
-  return CANONICAL_INSTANT.test(value) ? value : new Date(value).toISOString();
+  // What this system writes (and decode gives) is in that form already; anything else is normalized by the one parser of times.
+  return CANONICAL_INSTANT.test(value) ? value : toCanonicalInstant(value);
 }

@@ -5,6 +5,7 @@
 import { concertDecider, concertEvents, concertStream, seatId, type ConcertState } from '../../domain/concert/index.ts';
 import { bookingEvents, bookingStream } from '../../domain/booking/index.ts';
 import { paymentStream } from '../../domain/payment/index.ts';
+import { parseInstant } from '../../domain/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { openEventStore } from '../wiring/adapters.ts';
@@ -121,8 +122,9 @@ export const concertAsOfCommand: CliCommand = {
   run: (context) => withStore(context.config, async (store) => {
     const concertId = uuidArgument(context.positionals[0] ?? '', 'concertId');
     const text = context.positionals[1] ?? '';
-    const asOf = new Date(text);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(asOf.getTime())) throw new UsageError(`time must be ISO-8601 (2026-11-26T19:02:13Z), not "${text}"`);
+    const ms = parseInstant(text);
+    if (ms === undefined) throw new UsageError(`time must be an RFC 3339 instant (2026-11-26T19:02:13Z), not "${text}"`);
+    const asOf = new Date(ms);
     const { state, position, events } = await concertAsOf(store, concertId, asOf);
     if (events === 0) throw new Error(`concert ${concertId} had no events at ${asOf.toISOString()} (unknown, or not yet scheduled)`);
     const seats = seatsOf(state);

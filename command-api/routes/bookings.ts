@@ -5,7 +5,7 @@ import Type from 'typebox';
 import type { Config } from '../../lib/config.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import { requireUuid } from '../../lib/http/authorization.ts';
-import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
+import { IdempotencyHeaders, Instant, PositionSchema, problemResponses, requestContext, UuidSchema, WebUrlSchema } from '../../lib/http/schemas.ts';
 import type { BookingService } from '../bookings/bookings.ts';
 import type { ConcertService } from '../concerts/concerts.ts';
 
@@ -43,7 +43,7 @@ const BookingAnswer = Type.Object({
   status: Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('expired'), Type.Literal('failed'), Type.Literal('refund_due')]),
   concert_id: Type.String(),
   total_price: Type.Integer(),
-  expires_at: Type.String({ format: 'date-time' }),
+  expires_at: Instant,
   seats: Type.Array(Type.Object({ id: Type.String(), seat_number: Type.Integer(), ticket_class_id: Type.String() })),
   position: PositionSchema,
 });
@@ -93,10 +93,10 @@ export const adminConcertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertSe
       body: Type.Object({
         name: Type.String({ minLength: 1, maxLength: 200 }),
         artist: Type.String({ minLength: 1, maxLength: 200 }),
-        date: Type.String({ format: 'date-time' }),
+        date: Instant,
         venue: Type.String({ minLength: 1, maxLength: 200 }),
         description: Type.Optional(Type.String({ maxLength: 5000 })),
-        image_url: Type.Optional(Type.String({ format: 'uri', maxLength: 2048 })),
+        image_url: Type.Optional(WebUrlSchema),
         max_tickets_per_ktp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         ticket_classes: Type.Array(Type.Object({
           name: Type.String({ minLength: 1, maxLength: 100 }),

@@ -1,5 +1,6 @@
 import { DomainError, assertNever } from '../shared/errors.ts';
 import { instant } from '../shared/decider.ts';
+import { toCanonicalInstant } from '../shared/instant.ts';
 import type {
   CancelConcert,
   ConcertCommand,
@@ -75,13 +76,14 @@ function scheduleConcert(command: ScheduleConcert, state: ConcertState): Concert
         concert_id: command.concert_id,
         name: command.name,
         artist: command.artist,
-        date: command.date,
+        // Times from outside are kept in the one form every reader compares (instant.ts).
+        date: toCanonicalInstant(command.date),
         venue: command.venue,
         description: command.description,
         image_url: command.image_url,
         max_tickets_per_ktp: command.max_tickets_per_ktp,
-        sales_open_at: command.sales_open_at,
-        sales_close_at: command.sales_close_at,
+        sales_open_at: command.sales_open_at === null ? null : toCanonicalInstant(command.sales_open_at),
+        sales_close_at: command.sales_close_at === null ? null : toCanonicalInstant(command.sales_close_at),
         ticket_classes: command.ticket_classes.map((c) => ({
           ticket_class_id: c.ticket_class_id,
           name: c.name.trim(),

@@ -1,4 +1,5 @@
 import type { DomainEventShape, EventSet } from './event.ts';
+import { parseInstant } from './instant.ts';
 
 /**
  * An aggregate written as a decider: decide(command, state) → events (or throws a DomainError),
@@ -47,9 +48,9 @@ export function fold<Event, State>(
   return state;
 }
 
-/** ISO-8601 instant → epoch milliseconds. Parsing a given string is not reading the clock. */
+/** An instant (instant.ts) → epoch milliseconds. Parsing a given string is not reading the clock. */
 export function instant(iso: string): number {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`not an ISO-8601 instant: ${iso}`);
+  const ms = parseInstant(iso);
+  if (ms === undefined) throw new RangeError(`not an instant: ${JSON.stringify(iso)}`);
   return ms;
 }

@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from 'typebox';
+import { Instant } from './instant.ts';
 
 /**
  * One TypeBox schema per event type: `{type, data}`. The TypeScript type of an event is always
@@ -17,7 +18,7 @@ export const EventMetadataSchema = Type.Object(
     /** The user on whose behalf the command ran; null for the system's own reactors. */
     actor_id: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
     schema_version: Type.Integer({ minimum: 1 }),
-    occurred_at: Type.String({ format: 'date-time' }),
+    occurred_at: Instant,
   },
   { additionalProperties: false },
 );

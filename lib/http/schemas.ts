@@ -22,6 +22,20 @@ export const PositionSchema = Type.Integer({ minimum: 0, description: 'global po
 
 export const UuidSchema = Type.String({ format: 'uuid' });
 
+/** A time in a request, a query string or an answer: the domain's one parser of times checks it. */
+export { Instant } from '../../domain/index.ts';
+
+/**
+ * An absolute http(s) address with a host, such as a poster's: what a browser may load or follow
+ * without running anything (`javascript:`, `data:`, `vbscript:`, `file:` and relative paths are refused).
+ */
+export const WebUrlSchema = Type.String({
+  format: 'uri',
+  pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\s@]+([/?#]\\S*)?$',
+  maxLength: 2048,
+  description: 'an absolute http or https URL',
+});
+
 /** The headers of a command that creates something: an optional Idempotency-Key. */
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' })),

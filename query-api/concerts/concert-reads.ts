@@ -1,5 +1,6 @@
 /** Concerts, their classes and seat maps, read from the concerts projection's tables. */
 import type { Knex } from 'knex';
+import { toCanonicalInstant } from '../../domain/index.ts';
 import { sqlDialectOf } from '../../lib/db/dialect.ts';
 import type { AsRead, ConcertRow, SeatRow, SeatStatus, TicketClassRow } from '../../read-models/tables.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
@@ -52,8 +53,9 @@ export class ConcertReads {
   async list(db: Knex, filter: ConcertFilter): Promise<{ items: ConcertView[]; next_cursor: string | null }> {
     let query = db('concerts').select<ConcertColumns[]>(CONCERT_COLUMNS).orderBy([{ column: 'date' }, { column: 'id' }]).limit(filter.limit + 1);
     if (filter.status !== undefined) query = query.where('status', filter.status);
-    if (filter.dateFrom !== undefined) query = query.where('date', '>=', new Date(filter.dateFrom).toISOString());
-    if (filter.dateTo !== undefined) query = query.where('date', '<=', new Date(filter.dateTo).toISOString());
+    // Checked by the route's Instant schema; compared in the canonical form the rows hold.
+    if (filter.dateFrom !== undefined) query = query.where('date', '>=', toCanonicalInstant(filter.dateFrom));
+    if (filter.dateTo !== undefined) query = query.where('date', '<=', toCanonicalInstant(filter.dateTo));
     if (filter.q !== undefined) {
       const pattern = likeContaining(filter.q);
       // MySQL escapes LIKE patterns with a backslash already; SQLite must be told.

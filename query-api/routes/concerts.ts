@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { notFound } from '../../lib/errors.ts';
-import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
+import { Instant, problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { ConcertReads } from '../concerts/concert-reads.ts';
 import { PageQuery } from '../pagination.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
@@ -26,7 +26,7 @@ const Concert = Type.Object({
   id: Type.String(),
   name: Type.String(),
   artist: Type.String(),
-  date: Type.String({ format: 'date-time' }),
+  date: Instant,
   venue: Type.String(),
   description: Type.Union([Type.String(), Type.Null()]),
   image_url: Type.Union([Type.String(), Type.Null()]),
@@ -63,8 +63,8 @@ export const concertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertReads; 
       querystring: Type.Object({
         q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
         status: Type.Optional(Type.Union([Type.Literal('scheduled'), Type.Literal('active'), Type.Literal('cancelled')])),
-        date_from: Type.Optional(Type.String({ format: 'date-time' })),
-        date_to: Type.Optional(Type.String({ format: 'date-time' })),
+        date_from: Type.Optional(Instant),
+        date_to: Type.Optional(Instant),
         ...PageQuery,
         ...MinPositionQuery,
       }, { additionalProperties: false }),
