@@ -60,7 +60,7 @@ t.test('a transfer moves the ticket to revision 2: the old QR is superseded, the
   concert(after).when(admit({ revision: 1 })).thenThrows(t, 'TICKET_SUPERSEDED');
   concert(after).when(admit({ revision: 3 })).thenThrows(t, 'INVALID_TICKET');
   t.equal(concert(after).when(admit({ revision: 2 })).events()[0]?.type, 'TicketAdmitted');
-  t.equal(concert(after).when(transfer({ ktp_fingerprint: 'ktp-of-third' })).events()[0]?.data.revision, 3, 'and can move on again');
+  t.match(concert(after).when(transfer({ ktp_fingerprint: 'ktp-of-third' })).events()[0], { type: 'TicketTransferred', data: { revision: 3 } }, 'and can move on again');
 });
 
 t.test('only the buyer transfers, before the concert starts and before the ticket was used', async (t) => {
