@@ -5,7 +5,7 @@
  * so tokens and sealed data survive a restart.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../lib/config.ts';
 
@@ -13,39 +13,88 @@ export interface Secrets {
   readonly jwtSecret: string;
   readonly personalDataKey: Buffer;
   readonly paymentWebhookSecret: string;
+  /** Ed25519 seeds; the first signs tickets' QR codes. */
+  readonly ticketSigningKeys: readonly Buffer[];
 }
 
 interface StoredSecrets {
   jwt_secret: string;
   personal_data_key: string;
   payment_webhook_secret: string;
+  ticket_signing_key: string;
 }
 
-export async function loadSecrets(config: Pick<Config, 'dataDir' | 'jwtSecret' | 'personalDataKey' | 'paymentWebhookSecret'>): Promise<Secrets> {
-  if (config.jwtSecret !== null && config.personalDataKey !== null && config.paymentWebhookSecret !== null) {
-    return { jwtSecret: config.jwtSecret, personalDataKey: config.personalDataKey, paymentWebhookSecret: config.paymentWebhookSecret };
+type SecretsConfig = Pick<Config, 'dataDir' | 'jwtSecret' | 'personalDataKey' | 'paymentWebhookSecret' | 'ticketSigningKeys'>;
+
+export async function loadSecrets(config: SecretsConfig): Promise<Secrets> {
+  if (config.jwtSecret !== null && config.personalDataKey !== null && config.paymentWebhookSecret !== null && config.ticketSigningKeys !== null) {
+    return { jwtSecret: config.jwtSecret, personalDataKey: config.personalDataKey, paymentWebhookSecret: config.paymentWebhookSecret, ticketSigningKeys: config.ticketSigningKeys };
   }
   const stored = await storedSecrets(config.dataDir);
   return {
     jwtSecret: config.jwtSecret ?? stored.jwt_secret,
     personalDataKey: config.personalDataKey ?? Buffer.from(stored.personal_data_key, 'base64'),
     paymentWebhookSecret: config.paymentWebhookSecret ?? stored.payment_webhook_secret,
+    ticketSigningKeys: config.ticketSigningKeys ?? [Buffer.from(stored.ticket_signing_key, 'base64')],
+  };
+}
+
+function isComplete(stored: Partial<StoredSecrets>): stored is StoredSecrets {
+  return Object.keys(freshSecrets()).every((name) => typeof stored[name as keyof StoredSecrets] === 'string');
+}
+
+/**
+ * A data dir made by an older version lacks the secrets added since: they are made now and kept.
+ * Processes sharing the data dir (the server, a CLI command) take turns through a lock file made
+ * with 'wx', so every one of them ends up with the same keys.
+ */
+async function completeSecrets(file: string): Promise<StoredSecrets> {
+  const lock = `${file}.lock`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const stored = JSON.parse(await readFile(file, 'utf8')) as Partial<StoredSecrets>;
+    if (isComplete(stored)) return stored;
+    try {
+      await writeFile(lock, String(process.pid), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Another process is completing the file; a lock older than 10 s was left by a crash.
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 10_000) await unlink(lock).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    try {
+      const current = JSON.parse(await readFile(file, 'utf8')) as Partial<StoredSecrets>;
+      const completed = { ...freshSecrets(), ...current };
+      await writeFile(`${file}.next`, JSON.stringify(completed, null, 2), { mode: 0o600 });
+      await rename(`${file}.next`, file);
+      return completed;
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
+  }
+  throw new Error(`${file} could not be completed: another process holds ${lock}`);
+}
+
+function freshSecrets(): StoredSecrets {
+  return {
+    jwt_secret: randomBytes(48).toString('base64url'),
+    personal_data_key: randomBytes(32).toString('base64'),
+    payment_webhook_secret: randomBytes(32).toString('base64url'),
+    ticket_signing_key: randomBytes(32).toString('base64'),
   };
 }
 
 async function storedSecrets(dataDir: string): Promise<StoredSecrets> {
   const file = join(dataDir, 'secrets.json');
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as StoredSecrets;
+    const stored = JSON.parse(await readFile(file, 'utf8')) as Partial<StoredSecrets>;
+    return isComplete(stored) ? stored : await completeSecrets(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   await mkdir(dataDir, { recursive: true });
-  const fresh: StoredSecrets = {
-    jwt_secret: randomBytes(48).toString('base64url'),
-    personal_data_key: randomBytes(32).toString('base64'),
-    payment_webhook_secret: randomBytes(32).toString('base64url'),
-  };
+  const fresh = freshSecrets();
   try {
     // 'wx': if another process made the file first, use theirs.
     await writeFile(file, JSON.stringify(fresh, null, 2), { mode: 0o600, flag: 'wx' });
