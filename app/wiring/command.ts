@@ -23,6 +23,8 @@ import { refundsReactor } from '../../command-api/reactors/refunds.ts';
 import { ReactorRunner } from '../../command-api/reactors/runner.ts';
 import { EmailTokens } from '../../command-api/users/email-token.ts';
 import { UserService } from '../../command-api/users/users.ts';
+import { Door } from '../../command-api/tickets/door.ts';
+import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
 import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
@@ -89,13 +91,15 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   const payments = new PaymentService({ store, commands, writer, gateway: gateway.gateway, now });
   const refunds = new RefundService({ store, commands, gateway: gateway.gateway, now });
   const placer = new BookingPlacer(store, commands);
+  const ktp = new KtpFingerprints(secrets.personalDataKey);
+  const ticketCodes = new TicketCodes(secrets.ticketSigningKeys);
   const bookings = new BookingService({
     store,
     writer,
     commands,
     placer,
     personalData,
-    ktp: new KtpFingerprints(secrets.personalDataKey),
+    ktp,
     holdTtlSeconds: config.holdTtlSeconds,
     requireEmailVerification: config.requireEmailVerification,
     now,
@@ -137,6 +141,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       webhookSecret: secrets.paymentWebhookSecret,
       gateway,
       reactors: runners,
+      door: new Door({ store, writer, codes: ticketCodes, personalData, ktp, reactors, now }),
+      ticketCodes,
     },
     writer,
     reactors,

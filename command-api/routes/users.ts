@@ -34,7 +34,7 @@ export const ProfileSchema = Type.Object({
   id: Type.String(),
   username: Type.String(),
   email: Type.Union([Type.String(), Type.Null()]),
-  role: Type.Union([Type.Literal('customer'), Type.Literal('admin')]),
+  role: Type.Union([Type.Literal('customer'), Type.Literal('staff'), Type.Literal('admin')]),
   email_verified: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
   last_login: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),

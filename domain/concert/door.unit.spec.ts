@@ -96,7 +96,7 @@ t.test('a snapshot keeps the door: revisions, admissions and when the concert st
   t.equal(snapshot.version, 3);
   const restored = fromSnapshot(snapshot);
   t.equal(restored.startsAtMs, Date.parse(STARTS));
-  t.same(restored.tickets.get(restored.classById.get(REGULAR)?.firstSeat ?? -1), { bookingId: 'b1', revision: 2, admittedAt: AT_THE_DOOR, gate: 'north-1' });
+  t.same(restored.tickets.get(restored.classById.get(REGULAR)?.firstSeat ?? -1), { bookingId: 'b1', revision: 2, holder: sealed('new holder'), admittedAt: AT_THE_DOOR, gate: 'north-1' });
   t.throws(() => concertDecider.decide(admit({ revision: 2 }), restored), { code: 'ALREADY_ADMITTED' });
   t.equal(concertDecider.decide(admit({ ticket_id: regularSeat(2) }), restored)[0]?.type, 'TicketAdmitted', 'the other ticket is still valid');
   t.equal(restored.ticketsByKtp.get('ktp-of-friend'), 1);

@@ -6,6 +6,7 @@
  * late payment is told) — because a long sale leaves hundreds of thousands of them.
  */
 import { instant, type Owned } from '../shared/decider.ts';
+import type { Sealed } from '../shared/personal-data.ts';
 import type { ReleaseReason } from './events.ts';
 import { seatIdPrefix } from './seats.ts';
 import { owned, type ConcertState, type HoldState, type TicketClassState, type TicketState } from './state.ts';
@@ -29,8 +30,8 @@ export interface ConcertSnapshot {
   readonly holds: readonly HoldTuple[];
   /** Released: bookingId, reason, bookingId, reason, … */
   readonly released: readonly string[];
-  /** Tickets transferred or admitted: [seat index, revision, admitted at, gate]; the others are their sold hold's, at revision 1. */
-  readonly tickets: readonly (readonly [number, number, string | null, string | null])[];
+  /** Tickets transferred or admitted: [seat index, revision, holder, admitted at, gate]; the others are their sold hold's, at revision 1. */
+  readonly tickets: readonly (readonly [number, number, Sealed | null, string | null, string | null])[];
 }
 
 /**
@@ -65,7 +66,7 @@ export function toSnapshot(state: ConcertState): ConcertSnapshot {
     ] as const),
     released: [...state.holds.values()].filter((h) => h.status === 'released').flatMap((h) => [h.bookingId, h.releaseReason ?? 'cancelled']),
     tickets: [...state.tickets].filter(([, ticket]) => ticket.revision > 1 || ticket.admittedAt !== null)
-      .map(([index, ticket]) => [index, ticket.revision, ticket.admittedAt, ticket.gate] as const),
+      .map(([index, ticket]) => [index, ticket.revision, ticket.holder, ticket.admittedAt, ticket.gate] as const),
   };
 }
 
@@ -106,11 +107,11 @@ export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
   }
   const tickets = new Map<number, TicketState>();
   for (const hold of holds.values()) {
-    if (hold.status === 'sold') for (const index of hold.seatIndexes) tickets.set(index, { bookingId: hold.bookingId, revision: 1, admittedAt: null, gate: null });
+    if (hold.status === 'sold') for (const index of hold.seatIndexes) tickets.set(index, { bookingId: hold.bookingId, revision: 1, holder: null, admittedAt: null, gate: null });
   }
-  for (const [index, revision, admittedAt, gate] of snapshot.tickets) {
+  for (const [index, revision, holder, admittedAt, gate] of snapshot.tickets) {
     const ticket = tickets.get(index);
-    if (ticket !== undefined) Object.assign(ticket, { revision, admittedAt, gate });
+    if (ticket !== undefined) Object.assign(ticket, { revision, holder, admittedAt, gate });
   }
   const { released } = snapshot;
   for (let i = 0; i + 1 < released.length; i += 2) {

@@ -1,4 +1,5 @@
 import { assertNever } from '../shared/errors.ts';
+import type { Sealed } from '../shared/personal-data.ts';
 import { instant, type Owned } from '../shared/decider.ts';
 import type { ConcertEvent, ReleaseReason, TicketClass } from './events.ts';
 import { parseSeatId, seatIdPrefix } from './seats.ts';
@@ -39,6 +40,8 @@ export interface TicketState {
   readonly bookingId: string;
   /** 1 at the sale, one more per transfer: only a QR code of this revision gets in. */
   revision: number;
+  /** The holder a transfer named (sealed with the buyer's key); null: the booking's own holder of this seat. */
+  holder: Sealed | null;
   admittedAt: string | null;
   gate: string | null;
 }
@@ -153,7 +156,7 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
       if (hold === undefined) return state;
       for (const index of hold.seatIndexes) {
         setSeat(state, index, SEAT_SOLD);
-        state.tickets.set(index, { bookingId: hold.bookingId, revision: 1, admittedAt: null, gate: null });
+        state.tickets.set(index, { bookingId: hold.bookingId, revision: 1, holder: null, admittedAt: null, gate: null });
       }
       hold.status = 'sold';
       hold.transactionId = event.data.transaction_id;
@@ -169,6 +172,7 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
       const hold = state.holds.get(data.booking_id);
       if (ticket === undefined || hold === undefined) return state;
       ticket.revision = data.revision;
+      ticket.holder = data.holder;
       const place = hold.seatIndexes.indexOf(index);
       const previous = hold.ktpFingerprints[place];
       if (previous !== undefined) {

@@ -6,7 +6,7 @@ import { SealedSchema } from '../shared/personal-data.ts';
 /** sha256 of the normalized address: lets the email claim stream be found without the address. */
 const EmailHash = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
-export const RoleSchema = Type.Union([Type.Literal('customer'), Type.Literal('admin')]);
+export const RoleSchema = Type.Union([Type.Literal('customer'), Type.Literal('staff'), Type.Literal('admin')]);
 export type Role = Static<typeof RoleSchema>;
 
 /** Version 2; version 1 predates roles (everyone was a customer) and is upcast on read. */

@@ -52,6 +52,8 @@ declare module 'fastify' {
     requireUser: (request: FastifyRequest) => Promise<void>;
     /** preHandler: a signed-in admin, else 401/403. */
     requireAdmin: (request: FastifyRequest) => Promise<void>;
+    /** preHandler: door staff or an admin, else 401/403. */
+    requireStaff: (request: FastifyRequest) => Promise<void>;
     issueToken: (userId: string, role: Role, emailVerified: boolean) => IssuedToken;
     /** Sets the `token` cookie for browser clients (HttpOnly, SameSite=Strict). */
     setTokenCookie: (reply: FastifyReply, token: IssuedToken) => void;
@@ -70,7 +72,7 @@ export interface AuthOptions {
 
 export const TOKEN_COOKIE = 'token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const ROLES: ReadonlySet<string> = new Set(['customer', 'admin']);
+const ROLES: ReadonlySet<string> = new Set(['customer', 'staff', 'admin']);
 
 async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   await app.register(fastifyJwt, {
@@ -114,6 +116,11 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   app.decorate('requireAdmin', async (request: FastifyRequest) => {
     await authenticate(request);
     if (request.principal?.role !== 'admin') throw forbidden('only an admin may do this');
+  });
+  app.decorate('requireStaff', async (request: FastifyRequest) => {
+    await authenticate(request);
+    const role = request.principal?.role;
+    if (role !== 'staff' && role !== 'admin') throw forbidden('only door staff may do this');
   });
   app.decorate('issueToken', (userId: string, role: Role, emailVerified: boolean): IssuedToken => {
     const tokenId = randomUUID();
