@@ -96,7 +96,7 @@ export async function benchOurs(mysqlServerUrl: string, seconds: number, users: 
   const port = await freePort();
   const server = await spawnProcess(['app/server.ts'], {
     PORT: String(port), HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: db.url, JWT_SECRET: secret,
-    PERSONAL_DATA_KEY: personalKey.toString('base64'), PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'),
+    PERSONAL_DATA_KEY: personalKey.toString('base64'), PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'), TICKET_SIGNING_KEYS: randomBytes(32).toString('base64'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'), PAYMENT_GATEWAY: 'sandbox',
     RATE_LIMIT: 'off', LOG_LEVEL: 'warn', BOXOFFICE_ADMIN_PASSWORD: 'Bench-Admin-Pass-2026',
     // The command path, as a command-api instance runs it in production (projectors are a process of their own).

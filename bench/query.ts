@@ -55,7 +55,7 @@ export async function benchQuery(mysqlServerUrl: string, options: { rounds: numb
     return await withDatabase(mysqlServerUrl, async (mysqlUrl) => {
       const env = {
         HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: mysqlUrl, REDIS_URL: redis.url, LOG_LEVEL: 'warn', RATE_LIMIT: 'off', PAYMENT_GATEWAY: 'sandbox',
-        JWT_SECRET: randomBytes(32).toString('hex'), PERSONAL_DATA_KEY: randomBytes(32).toString('base64'), PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'),
+        JWT_SECRET: randomBytes(32).toString('hex'), PERSONAL_DATA_KEY: randomBytes(32).toString('base64'), PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'), TICKET_SIGNING_KEYS: randomBytes(32).toString('base64'),
         BOXOFFICE_ADMIN_PASSWORD: 'Bench-Admin-Pass-2026',
       };
       // Set up with every role: a concert, projected into MySQL and the seat cache.

@@ -59,7 +59,7 @@ export async function benchReadYourWrites(mysqlServerUrl: string, options: { use
       const personalKey = randomBytes(32);
       const env = {
         HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: mysqlUrl, REDIS_URL: redis.url, NATS_URL: nats.url,
-        JWT_SECRET: secret, PERSONAL_DATA_KEY: personalKey.toString('base64'), PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'),
+        JWT_SECRET: secret, PERSONAL_DATA_KEY: personalKey.toString('base64'), PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'), TICKET_SIGNING_KEYS: randomBytes(32).toString('base64'),
         PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'), PAYMENT_GATEWAY: 'sandbox',
         RATE_LIMIT: 'off', LOG_LEVEL: 'warn', BOXOFFICE_ADMIN_PASSWORD: 'Bench-Admin-Pass-2026',
       };

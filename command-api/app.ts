@@ -24,6 +24,9 @@ import type { PaymentGateway } from './payments/gateway.ts';
 import { gatewayWebhookRoutes } from './routes/gateway-webhook.ts';
 import { paymentRoutes, sandboxCheckoutRoutes, sandboxWebhookRoutes } from './routes/payments.ts';
 import { userRoutes } from './routes/users.ts';
+import { doorRoutes } from './routes/door.ts';
+import type { Door } from './tickets/door.ts';
+import type { TicketCodes } from '../lib/tickets/ticket-codes.ts';
 import type { UserService } from './users/users.ts';
 
 export interface CommandApiDeps {
@@ -45,6 +48,9 @@ export interface CommandApiDeps {
   readonly gateway: { readonly name: 'sandbox' | 'midtrans'; readonly gateway: PaymentGateway };
   /** The reactors' runners: their status and the retry of what they parked. */
   readonly reactors: readonly ReactorRunner[];
+  /** Check-in and transfers; the keys tickets' QR codes are signed with. */
+  readonly door: Door;
+  readonly ticketCodes: TicketCodes;
 }
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
@@ -62,6 +68,7 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
   await app.register(userRoutes, deps);
   await app.register(bookingRoutes, deps);
   await app.register(paymentRoutes, deps);
+  await app.register(doorRoutes, { door: deps.door, codes: deps.ticketCodes, now: deps.now });
   if (deps.gateway.name === 'sandbox') {
     // The sandbox pays nothing: its checkout pages and its webhook exist only where it is the gateway.
     await app.register(sandboxWebhookRoutes, deps);

@@ -53,6 +53,8 @@ t.test('a valid event comes back narrowed to its set, with where it is stored', 
       case 'SeatsHeld': return event.data.booking_id;
       case 'HoldReleased': return event.data.booking_id;
       case 'SeatsSold': return event.data.booking_id;
+      case 'TicketTransferred':
+      case 'TicketAdmitted': return event.data.booking_id;
       case 'ConcertScheduled':
       case 'ConcertPublished':
       case 'ConcertCancelled': return null;

@@ -44,6 +44,12 @@ const base64Key: Kind<Buffer> = {
   parse: (value) => Buffer.from(value, 'base64'),
 };
 
+const signingSeeds: Kind<readonly Buffer[]> = {
+  accepts: 'comma-separated Ed25519 signing keys, each 32 random bytes base64-encoded; the first signs, every one verifies',
+  pattern: '^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$',
+  parse: (value) => value.split(',').map((seed) => Buffer.from(seed, 'base64')),
+};
+
 const ROLES = ['all', 'command', 'query', 'projector'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -117,6 +123,9 @@ export const SETTINGS = {
   }, '`http://localhost:PORT`', (config: { readonly port: number }) => `http://localhost:${config.port}`),
   /** Whom to believe about the client address (X-Forwarded-For); nobody by default. */
   trustProxy: withDefault('TRUST_PROXY', 'whose X-Forwarded-For to believe about the client address: `true` for any proxy, or their addresses', proxies, 'false'),
+  /** Sign tickets' QR codes; null: the embedded default makes one in the data dir. */
+  ticketSigningKeys: optional('TICKET_SIGNING_KEYS', "sign tickets' QR codes (Ed25519): the first key signs, every key listed still verifies, so a rotation puts the new key first and drops the old one after the concerts it signed; every instance shares them",
+    signingSeeds, 'generated'),
   /** Wraps every per-user data key; null: the embedded default makes one in the data dir. */
   personalDataKey: optional('PERSONAL_DATA_KEY', 'wraps every per-user data key; every instance of a deployment shares it', base64Key, 'generated'),
   /** Keys the digests of personal data (email claims, KTP fingerprints); null: the embedded default makes one in the data dir. */
@@ -175,12 +184,12 @@ export function plays(config: Pick<Config, 'role'>, role: Exclude<Role, 'all'>):
 }
 
 /** The secrets every instance of a role must share, so they cannot be made up per process. */
-const SHARED_SECRETS: Readonly<Record<Role, readonly ('jwtSecret' | 'personalDataKey' | 'personalDataDigestKey' | 'paymentWebhookSecret')[]>> = {
+const SHARED_SECRETS: Readonly<Record<Role, readonly ('jwtSecret' | 'personalDataKey' | 'personalDataDigestKey' | 'paymentWebhookSecret' | 'ticketSigningKeys')[]>> = {
   all: [],
-  // Signs tokens, seals personal data, digests addresses and KTP numbers, checks the gateway's webhooks.
-  command: ['jwtSecret', 'personalDataKey', 'personalDataDigestKey', 'paymentWebhookSecret'],
-  // Checks tokens, opens buyers' details for their owners, finds them by a keyed digest.
-  query: ['jwtSecret', 'personalDataKey', 'personalDataDigestKey'],
+  // Signs tokens, seals personal data, digests addresses and KTP numbers, checks the gateway's webhooks and tickets at the door.
+  command: ['jwtSecret', 'personalDataKey', 'personalDataDigestKey', 'paymentWebhookSecret', 'ticketSigningKeys'],
+  // Checks tokens, opens buyers' details for their owners, finds them by a keyed digest, signs their tickets.
+  query: ['jwtSecret', 'personalDataKey', 'personalDataDigestKey', 'ticketSigningKeys'],
   // Reads events into tables: no secret at all.
   projector: [],
 };

@@ -109,7 +109,7 @@ t.test('a process plays every role by default, or the one BOXOFFICE_ROLE names',
 t.test('a role run alone needs the secrets it shares with the other instances; the all-in-one makes its own', async (t) => {
   const secrets = {
     JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PERSONAL_DATA_DIGEST_KEY: Buffer.alloc(32, 9).toString('base64'),
-    PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20),
+    PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20), TICKET_SIGNING_KEYS: Buffer.alloc(32, 5).toString('base64'),
   };
   t.doesNotThrow(() => checkRoleConfig(loadConfig({})));
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector' })), 'the projector uses none');
@@ -120,15 +120,19 @@ t.test('a role run alone needs the secrets it shares with the other instances; t
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...queryKeys, PAYMENT_WEBHOOK_SECRET: secrets.PAYMENT_WEBHOOK_SECRET })),
     { message: /PERSONAL_DATA_DIGEST_KEY/ }, 'the digest key comes from the environment, never made up beside the data');
   const withDigestKey = { ...queryKeys, PERSONAL_DATA_DIGEST_KEY: secrets.PERSONAL_DATA_DIGEST_KEY };
-  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', ...withDigestKey })), 'the query role needs no webhook secret');
-  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...withDigestKey })), { message: /PAYMENT_WEBHOOK_SECRET/ });
+  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', ...withDigestKey })), { message: /TICKET_SIGNING_KEYS must be set when running the query role alone/ },
+    'the keys that sign tickets are shared, never made up per process');
+  const withTicketKeys = { ...withDigestKey, TICKET_SIGNING_KEYS: secrets.TICKET_SIGNING_KEYS };
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', ...withTicketKeys })), 'the query role needs no webhook secret');
+  t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...withTicketKeys })), { message: /PAYMENT_WEBHOOK_SECRET/ });
+  t.throws(() => loadConfig({ TICKET_SIGNING_KEYS: 'short' }), { name: 'ConfigError', message: /TICKET_SIGNING_KEYS/ });
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', PAYMENT_GATEWAY: 'sandbox', ...secrets })));
 });
 
 t.test('payments go through a gateway chosen on purpose: the sandbox is the default of the embedded default only', async (t) => {
   const secrets = {
     JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'), PERSONAL_DATA_DIGEST_KEY: Buffer.alloc(32, 9).toString('base64'),
-    PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20),
+    PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20), TICKET_SIGNING_KEYS: Buffer.alloc(32, 5).toString('base64'),
   };
   const refused = (env: Record<string, string>, where: RegExp, why: string) => {
     let error: unknown;
@@ -165,6 +169,7 @@ t.test('payments go through a gateway chosen on purpose: the sandbox is the defa
 
   t.doesNotThrow(() => checkRoleConfig(loadConfig({
     BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY, PERSONAL_DATA_DIGEST_KEY: secrets.PERSONAL_DATA_DIGEST_KEY,
+    TICKET_SIGNING_KEYS: Buffer.alloc(32, 5).toString('base64'),
   })), 'the query role takes no payment');
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector', MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' })), 'nor does the projector');
   const chosen = loadConfig({ MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice', PAYMENT_GATEWAY: 'sandbox' });

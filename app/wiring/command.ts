@@ -25,6 +25,8 @@ import { EmailMailLimits } from '../../command-api/users/email-limits.ts';
 import { EmailTokens } from '../../command-api/users/email-token.ts';
 import { SessionTellingCommands } from '../../command-api/users/session-commands.ts';
 import { UserService } from '../../command-api/users/users.ts';
+import { Door } from '../../command-api/tickets/door.ts';
+import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
 import { emailDigest } from '../../lib/personal-data/digest.ts';
 import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
@@ -95,13 +97,15 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   const payments = new PaymentService({ store, commands, writer, gateway: gateway.gateway, now });
   const refunds = new RefundService({ store, commands, gateway: gateway.gateway, now });
   const placer = new BookingPlacer(store, commands);
+  const ktp = new KtpFingerprints(secrets.personalDataDigestKey);
+  const ticketCodes = new TicketCodes(secrets.ticketSigningKeys);
   const bookings = new BookingService({
     store,
     writer,
     commands,
     placer,
     personalData,
-    ktp: new KtpFingerprints(secrets.personalDataDigestKey),
+    ktp,
     holdTtlSeconds: config.holdTtlSeconds,
     requireEmailVerification: config.requireEmailVerification,
     now,
@@ -148,6 +152,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       webhookSecret: secrets.paymentWebhookSecret,
       gateway,
       reactors: runners,
+      door: new Door({ store, writer, codes: ticketCodes, personalData, ktp, reactors, now }),
+      ticketCodes,
     },
     writer,
     reactors,

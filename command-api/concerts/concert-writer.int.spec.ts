@@ -232,3 +232,16 @@ t.test('a full queue refuses at once with OVERLOADED', async (t) => {
   t.same(await Promise.all([inFlight, ...queued].map(outcome)), ['SeatsHeld', 'SeatsHeld', 'SeatsHeld']);
   t.same((await holdsInStream(store)).map((hold) => hold.booking), ['b1', 'b2', 'b3']);
 });
+
+t.test('a snapshot of an older version is passed over: the stream is folded from its first event', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const first = writer(t, store);
+  await first.submit(CONCERT, holdBySeat('b1', 'u1', [regularSeat(1)]), context);
+  // A version-2 snapshot at the last revision that (wrongly, for this check) says every seat is free.
+  const [last] = await store.readStream(STREAM, { direction: 'backward', maxCount: 1 });
+  const stale = { ...toSnapshot(concertDecider.initialState()), version: 2 };
+  await store.saveSnapshot(STREAM, { revision: last?.revision ?? 0, data: { position: last?.position ?? 0, concert: stale } });
+  const fresh = writer(t, store);
+  t.equal(await outcome(fresh.submit(CONCERT, holdBySeat('b2', 'u2', [regularSeat(1)]), context)), 'SEAT_UNAVAILABLE', 'the hold of b1 was folded from the stream');
+});

@@ -18,6 +18,7 @@ import {
   concertDecider,
   concertStream,
   fromSnapshot,
+  isCurrentSnapshot,
   toSnapshot,
   type ConcertCommand,
   type ConcertEvent,
@@ -253,17 +254,20 @@ export class ConcertWriter {
     const snapshot = await this.store.loadSnapshot(stream);
     // The writer's own serialization of its state (no event): fromSnapshot checks its version.
     // eslint-disable-next-line no-restricted-syntax
-    const data = snapshot?.data as SnapshotData | undefined;
+    const stored = snapshot?.data as SnapshotData | undefined;
+    // A snapshot of an older version is not restored: the stream is folded from its first event.
+    const data = stored !== undefined && isCurrentSnapshot(stored.concert) ? stored : undefined;
+    const from = data === undefined ? undefined : snapshot;
     let state = data ? fromSnapshot(data.concert) : this.#decider.initialState();
-    let revision: ExpectedRevision = snapshot ? snapshot.revision : 'no_stream';
+    let revision: ExpectedRevision = from ? from.revision : 'no_stream';
     let position = data?.position ?? 0;
-    const tail = await this.store.readStream(stream, { fromRevision: snapshot ? snapshot.revision + 1 : 0 });
+    const tail = await this.store.readStream(stream, { fromRevision: from ? from.revision + 1 : 0 });
     for (const recorded of tail) {
       state = this.#decider.evolve(state, decode(recorded, this.#decider.events));
       revision = recorded.revision;
       position = recorded.position;
     }
-    Object.assign(lane, { state, revision, position, snapshotRevision: snapshot?.revision ?? -1 });
+    Object.assign(lane, { state, revision, position, snapshotRevision: from?.revision ?? -1 });
     return state;
   }
 

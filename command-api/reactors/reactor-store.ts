@@ -1,7 +1,8 @@
 /**
  * What the reactors keep outside the event store: how far each has read ($all checkpoints), the
  * events each has parked (could not handle after its tries, with the reason), and the due-time
- * index of unpaid holds. MySQL/MariaDB, or a SQLite file in the data dir.
+ * index of unpaid holds, and which concert each ticket belongs to (a transfer names the ticket
+ * only). MySQL/MariaDB, or a SQLite file in the data dir.
  */
 import type { Knex } from 'knex';
 import { openDatabase, type DatabaseOptions } from '../../lib/db/database.ts';
@@ -44,6 +45,17 @@ const migrations: Record<string, Knex.Migration> = {
     },
     async down(db) {
       await db.schema.dropTableIfExists('reactor_parked_events');
+    },
+  },
+  '003_ticket_concerts': {
+    async up(db) {
+      await db.schema.createTable('ticket_concerts', (table) => {
+        table.string('ticket_id', 64).notNullable().primary();
+        table.string('concert_id', 64).notNullable();
+      });
+    },
+    async down(db) {
+      await db.schema.dropTableIfExists('ticket_concerts');
     },
   },
 };
@@ -143,7 +155,6 @@ export class ReactorStore {
     }));
   }
 
-  /** How many events each reactor has parked (reactors with none are absent). */
   /** How many events the reactor has parked. */
   async parkedCount(reactor: string): Promise<number> {
     const row = await this.db('reactor_parked_events').where({ reactor }).count<{ count: number | string }[]>({ count: '*' }).first();
@@ -171,6 +182,19 @@ export class ReactorStore {
     const rows = await this.db('hold_deadlines').where('expires_at', '<=', nowMs).orderBy('expires_at').limit(limit)
       .select<{ booking_id: string; concert_id: string; expires_at: number | string }[]>('booking_id', 'concert_id', 'expires_at');
     return rows.map((row) => ({ bookingId: row.booking_id, concertId: row.concert_id, expiresAt: Number(row.expires_at) }));
+  }
+
+  /** Remembers the concert of sold tickets; reading a page again after a crash does no harm. */
+  async addTickets(tickets: readonly { readonly ticketId: string; readonly concertId: string }[]): Promise<void> {
+    if (tickets.length === 0) return;
+    await this.db('ticket_concerts').insert(tickets.map((ticket) => ({ ticket_id: ticket.ticketId, concert_id: ticket.concertId })))
+      .onConflict('ticket_id').ignore();
+  }
+
+  /** The concert of a sold ticket, or null when no sale of it has been seen. */
+  async concertOfTicket(ticketId: string): Promise<string | null> {
+    const row = await this.db('ticket_concerts').where({ ticket_id: ticketId }).first<{ concert_id: string } | undefined>('concert_id');
+    return row?.concert_id ?? null;
   }
 
   async close(): Promise<void> {

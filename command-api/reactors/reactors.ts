@@ -3,7 +3,8 @@
  * a restart loses nothing:
  * - bookings: every hold gets its booking stream (repair after a crash between the two
  *   appends); an expired hold expires its booking; a cancelled concert cancels pending bookings;
- *   and the due-time index of unpaid holds follows the holds;
+ *   the due-time index of unpaid holds follows the holds, and the index of which concert a sold
+ *   ticket (a seat's id) belongs to follows the sales;
  * - payments: settles every succeeded or failed payment (the webhook usually did already), owes
  *   back the money of every sold booking of a cancelled concert, and finishes opening a payment
  *   whose request died between the booking's stream and the gateway;
@@ -62,6 +63,9 @@ export function bookingsReactor(deps: {
       // The due-time index first, without waiting: a hold may be due soon. Adding and removing
       // are idempotent, so reading a page again after a crash does no harm.
       await indexDeadlines(deps.reactors, events);
+      await deps.reactors.addTickets(events.flatMap((event) => (event.type === 'SeatsSold'
+        ? event.data.seat_ids.map((ticketId) => ({ ticketId, concertId: event.data.concert_id }))
+        : [])));
       // Repair first, all holds of the page at once: one read finds the booking streams that are
       // missing. Holds younger than REPAIR_AFTER_MS are waited for: their request is still writing them.
       const holds = events.flatMap((event) => (event.type === 'SeatsHeld' ? [event] : []));

@@ -247,7 +247,7 @@ t.test('a booking retried after its hold was released, on an instance that loade
     MYSQL_URL: await freshMysqlDatabase(t),
     JWT_SECRET: randomBytes(32).toString('hex'),
     PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
-    PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'),
+    PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'), TICKET_SIGNING_KEYS: randomBytes(32).toString('base64'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
   };
   const first = await app(t, shared);

@@ -1,3 +1,4 @@
+import type { Sealed } from '../shared/personal-data.ts';
 import type { BookingPersonalData, ReleaseReason } from './events.ts';
 
 /** Every command carries the instant it was received: the domain never reads a clock. */
@@ -66,4 +67,23 @@ export interface CancelConcert extends Timed {
   readonly reason: string;
 }
 
-export type ConcertCommand = ScheduleConcert | PublishConcert | HoldSeats | ReleaseHold | SellSeats | CancelConcert;
+/** The buyer hands one ticket of a sold booking to someone else, before the concert starts. */
+export interface TransferTicket extends Timed {
+  readonly type: 'TransferTicket';
+  readonly ticket_id: string;
+  /** Who asks: only the buyer may transfer. */
+  readonly user_id: string;
+  readonly holder: Sealed;
+  readonly ktp_fingerprint: string;
+}
+
+/** A scan at the door of a ticket at the revision its QR code was signed for. */
+export interface AdmitTicket extends Timed {
+  readonly type: 'AdmitTicket';
+  readonly ticket_id: string;
+  readonly revision: number;
+  readonly gate: string;
+  readonly scanned_at: string;
+}
+
+export type ConcertCommand = ScheduleConcert | PublishConcert | HoldSeats | ReleaseHold | SellSeats | CancelConcert | TransferTicket | AdmitTicket;

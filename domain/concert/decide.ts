@@ -9,10 +9,12 @@ import type {
   ReleaseHold,
   ScheduleConcert,
   SellSeats,
+  TransferTicket,
+  AdmitTicket,
 } from './commands.ts';
 import type { ConcertEvent, HeldSeat, HoldReleased } from './events.ts';
 import { MAX_SEAT_NUMBER, isUuid, seatId, seatIdPrefix } from './seats.ts';
-import { SEAT_AVAILABLE, seatIndexOf, classOfSeat, type ConcertState, type HoldState } from './state.ts';
+import { SEAT_AVAILABLE, seatIndexOf, classOfSeat, type ConcertState, type HoldState, type TicketState } from './state.ts';
 
 export const MAX_TICKETS_PER_BOOKING = 5;
 /** A stadium, with room to spare; beyond this the in-memory inventory would be unreasonable. */
@@ -32,6 +34,10 @@ export function decide(command: ConcertCommand, state: ConcertState): ConcertEve
       return sellSeats(command, state);
     case 'CancelConcert':
       return cancelConcert(command, state);
+    case 'TransferTicket':
+      return transferTicket(command, state);
+    case 'AdmitTicket':
+      return admitTicket(command, state);
     default:
       return assertNever(command);
   }
@@ -296,6 +302,77 @@ function cancelConcert(command: CancelConcert, state: ConcertState): ConcertEven
     if (hold.status === 'held') events.push(released(concertId, hold, 'concert_cancelled', command.now));
   }
   return events;
+}
+
+/**
+ * A ticket changes holder: only its buyer asks, only before the concert starts and before it was
+ * used, and the new holder counts against the per-KTP limit like any holder.
+ */
+function transferTicket(command: TransferTicket, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  const { ticket, hold } = requireTicket(state, command.ticket_id);
+  if (hold.userId !== command.user_id) throw new DomainError('TICKET_NOT_FOUND', 'no such ticket');
+  if (state.status === 'cancelled') throw new DomainError('TICKET_VOID', 'the concert was cancelled; this ticket is void');
+  if (ticket.admittedAt !== null) throw new DomainError('ALREADY_ADMITTED', 'this ticket was used at the door already', admission(ticket));
+  if (state.startsAtMs !== null && instant(command.now) >= state.startsAtMs) {
+    throw new DomainError('TRANSFER_CLOSED', 'tickets are transferred before the concert starts, not after');
+  }
+  const current = hold.ktpFingerprints[hold.seatIndexes.indexOf(seatIndexOf(state, command.ticket_id))];
+  if (current !== command.ktp_fingerprint) checkKtpLimit([command.ktp_fingerprint], state);
+  return [{
+    type: 'TicketTransferred',
+    data: {
+      concert_id: concertId,
+      booking_id: hold.bookingId,
+      ticket_id: command.ticket_id,
+      revision: ticket.revision + 1,
+      holder: command.holder,
+      ktp_fingerprint: command.ktp_fingerprint,
+      transferred_at: command.now,
+    },
+  }];
+}
+
+/**
+ * A scan at the door. Every gate's scan of a ticket comes through this one decision on the
+ * concert's stream, so a ticket gets in once: two gates at the same moment are two commands of a
+ * batch, or two instances racing on the stream's revision, and the second sees the first.
+ */
+function admitTicket(command: AdmitTicket, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  const index = seatIndexOf(state, command.ticket_id);
+  const ticket = state.tickets.get(index);
+  if (state.status === 'cancelled' || ticket === undefined) {
+    throw new DomainError('TICKET_VOID', 'this ticket is not valid: its booking is not paid, or it was cancelled or refunded');
+  }
+  if (command.revision < ticket.revision) {
+    throw new DomainError('TICKET_SUPERSEDED', 'this ticket was transferred: its newer QR code is the one that gets in');
+  }
+  if (command.revision > ticket.revision) throw new DomainError('INVALID_TICKET', 'no such revision of this ticket');
+  if (ticket.admittedAt !== null) throw new DomainError('ALREADY_ADMITTED', 'this ticket was admitted already', admission(ticket));
+  return [{
+    type: 'TicketAdmitted',
+    data: {
+      concert_id: concertId,
+      booking_id: ticket.bookingId,
+      ticket_id: command.ticket_id,
+      revision: ticket.revision,
+      gate: command.gate,
+      scanned_at: command.scanned_at,
+      admitted_at: command.now,
+    },
+  }];
+}
+
+function requireTicket(state: ConcertState, ticketId: string): { ticket: TicketState; hold: HoldState } {
+  const ticket = state.tickets.get(seatIndexOf(state, ticketId));
+  const hold = ticket && state.holds.get(ticket.bookingId);
+  if (ticket === undefined || hold === undefined) throw new DomainError('TICKET_NOT_FOUND', 'no such ticket');
+  return { ticket, hold };
+}
+
+function admission(ticket: TicketState): Record<string, unknown> {
+  return { admitted_at: ticket.admittedAt, gate: ticket.gate };
 }
 
 function released(concertId: string, hold: HoldState, reason: HoldReleased['data']['reason'], now: string): HoldReleased {

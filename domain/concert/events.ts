@@ -128,6 +128,46 @@ export const ConcertCancelledSchema = eventSchema(
   ),
 );
 
+/**
+ * The door. A ticket is the right to one sold seat, so its id is the seat's id; its revision
+ * counts its holders (1 at the sale, one more per transfer), and a QR code names the revision it
+ * was signed for. The holder travels sealed with the buyer's key, the KTP as a keyed fingerprint
+ * (the per-KTP limit counts holders).
+ */
+export const TicketTransferredSchema = eventSchema(
+  'TicketTransferred',
+  Type.Object(
+    {
+      concert_id: Id,
+      booking_id: Id,
+      ticket_id: Id,
+      revision: Type.Integer({ minimum: 2 }),
+      /** The new holder's name and KTP, sealed with the buyer's data key. */
+      holder: SealedSchema,
+      ktp_fingerprint: Type.String({ minLength: 1 }),
+      transferred_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** The one admission of a ticket; `scanned_at` is the gate's clock (an offline gate uploads later). */
+export const TicketAdmittedSchema = eventSchema(
+  'TicketAdmitted',
+  Type.Object(
+    {
+      concert_id: Id,
+      booking_id: Id,
+      ticket_id: Id,
+      revision: Type.Integer({ minimum: 1 }),
+      gate: Type.String({ minLength: 1, maxLength: 64 }),
+      scanned_at: Instant,
+      admitted_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
 export const ConcertEventSchemas = [
   ConcertScheduledSchema,
   ConcertPublishedSchema,
@@ -135,6 +175,8 @@ export const ConcertEventSchemas = [
   HoldReleasedSchema,
   SeatsSoldSchema,
   ConcertCancelledSchema,
+  TicketTransferredSchema,
+  TicketAdmittedSchema,
 ] as const;
 
 export type ConcertScheduled = Static<typeof ConcertScheduledSchema>;
@@ -143,13 +185,17 @@ export type SeatsHeld = Static<typeof SeatsHeldSchema>;
 export type HoldReleased = Static<typeof HoldReleasedSchema>;
 export type SeatsSold = Static<typeof SeatsSoldSchema>;
 export type ConcertCancelled = Static<typeof ConcertCancelledSchema>;
+export type TicketTransferred = Static<typeof TicketTransferredSchema>;
+export type TicketAdmitted = Static<typeof TicketAdmittedSchema>;
 export type ConcertEvent =
   | ConcertScheduled
   | ConcertPublished
   | SeatsHeld
   | HoldReleased
   | SeatsSold
-  | ConcertCancelled;
+  | ConcertCancelled
+  | TicketTransferred
+  | TicketAdmitted;
 
 /** Every event of a `concert-…` stream: what its decider folds and its readers decode. */
 export const concertEvents: EventSet<ConcertEvent> = { types: ConcertEventSchemas.map((schema) => schema.properties.type.const) };

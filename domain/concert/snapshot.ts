@@ -6,11 +6,12 @@
  * late payment is told) — because a long sale leaves hundreds of thousands of them.
  */
 import { instant, type Owned } from '../shared/decider.ts';
+import type { Sealed } from '../shared/personal-data.ts';
 import type { ReleaseReason } from './events.ts';
 import { seatIdPrefix } from './seats.ts';
-import { owned, type ConcertState, type HoldState, type TicketClassState } from './state.ts';
+import { owned, type ConcertState, type HoldState, type TicketClassState, type TicketState } from './state.ts';
 
-export const CONCERT_SNAPSHOT_VERSION = 2;
+export const CONCERT_SNAPSHOT_VERSION = 3;
 
 type HoldTuple = readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], ReleaseReason | null, string | null];
 
@@ -19,6 +20,7 @@ export interface ConcertSnapshot {
   readonly status: ConcertState['status'];
   readonly concertId: string | null;
   readonly maxTicketsPerKtp: number | null;
+  readonly startsAtMs: number | null;
   readonly salesOpenAtMs: number | null;
   readonly salesCloseAtMs: number | null;
   readonly classes: readonly TicketClassState[];
@@ -28,11 +30,16 @@ export interface ConcertSnapshot {
   readonly holds: readonly HoldTuple[];
   /** Released: bookingId, reason, bookingId, reason, … */
   readonly released: readonly string[];
+  /** Tickets transferred or admitted: [seat index, revision, holder, admitted at, gate]; the others are their sold hold's, at revision 1. */
+  readonly tickets: readonly (readonly [number, number, Sealed | null, string | null, string | null])[];
 }
 
-/** Version 1 kept every hold whole; it is still read. */
-interface ConcertSnapshotV1 extends Omit<ConcertSnapshot, 'version' | 'released'> {
-  readonly version: 1;
+/**
+ * Whether a stored snapshot is one this code restores. Older versions knew nothing of the door
+ * or of when the concert starts: the writer folds such a stream from its first event instead.
+ */
+export function isCurrentSnapshot(snapshot: { readonly version?: unknown }): boolean {
+  return snapshot.version === CONCERT_SNAPSHOT_VERSION;
 }
 
 export function toSnapshot(state: ConcertState): ConcertSnapshot {
@@ -49,6 +56,7 @@ export function toSnapshot(state: ConcertState): ConcertSnapshot {
     status: state.status,
     concertId: state.concertId,
     maxTicketsPerKtp: state.maxTicketsPerKtp,
+    startsAtMs: state.startsAtMs,
     salesOpenAtMs: state.salesOpenAtMs,
     salesCloseAtMs: state.salesCloseAtMs,
     classes: state.classes.map((c) => ({ ...c })),
@@ -57,6 +65,8 @@ export function toSnapshot(state: ConcertState): ConcertSnapshot {
       h.bookingId, h.userId, h.seatIndexes, h.seatIds, h.ktpFingerprints, h.expiresAt, h.status, h.releaseReason, h.transactionId,
     ] as const),
     released: [...state.holds.values()].filter((h) => h.status === 'released').flatMap((h) => [h.bookingId, h.releaseReason ?? 'cancelled']),
+    tickets: [...state.tickets].filter(([, ticket]) => ticket.revision > 1 || ticket.admittedAt !== null)
+      .map(([index, ticket]) => [index, ticket.revision, ticket.holder, ticket.admittedAt, ticket.gate] as const),
   };
 }
 
@@ -65,8 +75,8 @@ function releasedHold(bookingId: string, releaseReason: ReleaseReason): HoldStat
   return { bookingId, userId: '', seatIndexes: [], seatIds: [], ktpFingerprints: [], expiresAt: '', expiresAtMs: 0, status: 'released', releaseReason, transactionId: null };
 }
 
-export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): Owned<ConcertState> {
-  if (snapshot.version !== CONCERT_SNAPSHOT_VERSION && snapshot.version !== 1) {
+export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
+  if (!isCurrentSnapshot(snapshot)) {
     throw new Error(`concert snapshot version ${String((snapshot as { version: unknown }).version)} is not understood`);
   }
   const classes = snapshot.classes.map((c) => ({ ...c }));
@@ -95,7 +105,15 @@ export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): Own
     activeBookingByUser.set(userId, bookingId);
     for (const ktp of ktpFingerprints) ticketsByKtp.set(ktp, (ticketsByKtp.get(ktp) ?? 0) + 1);
   }
-  const released = snapshot.version === 1 ? [] : snapshot.released;
+  const tickets = new Map<number, TicketState>();
+  for (const hold of holds.values()) {
+    if (hold.status === 'sold') for (const index of hold.seatIndexes) tickets.set(index, { bookingId: hold.bookingId, revision: 1, holder: null, admittedAt: null, gate: null });
+  }
+  for (const [index, revision, holder, admittedAt, gate] of snapshot.tickets) {
+    const ticket = tickets.get(index);
+    if (ticket !== undefined) Object.assign(ticket, { revision, holder, admittedAt, gate });
+  }
+  const { released } = snapshot;
   for (let i = 0; i + 1 < released.length; i += 2) {
     const bookingId = released[i] as string;
     holds.set(bookingId, releasedHold(bookingId, released[i + 1] as ReleaseReason));
@@ -104,6 +122,7 @@ export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): Own
     status: snapshot.status,
     concertId: snapshot.concertId,
     maxTicketsPerKtp: snapshot.maxTicketsPerKtp,
+    startsAtMs: snapshot.startsAtMs,
     salesOpenAtMs: snapshot.salesOpenAtMs,
     salesCloseAtMs: snapshot.salesCloseAtMs,
     classes,
@@ -113,5 +132,6 @@ export function fromSnapshot(snapshot: ConcertSnapshot | ConcertSnapshotV1): Own
     holds,
     activeBookingByUser,
     ticketsByKtp,
+    tickets,
   });
 }

@@ -1,4 +1,5 @@
 import { assertNever } from '../shared/errors.ts';
+import type { Sealed } from '../shared/personal-data.ts';
 import { instant, type Owned } from '../shared/decider.ts';
 import type { ConcertEvent, ReleaseReason, TicketClass } from './events.ts';
 import { parseSeatId, seatIdPrefix } from './seats.ts';
@@ -25,12 +26,24 @@ export interface HoldState {
   readonly userId: string;
   readonly seatIndexes: readonly number[];
   readonly seatIds: readonly string[];
-  readonly ktpFingerprints: readonly string[];
+  /** In seat order; a transfer replaces its seat's. */
+  ktpFingerprints: readonly string[];
   readonly expiresAt: string;
   readonly expiresAtMs: number;
   status: 'held' | 'sold' | 'released';
   releaseReason: ReleaseReason | null;
   transactionId: string | null;
+}
+
+/** A sold seat's ticket at the door. */
+export interface TicketState {
+  readonly bookingId: string;
+  /** 1 at the sale, one more per transfer: only a QR code of this revision gets in. */
+  revision: number;
+  /** The holder a transfer named (sealed with the buyer's key); null: the booking's own holder of this seat. */
+  holder: Sealed | null;
+  admittedAt: string | null;
+  gate: string | null;
 }
 
 /**
@@ -43,6 +56,8 @@ export interface ConcertState {
   status: 'unscheduled' | 'scheduled' | 'on_sale' | 'cancelled';
   concertId: string | null;
   maxTicketsPerKtp: number | null;
+  /** When the concert starts: tickets are transferred before, not after. */
+  startsAtMs: number | null;
   salesOpenAtMs: number | null;
   salesCloseAtMs: number | null;
   classes: TicketClassState[];
@@ -55,6 +70,8 @@ export interface ConcertState {
   activeBookingByUser: Map<string, string>;
   /** Tickets in pending or confirmed bookings per KTP fingerprint. */
   ticketsByKtp: Map<string, number>;
+  /** The tickets of sold seats, by seat index. */
+  tickets: Map<number, TicketState>;
 }
 
 export function initialState(): Owned<ConcertState> {
@@ -62,6 +79,7 @@ export function initialState(): Owned<ConcertState> {
     status: 'unscheduled',
     concertId: null,
     maxTicketsPerKtp: null,
+    startsAtMs: null,
     salesOpenAtMs: null,
     salesCloseAtMs: null,
     classes: [],
@@ -71,6 +89,7 @@ export function initialState(): Owned<ConcertState> {
     holds: new Map(),
     activeBookingByUser: new Map(),
     ticketsByKtp: new Map(),
+    tickets: new Map(),
   });
 }
 
@@ -87,6 +106,7 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
       state.status = 'scheduled';
       state.concertId = data.concert_id;
       state.maxTicketsPerKtp = data.max_tickets_per_ktp;
+      state.startsAtMs = instant(data.date);
       state.salesOpenAtMs = data.sales_open_at === null ? null : instant(data.sales_open_at);
       state.salesCloseAtMs = data.sales_close_at === null ? null : instant(data.sales_close_at);
       state.classes = buildClasses(data.ticket_classes);
@@ -115,27 +135,29 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
         transactionId: null,
       });
       state.activeBookingByUser.set(data.user_id, data.booking_id);
-      for (const ktp of data.ktp_fingerprints) state.ticketsByKtp.set(ktp, (state.ticketsByKtp.get(ktp) ?? 0) + 1);
+      for (const ktp of data.ktp_fingerprints) countKtp(state, ktp, 1);
       return state;
     }
     case 'HoldReleased': {
       const hold = state.holds.get(event.data.booking_id);
       if (hold === undefined || hold.status === 'released') return state;
-      for (const index of hold.seatIndexes) setSeat(state, index, SEAT_AVAILABLE);
+      for (const index of hold.seatIndexes) {
+        setSeat(state, index, SEAT_AVAILABLE);
+        state.tickets.delete(index);
+      }
       hold.status = 'released';
       hold.releaseReason = event.data.reason;
       if (state.activeBookingByUser.get(hold.userId) === hold.bookingId) state.activeBookingByUser.delete(hold.userId);
-      for (const ktp of hold.ktpFingerprints) {
-        const left = (state.ticketsByKtp.get(ktp) ?? 1) - 1;
-        if (left > 0) state.ticketsByKtp.set(ktp, left);
-        else state.ticketsByKtp.delete(ktp);
-      }
+      for (const ktp of hold.ktpFingerprints) countKtp(state, ktp, -1);
       return state;
     }
     case 'SeatsSold': {
       const hold = state.holds.get(event.data.booking_id);
       if (hold === undefined) return state;
-      for (const index of hold.seatIndexes) setSeat(state, index, SEAT_SOLD);
+      for (const index of hold.seatIndexes) {
+        setSeat(state, index, SEAT_SOLD);
+        state.tickets.set(index, { bookingId: hold.bookingId, revision: 1, holder: null, admittedAt: null, gate: null });
+      }
       hold.status = 'sold';
       hold.transactionId = event.data.transaction_id;
       return state;
@@ -143,6 +165,31 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
     case 'ConcertCancelled':
       state.status = 'cancelled';
       return state;
+    case 'TicketTransferred': {
+      const { data } = event;
+      const index = seatIndexOf(state, data.ticket_id);
+      const ticket = state.tickets.get(index);
+      const hold = state.holds.get(data.booking_id);
+      if (ticket === undefined || hold === undefined) return state;
+      ticket.revision = data.revision;
+      ticket.holder = data.holder;
+      const place = hold.seatIndexes.indexOf(index);
+      const previous = hold.ktpFingerprints[place];
+      if (previous !== undefined) {
+        countKtp(state, previous, -1);
+        countKtp(state, data.ktp_fingerprint, 1);
+        hold.ktpFingerprints = hold.ktpFingerprints.map((ktp, i) => (i === place ? data.ktp_fingerprint : ktp));
+      }
+      return state;
+    }
+    case 'TicketAdmitted': {
+      const ticket = state.tickets.get(seatIndexOf(state, event.data.ticket_id));
+      if (ticket !== undefined && ticket.admittedAt === null) {
+        ticket.admittedAt = event.data.admitted_at;
+        ticket.gate = event.data.gate;
+      }
+      return state;
+    }
     default:
       return assertNever(event);
   }
@@ -180,6 +227,12 @@ function buildClasses(ticketClasses: readonly TicketClass[]): TicketClassState[]
     firstSeat += spec.seat_count;
     return ticketClass;
   });
+}
+
+function countKtp(state: ConcertState, ktp: string, by: 1 | -1): void {
+  const count = (state.ticketsByKtp.get(ktp) ?? 0) + by;
+  if (count > 0) state.ticketsByKtp.set(ktp, count);
+  else state.ticketsByKtp.delete(ktp);
 }
 
 function setSeat(state: ConcertState, index: number, status: SeatStatusCode): void {

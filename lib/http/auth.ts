@@ -59,6 +59,8 @@ declare module 'fastify' {
     /** preHandler: a signed-in admin, else 401/403. */
     requireAdmin: (request: FastifyRequest) => Promise<void>;
     issueToken: (userId: string, role: Role, emailVerified: boolean, generation?: number) => IssuedToken;
+    /** preHandler: door staff or an admin, else 401/403. */
+    requireStaff: (request: FastifyRequest) => Promise<void>;
     /** Sets the `token` cookie for browser clients (HttpOnly, SameSite=Strict). */
     setTokenCookie: (reply: FastifyReply, token: IssuedToken) => void;
     clearTokenCookie: (reply: FastifyReply) => void;
@@ -132,6 +134,11 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   app.decorate('requireAdmin', async (request: FastifyRequest) => {
     await authenticate(request);
     if (request.principal?.role !== 'admin') throw forbidden('only an admin may do this');
+  });
+  app.decorate('requireStaff', async (request: FastifyRequest) => {
+    await authenticate(request);
+    const role = request.principal?.role;
+    if (role !== 'staff' && role !== 'admin') throw forbidden('only door staff may do this');
   });
   app.decorate('issueToken', (userId: string, role: Role, emailVerified: boolean, generation = 0): IssuedToken => {
     const tokenId = randomUUID();

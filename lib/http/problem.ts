@@ -8,6 +8,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { DomainError } from '../../domain/index.ts';
 import { AppError, isRefusal, type Refusal, type RefusalCode } from '../errors.ts';
 
 /** The status of every code, the domain's and the application's. A new code fails compilation until it is placed here. */
@@ -33,6 +34,13 @@ const STATUS: Record<RefusalCode, number> = {
   HOLD_EXPIRED: 409,
   HOLD_RELEASED: 409,
   HOLD_ALREADY_SOLD: 409,
+  TICKET_NOT_FOUND: 404,
+  TICKET_VOID: 409,
+  TICKET_SUPERSEDED: 409,
+  ALREADY_ADMITTED: 409,
+  TRANSFER_CLOSED: 409,
+  WRONG_CONCERT: 409,
+  INVALID_TICKET: 400,
   BOOKING_NOT_CANCELLABLE: 409,
   BOOKING_NOT_PAYABLE: 409,
   PAYMENT_IN_PROGRESS: 409,
@@ -133,12 +141,15 @@ const FRAMEWORK_CODES: Record<string, { code: RefusalCode; detail?: string }> = 
   FST_ERR_CTP_INVALID_TYPE: { code: 'INVALID_CONTENT_TYPE' },
 };
 
-function sendProblem(reply: FastifyReply, status: number, code: string, detail: string, headers: Readonly<Record<string, string>> = {}): FastifyReply {
+function sendProblem(
+  reply: FastifyReply, status: number, code: string, detail: string, headers: Readonly<Record<string, string>> = {}, extensions: Readonly<Record<string, unknown>> = {},
+): FastifyReply {
   return reply
     .code(status)
     .headers(headers)
     .type('application/problem+json')
     .send({
+      ...extensions,
       type: `urn:boxoffice:problem:${code.toLowerCase().replace(/_/g, '-')}`,
       title: STATUS_CODES[status] ?? 'Error',
       status,
@@ -150,7 +161,8 @@ function sendProblem(reply: FastifyReply, status: number, code: string, detail: 
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof AppError && error.extras.cause !== undefined) request.log.warn({ err: error.extras.cause, code: error.code }, 'refused: a dependency failed');
-  if (isRefusal(error)) return sendProblem(reply, statusOf(error.code), error.code, error.message, headersOf(error));
+  // A business refusal's details (what the caller may know: when a ticket got in, at which gate) are extension members.
+  if (isRefusal(error)) return sendProblem(reply, statusOf(error.code), error.code, error.message, headersOf(error), error instanceof DomainError ? error.details : {});
   if (error.validation) {
     return sendProblem(reply, statusOf('VALIDATION_FAILED'), 'VALIDATION_FAILED', error.message);
   }

@@ -10,7 +10,11 @@ export const ProblemSchema = Type.Object({
   detail: Type.String(),
   code: Type.String(),
   error: Type.String(),
-}, { $id: 'Problem', description: 'RFC 9457 problem details; `code` is stable, `error` repeats `detail` for older clients.' });
+}, {
+  $id: 'Problem',
+  additionalProperties: true,
+  description: 'RFC 9457 problem details; `code` is stable, `error` repeats `detail` for older clients. A refusal may add extension members that say more (`ALREADY_ADMITTED`: `admitted_at`, `gate`).',
+});
 
 /** The error answers a route may give, for the OpenAPI document and fast serialization. */
 export const problemResponses = {

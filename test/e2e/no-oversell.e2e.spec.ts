@@ -32,7 +32,7 @@ async function deployment(t: Test) {
     MYSQL_URL: mysqlUrl,
     JWT_SECRET: randomBytes(32).toString('hex'),
     PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
-    PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'),
+    PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'), TICKET_SIGNING_KEYS: randomBytes(32).toString('base64'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     PAYMENT_GATEWAY: 'sandbox',
     RATE_LIMIT: 'off',

@@ -71,7 +71,7 @@ t.test('the projector process answers health and metrics, projects, and takes th
   const queryConfig = loadConfig({
     NODE_ENV: 'test', LOG_LEVEL: 'warn', BOXOFFICE_ROLE: 'query', MYSQL_URL: url, BOXOFFICE_DATA_DIR: dataDir,
     JWT_SECRET: 'q'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
-    PERSONAL_DATA_DIGEST_KEY: Buffer.alloc(32, 9).toString('base64'), RATE_LIMIT: 'off',
+    PERSONAL_DATA_DIGEST_KEY: Buffer.alloc(32, 9).toString('base64'), TICKET_SIGNING_KEYS: Buffer.alloc(32, 5).toString('base64'), RATE_LIMIT: 'off',
   });
   const logger = serverLogger(queryConfig);
   const query = await wireProcess(queryConfig, logger.root);

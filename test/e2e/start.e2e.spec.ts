@@ -77,7 +77,7 @@ t.test('a bad variable stops boot with a message naming it', async (t) => {
 
 t.test('any start but the embedded default refuses to run until PAYMENT_GATEWAY is chosen', async (t) => {
   const secrets = { JWT_SECRET: 'j'.repeat(40), PERSONAL_DATA_KEY: Buffer.alloc(32, 7).toString('base64'),
-    PERSONAL_DATA_DIGEST_KEY: Buffer.alloc(32, 9).toString('base64'), PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20) };
+    PERSONAL_DATA_DIGEST_KEY: Buffer.alloc(32, 9).toString('base64'), TICKET_SIGNING_KEYS: Buffer.alloc(32, 5).toString('base64'), PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20) };
   const starts: [string, Record<string, string>][] = [
     ['MYSQL_URL set', { MYSQL_URL: 'mysql://nobody:nothing@127.0.0.1:1/none' }],
     ['EVENTSTORE_URL set', { EVENTSTORE_URL: 'esdb://127.0.0.1:1?tls=false' }],

@@ -361,7 +361,7 @@ export function saleEnv(holdTtlSeconds: number): { env: Record<string, string>; 
     env: {
       JWT_SECRET: jwtSecret,
       PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
-      PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'),
+      PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'), TICKET_SIGNING_KEYS: randomBytes(32).toString('base64'),
       PAYMENT_WEBHOOK_SECRET: webhookSecret,
       // The sale pays through the sandbox's signed webhook: chosen on purpose, as any start with services must.
       PAYMENT_GATEWAY: 'sandbox',
