@@ -9,7 +9,7 @@ import { decode } from '../../eventstore/decode.ts';
 import { testApp } from '../../test/support/app.ts';
 import { adminToken, createConcert, customer, ktp } from '../../test/support/booking.ts';
 import { paidBooking, qrOf } from '../../test/support/door.ts';
-import { bearer } from '../../test/support/users.ts';
+import { bearer, login, register } from '../../test/support/users.ts';
 
 t.test('the door', async (t) => {
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false', RATE_LIMIT: 'off' }, { reactors: true });
@@ -62,9 +62,18 @@ t.test('the door', async (t) => {
     t.equal(await store.headPosition(), before, 'nothing appended');
   });
 
-  t.test('a customer cannot scan; the keys are public', async (t) => {
+  t.test('door staff scan, and do nothing else of an admin; a customer cannot scan; the keys are public', async (t) => {
     const fan = await customer(made.app);
     t.equal((await scan('garbage', 'x', fan.token)).statusCode, 403);
+    const account = await register(made.app);
+    const granted = await made.app.inject({ method: 'PUT', url: `/api/v1/admin/users/${account.id}/role`, headers: bearer(admin), payload: { role: 'staff' } });
+    t.equal(granted.statusCode, 200);
+    const staff = await login(made.app, account);
+    const { seats } = await paidBooking(made, concert.id, classId);
+    const admitted = await scan(qrOf(made, concert.id, seats[0]?.id ?? ''), 'gate-s', staff);
+    t.equal(admitted.statusCode, 200, 'staff admit');
+    const adminOnly = await made.app.inject({ method: 'GET', url: '/api/v1/admin/projections', headers: bearer(staff) });
+    t.equal(adminOnly.statusCode, 403, 'but are no admins');
     const keys = await made.app.inject({ method: 'GET', url: '/api/v1/checkin/keys' });
     t.equal(keys.statusCode, 200);
     t.match(keys.json(), { keys: [{ kid: /.+/, alg: 'EdDSA', crv: 'Ed25519', x: /^[A-Za-z0-9_-]{43}$/ }] });
