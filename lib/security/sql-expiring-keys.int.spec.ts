@@ -35,6 +35,17 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     t.equal(await keys.get('lock:a'), null, 'deleted');
   });
 
+  t.test(`parallel increments each get their own count, as Redis's INCR gives (${kind})`, async (t) => {
+    const database = await where(t, kind);
+    const [one, two] = [await SqlExpiringKeys.open(database), await SqlExpiringKeys.open(database)];
+    t.teardown(async () => {
+      await one.close();
+      await two.close();
+    });
+    const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? one : two).increment('login-wait:x', 60_000)));
+    t.strictSame(counts.map((c) => c.count).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1), 'exactly one caller got 1, one got 2, …');
+  });
+
   t.test(`mirrored keys: kept across a reopen, seen by another instance within its poll (${kind})`, async (t) => {
     const database = await where(t, kind);
     const first = await SqlExpiringKeys.open(database, { mirrored: ['revoked:'], pollMs: 50 });

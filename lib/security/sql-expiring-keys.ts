@@ -12,6 +12,7 @@
  */
 import type { Knex } from 'knex';
 import { openDatabase, type DatabaseOptions } from '../db/database.ts';
+import { sqlDialectOf } from '../db/dialect.ts';
 import type { ExpiringKeys } from './expiring-keys.ts';
 
 const TABLE = 'expiring_keys';
@@ -90,21 +91,49 @@ export class SqlExpiringKeys implements ExpiringKeys {
 
   async increment(key: string, ttlMs: number): Promise<{ count: number; ttlMs: number }> {
     const now = this.#now();
-    // One statement: a live key counts one more, an expired (or new) one starts again at 1.
-    // The hits assignment comes first: MySQL evaluates assignments left to right.
-    await this.#db(TABLE)
-      .insert({ name: key, hits: 1, expires_at: now + ttlMs, set_at: now })
-      .onConflict('name')
-      .merge({
-        hits: this.#db.raw('CASE WHEN ?? <= ? THEN 1 ELSE ?? + 1 END', ['expires_at', now, 'hits']),
-        expires_at: this.#db.raw('CASE WHEN ?? <= ? THEN ? ELSE ?? END', ['expires_at', now, now + ttlMs, 'expires_at']),
-        set_at: now,
-      });
-    const row = await this.#db(TABLE).where({ name: key }).first<Row | undefined>('hits', 'expires_at');
+    const row = sqlDialectOf(this.#db) === 'sqlite' ? await this.#incrementReturning(key, ttlMs, now) : await this.#incrementLocked(key, ttlMs, now);
     if (row === undefined) return { count: 1, ttlMs };
     const entry = { count: Number(row.hits), expiresAt: Number(row.expires_at) };
     if (this.#isMirrored(key)) this.#mirror.set(key, entry);
     return { count: entry.count, ttlMs: entry.expiresAt - now };
+  }
+
+  /**
+   * SQLite: one statement that counts and gives the count back, so parallel increments each read
+   * their own (a transaction held across an await would stall another connection of the same
+   * process, whose busy wait blocks the event loop). A live key counts one more, an expired (or new)
+   * one starts again at 1; every assignment reads the row as it was.
+   */
+  async #incrementReturning(key: string, ttlMs: number, now: number): Promise<Pick<Row, 'hits' | 'expires_at'> | undefined> {
+    const rows = await this.#db.raw<Pick<Row, 'hits' | 'expires_at'>[]>(
+      `INSERT INTO ${TABLE} (name, hits, expires_at, set_at) VALUES (?, 1, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET
+         hits = CASE WHEN expires_at <= ? THEN 1 ELSE hits + 1 END,
+         expires_at = CASE WHEN expires_at <= ? THEN ? ELSE expires_at END,
+         set_at = ?
+       RETURNING hits, expires_at`,
+      [key, now + ttlMs, now, now, now, now + ttlMs, now],
+    );
+    return rows[0];
+  }
+
+  /**
+   * MySQL/MariaDB: the upsert and the read back in one transaction; the upsert's row lock holds
+   * parallel increments off until the count is read. The hits assignment comes first: MySQL
+   * evaluates assignments left to right.
+   */
+  async #incrementLocked(key: string, ttlMs: number, now: number): Promise<Row | undefined> {
+    return this.#db.transaction(async (trx) => {
+      await trx(TABLE)
+        .insert({ name: key, hits: 1, expires_at: now + ttlMs, set_at: now })
+        .onConflict('name')
+        .merge({
+          hits: trx.raw('CASE WHEN ?? <= ? THEN 1 ELSE ?? + 1 END', ['expires_at', now, 'hits']),
+          expires_at: trx.raw('CASE WHEN ?? <= ? THEN ? ELSE ?? END', ['expires_at', now, now + ttlMs, 'expires_at']),
+          set_at: now,
+        });
+      return trx(TABLE).where({ name: key }).first<Row | undefined>('hits', 'expires_at');
+    });
   }
 
   async set(key: string, expiresAt: number): Promise<void> {

@@ -17,15 +17,17 @@ import { freePort } from '../harness/servers.ts';
 import { testApp } from '../support/app.ts';
 import { adminToken, book, byClass, createConcert, customer, type Concert } from '../support/booking.ts';
 import { startServer } from '../support/process.ts';
-import { bearer, newAccount, secret } from '../support/users.ts';
+import { bearer, login, newAccount, secret } from '../support/users.ts';
 
 const OVER_THE_LIMIT = 70 * 1024;
 
 t.test('the audit views show no password hash: the admin stream route and events:export', async (t) => {
   const made = await testApp(t);
   const { app, services } = made;
-  const admin = await adminToken(made);
+  await adminToken(made);
   await services.command.api.users.ensureAdmin(secret('Another-Admin-Pass-7'), 'ops@example.test');
+  // The password change ended the tokens of before: sign in again.
+  const admin = await login(app, { username: 'admin', password: secret('Another-Admin-Pass-7') });
   const adminId = (await services.command.api.users.findByUsername('admin'))?.userId ?? '';
   const stream = `user-${adminId}`;
   t.same((await services.shared.store.readStream(stream)).map((event) => event.type).filter((type) => type !== 'UserLoggedIn'),
