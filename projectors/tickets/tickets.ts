@@ -39,13 +39,15 @@ export function ticketsProjection(): Projection {
       const holdIds = events.flatMap((event) => ((event.type === 'SeatsSold' || event.type === 'HoldReleased') && !heldHere.has(event.data.booking_id) ? [event.data.booking_id] : []));
       const holds = new Map<string, Hold>();
       for (const row of await selectIn<TicketHoldRow>(trx, context.table('ticket_holds'), 'booking_id', holdIds)) holds.set(row.booking_id, { row, stored: true });
+      // Tickets by their ids (the seats' ids, the primary key: a rebuild's shadow has no other index).
+      // A released hold that is not an unsold one may have tickets: those of its seats.
+      const ticketIds = events.flatMap((event) => {
+        if (event.type === 'TicketTransferred' || event.type === 'TicketAdmitted') return [event.data.ticket_id];
+        if (event.type === 'HoldReleased' && !heldHere.has(event.data.booking_id) && !holds.has(event.data.booking_id)) return event.data.seat_ids;
+        return [];
+      });
       const tickets = new Map<string, TicketRow>();
-      const ticketIds = events.flatMap((event) => (event.type === 'TicketTransferred' || event.type === 'TicketAdmitted' ? [event.data.ticket_id] : []));
-      const releasedIds = events.flatMap((event) => (event.type === 'HoldReleased' ? [event.data.booking_id] : []));
-      for (const row of [
-        ...await selectIn<AsRead<TicketRow>>(trx, context.table('tickets'), 'id', ticketIds),
-        ...await selectIn<AsRead<TicketRow>>(trx, context.table('tickets'), 'booking_id', releasedIds),
-      ]) tickets.set(row.id, fromRead(row));
+      for (const row of await selectIn<AsRead<TicketRow>>(trx, context.table('tickets'), 'id', ticketIds)) tickets.set(row.id, fromRead(row));
 
       const touched = new Set<string>();
       const deletedHolds = new Set<string>();
@@ -86,9 +88,10 @@ export function ticketsProjection(): Projection {
           case 'HoldReleased': {
             const hold = holds.get(event.data.booking_id);
             if (hold !== undefined) dropHold(hold, holds, deletedHolds);
-            // A sold hold let go: its tickets are void (a pending one has none).
-            for (const ticket of tickets.values()) {
-              if (ticket.booking_id !== event.data.booking_id || ticket.status === 'void') continue;
+            // A sold hold let go: its tickets are void (a pending one has none; a seat's ticket may be another booking's).
+            for (const seatId of event.data.seat_ids) {
+              const ticket = tickets.get(seatId);
+              if (ticket === undefined || ticket.booking_id !== event.data.booking_id || ticket.status === 'void') continue;
               ticket.status = 'void';
               ticket.position = event.position;
               touched.add(ticket.id);
