@@ -30,6 +30,7 @@ export const APP_ERROR_CODES = [
   'VERIFICATION_TOKEN_EXPIRED',
   'IDEMPOTENCY_KEY_REUSED',
   'REBUILD_IN_PROGRESS',
+  'NOT_CONFIRMED',
   // the request as the framework saw it
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',

@@ -6,11 +6,13 @@ import type { Knex } from 'knex';
 import { readModels } from './001_read_models.ts';
 import { rebuildRequests } from './002_rebuild_requests.ts';
 import { refunds } from './003_refunds.ts';
+import { tickets } from './004_tickets.ts';
 
 export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '001_read_models': readModels,
   '002_rebuild_requests': rebuildRequests,
   '003_refunds': refunds,
+  '004_tickets': tickets,
 };
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';

@@ -32,12 +32,18 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     const sold = await rig.db('seats').where({ status: 'booked' }).count<{ n: number }[]>({ n: '*' });
     const soldSeats = await rig.db('booking_seats').join('bookings', 'bookings.id', 'booking_seats.booking_id').where('bookings.status', 'confirmed').count<{ n: number }[]>({ n: '*' });
     t.equal(Number(sold[0]?.n), Number(soldSeats[0]?.n), 'booked seats are exactly the confirmed bookings\' seats');
+    const tickets = await rig.db('tickets').groupBy('status').select<{ status: string; n: number }[]>('status', rig.db.raw('count(*) as n'));
+    const ticketCounts = Object.fromEntries(tickets.map((row) => [row.status, Number(row.n)]));
+    t.equal((ticketCounts.valid ?? 0) + (ticketCounts.admitted ?? 0), Number(sold[0]?.n), 'a ticket for every booked seat');
+    const admissions = await rig.db('ticket_admissions').sum<{ n: number }[]>({ n: 'admitted' });
+    t.ok((ticketCounts.admitted ?? 0) > 0, 'some got in');
+    t.equal(Number(admissions[0]?.n), ticketCounts.admitted, 'the admissions counted are the tickets admitted');
     const payments = await rig.db('payments').groupBy('status').select<{ status: string; n: number }[]>('status', rig.db.raw('count(*) as n'));
     t.same(Object.fromEntries(payments.map((row) => [row.status, Number(row.n)])), { succeeded: flow.bookingsByStatus.confirmed, failed: flow.bookingsByStatus.failed });
     t.equal(Number((await rig.db('users').count<{ n: number }[]>({ n: '*' }))[0]?.n), 50);
 
     const status = await rig.projectors.status();
-    t.same(status.map((view) => [view.name, view.position, view.lag, view.status]), ['users', 'concerts', 'bookings', 'payments'].map((name) => [name, flow.head, 0, 'live']));
+    t.same(status.map((view) => [view.name, view.position, view.lag, view.status]), ['users', 'concerts', 'bookings', 'payments', 'tickets'].map((name) => [name, flow.head, 0, 'live']));
     t.same(rig.errors, [], 'no projection error');
 
     // A page delivered again (a restart that read it twice) is refused by the checkpoint.

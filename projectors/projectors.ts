@@ -17,6 +17,7 @@ import type { Projection } from './projection.ts';
 import { PROJECTION_NAMES, UnknownProjection, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
 import { rebuild, recoverSwap } from './rebuild.ts';
 import { ProjectionFailed, ProjectionRunner } from './runner.ts';
+import { ticketsProjection } from './tickets/tickets.ts';
 import { usersProjection } from './users/users.ts';
 
 export interface ProjectorsOptions {
@@ -61,6 +62,7 @@ export class Projectors implements ProjectionAdmin {
       concertsProjection({ seatCache: this.#seatCacheFeed }),
       bookingsProjection(),
       paymentsProjection(),
+      ticketsProjection(),
     ];
     this.projections = new Map(projections.map((projection) => [projection.name, projection]));
     if (projections.map((projection) => projection.name).join() !== PROJECTION_NAMES.join()) {

@@ -15,11 +15,14 @@ import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { bookingReadRoutes } from './routes/bookings.ts';
 import { concertRoutes } from './routes/concerts.ts';
+import { ticketRoutes } from './routes/tickets.ts';
+import type { TicketReads } from './tickets/ticket-reads.ts';
 
 export interface QueryApiDeps {
   readonly availability: AvailabilityReader;
   readonly concerts: ConcertReads;
   readonly bookings: BookingReads;
+  readonly tickets: TicketReads;
   readonly projections: ProjectionAdmin;
   readonly waiter: ProjectionWaiter;
   /** Replicas in turn, the primary where it must. */
@@ -33,6 +36,7 @@ export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, dep
   await app.register(availabilityRoutes, deps);
   await app.register(concertRoutes, deps);
   await app.register(bookingReadRoutes, deps);
+  await app.register(ticketRoutes, deps);
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminProjectionRoutes, deps);

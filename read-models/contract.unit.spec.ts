@@ -22,6 +22,9 @@ const ROW_TYPES: Readonly<Record<string, string>> = {
   buyers: 'BuyerRow',
   ticket_holders: 'TicketHolderRow',
   payments: 'PaymentRow',
+  tickets: 'TicketRow',
+  ticket_holds: 'TicketHoldRow',
+  ticket_admissions: 'TicketAdmissionRow',
 };
 
 interface SourceFile {

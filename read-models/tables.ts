@@ -156,3 +156,45 @@ export interface PaymentRow {
   refund_updated_at: string | null;
   refunded_at: string | null;
 }
+
+export type TicketStatus = 'valid' | 'admitted' | 'void';
+
+/** A row of `tickets`: one per sold seat (its id is the seat's). */
+export interface TicketRow {
+  id: string;
+  booking_id: string;
+  concert_id: string;
+  /** The buyer. */
+  user_id: string;
+  ticket_class_id: string;
+  seat_number: number;
+  /** The seat's place in its booking. */
+  seq: number;
+  /** 1 at the sale, one more per transfer. */
+  revision: number;
+  /** The current holder's name and KTP sealed with the buyer's key; null once forgotten (or never given). */
+  holder: string | null;
+  status: TicketStatus;
+  admitted_at: string | null;
+  gate: string | null;
+  position: number;
+}
+
+/** A row of `ticket_holds`: a hold not yet sold, what its sale makes tickets of. */
+export interface TicketHoldRow {
+  booking_id: string;
+  concert_id: string;
+  user_id: string;
+  /** JSON: the held seats in seat order, each with seat_id, ticket_class_id and seat_number. */
+  seats: string;
+  /** JSON of the sealed holders (sealed text), in seat order; null when none were given, or once forgotten. */
+  holders: string | null;
+}
+
+/** A row of `ticket_admissions`: tickets admitted at one gate for one class. */
+export interface TicketAdmissionRow {
+  concert_id: string;
+  ticket_class_id: string;
+  gate: string;
+  admitted: number;
+}

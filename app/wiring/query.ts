@@ -9,8 +9,10 @@ import { BookingReads } from '../../query-api/bookings/booking-reads.ts';
 import { AvailabilityReader } from '../../query-api/concerts/availability.ts';
 import { ConcertReads } from '../../query-api/concerts/concert-reads.ts';
 import { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
+import { admissionsByClass, TicketReads } from '../../query-api/tickets/ticket-reads.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
+import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import { readCheckpointPosition } from '../../read-models/checkpoints.ts';
 import type { ProjectionAdmin } from '../../read-models/projection-status.ts';
 import { ReadSources } from '../../read-models/replicas.ts';
@@ -27,6 +29,8 @@ export interface QueryRole {
 export interface QueryInputs {
   readonly readModels: Knex;
   readonly personalData: PersonalData;
+  /** The keys that sign tickets' QR codes (secrets.ticketSigningKeys): the first signs. */
+  readonly ticketSigningKeys: readonly Buffer[];
   /**
    * Status and rebuilds of the projections: the projector's own in a process that also plays
    * the projector, else requests left in the read models for the projector process to take.
@@ -36,7 +40,7 @@ export interface QueryInputs {
 
 export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Closers): Promise<QueryRole> {
   const { config, metrics, positions, redis, onBackgroundError } = shared;
-  const { readModels, personalData, projections } = inputs;
+  const { readModels, personalData, projections, ticketSigningKeys } = inputs;
   const sources = await ReadSources.open(readModels, config.mysqlReplicaUrls, {
     onReplicaDown: (name, error) => onBackgroundError(error, `read replica ${name} set aside`),
   });
@@ -47,11 +51,14 @@ export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Cl
   const answeredFrom = { cache: metrics.availabilityReads.labels({ source: 'cache' }), database: metrics.availabilityReads.labels({ source: 'database' }) };
   const readiness: Record<string, ReadinessCheck> = { 'read models': async () => void (await readModels.raw('SELECT 1')) };
   if (redis !== undefined) readiness.redis = async () => void (await redis.ping());
+  // The door's admissions, read from their small counts table at each scrape.
+  metrics.measureAdmissions(() => admissionsByClass(readModels));
   return {
     api: {
       availability: new AvailabilityReader(seatCache, (error) => onBackgroundError(error, 'seat cache read'), (source) => answeredFrom[source].inc()),
       concerts: new ConcertReads(),
       bookings: new BookingReads(personalData),
+      tickets: new TicketReads(personalData, new TicketCodes(ticketSigningKeys)),
       projections,
       waiter,
       sources,

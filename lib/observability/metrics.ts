@@ -122,6 +122,21 @@ export class Metrics {
     });
   }
 
+  /** The query role's gauge of the door: tickets admitted per concert and class, read at each scrape. */
+  measureAdmissions(admitted: () => Promise<readonly { concert_id: string; ticket_class_id: string; admitted: number }[]>): void {
+    new Gauge({
+      name: 'boxoffice_tickets_admitted',
+      help: 'Tickets admitted at the door, per concert and ticket class',
+      labelNames: ['concert_id', 'ticket_class_id'],
+      registers: [this.registry],
+      async collect() {
+        const rows = await admitted();
+        this.reset();
+        for (const row of rows) this.set({ concert_id: row.concert_id, ticket_class_id: row.ticket_class_id }, row.admitted);
+      },
+    });
+  }
+
   /** Records one HTTP request (`route` is the route's pattern, never the raw URL). */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
     const key = `${method} ${route} ${statusCode}`;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the servers the tests run against, if missing: MariaDB, Redis and NATS (Debian
 # packages). A server whose URL is already set (MYSQL_URL, REDIS_URL, NATS_URL) is not needed.
-# Also docker-compose (1.x, no Docker engine needed), which checks docker-compose.yml.
+# Also docker-compose (1.x, no Docker engine needed), which checks docker-compose.yml, and
+# Chromium, which renders the printable ticket page.
 set -euo pipefail
 
 find_bin() {
@@ -19,6 +20,8 @@ fi
 if [ -z "${REDIS_URL:-}" ] && ! find_bin redis-server >/dev/null; then packages+=(redis-server); fi
 if [ -z "${NATS_URL:-}" ] && ! find_bin nats-server >/dev/null; then packages+=(nats-server); fi
 if ! find_bin docker-compose >/dev/null; then packages+=(docker-compose); fi
+# The printable ticket page is rendered by Debian's Chromium in a test (playwright-core drives it).
+if [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
 
 [ ${#packages[@]} -eq 0 ] && exit 0
 

@@ -1,10 +1,11 @@
 /**
  * A synthetic but valid history of a busy sale, appended straight to an event store: users
- * registered, concerts scheduled and published, and bookings that are paid, fail payment, are
- * cancelled or expire, each with the events the command side would have written. Seats are
- * allocated like the inventory does (never two holds on one seat; released seats are sold again
- * later), so the true availability at the end is known. For projection tests and benchmarks
- * that need far more events than the HTTP path could write in the time.
+ * registered, concerts scheduled and published, and bookings that are paid (some of their tickets
+ * transferred, some admitted at the door), fail payment, are cancelled or expire, each with the
+ * events the command side would have written. Seats are allocated like the inventory does (never
+ * two holds on one seat; released seats are sold again later), so the true availability at the
+ * end is known. For projection tests and benchmarks that need far more events than the HTTP path
+ * could write in the time.
  */
 import { randomUUID } from 'node:crypto';
 import { seatId } from '../../domain/concert/seats.ts';
@@ -188,6 +189,20 @@ export async function appendBookingFlow(store: EventStore, options: FlowOptions)
           const list = releases.get(concert.id) ?? [];
           releases.set(concert.id, list);
           list.push(envelope({ type: 'SeatsSold', data: { concert_id: concert.id, booking_id: bookingId, seat_ids: seats.map((s) => s.seat_id), transaction_id: transactionId, sold_at: settledAt } }, null, settledAt));
+          // The door: some tickets change holder, some get in (at one of three gates).
+          const ticketId = seats[0]?.seat_id as string;
+          if (roll < 0.1) {
+            list.push(envelope({
+              type: 'TicketTransferred',
+              data: { concert_id: concert.id, booking_id: bookingId, ticket_id: ticketId, revision: 2, holder: sealed(`new holder of ${ticketId}`), ktp_fingerprint: `fp-new-${userId}`, transferred_at: settledAt },
+            }, userId, settledAt));
+          }
+          if (roll < 0.35) {
+            list.push(envelope({
+              type: 'TicketAdmitted',
+              data: { concert_id: concert.id, booking_id: bookingId, ticket_id: ticketId, revision: roll < 0.1 ? 2 : 1, gate: `gate-${n % 3}`, scanned_at: settledAt, admitted_at: settledAt },
+            }, null, settledAt));
+          }
           byStatus.confirmed++;
         } else {
           payment.push(envelope({ type: 'PaymentFailed', data: { payment_id: paymentId, transaction_id: transactionId, booking_id: bookingId, reason: 'declined', failed_at: settledAt } }, null, settledAt));

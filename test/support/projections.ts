@@ -68,6 +68,7 @@ export async function caughtUp(projectors: Projectors, timeoutMs = 60_000): Prom
 const PRIMARY_KEYS: Readonly<Record<string, readonly string[]>> = {
   users: ['id'], concerts: ['id'], ticket_classes: ['id'], seats: ['id'], bookings: ['id'],
   booking_seats: ['booking_id', 'seat_id'], buyers: ['booking_id'], ticket_holders: ['booking_id', 'seq'], payments: ['id'],
+  tickets: ['id'], ticket_holds: ['booking_id'], ticket_admissions: ['concert_id', 'ticket_class_id', 'gate'],
 };
 export const READ_TABLES = Object.keys(PRIMARY_KEYS);
 
