@@ -19,6 +19,7 @@ import {
   concertStream,
   fromSnapshot,
   isCurrentSnapshot,
+  seatIdPrefix,
   toSnapshot,
   type ConcertCommand,
   type ConcertEvent,
@@ -115,6 +116,16 @@ export class ConcertWriter {
     let depth = 0;
     for (const lane of this.#lanes.values()) depth += lane.queue.length;
     return depth;
+  }
+
+  /**
+   * The concert a seat (a ticket) belongs to, among the concerts this instance holds in memory:
+   * a seat id begins with its class's id, and each concert knows its classes. Null when none of them has it.
+   */
+  concertOfSeat(seatId: string): string | null {
+    const prefix = seatIdPrefix(seatId);
+    for (const [concertId, lane] of this.#lanes) if (lane.state?.classByPrefix.has(prefix) === true) return concertId;
+    return null;
   }
 
   /** Reads the committed state, in line with the concert's commands. `read` must not change it. */

@@ -112,7 +112,8 @@ export class Door {
 
   /** The buyer gives a ticket to someone else before the concert: its revision goes up and only the new QR code gets in. */
   async transfer(principal: Principal, ticketId: string, holder: Holder, request: RequestContext): Promise<TicketView & { position: number }> {
-    const concertId = await this.deps.reactors.concertOfTicket(ticketId.toLowerCase());
+    // The instance that sold it has the concert in memory; any other finds it in the reactor's index of sales.
+    const concertId = this.deps.writer.concertOfSeat(ticketId.toLowerCase()) ?? await this.deps.reactors.concertOfTicket(ticketId.toLowerCase());
     if (concertId === null) throw new DomainError('TICKET_NOT_FOUND', 'no such ticket');
     const now = this.deps.now().toISOString();
     const written = await this.deps.writer.submit(concertId, {

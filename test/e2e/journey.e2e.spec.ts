@@ -1,7 +1,8 @@
 /**
  * The README's journey, over HTTP against `npm start` in a fresh data dir: register, verify the
  * address from the outbox, sign in, find the demo concert, book, pay at the sandbox checkout, see
- * the booking confirmed; then a restart, and everything is still there.
+ * the booking confirmed, its tickets, the door (scan, scan again, transfer, the old code refused,
+ * the new one admitted); then a restart, and everything is still there.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { startNpmStart } from '../support/process.ts';
 
 interface Concert { id: string; name: string; ticket_classes: { id: string; name: string; available_seats_in_class: number }[] }
 interface Booking { id: string; status: string; total_price: number; seats: { id: string }[]; position: number }
+interface Ticket { id: string; status: string; revision: number; holder_name: string; qr: string }
 
 t.test('npm start: the README journey, and the same data after a restart', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-journey-'));
@@ -76,6 +78,31 @@ t.test('npm start: the README journey, and the same data after a restart', async
     return shown.body.status === 'confirmed' ? shown.body : undefined;
   }, 'the booking confirmed');
   t.equal(confirmed.seats.length, 2);
+
+  // Tickets, and the door: scan, scan again, transfer, the old code refused and the new one let in.
+  const tickets = await eventually(async () => {
+    const listed = await call<Ticket[]>('GET', `/api/v1/bookings/${booked.body.id}/tickets`);
+    return listed.status === 200 && listed.body.length === 2 ? listed : undefined;
+  }, 'the tickets projected');
+  t.equal(tickets.body.length, 2, 'one ticket per seat');
+  const [kept, given] = tickets.body as [Ticket, Ticket];
+  t.match(kept, { status: 'valid', revision: 1, holder_name: 'Rina Lestari', holder_ktp_last4: '0123', qr: /^BX1\./ });
+  const buyerToken = token;
+  token = (await call<{ access_token: string }>('POST', '/api/v1/users/login', { username: 'admin', password: 'Journey-Admin-Pass-1' })).body.access_token;
+  const admitted = await call<{ result: string }>('POST', '/api/v1/checkin', { qr: kept.qr, gate: 'north-1' });
+  t.equal(admitted.status, 200);
+  t.equal(admitted.body.result, 'admitted');
+  const rescan = await call<{ code: string; gate: string; admitted_at: string }>('POST', '/api/v1/checkin', { qr: kept.qr, gate: 'south-2' });
+  t.equal(rescan.status, 409);
+  t.match(rescan.body, { code: 'ALREADY_ADMITTED', gate: 'north-1', admitted_at: /^20/ });
+  token = buyerToken;
+  const moved = await call<Ticket>('POST', `/api/v1/tickets/${given.id}/transfer`, { full_name: 'Dewi Lestari', ktp_number: '3171234567890456' });
+  t.equal(moved.status, 200, JSON.stringify(moved.body));
+  t.match(moved.body, { id: given.id, revision: 2, holder_name: 'Dewi Lestari', qr: /^BX1\./ });
+  token = (await call<{ access_token: string }>('POST', '/api/v1/users/login', { username: 'admin', password: 'Journey-Admin-Pass-1' })).body.access_token;
+  t.equal((await call<{ code: string }>('POST', '/api/v1/checkin', { qr: given.qr })).body.code, 'TICKET_SUPERSEDED', 'the old code of a transferred ticket');
+  t.equal((await call('POST', '/api/v1/checkin', { qr: moved.body.qr })).status, 200, 'the new one gets in');
+  token = buyerToken;
 
   first.signal('SIGTERM');
   await first.closed;
