@@ -155,7 +155,7 @@ export class Door {
     };
   }
 
-  /** What the concert's state knows of a ticket: its class, seat number, a transferred holder and its place in the booking. */
+  /** What the concert's state knows of a ticket: its class, seat number, its sealed holder and its place in the booking. */
   async #seat(concertId: string, ticketId: string): Promise<{ className: string; seatNumber: number; holder: Sealed | null; place: number }> {
     return this.deps.writer.read(concertId, (state) => {
       const index = seatIndexOf(state, ticketId);

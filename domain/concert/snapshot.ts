@@ -13,7 +13,7 @@ import { owned, type ConcertState, type HoldState, type TicketClassState, type T
 
 export const CONCERT_SNAPSHOT_VERSION = 3;
 
-type HoldTuple = readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], ReleaseReason | null, string | null];
+type HoldTuple = readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], ReleaseReason | null, string | null, (readonly Sealed[] | null)?];
 
 export interface ConcertSnapshot {
   readonly version: typeof CONCERT_SNAPSHOT_VERSION;
@@ -26,11 +26,11 @@ export interface ConcertSnapshot {
   readonly classes: readonly TicketClassState[];
   /** [status, run length, status, run length, …] */
   readonly seats: readonly number[];
-  /** Held and sold: [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId] */
+  /** Held and sold: [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId, holders] */
   readonly holds: readonly HoldTuple[];
   /** Released: bookingId, reason, bookingId, reason, … */
   readonly released: readonly string[];
-  /** Tickets transferred or admitted: [seat index, revision, holder, admitted at, gate]; the others are their sold hold's, at revision 1. */
+  /** Tickets with a holder, transferred or admitted: [seat index, revision, holder, admitted at, gate]; the others are their sold hold's, at revision 1. */
   readonly tickets: readonly (readonly [number, number, Sealed | null, string | null, string | null])[];
 }
 
@@ -62,17 +62,17 @@ export function toSnapshot(state: ConcertState): ConcertSnapshot {
     classes: state.classes.map((c) => ({ ...c })),
     seats,
     holds: [...state.holds.values()].filter((h) => h.status !== 'released').map((h) => [
-      h.bookingId, h.userId, h.seatIndexes, h.seatIds, h.ktpFingerprints, h.expiresAt, h.status, h.releaseReason, h.transactionId,
+      h.bookingId, h.userId, h.seatIndexes, h.seatIds, h.ktpFingerprints, h.expiresAt, h.status, h.releaseReason, h.transactionId, h.holders,
     ] as const),
     released: [...state.holds.values()].filter((h) => h.status === 'released').flatMap((h) => [h.bookingId, h.releaseReason ?? 'cancelled']),
-    tickets: [...state.tickets].filter(([, ticket]) => ticket.revision > 1 || ticket.admittedAt !== null)
+    tickets: [...state.tickets].filter(([, ticket]) => ticket.revision > 1 || ticket.admittedAt !== null || ticket.holder !== null)
       .map(([index, ticket]) => [index, ticket.revision, ticket.holder, ticket.admittedAt, ticket.gate] as const),
   };
 }
 
 /** A released hold as a decision sees it: its seats and holders no longer count for anything. */
 function releasedHold(bookingId: string, releaseReason: ReleaseReason): HoldState {
-  return { bookingId, userId: '', seatIndexes: [], seatIds: [], ktpFingerprints: [], expiresAt: '', expiresAtMs: 0, status: 'released', releaseReason, transactionId: null };
+  return { bookingId, userId: '', seatIndexes: [], seatIds: [], ktpFingerprints: [], holders: null, expiresAt: '', expiresAtMs: 0, status: 'released', releaseReason, transactionId: null };
 }
 
 export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
@@ -93,13 +93,13 @@ export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
   const holds = new Map<string, HoldState>();
   const activeBookingByUser = new Map<string, string>();
   const ticketsByKtp = new Map<string, number>();
-  for (const [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId] of snapshot.holds) {
+  for (const [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId, holders] of snapshot.holds) {
     if (status === 'released') {
       holds.set(bookingId, releasedHold(bookingId, releaseReason ?? 'cancelled'));
       continue;
     }
     holds.set(bookingId, {
-      bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, expiresAtMs: instant(expiresAt), status, releaseReason, transactionId,
+      bookingId, userId, seatIndexes, seatIds, ktpFingerprints, holders: holders ?? null, expiresAt, expiresAtMs: instant(expiresAt), status, releaseReason, transactionId,
     });
     // Derived maps are rebuilt rather than stored: one truth, the holds.
     activeBookingByUser.set(userId, bookingId);

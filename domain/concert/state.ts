@@ -28,6 +28,12 @@ export interface HoldState {
   readonly seatIds: readonly string[];
   /** In seat order; a transfer replaces its seat's. */
   ktpFingerprints: readonly string[];
+  /**
+   * The sealed holders, in seat order, while the hold waits for its payment: at the sale each
+   * goes to its seat's ticket (the door shows the holder without reading the booking). Null
+   * once sold or released, or when the hold kept no personal data.
+   */
+  holders: readonly Sealed[] | null;
   readonly expiresAt: string;
   readonly expiresAtMs: number;
   status: 'held' | 'sold' | 'released';
@@ -40,7 +46,7 @@ export interface TicketState {
   readonly bookingId: string;
   /** 1 at the sale, one more per transfer: only a QR code of this revision gets in. */
   revision: number;
-  /** The holder a transfer named (sealed with the buyer's key); null: the booking's own holder of this seat. */
+  /** The holder (sealed with the buyer's key): the booking's for this seat, or the one a transfer named; null when the hold kept none. */
   holder: Sealed | null;
   admittedAt: string | null;
   gate: string | null;
@@ -128,6 +134,7 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
         seatIndexes,
         seatIds: data.seats.map((seat) => seat.seat_id),
         ktpFingerprints: data.ktp_fingerprints,
+        holders: data.personal_data?.ticket_holders ?? null,
         expiresAt: data.expires_at,
         expiresAtMs: instant(data.expires_at),
         status: 'held',
@@ -146,6 +153,7 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
         state.tickets.delete(index);
       }
       hold.status = 'released';
+      hold.holders = null;
       hold.releaseReason = event.data.reason;
       if (state.activeBookingByUser.get(hold.userId) === hold.bookingId) state.activeBookingByUser.delete(hold.userId);
       for (const ktp of hold.ktpFingerprints) countKtp(state, ktp, -1);
@@ -154,10 +162,11 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
     case 'SeatsSold': {
       const hold = state.holds.get(event.data.booking_id);
       if (hold === undefined) return state;
-      for (const index of hold.seatIndexes) {
+      hold.seatIndexes.forEach((index, place) => {
         setSeat(state, index, SEAT_SOLD);
-        state.tickets.set(index, { bookingId: hold.bookingId, revision: 1, holder: null, admittedAt: null, gate: null });
-      }
+        state.tickets.set(index, { bookingId: hold.bookingId, revision: 1, holder: hold.holders?.[place] ?? null, admittedAt: null, gate: null });
+      });
+      hold.holders = null;
       hold.status = 'sold';
       hold.transactionId = event.data.transaction_id;
       return state;

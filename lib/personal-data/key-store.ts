@@ -31,6 +31,12 @@ const migrations: Record<string, Knex.Migration> = {
 
 const MAX_BATCH = 500;
 
+interface KeyFind {
+  readonly keyId: string;
+  readonly resolve: (key: DataKey | null) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 interface KeyAsk {
   readonly userId: string;
   readonly resolve: (key: DataKey) => void;
@@ -44,6 +50,7 @@ export class KeyStore {
   readonly #sealingKeys = new Map<string, DataKey>();
   readonly #pending = new Map<string, Promise<DataKey>>();
   readonly #batcher = new Batcher<KeyAsk>(MAX_BATCH, (batch) => this.#loadBatch(batch));
+  readonly #finder = new Batcher<KeyFind>(MAX_BATCH, (batch) => this.#findBatch(batch));
 
   private constructor(db: Knex, masterKey: Buffer) {
     this.#db = db;
@@ -100,10 +107,24 @@ export class KeyStore {
     }
   }
 
-  /** A key by id, for opening sealed values; null once its user was forgotten. Never cached. */
+  /**
+   * A key by id, for opening sealed values; null once its user was forgotten. Never cached, but
+   * batched: the opens in flight together (every scan at the door opens a holder) share one
+   * SELECT. A find asked after a forget has finished goes in a later batch, so it never sees the key.
+   */
   async find(keyId: string): Promise<DataKey | null> {
-    const row = await this.#db('personal_data_keys').where({ key_id: keyId }).first<{ wrapped_key: string } | undefined>('wrapped_key');
-    return row === undefined ? null : unwrapKey(this.#masterKey, keyId, row.wrapped_key);
+    return new Promise<DataKey | null>((resolve, reject) => this.#finder.push({ keyId, resolve, reject }));
+  }
+
+  async #findBatch(batch: readonly KeyFind[]): Promise<void> {
+    try {
+      const rows = await this.#db('personal_data_keys').whereIn('key_id', [...new Set(batch.map((asked) => asked.keyId))])
+        .select<{ key_id: string; wrapped_key: string }[]>('key_id', 'wrapped_key');
+      const found = new Map(rows.map((row) => [row.key_id, unwrapKey(this.#masterKey, row.key_id, row.wrapped_key)]));
+      for (const asked of batch) asked.resolve(found.get(asked.keyId) ?? null);
+    } catch (error) {
+      for (const asked of batch) asked.reject(error);
+    }
   }
 
   /** Deletes the user's key: everything sealed with it can no longer be read. */
