@@ -82,3 +82,8 @@ export const PROJECTOR_COMMAND = ['bin/boxoffice.js', 'serve', '--role', 'projec
 export function startProjector(env: Record<string, string> & { PORT: string }): ServerProcess {
   return startProcess('boxoffice serve --role projector', env, 'boxoffice is running at', [process.execPath, ...PROJECTOR_COMMAND]);
 }
+
+/** A command-api instance as production runs one: `node bin/boxoffice.js serve --role command`. */
+export function startCommandApi(env: Record<string, string> & { PORT: string }): ServerProcess {
+  return startProcess('boxoffice serve --role command', env, 'boxoffice is running at', [process.execPath, 'bin/boxoffice.js', 'serve', '--role', 'command']);
+}
