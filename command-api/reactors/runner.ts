@@ -62,6 +62,9 @@ export function reasonOf(error: unknown): string {
   return firstLine.length > 300 ? `${firstLine.slice(0, 299)}…` : firstLine;
 }
 
+/** How long a position past only events a reactor does not handle may wait before it is stored. */
+const SKIPPED_SAVE_MS = 1_000;
+
 class Stopped extends Error {
   override readonly name = 'Stopped';
 }
@@ -76,6 +79,8 @@ export class ReactorRunner {
   readonly #backoff: { readonly first: number; readonly max: number };
   readonly #now: () => Date;
   #stopped = false;
+  /** A position past events this reactor does not handle, not stored yet (see #skipped). */
+  #unsaved: { position: number; timer: NodeJS.Timeout } | undefined;
   /** Ends the back-off in progress at once (the runner is stopping). */
   #wake: (() => void) | undefined;
 
@@ -99,13 +104,17 @@ export class ReactorRunner {
       batchSize: 200,
       checkpoint: () => reactors.checkpoint(reactor.name),
       handle: async (_after, page) => {
+        if (page.events.length === 0) {
+          this.#skipped(page.position);
+          return true;
+        }
         try {
           await reactor.handle(page.events);
         } catch (error) {
           onError(error, reactor.name);
           await this.#oneAtATime(page.events);
         }
-        await reactors.advance(reactor.name, page.position);
+        await this.#advance(page.position);
         return true;
       },
       onError: (error) => {
@@ -128,6 +137,36 @@ export class ReactorRunner {
     this.#stopped = true;
     this.#wake?.();
     await this.#follower.stop();
+    const unsaved = this.#unsaved;
+    if (unsaved !== undefined) await this.#advance(unsaved.position).catch((error: unknown) => this.#onError(error, this.#reactor.name));
+  }
+
+  /**
+   * A page of nothing this reactor handles (every append of the door's scans wakes every reactor):
+   * its position is stored at most every SKIPPED_SAVE_MS instead of at once, one write a second
+   * rather than one per append. Losing it in a crash only means reading those events again.
+   */
+  #skipped(position: number): void {
+    if (this.#unsaved !== undefined) {
+      this.#unsaved.position = position;
+      return;
+    }
+    const timer = setTimeout(() => {
+      const unsaved = this.#unsaved;
+      if (unsaved !== undefined) void this.#advance(unsaved.position).catch((error: unknown) => this.#onError(error, this.#reactor.name));
+    }, SKIPPED_SAVE_MS);
+    timer.unref();
+    this.#unsaved = { position, timer };
+  }
+
+  async #advance(position: number): Promise<void> {
+    if (this.#unsaved !== undefined) {
+      clearTimeout(this.#unsaved.timer);
+      const unsaved = Math.max(this.#unsaved.position, position);
+      this.#unsaved = undefined;
+      position = unsaved;
+    }
+    await this.#reactors.advance(this.#reactor.name, position);
   }
 
   /** Each event of a failed page on its own, in order: tried, and parked when it keeps failing. */
