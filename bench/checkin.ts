@@ -106,11 +106,11 @@ const fourDigits = (): string => String(Math.floor(Math.random() * 1e4)).padStar
  * sales by a ConcertWriter (which also saves its snapshots), each booking's stream by the booking
  * decider, in waves of 500 bookings.
  */
-async function soldConcert(url: string, personalKey: Buffer, codes: TicketCodes, count: number, log: (line: string) => void): Promise<{ concertId: string; tickets: Ticket[] }> {
+async function soldConcert(url: string, personalKey: Buffer, digestKey: Buffer, codes: TicketCodes, count: number, log: (line: string) => void): Promise<{ concertId: string; tickets: Ticket[] }> {
   const store = await SqlEventStore.open({ client: 'mysql2', url });
   const keys = await KeyStore.open({ client: 'mysql2', url }, personalKey);
   const personalData = new PersonalData(keys);
-  const ktp = new KtpFingerprints(personalKey);
+  const ktp = new KtpFingerprints(digestKey);
   const writer = new ConcertWriter(store, { queueLimit: 1_000_000, maxBatch: 500, snapshotEvery: 10_000, onBackgroundError: (error) => log(`  background: ${String(error)}`) });
   try {
     const concertId = randomUUID();
@@ -336,6 +336,7 @@ export async function benchCheckin(mysqlServerUrl: string, options: CheckinOptio
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-bench-'));
   const jwtSecret = randomBytes(32).toString('hex');
   const personalKey = randomBytes(32);
+  const digestKey = randomBytes(32);
   const signingKey = randomBytes(32);
   const codes = new TicketCodes([signingKey]);
   const processes: ChildProcess[] = [];
@@ -343,7 +344,7 @@ export async function benchCheckin(mysqlServerUrl: string, options: CheckinOptio
   try {
     options.log(`  selling ${total.toLocaleString('en-US')} tickets through the deciders`);
     const started = performance.now();
-    const { concertId, tickets } = await soldConcert(oursDb.url, personalKey, codes, total, options.log);
+    const { concertId, tickets } = await soldConcert(oursDb.url, personalKey, digestKey, codes, total, options.log);
     const historySeconds = (performance.now() - started) / 1000;
     await createTicketsTable(baseDbClient, tickets);
     options.log(`  history written in ${historySeconds.toFixed(1)} s; starting the servers`);
@@ -351,7 +352,7 @@ export async function benchCheckin(mysqlServerUrl: string, options: CheckinOptio
     const [oursPort, basePort] = await Promise.all([freePort(), freePort()]);
     processes.push(await spawnProcess(['bin/boxoffice.js', 'serve', '--role', 'command'], {
       PORT: String(oursPort), HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: oursDb.url, JWT_SECRET: jwtSecret,
-      PERSONAL_DATA_KEY: personalKey.toString('base64'), TICKET_SIGNING_KEYS: signingKey.toString('base64'),
+      PERSONAL_DATA_KEY: personalKey.toString('base64'), PERSONAL_DATA_DIGEST_KEY: digestKey.toString('base64'), TICKET_SIGNING_KEYS: signingKey.toString('base64'),
       PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'), PAYMENT_GATEWAY: 'sandbox',
       RATE_LIMIT: 'off', LOG_LEVEL: 'warn', BOXOFFICE_ADMIN_PASSWORD: ADMIN_PASSWORD,
     }, /boxoffice is running/));

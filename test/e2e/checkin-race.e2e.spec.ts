@@ -60,6 +60,7 @@ async function deployment(t: Test) {
     MYSQL_URL: mysqlUrl,
     JWT_SECRET: randomBytes(32).toString('hex'),
     PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
+    PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     TICKET_SIGNING_KEYS: signingKey.toString('base64'),
     PAYMENT_GATEWAY: 'sandbox',
