@@ -8,12 +8,9 @@
  *
  *   PORT=… MYSQL_URL=mysql://…/db JWT_SECRET=… TICKET_SIGNING_KEYS=… node --import tsx bench/checkin-baseline.ts
  */
-import fastifyJwt from '@fastify/jwt';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
-import knex, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import Type from 'typebox';
-import { Compile } from 'typebox/compile';
+import { baselineServer } from './baseline-server.ts';
 import { DomainError } from '../domain/index.ts';
 import { TicketCodes } from '../lib/tickets/ticket-codes.ts';
 
@@ -45,13 +42,7 @@ async function main(): Promise<void> {
   const { PORT, MYSQL_URL, JWT_SECRET, TICKET_SIGNING_KEYS } = process.env;
   if (!PORT || !MYSQL_URL || !JWT_SECRET || !TICKET_SIGNING_KEYS) throw new Error('PORT, MYSQL_URL, JWT_SECRET and TICKET_SIGNING_KEYS are required');
   const codes = new TicketCodes(TICKET_SIGNING_KEYS.split(',').map((seed) => Buffer.from(seed, 'base64')));
-  const db = knex({ client: 'mysql2', connection: MYSQL_URL, pool: { min: 50, max: 50 } });
-  const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(({ schema }) => {
-    const check = Compile(schema as typeof Body);
-    return (value: unknown) => (check.Check(value) ? { value } : { error: new Error('invalid body') });
-  });
-  await app.register(fastifyJwt, { secret: JWT_SECRET, verify: { algorithms: ['HS256'] } });
+  const { db, app } = await baselineServer(MYSQL_URL, JWT_SECRET);
 
   app.post('/api/v1/checkin', { schema: { body: Body } }, async (request, reply) => {
     const claims = await request.jwtVerify<{ role?: string }>();

@@ -34,6 +34,7 @@ import { PersonalData } from '../lib/personal-data/personal-data.ts';
 import { initialsOf, TicketCodes } from '../lib/tickets/ticket-codes.ts';
 import { freePort } from '../test/harness/servers.ts';
 import { createTicketsTable, type BaselineTicket } from './checkin-baseline.ts';
+import { database } from './database.ts';
 import { spawnProcess, stop } from './processes.ts';
 import { ascending, quantile } from './quantile.ts';
 
@@ -84,14 +85,6 @@ const ADMIN_PASSWORD = 'Bench-Admin-Pass-2026';
 
 interface Ticket extends BaselineTicket {
   readonly qr: string;
-}
-
-async function database(serverUrl: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = knex({ client: 'mysql2', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw('CREATE DATABASE ??', [name]);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: async () => { await admin.raw('DROP DATABASE IF EXISTS ??', [name]); await admin.destroy(); } };
 }
 
 function context(actorId: string | null, at: string): CommandContext {

@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { database } from './database.ts';
 import { spawnProcess, stop } from './processes.ts';
 import autocannon from 'autocannon';
 import { createSigner } from 'fast-jwt';
@@ -36,14 +37,6 @@ export interface SaleFigures {
 
 const SEATS = 150_000;
 const CONNECTIONS = 100;
-
-async function database(serverUrl: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = knex({ client: 'mysql2', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw('CREATE DATABASE ??', [name]);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: async () => { await admin.raw('DROP DATABASE IF EXISTS ??', [name]); await admin.destroy(); } };
-}
 
 /** Signed-in users with verified addresses (as a token issued after verification says), one token each. */
 export function tokens(secret: string, count: number): { userIds: string[]; tokens: string[] } {

@@ -7,12 +7,9 @@
  *   PORT=… MYSQL_URL=mysql://…/db JWT_SECRET=… node --import tsx bench/row-lock-baseline.ts
  */
 import { randomUUID } from 'node:crypto';
-import fastifyJwt from '@fastify/jwt';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
-import knex, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import Type from 'typebox';
-import { Compile } from 'typebox/compile';
+import { baselineServer } from './baseline-server.ts';
 
 export async function createBaselineSchema(db: Knex, classId: string, concertId: string, seats: number, price: number): Promise<void> {
   await db.schema.createTable('ticket_classes', (table) => {
@@ -68,13 +65,7 @@ const Body = Type.Object({
 async function main(): Promise<void> {
   const { PORT, MYSQL_URL, JWT_SECRET } = process.env;
   if (!PORT || !MYSQL_URL || !JWT_SECRET) throw new Error('PORT, MYSQL_URL and JWT_SECRET are required');
-  const db = knex({ client: 'mysql2', connection: MYSQL_URL, pool: { min: 50, max: 50 } });
-  const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(({ schema }) => {
-    const check = Compile(schema as typeof Body);
-    return (value: unknown) => (check.Check(value) ? { value } : { error: new Error('invalid body') });
-  });
-  await app.register(fastifyJwt, { secret: JWT_SECRET, verify: { algorithms: ['HS256'] } });
+  const { db, app } = await baselineServer(MYSQL_URL, JWT_SECRET);
 
   app.post('/api/v1/bookings', { schema: { body: Body } }, async (request, reply) => {
     const claims = await request.jwtVerify<{ sub: string }>();

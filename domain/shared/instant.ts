@@ -30,28 +30,26 @@ function daysIn(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+/** The fields of a date-time matched by RFC_3339 or RECORDED, as numbers; the offset in signed minutes; the fraction cut to milliseconds. */
+function fieldsOf(match: RegExpExecArray) {
+  const [, y, mo, d, h, mi, s, fraction, sign, oh, om] = match;
+  return {
+    year: Number(y), month: Number(mo), day: Number(d), hour: Number(h), minute: Number(mi), second: Number(s),
+    millis: fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0')),
+    offsetHour: Number(oh ?? 0),
+    offsetMinute: Number(om ?? 0),
+    offsetMinutes: sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om)),
+  };
+}
+
 /** Epoch milliseconds of the instant `text` names, or undefined when it names none (see above). */
 export function parseInstant(text: string): number | undefined {
   const match = RFC_3339.exec(text);
   if (match === null) return undefined;
-  const [, y, mo, d, h, mi, s, fraction, sign, oh, om] = match;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
+  const { year, month, day, hour, minute, second, millis, offsetMinute, offsetMinutes } = fieldsOf(match);
   // Below 1969 no offset brings it to 1970 (and Date.UTC would read 0070 as 1970).
   if (year < 1969 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
-  let offsetMinutes = 0;
-  if (sign !== undefined) {
-    const offsetHour = Number(oh);
-    const offsetMinute = Number(om);
-    if (offsetMinute > 59) return undefined;
-    offsetMinutes = (sign === '-' ? -1 : 1) * (offsetHour * 60 + offsetMinute);
-    if (Math.abs(offsetMinutes) > MAX_OFFSET_MINUTES) return undefined;
-  }
-  const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  if (offsetMinute > 59 || Math.abs(offsetMinutes) > MAX_OFFSET_MINUTES) return undefined;
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   return ms >= FIRST_INSTANT_MS && ms <= LAST_INSTANT_MS ? ms : undefined;
 }
@@ -111,17 +109,9 @@ export function readRecordedInstant(text: string): string | undefined {
   if (canonical !== undefined) return canonical;
   const match = RECORDED.exec(text);
   if (match === null) return undefined;
-  const [, y, mo, d, h, mi, s, fraction, sign, oh, om] = match;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
+  const { year, month, day, hour, minute, second, millis, offsetHour, offsetMinute, offsetMinutes } = fieldsOf(match);
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 60) return undefined;
-  if (Number(oh ?? 0) > 23 || Number(om ?? 0) > 59) return undefined;
-  const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
-  const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  if (offsetHour > 23 || offsetMinute > 59) return undefined;
   const date = new Date(0);
   // setUTCFullYear, not Date.UTC: years 0–99 are years, not 1900–1999. Second 60 rolls over.
   date.setUTCFullYear(year, month - 1, day);
