@@ -133,6 +133,9 @@ t.test('the door', async (t) => {
     t.ok(Date.parse(recorded?.scanned_at ?? '') < Date.now() - 8.5 * 60_000, 'the earlier scan is the one recorded');
     const future = await made.app.inject({ method: 'POST', url: '/api/v1/checkin/batch', headers: bearer(admin), payload: { scans: [{ qr: a, gate: 'w', scanned_at: '2099-01-01T00:00:00Z' }] } });
     t.equal(future.statusCode, 400, 'a scan from the future');
+    const leap = await made.app.inject({ method: 'POST', url: '/api/v1/checkin/batch', headers: bearer(admin), payload: { scans: [{ qr: a, gate: 'w', scanned_at: '2026-06-30T23:59:60Z' }] } });
+    t.equal(leap.statusCode, 400, 'a time that is no instant');
+    t.equal(leap.json<{ code: string }>().code, 'VALIDATION_FAILED');
   });
 
   t.test('a concert cancelled after payment: its tickets scan TICKET_VOID', async (t) => {

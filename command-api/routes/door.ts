@@ -7,7 +7,8 @@ import Type from 'typebox';
 import { AppError } from '../../lib/errors.ts';
 import { principalOf } from '../../lib/http/auth.ts';
 import { requireUuid } from '../../lib/http/authorization.ts';
-import { PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
+import { Instant, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
+import { parseInstant } from '../../domain/index.ts';
 import type { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import type { Door } from '../tickets/door.ts';
 
@@ -89,15 +90,14 @@ export const doorRoutes: FastifyPluginAsyncTypebox<{ door: Door; codes: TicketCo
       summary: 'Upload the scans of a gate that was offline: the earliest scan of a ticket wins, one result per scan in order',
       security: bearer,
       body: Type.Object({
-        scans: Type.Array(Type.Object({ qr: Qr, gate: Gate, scanned_at: Type.String({ format: 'date-time' }) }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_BATCH }),
+        scans: Type.Array(Type.Object({ qr: Qr, gate: Gate, scanned_at: Instant }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_BATCH }),
       }, { additionalProperties: false }),
       response: { 200: Type.Object({ results: Type.Array(ScanResult) }), ...problemResponses },
     },
   }, async (request) => {
     const latest = now().getTime() + CLOCK_SKEW_MS;
     for (const scan of request.body.scans) {
-      const at = Date.parse(scan.scanned_at);
-      if (Number.isNaN(at) || at > latest) throw new AppError('VALIDATION_FAILED', `scanned_at ${scan.scanned_at} is not a time before now`);
+      if ((parseInstant(scan.scanned_at) ?? Infinity) > latest) throw new AppError('VALIDATION_FAILED', `scanned_at ${scan.scanned_at} is not a time before now`);
     }
     return { results: await door.checkinBatch(request.body.scans, principalOf(request), requestContext(request)) };
   });

@@ -4,7 +4,7 @@
  * admissions before it, so a ticket gets in once. A gate that was offline uploads its scans later;
  * they are decided earliest first.
  */
-import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
+import { DomainError, parseInstant, type CommandContext, type Sealed } from '../../domain/index.ts';
 import { bookingStream } from '../../domain/booking/index.ts';
 import { classOfSeat, parseSeatId, seatIndexOf, type TicketAdmitted } from '../../domain/concert/index.ts';
 import { decode, eventsOf } from '../../eventstore/decode.ts';
@@ -76,7 +76,8 @@ export class Door {
   async checkinBatch(scans: readonly Scan[], principal: Principal, request: RequestContext): Promise<ScanResult[]> {
     const now = this.deps.now().toISOString();
     const context = this.#context(request, principal, now);
-    const order = scans.map((scan, index) => ({ scan, index })).sort((a, b) => Date.parse(a.scan.scanned_at) - Date.parse(b.scan.scanned_at) || a.index - b.index);
+    const at = (scan: Scan): number => parseInstant(scan.scanned_at) ?? 0;
+    const order = scans.map((scan, index) => ({ scan, index })).sort((a, b) => at(a.scan) - at(b.scan) || a.index - b.index);
     // Submitted in that order without waiting in between: the writer decides them in the order they arrived.
     const decided = order.map(({ scan, index }) => {
       let claims;
@@ -86,7 +87,7 @@ export class Door {
         return { index, outcome: Promise.reject(error instanceof Error ? error : new Error(String(error))) };
       }
       const outcome = this.deps.writer.submit(claims.c, {
-        type: 'AdmitTicket', ticket_id: claims.t, revision: claims.r, gate: scan.gate, scanned_at: new Date(scan.scanned_at).toISOString(), now,
+        type: 'AdmitTicket', ticket_id: claims.t, revision: claims.r, gate: scan.gate, scanned_at: new Date(at(scan)).toISOString(), now,
       }, context);
       return { index, outcome };
     });
