@@ -8,7 +8,7 @@ import t from 'tap';
 import { testApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer, ktp } from '../../test/support/booking.ts';
 import { paidBooking } from '../../test/support/door.ts';
-import { bearer, secret } from '../../test/support/users.ts';
+import { bearer, login, register, secret } from '../../test/support/users.ts';
 
 interface Ticket {
   id: string; booking_id: string; concert_id: string; seat_number: number; ticket_class_name: string;
@@ -65,8 +65,11 @@ t.test('tickets of a paid booking', async (t) => {
     t.same(after.map((ticket) => ticket.status), ['admitted', 'valid']);
     t.ok(after[0]?.qr, 'an admitted ticket keeps its code (a second scan tells when and where)');
 
-    const staff = await customer(app);
-    const staffToken = app.issueToken(staff.id, 'staff', true).token;
+    // Door staff: a role an admin grants; it takes effect at the next sign-in.
+    const account = await register(app);
+    const granted = await app.inject({ method: 'PUT', url: `/api/v1/admin/users/${account.id}/role`, headers: bearer(admin), payload: { role: 'staff' } });
+    t.equal(granted.statusCode, 200);
+    const staffToken = await login(app, account);
     const counts = await app.inject({ method: 'GET', url: `/api/v1/admin/concerts/${concert.id}/checkin?min_position=${at}`, headers: bearer(staffToken) });
     t.equal(counts.statusCode, 200, counts.body);
     t.same(counts.json(), {
