@@ -16,6 +16,7 @@ import { Checkpoints } from '../../read-models/checkpoints.ts';
 import { openReadModels } from '../../read-models/database.ts';
 import { sqlDialectOf } from '../../lib/db/dialect.ts';
 import { freePort } from '../harness/servers.ts';
+import { PROJECTION_NAMES } from '../../read-models/projection-status.ts';
 import { appendBookingFlow } from '../support/booking-flow.ts';
 import { eventually } from '../support/eventually.ts';
 import { PROJECTOR_COMMAND, startProjector, type ServerProcess } from '../support/process.ts';
@@ -61,7 +62,7 @@ t.test('the projector process answers health and metrics, projects, and takes th
   const db = await openReadModels({ client: 'mysql2', url });
   t.teardown(() => db.destroy());
   const checkpoints = new Checkpoints(db, sqlDialectOf(db));
-  await eventually(async () => (await checkpoints.all()).filter((row) => row.position === flow.head).length === 4, 'every projection caught up', 60_000);
+  await eventually(async () => (await checkpoints.all()).filter((row) => row.position === flow.head).length === PROJECTION_NAMES.length, 'every projection caught up', 60_000);
   const metrics = await (await fetch(`${base}/metrics`)).text();
   t.match(metrics, /^boxoffice_projection_lag_events\{projection="bookings"\} 0$/m, '/metrics tells each projection\'s lag');
   t.notMatch(metrics, /boxoffice_concert_queue_depth/, 'and nothing of the command role');
