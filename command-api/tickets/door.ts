@@ -6,7 +6,7 @@
  */
 import { DomainError, parseInstant, type CommandContext, type Sealed } from '../../domain/index.ts';
 import { bookingStream } from '../../domain/booking/index.ts';
-import { classOfSeat, parseSeatId, seatIndexOf, type TicketAdmitted } from '../../domain/concert/index.ts';
+import { classOfSeat, parseSeatId, seatIndexOf, type ConcertEvent, type TicketAdmitted } from '../../domain/concert/index.ts';
 import { decode, eventsOf } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { isRefusal } from '../../lib/errors.ts';
@@ -51,6 +51,13 @@ interface Holder { readonly full_name: string; readonly ktp_number: string }
 
 const bookingPlaced = eventsOf('BookingPlaced');
 
+/** The one event an admitted scan decides. */
+function admission(events: readonly ConcertEvent[]): TicketAdmitted {
+  const [event] = events;
+  if (event?.type !== 'TicketAdmitted') throw new Error('an admission decided no TicketAdmitted');
+  return event;
+}
+
 export class Door {
   constructor(private readonly deps: DoorDeps) {}
 
@@ -65,7 +72,7 @@ export class Door {
     const written = await this.deps.writer.submit(claims.c, {
       type: 'AdmitTicket', ticket_id: claims.t, revision: claims.r, gate: where.gate, scanned_at: now, now,
     }, context);
-    return { ticket: await this.#admitted(written.events[0] as TicketAdmitted), position: written.position };
+    return { ticket: await this.#admitted(admission(written.events)), position: written.position };
   }
 
   /**
@@ -95,7 +102,7 @@ export class Door {
     await Promise.all(decided.map(async ({ index, outcome }) => {
       try {
         const written = await outcome;
-        results[index] = { result: 'admitted', ticket: await this.#admitted(written.events[0] as TicketAdmitted), position: written.position };
+        results[index] = { result: 'admitted', ticket: await this.#admitted(admission(written.events)), position: written.position };
       } catch (error) {
         if (!isRefusal(error)) throw error;
         const details = error instanceof DomainError ? error.details : {};
