@@ -20,3 +20,19 @@ export async function baselineServer(mysqlUrl: string, jwtSecret: string) {
   await app.register(fastifyJwt, { secret: jwtSecret, verify: { algorithms: ['HS256'] } });
   return { db, app };
 }
+
+/** Listens on PORT, says so on stdout (the bench waits for it), and closes on SIGTERM. */
+export async function listenUntilStopped(app: { listen: (options: { port: number; host: string }) => Promise<unknown>; close: () => Promise<unknown> }, db: { destroy: () => Promise<void> }, port: number): Promise<void> {
+  await app.listen({ port, host: '127.0.0.1' });
+  process.stdout.write('baseline listening\n');
+  process.once('SIGTERM', () => void app.close().then(() => db.destroy()).then(() => process.exit(0)));
+}
+
+/** Runs a baseline's main when the file is run as a script (not imported by a bench). */
+export function runAsScript(url: string, main: () => Promise<void>): void {
+  if (url !== `file://${process.argv[1]}`) return;
+  main().catch((error: unknown) => {
+    process.stderr.write(`baseline failed: ${String(error)}\n`);
+    process.exit(1);
+  });
+}

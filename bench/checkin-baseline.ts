@@ -10,7 +10,7 @@
  */
 import type { Knex } from 'knex';
 import Type from 'typebox';
-import { baselineServer } from './baseline-server.ts';
+import { baselineServer, listenUntilStopped, runAsScript } from './baseline-server.ts';
 import { DomainError } from '../domain/index.ts';
 import { TicketCodes } from '../lib/tickets/ticket-codes.ts';
 
@@ -60,14 +60,7 @@ async function main(): Promise<void> {
     return reply.send({ result: 'admitted', ticket: { id: ticket.t, seat_number: ticket.s } });
   });
 
-  await app.listen({ port: Number(PORT), host: '127.0.0.1' });
-  process.stdout.write('baseline listening\n');
-  process.once('SIGTERM', () => void app.close().then(() => db.destroy()).then(() => process.exit(0)));
+  await listenUntilStopped(app, db, Number(PORT));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`baseline failed: ${String(error)}\n`);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import Type from 'typebox';
-import { baselineServer } from './baseline-server.ts';
+import { baselineServer, listenUntilStopped, runAsScript } from './baseline-server.ts';
 
 export async function createBaselineSchema(db: Knex, classId: string, concertId: string, seats: number, price: number): Promise<void> {
   await db.schema.createTable('ticket_classes', (table) => {
@@ -90,14 +90,7 @@ async function main(): Promise<void> {
     return reply.code(outcome).send(outcome === 201 ? { id: bookingId, status: 'pending' } : { code: outcome === 409 ? 'SOLD_OUT' : 'NOT_FOUND' });
   });
 
-  await app.listen({ port: Number(PORT), host: '127.0.0.1' });
-  process.stdout.write('baseline listening\n');
-  process.once('SIGTERM', () => void app.close().then(() => db.destroy()).then(() => process.exit(0)));
+  await listenUntilStopped(app, db, Number(PORT));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`baseline failed: ${String(error)}\n`);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);
