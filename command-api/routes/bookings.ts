@@ -5,7 +5,7 @@ import Type from 'typebox';
 import type { Config } from '../../lib/config.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import { requireUuid } from '../../lib/http/authorization.ts';
-import { IdempotencyHeaders, Instant, PositionSchema, problemResponses, requestContext, UuidSchema, WebUrlSchema } from '../../lib/http/schemas.ts';
+import { FullNameSchema, IdempotencyHeaders, KtpSchema, Instant, PositionSchema, problemResponses, requestContext, UuidSchema, WebUrlSchema } from '../../lib/http/schemas.ts';
 import type { BookingService } from '../bookings/bookings.ts';
 import type { ConcertService } from '../concerts/concerts.ts';
 
@@ -14,8 +14,6 @@ export interface BookingRoutesOptions {
   readonly bookings: BookingService;
 }
 
-const Ktp = Type.String({ pattern: '^[0-9]{16}$', description: 'KTP (national id) number: 16 digits' });
-const FullName = Type.String({ minLength: 1, maxLength: 100 });
 const Quantity = Type.Integer({ minimum: 1, maximum: 5 });
 
 const BookingBody = Type.Object({
@@ -26,13 +24,13 @@ const BookingBody = Type.Object({
   )),
   seat_ids: Type.Optional(Type.Array(UuidSchema, { minItems: 1, maxItems: 5 })),
   buyer_info: Type.Object({
-    full_name: FullName,
+    full_name: FullNameSchema,
     phone_number: Type.String({ pattern: '^[0-9]{10,15}$' }),
     email: Type.String({ format: 'email', maxLength: 254 }),
-    ktp_number: Ktp,
+    ktp_number: KtpSchema,
   }, { additionalProperties: false }),
   ticket_holder_info: Type.Optional(Type.Array(
-    Type.Object({ full_name: FullName, ktp_number: Ktp }, { additionalProperties: false }),
+    Type.Object({ full_name: FullNameSchema, ktp_number: KtpSchema }, { additionalProperties: false }),
     { minItems: 1, maxItems: 5, description: 'one per ticket, in seat order; without it the buyer holds every ticket' },
   )),
 }, { additionalProperties: false });

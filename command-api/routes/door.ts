@@ -7,14 +7,14 @@ import Type from 'typebox';
 import { AppError } from '../../lib/errors.ts';
 import { principalOf } from '../../lib/http/auth.ts';
 import { requireUuid } from '../../lib/http/authorization.ts';
-import { Instant, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
+import { FullNameSchema, Instant, KtpSchema, PositionSchema, problemResponses, requestContext, UuidSchema } from '../../lib/http/schemas.ts';
 import { parseInstant } from '../../domain/index.ts';
 import type { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
+import { TicketViewSchema } from '../../lib/tickets/ticket-view.ts';
 import type { Door } from '../tickets/door.ts';
 
 const Qr = Type.String({ minLength: 1, maxLength: 1024, description: 'the ticket QR code: BX1.<payload>.<signature>' });
 const Gate = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 _.:-]+$', description: 'the gate scanning' });
-const Ktp = Type.String({ pattern: '^[0-9]{16}$', description: 'KTP (national id) number: 16 digits' });
 /** Scans uploaded at once by a gate that was offline. */
 const MAX_BATCH = 500;
 /** How far ahead of our clock a gate's clock may run. */
@@ -28,18 +28,6 @@ const AdmittedTicket = Type.Object({
   holder_ktp_last4: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const TicketSchema = Type.Object({
-  id: Type.String(),
-  booking_id: Type.String(),
-  concert_id: Type.String(),
-  seat_number: Type.Integer(),
-  ticket_class_name: Type.String(),
-  holder_name: Type.Union([Type.String(), Type.Null()]),
-  holder_ktp_last4: Type.Union([Type.String(), Type.Null()]),
-  status: Type.Union([Type.Literal('valid'), Type.Literal('admitted'), Type.Literal('void')]),
-  revision: Type.Integer(),
-  qr: Type.Union([Type.String(), Type.Null()]),
-}, { $id: 'Ticket' });
 
 const ScanResult = Type.Union([
   Type.Object({ result: Type.Literal('admitted'), ticket: AdmittedTicket, position: PositionSchema }),
@@ -109,8 +97,8 @@ export const doorRoutes: FastifyPluginAsyncTypebox<{ door: Door; codes: TicketCo
       summary: 'Give a ticket to someone else before the concert: its revision goes up, the old QR code is refused from then on',
       security: bearer,
       params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-      body: Type.Object({ full_name: Type.String({ minLength: 1, maxLength: 100 }), ktp_number: Ktp }, { additionalProperties: false }),
-      response: { 200: Type.Object({ ...TicketSchema.properties, position: PositionSchema }), ...problemResponses },
+      body: Type.Object({ full_name: FullNameSchema, ktp_number: KtpSchema }, { additionalProperties: false }),
+      response: { 200: Type.Object({ ...TicketViewSchema.properties, position: PositionSchema }), ...problemResponses },
     },
   }, async (request) => {
     requireUuid(request.params.id, 'ticket');

@@ -26,6 +26,10 @@ export const PositionSchema = Type.Integer({ minimum: 0, description: 'global po
 
 export const UuidSchema = Type.String({ format: 'uuid' });
 
+/** A KTP (national id) number, and a person's name as a buyer or a ticket holder gives it. */
+export const KtpSchema = Type.String({ pattern: '^[0-9]{16}$', description: 'KTP (national id) number: 16 digits' });
+export const FullNameSchema = Type.String({ minLength: 1, maxLength: 100 });
+
 /** A time in a request, a query string or an answer: the domain's one parser of times checks it. */
 export { Instant } from '../../domain/index.ts';
 

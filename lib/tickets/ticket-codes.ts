@@ -10,6 +10,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { DomainError } from '../../domain/index.ts';
+import { isUuid } from '../../domain/concert/seats.ts';
 
 export interface TicketClaims {
   /** ticket id */
@@ -47,7 +48,6 @@ const PREFIX = 'BX1';
 const MAX_CODE_LENGTH = 1024;
 /** PKCS#8 DER header of an Ed25519 private key; the 32-byte seed follows. */
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** A key id of 8 base64url characters taken from the public key, so the same seed always has the same id. */
@@ -122,8 +122,8 @@ export class TicketCodes {
 function isClaims(value: unknown): value is TicketClaims & { kid: string } {
   if (typeof value !== 'object' || value === null) return false;
   const claims = value as Record<string, unknown>;
-  return typeof claims.t === 'string' && UUID.test(claims.t)
-    && typeof claims.c === 'string' && UUID.test(claims.c)
+  return typeof claims.t === 'string' && isUuid(claims.t)
+    && typeof claims.c === 'string' && isUuid(claims.c)
     && Number.isSafeInteger(claims.s) && (claims.s as number) >= 1
     && Number.isSafeInteger(claims.r) && (claims.r as number) >= 1
     && typeof claims.h === 'string' && claims.h.length <= 8

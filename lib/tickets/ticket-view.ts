@@ -2,24 +2,25 @@
  * A ticket as the API shows it, with its QR code signed for its current revision: the same shape
  * from the command API (a transfer's answer) and the query API (a booking's tickets).
  */
+import Type, { type Static } from 'typebox';
 import { initialsOf, type TicketCodes } from './ticket-codes.ts';
 
-export type TicketStatus = 'valid' | 'admitted' | 'void';
+/** A ticket as both APIs answer it: one schema, for their routes and for this module's type. */
+export const TicketViewSchema = Type.Object({
+  id: Type.String(),
+  booking_id: Type.String(),
+  concert_id: Type.String(),
+  seat_number: Type.Integer(),
+  ticket_class_name: Type.String(),
+  holder_name: Type.Union([Type.String(), Type.Null()], { description: 'null once the buyer asked to be forgotten' }),
+  holder_ktp_last4: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('valid'), Type.Literal('admitted'), Type.Literal('void')]),
+  revision: Type.Integer({ minimum: 1, description: '1 at the sale, one more per transfer: only the QR code of the current revision gets in' }),
+  qr: Type.Union([Type.String(), Type.Null()], { description: 'BX1.<payload>.<signature>; null when the ticket is void or its holder forgotten' }),
+}, { $id: 'Ticket' });
 
-export interface TicketView {
-  readonly id: string;
-  readonly booking_id: string;
-  readonly concert_id: string;
-  readonly seat_number: number;
-  readonly ticket_class_name: string;
-  /** null once the buyer's personal data was forgotten. */
-  readonly holder_name: string | null;
-  readonly holder_ktp_last4: string | null;
-  readonly status: TicketStatus;
-  readonly revision: number;
-  /** null when the ticket is void, or its holder forgotten: nothing left to scan. */
-  readonly qr: string | null;
-}
+export type TicketView = Static<typeof TicketViewSchema>;
+export type TicketStatus = TicketView['status'];
 
 export interface TicketFacts {
   readonly id: string;

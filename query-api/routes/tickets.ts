@@ -14,26 +14,13 @@ import { principalOf } from '../../lib/http/auth.ts';
 import { loadOwned, requireUuid } from '../../lib/http/authorization.ts';
 import { problemResponses } from '../../lib/http/schemas.ts';
 import { asHtml } from '../../lib/http/security-headers.ts';
-import type { TicketView } from '../../lib/tickets/ticket-view.ts';
+import { TicketViewSchema, type TicketView } from '../../lib/tickets/ticket-view.ts';
 import { readCheckpointPosition } from '../../read-models/checkpoints.ts';
 import type { ReadSources } from '../../read-models/replicas.ts';
 import { MinPositionQuery, readAt } from '../read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
 import { qrPng, qrSvg, ticketPage, TICKET_PAGE_CSP } from '../tickets/ticket-page.ts';
 import type { BookingTickets, TicketReads } from '../tickets/ticket-reads.ts';
-
-const Ticket = Type.Object({
-  id: Type.String(),
-  booking_id: Type.String(),
-  concert_id: Type.String(),
-  seat_number: Type.Integer(),
-  ticket_class_name: Type.String(),
-  holder_name: Type.Union([Type.String(), Type.Null()], { description: 'null once the buyer asked to be forgotten' }),
-  holder_ktp_last4: Type.Union([Type.String(), Type.Null()]),
-  status: Type.Union([Type.Literal('valid'), Type.Literal('admitted'), Type.Literal('void')]),
-  revision: Type.Integer({ minimum: 1, description: '1 at the sale, one more per transfer: only the QR code of the current revision gets in' }),
-  qr: Type.Union([Type.String(), Type.Null()], { description: 'BX1.<payload>.<signature>; null when the ticket is void or its holder forgotten' }),
-});
 
 const Checkin = Type.Object({
   concert_id: Type.String(),
@@ -76,7 +63,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox<{ tickets: TicketReads; wai
       security: [{ bearer: [] }],
       params: Id,
       querystring: AtPosition,
-      response: { 200: Type.Array(Ticket), ...problemResponses },
+      response: { 200: Type.Array(TicketViewSchema), ...problemResponses },
     },
     preHandler: [app.requireUser, ...atBoth],
   }, async (request) => (await confirmedBooking(request, request.params.id, (db, id) => tickets.ofBooking(db, id))).tickets);
