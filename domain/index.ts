@@ -6,6 +6,7 @@ import type { TSchema } from 'typebox';
 import { BookingEventSchemas, type BookingEvent } from './booking/index.ts';
 import { ClaimEventSchemas, type ClaimEvent } from './claim/index.ts';
 import { ConcertEventSchemas, type ConcertEvent } from './concert/index.ts';
+import { LegacyEventSchemas, type LegacyEvent } from './legacy/index.ts';
 import { PaymentEventSchemas, type PaymentEvent } from './payment/index.ts';
 import { UpcasterRegistry } from './shared/upcasting.ts';
 import { UserEventSchemas, userEventVersions, type UserEvent } from './user/index.ts';
@@ -17,7 +18,7 @@ export * from './shared/instant.ts';
 export * from './shared/personal-data.ts';
 export * from './shared/upcasting.ts';
 
-export type DomainEvent = ConcertEvent | BookingEvent | PaymentEvent | UserEvent | ClaimEvent;
+export type DomainEvent = ConcertEvent | BookingEvent | PaymentEvent | UserEvent | ClaimEvent | LegacyEvent;
 export type DomainEventType = DomainEvent['type'];
 
 const allEventSchemas = [
@@ -26,6 +27,7 @@ const allEventSchemas = [
   ...PaymentEventSchemas,
   ...UserEventSchemas,
   ...ClaimEventSchemas,
+  ...LegacyEventSchemas,
 ] as const;
 
 /** Every event type's current schema, by type name: for checking what a store gives back. */
