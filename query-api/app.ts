@@ -9,8 +9,10 @@ import type { AvailabilityReader } from './concerts/availability.ts';
 import type { ConcertReads } from './concerts/concert-reads.ts';
 import type { ProjectionAdmin } from '../read-models/projection-status.ts';
 import type { ReadSource, ReadSources } from '../read-models/replicas.ts';
+import { adminBookingRoutes } from './routes/admin-bookings.ts';
 import { adminProjectionRoutes } from './routes/admin-projections.ts';
 import { adminRefundRoutes } from './routes/admin-refunds.ts';
+import { adminUserListRoutes } from './routes/admin-users.ts';
 import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { bookingReadRoutes } from './routes/bookings.ts';
@@ -27,6 +29,8 @@ export interface QueryApiDeps {
   readonly waiter: ProjectionWaiter;
   /** Replicas in turn, the primary where it must. */
   readonly sources: ReadSources;
+  /** The keyed digest of an address (PERSONAL_DATA_DIGEST_KEY): the back office searches bookings by it. */
+  readonly emailDigest: (email: string) => string;
 }
 
 export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, deps) => {
@@ -41,5 +45,7 @@ export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, dep
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminProjectionRoutes, deps);
     await admin.register(adminRefundRoutes, deps);
+    await admin.register(adminBookingRoutes, deps);
+    await admin.register(adminUserListRoutes, deps);
   });
 };

@@ -104,6 +104,8 @@ export interface BookingRow {
   updated_at: string;
   payment_id: string | null;
   transaction_id: string | null;
+  /** The keyed digest of the buyer's email (the back office's search); null once forgotten, or when the booking's events carry none. */
+  buyer_email_digest: string | null;
   position: number;
 }
 

@@ -106,6 +106,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     placer,
     personalData,
     ktp,
+    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
     holdTtlSeconds: config.holdTtlSeconds,
     requireEmailVerification: config.requireEmailVerification,
     now,

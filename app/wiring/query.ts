@@ -11,6 +11,7 @@ import { ConcertReads } from '../../query-api/concerts/concert-reads.ts';
 import { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
 import { admissionsByClass, TicketReads } from '../../query-api/tickets/ticket-reads.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
+import { emailDigest } from '../../lib/personal-data/digest.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import { readCheckpointPosition } from '../../read-models/checkpoints.ts';
@@ -31,6 +32,8 @@ export interface QueryInputs {
   readonly personalData: PersonalData;
   /** The keys that sign tickets' QR codes (secrets.ticketSigningKeys): the first signs. */
   readonly ticketSigningKeys: readonly Buffer[];
+  /** Keys the email digests the back office searches bookings by (secrets.personalDataDigestKey). */
+  readonly personalDataDigestKey: Buffer;
   /**
    * Status and rebuilds of the projections: the projector's own in a process that also plays
    * the projector, else requests left in the read models for the projector process to take.
@@ -40,7 +43,7 @@ export interface QueryInputs {
 
 export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Closers): Promise<QueryRole> {
   const { config, metrics, positions, redis, onBackgroundError } = shared;
-  const { readModels, personalData, projections, ticketSigningKeys } = inputs;
+  const { readModels, personalData, projections, ticketSigningKeys, personalDataDigestKey } = inputs;
   const sources = await ReadSources.open(readModels, config.mysqlReplicaUrls, {
     onReplicaDown: (name, error) => onBackgroundError(error, `read replica ${name} set aside`),
   });
@@ -62,6 +65,7 @@ export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Cl
       projections,
       waiter,
       sources,
+      emailDigest: (email) => emailDigest(personalDataDigestKey, email),
     },
     readiness,
   };

@@ -48,6 +48,8 @@ export interface BookingServiceDeps {
   readonly placer: BookingPlacer;
   readonly personalData: PersonalData;
   readonly ktp: KtpFingerprints;
+  /** The keyed digest of an address (lib/personal-data/digest.ts emailDigest under the digest key): the back office finds bookings by it. */
+  readonly emailDigest: (email: string) => string;
   readonly holdTtlSeconds: number;
   readonly requireEmailVerification: boolean;
   readonly now: () => Date;
@@ -87,6 +89,7 @@ export class BookingService {
         personal_data: {
           buyer: await this.deps.personalData.seal(principal.userId, buyer),
           ticket_holders: sealedHolders,
+          buyer_email_digest: this.deps.emailDigest(buyer.email),
         },
         expires_at: new Date(now.getTime() + this.deps.holdTtlSeconds * 1000).toISOString(),
         now: context.occurredAt,

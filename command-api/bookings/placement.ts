@@ -20,6 +20,7 @@ export function placeBookingFrom(held: SeatsHeld['data'], now: string): PlaceBoo
     expires_at: held.expires_at,
     buyer: held.personal_data.buyer,
     ticket_holders: held.personal_data.ticket_holders,
+    buyer_email_digest: held.personal_data.buyer_email_digest,
     now,
   };
 }

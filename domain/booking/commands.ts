@@ -17,6 +17,8 @@ export interface PlaceBooking extends Timed {
   readonly expires_at: string;
   readonly buyer: Sealed;
   readonly ticket_holders: readonly Sealed[];
+  /** The keyed digest of the buyer's email, when the hold carries one. */
+  readonly buyer_email_digest?: string | undefined;
 }
 
 /**

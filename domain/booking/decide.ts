@@ -63,6 +63,7 @@ function placeBooking(command: PlaceBooking, state: BookingState): BookingEvent[
         total_price: command.total_price,
         buyer: command.buyer,
         ticket_holders: [...command.ticket_holders],
+        ...(command.buyer_email_digest === undefined ? {} : { buyer_email_digest: command.buyer_email_digest }),
         placed_at: command.now,
         expires_at: command.expires_at,
       },

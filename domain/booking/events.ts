@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { eventSchema, type EventSet } from '../shared/event.ts';
 import { Id, Instant, Money } from '../shared/schema.ts';
-import { SealedSchema } from '../shared/personal-data.ts';
+import { EmailDigest, SealedSchema } from '../shared/personal-data.ts';
 import { HeldSeatSchema } from '../concert/events.ts';
 
 export const PaymentMethodSchema = Type.Union([
@@ -25,6 +25,11 @@ export const BookingPlacedSchema = eventSchema(
       buyer: SealedSchema,
       /** One sealed holder (name and KTP) per ticket, in seat order. */
       ticket_holders: Type.Array(SealedSchema, { minItems: 1 }),
+      /**
+       * The keyed digest of the buyer's email (lib/personal-data/digest.ts): what the back office
+       * finds the booking by. Absent from bookings placed before it was recorded.
+       */
+      buyer_email_digest: Type.Optional(EmailDigest),
       placed_at: Instant,
       expires_at: Instant,
     },

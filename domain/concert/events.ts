@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { eventSchema, type EventSet } from '../shared/event.ts';
-import { SealedSchema } from '../shared/personal-data.ts';
+import { EmailDigest, SealedSchema } from '../shared/personal-data.ts';
 import { Id, Instant, Money } from '../shared/schema.ts';
 
 export const TicketClassSchema = Type.Object(
@@ -57,7 +57,12 @@ export type HeldSeat = Static<typeof HeldSeatSchema>;
  * hold, the commit point of a booking, so a booking stream lost to a crash can be rebuilt.
  */
 export const BookingPersonalDataSchema = Type.Object(
-  { buyer: SealedSchema, ticket_holders: Type.Array(SealedSchema, { minItems: 1 }) },
+  {
+    buyer: SealedSchema,
+    ticket_holders: Type.Array(SealedSchema, { minItems: 1 }),
+    /** The keyed digest of the buyer's email, for the booking the hold makes (absent from older holds). */
+    buyer_email_digest: Type.Optional(EmailDigest),
+  },
   { additionalProperties: false },
 );
 export type BookingPersonalData = Static<typeof BookingPersonalDataSchema>;

@@ -17,3 +17,9 @@ export const SealedSchema = Type.Object(
   { additionalProperties: false },
 );
 export type Sealed = Static<typeof SealedSchema>;
+
+/**
+ * The keyed digest of an email address (HMAC-SHA256, hex): lets whoever holds the digest key find
+ * the address again, and tells nobody else anything.
+ */
+export const EmailDigest = Type.String({ pattern: '^[0-9a-f]{64}$' });

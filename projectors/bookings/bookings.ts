@@ -1,7 +1,8 @@
 /**
  * The bookings read model: bookings with their seats, buyer and ticket holders. Buyer and holder
- * details stay sealed (ciphertext under the buyer's key) and are cleared when the user is
- * forgotten. A batch loads the bookings it updates once and writes each table in bulk.
+ * details stay sealed (ciphertext under the buyer's key), the buyer's email is kept only as its
+ * keyed digest (the back office's search), and both are cleared when the user is forgotten. A
+ * batch loads the bookings it updates once and writes each table in bulk.
  */
 import type { Knex } from 'knex';
 import { sealedToText } from '../../lib/personal-data/sealed-text.ts';
@@ -51,7 +52,9 @@ export function bookingsProjection(): Projection {
         if (event.type === 'PersonalDataForgotten') {
           forgotten.push(event.data.user_id);
           for (const [id, booking] of created) {
-            if (bookings.get(id)?.user_id !== event.data.user_id) continue;
+            const row = bookings.get(id);
+            if (row?.user_id !== event.data.user_id) continue;
+            row.buyer_email_digest = null;
             booking.buyer.personal_data = null;
             for (const holder of booking.holders) holder.personal_data = null;
           }
@@ -71,6 +74,7 @@ export function bookingsProjection(): Projection {
             updated_at: at,
             payment_id: null,
             transaction_id: null,
+            buyer_email_digest: data.buyer_email_digest ?? null,
             position: event.position,
           });
           created.set(data.booking_id, {
@@ -115,7 +119,7 @@ export function bookingsProjection(): Projection {
   };
 }
 
-/** Clears the sealed columns of every booking the users made before this batch. */
+/** Clears the sealed columns and the email digests of every booking the users made before this batch. */
 async function forget(trx: Knex.Transaction, context: ApplyContext, userIds: readonly string[]): Promise<void> {
   if (userIds.length === 0) return;
   const buyers = context.table('buyers');
@@ -123,4 +127,6 @@ async function forget(trx: Knex.Transaction, context: ApplyContext, userIds: rea
     .whereIn('booking_id', trx(buyers).select('booking_id').whereIn('user_id', userIds))
     .update({ personal_data: null });
   await trx(buyers).whereIn('user_id', userIds).update({ personal_data: null });
+  // The digest finds an address again: it goes with the address.
+  await trx(context.table('bookings')).whereIn('user_id', userIds).whereNotNull('buyer_email_digest').update({ buyer_email_digest: null });
 }

@@ -69,6 +69,11 @@ export class BookingReads {
     return { items: await this.#assemble(db, paged.items), next_cursor: paged.next_cursor };
   }
 
+  /** Bookings rows as their readers see them (the back office's search lists them so). */
+  async views(db: Knex, rows: readonly AsRead<BookingRow>[]): Promise<BookingView[]> {
+    return this.#assemble(db, rows);
+  }
+
   async payment(db: Knex, id: string): Promise<PaymentView | null> {
     const row = await db('payments').where({ id }).first<Pick<AsRead<PaymentRow>, 'id' | 'user_id' | 'booking_id' | 'amount' | 'payment_method' | 'status' | 'transaction_id' | 'checkout_url' | 'created_at'> | undefined>(
       'id', 'user_id', 'booking_id', 'amount', 'payment_method', 'status', 'transaction_id', 'checkout_url', 'created_at');

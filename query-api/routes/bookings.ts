@@ -15,7 +15,8 @@ import type { ReadSources } from '../../read-models/replicas.ts';
 
 const Masked = Type.String({ description: 'KTP number, all but the last 4 digits masked' });
 
-const Booking = Type.Object({
+/** A booking as its owner (or an admin) reads it; the back office's search lists the same. */
+export const Booking = Type.Object({
   id: Type.String(),
   status: Type.Union([
     Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('expired'), Type.Literal('failed'), Type.Literal('refund_due'),
@@ -53,7 +54,7 @@ const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const AtPosition = Type.Object(MinPositionQuery, { additionalProperties: false });
 
 /** What a response may carry: the owner's id stays inside. */
-function shown(booking: BookingView): Omit<BookingView, 'user_id'> {
+export function shown(booking: BookingView): Omit<BookingView, 'user_id'> {
   const { user_id: _owner, ...rest } = booking;
   return rest;
 }
