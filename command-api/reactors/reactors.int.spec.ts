@@ -8,9 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { bookingStream } from '../../domain/booking/index.ts';
+import { bookingEvents, bookingStream } from '../../domain/booking/index.ts';
 import { concertStream } from '../../domain/concert/index.ts';
 import { UpcasterRegistry } from '../../domain/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { sealed } from '../../test/support/sealed.ts';
 import { BookingPlacer } from '../bookings/placer.ts';
@@ -85,6 +86,20 @@ t.test('a hold recorded at an older schema version is upcast: its booking is pla
     'the hold expires when v1 said it would',
   );
   t.strictSame(await reactors.due(Date.parse(EXPIRES_AT) - 1, 10), [], 'and not before');
+});
+
+t.test("a booking stream rebuilt from its hold carries the buyer's email digest the hold carried (the back office's search)", async (t) => {
+  const { store, react } = await rig(t);
+  const [withDigest, without] = [randomUUID(), randomUUID()];
+  const digest = 'ab'.repeat(32);
+  const hold = holdData(withDigest);
+  await react({ ...hold, expires_at: EXPIRES_AT, personal_data: { ...hold.personal_data, buyer_email_digest: digest } }, 2);
+  await react({ ...holdData(without), expires_at: EXPIRES_AT }, 2);
+  const [placed] = (await store.readStream(bookingStream(withDigest))).map((recorded) => decode(recorded, bookingEvents));
+  t.match(placed, { type: 'BookingPlaced', data: { booking_id: withDigest, buyer_email_digest: digest } });
+  const [older] = (await store.readStream(bookingStream(without))).map((recorded) => decode(recorded, bookingEvents));
+  t.equal(older?.type, 'BookingPlaced', 'a hold from before the digest still makes its booking');
+  t.notOk(older !== undefined && 'buyer_email_digest' in older.data, 'without one');
 });
 
 t.test('a hold whose data breaks its schema stops the reactor with an error naming it; nothing is written', async (t) => {

@@ -67,6 +67,13 @@ t.test('placing a booking', async (t) => {
     t.equal(statusOf(placed), 'pending');
   });
 
+  t.test("records the keyed digest of the buyer's email when the hold carries one", async (t) => {
+    const digest = 'cd'.repeat(32);
+    const [event] = decideAfter([], place({ buyer_email_digest: digest }));
+    t.match(event, { type: 'BookingPlaced', data: { booking_id: 'b1', buyer_email_digest: digest } });
+    t.notOk('buyer_email_digest' in ((placed[0] as BookingEvent).data), 'and none when it carries none');
+  });
+
   t.test('a booking is placed once', async (t) => {
     booking(placed).when(place()).thenThrows(t, 'BOOKING_ALREADY_EXISTS');
   });

@@ -51,7 +51,9 @@ export async function bookingSearchQueries(db: Knex, search: BookingSearch): Pro
   if (search.emailDigest === undefined) return [filtered()];
   const account = await db('users').where('email_hash', search.emailDigest).first<{ id: string } | undefined>('id');
   const byBuyer = filtered().where('buyer_email_digest', search.emailDigest);
-  return account === undefined ? [byBuyer] : [byBuyer, filtered().where('user_id', account.id)];
+  // Another user asked for: the account's own bookings cannot be among them.
+  if (account === undefined || (search.userId !== undefined && search.userId !== account.id)) return [byBuyer];
+  return [byBuyer, filtered().where('user_id', account.id)];
 }
 
 /** One page of bookings rows, newest first, and the cursor of the next. */
