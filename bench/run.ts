@@ -15,6 +15,7 @@ import { benchQuery, type QueryFigures } from './query.ts';
 import { benchColdLoad, type ColdLoadFigures } from './cold-load.ts';
 import { benchCheckin, type CheckinFigures } from './checkin.ts';
 import { benchReadYourWrites, type PhaseFigures, type ReadYourWritesFigures } from './read-your-writes.ts';
+import { benchSearch, type SearchFigures } from './search.ts';
 
 const here = import.meta.dirname;
 const resultsDir = join(here, 'results');
@@ -82,7 +83,41 @@ const benchmarks: Record<string, Benchmark> = {
     bookings: 175_000,
     log: (line) => process.stderr.write(`${line}\n`),
   })),
+  // BENCH_SEARCH_BOOKINGS=2000 (say) runs it small, to check that it runs.
+  search: async (mysqlUrl) => {
+    const bookings = Number(process.env.BENCH_SEARCH_BOOKINGS ?? 100_000);
+    if (!Number.isInteger(bookings) || bookings < 100) throw new Error('BENCH_SEARCH_BOOKINGS must be a whole number of at least 100');
+    const small = bookings < 100_000;
+    return searchReport(await benchSearch(mysqlUrl, { bookings, rounds: small ? 1 : 3, seconds: small ? 2 : 8, log: (line) => process.stderr.write(`${line}\n`) }));
+  },
 };
+
+function searchReport(figures: SearchFigures) {
+  const ratio = percent(figures.search.requestsPerSecond, figures.byId.requestsPerSecond);
+  const row = (name: string, f: SearchFigures['search']) =>
+    `| ${name} | ${rate(f.requestsPerSecond)} | ${f.rounds.map(rate).join(', ')} | ${f.p50Ms} / ${f.p99Ms} | ${f.non2xx} |`;
+  return {
+    ratios: [`ratio search: ${ratio}% — ${rate(figures.search.requestsPerSecond)} vs ${rate(figures.byId.requestsPerSecond)} (requests/s, same run)`],
+    reading: [
+      '### search (bench/search.ts)',
+      '',
+      `The back office's \`GET /api/v1/admin/bookings?concert_id=…&status=confirmed\` (a page of 20, newest first) over`,
+      `${figures.bookings.toLocaleString('en-US')} bookings in the read model (ten concerts, six statuses; ${figures.matching.toLocaleString('en-US')} match; seeded by`,
+      `multi-row INSERTs in ${figures.seedSeconds.toFixed(1)} s), against the primary-key read \`GET /api/v1/bookings/:id\` of one of them, both as`,
+      'an admin from `app/server.ts` in the query role on MariaDB. autocannon, 20 connections, the two alternating; requests/s',
+      'is the mean of the rounds. The search walks bookings_concert_status_created_index from its newest end (no sort), then',
+      'assembles its 20 bookings (seats, classes, buyers, holders, concert: one query each for the page); the read by id',
+      'assembles one. Buyers were seeded as forgotten, so neither opens a data key.',
+      '',
+      '| | requests/s (mean) | rounds | p50 / p99 ms (best round) | non-2xx or errors |',
+      '|---|---|---|---|---|',
+      row('ours: search by concert and status', figures.search),
+      row('primary-key read of one booking', figures.byId),
+      '',
+      `p99: search ${figures.search.p99Ms} ms, primary-key read ${figures.byId.p99Ms} ms. No target yet: this is what was measured.`,
+    ].join('\n'),
+  };
+}
 
 function queryReport(figures: QueryFigures) {
   const ratio = percent(figures.ours.requestsPerSecond, figures.redisGet.requestsPerSecond);
