@@ -95,3 +95,33 @@ t.test('every filter combination walks an index in order: no full scan, no files
   t.notMatch(users_[0]?.Extra ?? '', /filesort/);
   t.same((await userListQuery(db, { q: 'USER01', limit: 20 }).select<{ username: string }[]>('username')).length, 21, 'any case: user0100 … user0199, one page and one more');
 });
+
+t.test('the same search and users list on SQLite (the embedded default)', async (t) => {
+  const { options } = await databaseFor(t, 'sqlite');
+  const db = await openReadModels(options);
+  t.teardown(() => db.destroy());
+  const [concert, other, user, account] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  await db('users').insert([
+    { id: account, username: 'Rina_K', email_hash: hex('rina@example.test'), email: null, role: 'customer', email_verified: true, created_at: '2026-01-01T00:00:00.000Z', last_login: null, position: 1 },
+    { id: user, username: 'rinaxk', email_hash: hex('other@example.test'), email: null, role: 'staff', email_verified: false, created_at: '2026-01-01T00:00:00.000Z', last_login: null, position: 2 },
+  ]);
+  const booking = (n: number, overrides: Partial<BookingRow>): BookingRow => ({
+    id: `0000000${n}-0000-4000-8000-000000000000`, user_id: user, concert_id: concert, status: 'pending', total_price: 1, expires_at: '2027-01-01T00:00:00.000Z',
+    created_at: `2026-12-01T00:00:0${n}.000Z`, updated_at: '2026-12-01T00:00:00.000Z', payment_id: null, transaction_id: null, buyer_email_digest: null, position: n, ...overrides,
+  });
+  await db('bookings').insert([
+    booking(1, { buyer_email_digest: hex('rina@example.test') }),
+    booking(2, { status: 'confirmed' }),
+    booking(3, { concert_id: other, user_id: account }),
+    booking(4, { status: 'confirmed', buyer_email_digest: hex('other@example.test') }),
+  ]);
+  const ids = async (search: Omit<BookingSearch, 'limit'>): Promise<string[]> => (await searchBookings(db, { limit: 10, ...search })).rows.map((row) => row.id.slice(7, 8));
+  t.same(await ids({}), ['4', '3', '2', '1']);
+  t.same(await ids({ concertId: concert, status: 'confirmed' }), ['4', '2']);
+  t.same(await ids({ emailDigest: hex('rina@example.test') }), ['3', '1'], "the buyer's address and the account's bookings");
+  t.same(await ids({ createdFrom: '2026-12-01T00:00:02Z', createdTo: '2026-12-01T00:00:03Z' }), ['3', '2']);
+  const first = await searchBookings(db, { limit: 3 });
+  t.same((await searchBookings(db, { limit: 3, ...(first.next_cursor === null ? {} : { cursor: first.next_cursor }) })).rows.map((row) => row.id.slice(7, 8)), ['1'], 'the next page');
+  t.same((await userListQuery(db, { q: 'RINA_', limit: 10 }).select<{ username: string }[]>('username')).map((row) => row.username), ['Rina_K'], 'any case; _ is a character');
+  t.same((await userListQuery(db, { q: 'rina', limit: 10 }).select<{ username: string }[]>('username')).length, 2);
+});
