@@ -7,12 +7,14 @@ import { readModels } from './001_read_models.ts';
 import { rebuildRequests } from './002_rebuild_requests.ts';
 import { refunds } from './003_refunds.ts';
 import { tickets } from './004_tickets.ts';
+import { salesReport } from './007_sales_report.ts';
 
 export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '001_read_models': readModels,
   '002_rebuild_requests': rebuildRequests,
   '003_refunds': refunds,
   '004_tickets': tickets,
+  '007_sales_report': salesReport,
 };
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';

@@ -11,6 +11,7 @@ import type { ProjectionAdmin } from '../read-models/projection-status.ts';
 import type { ReadSource, ReadSources } from '../read-models/replicas.ts';
 import { adminProjectionRoutes } from './routes/admin-projections.ts';
 import { adminRefundRoutes } from './routes/admin-refunds.ts';
+import { adminReportRoutes } from './routes/admin-reports.ts';
 import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { bookingReadRoutes } from './routes/bookings.ts';
@@ -41,5 +42,6 @@ export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, dep
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminProjectionRoutes, deps);
     await admin.register(adminRefundRoutes, deps);
+    await admin.register(adminReportRoutes, deps);
   });
 };
