@@ -52,33 +52,41 @@ const FIGURES = ['capacity', 'sold', 'held', 'available', 'revenue', 'refunds_du
 
 type Sum = number | string | null;
 
+/** The report's aggregates, each one statement (exported so a spec can EXPLAIN them). */
+export function salesQueries(db: Knex, concertId: string) {
+  return {
+    classes: db('ticket_classes').where({ concert_id: concertId }).orderBy([{ column: 'sort_order' }, { column: 'id' }])
+      .select<{ id: string; name: string; price: number | string; total_seats_in_class: number | string }[]>('id', 'name', 'price', 'total_seats_in_class'),
+    // seats_concert_class_status_index answers this alone.
+    seats: db('seats').where({ concert_id: concertId }).groupBy('ticket_class_id', 'status')
+      .select<{ ticket_class_id: string; status: SeatStatus; seats: Sum }[]>('ticket_class_id', 'status', db.raw('count(*) as seats')),
+    // The confirmed bookings by bookings_concert_status_index, their seats by booking_seats' key.
+    revenue: db('bookings as b').join('booking_seats as bs', 'bs.booking_id', 'b.id')
+      .where('b.concert_id', concertId).andWhere('b.status', 'confirmed').groupBy('bs.ticket_class_id')
+      .select<{ ticket_class_id: string; revenue: Sum }[]>('bs.ticket_class_id', db.raw('sum(bs.price) as revenue')),
+    // Payments owing or owed by payments_refund_status_index (few), each booking by its key.
+    refunds: db('payments as p').join('bookings as b', 'b.id', 'p.booking_id').join('booking_seats as bs', 'bs.booking_id', 'p.booking_id')
+      .whereIn('p.refund_status', [...OWED, PAID]).andWhere('b.concert_id', concertId).groupBy('bs.ticket_class_id')
+      .select<{ ticket_class_id: string; due: Sum; paid: Sum }[]>(
+        'bs.ticket_class_id',
+        db.raw(`sum(case when p.refund_status in (${OWED.map(() => '?').join(', ')}) then bs.price else 0 end) as due`, [...OWED]),
+        db.raw('sum(case when p.refund_status = ? then bs.price else 0 end) as paid', [PAID]),
+      ),
+    admitted: db('ticket_admissions').where({ concert_id: concertId }).groupBy('ticket_class_id')
+      .select<{ ticket_class_id: string; admitted: Sum }[]>('ticket_class_id', db.raw('sum(admitted) as admitted')),
+    positions: db('projection_checkpoints').whereIn('name', [...REPORT_PROJECTIONS]).select<{ name: string; position: number | string }[]>('name', 'position'),
+  };
+}
+
 /** The report of one concert; undefined when the concerts read model does not know it. */
 export async function salesReport(db: Knex, concertId: string): Promise<SalesReport | undefined> {
   // One transaction: every figure and every position from the same snapshot.
   return db.transaction(async (trx) => {
     const concert = await trx('concerts').where({ id: concertId }).first<{ id: string; name: string } | undefined>('id', 'name');
     if (concert === undefined) return undefined;
+    const queries = salesQueries(trx, concertId);
     const [classes, seats, revenue, refunds, admitted, positions] = await Promise.all([
-      trx('ticket_classes').where({ concert_id: concertId }).orderBy([{ column: 'sort_order' }, { column: 'id' }])
-        .select<{ id: string; name: string; price: number | string; total_seats_in_class: number | string }[]>('id', 'name', 'price', 'total_seats_in_class'),
-      // seats_concert_class_status_index answers this alone.
-      trx('seats').where({ concert_id: concertId }).groupBy('ticket_class_id', 'status')
-        .select<{ ticket_class_id: string; status: SeatStatus; seats: Sum }[]>('ticket_class_id', 'status', trx.raw('count(*) as seats')),
-      // The confirmed bookings by bookings_concert_status_index, their seats by booking_seats' key.
-      trx('bookings as b').join('booking_seats as bs', 'bs.booking_id', 'b.id')
-        .where('b.concert_id', concertId).andWhere('b.status', 'confirmed').groupBy('bs.ticket_class_id')
-        .select<{ ticket_class_id: string; revenue: Sum }[]>('bs.ticket_class_id', trx.raw('sum(bs.price) as revenue')),
-      // Payments owing or owed by payments_refund_status_index (few), each booking by its key.
-      trx('payments as p').join('bookings as b', 'b.id', 'p.booking_id').join('booking_seats as bs', 'bs.booking_id', 'p.booking_id')
-        .whereIn('p.refund_status', [...OWED, PAID]).andWhere('b.concert_id', concertId).groupBy('bs.ticket_class_id')
-        .select<{ ticket_class_id: string; due: Sum; paid: Sum }[]>(
-          'bs.ticket_class_id',
-          trx.raw(`sum(case when p.refund_status in (${OWED.map(() => '?').join(', ')}) then bs.price else 0 end) as due`, [...OWED]),
-          trx.raw('sum(case when p.refund_status = ? then bs.price else 0 end) as paid', [PAID]),
-        ),
-      trx('ticket_admissions').where({ concert_id: concertId }).groupBy('ticket_class_id')
-        .select<{ ticket_class_id: string; admitted: Sum }[]>('ticket_class_id', trx.raw('sum(admitted) as admitted')),
-      trx('projection_checkpoints').whereIn('name', [...REPORT_PROJECTIONS]).select<{ name: string; position: number | string }[]>('name', 'position'),
+      queries.classes, queries.seats, queries.revenue, queries.refunds, queries.admitted, queries.positions,
     ]);
 
     const byClass = new Map<string, ClassSales>(classes.map((row) => [row.id, {
