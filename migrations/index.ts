@@ -8,6 +8,7 @@ import { rebuildRequests } from './002_rebuild_requests.ts';
 import { refunds } from './003_refunds.ts';
 import { tickets } from './004_tickets.ts';
 import { adminSearch } from './006_admin_search.ts';
+import { salesReport } from './007_sales_report.ts';
 
 export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '001_read_models': readModels,
@@ -15,6 +16,7 @@ export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '003_refunds': refunds,
   '004_tickets': tickets,
   '006_admin_search': adminSearch,
+  '007_sales_report': salesReport,
 };
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';

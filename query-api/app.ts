@@ -13,6 +13,7 @@ import { adminBookingRoutes } from './routes/admin-bookings.ts';
 import { adminProjectionRoutes } from './routes/admin-projections.ts';
 import { adminRefundRoutes } from './routes/admin-refunds.ts';
 import { adminUserListRoutes } from './routes/admin-users.ts';
+import { adminReportRoutes } from './routes/admin-reports.ts';
 import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { bookingReadRoutes } from './routes/bookings.ts';
@@ -47,5 +48,6 @@ export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, dep
     await admin.register(adminRefundRoutes, deps);
     await admin.register(adminBookingRoutes, deps);
     await admin.register(adminUserListRoutes, deps);
+    await admin.register(adminReportRoutes, deps);
   });
 };

@@ -146,6 +146,25 @@ export class ReadSources {
     return next.healthy && this.#holds(next, projection, minimum) ? this.#sourceOf(next, projection) : this.#primarySource;
   }
 
+  /**
+   * Where a read of several projections at once goes (a report): a replica known to hold
+   * `minimum` in every one of them, else (after one fresh look) the primary. The source's
+   * `position` is that of the first projection named; such a read takes the others from its rows.
+   */
+  async chooseForAll(projections: readonly [string, ...string[]], minimum?: number): Promise<ReadSource> {
+    const holdsAll = (replica: Replica): boolean => projections.every((projection) => this.#holds(replica, projection, minimum));
+    const healthy = this.#healthy();
+    if (healthy.length === 0) return this.#primarySource;
+    const start = this.#turn++;
+    for (let i = 0; i < healthy.length; i++) {
+      const replica = healthy[(start + i) % healthy.length] as Replica;
+      if (holdsAll(replica)) return this.#sourceOf(replica, projections[0]);
+    }
+    const next = healthy[this.#turn++ % healthy.length] as Replica;
+    await this.#check(next);
+    return next.healthy && holdsAll(next) ? this.#sourceOf(next, projections[0]) : this.#primarySource;
+  }
+
   #healthy(): Replica[] {
     return this.#replicas.length === 0 ? this.#replicas : this.#replicas.filter((replica) => replica.healthy);
   }

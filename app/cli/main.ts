@@ -11,10 +11,12 @@ import {
   createAdminCommand, forgetCommand, migrateCommand, reactorsRetryCommand, reactorsStatusCommand, rebuildCommand, seedDemoCommand,
   seedUsersCommand, serveCommand, statusCommand,
 } from './operate.ts';
+import { salesReportCommand } from './reports.ts';
 
 const COMMANDS: readonly CliCommand[] = [
   serveCommand, migrateCommand, seedDemoCommand, createAdminCommand, seedUsersCommand, forgetCommand,
   statusCommand, rebuildCommand, reactorsStatusCommand, reactorsRetryCommand, eventsExport, concertAsOfCommand, bookingHistoryCommand,
+  salesReportCommand,
 ];
 
 const HELP_FLAG: Flag = { type: 'boolean', description: 'show this help' };

@@ -40,6 +40,26 @@ declare module 'fastify' {
 }
 
 /**
+ * readAt for a route that reads several projections at once (a report): waits until each has
+ * reached the reader's position (or answers 503 PROJECTION_LAGGING), then reads where all of them
+ * hold it. It sets no `X-Projection-Position`: the route names the positions its rows came from.
+ */
+export function readAtAll(waiter: ProjectionWaiter, sources: ReadSources, projections: readonly [string, ...string[]]) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const minimum = minimumOf(request);
+    request.minPosition = minimum;
+    if (minimum !== undefined) {
+      const reached = await Promise.all(projections.map((projection) => waiter.reached(projection, minimum)));
+      const lagging = projections.filter((_, i) => reached[i] === undefined);
+      if (lagging.length > 0) {
+        throw new AppError('PROJECTION_LAGGING', `the ${lagging.join(', ')} read model${lagging.length === 1 ? ' has' : 's have'} not reached position ${minimum} yet; retry shortly`);
+      }
+    }
+    request.readSource = await sources.chooseForAll(projections, minimum);
+  };
+}
+
+/**
  * A preHandler that waits for `projection` to reach the reader's position (or answers 503
  * PROJECTION_LAGGING), then chooses where the read goes: a replica that holds that position, the
  * primary otherwise. `X-Projection-Position` names the position of the source chosen.

@@ -53,6 +53,16 @@ t.test('reads go to the replicas in turn, to the primary where they must', async
   const stale = await app.inject({ method: 'GET', url: `/api/v1/bookings/${id}`, headers: bearer(fan.token) });
   t.equal(stale.statusCode, 404, 'a read that names no position is served by a replica, which has not seen the booking yet');
   t.ok(Number(stale.headers['x-projection-position']) < position, 'and says how far the replica is');
+  // The sales report reads four projections in one snapshot: where all of them hold the position.
+  const reportUrl = `/api/v1/admin/concerts/${concert.id}/report`;
+  const report = await app.inject({ method: 'GET', url: `${reportUrl}?min_position=${position}`, headers: bearer(admin) });
+  t.equal(report.statusCode, 200, 'the report that names its position is answered by the primary');
+  t.match(report.json(), { total: { held: 2, available: 48 } });
+  const readsBefore = reads();
+  const staleReport = await app.inject({ method: 'GET', url: reportUrl, headers: bearer(admin) });
+  t.match(staleReport.json(), { total: { held: 0, available: 50 } }, 'one that names none is read on a replica (read-only, SELECT only)');
+  t.ok(Number(staleReport.headers['x-projection-position']) < position);
+  t.equal(reads().reduce((sum, count, i) => sum + count - (readsBefore[i] ?? 0), 0), 1);
 
   for (const replica of servers.replicas) await servers.sql(replica, 'START SLAVE');
   await replicated(position);

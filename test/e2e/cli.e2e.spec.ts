@@ -112,6 +112,16 @@ t.test('export, replay as of an instant, a booking\'s history, and forgetting a 
   // Forgetting: nothing of the buyer or the account's address stays readable anywhere.
   const personal = [first.buyer.full_name, first.buyer.phone_number, first.buyer.email, first.buyer.ktp_number, account.email];
   await eventually(async () => (await services.projector.projectors.status()).every((view) => view.lag === 0), 'projected');
+
+  // The sales report, as the admin route answers it: five seats held by the two bookings, none sold.
+  const csv = await app.inject({ method: 'GET', url: `/api/v1/admin/concerts/${concert.id}/report?format=csv`, headers: bearer(admin) });
+  t.equal(csv.statusCode, 200);
+  const sales = await cli(env, 'report:sales', concert.id, '--csv');
+  t.equal(sales.code, 0, sales.stderr);
+  t.equal(sales.stdout, csv.body, "report:sales --csv prints the route's CSV");
+  t.match((await cli(env, 'report:sales', concert.id)).stdout, /^Festival +500000 +20 +0 +5 +15 +0 +0 +0 +0$/m, 'and a table');
+  t.equal((await cli(env, 'report:sales', '7d0b2a4e-0000-4000-8000-000000000000')).code, 1, 'an unknown concert: a failure');
+  t.equal((await cli(env, 'report:sales', 'not-a-concert')).code, 2, 'not an id: a usage error');
   const shown = await app.inject({ method: 'GET', url: `/api/v1/bookings/${bookingId}`, headers: bearer(first.token) });
   t.equal(shown.json<{ buyer_info: { full_name: string } }>().buyer_info.full_name, first.buyer.full_name, 'readable before');
   t.match(await everyFile(dataDir), account.email, 'the data dir holds the verification mail before');

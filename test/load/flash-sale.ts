@@ -18,8 +18,11 @@ import type { Test } from 'tap';
 import { signWebhook } from '../../command-api/payments/gateway.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingEvents } from '../../domain/booking/index.ts';
+import { concertEvents as concertEventSet } from '../../domain/concert/index.ts';
 import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
+import type { RecordedEvent } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
+import type { SalesReport } from '../../query-api/reports/sales-report.ts';
 import { eventually } from '../support/eventually.ts';
 import { moneyEvents, replayLedger } from '../support/ledger-replay.ts';
 import { pool } from '../support/pool.ts';
@@ -345,8 +348,85 @@ async function audit(t: Test, sale: Sale, admin: string, concertId: string, clas
     const replayedAvailable = (classes.find((c) => c.id === ticketClass.id)?.total_seats_in_class ?? 0) - [...owner.keys()].filter((seat) => seat.startsWith(prefix)).length;
     check(ticketClass.available === replayedAvailable, `availability of ${ticketClass.id}: ${ticketClass.available} shown, ${replayedAvailable} replayed`);
   }
+
+  // 6. The sales report reconciles with the replay: per class sold + held + available = capacity,
+  // sold and held as replayed; revenue the prices of the seats of the bookings that ended
+  // confirmed (in total, their totals: the ledger's seats sold to confirmed bookings); the money
+  // owed back, and of it what was paid back, as the ledger and the refund events say; admissions.
+  const reportHead = await store.headPosition();
+  const refundsPaid = new Set((await store.readAll({ filter: { eventTypes: ['RefundPaid'] }, maxCount: 100_000 })).events
+    .map((recorded) => decode(recorded, refundPaidEvents)).map((event) => event.data.transaction_id));
+  const shown = await call('GET', `/api/v1/admin/concerts/${concertId}/report?min_position=${reportHead}`, admin);
+  check(shown.status === 200, `the sales report answered ${shown.status}`);
+  const report = shown.json as unknown as SalesReport;
+  const expected = replaySales(concertEvents, money, refundsPaid, endedAs);
+  const { ticket_classes: reported = [], total } = report;
+  check(reported.length === classes.length, `the report lists ${reported.length} classes of ${classes.length}`);
+  for (const ticketClass of classes) {
+    const row = reported.find((candidate) => candidate.id === ticketClass.id);
+    const prefix = ticketClass.id.slice(0, 24);
+    const replayed = expected.get(ticketClass.id) ?? { revenue: 0, refundsDue: 0, refundsPaid: 0, admitted: 0 };
+    const want = {
+      capacity: ticketClass.total_seats_in_class,
+      sold: [...sold].filter((seat) => seat.startsWith(prefix)).length,
+      held: held.filter((seat) => seat.startsWith(prefix)).length,
+      revenue: replayed.revenue, refunds_due: replayed.refundsDue, refunds_paid: replayed.refundsPaid, admitted: replayed.admitted,
+    };
+    check(row !== undefined && row.sold + row.held + row.available === row.capacity, `report, class ${ticketClass.id}: sold ${row?.sold} + held ${row?.held} + available ${row?.available} ≠ capacity ${row?.capacity}`);
+    for (const [figure, value] of Object.entries(want)) {
+      check(row?.[figure as keyof typeof want] === value, `report, class ${ticketClass.id}: ${figure} ${row?.[figure as keyof typeof want]}, replayed ${value}`);
+    }
+  }
+  const confirmedTotals = answered.filter((booking) => endedAs.get(booking.id) === 'confirmed').reduce((sum, booking) => sum + booking.totalPrice, 0);
+  check(total.revenue === confirmedTotals && total.revenue === ledger.soldToConfirmed, `report: revenue ${total.revenue}, confirmed bookings' totals ${confirmedTotals}, ledger ${ledger.soldToConfirmed}`);
+  check(total.refunds_due + total.refunds_paid === ledger.owed, `report: refunds due ${total.refunds_due} + paid ${total.refunds_paid} ≠ owed back ${ledger.owed} in the ledger`);
+  check(total.sold === sold.size && total.capacity === capacity && total.sold + total.held + total.available === capacity, `report total: ${JSON.stringify(total)}, replayed ${sold.size} sold of ${capacity}`);
+  t.comment(`sales report: ${JSON.stringify(total)} at positions ${JSON.stringify(report.positions)}`);
+
   t.comment(`auditor: ${answered.length} bookings answered 201 (${confirmed} confirmed), ${sold.size} seats sold of ${capacity}, ${checks} invariant checks run`);
   t.pass(`auditor: ${checks} checks`);
+}
+
+const refundPaidEvents = eventsOf('RefundPaid');
+
+interface ClassMoney { revenue: number; refundsDue: number; refundsPaid: number; admitted: number }
+
+/**
+ * Per ticket class, from the events alone, what the sales report must say of money and
+ * admissions: revenue, the prices of the seats of the bookings that ended confirmed; each
+ * payment owed back (PaymentRefundDue), split over the classes by its booking's seats' prices,
+ * paid back if a RefundPaid followed; tickets admitted.
+ */
+function replaySales(concertStream: readonly RecordedEvent[], money: readonly RecordedEvent[], refundsPaid: ReadonlySet<string>, endedAs: ReadonlyMap<string, string>): Map<string, ClassMoney> {
+  const byClass = new Map<string, ClassMoney>();
+  const of = (classId: string): ClassMoney => {
+    const known = byClass.get(classId) ?? { revenue: 0, refundsDue: 0, refundsPaid: 0, admitted: 0 };
+    byClass.set(classId, known);
+    return known;
+  };
+  const seatsOf = new Map<string, readonly { seat_id: string; ticket_class_id: string; price: number }[]>();
+  const classOfSeat = new Map<string, string>();
+  for (const recorded of concertStream) {
+    const event = decode(recorded, concertEventSet);
+    if (event.type === 'SeatsHeld') {
+      seatsOf.set(event.data.booking_id, event.data.seats);
+      for (const seat of event.data.seats) classOfSeat.set(seat.seat_id, seat.ticket_class_id);
+    } else if (event.type === 'TicketAdmitted') {
+      of(classOfSeat.get(event.data.ticket_id) ?? 'unknown').admitted++;
+    }
+  }
+  for (const [bookingId, seats] of seatsOf) {
+    if (endedAs.get(bookingId) === 'confirmed') for (const seat of seats) of(seat.ticket_class_id).revenue += seat.price;
+  }
+  for (const recorded of money) {
+    const event = decode(recorded, moneyEvents);
+    if (event.type !== 'PaymentRefundDue') continue;
+    for (const seat of seatsOf.get(event.data.booking_id) ?? []) {
+      if (refundsPaid.has(event.data.transaction_id)) of(seat.ticket_class_id).refundsPaid += seat.price;
+      else of(seat.ticket_class_id).refundsDue += seat.price;
+    }
+  }
+  return byClass;
 }
 
 /** The secrets and settings of one sale's server. */
