@@ -7,6 +7,7 @@ import { testApp, type TestApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, bySeat, createConcert, customer } from '../../test/support/booking.ts';
 import { seatId } from '../../domain/concert/index.ts';
 import { bearer } from '../../test/support/users.ts';
+import { bookingHistory, concertAsOf, concertDetailsOf, seatsOf } from '../../app/cli/audit.ts';
 
 interface StreamPage { items: { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }[] }
 interface ConcertAnswer {
@@ -190,4 +191,35 @@ t.test('the query API follows: the sales window, the edited details, new prices 
   t.match(shown, { name: 'Renamed', sales_open_at: opensAt, sales_close_at: closesAt, total_seats: 103 });
   t.same(shown.ticket_classes.map((c) => [c.name, c.price, c.total_seats_in_class, c.available_seats_in_class]), [['Festival', 5, 100, 100], ['Balcony', 7, 3, 3]]);
   t.ok(edited.json<ConcertAnswer>().position < added.json<{ position: number }>().position);
+});
+
+t.test('concert:as-of shows the concert as it was, and booking:history who changed it', async (t) => {
+  const { made, app, admin, adminId, patch, addClass } = await rig(t);
+  const store = made.services.shared.store;
+  const concert = await createConcert(app, admin, [{ name: 'VIP', price: 1_000_000, total_seats_in_class: 2 }]);
+  const vip = concert.ticket_classes[0]!.id;
+  const fan = await customer(app);
+  const booked = await book(app, fan.token, bySeat(concert.id, [seatId(vip, 2)]));
+  t.equal(booked.statusCode, 201);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 30));
+  await pause();
+  const before = new Date();
+  await pause();
+  t.equal((await addClass(concert.id, { name: 'VIP', price: 1_000_000, total_seats_in_class: 4 })).statusCode, 201);
+  t.equal((await patch(concert.id, { venue: 'GBK', ticket_classes: [{ id: vip, price: 1_100_000 }] })).statusCode, 200);
+  t.equal((await app.inject({ method: 'POST', url: `/api/v1/admin/concerts/${concert.id}/cancel`, headers: bearer(admin) })).statusCode, 200);
+
+  const then = await concertAsOf(store, concert.id, before);
+  t.match(concertDetailsOf(then.state), { venue: 'Istora Senayan', ticket_classes: [{ id: vip, price: 1_000_000, total_seats_in_class: 2 }] });
+  t.same(seatsOf(then.state).map((seat) => [seat.seat_number, seat.status]), [[1, 'available'], [2, 'reserved']], 'the added seats are not there yet');
+  const now = await concertAsOf(store, concert.id, new Date());
+  t.match(concertDetailsOf(now.state), { venue: 'GBK', ticket_classes: [{ price: 1_100_000, total_seats_in_class: 4 }] });
+  t.same(seatsOf(now.state).map((seat) => [seat.seat_number, seat.status]), [[1, 'available'], [2, 'available'], [3, 'available'], [4, 'available']], 'released at the cancel');
+
+  const history = await bookingHistory(store, booked.json<{ id: string }>().id);
+  const told = history.map((event) => [event.type, event.metadata.actor_id]);
+  t.match(told, [['SeatsHeld', fan.id]]);
+  const byAdmin = told.filter(([type]) => ['ConcertDetailsChanged', 'ConcertCancelled'].includes(type as string));
+  t.same(byAdmin, [['ConcertDetailsChanged', adminId], ['ConcertCancelled', adminId]], 'the changes to the concert, by the admin who made them');
+  t.notOk(told.some(([type]) => type === 'SeatsAdded' || type === 'TicketClassPriceChanged'), 'not what leaves the booking as it is');
 });
