@@ -19,7 +19,11 @@ function acceptsNoBody(request: FastifyRequest): boolean {
 function acceptsEmptyObject(schema: TSchema): boolean {
   let accepts = acceptsEmpty.get(schema);
   if (accepts === undefined) {
-    accepts = Value.Check(schema, {});
+    try {
+      accepts = Value.Check(schema, {});
+    } catch {
+      accepts = false; // a schema Value cannot check alone (a reference): its body stays required
+    }
     acceptsEmpty.set(schema, accepts);
   }
   return accepts;
