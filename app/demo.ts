@@ -6,14 +6,16 @@
 import type { ConcertCreated, ConcertService } from '../command-api/concerts/concerts.ts';
 
 const SYSTEM_ACTOR = '00000000-0000-4000-8000-00000000b0c5';
+/** Sales close at a concert's date: the demo is dated a year after its first seeding, so it stays bookable. */
+const A_YEAR_MS = 365 * 86_400_000;
 
-export async function seedDemoConcert(concerts: ConcertService): Promise<ConcertCreated> {
+export async function seedDemoConcert(concerts: ConcertService, now: Date = new Date()): Promise<ConcertCreated> {
   return concerts.create(
     { userId: SYSTEM_ACTOR, role: 'admin', tokenId: 'seed-demo', expiresAt: Number.MAX_SAFE_INTEGER, via: 'header', emailVerified: true },
     {
       name: 'Senandung Senja — boxoffice demo',
       artist: 'Nadin Amizah',
-      date: '2027-06-12T12:00:00.000Z',
+      date: new Date(Math.ceil((now.getTime() + A_YEAR_MS) / 86_400_000) * 86_400_000 + 12 * 3_600_000).toISOString(),
       venue: 'Istora Senayan, Jakarta',
       description: 'A demo concert seeded at the first start. Book it, pay at the sandbox checkout, cancel it.',
       max_tickets_per_ktp: 4,

@@ -111,7 +111,7 @@ async function soldConcert(url: string, personalKey: Buffer, digestKey: Buffer, 
     const now = () => new Date().toISOString();
     const submit = (command: Parameters<ConcertWriter['submit']>[1], actor: string | null = null) => writer.submit(concertId, command, context(actor, command.now));
     await submit({
-      type: 'ScheduleConcert', concert_id: concertId, name: 'Opening Night', artist: 'Bench', date: '2027-03-01T12:00:00.000Z', venue: 'GBK',
+      type: 'ScheduleConcert', concert_id: concertId, name: 'Opening Night', artist: 'Bench', date: '2099-03-01T12:00:00.000Z', venue: 'GBK',
       description: null, image_url: null, max_tickets_per_ktp: null, sales_open_at: null, sales_close_at: null,
       ticket_classes: [{ ticket_class_id: classId, name: 'Festival', price: 500_000, seat_count: count }], publish: true, now: now(),
     });

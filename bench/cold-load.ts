@@ -47,7 +47,7 @@ async function writeConcert(store: EventStore, events: number, log: (line: strin
   const submit = (command: ConcertCommand) => writer.submit(concertId, command, context());
   const now = () => new Date().toISOString();
   await submit({
-    type: 'ScheduleConcert', concert_id: concertId, name: 'Cold Load', artist: 'Bench', date: '2027-03-01T12:00:00.000Z', venue: 'GBK',
+    type: 'ScheduleConcert', concert_id: concertId, name: 'Cold Load', artist: 'Bench', date: '2099-03-01T12:00:00.000Z', venue: 'GBK',
     description: null, image_url: null, max_tickets_per_ktp: null, sales_open_at: null, sales_close_at: null,
     ticket_classes: [{ ticket_class_id: classId, name: 'Festival', price: 500_000, seat_count: SEATS }], publish: true, now: now(),
   });

@@ -101,7 +101,7 @@ export async function benchOurs(mysqlServerUrl: string, seconds: number, users: 
     const adminToken = ((await login.json()) as { access_token: string }).access_token;
     const created = await fetch(`${base}/api/v1/admin/concerts`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-      body: JSON.stringify({ name: 'Flash Sale', artist: 'Bench', date: '2027-02-14T12:00:00Z', venue: 'GBK', ticket_classes: [{ name: 'Festival', price: 750_000, total_seats_in_class: SEATS }] }),
+      body: JSON.stringify({ name: 'Flash Sale', artist: 'Bench', date: '2099-02-14T12:00:00Z', venue: 'GBK', ticket_classes: [{ name: 'Festival', price: 750_000, total_seats_in_class: SEATS }] }),
     });
     const concert = (await created.json()) as { id: string; ticket_classes: { id: string }[] };
     const signedIn = tokens(secret, users);

@@ -68,7 +68,7 @@ export async function benchQuery(mysqlServerUrl: string, options: { rounds: numb
         const token = ((await login.json()) as { access_token: string }).access_token;
         const created = await fetch(`${base}/api/v1/admin/concerts`, {
           method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ name: 'Read Rush', artist: 'Bench', date: '2027-02-14T12:00:00Z', venue: 'GBK', ticket_classes: [
+          body: JSON.stringify({ name: 'Read Rush', artist: 'Bench', date: '2099-02-14T12:00:00Z', venue: 'GBK', ticket_classes: [
             { name: 'VIP', price: 2_500_000, total_seats_in_class: 5_000 }, { name: 'Festival', price: 750_000, total_seats_in_class: 45_000 },
           ] }),
         });

@@ -77,7 +77,7 @@ export async function benchReadYourWrites(mysqlServerUrl: string, options: { use
         });
         const login = await fetch(`${commands}/users/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'Bench-Admin-Pass-2026' }) });
         const admin = ((await login.json()) as { access_token: string }).access_token;
-        const created = await post('/admin/concerts', admin, { name: 'Read Your Writes', artist: 'Bench', date: '2027-02-14T12:00:00Z', venue: 'GBK', ticket_classes: [{ name: 'Festival', price: 750_000, total_seats_in_class: options.users * 2 }] });
+        const created = await post('/admin/concerts', admin, { name: 'Read Your Writes', artist: 'Bench', date: '2099-02-14T12:00:00Z', venue: 'GBK', ticket_classes: [{ name: 'Festival', price: 750_000, total_seats_in_class: options.users * 2 }] });
         const concert = (await created.json()) as { id: string; ticket_classes: { id: string }[] };
         const signedIn = tokens(secret, options.users);
         const keys = await KeyStore.open({ client: 'mysql2', url: mysqlUrl }, personalKey);

@@ -7,6 +7,7 @@ import { readModels } from './001_read_models.ts';
 import { rebuildRequests } from './002_rebuild_requests.ts';
 import { refunds } from './003_refunds.ts';
 import { tickets } from './004_tickets.ts';
+import { concertEdits } from './005_concert_edits.ts';
 import { adminSearch } from './006_admin_search.ts';
 import { salesReport } from './007_sales_report.ts';
 
@@ -15,6 +16,7 @@ export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '002_rebuild_requests': rebuildRequests,
   '003_refunds': refunds,
   '004_tickets': tickets,
+  '005_concert_edits': concertEdits,
   '006_admin_search': adminSearch,
   '007_sales_report': salesReport,
 };

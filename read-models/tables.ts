@@ -67,6 +67,9 @@ export interface ConcertRow {
   total_seats: number;
   available_seats: number;
   created_at: string;
+  /** When sales open (null: at once) and close (null: at the concert's date); migrations/005. */
+  sales_open_at: string | null;
+  sales_close_at: string | null;
   /** Position of the last event that changed the concert or its seats (ETag, cache guard). */
   position: number;
 }

@@ -93,6 +93,14 @@ export async function concertAsOf(store: EventStore, concertId: string, asOf: Da
   return { state, position, events };
 }
 
+/** The concert's details and classes as they were: a class or seats added later are not in them yet, an edit made later is not shown. */
+export function concertDetailsOf(state: ConcertState) {
+  return {
+    ...state.details,
+    ticket_classes: state.classes.map((c) => ({ id: c.id, name: c.name, price: c.price, total_seats_in_class: c.seatCount })),
+  };
+}
+
 export function seatsOf(state: ConcertState): SeatAsOf[] {
   return state.classes.flatMap((ticketClass) => Array.from({ length: ticketClass.seatCount }, (_, i) => ({
     id: seatId(ticketClass.id, i + 1),
@@ -116,9 +124,9 @@ function ranges(numbers: readonly number[]): string {
 export const concertAsOfCommand: CliCommand = {
   name: 'concert:as-of',
   usage: '<concertId> <ISO time> [--json]',
-  summary: "the concert's seat map as it was at that instant, replayed from its event stream",
+  summary: "the concert as it was at that instant (details, prices, classes, seat map), replayed from its event stream",
   positionals: 2,
-  flags: { json: { type: 'boolean', description: 'print {concert_id, as_of, position, seats: [...]} instead of a summary' } },
+  flags: { json: { type: 'boolean', description: 'print {concert_id, as_of, position, concert: {name, date, …, ticket_classes}, seats: [...]} instead of a summary' } },
   run: (context) => withStore(context.config, async (store) => {
     const concertId = uuidArgument(context.positionals[0] ?? '', 'concertId');
     const text = context.positionals[1] ?? '';
@@ -129,17 +137,24 @@ export const concertAsOfCommand: CliCommand = {
     if (events === 0) throw new Error(`concert ${concertId} had no events at ${asOf.toISOString()} (unknown, or not yet scheduled)`);
     const seats = seatsOf(state);
     if (context.flags.json === true) {
-      context.out(`${JSON.stringify({ concert_id: concertId, as_of: asOf.toISOString(), position, seats })}\n`);
+      context.out(`${JSON.stringify({ concert_id: concertId, as_of: asOf.toISOString(), position, concert: concertDetailsOf(state), seats })}\n`);
       return;
     }
+    const details = state.details;
     const lines = [`concert ${concertId} as of ${asOf.toISOString()} (${events} events, position ${position}): ${state.status}`];
+    if (details !== null) {
+      lines.push(
+        `  ${details.name} — ${details.artist}, ${details.venue}, ${details.date}`,
+        `  sales: open ${details.sales_open_at ?? 'at once'}, close ${details.sales_close_at ?? `at the date (${details.date})`}; per KTP: ${details.max_tickets_per_ktp ?? 'no limit'}`,
+      );
+    }
     for (const ticketClass of state.classes) {
       const mine = seats.filter((seat) => seat.ticket_class_id === ticketClass.id);
       const numbers = (status: SeatAsOf['status']) => mine.filter((seat) => seat.status === status).map((seat) => seat.seat_number);
       const reserved = numbers('reserved');
       const booked = numbers('booked');
       lines.push(
-        `  ${ticketClass.name} (${ticketClass.id}): ${ticketClass.seatCount} seats, ${mine.length - reserved.length - booked.length} available`,
+        `  ${ticketClass.name} (${ticketClass.id}) at ${ticketClass.price}: ${ticketClass.seatCount} seats, ${mine.length - reserved.length - booked.length} available`,
         `    reserved: ${ranges(reserved)}`,
         `    booked:   ${ranges(booked)}`,
       );
@@ -148,16 +163,21 @@ export const concertAsOfCommand: CliCommand = {
   }),
 };
 
-/** Every event touching a booking, in position order: its own stream, its concert's holds and sales, its payments. */
+/** Events of the whole concert an admin decided that change what a booking is for: shown in its history once it exists. */
+const CONCERT_WIDE = new Set(['ConcertCancelled', 'ConcertDetailsChanged']);
+
+/** Every event touching a booking, in position order: its own stream, its concert's holds and sales and the admins' later changes to the concert itself, its payments. */
 export async function bookingHistory(store: EventStore, bookingId: string): Promise<RecordedEvent[]> {
   const own = await store.readStream(bookingStream(bookingId));
   const decoded = own.map((event) => decode(event, bookingEvents));
   const placed = decoded.find((event) => event.type === 'BookingPlaced');
   const concert = placed === undefined ? [] : await store.readStream(concertStream(placed.data.concert_id));
-  const touching = concert.filter((recorded) => {
-    const event = decode(recorded, concertEvents);
-    return 'booking_id' in event.data && event.data.booking_id === bookingId;
-  });
+  const decodedConcert = concert.map((recorded) => ({ recorded, event: decode(recorded, concertEvents) }));
+  const mine = decodedConcert.filter(({ event }) => 'booking_id' in event.data && event.data.booking_id === bookingId).map(({ recorded }) => recorded);
+  // From the booking's first event (its hold, or its own stream when the hold is lost) on.
+  const since = Math.min(...own.map((event) => event.position), ...mine.map((event) => event.position));
+  const concertWide = decodedConcert.filter(({ recorded, event }) => CONCERT_WIDE.has(event.type) && recorded.position > since).map(({ recorded }) => recorded);
+  const touching = [...mine, ...concertWide];
   const transactions = new Set(decoded.flatMap((event) => ('transaction_id' in event.data ? [event.data.transaction_id] : [])));
   const payments = (await Promise.all([...transactions].map((id) => store.readStream(paymentStream(id))))).flat();
   // A hold without its booking stream (a crash between the two writes) still shows.

@@ -1,7 +1,7 @@
-/** Admin work on concerts: scheduling one (on sale at once) and calling one off. */
+/** Admin work on concerts: scheduling one (on sale at once), editing it, adding classes and seats, and calling one off. */
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../domain/index.ts';
-import { concertEvents, concertStream } from '../../domain/concert/index.ts';
+import { concertEvents, concertStream, type ConcertDetailChanges, type ConcertState } from '../../domain/concert/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { AppError, isRefusal } from '../../lib/errors.ts';
@@ -18,7 +18,42 @@ export interface NewConcert {
   readonly description?: string | undefined;
   readonly image_url?: string | undefined;
   readonly max_tickets_per_ktp?: number | undefined;
+  readonly sales_open_at?: string | undefined;
+  readonly sales_close_at?: string | undefined;
   readonly ticket_classes: readonly { readonly name: string; readonly price: number; readonly total_seats_in_class: number }[];
+}
+
+/** A PATCH: the given fields change; null clears an optional one; `ticket_classes` reprices classes. */
+export interface ConcertEdit extends ConcertDetailChanges {
+  readonly ticket_classes?: readonly { readonly id: string; readonly price: number }[] | undefined;
+}
+
+/** The concert as its inventory has it now (the command API's own view; the query API's lags by a projection). */
+export interface ConcertView {
+  readonly id: string;
+  readonly name: string;
+  readonly artist: string;
+  readonly date: string;
+  readonly venue: string;
+  readonly description: string | null;
+  readonly image_url: string | null;
+  readonly status: 'scheduled' | 'active' | 'cancelled';
+  readonly max_tickets_per_ktp: number | null;
+  readonly sales_open_at: string | null;
+  readonly sales_close_at: string | null;
+  readonly ticket_classes: { id: string; name: string; price: number; total_seats_in_class: number; available_seats_in_class: number }[];
+  readonly total_seats: number;
+  readonly available_seats: number;
+  readonly position: number;
+}
+
+export interface TicketClassGrown {
+  readonly concert_id: string;
+  readonly id: string;
+  readonly name: string;
+  readonly price: number;
+  readonly total_seats_in_class: number;
+  readonly position: number;
 }
 
 export interface ConcertCreated {
@@ -51,8 +86,8 @@ export class ConcertService {
         description: concert.description ?? null,
         image_url: concert.image_url ?? null,
         max_tickets_per_ktp: concert.max_tickets_per_ktp ?? null,
-        sales_open_at: null,
-        sales_close_at: null,
+        sales_open_at: concert.sales_open_at ?? null,
+        sales_close_at: concert.sales_close_at ?? null,
         ticket_classes: classes,
         publish: true,
         now: context.occurredAt,
@@ -79,9 +114,64 @@ export class ConcertService {
     return { id: concertId.toLowerCase(), status: 'cancelled', position: written.position };
   }
 
+  /** Edits details and prices as events; an edit that changes nothing appends nothing. */
+  async change(principal: Principal, concertId: string, edit: ConcertEdit, request: RequestContext): Promise<ConcertView> {
+    const id = concertId.toLowerCase();
+    const context = this.#context(principal, request);
+    const { ticket_classes: prices = [], ...changes } = edit;
+    const written = await this.writer.submit(id, {
+      type: 'ChangeConcert',
+      changes,
+      prices: prices.map((c) => ({ ticket_class_id: c.id.toLowerCase(), price: c.price })),
+      now: context.occurredAt,
+    }, context);
+    return this.writer.read(id, (state) => viewOf(state, written.position));
+  }
+
+  /**
+   * A class by name: a new name adds it; an existing name grows that class to
+   * `total_seats_in_class` seats in all (its new total, never fewer than it has, so a retried
+   * request adds nothing twice).
+   */
+  async addTicketClass(principal: Principal, concertId: string, spec: { name: string; price: number; total_seats_in_class: number }, request: RequestContext): Promise<TicketClassGrown> {
+    const id = concertId.toLowerCase();
+    const context = this.#context(principal, request);
+    const name = spec.name.trim();
+    const written = await this.writer.submit(id, {
+      type: 'AddTicketClass',
+      ticket_class_id: derivedUuid('ticket-class', id, `added:${name.toLowerCase()}`),
+      name,
+      price: spec.price,
+      seat_count: spec.total_seats_in_class,
+      now: context.occurredAt,
+    }, context);
+    return this.writer.read(id, (state) => {
+      const grown = state.classes.find((c) => c.name.toLowerCase() === name.toLowerCase());
+      if (grown === undefined) throw new Error(`ticket class ${name} is missing after it was added`);
+      return { concert_id: id, id: grown.id, name: grown.name, price: grown.price, total_seats_in_class: grown.seatCount, position: written.position };
+    });
+  }
+
   #context(principal: Principal, request: RequestContext): CommandContext {
     return { ...request, actorId: principal.userId, occurredAt: this.now().toISOString() };
   }
+}
+
+const STATUS = { scheduled: 'scheduled', on_sale: 'active', cancelled: 'cancelled' } as const;
+
+function viewOf(state: ConcertState, position: number): ConcertView {
+  const { details, concertId } = state;
+  if (details === null || concertId === null || state.status === 'unscheduled') throw new Error('an edited concert has no details');
+  const classes = state.classes.map((c) => ({ id: c.id, name: c.name, price: c.price, total_seats_in_class: c.seatCount, available_seats_in_class: c.available }));
+  return {
+    id: concertId,
+    ...details,
+    status: STATUS[state.status],
+    ticket_classes: classes,
+    total_seats: state.seatStatus.length,
+    available_seats: classes.reduce((sum, c) => sum + c.available_seats_in_class, 0),
+    position,
+  };
 }
 
 function created(id: string, classes: readonly { ticket_class_id: string; name: string; price: number; seat_count: number }[], position: number): ConcertCreated {

@@ -1,7 +1,7 @@
-/** /api/v1/bookings (place, cancel) and /api/v1/admin/concerts (schedule, cancel). */
+/** /api/v1/bookings (place, cancel) and /api/v1/admin/concerts (schedule, edit, add classes and seats, cancel). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { principalOf } from '../../lib/http/auth.ts';
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
 import type { Config } from '../../lib/config.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import { requireUuid } from '../../lib/http/authorization.ts';
@@ -96,6 +96,8 @@ export const adminConcertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertSe
         description: Type.Optional(Type.String({ maxLength: 5000 })),
         image_url: Type.Optional(WebUrlSchema),
         max_tickets_per_ktp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        sales_open_at: Type.Optional(Instant),
+        sales_close_at: Type.Optional(Instant),
         ticket_classes: Type.Array(Type.Object({
           name: Type.String({ minLength: 1, maxLength: 100 }),
           price: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'rupiah' }),
@@ -130,6 +132,82 @@ export const adminConcertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertSe
     requireUuid(request.params.id, 'concert');
     return concerts.cancel(principalOf(request), request.params.id, request.body?.reason ?? 'cancelled by the organiser', requestContext(request));
   });
+
+  app.patch('/api/v1/admin/concerts/:id', {
+    schema: {
+      tags: ['admin'],
+      summary: "Edit a concert: only the given fields change, null clears an optional one; a class's new price applies to bookings made afterwards",
+      security: bearer,
+      params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+      body: Type.Optional(ConcertEditBody),
+      response: { 200: ConcertAnswer, ...problemResponses },
+    },
+  }, async (request) => {
+    requireUuid(request.params.id, 'concert');
+    return concerts.change(principalOf(request), request.params.id, request.body ?? {}, requestContext(request));
+  });
+
+  app.post('/api/v1/admin/concerts/:id/ticket-classes', {
+    schema: {
+      tags: ['admin'],
+      summary: 'Add a ticket class, or seats to one: a new name adds a class; an existing name (same price) grows that class to total_seats_in_class seats in all, never fewer',
+      security: bearer,
+      params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        price: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'rupiah; an existing class keeps its price (change it with PATCH)' }),
+        total_seats_in_class: Type.Integer({ minimum: 1, maximum: 200_000, description: "the class's seats in all after the addition, not the number added" }),
+      }, { additionalProperties: false }),
+      response: {
+        201: Type.Object({
+          concert_id: Type.String(), id: Type.String(), name: Type.String(), price: Type.Integer(), total_seats_in_class: Type.Integer(), position: PositionSchema,
+        }),
+        ...problemResponses,
+      },
+    },
+  }, async (request, reply) => {
+    requireUuid(request.params.id, 'concert');
+    const grown = await concerts.addTicketClass(principalOf(request), request.params.id, request.body, requestContext(request));
+    return reply.code(201).send(grown);
+  });
 };
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const ConcertEditBody = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  artist: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  date: Type.Optional(Instant),
+  venue: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 5000 }))),
+  image_url: Type.Optional(Nullable(WebUrlSchema)),
+  max_tickets_per_ktp: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100 }))),
+  sales_open_at: Type.Optional(Nullable(Instant)),
+  sales_close_at: Type.Optional(Nullable(Instant)),
+  ticket_classes: Type.Optional(Type.Array(
+    Type.Object({ id: UuidSchema, price: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'rupiah' }) }, { additionalProperties: false }),
+    { minItems: 1, maxItems: 50, description: 'new prices, for bookings made from now on' },
+  )),
+}, { additionalProperties: false });
+
+const ConcertAnswer = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  artist: Type.String(),
+  date: Type.String(),
+  venue: Type.String(),
+  description: Nullable(Type.String()),
+  image_url: Nullable(Type.String()),
+  status: Type.Union([Type.Literal('scheduled'), Type.Literal('active'), Type.Literal('cancelled')]),
+  max_tickets_per_ktp: Nullable(Type.Integer()),
+  sales_open_at: Nullable(Type.String()),
+  sales_close_at: Nullable(Type.String()),
+  ticket_classes: Type.Array(Type.Object({
+    id: Type.String(), name: Type.String(), price: Type.Integer(), total_seats_in_class: Type.Integer(), available_seats_in_class: Type.Integer(),
+  })),
+  total_seats: Type.Integer(),
+  available_seats: Type.Integer(),
+  position: PositionSchema,
+});
 
 

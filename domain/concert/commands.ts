@@ -86,4 +86,48 @@ export interface AdmitTicket extends Timed {
   readonly scanned_at: string;
 }
 
-export type ConcertCommand = ScheduleConcert | PublishConcert | HoldSeats | ReleaseHold | SellSeats | CancelConcert | TransferTicket | AdmitTicket;
+/** The concert's editable details; null clears an optional one. */
+export interface ConcertDetailChanges {
+  readonly name?: string;
+  readonly artist?: string;
+  readonly date?: string;
+  readonly venue?: string;
+  readonly description?: string | null;
+  readonly image_url?: string | null;
+  readonly max_tickets_per_ktp?: number | null;
+  readonly sales_open_at?: string | null;
+  readonly sales_close_at?: string | null;
+}
+
+/** An admin's edit: only the given fields change; a field given with its current value changes nothing. */
+export interface ChangeConcert extends Timed {
+  readonly type: 'ChangeConcert';
+  readonly changes: ConcertDetailChanges;
+  /** New prices, for bookings made from now on. */
+  readonly prices: readonly { readonly ticket_class_id: string; readonly price: number }[];
+}
+
+/**
+ * A class by name: a new name adds a class (with `ticket_class_id`), an existing one grows to
+ * `seat_count` seats in all (never fewer than it has; the same count changes nothing, so a
+ * retried request is harmless) at its current price.
+ */
+export interface AddTicketClass extends Timed {
+  readonly type: 'AddTicketClass';
+  readonly ticket_class_id: string;
+  readonly name: string;
+  readonly price: number;
+  readonly seat_count: number;
+}
+
+export type ConcertCommand =
+  | ScheduleConcert
+  | PublishConcert
+  | HoldSeats
+  | ReleaseHold
+  | SellSeats
+  | CancelConcert
+  | TransferTicket
+  | AdmitTicket
+  | ChangeConcert
+  | AddTicketClass;

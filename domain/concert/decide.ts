@@ -2,7 +2,10 @@ import { DomainError, assertNever } from '../shared/errors.ts';
 import { instant } from '../shared/decider.ts';
 import { toCanonicalInstant } from '../shared/instant.ts';
 import type {
+  AddTicketClass,
   CancelConcert,
+  ChangeConcert,
+  ConcertDetailChanges,
   ConcertCommand,
   HoldSeats,
   PublishConcert,
@@ -12,9 +15,9 @@ import type {
   TransferTicket,
   AdmitTicket,
 } from './commands.ts';
-import type { ConcertEvent, HeldSeat, HoldReleased } from './events.ts';
+import type { ConcertDetailsChanged, ConcertEvent, HeldSeat, HoldReleased } from './events.ts';
 import { MAX_SEAT_NUMBER, isUuid, seatId, seatIdPrefix } from './seats.ts';
-import { SEAT_AVAILABLE, seatIndexOf, classOfSeat, type ConcertState, type HoldState, type TicketState } from './state.ts';
+import { SEAT_AVAILABLE, seatIndexOf, classOfSeat, type ConcertDetails, type ConcertState, type HoldState, type TicketState } from './state.ts';
 
 export const MAX_TICKETS_PER_BOOKING = 5;
 /** A stadium, with room to spare; beyond this the in-memory inventory would be unreasonable. */
@@ -38,6 +41,10 @@ export function decide(command: ConcertCommand, state: ConcertState): ConcertEve
       return transferTicket(command, state);
     case 'AdmitTicket':
       return admitTicket(command, state);
+    case 'ChangeConcert':
+      return changeConcert(command, state);
+    case 'AddTicketClass':
+      return addTicketClass(command, state);
     default:
       return assertNever(command);
   }
@@ -71,10 +78,7 @@ function scheduleConcert(command: ScheduleConcert, state: ConcertState): Concert
   if (totalSeats > MAX_SEATS_PER_CONCERT) {
     throw new DomainError('TOO_MANY_SEATS', `a concert has at most ${MAX_SEATS_PER_CONCERT} seats`, { totalSeats });
   }
-  if (command.sales_open_at !== null && command.sales_close_at !== null
-    && instant(command.sales_open_at) >= instant(command.sales_close_at)) {
-    throw new DomainError('INVALID_SALES_WINDOW', 'sales must open before they close');
-  }
+  checkSalesWindow(command);
   const events: ConcertEvent[] = [
     {
       type: 'ConcertScheduled',
@@ -382,6 +386,117 @@ function released(concertId: string, hold: HoldState, reason: HoldReleased['data
   };
 }
 
+/** Sales open before they close, and they close at the concert's date unless told otherwise. */
+function checkSalesWindow(window: Pick<ConcertDetails, 'date' | 'sales_open_at' | 'sales_close_at'>): void {
+  if (window.sales_open_at === null) return;
+  const closesAt = window.sales_close_at ?? window.date;
+  if (instant(window.sales_open_at) >= instant(closesAt)) {
+    throw new DomainError('INVALID_SALES_WINDOW', window.sales_close_at === null
+      ? 'sales must open before the concert starts (when they close unless sales_close_at says otherwise)'
+      : 'sales must open before they close', { sales_open_at: window.sales_open_at, closes_at: closesAt });
+  }
+}
+
+const INSTANT_FIELDS = new Set<keyof ConcertDetails>(['date', 'sales_open_at', 'sales_close_at']);
+const REQUIRED_TEXT_FIELDS = new Set<keyof ConcertDetails>(['name', 'artist', 'venue']);
+
+/**
+ * An admin's edit of the details and prices. Only what differs from the state is decided, so a
+ * request that repeats the current values (or names nothing) appends nothing.
+ */
+function changeConcert(command: ChangeConcert, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  if (state.status === 'cancelled') throw new DomainError('CONCERT_CANCELLED', 'a cancelled concert is not edited');
+  const current = state.details;
+  if (current === null) throw new DomainError('CONCERT_NOT_FOUND', 'no such concert');
+  const changed: Partial<Record<keyof ConcertDetails, unknown>> = {};
+  for (const [field, given] of Object.entries(command.changes) as [keyof ConcertDetailChanges, unknown][]) {
+    if (given === undefined) continue;
+    let value = given;
+    if (typeof value === 'string') {
+      value = INSTANT_FIELDS.has(field) ? toCanonicalInstant(value) : value.trim();
+      if (REQUIRED_TEXT_FIELDS.has(field) && value === '') {
+        throw new DomainError('INVALID_CONCERT_DETAILS', `${field} cannot be empty`, { field });
+      }
+    } else if (value === null && (REQUIRED_TEXT_FIELDS.has(field) || field === 'date')) {
+      throw new DomainError('INVALID_CONCERT_DETAILS', `${field} cannot be cleared`, { field });
+    } else if (field === 'max_tickets_per_ktp' && value !== null && !(Number.isSafeInteger(value) && (value as number) >= 1)) {
+      throw new DomainError('INVALID_CONCERT_DETAILS', 'max_tickets_per_ktp is a whole number of at least 1', { field });
+    }
+    if (value !== current[field]) changed[field] = value;
+  }
+  checkSalesWindow({ ...current, ...changed } as ConcertDetails);
+
+  const events: ConcertEvent[] = [];
+  if (Object.keys(changed).length > 0) {
+    events.push({
+      type: 'ConcertDetailsChanged',
+      data: { concert_id: concertId, ...changed, changed_at: command.now } as ConcertDetailsChanged['data'],
+    });
+  }
+  const seen = new Set<string>();
+  for (const { ticket_class_id, price } of command.prices) {
+    const ticketClass = state.classById.get(ticket_class_id);
+    if (ticketClass === undefined) throw new DomainError('UNKNOWN_TICKET_CLASS', 'this concert has no such ticket class', { ticket_class_id });
+    if (seen.has(ticket_class_id)) throw new DomainError('DUPLICATE_TICKET_CLASS', 'a ticket class is priced twice', { ticket_class_id });
+    seen.add(ticket_class_id);
+    if (!isNonNegativeInteger(price)) throw new DomainError('INVALID_TICKET_CLASS', 'a price is a whole number of rupiah', { ticket_class_id });
+    if (price === ticketClass.price) continue;
+    events.push({
+      type: 'TicketClassPriceChanged',
+      data: { concert_id: concertId, ticket_class_id, price, previous_price: ticketClass.price, changed_at: command.now },
+    });
+  }
+  return events;
+}
+
+/** A new class by a new name; more seats for the class of an existing name (`seat_count` is its new total). */
+function addTicketClass(command: AddTicketClass, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  if (state.status === 'cancelled') throw new DomainError('CONCERT_CANCELLED', 'a cancelled concert gets no more seats');
+  const name = command.name.trim();
+  if (name === '' || !isNonNegativeInteger(command.price)) {
+    throw new DomainError('INVALID_TICKET_CLASS', 'a ticket class needs a name and a whole-rupiah price');
+  }
+  if (!Number.isInteger(command.seat_count) || command.seat_count < 1 || command.seat_count > MAX_SEAT_NUMBER) {
+    throw new DomainError('INVALID_TICKET_CLASS', 'a ticket class needs at least one seat');
+  }
+  const existing = state.classes.find((c) => c.name.trim().toLowerCase() === name.toLowerCase());
+  const totalSeats = state.seatStatus.length + command.seat_count - (existing?.seatCount ?? 0);
+  if (existing !== undefined) {
+    if (command.price !== existing.price) {
+      throw new DomainError('DUPLICATE_TICKET_CLASS', `ticket class "${existing.name}" exists at another price: change its price, or name a new class`, {
+        ticket_class_id: existing.id, price: existing.price,
+      });
+    }
+    if (command.seat_count < existing.seatCount) {
+      throw new DomainError('INVALID_TICKET_CLASS', `ticket class "${existing.name}" has ${existing.seatCount} seats; it never gets fewer`, {
+        ticket_class_id: existing.id, total_seats_in_class: existing.seatCount,
+      });
+    }
+    if (command.seat_count === existing.seatCount) return [];
+  } else if (!isUuid(command.ticket_class_id) || state.classByPrefix.has(seatIdPrefix(command.ticket_class_id))) {
+    throw new DomainError('DUPLICATE_TICKET_CLASS', 'this ticket class id is taken', { ticket_class_id: command.ticket_class_id });
+  }
+  if (totalSeats > MAX_SEATS_PER_CONCERT) {
+    throw new DomainError('TOO_MANY_SEATS', `a concert has at most ${MAX_SEATS_PER_CONCERT} seats`, { totalSeats });
+  }
+  if (existing !== undefined) {
+    return [{
+      type: 'SeatsAdded',
+      data: { concert_id: concertId, ticket_class_id: existing.id, added: command.seat_count - existing.seatCount, seat_count: command.seat_count, added_at: command.now },
+    }];
+  }
+  return [{
+    type: 'TicketClassAdded',
+    data: {
+      concert_id: concertId,
+      ticket_class: { ticket_class_id: command.ticket_class_id, name, price: command.price, seat_count: command.seat_count },
+      added_at: command.now,
+    },
+  }];
+}
+
 function requireScheduled(state: ConcertState): string {
   if (state.status === 'unscheduled' || state.concertId === null) {
     throw new DomainError('CONCERT_NOT_FOUND', 'no such concert');
@@ -394,10 +509,12 @@ function requireOnSale(state: ConcertState, nowMs: number): string {
   if (state.status === 'cancelled') throw new DomainError('CONCERT_CANCELLED', 'this concert was cancelled');
   if (state.status !== 'on_sale') throw new DomainError('CONCERT_NOT_ON_SALE', 'this concert is not on sale yet');
   if (state.salesOpenAtMs !== null && nowMs < state.salesOpenAtMs) {
-    throw new DomainError('SALES_NOT_OPEN', 'ticket sales have not opened yet');
+    throw new DomainError('SALES_NOT_OPEN', 'ticket sales have not opened yet', { opens_at: state.details?.sales_open_at ?? null });
   }
-  if (state.salesCloseAtMs !== null && nowMs >= state.salesCloseAtMs) {
-    throw new DomainError('SALES_CLOSED', 'ticket sales have closed');
+  // Without a close of its own, sales close when the concert starts.
+  const closesAtMs = state.salesCloseAtMs ?? state.startsAtMs;
+  if (closesAtMs !== null && nowMs >= closesAtMs) {
+    throw new DomainError('SALES_CLOSED', 'ticket sales have closed', { closed_at: state.details?.sales_close_at ?? state.details?.date ?? null });
   }
   return concertId;
 }

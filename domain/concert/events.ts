@@ -173,6 +173,64 @@ export const TicketAdmittedSchema = eventSchema(
   ),
 );
 
+/**
+ * An admin edit of the concert's details: only the fields that changed are present; `null`
+ * clears an optional one (description, image, a sales window end, the per-KTP limit).
+ */
+export const ConcertDetailsChangedSchema = eventSchema(
+  'ConcertDetailsChanged',
+  Type.Object(
+    {
+      concert_id: Id,
+      name: Type.Optional(Type.String({ minLength: 1 })),
+      artist: Type.Optional(Type.String({ minLength: 1 })),
+      date: Type.Optional(Instant),
+      venue: Type.Optional(Type.String({ minLength: 1 })),
+      description: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+      image_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+      max_tickets_per_ktp: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+      sales_open_at: Type.Optional(Type.Union([Instant, Type.Null()])),
+      sales_close_at: Type.Optional(Type.Union([Instant, Type.Null()])),
+      changed_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** A class's price for the bookings made from now on; a hold records each seat's price, so earlier ones keep theirs. */
+export const TicketClassPriceChangedSchema = eventSchema(
+  'TicketClassPriceChanged',
+  Type.Object(
+    { concert_id: Id, ticket_class_id: Id, price: Money, previous_price: Money, changed_at: Instant },
+    { additionalProperties: false },
+  ),
+);
+
+/** A class added after scheduling: its seats are numbered 1..seat_count and laid out after every other class's. */
+export const TicketClassAddedSchema = eventSchema(
+  'TicketClassAdded',
+  Type.Object(
+    { concert_id: Id, ticket_class: TicketClassSchema, added_at: Instant },
+    { additionalProperties: false },
+  ),
+);
+
+/** More seats in a class: numbers `seat_count - added + 1 .. seat_count`, the existing ones unchanged. */
+export const SeatsAddedSchema = eventSchema(
+  'SeatsAdded',
+  Type.Object(
+    {
+      concert_id: Id,
+      ticket_class_id: Id,
+      added: Type.Integer({ minimum: 1 }),
+      /** The class's seats after the addition. */
+      seat_count: Type.Integer({ minimum: 2 }),
+      added_at: Instant,
+    },
+    { additionalProperties: false },
+  ),
+);
+
 export const ConcertEventSchemas = [
   ConcertScheduledSchema,
   ConcertPublishedSchema,
@@ -182,6 +240,10 @@ export const ConcertEventSchemas = [
   ConcertCancelledSchema,
   TicketTransferredSchema,
   TicketAdmittedSchema,
+  ConcertDetailsChangedSchema,
+  TicketClassPriceChangedSchema,
+  TicketClassAddedSchema,
+  SeatsAddedSchema,
 ] as const;
 
 export type ConcertScheduled = Static<typeof ConcertScheduledSchema>;
@@ -192,6 +254,10 @@ export type SeatsSold = Static<typeof SeatsSoldSchema>;
 export type ConcertCancelled = Static<typeof ConcertCancelledSchema>;
 export type TicketTransferred = Static<typeof TicketTransferredSchema>;
 export type TicketAdmitted = Static<typeof TicketAdmittedSchema>;
+export type ConcertDetailsChanged = Static<typeof ConcertDetailsChangedSchema>;
+export type TicketClassPriceChanged = Static<typeof TicketClassPriceChangedSchema>;
+export type TicketClassAdded = Static<typeof TicketClassAddedSchema>;
+export type SeatsAdded = Static<typeof SeatsAddedSchema>;
 export type ConcertEvent =
   | ConcertScheduled
   | ConcertPublished
@@ -200,7 +266,11 @@ export type ConcertEvent =
   | SeatsSold
   | ConcertCancelled
   | TicketTransferred
-  | TicketAdmitted;
+  | TicketAdmitted
+  | ConcertDetailsChanged
+  | TicketClassPriceChanged
+  | TicketClassAdded
+  | SeatsAdded;
 
 /** Every event of a `concert-…` stream: what its decider folds and its readers decode. */
 export const concertEvents: EventSet<ConcertEvent> = { types: ConcertEventSchemas.map((schema) => schema.properties.type.const) };

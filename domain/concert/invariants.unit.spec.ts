@@ -20,7 +20,9 @@ import {
   concertDecider,
   fromSnapshot,
   SEAT_AVAILABLE,
+  SEAT_HELD,
   SEAT_SOLD,
+  seatIndexOf,
   toSnapshot,
   type ConcertCommand,
   type ConcertEvent,
@@ -35,7 +37,8 @@ import {
 const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
 const bookings = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8'];
 const ktps = ['k1', 'k2', 'k3'];
-const seats = [...[1, 2, 3].map(vipSeat), ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(regularSeat)];
+// VIP seats 4 and 5 exist only once an AddTicketClass grew the class (moving every Regular seat up).
+const seats = [...[1, 2, 3, 4, 5].map(vipSeat), ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(regularSeat)];
 
 const command: fc.Arbitrary<ConcertCommand> = fc.oneof(
   fc.record({
@@ -63,6 +66,9 @@ const command: fc.Arbitrary<ConcertCommand> = fc.oneof(
   }).map(({ booking, reason }) => release(booking, reason, reason === 'expired' ? HOLD_END : T0)),
   fc.record({ booking: fc.constantFrom(...bookings), late: fc.boolean() })
     .map(({ booking, late }) => sell(booking, `tx-${booking}`, late ? HOLD_END : minutesAfter(T0, 1))),
+  fc.integer({ min: 3, max: 5 }).map((seatCount): ConcertCommand => ({
+    type: 'AddTicketClass', ticket_class_id: VIP, name: 'VIP', price: 1_500_000, seat_count: seatCount, now: T0,
+  })),
 );
 
 interface Owner { booking: string; user: string; sold: boolean }
@@ -120,6 +126,16 @@ function checkState(state: ConcertState): void {
     }
     if (available !== ticketClass.available) throw new Error(`${ticketClass.name}: count ${ticketClass.available}, seats ${available}`);
   }
+  // Every index a hold or a ticket keeps still names its own seat, wherever added seats moved it.
+  for (const hold of state.holds.values()) {
+    if (hold.status === 'released') continue;
+    hold.seatIds.forEach((id, i) => {
+      const index = hold.seatIndexes[i] ?? -1;
+      if (seatIndexOf(state, id) !== index) throw new Error(`hold ${hold.bookingId}: seat ${id} is not at index ${index}`);
+      if (state.seatStatus[index] !== (hold.status === 'sold' ? SEAT_SOLD : SEAT_HELD)) throw new Error(`hold ${hold.bookingId}: seat ${id} has the wrong status`);
+      if ((state.tickets.get(index)?.bookingId ?? null) !== (hold.status === 'sold' ? hold.bookingId : null)) throw new Error(`seat ${id}: ticket and hold disagree`);
+    });
+  }
   const sold = [...state.seatStatus].filter((s) => s === SEAT_SOLD).length;
   const soldInHolds = [...state.holds.values()].filter((h) => h.status === 'sold').reduce((n, h) => n + h.seatIndexes.length, 0);
   if (sold !== soldInHolds) throw new Error('sold seats and sold holds disagree');
@@ -156,6 +172,7 @@ t.test('no command sequence sells a seat twice or breaks a booking rule', async 
     { numRuns: 400 },
   );
   // The sequences must reach every transition, or the property proves little.
+  t.ok((decidedByType.get('SeatsAdded') ?? 0) > 50, `SeatsAdded decided ${decidedByType.get('SeatsAdded') ?? 0} times`);
   for (const type of ['SeatsHeld', 'HoldReleased', 'SeatsSold']) {
     t.ok((decidedByType.get(type) ?? 0) > 200, `${type} decided ${decidedByType.get(type) ?? 0} times`);
   }

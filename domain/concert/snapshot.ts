@@ -9,9 +9,10 @@ import { instant, type Owned } from '../shared/decider.ts';
 import type { Sealed } from '../shared/personal-data.ts';
 import type { ReleaseReason } from './events.ts';
 import { seatIdPrefix } from './seats.ts';
-import { owned, type ConcertState, type HoldState, type TicketClassState, type TicketState } from './state.ts';
+import { owned, type ConcertDetails, type ConcertState, type HoldState, type TicketClassState, type TicketState } from './state.ts';
 
-export const CONCERT_SNAPSHOT_VERSION = 3;
+/** 4: the editable details (so an edit that changes nothing is seen as such). */
+export const CONCERT_SNAPSHOT_VERSION = 4;
 
 type HoldTuple = readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], ReleaseReason | null, string | null, (readonly Sealed[] | null)?];
 
@@ -19,6 +20,7 @@ export interface ConcertSnapshot {
   readonly version: typeof CONCERT_SNAPSHOT_VERSION;
   readonly status: ConcertState['status'];
   readonly concertId: string | null;
+  readonly details: ConcertDetails | null;
   readonly maxTicketsPerKtp: number | null;
   readonly startsAtMs: number | null;
   readonly salesOpenAtMs: number | null;
@@ -35,8 +37,8 @@ export interface ConcertSnapshot {
 }
 
 /**
- * Whether a stored snapshot is one this code restores. Older versions knew nothing of the door
- * or of when the concert starts: the writer folds such a stream from its first event instead.
+ * Whether a stored snapshot is one this code restores. Older versions knew nothing of the door,
+ * of when the concert starts or of its editable details: the writer folds such a stream from its first event instead.
  */
 export function isCurrentSnapshot(snapshot: { readonly version?: unknown }): boolean {
   return snapshot.version === CONCERT_SNAPSHOT_VERSION;
@@ -55,6 +57,7 @@ export function toSnapshot(state: ConcertState): ConcertSnapshot {
     version: CONCERT_SNAPSHOT_VERSION,
     status: state.status,
     concertId: state.concertId,
+    details: state.details === null ? null : { ...state.details },
     maxTicketsPerKtp: state.maxTicketsPerKtp,
     startsAtMs: state.startsAtMs,
     salesOpenAtMs: state.salesOpenAtMs,
@@ -121,6 +124,7 @@ export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
   return owned({
     status: snapshot.status,
     concertId: snapshot.concertId,
+    details: snapshot.details === null ? null : { ...snapshot.details },
     maxTicketsPerKtp: snapshot.maxTicketsPerKtp,
     startsAtMs: snapshot.startsAtMs,
     salesOpenAtMs: snapshot.salesOpenAtMs,

@@ -12,10 +12,12 @@ export type SeatStatusCode = typeof SEAT_AVAILABLE | typeof SEAT_HELD | typeof S
 export interface TicketClassState {
   readonly id: string;
   readonly name: string;
-  readonly price: number;
-  readonly seatCount: number;
-  /** Index in `seatStatus` of this class's seat number 1. */
-  readonly firstSeat: number;
+  /** For holds from now on (TicketClassPriceChanged); a hold keeps the price it was made at. */
+  price: number;
+  /** Grows when seats are added (SeatsAdded). */
+  seatCount: number;
+  /** Index in `seatStatus` of this class's seat number 1: a class's seats stay contiguous, so seats added to an earlier class move the later ones. */
+  firstSeat: number;
   available: number;
   /** Lower bound: no seat of this class numbered below `searchFrom + 1` is available. */
   searchFrom: number;
@@ -24,7 +26,8 @@ export interface TicketClassState {
 export interface HoldState {
   readonly bookingId: string;
   readonly userId: string;
-  readonly seatIndexes: readonly number[];
+  /** Indexes in `seatStatus`: remapped when seats added to an earlier class move them. */
+  seatIndexes: readonly number[];
   readonly seatIds: readonly string[];
   /** In seat order; a transfer replaces its seat's. */
   ktpFingerprints: readonly string[];
@@ -58,13 +61,29 @@ export interface TicketState {
  * changes it in place instead of copying 50,000 seats and every hold per event. A caller that
  * needs the state as it was (a batch that failed to append) folds it again from the store.
  */
+/** What an admin may edit, as last decided (instants in their canonical form): an edit that changes nothing appends nothing. */
+export interface ConcertDetails {
+  name: string;
+  artist: string;
+  date: string;
+  venue: string;
+  description: string | null;
+  image_url: string | null;
+  max_tickets_per_ktp: number | null;
+  sales_open_at: string | null;
+  sales_close_at: string | null;
+}
+
 export interface ConcertState {
   status: 'unscheduled' | 'scheduled' | 'on_sale' | 'cancelled';
   concertId: string | null;
+  /** Null until scheduled. */
+  details: ConcertDetails | null;
   maxTicketsPerKtp: number | null;
-  /** When the concert starts: tickets are transferred before, not after. */
+  /** When the concert starts: tickets are transferred before, not after; sales close then unless `salesCloseAtMs` says otherwise. */
   startsAtMs: number | null;
   salesOpenAtMs: number | null;
+  /** The explicit close of sales, or null for the concert's start. */
   salesCloseAtMs: number | null;
   classes: TicketClassState[];
   classById: Map<string, TicketClassState>;
@@ -84,6 +103,7 @@ export function initialState(): Owned<ConcertState> {
   return owned({
     status: 'unscheduled',
     concertId: null,
+    details: null,
     maxTicketsPerKtp: null,
     startsAtMs: null,
     salesOpenAtMs: null,
@@ -111,6 +131,17 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
       const { data } = event;
       state.status = 'scheduled';
       state.concertId = data.concert_id;
+      state.details = {
+        name: data.name,
+        artist: data.artist,
+        date: data.date,
+        venue: data.venue,
+        description: data.description,
+        image_url: data.image_url,
+        max_tickets_per_ktp: data.max_tickets_per_ktp,
+        sales_open_at: data.sales_open_at,
+        sales_close_at: data.sales_close_at,
+      };
       state.maxTicketsPerKtp = data.max_tickets_per_ktp;
       state.startsAtMs = instant(data.date);
       state.salesOpenAtMs = data.sales_open_at === null ? null : instant(data.sales_open_at);
@@ -199,9 +230,74 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
       }
       return state;
     }
+    case 'ConcertDetailsChanged': {
+      const { concert_id: _concertId, changed_at: _changedAt, ...changes } = event.data;
+      if (state.details === null) return state;
+      Object.assign(state.details, changes);
+      const details = state.details;
+      state.maxTicketsPerKtp = details.max_tickets_per_ktp;
+      state.startsAtMs = instant(details.date);
+      state.salesOpenAtMs = details.sales_open_at === null ? null : instant(details.sales_open_at);
+      state.salesCloseAtMs = details.sales_close_at === null ? null : instant(details.sales_close_at);
+      return state;
+    }
+    case 'TicketClassPriceChanged': {
+      const ticketClass = state.classById.get(event.data.ticket_class_id);
+      if (ticketClass !== undefined) ticketClass.price = event.data.price;
+      return state;
+    }
+    case 'TicketClassAdded': {
+      const spec = event.data.ticket_class;
+      if (state.classById.has(spec.ticket_class_id)) return state;
+      const ticketClass: TicketClassState = {
+        id: spec.ticket_class_id,
+        name: spec.name,
+        price: spec.price,
+        seatCount: spec.seat_count,
+        firstSeat: state.seatStatus.length,
+        available: spec.seat_count,
+        searchFrom: 0,
+      };
+      state.classes.push(ticketClass);
+      state.classById.set(ticketClass.id, ticketClass);
+      state.classByPrefix.set(seatIdPrefix(ticketClass.id), ticketClass);
+      const seatStatus = new Uint8Array(state.seatStatus.length + spec.seat_count);
+      seatStatus.set(state.seatStatus);
+      state.seatStatus = seatStatus;
+      return state;
+    }
+    case 'SeatsAdded': {
+      const ticketClass = state.classById.get(event.data.ticket_class_id);
+      if (ticketClass !== undefined) addSeats(state, ticketClass, event.data.seat_count - ticketClass.seatCount);
+      return state;
+    }
     default:
       return assertNever(event);
   }
+}
+
+/**
+ * Grows a class in place, keeping every class's seats contiguous (the booking rule's scans, the
+ * audit and the snapshot rely on it): the seats of the classes after it move up by `added`, and
+ * so does every index a hold or a ticket keeps. Adding seats is rare; a sale is not slowed by it.
+ */
+function addSeats(state: ConcertState, ticketClass: TicketClassState, added: number): void {
+  if (added <= 0) return;
+  const end = ticketClass.firstSeat + ticketClass.seatCount;
+  const seatStatus = new Uint8Array(state.seatStatus.length + added);
+  seatStatus.set(state.seatStatus.subarray(0, end), 0);
+  seatStatus.set(state.seatStatus.subarray(end), end + added); // the new seats start available (0)
+  const moved = end < state.seatStatus.length;
+  state.seatStatus = seatStatus;
+  ticketClass.seatCount += added;
+  ticketClass.available += added;
+  if (!moved) return;
+  const remap = (index: number): number => (index >= end ? index + added : index);
+  for (const later of state.classes) if (later.firstSeat >= end) later.firstSeat += added;
+  for (const hold of state.holds.values()) {
+    if (hold.seatIndexes.some((index) => index >= end)) hold.seatIndexes = hold.seatIndexes.map(remap);
+  }
+  state.tickets = new Map([...state.tickets].map(([index, ticket]) => [remap(index), ticket]));
 }
 
 /** The index in `seatStatus` of a seat id, or -1 when the id names no seat of this concert. */

@@ -33,6 +33,7 @@ import type { ServerLogger } from './logger.ts';
 import { API_SECURITY_HEADERS } from './security-headers.ts';
 import { AppError } from '../errors.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
+import { acceptNoBodyWhereOptional } from './optional-body.ts';
 
 export type HttpServer = FastifyInstance<
   RawServerDefault,
@@ -76,6 +77,7 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  acceptNoBodyWhereOptional(app);
   // The security headers of a JSON answer (HTML pages add their own: security-headers.ts) and
   // the request id. A callback hook: no promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
@@ -85,7 +87,7 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
   await app.register(cors, {
     origin: [...config.corsOrigins],
     credentials: true,
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Min-Position', 'X-Request-Id'],
     exposedHeaders: ['X-Projection-Position', 'Retry-After', 'X-Request-Id'],
   });

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import t, { type Test } from 'tap';
-import type { ConcertEvent } from '../../domain/concert/index.ts';
+import { seatId, type ConcertEvent } from '../../domain/concert/index.ts';
 import { SeatCache } from '../../read-models/seat-cache.ts';
 import { CONCERT, REGULAR, VIP, held, holdByClass, holdBySeat, onSale, vipSeat } from '../../test/support/concert-fixtures.ts';
 import { projectionFixture, type Row } from '../../test/support/projection-spec.ts';
@@ -119,3 +119,59 @@ t.test('the seat cache ignores stale writes, drops keys with a gap, and is refil
   await feed.refill(db, 1);
   t.same(await cache.availability(CONCERT), { position: 7, classes: new Map([[VIP, 2], [REGULAR, 10]]) }, 'the refill makes it whole again');
 });
+
+const BALCONY = 'ba1c0000-0000-4000-8000-0000000000b1';
+const AT = '2026-12-01T10:30:00.000Z';
+
+for (const kind of ['mysql', 'sqlite'] as const) {
+  t.test(`an admin's edits: details, sales window, prices, a new class and seats added, in the rows and the seat cache (${kind})`, async (t) => {
+    const { db, given, cache, feed } = await rig(t, kind);
+    const history: ConcertEvent[] = onSale();
+    const hold = held(holdBySeat(B1, U1, [vipSeat(1)]), history);
+    await given([...history, hold]);
+
+    t.equal(await given([
+      { type: 'ConcertDetailsChanged', data: { concert_id: CONCERT, name: 'Senandung Senja II', date: '2027-03-01T12:00:00.000Z', description: null, sales_open_at: '2026-12-02T03:00:00.000Z', changed_at: AT } },
+      { type: 'TicketClassPriceChanged', data: { concert_id: CONCERT, ticket_class_id: VIP, price: 2_000_000, previous_price: 1_500_000, changed_at: AT } },
+    ]), 'applied');
+    t.match(await db('concerts').where({ id: CONCERT }).first<Row>(), {
+      name: 'Senandung Senja II', artist: 'Nadin Amizah', date: '2027-03-01T12:00:00.000Z', description: null, sales_open_at: '2026-12-02T03:00:00.000Z', sales_close_at: null,
+    });
+    t.equal(Number((await db('ticket_classes').where({ id: VIP }).first<Row>()).price), 2_000_000);
+
+    // Seats added to VIP (seats 4-5), a new class in the same batch, and a hold on an added seat.
+    const added: ConcertEvent[] = [
+      { type: 'SeatsAdded', data: { concert_id: CONCERT, ticket_class_id: VIP, added: 2, seat_count: 5, added_at: AT } },
+      { type: 'TicketClassAdded', data: { concert_id: CONCERT, ticket_class: { ticket_class_id: BALCONY, name: 'Balcony', price: 100_000, seat_count: 4 }, added_at: AT } },
+      { type: 'ConcertDetailsChanged', data: { concert_id: CONCERT, sales_open_at: null, changed_at: AT } },
+    ];
+    const grown = [...history, hold, ...added];
+    const hold2 = held(holdBySeat(B2, U2, [vipSeat(5), seatId(BALCONY, 2)], { now: AT, expires_at: '2026-12-01T10:45:00.000Z' }), grown);
+    t.equal(await given([...added, hold2]), 'applied');
+    const concert = await db('concerts').where({ id: CONCERT }).first<Row>();
+    t.equal(Number(concert.total_seats), 19, '13 + 2 + 4');
+    t.equal(Number(concert.available_seats), 16, 'three seats held');
+    t.equal(concert.sales_open_at, null, 'null clears the opening');
+    const classes = await db('ticket_classes').where({ concert_id: CONCERT }).orderBy('sort_order').select<Row[]>('id', 'name', 'price', 'total_seats_in_class', 'available_seats_in_class', 'sort_order');
+    t.same(classes.map((row) => [row.id, row.name, Number(row.price), Number(row.total_seats_in_class), Number(row.available_seats_in_class), Number(row.sort_order)]), [
+      [VIP, 'VIP', 2_000_000, 5, 3, 0], [REGULAR, 'Regular', 500_000, 10, 10, 1], [BALCONY, 'Balcony', 100_000, 4, 3, 2],
+    ]);
+    const seats = await seatRows(db);
+    t.equal(seats.length, 19, 'a row per seat, the added ones included');
+    t.same(seats.filter((seat) => seat.status !== 'available').map((seat) => [seat.id, seat.booking_id]).sort(),
+      [[vipSeat(1), B1], [vipSeat(5), B2], [seatId(BALCONY, 2), B2]].sort());
+    const numbers = await db('seats').where({ ticket_class_id: VIP }).orderBy('seat_number').pluck('seat_number');
+    t.same(numbers.map(Number), [1, 2, 3, 4, 5]);
+    t.same((await cache.availability(CONCERT))?.classes, new Map([[VIP, 3], [REGULAR, 10], [BALCONY, 3]]), 'the cache counts the new class');
+    t.equal((await cache.seatStatuses(1, CONCERT))?.get(seatId(BALCONY, 2)), 'reserved');
+
+    // Released later: the added seat is available again in the rows and the cache.
+    await given([{ type: 'HoldReleased', data: { concert_id: CONCERT, booking_id: B2, seat_ids: hold2.data.seats.map((seat) => seat.seat_id), reason: 'cancelled', released_at: AT } }]);
+    t.same(await classCounts(db), { [VIP]: 4, [REGULAR]: 10, [BALCONY]: 4 });
+    t.same((await cache.availability(CONCERT))?.classes, new Map([[VIP, 4], [REGULAR, 10], [BALCONY, 4]]));
+
+    // A refill from the tables gives the same cache.
+    await feed.refill(db, 1);
+    t.same((await cache.availability(CONCERT))?.classes, new Map([[VIP, 4], [REGULAR, 10], [BALCONY, 4]]), 'refilled with the new class');
+  });
+}

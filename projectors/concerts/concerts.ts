@@ -1,8 +1,10 @@
 /**
  * The concerts read model: concerts, their ticket classes with live counts, and every seat with
  * its status. A batch loads the concerts it touches (and their classes) once, folds its events
- * over them in memory, and writes each table in multi-row statements; seat rows of a new concert
- * are inserted in bulk. After the commit, the Redis seat caches get the same changes.
+ * over them in memory, and writes each table in multi-row statements; seat rows of a new concert,
+ * of a class added later and of seats added to a class are inserted in bulk. An admin's edit
+ * (details, sales window, prices) changes the rows it names. After the commit, the Redis seat
+ * caches get the same changes (a new class's count included).
  */
 import type { Knex } from 'knex';
 import { parseSeatId, seatId, seatIdPrefix } from '../../domain/concert/seats.ts';
@@ -12,7 +14,10 @@ import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import type { SeatCacheFeed } from './seat-cache-feed.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type ProjectedOf, type Projection, type TableWrite } from '../projection.ts';
 
-const EVENT_TYPES = ['ConcertScheduled', 'ConcertPublished', 'SeatsHeld', 'HoldReleased', 'SeatsSold', 'ConcertCancelled'] as const;
+const EVENT_TYPES = [
+  'ConcertScheduled', 'ConcertPublished', 'SeatsHeld', 'HoldReleased', 'SeatsSold', 'ConcertCancelled',
+  'ConcertDetailsChanged', 'TicketClassPriceChanged', 'TicketClassAdded', 'SeatsAdded',
+] as const;
 type ConcertEventType = typeof EVENT_TYPES[number];
 
 /** One concert as a batch sees it. */
@@ -25,6 +30,8 @@ interface ConcertInBatch {
   /** Seat id prefix → class, to find the class of a released seat from its id. */
   readonly byPrefix: Map<string, TicketClassRow>;
   readonly seatChanges: Map<string, SeatRow>;
+  /** Seats added to a concert scheduled in an earlier batch (a class added, or seats added to one): inserted. */
+  readonly addedSeats: { readonly ticketClassId: string; readonly from: number; readonly to: number }[];
 }
 
 function seatClass(concert: ConcertInBatch, id: string): { ticketClass: TicketClassRow; seatNumber: number } {
@@ -74,6 +81,8 @@ export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}):
                 total_seats: total,
                 available_seats: total,
                 created_at: instant(data.scheduled_at),
+                sales_open_at: data.sales_open_at === null ? null : instant(data.sales_open_at),
+                sales_close_at: data.sales_close_at === null ? null : instant(data.sales_close_at),
                 position: event.position,
               },
               previous: 0,
@@ -81,6 +90,7 @@ export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}):
               classes: new Map(),
               byPrefix: new Map(),
               seatChanges: new Map(),
+              addedSeats: [],
             };
             data.ticket_classes.forEach((ticketClass, index) => {
               const row: TicketClassRow = {
@@ -104,6 +114,46 @@ export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}):
           case 'ConcertCancelled':
             if (concert !== undefined) concert.row.status = 'cancelled';
             break;
+          case 'ConcertDetailsChanged': {
+            if (concert === undefined) break;
+            const { concert_id: _concertId, changed_at: _changedAt, date, sales_open_at: opens, sales_close_at: closes, ...text } = event.data;
+            Object.assign(concert.row, text);
+            if (date !== undefined) concert.row.date = instant(date);
+            if (opens !== undefined) concert.row.sales_open_at = opens === null ? null : instant(opens);
+            if (closes !== undefined) concert.row.sales_close_at = closes === null ? null : instant(closes);
+            break;
+          }
+          case 'TicketClassPriceChanged': {
+            const ticketClass = concert?.classes.get(event.data.ticket_class_id);
+            if (ticketClass !== undefined) ticketClass.price = event.data.price;
+            break;
+          }
+          case 'TicketClassAdded': {
+            const spec = event.data.ticket_class;
+            if (concert === undefined || concert.classes.has(spec.ticket_class_id)) break;
+            const row: TicketClassRow = {
+              id: spec.ticket_class_id,
+              concert_id: concert.row.id,
+              name: spec.name,
+              price: spec.price,
+              total_seats_in_class: spec.seat_count,
+              available_seats_in_class: spec.seat_count,
+              sort_order: Math.max(-1, ...[...concert.classes.values()].map((c) => c.sort_order)) + 1,
+            };
+            concert.classes.set(row.id, row);
+            concert.byPrefix.set(seatIdPrefix(row.id), row);
+            grow(concert, row.id, 1, spec.seat_count);
+            break;
+          }
+          case 'SeatsAdded': {
+            const ticketClass = concert?.classes.get(event.data.ticket_class_id);
+            if (concert === undefined || ticketClass === undefined) break;
+            const from = ticketClass.total_seats_in_class + 1;
+            ticketClass.total_seats_in_class = event.data.seat_count;
+            ticketClass.available_seats_in_class += event.data.seat_count - from + 1;
+            grow(concert, ticketClass.id, from, event.data.seat_count);
+            break;
+          }
           case 'SeatsHeld':
             if (concert === undefined) break;
             for (const seat of event.data.seats) {
@@ -166,7 +216,7 @@ async function loadConcerts(trx: Knex.Transaction, context: ApplyContext, events
   const concerts = new Map<string, ConcertInBatch>();
   for (const read of rows) {
     const row = toNumbers<ConcertRow>(read, ['total_seats', 'available_seats', 'position']);
-    concerts.set(row.id, { row, previous: row.position, isNew: false, classes: new Map(), byPrefix: new Map(), seatChanges: new Map() });
+    concerts.set(row.id, { row, previous: row.position, isNew: false, classes: new Map(), byPrefix: new Map(), seatChanges: new Map(), addedSeats: [] });
   }
   for (const read of classes) {
     const row = toNumbers<TicketClassRow>(read, ['price', 'total_seats_in_class', 'available_seats_in_class', 'sort_order']);
@@ -181,18 +231,43 @@ function concertWrites(context: ApplyContext, concerts: readonly ConcertInBatch[
   const changed = concerts.filter((concert) => concert.row.position > concert.previous);
   if (changed.length === 0) return [];
   const writes: TableWrite[] = [
-    (trx) => upsert(trx, context.table('concerts'), changed.map((concert) => concert.row), ['id'], ['status', 'available_seats', 'position']),
+    (trx) => upsert(trx, context.table('concerts'), changed.map((concert) => concert.row), ['id'], [...EDITABLE_COLUMNS, 'status', 'total_seats', 'available_seats', 'position']),
     (trx) => upsert(trx, context.table('ticket_classes'), changed.flatMap((concert) => [...concert.classes.values()]), ['id'],
-      ['available_seats_in_class']),
+      ['price', 'total_seats_in_class', 'available_seats_in_class']),
   ];
-  // A new concert's seats are inserted once, already in their state at the end of the batch.
-  const inserted = changed.filter((concert) => concert.isNew).flatMap(newSeats);
-  const updated = changed.filter((concert) => !concert.isNew).flatMap((concert) => [...concert.seatChanges.values()]);
+  // New seats (a new concert's, or those added to one) are inserted once, already in their state at the end of the batch.
+  const inserted = changed.flatMap((concert) => (concert.isNew ? newSeats(concert) : addedSeats(concert)));
+  const updated = changed.filter((concert) => !concert.isNew).flatMap((concert) => {
+    if (concert.addedSeats.length === 0) return [...concert.seatChanges.values()];
+    const added = new Set(addedSeats(concert).map((seat) => seat.id));
+    return [...concert.seatChanges.values()].filter((seat) => !added.has(seat.id));
+  });
   return [
     ...writes,
     ...inParts(inserted, (trx, rows) => insertMany(trx, context.table('seats'), rows)),
     ...inParts(updated, (trx, rows) => upsert(trx, context.table('seats'), rows, ['id'], ['status', 'booking_id'])),
   ];
+}
+
+/** The concert columns an admin's edit may change (ConcertDetailsChanged). */
+const EDITABLE_COLUMNS = ['name', 'artist', 'date', 'venue', 'description', 'image_url', 'max_tickets_per_ktp', 'sales_open_at', 'sales_close_at'] as const;
+
+/** Seats `from..to` of a class join the concert, available. */
+function grow(concert: ConcertInBatch, ticketClassId: string, from: number, to: number): void {
+  const added = to - from + 1;
+  concert.row.total_seats += added;
+  concert.row.available_seats += added;
+  // A new concert's seats are all inserted from its classes at the end of the batch.
+  if (!concert.isNew) concert.addedSeats.push({ ticketClassId, from, to });
+}
+
+function addedSeats(concert: ConcertInBatch): SeatRow[] {
+  return concert.addedSeats.flatMap(({ ticketClassId, from, to }) => Array.from({ length: to - from + 1 }, (_, i) => {
+    const id = seatId(ticketClassId, from + i);
+    return concert.seatChanges.get(id) ?? {
+      id, concert_id: concert.row.id, ticket_class_id: ticketClassId, seat_number: from + i, status: 'available' as const, booking_id: null,
+    };
+  }));
 }
 
 function newSeats(concert: ConcertInBatch): SeatRow[] {

@@ -34,7 +34,7 @@ export interface SeatFilter {
 
 type ConcertColumns = AsRead<Omit<ConcertRow, 'created_at'>>;
 
-const CONCERT_COLUMNS = ['id', 'name', 'artist', 'date', 'venue', 'description', 'image_url', 'status', 'max_tickets_per_ktp', 'total_seats', 'available_seats', 'position'];
+const CONCERT_COLUMNS = ['id', 'name', 'artist', 'date', 'venue', 'description', 'image_url', 'status', 'max_tickets_per_ktp', 'sales_open_at', 'sales_close_at', 'total_seats', 'available_seats', 'position'];
 
 /** `%` and `_` in a search are letters, not wildcards. */
 function likeContaining(text: string): string {

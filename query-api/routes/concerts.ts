@@ -32,6 +32,8 @@ const Concert = Type.Object({
   image_url: Type.Union([Type.String(), Type.Null()]),
   status: Type.Union([Type.Literal('scheduled'), Type.Literal('active'), Type.Literal('cancelled')]),
   max_tickets_per_ktp: Type.Union([Type.Integer(), Type.Null()]),
+  sales_open_at: Type.Union([Instant, Type.Null()], { description: 'when sales open; null: they are open' }),
+  sales_close_at: Type.Union([Instant, Type.Null()], { description: "when sales close; null: at the concert's date" }),
   ticket_classes: Type.Array(TicketClass),
   total_seats: Type.Integer(),
   available_seats: Type.Integer(),

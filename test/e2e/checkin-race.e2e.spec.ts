@@ -93,7 +93,7 @@ async function deployment(t: Test) {
   const adminToken = (login.body as { access_token?: string }).access_token ?? '';
   t.ok(adminToken, 'the admin signs in');
   const created = await call(a, 'POST', '/api/v1/admin/concerts', {
-    name: 'Senandung Senja', artist: 'Nadin Amizah', date: '2027-02-14T12:00:00Z', venue: 'Istora Senayan',
+    name: 'Senandung Senja', artist: 'Nadin Amizah', date: '2099-02-14T12:00:00Z', venue: 'Istora Senayan',
     ticket_classes: [{ name: 'Festival', price: 750_000, total_seats_in_class: 1 + 2 * PAIRS }],
   }, bearer(adminToken));
   t.equal(created.status, 201, 'the concert is scheduled');

@@ -128,7 +128,7 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<Sale
   const admin = String(login.json.access_token);
   const vipSeats = Math.max(1, Math.floor(size.seats / 5));
   const created = await call('POST', '/api/v1/admin/concerts', admin, {
-    name: 'Load Test', artist: 'Hindia', date: '2027-05-01T12:00:00Z', venue: 'GBK', max_tickets_per_ktp: 4,
+    name: 'Load Test', artist: 'Hindia', date: '2099-05-01T12:00:00Z', venue: 'GBK', max_tickets_per_ktp: 4,
     ticket_classes: [{ name: 'VIP', price: 2_000_000, total_seats_in_class: vipSeats }, { name: 'Festival', price: 750_000, total_seats_in_class: size.seats - vipSeats }],
   });
   t.equal(created.status, 201, 'the concert is created');

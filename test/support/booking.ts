@@ -27,7 +27,7 @@ export async function createConcert(
     method: 'POST',
     url: '/api/v1/admin/concerts',
     headers: bearer(token),
-    payload: { name: 'Senandung Senja', artist: 'Nadin Amizah', date: '2027-02-14T12:00:00.000Z', venue: 'Istora Senayan', ticket_classes: classes, ...extra },
+    payload: { name: 'Senandung Senja', artist: 'Nadin Amizah', date: '2099-02-14T12:00:00.000Z', venue: 'Istora Senayan', ticket_classes: classes, ...extra },
   });
   if (response.statusCode !== 201) throw new Error(`concert answered ${response.statusCode}: ${response.body}`);
   return response.json<Concert>();
