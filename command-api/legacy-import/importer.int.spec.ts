@@ -4,6 +4,7 @@
  * sold seats stay sold, a second run and a dry run append nothing.
  */
 import t, { type Test } from 'tap';
+import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
 import { seatId } from '../../domain/concert/index.ts';
 import { legacyEvents, legacyStream } from '../../domain/legacy/index.ts';
 import { paymentDecider, paymentStream } from '../../domain/payment/index.ts';
@@ -38,14 +39,14 @@ const EXPECTED: ReconciliationReport['tables'] = {
   ticket_classes: { read: 5, taken: 2, refused: { AMOUNT_HAS_CENTS: 1, CONCERT_REFUSED: 1, SOFT_DELETED: 1 }, notes: {} },
   seats: { read: 13, taken: 10, refused: { CONCERT_REFUSED: 2, SOFT_DELETED: 1 }, notes: { 'booked in the older system, available by its bookings': 3 } },
   bookings: {
-    read: 10, taken: 5,
+    read: 11, taken: 6,
     refused: { CONCERT_NOT_IMPORTED: 1, KTP_LIMIT_REACHED: 1, SEAT_UNAVAILABLE: 1, SOFT_DELETED: 1, USER_NOT_IMPORTED: 1 },
     notes: {},
   },
-  booking_seats: { read: 15, taken: 8, refused: { BOOKING_REFUSED: 7 }, notes: {} },
-  buyers: { read: 10, taken: 5, refused: { BOOKING_REFUSED: 5 }, notes: {} },
+  booking_seats: { read: 16, taken: 9, refused: { BOOKING_REFUSED: 7 }, notes: {} },
+  buyers: { read: 11, taken: 6, refused: { BOOKING_REFUSED: 5 }, notes: {} },
   ticket_holders: { read: 3, taken: 2, refused: { BOOKING_REFUSED: 1 }, notes: {} },
-  payments: { read: 10, taken: 7, refused: { AMOUNT_HAS_CENTS: 1, NO_BOOKING: 1, SOFT_DELETED: 1 }, notes: {} },
+  payments: { read: 11, taken: 8, refused: { AMOUNT_HAS_CENTS: 1, NO_BOOKING: 1, SOFT_DELETED: 1 }, notes: {} },
 };
 
 async function imported(t: Test): Promise<{ made: TestApp; data: LegacyData; first: ReconciliationReport }> {
@@ -98,6 +99,8 @@ t.test('the messy fixture is reconciled row by row, exactly', async (t) => {
     }
     t.equal((await commands.load(paymentStream('TXN-0001'), paymentDecider)).state.status, 'succeeded');
     t.equal((await commands.load(paymentStream('TXN-0006'), paymentDecider)).state.status, 'failed');
+    t.equal((await commands.load(paymentStream('TXN-0011'), paymentDecider)).state.status, 'succeeded', 'paid after the hold\'s time, sold as the older system sold it');
+    t.equal((await commands.load(bookingStream('b1000000-0000-4000-8000-000000000011'), bookingDecider)).state.status, 'confirmed');
   });
 
   t.test('an imported user signs in with the old password, which is re-hashed with argon2id', async (t) => {

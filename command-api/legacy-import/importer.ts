@@ -16,10 +16,13 @@ import type { CommandContext, DomainEventShape, Sealed } from '../../domain/inde
 import { instant } from '../../domain/index.ts';
 import { bookingDecider, bookingStream, isOpen, type BookingState, type PaymentMethod } from '../../domain/booking/index.ts';
 import { claimDecider, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
-import { MAX_TICKETS_PER_BOOKING, SEAT_AVAILABLE, SEAT_HELD, SEAT_SOLD, seatId, seatIndexOf, type SeatsHeld } from '../../domain/concert/index.ts';
+import {
+  MAX_TICKETS_PER_BOOKING, SEAT_AVAILABLE, SEAT_HELD, SEAT_SOLD, concertDecider, concertEvents, concertStream, seatId, seatIndexOf, type HoldSeats, type SeatsHeld,
+} from '../../domain/concert/index.ts';
 import { legacyStream, type LegacyKind } from '../../domain/legacy/index.ts';
 import { paymentDecider, paymentStream, type PaymentState } from '../../domain/payment/index.ts';
 import { isReservedUsername, normalizeEmail, normalizeUsername, userDecider, userStream, type Role } from '../../domain/user/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import { WrongExpectedRevision, type EventStore } from '../../eventstore/port.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import { derivedUuid } from '../../lib/ids.ts';
@@ -147,13 +150,25 @@ export class LegacyImporter {
     const holdersOf = byBooking(data.ticketHolders);
     const paymentsOf = byBooking(data.payments);
     const settledPayments = new Set<number>();
-    for (const booking of data.bookings) {
+    // The first booking after each one (in import order) that an earlier run placed already.
+    const placed = new Set<string>();
+    const keys = data.bookings.map((b) => b.id.toLowerCase());
+    for (let from = 0; from < keys.length; from += 500) {
+      const revisions = await this.#store.streamRevisions(keys.slice(from, from + 500).map(bookingStream));
+      for (const key of keys.slice(from, from + 500)) if (revisions.has(bookingStream(key))) placed.add(key);
+    }
+    const placedAfter: (string | null)[] = [];
+    for (let i = keys.length - 1, next: string | null = null; i >= 0; i--) {
+      placedAfter[i] = next;
+      if (placed.has(keys[i] ?? '')) next = keys[i] ?? null;
+    }
+    for (const [index, booking] of data.bookings.entries()) {
       const key = booking.id.toLowerCase();
       const bookingSeats = seatsOf.get(key) ?? [];
       const buyers = buyersOf.get(key) ?? [];
       const holders = holdersOf.get(key) ?? [];
       const payments = paymentsOf.get(key) ?? [];
-      const taken = await this.#row('bookings', () => this.#importBooking(booking, bookingSeats.filter((s) => s.deleted_at === null).map((s) => s.seat_id), buyers, holders, payments, settledPayments));
+      const taken = await this.#row('bookings', () => this.#importBooking(booking, bookingSeats.filter((s) => s.deleted_at === null).map((s) => s.seat_id), buyers, holders, payments, settledPayments, placedAfter[index] ?? null));
       const reason = taken ? null : 'BOOKING_REFUSED';
       this.#children('booking_seats', bookingSeats, reason);
       this.#children('buyers', buyers, reason);
@@ -361,6 +376,7 @@ export class LegacyImporter {
     holderRows: readonly { deleted_at: string | null; full_name: string; ktp_number: string }[],
     payments: readonly LegacyPayment[],
     settled: Set<number>,
+    placedLater: string | null,
   ): Promise<void> {
     if (booking.deleted_at !== null) throw new Refused('SOFT_DELETED');
     const bookingId = booking.id.toLowerCase();
@@ -395,21 +411,28 @@ export class LegacyImporter {
     const expiresAt = legacyInstant(booking.expires_at) ?? new Date(instant(heldAt) + 15 * 60_000).toISOString();
     const context = this.#context(heldAt, `bookings:${bookingId}`);
 
+    const hold: HoldSeats = {
+      type: 'HoldSeats',
+      booking_id: bookingId,
+      user_id: userId,
+      selection: { by: 'seat', seat_ids: known.map((seat) => seat.seatId) },
+      ktp_fingerprints: holders.map((h) => this.deps.ktpFingerprint(h.ktp_number)),
+      personal_data: {
+        buyer: await this.deps.seal(userId, buyerData),
+        ticket_holders: await Promise.all(holders.map((h) => this.deps.seal(userId, h))),
+      },
+      expires_at: expiresAt,
+      now: heldAt,
+    };
+    if (placedLater !== null && !(await this.#writer.read(concert.concertId, (state) => state.holds.has(bookingId)))) {
+      // An earlier run went past this booking and refused it: it is refused again for the same
+      // reason, decided on the inventory as it was then, not on what later rows made of it.
+      const reason = await this.#refusalAsOf(concert.concertId, placedLater, hold);
+      if (reason !== null) throw new Refused(reason);
+    }
     let held: SeatsHeld['data'];
     try {
-      const written = await this.#writer.submit(concert.concertId, {
-        type: 'HoldSeats',
-        booking_id: bookingId,
-        user_id: userId,
-        selection: { by: 'seat', seat_ids: known.map((seat) => seat.seatId) },
-        ktp_fingerprints: holders.map((h) => this.deps.ktpFingerprint(h.ktp_number)),
-        personal_data: {
-          buyer: await this.deps.seal(userId, buyerData),
-          ticket_holders: await Promise.all(holders.map((h) => this.deps.seal(userId, h))),
-        },
-        expires_at: expiresAt,
-        now: heldAt,
-      }, context);
+      const written = await this.#writer.submit(concert.concertId, hold, context);
       const [event] = written.events;
       if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
       held = event.data;
@@ -440,10 +463,30 @@ export class LegacyImporter {
     if (booking.status === 'cancelled' || (booking.status === 'failed' && !failedByGateway)) {
       await this.#giveUp(concert.concertId, bookingId, booking.status === 'cancelled' ? 'owner' : 'admin', legacyInstant(booking.updated_at) ?? heldAt);
     }
-    for (const { payment, opened: open } of opened) await this.#settlePayment(payment, open);
+    for (const { payment, opened: open } of opened) await this.#settlePayment(payment, open, booking.status === 'confirmed' ? bookingId : null);
     const final = await this.#booking(bookingId);
     const expected = booking.status === 'failed' ? ['failed', 'cancelled'] : [booking.status];
     if (final !== null && !expected.includes(final.status)) this.#tally.note('bookings', `${booking.status} in the older system, ${final.status} by boxoffice's rules`);
+  }
+
+  /** Why `hold` was refused when an earlier run decided it: on the concert as it was before `laterBooking`'s hold. */
+  async #refusalAsOf(concertId: string, laterBooking: string, hold: HoldSeats): Promise<string | null> {
+    const [placed] = await this.#store.readStream(bookingStream(laterBooking), { maxCount: 1 });
+    const before = placed?.position ?? Number.MAX_SAFE_INTEGER;
+    let state = concertDecider.initialState();
+    for (const recorded of await this.#store.readStream(concertStream(concertId))) {
+      if (recorded.position >= before) break;
+      const event = decode(recorded, concertEvents);
+      if (event.type === 'SeatsHeld' && event.data.booking_id === laterBooking) break;
+      state = concertDecider.evolve(state, event);
+    }
+    try {
+      concertDecider.decide(hold, state);
+      return null;
+    } catch (error) {
+      if (isRefusal(error)) return error.code;
+      throw error;
+    }
   }
 
   #countPayment(): void {
@@ -512,8 +555,12 @@ export class LegacyImporter {
     return { transactionId, amount, known };
   }
 
-  /** What the gateway said of the payment, settled as the webhook settles it (sold, failed, or owed back). */
-  async #settlePayment(payment: LegacyPayment, opened: OpenedPayment | null): Promise<void> {
+  /**
+   * What the gateway said of the payment, settled as the webhook settles it (sold, failed, or owed
+   * back). `confirmedBooking`: the booking the older system confirmed with it, whose sale stands
+   * even when the payment came after the hold's time (ImportSale).
+   */
+  async #settlePayment(payment: LegacyPayment, opened: OpenedPayment | null, confirmedBooking: string | null = null): Promise<void> {
     if (opened === null || payment.status === 'pending') return;
     const at = legacyInstant(payment.updated_at) ?? legacyInstant(payment.created_at) ?? '';
     const context = this.#context(at, `payments:${payment.id}`);
@@ -525,6 +572,7 @@ export class LegacyImporter {
       reason: payment.status === 'failed' ? 'declined by the gateway' : null,
       now: at,
     }, context);
+    if (confirmedBooking !== null && opened.known && payment.status === 'completed') await this.#importSale(confirmedBooking, opened.transactionId, context);
     await this.#payments.settle(recorded.state as Exclude<PaymentState, { status: 'none' }>, context);
     if (payment.status !== 'refunded') return;
     // Paid back in the older system: the refund owed is recorded as paid.
@@ -537,6 +585,20 @@ export class LegacyImporter {
     } else if (state.status !== 'refunded') {
       this.#tally.note('payments', 'refunded in the older system, but its booking was confirmed: kept as paid');
     }
+  }
+
+  /** The older system's sale of a booking by its current payment, late or not; the settling after it finds it done. */
+  async #importSale(bookingId: string, transactionId: string, context: CommandContext): Promise<void> {
+    const booking = await this.#booking(bookingId);
+    if (booking?.status !== 'pending' || booking.payment?.transactionId !== transactionId) return;
+    try {
+      await this.#writer.submit(booking.concertId, { type: 'ImportSale', booking_id: bookingId, transaction_id: transactionId, now: context.occurredAt }, context);
+    } catch (error) {
+      // Released, sold to another payment, or the concert is off: settling owes the money back.
+      if (isRefusal(error, 'HOLD_RELEASED', 'HOLD_ALREADY_SOLD', 'CONCERT_CANCELLED')) return;
+      throw error;
+    }
+    await this.#commands.execute(bookingStream(bookingId), bookingDecider, { type: 'ConfirmBooking', transaction_id: transactionId, now: context.occurredAt }, context);
   }
 
   /** Seats whose old status differs from what their bookings made of them (boxoffice follows the bookings). */

@@ -86,4 +86,15 @@ export interface AdmitTicket extends Timed {
   readonly scanned_at: string;
 }
 
-export type ConcertCommand = ScheduleConcert | PublishConcert | HoldSeats | ReleaseHold | SellSeats | CancelConcert | TransferTicket | AdmitTicket;
+/**
+ * The older system's sale of a held booking, taken over by `import:legacy`: the payment it
+ * confirmed may have come after the hold's time, which the older system allowed. Still only the
+ * booking's own held seats, once, and not on a cancelled concert.
+ */
+export interface ImportSale extends Timed {
+  readonly type: 'ImportSale';
+  readonly booking_id: string;
+  readonly transaction_id: string;
+}
+
+export type ConcertCommand = ScheduleConcert | PublishConcert | HoldSeats | ReleaseHold | SellSeats | CancelConcert | TransferTicket | AdmitTicket | ImportSale;
