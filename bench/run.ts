@@ -15,6 +15,7 @@ import { benchQuery, type QueryFigures } from './query.ts';
 import { benchColdLoad, type ColdLoadFigures } from './cold-load.ts';
 import { benchCheckin, type CheckinFigures } from './checkin.ts';
 import { benchReadYourWrites, type PhaseFigures, type ReadYourWritesFigures } from './read-your-writes.ts';
+import { benchImport, type ImportFigures } from './import.ts';
 
 const here = import.meta.dirname;
 const resultsDir = join(here, 'results');
@@ -82,7 +83,30 @@ const benchmarks: Record<string, Benchmark> = {
     bookings: 175_000,
     log: (line) => process.stderr.write(`${line}\n`),
   })),
+  // BENCH_IMPORT_BOOKINGS: a smaller fixture, to check the benchmark runs (the report's figure is 100,000).
+  import: async (mysqlUrl) => importReport(await benchImport(mysqlUrl, {
+    bookings: Number(process.env.BENCH_IMPORT_BOOKINGS ?? 100_000),
+    log: (line) => process.stderr.write(`${line}\n`),
+  })),
 };
+
+function importReport(figures: ImportFigures) {
+  const ratio = percent(figures.ours.bookingsPerSecond, figures.baseline.bookingsPerSecond);
+  return {
+    ratios: [`ratio import: ${ratio}% — ${rate(figures.ours.bookingsPerSecond)} vs ${rate(figures.baseline.bookingsPerSecond)} (bookings/s, same run)`],
+    reading: [
+      '### import (bench/import.ts)',
+      '',
+      `\`import:legacy\` of ${rate(figures.bookings)} confirmed, paid one-seat bookings (a user each) generated in the older schema:`,
+      'each booking is held on its concert, placed, its payment opened, requested and paid, its seats sold and the booking',
+      'confirmed, and its payment\'s old id recorded, every step decided by the deciders and appended at its expected revision,',
+      `one booking after another (the import order decides the per-KTP limit and the seats). ${rate(figures.events)} events in all;`,
+      `the whole run (users and concerts first) took ${figures.ours.totalSeconds.toFixed(1)} s, the bookings phase ${figures.ours.seconds.toFixed(1)} s.`,
+      `The baseline is the raw multi-row INSERTs (1,000 rows each) of the same bookings' rows (bookings, booking_seats, buyers,`,
+      `payments) into the older schema on the same server in the same run: ${figures.baseline.seconds.toFixed(1)} s. No target was set.`,
+    ].join('\n'),
+  };
+}
 
 function queryReport(figures: QueryFigures) {
   const ratio = percent(figures.ours.requestsPerSecond, figures.redisGet.requestsPerSecond);
