@@ -57,7 +57,7 @@ export async function generateLegacy(databases: LegacyDatabases, bookings: numbe
   const at = (minutes: number): string => new Date(Date.UTC(2025, 0, 1) + minutes * 60_000).toISOString().replace('T', ' ').replace('Z', '');
   const uuid = (n: number): string => `c0000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
   const started = Date.now();
-  let bookingRowsMs = 0;
+  let bookingRowsMs: number;
   try {
     const insert = async (db: Knex, table: string, count: number, row: (i: number) => Record<string, unknown>): Promise<void> => {
       for (let from = 0; from < count; from += chunk) {
