@@ -137,7 +137,14 @@ export class LegacyImporter {
     this.#total = data.users.length + data.concerts.length + data.bookings.length + data.payments.length;
 
     this.#phase('users');
-    for (const user of data.users) await this.#row('users', () => this.#importUser(user));
+    // Users are independent once the import's own duplicates are settled (the first row by id
+    // keeps a name or an address), so they are taken several at a time.
+    const duplicates = duplicateUsers(data.users);
+    await eachConcurrently(data.users, LANES, (user) => this.#row('users', () => {
+      const taken = duplicates.get(user.id);
+      if (taken !== undefined) throw new Refused(taken);
+      return this.#importUser(user);
+    }));
 
     this.#phase('concerts');
     for (const concert of data.concerts) {
@@ -150,30 +157,26 @@ export class LegacyImporter {
     const holdersOf = byBooking(data.ticketHolders);
     const paymentsOf = byBooking(data.payments);
     const settledPayments = new Set<number>();
-    // The first booking after each one (in import order) that an earlier run placed already.
-    const placed = new Set<string>();
-    const keys = data.bookings.map((b) => b.id.toLowerCase());
-    for (let from = 0; from < keys.length; from += 500) {
-      const revisions = await this.#store.streamRevisions(keys.slice(from, from + 500).map(bookingStream));
-      for (const key of keys.slice(from, from + 500)) if (revisions.has(bookingStream(key))) placed.add(key);
-    }
-    const placedAfter: (string | null)[] = [];
-    for (let i = keys.length - 1, next: string | null = null; i >= 0; i--) {
-      placedAfter[i] = next;
-      if (placed.has(keys[i] ?? '')) next = keys[i] ?? null;
-    }
-    for (const [index, booking] of data.bookings.entries()) {
-      const key = booking.id.toLowerCase();
-      const bookingSeats = seatsOf.get(key) ?? [];
-      const buyers = buyersOf.get(key) ?? [];
-      const holders = holdersOf.get(key) ?? [];
-      const payments = paymentsOf.get(key) ?? [];
-      const taken = await this.#row('bookings', () => this.#importBooking(booking, bookingSeats.filter((s) => s.deleted_at === null).map((s) => s.seat_id), buyers, holders, payments, settledPayments, placedAfter[index] ?? null));
-      const reason = taken ? null : 'BOOKING_REFUSED';
-      this.#children('booking_seats', bookingSeats, reason);
-      this.#children('buyers', buyers, reason);
-      this.#children('ticket_holders', holders, reason);
-    }
+    // Each concert's bookings are decided one after another in import order (the order decides the
+    // seats and the per-KTP limit); concerts are independent inventories and go side by side.
+    const lanes = new Map<number, LegacyBooking[]>();
+    for (const booking of data.bookings) lanes.set(booking.concert_id, [...(lanes.get(booking.concert_id) ?? []), booking]);
+    await eachConcurrently([...lanes.values()], LANES, async (bookings) => {
+      const placedAfter = await this.#placedAfter(bookings);
+      for (const [index, booking] of bookings.entries()) {
+        const key = booking.id.toLowerCase();
+        const bookingSeats = seatsOf.get(key) ?? [];
+        const buyers = buyersOf.get(key) ?? [];
+        const holders = holdersOf.get(key) ?? [];
+        const payments = paymentsOf.get(key) ?? [];
+        const seatIds = bookingSeats.filter((s) => s.deleted_at === null).map((s) => s.seat_id);
+        const taken = await this.#row('bookings', () => this.#importBooking(booking, seatIds, buyers, holders, payments, settledPayments, placedAfter[index] ?? null));
+        const reason = taken ? null : 'BOOKING_REFUSED';
+        this.#children('booking_seats', bookingSeats, reason);
+        this.#children('buyers', buyers, reason);
+        this.#children('ticket_holders', holders, reason);
+      }
+    });
     // Every booking row's children are counted above; rows of bookings that do not exist are not.
     const known = new Set(data.bookings.map((b) => b.id.toLowerCase()));
     for (const [key, rows] of seatsOf) if (!known.has(key)) this.#tally.refused('booking_seats', 'NO_SUCH_BOOKING', rows.length);
@@ -181,9 +184,10 @@ export class LegacyImporter {
     for (const [key, rows] of holdersOf) if (!known.has(key)) this.#tally.refused('ticket_holders', 'NO_SUCH_BOOKING', rows.length);
 
     this.#phase('payments');
+    const bookingById = new Map(data.bookings.map((b) => [b.id.toLowerCase(), b]));
     for (const payment of data.payments) {
       if (settledPayments.has(payment.id)) continue;
-      const booking = payment.booking_id === null ? undefined : data.bookings.find((b) => b.id.toLowerCase() === payment.booking_id?.toLowerCase());
+      const booking = payment.booking_id === null ? undefined : bookingById.get(payment.booking_id.toLowerCase());
       await this.#row('payments', async () => {
         const opened = await this.#openPayment(payment, null, booking === undefined ? UNKNOWN_PAYER : (this.#users.get(booking.user_id) ?? UNKNOWN_PAYER));
         await this.#settlePayment(payment, opened);
@@ -193,6 +197,23 @@ export class LegacyImporter {
     this.#phase('done');
     await this.#writer.drain();
     return this.#tally.report(this.deps.dryRun, this.#store.appended);
+  }
+
+  /** For each booking of a concert (in import order), the first one after it that an earlier run placed already. */
+  async #placedAfter(bookings: readonly LegacyBooking[]): Promise<(string | null)[]> {
+    const keys = bookings.map((b) => b.id.toLowerCase());
+    const placed = new Set<string>();
+    for (let from = 0; from < keys.length; from += 500) {
+      const chunk = keys.slice(from, from + 500);
+      const revisions = await this.#store.streamRevisions(chunk.map(bookingStream));
+      for (const key of chunk) if (revisions.has(bookingStream(key))) placed.add(key);
+    }
+    const after: (string | null)[] = [];
+    for (let i = keys.length - 1, next: string | null = null; i >= 0; i--) {
+      after[i] = next;
+      if (placed.has(keys[i] ?? '')) next = keys[i] ?? null;
+    }
+    return after;
   }
 
   /** Runs one row's import: taken, or refused with its reason. Anything else (the store down) stops the run. */
@@ -625,6 +646,44 @@ interface OpenedPayment {
   readonly amount: number;
   /** The booking knows this payment (it opened it). */
   readonly known: boolean;
+}
+
+/** Rows (users, or concerts' booking lists) worked on at once. */
+const LANES = 8;
+
+async function eachConcurrently<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
+}
+
+/**
+ * The import's own duplicates, decided from the rows alone (so every run decides the same): of
+ * the rows that could be taken, the first by id keeps a username (case aside) and an address;
+ * a later one is refused as taken.
+ */
+function duplicateUsers(users: readonly LegacyUser[]): Map<number, string> {
+  const names = new Set<string>();
+  const addresses = new Set<string>();
+  const refused = new Map<number, string>();
+  for (const user of users) {
+    const email = normalizeEmail(user.email);
+    if (user.deleted_at !== null || !USERNAME.test(user.username) || isReservedUsername(user.username) || !EMAIL.test(email) || email.length > 254
+      || ROLES[user.role] === undefined || !isBcrypt(user.password)) continue;
+    const name = normalizeUsername(user.username);
+    if (names.has(name)) refused.set(user.id, 'USERNAME_TAKEN');
+    else if (addresses.has(email)) refused.set(user.id, 'EMAIL_TAKEN');
+    else {
+      names.add(name);
+      addresses.add(email);
+    }
+  }
+  return refused;
 }
 
 /** Natural order of seat numbers: "A2" before "A10"; ties by old id. */

@@ -56,7 +56,8 @@ async function history(url: string): Promise<string[]> {
 
 t.test('killed halfway and resumed, the import ends as one clean run does; again, it appends nothing', async (t) => {
   const databases = await legacyDatabases(t, null);
-  await generateLegacy(databases, BOOKINGS);
+  // Four concerts: their bookings are imported side by side, each concert's in order.
+  await generateLegacy(databases, BOOKINGS, { seatsPerConcert: BOOKINGS / 4 });
   const args = ['--users-db', databases.usersDb, '--bookings-db', databases.bookingsDb, '--payments-db', databases.paymentsDb, '--json'];
   // One data dir for both stores: the same secrets, so fingerprints and digests compare.
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-import-'));

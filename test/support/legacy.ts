@@ -44,15 +44,16 @@ const BULK_HASH = '$2a$10$ZGUZCuRHcouzo9fdpfdWEeNMyaBGjAfzl6JQKZF8QEeji54HTAZf6'
 
 /**
  * Generated clean rows: `bookings` confirmed and paid bookings of one seat each, by as many users,
- * on concerts of 10,000 seats. Multi-row INSERTs of `chunk` rows; the time they took is returned,
+ * on concerts of 10,000 seats (or `seatsPerConcert`). Multi-row INSERTs of `chunk` rows; the time they took is returned,
  * in all and for a booking's own rows (bookings, booking_seats, buyers, payments).
  */
-export async function generateLegacy(databases: LegacyDatabases, bookings: number, chunk = 1_000): Promise<{ insertMs: number; bookingRowsMs: number }> {
+export async function generateLegacy(databases: LegacyDatabases, bookings: number, options: { chunk?: number; seatsPerConcert?: number } = {}): Promise<{ insertMs: number; bookingRowsMs: number }> {
+  const chunk = options.chunk ?? 1_000;
   const open = (url: string): Knex => knex({ client: 'mysql2', connection: url, pool: { min: 0, max: 1 } });
   const users = open(databases.usersDb);
   const booking = open(databases.bookingsDb);
   const payments = open(databases.paymentsDb);
-  const seatsPerConcert = 10_000;
+  const seatsPerConcert = options.seatsPerConcert ?? 10_000;
   const concerts = Math.max(1, Math.ceil(bookings / seatsPerConcert));
   const at = (minutes: number): string => new Date(Date.UTC(2025, 0, 1) + minutes * 60_000).toISOString().replace('T', ' ').replace('Z', '');
   const uuid = (n: number): string => `c0000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
