@@ -92,3 +92,20 @@ t.test('killed halfway and resumed, the import ends as one clean run does; again
   t.equal((JSON.parse(again.stdout) as ReconciliationReport).events_appended, 0, 'a run after that appends nothing');
   t.equal((await history(resumed)).length, whole.length);
 });
+
+t.test('a wrong call is a usage error (exit 2) and --dry-run appends nothing', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-import-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const store = await freshMysqlDatabase(t);
+  const env = { MYSQL_URL: store, PAYMENT_GATEWAY: 'sandbox', BOXOFFICE_DATA_DIR: dataDir };
+  const missing = await importer(env, ['--users-db', 'mysql://u@h/users']);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /--bookings-db is required/);
+  const databases = await legacyDatabases(t);
+  const dry = await importer(env, ['--users-db', databases.usersDb, '--bookings-db', databases.bookingsDb, '--payments-db', databases.paymentsDb, '--dry-run']);
+  t.equal(dry.code, 0, dry.code === 0 ? 'a dry run' : dry.stderr);
+  t.match(dry.stdout, /^bookings +11 +6 +5$/m, 'the reconciliation table');
+  t.match(dry.stdout, /bookings: 1 refused, KTP_LIMIT_REACHED/);
+  t.match(dry.stdout, /dry run: nothing was appended/);
+  t.strictSame(await history(store), [], 'the store holds no event');
+});
