@@ -451,18 +451,20 @@ export class LegacyImporter {
       const reason = await this.#refusalAsOf(concert.concertId, placedLater, hold);
       if (reason !== null) throw new Refused(reason);
     }
-    let held: SeatsHeld['data'];
+    let held: SeatsHeld['data'] | null;
     try {
       const written = await this.#writer.submit(concert.concertId, hold, context);
       const [event] = written.events;
       if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
       held = event.data;
     } catch (error) {
-      if (isRefusal(error, 'BOOKING_ALREADY_EXISTS')) held = await findHold(this.#store, concert.concertId, bookingId);
-      else if (isRefusal(error)) throw new Refused(error.code);
-      else throw error;
+      if (!isRefusal(error)) throw error;
+      if (!isRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw new Refused(error.code);
+      // Held by an earlier run: placed too, unless that run was killed in between (then the hold
+      // is looked up in the concert's stream, the slow path).
+      held = (await this.#booking(bookingId)) === null ? await findHold(this.#store, concert.concertId, bookingId) : null;
     }
-    await ensureBookingPlaced(this.#store, this.#commands, held, context);
+    if (held !== null) await ensureBookingPlaced(this.#store, this.#commands, held, context);
 
     // Its payments are opened first, then what the older system decided of the booking itself
     // (cancelled, failed) is applied, then what the gateway said of each payment: money that
