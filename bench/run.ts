@@ -16,6 +16,7 @@ import { benchColdLoad, type ColdLoadFigures } from './cold-load.ts';
 import { benchCheckin, type CheckinFigures } from './checkin.ts';
 import { benchReadYourWrites, type PhaseFigures, type ReadYourWritesFigures } from './read-your-writes.ts';
 import { benchSearch, type SearchFigures } from './search.ts';
+import { benchImport, type ImportFigures } from './import.ts';
 
 const here = import.meta.dirname;
 const resultsDir = join(here, 'results');
@@ -90,6 +91,11 @@ const benchmarks: Record<string, Benchmark> = {
     const small = bookings < 100_000;
     return searchReport(await benchSearch(mysqlUrl, { bookings, rounds: small ? 1 : 3, seconds: small ? 2 : 8, log: (line) => process.stderr.write(`${line}\n`) }));
   },
+  // BENCH_IMPORT_BOOKINGS: a smaller fixture, to check the benchmark runs (the report's figure is 100,000).
+  import: async (mysqlUrl) => importReport(await benchImport(mysqlUrl, {
+    bookings: Number(process.env.BENCH_IMPORT_BOOKINGS ?? 100_000),
+    log: (line) => process.stderr.write(`${line}\n`),
+  })),
 };
 
 function searchReport(figures: SearchFigures) {
@@ -115,6 +121,24 @@ function searchReport(figures: SearchFigures) {
       row('primary-key read of one booking', figures.byId),
       '',
       `p99: search ${figures.search.p99Ms} ms, primary-key read ${figures.byId.p99Ms} ms. No target yet: this is what was measured.`,
+    ].join('\n'),
+  };
+}
+
+function importReport(figures: ImportFigures) {
+  const ratio = percent(figures.ours.bookingsPerSecond, figures.baseline.bookingsPerSecond);
+  return {
+    ratios: [`ratio import: ${ratio}% — ${rate(figures.ours.bookingsPerSecond)} vs ${rate(figures.baseline.bookingsPerSecond)} (bookings/s, same run)`],
+    reading: [
+      '### import (bench/import.ts)',
+      '',
+      `\`import:legacy\` of ${rate(figures.bookings)} confirmed, paid one-seat bookings (a user each) generated in the older schema:`,
+      'each booking is held on its concert, placed, its payment opened, requested and paid, its seats sold and the booking',
+      'confirmed, and its payment\'s old id recorded, every step decided by the deciders and appended at its expected revision,',
+      `one booking after another (the import order decides the per-KTP limit and the seats). ${rate(figures.events)} events in all;`,
+      `the whole run (users and concerts first) took ${figures.ours.totalSeconds.toFixed(1)} s, the bookings phase ${figures.ours.seconds.toFixed(1)} s.`,
+      `The baseline is the raw multi-row INSERTs (1,000 rows each) of the same bookings' rows (bookings, booking_seats, buyers,`,
+      `payments) into the older schema on the same server in the same run: ${figures.baseline.seconds.toFixed(1)} s. No target was set.`,
     ].join('\n'),
   };
 }

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../lib/config.ts';
 import { bookingHistoryCommand, concertAsOfCommand, eventsExport } from './audit.ts';
 import { UsageError, type CliCommand, type Flag } from './command.ts';
+import { importLegacyCommand } from './import-legacy.ts';
 import {
   createAdminCommand, forgetCommand, migrateCommand, reactorsRetryCommand, reactorsStatusCommand, rebuildCommand, seedDemoCommand,
   seedUsersCommand, serveCommand, statusCommand,
@@ -17,6 +18,7 @@ const COMMANDS: readonly CliCommand[] = [
   serveCommand, migrateCommand, seedDemoCommand, createAdminCommand, seedUsersCommand, forgetCommand,
   statusCommand, rebuildCommand, reactorsStatusCommand, reactorsRetryCommand, eventsExport, concertAsOfCommand, bookingHistoryCommand,
   salesReportCommand,
+  importLegacyCommand,
 ];
 
 const HELP_FLAG: Flag = { type: 'boolean', description: 'show this help' };

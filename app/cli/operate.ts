@@ -27,7 +27,7 @@ async function withRole<T>(context: CliContext, role: Config['role'], use: (wire
   }
 }
 
-const withCommandRole = <T>(context: CliContext, use: (command: CommandRole) => Promise<T>): Promise<T> =>
+export const withCommandRole = <T>(context: CliContext, use: (command: CommandRole) => Promise<T>): Promise<T> =>
   withRole(context, 'command', (wired) => use(playedRole(wired, 'command')));
 const withProjectorRole = <T>(context: CliContext, use: (projector: ProjectorRole) => Promise<T>): Promise<T> =>
   withRole(context, 'projector', (wired) => use(playedRole(wired, 'projector')));
@@ -178,12 +178,15 @@ export const statusCommand: CliCommand = {
 };
 
 /** `[#######.......]  52%  520,000/1,000,000 events  31,000 events/s  ETA 15 s` */
-export function progressLine(progress: RebuildProgress, width = 30): string {
+/** What a progress bar shows: a rebuild's progress, or any other count of things done (`unit`). */
+export type ProgressFigures = Pick<RebuildProgress, 'done' | 'total' | 'eventsPerSecond' | 'etaSeconds'> & { readonly phase: string };
+
+export function progressLine(progress: ProgressFigures, width = 30, unit = 'events'): string {
   const fraction = progress.total === 0 ? 1 : Math.min(1, progress.done / progress.total);
   const filled = Math.round(fraction * width);
   const eta = progress.etaSeconds === null ? '-' : `${Math.ceil(progress.etaSeconds)} s`;
   const number = (n: number) => Math.round(n).toLocaleString('en-US');
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${number(progress.done)}/${number(progress.total)} events  ${number(progress.eventsPerSecond)} events/s  ETA ${eta}  ${progress.phase}`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${number(progress.done)}/${number(progress.total)} ${unit}  ${number(progress.eventsPerSecond)} ${unit}/s  ETA ${eta}  ${progress.phase}`;
 }
 
 export const rebuildCommand: CliCommand = {

@@ -48,6 +48,9 @@ export interface CommandRole {
   readonly expirer: HoldExpirer;
   readonly passwords: PasswordHasher;
   readonly personalData: PersonalData;
+  /** The keyed fingerprints of KTP numbers and digests of addresses, as the services use them (import:legacy). */
+  readonly ktp: KtpFingerprints;
+  readonly emailDigest: (email: string) => string;
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   /** Starts the reactors and the hold expirer. Once; they stop with the role's closers. */
   start(): void;
@@ -162,6 +165,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     expirer,
     passwords,
     personalData,
+    ktp,
+    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
     readiness: { 'event store': async () => void (await store.headPosition()), ...gatewayReadiness(config) },
     start,
   };

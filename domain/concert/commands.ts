@@ -86,6 +86,17 @@ export interface AdmitTicket extends Timed {
   readonly scanned_at: string;
 }
 
+/**
+ * The older system's sale of a held booking, taken over by `import:legacy`: the payment it
+ * confirmed may have come after the hold's time, which the older system allowed. Still only the
+ * booking's own held seats, once, and not on a cancelled concert.
+ */
+export interface ImportSale extends Timed {
+  readonly type: 'ImportSale';
+  readonly booking_id: string;
+  readonly transaction_id: string;
+}
+
 /** The concert's editable details; null clears an optional one. */
 export interface ConcertDetailChanges {
   readonly name?: string;
@@ -130,4 +141,5 @@ export type ConcertCommand =
   | TransferTicket
   | AdmitTicket
   | ChangeConcert
-  | AddTicketClass;
+  | AddTicketClass
+  | ImportSale;

@@ -14,6 +14,7 @@ import type {
   SellSeats,
   TransferTicket,
   AdmitTicket,
+  ImportSale,
 } from './commands.ts';
 import type { ConcertDetailsChanged, ConcertEvent, HeldSeat, HoldReleased } from './events.ts';
 import { MAX_SEAT_NUMBER, isUuid, seatId, seatIdPrefix } from './seats.ts';
@@ -45,6 +46,8 @@ export function decide(command: ConcertCommand, state: ConcertState): ConcertEve
       return changeConcert(command, state);
     case 'AddTicketClass':
       return addTicketClass(command, state);
+    case 'ImportSale':
+      return importSale(command, state);
     default:
       return assertNever(command);
   }
@@ -527,4 +530,26 @@ function requireHold(state: ConcertState, bookingId: string): HoldState {
 
 function isNonNegativeInteger(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * A sale the older system made (import:legacy): as SellSeats, except that a payment after the
+ * hold's time still buys the seats, as it did there. The seats are the hold's own, so never two
+ * bookings on a seat; a released hold or a cancelled concert sells nothing.
+ */
+function importSale(command: ImportSale, state: ConcertState): ConcertEvent[] {
+  const concertId = requireScheduled(state);
+  const hold = requireHold(state, command.booking_id);
+  if (hold.status === 'sold') {
+    if (hold.transactionId === command.transaction_id) return [];
+    throw new DomainError('HOLD_ALREADY_SOLD', 'these seats were already paid by another payment');
+  }
+  if (state.status === 'cancelled') throw new DomainError('CONCERT_CANCELLED', 'the concert was cancelled; the payment is due for refund');
+  if (hold.status === 'released') {
+    throw new DomainError('HOLD_RELEASED', 'the booking was given up before the payment arrived', { reason: hold.releaseReason });
+  }
+  return [{
+    type: 'SeatsSold',
+    data: { concert_id: concertId, booking_id: hold.bookingId, seat_ids: [...hold.seatIds], transaction_id: command.transaction_id, sold_at: command.now },
+  }];
 }

@@ -1,4 +1,5 @@
 import argon2, { type HashOptions } from 'argon2';
+import bcrypt from 'bcryptjs';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import type { Config } from '../config.ts';
 
@@ -6,6 +7,10 @@ import type { Config } from '../config.ts';
  * argon2id hashing. The argon2 package hashes on libuv's thread pool, off the event loop.
  * `verifyNothing` spends the same time as a real verification, so a login for an unknown user
  * cannot be told from a wrong password by how long it takes.
+ *
+ * Accounts imported from the older system (`import:legacy`) keep its bcrypt hash (`$2a$…`) until
+ * their next sign-in: `verify` checks it, and `needsRehash` says yes, so the login path hashes
+ * the same password again with argon2id (the upgrade path of older argon2 parameters).
  */
 export class PasswordHasher {
   readonly #options: HashOptions & { raw: false };
@@ -26,6 +31,7 @@ export class PasswordHasher {
   }
 
   async verify(hash: string, password: string): Promise<boolean> {
+    if (isBcrypt(hash)) return bcrypt.compare(password, hash).catch(() => false);
     try {
       return await argon2.verify(hash, password);
     } catch {
@@ -43,8 +49,13 @@ export class PasswordHasher {
 
   /** Hashed with weaker parameters than today's: rehash at the next successful login. */
   needsRehash(hash: string): boolean {
-    return argon2.needsRehash(hash, this.#options);
+    return isBcrypt(hash) || argon2.needsRehash(hash, this.#options);
   }
+}
+
+/** A bcrypt hash as the older system's Go services wrote it (`$2a$10$…`; `$2b$`/`$2y$` are the same algorithm). */
+export function isBcrypt(hash: string): boolean {
+  return /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hash);
 }
 
 export const MIN_PASSWORD_LENGTH = 10;
