@@ -7,12 +7,14 @@ import { readModels } from './001_read_models.ts';
 import { rebuildRequests } from './002_rebuild_requests.ts';
 import { refunds } from './003_refunds.ts';
 import { tickets } from './004_tickets.ts';
+import { legacyIds } from './008_legacy_ids.ts';
 
 export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '001_read_models': readModels,
   '002_rebuild_requests': rebuildRequests,
   '003_refunds': refunds,
   '004_tickets': tickets,
+  '008_legacy_ids': legacyIds,
 };
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';
