@@ -14,12 +14,14 @@ const VIP = randomUUID();
 const REGULAR = randomUUID();
 const USER = randomUUID();
 const PAYMENT = randomUUID();
+const OTHER = randomUUID();
+const LATER = randomUUID();
 
 const imported = (kind: LegacyKind, ids: [number, string][]): DomainEvent => ({
   type: 'LegacyIdsImported', data: { kind, ids: ids.map(([legacyId, id]) => ({ legacy_id: legacyId, id })), imported_at: T0 },
 });
 
-const scheduled: DomainEvent = {
+const scheduled: Extract<DomainEvent, { type: 'ConcertScheduled' }> = {
   type: 'ConcertScheduled',
   data: {
     concert_id: CONCERT, name: 'Konser', artist: 'Band', date: '2027-01-01T12:00:00.000Z', venue: 'GBK', description: null, image_url: null,
@@ -80,15 +82,32 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     t.same(ranges.map((r) => [r.ticket_class_id, Number(r.base), Number(r.seat_count)]), [[VIP, 104, 3], [REGULAR, 107, 5]], 'one row per class, above every seat number given');
     t.same(await reads.seatNumbers(db, [seat(VIP, 1), seat(VIP, 3), seat(REGULAR, 1), seat(REGULAR, 5)]), [101, 103, 107, 111]);
 
-    // A number another object holds (here through a range) is refused; a free one is taken.
+    // The importer's order: a class and its seats numbered after the concert was scheduled. The
+    // class takes its old number; its seats theirs (a range number blocks no import), and its
+    // range goes. A number another object holds is refused and recorded.
     t.equal(await given([
-      imported('seat', [[108, seatId(VIP, 1)], [500, seatId(REGULAR, 1)]]),
+      imported('ticket_class', [[20, REGULAR]]),
+      imported('seat', [[105, seatId(REGULAR, 1)], [106, seatId(REGULAR, 2)], [50, seatId(REGULAR, 3)], [51, seatId(REGULAR, 4)], [52, seatId(REGULAR, 5)]]),
+      imported('seat', [[101, seatId(OTHER, 1)], [900, seatId(VIP, 1)]]),
       imported('user', [[1, randomUUID()]]),
     ]), 'applied');
-    const refusals = await db('legacy_id_refusals').orderBy(['kind', 'legacy_id']).select<Row[]>('kind', 'legacy_id', 'reason', 'holder');
-    t.same(refusals.map((r) => [r.kind, Number(r.legacy_id), r.reason, r.holder]), [['seat', 108, 'number_taken', seatId(REGULAR, 2)], ['user', 1, 'number_taken', USER]]);
-    t.same(await reads.seatNumbers(db, [seat(VIP, 1), seat(REGULAR, 1), seat(REGULAR, 2)]), [101, 500, 108], 'the first holder keeps the number');
+    t.equal(await reads.number(db, 'ticket_class', REGULAR), 20, 'the imported number replaces the native one');
+    t.same(await reads.seatNumbers(db, [1, 2, 3, 4, 5].map((n) => seat(REGULAR, n))), [105, 106, 50, 51, 52]);
+    const left = await db('legacy_seat_ranges').select<Row[]>('ticket_class_id');
+    t.same(left.map((r) => r.ticket_class_id), [VIP], "a class whose every seat was imported loses its range");
+    const refusals = await db('legacy_id_refusals').orderBy(['kind', 'legacy_id']).select<Row[]>('kind', 'legacy_id', 'id', 'reason', 'holder');
+    t.same(refusals.map((r) => [r.kind, Number(r.legacy_id), r.id, r.reason, r.holder]), [
+      ['seat', 101, seatId(OTHER, 1), 'number_taken', seatId(VIP, 1)],
+      ['seat', 900, seatId(VIP, 1), 'already_numbered', '101'],
+      ['user', 1, refusals.find((r) => r.kind === 'user')?.id, 'number_taken', USER],
+    ]);
+    t.same(await reads.seatNumbers(db, [seat(VIP, 1)]), [101], 'the first holder keeps its number');
     t.equal(await reads.idOf(db, 'user', 1), USER);
+
+    // A native concert after the import: numbered above everything, its range above every seat number.
+    t.equal(await given([{ type: 'ConcertScheduled', data: { ...scheduled.data, concert_id: LATER, ticket_classes: [{ ticket_class_id: OTHER, name: 'Tribune', price: 1, seat_count: 2 }] } }]), 'applied');
+    t.same([await reads.number(db, 'concert', LATER), await reads.number(db, 'ticket_class', OTHER)], [8, 21]);
+    t.same(await reads.seatNumbers(db, [seat(OTHER, 1), seat(OTHER, 2)]), [112, 113], 'above the highest range end (111) given so far');
 
     const before = await tableChecksums(db, LEGACY_ID_TABLES);
     t.equal(await redeliver(), 'moved');

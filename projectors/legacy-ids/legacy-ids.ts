@@ -11,14 +11,16 @@
  *   unless it already has an imported number.
  * An imported number that another object holds already is refused (the first keeps it) and the
  * refusal recorded in legacy_id_refusals. An imported object numbered natively first (the
- * importer appended its creation before its LegacyIdsImported) takes the imported number: the
- * importer runs before the legacy surface serves, so no client has seen the native one. Seats
- * are the exception: a class's range is allocated when the concert is scheduled, so the importer
- * appends a concert's LegacyIdsImported for its seats before the concert is scheduled, or its
- * seat numbers may meet the range (then they are refused and recorded).
+ * importer appends an object's creation, then its LegacyIdsImported) takes the imported number:
+ * the importer runs before the legacy surface serves, so no client has seen the native one.
+ * Seats likewise: a class's range is numbered when its concert is scheduled; an imported seat's
+ * own number wins over a range's (a range number blocks no import), and a class whose every seat
+ * the importer numbered loses its range. A range numbered after an import lies above every
+ * imported number, so once the importer has numbered every seat of its classes (and before any
+ * native concert is scheduled) no two seats share a number.
  */
 import type { Knex } from 'knex';
-import { seatId } from '../../domain/concert/index.ts';
+import { seatId, seatIdPrefix } from '../../domain/concert/index.ts';
 import type { LegacyIdHighRow, LegacyIdKind, LegacyIdRefusalRow, LegacyIdRow, LegacySeatRangeRow } from '../../read-models/tables.ts';
 import { chunks, insertMany, instant, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
@@ -26,6 +28,9 @@ import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type
 const EVENT_TYPES = ['UserRegistered', 'ConcertScheduled', 'PaymentRequested', 'LegacyIdsImported'] as const;
 
 export const LEGACY_ID_TABLES = ['legacy_ids', 'legacy_seat_ranges', 'legacy_id_high', 'legacy_id_refusals'] as const;
+
+/** The part of a seat id its class gives (domain/concert/seats.ts). */
+const SEAT_PREFIX = seatIdPrefix(seatId('00000000-0000-0000-0000-000000000000', 1)).length;
 
 const KINDS: readonly LegacyIdKind[] = ['user', 'concert', 'ticket_class', 'seat', 'payment'];
 
@@ -107,10 +112,23 @@ export function legacyIdsProjection(): Projection {
         if (byId.has(key(kind, id))) return;
         give({ kind, id, legacy_id: (high.get(kind) ?? 0) + 1, origin: 'native' });
       };
-      /** Who holds a seat number through a range (undefined: no range covers it). */
-      const rangeHolder = (number: number): string | undefined => {
-        const range = ranges.find((r) => number >= r.base && number < r.base + r.seat_count);
-        return range === undefined ? undefined : seatId(range.ticket_class_id, number - range.base + 1);
+      const retired: LegacySeatRangeRow[] = [];
+      /**
+       * A class whose every seat the event numbers has no use for its range any more: the range
+       * goes, so its numbers block nothing (the importer schedules a concert, then numbers its seats).
+       */
+      const retireCoveredRanges = (seatIds: readonly string[]): void => {
+        const covered = new Map<string, Set<string>>();
+        for (const id of seatIds) covered.set(id.slice(0, SEAT_PREFIX), (covered.get(id.slice(0, SEAT_PREFIX)) ?? new Set()).add(id));
+        for (const range of [...ranges]) {
+          const seats = covered.get(seatIdPrefix(range.ticket_class_id));
+          if (seats === undefined || seats.size < range.seat_count) continue;
+          if (!Array.from({ length: range.seat_count }, (_, i) => seatId(range.ticket_class_id, i + 1)).every((id) => seats.has(id))) continue;
+          ranges.splice(ranges.indexOf(range), 1);
+          const unsaved = newRanges.indexOf(range);
+          if (unsaved >= 0) newRanges.splice(unsaved, 1);
+          else retired.push(range);
+        }
       };
 
       for (const event of events) {
@@ -129,8 +147,11 @@ export function legacyIdsProjection(): Projection {
           }
         } else {
           const { kind } = event.data;
+          if (kind === 'seat') retireCoveredRanges(event.data.ids.map(({ id }) => id));
           for (const { legacy_id: number, id } of event.data.ids) {
-            const holder = byNumber.get(key(kind, number)) ?? (kind === 'seat' ? rangeHolder(number) : undefined);
+            // A number held through a range does not block an imported one: ranges are numbered
+            // before the importer's seats arrive, and the legacy surface serves only after it ran.
+            const holder = byNumber.get(key(kind, number));
             const own = byId.get(key(kind, id));
             if (holder === id) {
               if (own !== undefined && own.origin === 'native' && own.legacy_id === number) give({ ...own, origin: 'imported' });
@@ -157,7 +178,12 @@ export function legacyIdsProjection(): Projection {
           await insertMany(t, table.ids, rows.filter((row) => !kept(row)));
         });
       }
-      if (newRanges.length > 0) writes.push((t) => insertMany(t, table.ranges, newRanges));
+      if (newRanges.length > 0 || retired.length > 0) {
+        writes.push(async (t) => {
+          for (const range of retired) await t(table.ranges).where({ ticket_class_id: range.ticket_class_id }).delete();
+          await insertMany(t, table.ranges, newRanges);
+        });
+      }
       writes.push((t) => upsert(t, table.high, KINDS.map((kind) => ({ kind, high: high.get(kind) ?? 0 })), ['kind'], ['high']));
       if (refusals.length > 0) writes.push((t) => insertMany(t, table.refusals, refusals));
       return { writes };
