@@ -267,3 +267,43 @@ t.test('numbers the importer brought (LegacyIdsImported) are kept; natives are n
   t.equal((await later.browser.call('POST', '/api/v1/users/login', { username: later.account.username, password: later.account.password })).json<{ user: { id: number } }>().user.id, 4_001);
   t.equal((await db('legacy_id_refusals').count<{ n: number }[]>({ n: '*' }))[0]?.n, 1, 'the refusal recorded once after a rebuild');
 });
+
+t.test('bad input is a 4xx with {error}, never a 500', async (t) => {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+  made.services.projector.start();
+  const legacy = await legacyListener(t, made);
+  const browser = new Browser(legacy);
+  const account = newAccount('bad');
+  t.equal((await browser.call('POST', '/api/v1/users/register', { ...account, confirmPassword: account.password })).statusCode, 201);
+  t.equal((await browser.call('POST', '/api/v1/users/login', { username: account.username, password: account.password })).statusCode, 200);
+  const cases: [method: 'GET' | 'POST' | 'PUT', url: string, payload: unknown, status: number][] = [
+    ['POST', '/api/v1/users/register', { ...newAccount('bad'), confirmPassword: 1 }, 400],
+    ['POST', '/api/v1/users/register', { ...newAccount('bad'), password: 'short', confirmPassword: 'short' }, 400],
+    ['POST', '/api/v1/users/login', { username: 'x' }, 400],
+    ['GET', '/api/v1/concerts/0', undefined, 400],
+    ['GET', '/api/v1/concerts/1.5/seats', undefined, 400],
+    ['GET', '/api/v1/concerts/99999999999999999999', undefined, 400],
+    ['POST', '/api/v1/bookings/', { concert_id: 'abc', tickets_by_class: [{ ticket_class_id: 1, quantity: 1 }], buyer_info: buyer() }, 400],
+    ['POST', '/api/v1/bookings/', { concert_id: 1, tickets_by_class: [], buyer_info: buyer() }, 400],
+    ['POST', '/api/v1/bookings/', { concert_id: 1, tickets_by_class: [{ ticket_class_id: 1, quantity: 9 }], buyer_info: buyer() }, 400],
+    ['POST', '/api/v1/bookings/', { concert_id: 1, tickets_by_class: [{ ticket_class_id: 1, quantity: 1 }], buyer_info: buyer(), ticket_holder_info: [{ full_name: 'A', ktp_number: ktp() }] }, 400],
+    ['POST', '/api/v1/bookings/', { concert_id: 424242, tickets_by_class: [{ ticket_class_id: 1, quantity: 1 }], buyer_info: buyer() }, 404],
+    ['GET', '/api/v1/bookings/not-a-uuid', undefined, 400],
+    ['GET', `/api/v1/bookings/${randomUUID()}`, undefined, 404],
+    ['PUT', '/api/v1/bookings/not-a-uuid/cancel', undefined, 400],
+    ['PUT', `/api/v1/bookings/${randomUUID()}/cancel`, undefined, 404],
+    ['POST', '/api/v1/payments/', { booking_id: 'x', amount: 1, payment_method: 'credit_card' }, 400],
+    ['POST', '/api/v1/payments/', { booking_id: randomUUID(), amount: 1, payment_method: 'cash' }, 400],
+    ['POST', '/api/v1/payments/', { booking_id: randomUUID(), amount: 1, payment_method: 'credit_card', card_number: '4111111111111111' }, 400],
+    ['POST', '/api/v1/payments/', { booking_id: randomUUID(), amount: 1, payment_method: 'credit_card' }, 404],
+    ['GET', '/api/v1/payments/abc', undefined, 400],
+  ];
+  for (const [method, url, payload, status] of cases) {
+    const answer = await browser.call(method, url, payload);
+    t.equal(answer.statusCode, status, `${method} ${url} ${JSON.stringify(payload) ?? ''}`.slice(0, 160));
+    t.type(answer.json<{ error?: unknown }>().error, 'string', 'an {error} body');
+  }
+  const notJson = await legacy.inject({ method: 'POST', url: '/api/v1/users/login', headers: { 'content-type': 'application/json' }, payload: '{"username":' });
+  t.equal(notJson.statusCode, 400);
+  t.type(notJson.json<{ error?: unknown }>().error, 'string');
+});

@@ -12,6 +12,9 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T)
 const LegacyId = Type.Integer({ minimum: 1 });
 
 export const ErrorBody = Type.Object({ error: Type.String() });
+
+/** An integer id in a path: digits only (no sign, fraction or exponent), at most 15 of them. */
+export const LegacyIdParams = Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'an integer id' }) });
 export const MessageBody = Type.Object({ message: Type.String() });
 
 export const LegacyProfile = Type.Object({

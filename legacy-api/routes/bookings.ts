@@ -13,13 +13,14 @@ import type { Config } from '../../lib/config.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { principalOf } from '../../lib/http/auth.ts';
 import { loadOwned } from '../../lib/http/authorization.ts';
+import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import { FullNameSchema, KtpSchema, requestContext } from '../../lib/http/schemas.ts';
 import type { BookingReads, BookingView } from '../../query-api/bookings/booking-reads.ts';
 import type { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
 import type { ReadSources } from '../../read-models/replicas.ts';
 import { LEGACY_IDS, readSource, rememberPosition, waitFor } from '../http.ts';
 import type { LegacyIdReads } from '../legacy-ids.ts';
-import { ErrorBody, legacyBooking, LegacyBooking, legacyPayment, LegacyPayment, MessageBody } from '../shapes.ts';
+import { ErrorBody, LegacyIdParams, legacyBooking, LegacyBooking, legacyPayment, LegacyPayment, MessageBody } from '../shapes.ts';
 
 export interface LegacyBookingRoutesOptions {
   readonly config: Config;
@@ -92,10 +93,14 @@ export const legacyBookingRoutes: FastifyPluginAsyncTypebox<LegacyBookingRoutesO
     return shown;
   };
 
+  const perAccount = accountLimit(app, config, config.limits.bookingsPerMinutePerAccount, '1 minute');
+
   app.post('/api/v1/bookings', {
     preHandler: app.requireUser,
+    config: routeLimit(config, config.limits.bookingsPerMinutePerIp, '1 minute'),
     schema: { tags: ['legacy'], body: BookingBody, response: { 201: LegacyBooking, ...errors } },
   }, async (request, reply) => {
+    await perAccount(request, `booking:${principalOf(request).userId}`);
     const body = request.body;
     const source = await sources.choose(LEGACY_IDS);
     const { concertId, classes } = await source.run(async (db) => ({
@@ -181,14 +186,15 @@ export const legacyBookingRoutes: FastifyPluginAsyncTypebox<LegacyBookingRoutesO
 
   app.get('/api/v1/payments/:id', {
     preHandler: app.requireUser,
-    schema: { tags: ['legacy'], params: Type.Object({ id: LegacyNumber }), response: { 200: LegacyPayment, ...errors } },
+    schema: { tags: ['legacy'], params: LegacyIdParams, response: { 200: LegacyPayment, ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, PAYMENT_READS);
     return source.run(async (db) => {
-      const id = await ids.idOf(db, 'payment', request.params.id);
+      const number = Number(request.params.id);
+      const id = await ids.idOf(db, 'payment', number);
       if (id === undefined) throw notFound('payment not found');
       const payment = await loadOwned(principalOf(request), id, (paymentId) => bookingReads.payment(db, paymentId), (p) => p.user_id, 'payment');
-      return legacyPayment(payment, request.params.id);
+      return legacyPayment(payment, number);
     });
   });
 };

@@ -17,7 +17,7 @@ import type { AsRead, ConcertRow } from '../../read-models/tables.ts';
 import type { ReadSources } from '../../read-models/replicas.ts';
 import { LEGACY_IDS, readSource, rememberPosition, waitFor } from '../http.ts';
 import type { LegacyIdReads } from '../legacy-ids.ts';
-import { ErrorBody, legacyConcert, LegacyConcert, legacySeat, LegacySeat } from '../shapes.ts';
+import { ErrorBody, LegacyIdParams, legacyConcert, LegacyConcert, legacySeat, LegacySeat } from '../shapes.ts';
 
 export interface LegacyConcertRoutesOptions {
   readonly config: Config;
@@ -29,7 +29,6 @@ export interface LegacyConcertRoutesOptions {
 }
 
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 const READS = ['concerts', LEGACY_IDS] as const;
 
 /** Concerts in the older shape; those not numbered yet are left out. */
@@ -69,11 +68,11 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
   });
 
   app.get('/api/v1/concerts/:id', {
-    schema: { tags: ['legacy'], params: IdParams, response: { 200: LegacyConcert, ...errors } },
+    schema: { tags: ['legacy'], params: LegacyIdParams, response: { 200: LegacyConcert, ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, READS);
     const [concert] = await source.run(async (db) => {
-      const view = await concertReads.one(db, await idOf(db, request.params.id));
+      const view = await concertReads.one(db, await idOf(db, Number(request.params.id)));
       return view === undefined ? [] : legacyConcerts(db, ids, [view]);
     });
     if (concert === undefined) throw notFound('concert not found');
@@ -81,11 +80,11 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
   });
 
   app.get('/api/v1/concerts/:id/seats', {
-    schema: { tags: ['legacy'], params: IdParams, response: { 200: Type.Union([Type.Array(LegacySeat), Type.Null()]), ...errors } },
+    schema: { tags: ['legacy'], params: LegacyIdParams, response: { 200: Type.Union([Type.Array(LegacySeat), Type.Null()]), ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, READS);
     const seats = await source.run(async (db) => {
-      const concertId = await idOf(db, request.params.id);
+      const concertId = await idOf(db, Number(request.params.id));
       const concert = await concertReads.one(db, concertId);
       if (concert === undefined) throw notFound('concert not found');
       const map = await concertReads.seats(db, concertId, { limit: 1_000_000 });
@@ -100,7 +99,7 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
         const classNumber = classNumbers.get(seat.ticket_class_id);
         return number === undefined || classNumber === undefined ? [] : [legacySeat(
           { ...seat, ticket_class_name: className.get(seat.ticket_class_id) ?? null },
-          { seat: number, concert: request.params.id, ticketClass: classNumber },
+          { seat: number, concert: Number(request.params.id), ticketClass: classNumber },
         )];
       });
     });

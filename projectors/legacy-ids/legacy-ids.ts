@@ -88,8 +88,9 @@ export function legacyIdsProjection(): Projection {
       const loaded = new Map([...byId].map(([k, row]) => [k, row.legacy_id]));
       const high = new Map<LegacyIdKind, number>(KINDS.map((kind) => [kind, 0]));
       for (const row of await trx(table.high).select<LegacyIdHighRow[]>()) high.set(row.kind, Number(row.high));
-      // Few rows: one per ticket class ever scheduled.
-      const ranges = (await trx(table.ranges).select<LegacySeatRangeRow[]>()).map((row) => ({ ...row, base: Number(row.base), seat_count: Number(row.seat_count) }));
+      // Few rows (one per ticket class), and read only by a batch that schedules a concert or numbers seats.
+      const needsRanges = events.some((event) => event.type === 'ConcertScheduled' || (event.type === 'LegacyIdsImported' && event.data.kind === 'seat'));
+      const ranges = (needsRanges ? await trx(table.ranges).select<LegacySeatRangeRow[]>() : []).map((row) => ({ ...row, base: Number(row.base), seat_count: Number(row.seat_count) }));
       const rangedClasses = new Set(ranges.map((range) => range.ticket_class_id));
 
       const written = new Map<Key, LegacyIdRow>();
