@@ -91,6 +91,19 @@ t.test("the older front end's flow, route by route, in its shapes", async (t) =>
   t.equal(me.statusCode, 200);
   t.match(me.json(), { id: profile.id, username: account.username, created_at: String, updated_at: String });
 
+  // The profile page sends back what it shows: unchanged, the same profile; a new address needs the password.
+  const unchanged = await browser.call('PUT', '/api/v1/users/profile', { id: profile.id, username: account.username, email: account.email });
+  t.equal(unchanged.statusCode, 200);
+  t.match(unchanged.json(), { id: profile.id, username: account.username, email: account.email });
+  const renamed = await browser.call('PUT', '/api/v1/users/profile', { id: profile.id, username: `${account.username}x`, email: account.email });
+  t.equal(renamed.statusCode, 400);
+  t.match(renamed.json(), { error: /username/ });
+  const newAddress = `new.${account.email}`;
+  t.match((await browser.call('PUT', '/api/v1/users/profile', { id: profile.id, username: account.username, email: newAddress })).json(), { error: /current_password/ });
+  const moved = await browser.call('PUT', '/api/v1/users/profile', { email: newAddress, current_password: account.password });
+  t.equal(moved.statusCode, 200, moved.body);
+  t.match(moved.json(), { id: profile.id, email: newAddress });
+
   // The admin's new concert (the older POST /admin/concerts/): integer ids at once.
   const createdConcert = await legacy.inject({
     method: 'POST', url: '/api/v1/admin/concerts/', headers: bearer(admin),

@@ -108,19 +108,38 @@ export const legacyUserRoutes: FastifyPluginAsyncTypebox<LegacyUserRoutesOptions
     return numbered(profile, 0);
   });
 
+  /**
+   * The older profile page sends back what it showed (`{id, username, email}`). A username never
+   * changes and the id is the caller's; a new email address or password needs the current
+   * password, as on the main API (the older page has no field for it: it is told so).
+   */
   app.put('/api/v1/users/profile', {
     preHandler: app.requireUser,
     schema: {
       tags: ['legacy'],
       body: Type.Object({
+        id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+        username: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
         email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
         password: Type.Optional(Type.String({ minLength: 10, maxLength: 256 })),
-        current_password: Type.String({ minLength: 1, maxLength: 256 }),
+        current_password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
       }, { additionalProperties: false }),
       response: { 200: LegacyProfile, ...errors },
     },
   }, async (request, reply) => {
-    const { profile, position } = await users.updateProfile(principalOf(request).userId, request.body, requestContext(request));
+    const { id, username, email, password, current_password: currentPassword } = request.body;
+    const userId = principalOf(request).userId;
+    const now = await users.profile(userId);
+    if (now === null) throw unauthorized('this account no longer exists');
+    const shown = await numbered(now, 0);
+    if (id !== undefined && id !== shown.id) throw new AppError('VALIDATION_FAILED', 'id must be your own');
+    if (username !== undefined && normalizeUsername(username) !== normalizeUsername(now.username)) throw new AppError('VALIDATION_FAILED', 'a username cannot be changed');
+    const newEmail = email !== undefined && email.trim().toLowerCase() !== now.email?.toLowerCase() ? email : undefined;
+    if (newEmail === undefined && password === undefined) return shown;
+    if (currentPassword === undefined) throw new AppError('VALIDATION_FAILED', 'current_password is required to change the email address or the password');
+    const { profile, position } = await users.updateProfile(userId, {
+      ...(newEmail === undefined ? {} : { email: newEmail }), ...(password === undefined ? {} : { password }), current_password: currentPassword,
+    }, requestContext(request));
     rememberPosition(request, reply, position, secure);
     return numbered(profile, position);
   });
