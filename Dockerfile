@@ -16,6 +16,7 @@ COPY domain ./domain
 COPY eventstore ./eventstore
 COPY command-api ./command-api
 COPY query-api ./query-api
+COPY legacy-api ./legacy-api
 COPY projectors ./projectors
 COPY migrations ./migrations
 COPY app ./app

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { AdminUsernameHeld, type UserService } from '../command-api/users/users.ts';
 import { buildApp } from './app.ts';
+import { buildLegacyApps } from './legacy.ts';
 import { checkRoleConfig, ConfigError, isEmbeddedDefault, loadConfigOrExit, paymentGatewayOf, type Config } from '../lib/config.ts';
 import { serverLogger } from '../lib/http/logger.ts';
 import { metricsServer } from '../lib/http/metrics-route.ts';
@@ -25,11 +26,13 @@ export async function serve(config: Config): Promise<void> {
     logger.root.warn({ paymentGateway: 'sandbox' }, 'PAYMENT_GATEWAY=sandbox: payments are simulated and every booking can be confirmed for free; use it for tests and demos only');
   }
   const running = await buildApp(wired, logger);
+  const legacy = await buildLegacyApps(wired, logger);
   const metrics = await metricsServer(config, wired.shared.metrics, logger.root);
   wired.start();
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     running.log.info({ signal }, 'shutting down');
     await running.close();
+    await Promise.all(legacy.map(({ app }) => app.close()));
     await metrics?.close();
     await wired.close();
     process.exit(0);
@@ -46,6 +49,7 @@ export async function serve(config: Config): Promise<void> {
 
   const address = await running.listen({ host: config.host, port: config.port });
   const local = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
+  const legacyAt = await Promise.all(legacy.map(async ({ port, app }) => (await app.listen({ host: config.host, port })).replace('0.0.0.0', 'localhost').replace('[::]', 'localhost')));
   const metricsAt = metrics === null ? `${local}/metrics` : `${await metrics.listen({ host: config.metrics.host, port: config.metrics.port ?? 0 })}/metrics`;
   process.stdout.write([
     `boxoffice is running at ${local}${config.role === 'all' ? '' : ` (role: ${config.role})`}`,
@@ -58,6 +62,7 @@ export async function serve(config: Config): Promise<void> {
         ? '  admin:    sign in as "admin" with BOXOFFICE_ADMIN_PASSWORD (POST /api/v1/users/login)'
         : '  admin:    set BOXOFFICE_ADMIN_PASSWORD to have an "admin" account',
     ...(demo === null ? [] : [`  demo:     ${local}/api/v1/concerts/${demo.id}`]),
+    ...(legacyAt.length === 0 ? [] : [`  legacy:   the older system's API at ${legacyAt.map((at) => `${at}/api/v1`).join(', ')}`]),
     ...(simulated ? ['  payments: SIMULATED (sandbox gateway: every payment is free)'] : []),
     '',
   ].join('\n'));

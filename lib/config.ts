@@ -50,6 +50,16 @@ const signingSeeds: Kind<readonly Buffer[]> = {
   parse: (value) => value.split(',').map((seed) => Buffer.from(seed, 'base64')),
 };
 
+const ports: Kind<readonly number[]> = {
+  accepts: 'a comma-separated list of TCP port numbers (1-65535)',
+  pattern: '^[0-9]{1,5}(,[0-9]{1,5})*$',
+  parse: (list, variable) => {
+    const result = list.split(',').map((port) => wholeNumber(1, 65_535).parse(port, variable));
+    if (new Set(result).size !== result.length) throw new ConfigError(variable, `must not name a port twice (got ${JSON.stringify(list)})`);
+    return result;
+  },
+};
+
 const ROLES = ['all', 'command', 'query', 'projector'] as const;
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -170,6 +180,8 @@ export const SETTINGS = {
   /** Begins every key boxoffice writes in Redis (several deployments can share one Redis). */
   redisKeyPrefix: withDefault('REDIS_KEY_PREFIX', 'begins every Redis key boxoffice writes (deployments sharing a Redis)', text('letters, digits, _ . : or - (1-64 of them)', '^[A-Za-z0-9_.:-]{1,64}$'), 'boxoffice'),
   natsUrl: optional('NATS_URL', 'announce projection positions over NATS, between processes', text('a NATS URL (nats://host:port), or several separated by commas', '^(nats|tls)://'), 'in process'),
+  /** The older system's API on these ports too (legacy-api/): its web front end calls 8080, 8081 and 8082. */
+  legacyPorts: optional('LEGACY_PORTS', "extra listeners that speak the older system's API (bare arrays, integer ids, its field names) over the same engine; every role in one process only", ports, 'none'),
 } satisfies Settings;
 
 export type Config = ConfigOf<typeof SETTINGS>;
@@ -201,12 +213,26 @@ const SHARED_SECRETS: Readonly<Record<Role, readonly ('jwtSecret' | 'personalDat
  */
 export function checkRoleConfig(config: Config): void {
   if (config.metrics.port === config.port) throw new ConfigError('METRICS_PORT', 'must differ from PORT: /metrics gets a listener of its own');
+  checkLegacyPorts(config);
   for (const field of SHARED_SECRETS[config.role]) {
     if (config[field] === null) {
       throw new ConfigError(SETTINGS[field].variable, `must be set when running the ${config.role} role alone: every instance of a deployment shares it`);
     }
   }
   checkPaymentGateway(config);
+}
+
+/**
+ * The legacy listeners answer the older system's commands and reads alike, so they need the
+ * command and the query role in one process; a split deployment runs them where role is `all`.
+ */
+export function checkLegacyPorts(config: Config): void {
+  const legacy = config.legacyPorts;
+  if (legacy === null) return;
+  if (config.role !== 'all') throw new ConfigError(SETTINGS.legacyPorts.variable, `needs every role in one process (BOXOFFICE_ROLE=all), not the ${config.role} role alone: the older API's routes both change and read`);
+  for (const port of [config.port, config.metrics.port]) {
+    if (port !== null && legacy.includes(port)) throw new ConfigError(SETTINGS.legacyPorts.variable, `must not name PORT or METRICS_PORT (${port})`);
+  }
 }
 
 /**

@@ -250,3 +250,14 @@ t.test('loadConfigOrExit names the bad variable on stderr and exits with code 2'
   t.strictSame(exits, [2]);
   t.match(written.args().map((args) => String(args[0])), ['Invalid configuration: PORT must be a whole number from 1 to 65535 (got "70000")\n']);
 });
+
+t.test("LEGACY_PORTS: the older API's listeners, in a process that plays every role", async (t) => {
+  t.same(loadConfig({}).legacyPorts, null, 'none by default');
+  t.same(loadConfig({ LEGACY_PORTS: '8080,8081,8082' }).legacyPorts, [8080, 8081, 8082]);
+  t.throws(() => loadConfig({ LEGACY_PORTS: '8080,x' }), { name: 'ConfigError', message: /LEGACY_PORTS/ });
+  t.throws(() => loadConfig({ LEGACY_PORTS: '8080,70000' }), { name: 'ConfigError', message: /LEGACY_PORTS/ });
+  t.throws(() => loadConfig({ LEGACY_PORTS: '8080,8080' }), { name: 'ConfigError', message: /LEGACY_PORTS must not name a port twice/ });
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ LEGACY_PORTS: '8080,8081,8082' })));
+  t.throws(() => checkRoleConfig(loadConfig({ LEGACY_PORTS: '8080', BOXOFFICE_ROLE: 'query' })), { name: 'ConfigError', message: /LEGACY_PORTS needs every role in one process/ });
+  t.throws(() => checkRoleConfig(loadConfig({ LEGACY_PORTS: '3000' })), { name: 'ConfigError', message: /LEGACY_PORTS must not name PORT/ });
+});

@@ -10,6 +10,7 @@ import { tickets } from './004_tickets.ts';
 import { concertEdits } from './005_concert_edits.ts';
 import { adminSearch } from './006_admin_search.ts';
 import { salesReport } from './007_sales_report.ts';
+import { legacyIds } from './008_legacy_ids.ts';
 
 export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '001_read_models': readModels,
@@ -19,6 +20,7 @@ export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '005_concert_edits': concertEdits,
   '006_admin_search': adminSearch,
   '007_sales_report': salesReport,
+  '008_legacy_ids': legacyIds,
 };
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';

@@ -11,6 +11,7 @@ import { SeatCache } from '../read-models/seat-cache.ts';
 import { bookingsProjection } from './bookings/bookings.ts';
 import { Checkpoints, RebuildRequests, type ProjectionStatus } from '../read-models/checkpoints.ts';
 import { concertsProjection } from './concerts/concerts.ts';
+import { legacyIdsProjection } from './legacy-ids/legacy-ids.ts';
 import { SeatCacheFeed } from './concerts/seat-cache-feed.ts';
 import { paymentsProjection } from './payments/payments.ts';
 import type { Projection } from './projection.ts';
@@ -63,6 +64,7 @@ export class Projectors implements ProjectionAdmin {
       bookingsProjection(),
       paymentsProjection(),
       ticketsProjection(),
+      legacyIdsProjection(),
     ];
     this.projections = new Map(projections.map((projection) => [projection.name, projection]));
     if (projections.map((projection) => projection.name).join() !== PROJECTION_NAMES.join()) {

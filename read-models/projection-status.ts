@@ -1,7 +1,7 @@
 /** What the projector role tells about its projections (the admin route, the CLI, metrics). */
 
 /** The read models the projector keeps, by projection name. */
-export const PROJECTION_NAMES = ['users', 'concerts', 'bookings', 'payments', 'tickets'] as const;
+export const PROJECTION_NAMES = ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids'] as const;
 
 export interface RebuildProgress {
   readonly projection: string;

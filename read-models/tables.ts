@@ -203,3 +203,38 @@ export interface TicketAdmissionRow {
   gate: string;
   admitted: number;
 }
+
+export type LegacyIdKind = 'user' | 'concert' | 'ticket_class' | 'seat' | 'payment';
+
+/** A row of `legacy_ids`: the older system's integer for one object (seats: only those numbered one by one). */
+export interface LegacyIdRow {
+  kind: LegacyIdKind;
+  id: string;
+  legacy_id: number;
+  origin: 'native' | 'imported';
+}
+
+/** A row of `legacy_seat_ranges`: seat n of the class is number base + n - 1 (unless it has a row of its own). */
+export interface LegacySeatRangeRow {
+  ticket_class_id: string;
+  concert_id: string;
+  base: number;
+  seat_count: number;
+}
+
+/** A row of `legacy_id_high`: the highest number given to a kind so far. */
+export interface LegacyIdHighRow {
+  kind: LegacyIdKind;
+  high: number;
+}
+
+/** A row of `legacy_id_refusals`: an imported number not taken, and why. */
+export interface LegacyIdRefusalRow {
+  position: number;
+  kind: LegacyIdKind;
+  legacy_id: number;
+  id: string;
+  reason: 'number_taken' | 'already_numbered';
+  holder: string | null;
+  refused_at: string;
+}

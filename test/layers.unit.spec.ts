@@ -18,7 +18,7 @@ t.test('dependency-cruiser flags each deliberate layer violation, and nothing el
   try {
     ({ stdout } = await promisify(execFile)(
       join(root, 'node_modules', '.bin', 'depcruise'),
-      ['--config', join(root, '.dependency-cruiser.cjs'), 'app', 'domain', 'eventstore', 'lib', 'projectors', 'query-api', 'command-api', 'read-models', 'test'],
+      ['--config', join(root, '.dependency-cruiser.cjs'), 'app', 'domain', 'eventstore', 'lib', 'projectors', 'query-api', 'command-api', 'legacy-api', 'read-models', 'test'],
       { cwd: fixture, maxBuffer: 16 * 1024 * 1024 },
     ));
   } catch (error) {
@@ -38,6 +38,7 @@ t.test('dependency-cruiser flags each deliberate layer violation, and nothing el
     'esdb-driver-only-in-its-adapter: eventstore/port.ts',
     'eventstore-imports-no-role: eventstore/imports-read-model.ts',
     'kernel-imports-no-role: lib/imports-role.ts',
+    'legacy-api-only-from-app: command-api/uses-legacy.ts',
     'no-raw-sql-driver: lib/raw-driver.ts',
     'only-entry-points-import-app: command-api/wires-itself.ts',
     'production-code-not-tests: lib/uses-tests.ts',

@@ -17,7 +17,7 @@ export const MinPositionQuery = {
 
 const POSITION = /^[0-9]{1,15}$/;
 
-function minimumOf(request: FastifyRequest): number | undefined {
+export function minimumOf(request: FastifyRequest): number | undefined {
   const fromQuery = (request.query as { min_position?: number } | undefined)?.min_position;
   if (fromQuery !== undefined) return fromQuery;
   const header = request.headers['x-min-position'];

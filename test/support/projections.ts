@@ -69,6 +69,7 @@ const PRIMARY_KEYS: Readonly<Record<string, readonly string[]>> = {
   users: ['id'], concerts: ['id'], ticket_classes: ['id'], seats: ['id'], bookings: ['id'],
   booking_seats: ['booking_id', 'seat_id'], buyers: ['booking_id'], ticket_holders: ['booking_id', 'seq'], payments: ['id'],
   tickets: ['id'], ticket_holds: ['booking_id'], ticket_admissions: ['concert_id', 'ticket_class_id', 'gate'],
+  legacy_ids: ['kind', 'id'], legacy_seat_ranges: ['ticket_class_id'], legacy_id_high: ['kind'], legacy_id_refusals: ['position', 'kind', 'legacy_id', 'id'],
 };
 export const READ_TABLES = Object.keys(PRIMARY_KEYS);
 
