@@ -58,6 +58,11 @@ export function checkpointPositionQuery(db: Knex, name: string): Knex.QueryBuild
   return db(TABLE).where({ name }).select('position');
 }
 
+/** Several projections' positions, to read in the same transaction as their tables. */
+export function checkpointPositionsQuery(db: Knex, names: readonly string[]): Knex.QueryBuilder {
+  return db(TABLE).whereIn('name', [...names]).select('name', 'position');
+}
+
 export class Checkpoints {
   constructor(private readonly db: Knex, private readonly dialect: SqlDialect) {}
 

@@ -25,6 +25,10 @@ const ROW_TYPES: Readonly<Record<string, string>> = {
   tickets: 'TicketRow',
   ticket_holds: 'TicketHoldRow',
   ticket_admissions: 'TicketAdmissionRow',
+  legacy_ids: 'LegacyIdRow',
+  legacy_seat_ranges: 'LegacySeatRangeRow',
+  legacy_id_high: 'LegacyIdHighRow',
+  legacy_id_refusals: 'LegacyIdRefusalRow',
 };
 
 interface SourceFile {

@@ -12,6 +12,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import type { Knex } from 'knex';
+import { checkpointPositionsQuery } from '../../read-models/checkpoints.ts';
 import type { RefundStatus, SeatStatus } from '../../read-models/tables.ts';
 
 /** The read models the report reads, whose positions it names. */
@@ -74,7 +75,7 @@ export function salesQueries(db: Knex, concertId: string) {
       ),
     admitted: db('ticket_admissions').where({ concert_id: concertId }).groupBy('ticket_class_id')
       .select<{ ticket_class_id: string; admitted: Sum }[]>('ticket_class_id', db.raw('sum(admitted) as admitted')),
-    positions: db('projection_checkpoints').whereIn('name', [...REPORT_PROJECTIONS]).select<{ name: string; position: number | string }[]>('name', 'position'),
+    positions: checkpointPositionsQuery(db, REPORT_PROJECTIONS) as Knex.QueryBuilder<object, { name: string; position: number | string }[]>,
   };
 }
 
