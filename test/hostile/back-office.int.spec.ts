@@ -7,6 +7,8 @@
  */
 import { parse } from 'csv-parse/sync';
 import t from 'tap';
+import { salesReportTable } from '../../app/cli/reports.ts';
+import type { SalesReport } from '../../query-api/reports/sales-report.ts';
 import { testApp } from '../support/app.ts';
 import { adminToken, createConcert, customer } from '../support/booking.ts';
 import { bearer, login, register } from '../support/users.ts';
@@ -159,4 +161,21 @@ t.test("the address an admin searches by is not written to the logs with the req
   t.ok(lines.length >= 2, `the search requests were logged (${lines.length} lines)`);
   t.strictSame(lines.filter((line) => line.includes(local)), [], 'no log line names the address');
   t.ok(lines.some((line) => line.includes('status=pending')), 'the rest of the query is still logged');
+});
+
+t.test('report:sales prints names with terminal control sequences inert', async (t) => {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+  made.services.projector.start();
+  const { app } = made;
+  const admin = await adminToken(made);
+  // An OSC 52 sequence writes the terminal's clipboard; CSI 2J clears the screen; a bare CR overwrites the line.
+  const concert = await createConcert(app, admin, [{ name: 'VIP\u001b]52;c;Y3VybCBldmlsLmV4YW1wbGV8c2g=\u0007', price: 1000, total_seats_in_class: 1 }], {
+    name: 'Konser\u001b[2J\u001b[1;1H\rFAKE TOTAL 0\u009b31m',
+  });
+  const report = await app.inject({ method: 'GET', url: `/api/v1/admin/concerts/${concert.id}/report?min_position=${await made.services.shared.store.headPosition()}`, headers: bearer(admin) });
+  t.equal(report.statusCode, 200, report.body);
+  const table = salesReportTable(report.json<SalesReport>());
+  // eslint-disable-next-line no-control-regex
+  t.notMatch(table, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no control character but the line breaks reaches the terminal');
+  t.match(table, /Konser/, 'the name is still shown');
 });
