@@ -134,6 +134,10 @@ t.test('bad input on the legacy surface is a 4xx {error}, never a 500; an admin 
     { name: 'a payment with card data', method: 'POST', url: '/api/v1/payments/', payload: { booking_id: '00000000-0000-4000-8000-000000000000', amount: 1, payment_method: 'credit_card', card_number: '4111111111111111' }, status: 400 },
     { name: 'a cancel of a malformed id', method: 'PUT', url: '/api/v1/bookings/%00/cancel', status: 400 },
     { name: 'a customer creating a concert', method: 'POST', url: '/api/v1/admin/concerts/', payload: { name: 'x', artist: 'x', date: '2099-01-01T00:00:00.000Z', venue: 'x', ticket_classes: [{ name: 'A', price: 1, total_seats_in_class: 1 }] }, status: 403 },
+    { name: 'a min_position that is no number', method: 'GET', url: '/api/v1/concerts?min_position=abc', status: 400 },
+    { name: 'a min_position past 2^53', method: 'GET', url: '/api/v1/concerts/1?min_position=99999999999999999999', status: 400 },
+    { name: 'two min_positions', method: 'GET', url: '/api/v1/bookings/my?min_position=1&min_position=2', status: 400 },
+    { name: 'a negative min_position', method: 'GET', url: '/api/v1/payments/1?min_position=-1', status: 400 },
     { name: 'a profile id that is not the caller', method: 'PUT', url: '/api/v1/users/profile', payload: { id: fan.id + 1 }, status: 400 },
   ];
   for (const { name, method, url, payload, status } of cases) {
