@@ -185,3 +185,23 @@ t.test('a configured CAPTCHA is not walked around through the legacy register', 
   t.match(answer.json(), { error: /CAPTCHA|captcha/ });
   t.equal(await made.services.command.api.users.findByUsername(account.username), null, 'no account was made');
 });
+
+t.test("a role change ends the legacy cookie's session too: a cookie from before a promotion or a demotion is refused", async (t) => {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+  made.services.command.start();
+  made.services.projector.start();
+  const legacy = await legacyListener(t, made);
+  const admin = await adminToken(made);
+  const deputy = await signedIn(legacy, 'deputy');
+  const profile = await legacy.inject({ method: 'GET', url: '/api/v1/users/profile', headers: { origin: ORIGIN, cookie: deputy.cookie } });
+  const userId = (await made.services.command.api.users.findByUsername(profile.json<{ username: string }>().username))?.userId ?? '';
+  const role = (to: string) => made.app.inject({ method: 'PUT', url: `/api/v1/admin/users/${userId}/role`, headers: bearer(admin), payload: { role: to } });
+  t.equal((await role('admin')).statusCode, 200);
+  t.equal((await legacy.inject({ method: 'GET', url: '/api/v1/users/profile', headers: { origin: ORIGIN, cookie: deputy.cookie } })).statusCode, 401, 'the cookie from before the promotion is ended');
+  t.equal((await role('customer')).statusCode, 200);
+  const create = await legacy.inject({
+    method: 'POST', url: '/api/v1/admin/concerts/', headers: { origin: ORIGIN, cookie: deputy.cookie },
+    payload: { name: 'x', artist: 'x', date: '2099-01-01T00:00:00.000Z', venue: 'x', ticket_classes: [{ name: 'A', price: 1, total_seats_in_class: 1 }] },
+  });
+  t.equal(create.statusCode, 401, create.body);
+});
