@@ -13,8 +13,9 @@ interface Window {
   windowMs: number;
 }
 
-/** The most keys kept; past it, the expired go first, then the oldest. */
+/** The most keys kept; past it, the expired go first, then the oldest, down to a tenth below it (a sweep is not paid at every new key). */
 const MAX_KEYS = 50_000;
+const KEPT_AFTER_SWEEP = 45_000;
 
 export interface SharedRateLimitCounters {
   /** The store class for the rate-limit plugin's `store` option: every instance built from it counts in these counters. */
@@ -27,7 +28,7 @@ export function sharedRateLimitCounters(now: () => number = Date.now): SharedRat
   const prune = (nowMs: number): void => {
     for (const [key, window] of windows) if (window.startMs + window.windowMs <= nowMs) windows.delete(key);
     for (const key of windows.keys()) {
-      if (windows.size <= MAX_KEYS) break;
+      if (windows.size <= KEPT_AFTER_SWEEP) break;
       windows.delete(key);
     }
   };
