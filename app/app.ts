@@ -10,8 +10,8 @@ import { queryApi } from '../query-api/app.ts';
 import type { Wired } from './wiring/process.ts';
 
 export async function buildApp(wired: Wired, logger: ServerLogger): Promise<HttpServer> {
-  const { config, metrics, redis } = wired.shared;
-  const app = await createHttpServer(config, { logger, auth: wired.auth, readiness: wired.readiness, redis, metrics });
+  const { config, metrics, redis, rateLimitCounters } = wired.shared;
+  const app = await createHttpServer(config, { logger, auth: wired.auth, readiness: wired.readiness, redis, rateLimitCounters, metrics });
   if (wired.command !== undefined) await app.register(commandApi, wired.command.api);
   if (wired.query !== undefined) await app.register(queryApi, wired.query.api);
   return app;

@@ -11,13 +11,14 @@ import { createHttpServer, type HttpServer } from '../lib/http/server-kit.ts';
 import type { Wired } from './wiring/process.ts';
 
 export async function buildLegacyApp(wired: Wired, logger: ServerLogger): Promise<HttpServer> {
-  const { config, metrics, redis } = wired.shared;
+  const { config, metrics, redis, rateLimitCounters } = wired.shared;
   const { command, query } = wired;
   if (command === undefined || query === undefined) throw new Error(`LEGACY_PORTS needs every role in one process; this one plays ${config.role}`);
-  const app = await createHttpServer(config, { logger, auth: wired.auth, readiness: wired.readiness, redis, metrics });
+  const app = await createHttpServer(config, { logger, auth: wired.auth, readiness: wired.readiness, redis, rateLimitCounters, metrics });
   await app.register(legacyApi, {
     config,
     users: command.api.users,
+    captcha: command.api.captcha,
     loginThrottle: command.api.loginThrottle,
     revocations: command.api.revocations,
     concerts: command.api.concerts,

@@ -8,6 +8,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { BookingService } from '../command-api/bookings/bookings.ts';
+import type { Captcha } from '../command-api/captcha/captcha.ts';
 import type { ConcertService } from '../command-api/concerts/concerts.ts';
 import type { PaymentService } from '../command-api/payments/payments.ts';
 import type { UserService } from '../command-api/users/users.ts';
@@ -28,6 +29,7 @@ export interface LegacyApiDeps {
   readonly config: Config;
   // the command side
   readonly users: UserService;
+  readonly captcha: Captcha;
   readonly loginThrottle: LoginThrottle;
   readonly revocations: RevocationList;
   readonly concerts: ConcertService;

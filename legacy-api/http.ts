@@ -8,7 +8,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, isRefusal } from '../lib/errors.ts';
 import { MIN_POSITION_COOKIE } from '../lib/http/min-position.ts';
 import { headersOf, statusOf } from '../lib/http/problem.ts';
-import { minimumOf } from '../query-api/read-your-writes/read-at.ts';
+import Type from 'typebox';
+import { MinPositionQuery, minimumOf } from '../query-api/read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../query-api/read-your-writes/waiter.ts';
 import type { ReadSource, ReadSources } from '../read-models/replicas.ts';
 
@@ -23,6 +24,13 @@ export function legacyErrorHandler(error: FastifyError, request: FastifyRequest,
 }
 
 export const LEGACY_IDS = 'legacy-ids';
+
+/**
+ * The query string of a read: `min_position` checked as on the main API (without a schema it
+ * came through as text, so `abc` was ignored and 20 digits waited out the timeout); anything
+ * else the older clients add is let through, as the older services ignored it.
+ */
+export const LegacyReadQuery = Type.Object({ ...MinPositionQuery });
 
 /** Waits until every projection named has reached `position`; PROJECTION_LAGGING when one does not in time. */
 export async function waitFor(waiter: ProjectionWaiter, projections: readonly string[], position: number): Promise<void> {

@@ -13,12 +13,21 @@ const COLUMNS: readonly [string, keyof SalesFigures][] = [
   ['REFUNDS DUE', 'refunds_due'], ['REFUNDS PAID', 'refunds_paid'], ['ADMITTED', 'admitted'],
 ];
 
+/**
+ * Names are whatever an admin (or the older system's data, through import:legacy) gave them: a
+ * control character is shown as its escape (\x1b), never sent to the terminal to act on
+ * (clear the screen, overwrite a figure, write the clipboard).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const printable = (text: string): string => text.replace(CONTROL, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** The report as a table: one line per class and a TOTAL line; rupiah and counts as whole numbers. */
 export function salesReportTable(report: SalesReport): string {
   const figures = (sales: SalesFigures) => COLUMNS.map(([, figure]) => String(sales[figure]));
   const rows = [
     ['CLASS', 'PRICE', ...COLUMNS.map(([heading]) => heading)],
-    ...report.ticket_classes.map((sales) => [sales.name, String(sales.price), ...figures(sales)]),
+    ...report.ticket_classes.map((sales) => [printable(sales.name), String(sales.price), ...figures(sales)]),
     ['TOTAL', '', ...figures(report.total)],
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
@@ -26,7 +35,7 @@ export function salesReportTable(report: SalesReport): string {
   const line = (row: readonly string[]) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)).join('  ').trimEnd();
   const positions = Object.entries(report.positions).map(([name, position]) => `${name} ${position}`).join(', ');
   return [
-    `Sales of ${report.concert.name} (${report.concert.id}), rupiah`,
+    `Sales of ${printable(report.concert.name)} (${report.concert.id}), rupiah`,
     `read models at: ${positions}`,
     '',
     ...rows.map(line),

@@ -17,6 +17,7 @@ import { REVOKED_PREFIX, RevocationList } from '../../lib/security/revocations.t
 import { SESSION_MARK_PREFIX, Sessions, userSessionsFrom } from '../../lib/security/sessions.ts';
 import { SqlExpiringKeys } from '../../lib/security/sql-expiring-keys.ts';
 import type { ProjectionPositions } from '../../read-models/positions.ts';
+import { sharedRateLimitCounters, type SharedRateLimitCounters } from '../../lib/http/rate-limit-counters.ts';
 import { loadSecrets, type Secrets } from '../secrets.ts';
 import { connectRedis, databaseOptions, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
 import type { Closers } from './closers.ts';
@@ -38,6 +39,8 @@ export interface Shared {
   /** Appends are timed, counted and announced to the other processes. */
   readonly store: InstrumentedEventStore;
   readonly redis: Redis | undefined;
+  /** Without Redis, the rate-limit counters every listener of this process shares (the main port and LEGACY_PORTS). */
+  readonly rateLimitCounters: SharedRateLimitCounters;
 }
 
 /** What every role opens: metrics, the positions channel, the event store, Redis when configured. */
@@ -60,7 +63,7 @@ export async function openShared(config: Config, logger: Logger, closers: Closer
     closers.add(async () => client.disconnect());
     redis = client;
   }
-  return { config, logger, onBackgroundError, now, metrics, positions, store, redis };
+  return { config, logger, onBackgroundError, now, metrics, positions, store, redis, rateLimitCounters: sharedRateLimitCounters() };
 }
 
 /**

@@ -18,7 +18,7 @@ import { FullNameSchema, KtpSchema, requestContext } from '../../lib/http/schema
 import type { BookingReads, BookingView } from '../../query-api/bookings/booking-reads.ts';
 import type { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
 import type { ReadSources } from '../../read-models/replicas.ts';
-import { LEGACY_IDS, readSource, rememberPosition, waitFor } from '../http.ts';
+import { LEGACY_IDS, LegacyReadQuery, readSource, rememberPosition, waitFor } from '../http.ts';
 import type { LegacyIdReads } from '../legacy-ids.ts';
 import { ErrorBody, LegacyIdParams, legacyBooking, LegacyBooking, legacyPayment, LegacyPayment, MessageBody } from '../shapes.ts';
 
@@ -129,7 +129,7 @@ export const legacyBookingRoutes: FastifyPluginAsyncTypebox<LegacyBookingRoutesO
 
   app.get('/api/v1/bookings/my', {
     preHandler: app.requireUser,
-    schema: { tags: ['legacy'], response: { 200: Type.Union([Type.Array(LegacyBooking), Type.Null()]), ...errors } },
+    schema: { tags: ['legacy'], querystring: LegacyReadQuery, response: { 200: Type.Union([Type.Array(LegacyBooking), Type.Null()]), ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, BOOKING_READS);
     const mine = await source.run(async (db) => {
@@ -147,7 +147,7 @@ export const legacyBookingRoutes: FastifyPluginAsyncTypebox<LegacyBookingRoutesO
 
   app.get('/api/v1/bookings/:id', {
     preHandler: app.requireUser,
-    schema: { tags: ['legacy'], params: BookingId, response: { 200: LegacyBooking, ...errors } },
+    schema: { tags: ['legacy'], params: BookingId, querystring: LegacyReadQuery, response: { 200: LegacyBooking, ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, BOOKING_READS);
     return source.run((db) => bookingOf(db, request, request.params.id));
@@ -164,7 +164,7 @@ export const legacyBookingRoutes: FastifyPluginAsyncTypebox<LegacyBookingRoutesO
 
   app.post('/api/v1/payments', {
     preHandler: app.requireUser,
-    schema: { tags: ['legacy'], body: PaymentBody, response: { 201: LegacyPayment, 200: LegacyPayment, ...errors } },
+    schema: { tags: ['legacy'], body: PaymentBody, querystring: LegacyReadQuery, response: { 201: LegacyPayment, 200: LegacyPayment, ...errors } },
   }, async (request, reply) => {
     const { booking_id: bookingId, amount, payment_method: method } = request.body;
     const principal = principalOf(request);
@@ -186,7 +186,7 @@ export const legacyBookingRoutes: FastifyPluginAsyncTypebox<LegacyBookingRoutesO
 
   app.get('/api/v1/payments/:id', {
     preHandler: app.requireUser,
-    schema: { tags: ['legacy'], params: LegacyIdParams, response: { 200: LegacyPayment, ...errors } },
+    schema: { tags: ['legacy'], params: LegacyIdParams, querystring: LegacyReadQuery, response: { 200: LegacyPayment, ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, PAYMENT_READS);
     return source.run(async (db) => {

@@ -15,7 +15,7 @@ import type { ConcertReads, ConcertView } from '../../query-api/concerts/concert
 import type { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
 import type { AsRead, ConcertRow } from '../../read-models/tables.ts';
 import type { ReadSources } from '../../read-models/replicas.ts';
-import { LEGACY_IDS, readSource, rememberPosition, waitFor } from '../http.ts';
+import { LEGACY_IDS, LegacyReadQuery, readSource, rememberPosition, waitFor } from '../http.ts';
 import type { LegacyIdReads } from '../legacy-ids.ts';
 import { ErrorBody, LegacyIdParams, legacyConcert, LegacyConcert, legacySeat, LegacySeat } from '../shapes.ts';
 
@@ -51,7 +51,7 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
   };
 
   app.get('/api/v1/concerts', {
-    schema: { tags: ['legacy'], response: { 200: Type.Union([Type.Array(LegacyConcert), Type.Null()]), ...errors } },
+    schema: { tags: ['legacy'], querystring: LegacyReadQuery, response: { 200: Type.Union([Type.Array(LegacyConcert), Type.Null()]), ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, READS);
     const all = await source.run(async (db) => {
@@ -68,7 +68,7 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
   });
 
   app.get('/api/v1/concerts/:id', {
-    schema: { tags: ['legacy'], params: LegacyIdParams, response: { 200: LegacyConcert, ...errors } },
+    schema: { tags: ['legacy'], params: LegacyIdParams, querystring: LegacyReadQuery, response: { 200: LegacyConcert, ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, READS);
     const [concert] = await source.run(async (db) => {
@@ -80,7 +80,7 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
   });
 
   app.get('/api/v1/concerts/:id/seats', {
-    schema: { tags: ['legacy'], params: LegacyIdParams, response: { 200: Type.Union([Type.Array(LegacySeat), Type.Null()]), ...errors } },
+    schema: { tags: ['legacy'], params: LegacyIdParams, querystring: LegacyReadQuery, response: { 200: Type.Union([Type.Array(LegacySeat), Type.Null()]), ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, READS);
     const seats = await source.run(async (db) => {

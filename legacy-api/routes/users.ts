@@ -3,14 +3,16 @@
  * and `{message, user}`), logout, and the profile with an integer id. The same UserService the
  * main API uses decides everything.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { normalizeUsername } from '../../domain/user/index.ts';
+import { requireSolvedCaptcha, type Captcha } from '../../command-api/captcha/captcha.ts';
 import type { Profile, UserService } from '../../command-api/users/users.ts';
 import type { Config } from '../../lib/config.ts';
 import { AppError, unauthorized } from '../../lib/errors.ts';
 import { principalOf } from '../../lib/http/auth.ts';
-import { routeLimit } from '../../lib/http/limits.ts';
+import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import { requestContext } from '../../lib/http/schemas.ts';
 import { ADMITTED, type LoginThrottle } from '../../lib/security/login-throttle.ts';
 import type { RevocationList } from '../../lib/security/revocations.ts';
@@ -23,6 +25,7 @@ import { ErrorBody, legacyProfile, LegacyProfile, MessageBody } from '../shapes.
 export interface LegacyUserRoutesOptions {
   readonly config: Config;
   readonly users: UserService;
+  readonly captcha: Captcha;
   readonly revocations: RevocationList;
   readonly loginThrottle: LoginThrottle;
   readonly ids: LegacyIdReads;
@@ -32,8 +35,12 @@ export interface LegacyUserRoutesOptions {
 
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 
-export const legacyUserRoutes: FastifyPluginAsyncTypebox<LegacyUserRoutesOptions> = async (app, { config, users, revocations, loginThrottle, ids, waiter, sources }) => {
+/** As the main API keys its per-account sign-in limit (a hash of the name), so both draw on one count. */
+const accountKey = (username: string): string => createHash('sha256').update(normalizeUsername(username)).digest('hex');
+
+export const legacyUserRoutes: FastifyPluginAsyncTypebox<LegacyUserRoutesOptions> = async (app, { config, users, captcha, revocations, loginThrottle, ids, waiter, sources }) => {
   const secure = config.nodeEnv !== 'development';
+  const loginPerAccount = accountLimit(app, config, config.limits.loginPerMinutePerAccount, '1 minute');
   /** The profile with its number, once the legacy-ids projection has numbered the user. */
   const numbered = async (profile: Profile, position: number): Promise<LegacyProfile> => {
     await waitFor(waiter, [LEGACY_IDS], position);
@@ -52,12 +59,15 @@ export const legacyUserRoutes: FastifyPluginAsyncTypebox<LegacyUserRoutesOptions
         email: Type.String({ format: 'email', maxLength: 254 }),
         password: Type.String({ minLength: 10, maxLength: 256 }),
         confirmPassword: Type.String({ maxLength: 256 }),
+        // The older front end sends none: where a CAPTCHA is configured, it cannot register here (as on the main API).
+        captcha_token: Type.Optional(Type.String({ minLength: 1, maxLength: 8192 })),
       }, { additionalProperties: false }),
       response: { 201: LegacyProfile, ...errors },
     },
   }, async (request, reply) => {
-    const { username, email, password, confirmPassword } = request.body;
+    const { username, email, password, confirmPassword, captcha_token: captchaToken } = request.body;
     if (confirmPassword !== password) throw new AppError('VALIDATION_FAILED', 'confirmPassword must be the same as password');
+    if (captcha.required) await requireSolvedCaptcha(captcha, captchaToken, request.ip, request.log);
     const { profile, position } = await users.register({ username, email, password }, requestContext(request));
     return reply.code(201).send(await numbered(profile, position));
   });
@@ -72,6 +82,7 @@ export const legacyUserRoutes: FastifyPluginAsyncTypebox<LegacyUserRoutesOptions
   }, async (request, reply) => {
     const { username, password } = request.body;
     const account = normalizeUsername(username);
+    await loginPerAccount(request, `login:${accountKey(username)}:${request.ip}`);
     // The main API's lockout, without its CAPTCHA step (the older front end has none to show).
     const guarded = await loginThrottle.guarded(account).catch(() => false);
     const admission = await loginThrottle.admit(account, request.ip, guarded).catch(() => ADMITTED);

@@ -22,8 +22,8 @@ export const REDACTED_PATHS = [
   '*.ticket_holder_info',
 ];
 
-/** Query parameters that carry secrets (the verification link's token). */
-const SECRET_QUERY = /([?&](?:token|access_token|captcha_token)=)[^&#]*/gi;
+/** Query parameters that carry secrets (the verification link's token) or personal data (the back office's email filter). */
+const SECRET_QUERY = /([?&](?:token|access_token|captcha_token|email)=)[^&#]*/gi;
 
 export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[redacted]');

@@ -34,6 +34,7 @@ import { API_SECURITY_HEADERS } from './security-headers.ts';
 import { AppError } from '../errors.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { acceptNoBodyWhereOptional } from './optional-body.ts';
+import type { SharedRateLimitCounters } from './rate-limit-counters.ts';
 
 export type HttpServer = FastifyInstance<
   RawServerDefault,
@@ -51,6 +52,8 @@ export interface HttpServerDeps {
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   /** Shared rate-limit counters across instances; in memory without it. */
   readonly redis?: Redis | undefined;
+  /** Without Redis: the process's counters, shared with its other listeners (rate-limit-counters.ts). */
+  readonly rateLimitCounters?: SharedRateLimitCounters | undefined;
   /** What /metrics reports. */
   readonly metrics: Metrics;
 }
@@ -97,7 +100,7 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
       global: false,
       // Redis down: serve without limits rather than fail every request.
       skipOnError: true,
-      ...(deps.redis ? { redis: deps.redis, nameSpace: 'boxoffice:rate:' } : {}),
+      ...(deps.redis ? { redis: deps.redis, nameSpace: 'boxoffice:rate:' } : deps.rateLimitCounters ? { store: deps.rateLimitCounters.store } : {}),
       errorResponseBuilder: (_request, context) => new AppError('RATE_LIMITED', `too many requests; try again in ${context.after}`, {
         retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
       }),
