@@ -26,7 +26,7 @@ const impurities = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.tap/', 'test/fixtures/', 'data/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.tap/', 'test/fixtures/', 'test/manual/', 'data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
