@@ -23,13 +23,11 @@ import { legacyStream, type LegacyKind } from '../../domain/legacy/index.ts';
 import { paymentDecider, paymentStream, type PaymentState } from '../../domain/payment/index.ts';
 import { isReservedUsername, normalizeEmail, normalizeUsername, userDecider, userStream, type Role } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
-import { WrongExpectedRevision, type EventStore } from '../../eventstore/port.ts';
+import type { EventStore } from '../../eventstore/port.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import { derivedUuid } from '../../lib/ids.ts';
 import { isBcrypt } from '../../lib/security/passwords.ts';
-import { CommandHandler, toAppend } from '../command-handler.ts';
 import { ensureBookingPlaced, findHold } from '../bookings/placement.ts';
-import { ConcertWriter } from '../concerts/concert-writer.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import { PaymentService } from '../payments/payments.ts';
 import {
@@ -38,6 +36,7 @@ import {
 } from './legacy-source.ts';
 import { Reconciliation, type LegacyTable, type ReconciliationReport } from './reconciliation.ts';
 import { CountingStore, DryRunStore } from './stores.ts';
+import { ImportCommands, UnitConcertWriter } from './units.ts';
 
 export interface ImportProgress {
   readonly done: number;
@@ -100,8 +99,8 @@ const noGateway: PaymentGateway = {
 
 export class LegacyImporter {
   readonly #store: CountingStore;
-  readonly #commands: CommandHandler;
-  readonly #writer: ConcertWriter;
+  readonly #commands: ImportCommands;
+  readonly #writer: UnitConcertWriter;
   readonly #payments: PaymentService;
   readonly #tally = new Reconciliation();
   readonly #correlationId = `import-legacy-${randomUUID()}`;
@@ -113,13 +112,13 @@ export class LegacyImporter {
 
   constructor(private readonly deps: LegacyImportDeps) {
     this.#store = deps.dryRun ? new DryRunStore(deps.store) : new CountingStore(deps.store);
-    this.#commands = new CommandHandler(this.#store);
-    this.#writer = new ConcertWriter(this.#store, {
+    this.#commands = new ImportCommands(this.#store);
+    this.#writer = new UnitConcertWriter(this.#store, {
       queueLimit: 10_000,
       maxBatch: 500,
       snapshotEvery: 10_000,
       onBackgroundError: () => undefined,
-    });
+    }, this.#commands);
     this.#payments = new PaymentService({ store: this.#store, commands: this.#commands, writer: this.#writer, gateway: noGateway, now: () => new Date() });
   }
 
@@ -140,11 +139,12 @@ export class LegacyImporter {
     // Users are independent once the import's own duplicates are settled (the first row by id
     // keeps a name or an address), so they are taken several at a time.
     const duplicates = duplicateUsers(data.users);
-    await eachConcurrently(data.users, LANES, (user) => this.#row('users', () => {
+    await this.#commands.learnAbsent(data.users.flatMap((user) => this.#userStreams(user)));
+    await eachConcurrently(data.users, LANES, (user) => this.#commands.inUnit(() => this.#row('users', () => {
       const taken = duplicates.get(user.id);
       if (taken !== undefined) throw new Refused(taken);
       return this.#importUser(user);
-    }));
+    })));
 
     this.#phase('concerts');
     for (const concert of data.concerts) {
@@ -161,8 +161,9 @@ export class LegacyImporter {
     // seats and the per-KTP limit); concerts are independent inventories and go side by side.
     const lanes = new Map<number, LegacyBooking[]>();
     for (const booking of data.bookings) lanes.set(booking.concert_id, [...(lanes.get(booking.concert_id) ?? []), booking]);
-    await eachConcurrently([...lanes.values()], LANES, async (bookings) => {
+    await eachConcurrently([...lanes.values()], CONCERT_LANES, async (bookings) => {
       const placedAfter = await this.#placedAfter(bookings);
+      await this.#commands.learnAbsent(bookings.flatMap((booking) => (paymentsOf.get(booking.id.toLowerCase()) ?? []).flatMap(paymentStreams)));
       for (const [index, booking] of bookings.entries()) {
         const key = booking.id.toLowerCase();
         const bookingSeats = seatsOf.get(key) ?? [];
@@ -170,7 +171,7 @@ export class LegacyImporter {
         const holders = holdersOf.get(key) ?? [];
         const payments = paymentsOf.get(key) ?? [];
         const seatIds = bookingSeats.filter((s) => s.deleted_at === null).map((s) => s.seat_id);
-        const taken = await this.#row('bookings', () => this.#importBooking(booking, seatIds, buyers, holders, payments, settledPayments, placedAfter[index] ?? null));
+        const taken = await this.#commands.inUnit(() => this.#row('bookings', () => this.#importBooking(booking, seatIds, buyers, holders, payments, settledPayments, placedAfter[index] ?? null)));
         const reason = taken ? null : 'BOOKING_REFUSED';
         this.#children('booking_seats', bookingSeats, reason);
         this.#children('buyers', buyers, reason);
@@ -188,10 +189,10 @@ export class LegacyImporter {
     for (const payment of data.payments) {
       if (settledPayments.has(payment.id)) continue;
       const booking = payment.booking_id === null ? undefined : bookingById.get(payment.booking_id.toLowerCase());
-      await this.#row('payments', async () => {
+      await this.#commands.inUnit(() => this.#row('payments', async () => {
         const opened = await this.#openPayment(payment, null, booking === undefined ? UNKNOWN_PAYER : (this.#users.get(booking.user_id) ?? UNKNOWN_PAYER));
         await this.#settlePayment(payment, opened);
-      });
+      }));
     }
     await this.#seatNotes(data.seats);
     this.#phase('done');
@@ -203,11 +204,17 @@ export class LegacyImporter {
   async #placedAfter(bookings: readonly LegacyBooking[]): Promise<(string | null)[]> {
     const keys = bookings.map((b) => b.id.toLowerCase());
     const placed = new Set<string>();
+    const absent: string[] = [];
     for (let from = 0; from < keys.length; from += 500) {
       const chunk = keys.slice(from, from + 500);
       const revisions = await this.#store.streamRevisions(chunk.map(bookingStream));
-      for (const key of chunk) if (revisions.has(bookingStream(key))) placed.add(key);
+      for (const key of chunk) {
+        if (revisions.has(bookingStream(key))) placed.add(key);
+        else absent.push(bookingStream(key));
+      }
     }
+    // Not placed when the lane began: its units decide on them without reading them.
+    await this.#commands.learnAbsent(absent);
     const after: (string | null)[] = [];
     for (let i = keys.length - 1, next: string | null = null; i >= 0; i--) {
       after[i] = next;
@@ -299,6 +306,14 @@ export class LegacyImporter {
     this.#users.set(user.id, userId);
   }
 
+  /** The streams a user's import writes (asked once, before the users, whether they exist yet). */
+  #userStreams(user: LegacyUser): string[] {
+    return [
+      claimStream('username', normalizeUsername(user.username)), claimStream('email', this.deps.emailDigest(normalizeEmail(user.email))),
+      userStream(legacyId('user', user.id)), legacyStream('user', user.id),
+    ];
+  }
+
   async #claimable(kind: ClaimKind, key: string, userId: string, taken: string): Promise<void> {
     const { state } = await this.#commands.load(claimStream(kind, key), claimDecider);
     if (state.owner !== null && state.owner !== userId) throw new Refused(taken);
@@ -379,13 +394,8 @@ export class LegacyImporter {
 
   /** Appends the old ids' mapping once: a stream per row (or per class, for seats) with "no stream". */
   async #legacyIds(kind: LegacyKind, key: number, ids: readonly { legacy_id: number; id: string }[], at: string): Promise<void> {
-    const stream = legacyStream(kind, key);
     const event: DomainEventShape = { type: 'LegacyIdsImported', data: { kind, ids: [...ids], imported_at: at } };
-    try {
-      await this.#store.append(stream, toAppend([event], this.#context(at, `${kind}:${key}`), randomUUID), 'no_stream');
-    } catch (error) {
-      if (!(error instanceof WrongExpectedRevision)) throw error;
-    }
+    await this.#commands.appendOnce(legacyStream(kind, key), [event], this.#context(at, `${kind}:${key}`));
   }
 
   // ---- bookings --------------------------------------------------------------------------------
@@ -550,7 +560,7 @@ export class LegacyImporter {
     if (openedAt === null) throw new Refused('INVALID_PAYMENT_TIME');
     const moneyTaken = payment.status === 'completed' || payment.status === 'refunded';
     const paymentId = legacyId('payment', payment.id);
-    const transactionId = payment.transaction_id?.trim() || `legacy-payment-${payment.id}`;
+    const transactionId = transactionOf(payment);
     const context = this.#context(openedAt, `payments:${payment.id}`);
     let known = false;
     if (bookingId !== null) {
@@ -651,8 +661,20 @@ interface OpenedPayment {
   readonly known: boolean;
 }
 
-/** Rows (users, or concerts' booking lists) worked on at once. */
+/** The gateway's transaction of an old payment (its own number when it has none). */
+function transactionOf(payment: LegacyPayment): string {
+  return payment.transaction_id?.trim() || `legacy-payment-${payment.id}`;
+}
+
+/** The streams a payment's import writes. */
+function paymentStreams(payment: LegacyPayment): string[] {
+  return [paymentStream(transactionOf(payment)), legacyStream('payment', payment.id)];
+}
+
+/** Users worked on at once. */
 const LANES = 8;
+/** Concerts whose bookings are worked on at once (each concert's one after another). */
+const CONCERT_LANES = 16;
 
 async function eachConcurrently<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
