@@ -117,7 +117,7 @@ export async function importBooking(
     if (!isRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw new Refused(error.code);
     // Held by an earlier run: placed too, unless that run was killed in between (then the hold
     // is looked up in the concert's stream, the slow path).
-    held = (await run.booking(bookingId)) === null ? await findHold(run.store, concert.concertId, bookingId) : null;
+    held = (await run.booking(bookingId)) === null ? await findHold(run.commands.writerStore, concert.concertId, bookingId) : null;
   }
   if (held !== null) await ensureBookingPlaced(run.store, run.commands, held, context);
 
@@ -152,7 +152,7 @@ async function refusalAsOf(run: ImportRun, concertId: string, laterBooking: stri
   const [placed] = await run.store.readStream(bookingStream(laterBooking), { maxCount: 1 });
   const before = placed?.position ?? Number.MAX_SAFE_INTEGER;
   let state = concertDecider.initialState();
-  for (const recorded of await run.store.readStream(concertStream(concertId))) {
+  for (const recorded of await run.commands.writerStore.readStream(concertStream(concertId))) {
     if (recorded.position >= before) break;
     const event = decode(recorded, concertEvents);
     if (event.type === 'SeatsHeld' && event.data.booking_id === laterBooking) break;

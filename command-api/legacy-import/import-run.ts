@@ -87,7 +87,7 @@ export class ImportRun {
   constructor(readonly deps: LegacyImportDeps) {
     this.store = deps.dryRun ? new DryRunStore(deps.store) : new CountingStore(deps.store);
     this.commands = new ImportCommands(this.store);
-    this.writer = new UnitConcertWriter(this.store, {
+    this.writer = new UnitConcertWriter({
       queueLimit: 10_000,
       maxBatch: 500,
       snapshotEvery: 10_000,

@@ -14,6 +14,7 @@
  * The parts: users.ts, concerts.ts, bookings.ts (bookings and their payments), import-run.ts
  * (what a run shares), units.ts (each row's writes as one unit of work).
  */
+import { concertStream } from '../../domain/concert/index.ts';
 import type { LegacyBooking, LegacyData } from './legacy-source.ts';
 import { importBooking, openPayment, placedAfter, paymentStreams, settlePayment } from './bookings.ts';
 import { importConcert, seatNotes } from './concerts.ts';
@@ -46,14 +47,19 @@ export class LegacyImporter {
 
     run.phase('users');
     // Users are independent once the import's own duplicates are settled (the first row by id
-    // keeps a name or an address), so they are taken several at a time.
+    // keeps a name or an address), so they are taken several at a time, a run of them per unit.
     const duplicates = duplicateUsers(data.users);
     await run.commands.learnAbsent(data.users.flatMap((user) => userStreams(run, user)));
-    await eachConcurrently(data.users, LANES, (user) => run.commands.inUnit(() => run.row('users', () => {
-      const taken = duplicates.get(user.id);
-      if (taken !== undefined) throw new Refused(taken);
-      return importUser(run, user);
-    })));
+    const userRuns = Array.from({ length: Math.ceil(data.users.length / USERS_PER_UNIT) }, (_, i) => data.users.slice(i * USERS_PER_UNIT, (i + 1) * USERS_PER_UNIT));
+    await eachConcurrently(userRuns, LANES, (users) => run.commands.inUnit(async () => {
+      for (const user of users) {
+        await run.row('users', () => {
+          const taken = duplicates.get(user.id);
+          if (taken !== undefined) throw new Refused(taken);
+          return importUser(run, user);
+        });
+      }
+    }));
 
     run.phase('concerts');
     for (const concert of data.concerts) {
@@ -73,18 +79,27 @@ export class LegacyImporter {
     await eachConcurrently([...lanes.values()], CONCERT_LANES, async (bookings) => {
       const laterPlaced = await placedAfter(run, bookings);
       await run.commands.learnAbsent(bookings.flatMap((booking) => (paymentsOf.get(booking.id.toLowerCase()) ?? []).flatMap(paymentStreams)));
-      for (const [index, booking] of bookings.entries()) {
-        const key = booking.id.toLowerCase();
-        const bookingSeats = seatsOf.get(key) ?? [];
-        const buyers = buyersOf.get(key) ?? [];
-        const holders = holdersOf.get(key) ?? [];
-        const payments = paymentsOf.get(key) ?? [];
-        const seatIds = bookingSeats.filter((s) => s.deleted_at === null).map((s) => s.seat_id);
-        const taken = await run.commands.inUnit(() => run.row('bookings', () => importBooking(run, booking, seatIds, buyers, holders, payments, settledPayments, laterPlaced[index] ?? null)));
-        const reason = taken ? null : 'BOOKING_REFUSED';
-        run.children('booking_seats', bookingSeats, reason);
-        run.children('buyers', buyers, reason);
-        run.children('ticket_holders', holders, reason);
+      // A run of consecutive bookings is one unit with its concert's stream: their holds, sales and
+      // releases, bookings, payments and old ids are written together, at once or not at all.
+      const concert = run.concerts.get(bookings[0]?.concert_id ?? -1);
+      const claims = concert === undefined ? [] : [concertStream(concert.concertId)];
+      for (let from = 0; from < bookings.length; from += BOOKINGS_PER_UNIT) {
+        await run.commands.inUnit(async () => {
+          for (let index = from; index < Math.min(from + BOOKINGS_PER_UNIT, bookings.length); index++) {
+            const booking = bookings[index] as LegacyBooking;
+            const key = booking.id.toLowerCase();
+            const bookingSeats = seatsOf.get(key) ?? [];
+            const buyers = buyersOf.get(key) ?? [];
+            const holders = holdersOf.get(key) ?? [];
+            const payments = paymentsOf.get(key) ?? [];
+            const seatIds = bookingSeats.filter((s) => s.deleted_at === null).map((s) => s.seat_id);
+            const taken = await run.row('bookings', () => importBooking(run, booking, seatIds, buyers, holders, payments, settledPayments, laterPlaced[index] ?? null));
+            const reason = taken ? null : 'BOOKING_REFUSED';
+            run.children('booking_seats', bookingSeats, reason);
+            run.children('buyers', buyers, reason);
+            run.children('ticket_holders', holders, reason);
+          }
+        }, claims);
       }
     });
     // Every booking row's children are counted above; rows of bookings that do not exist are not.
@@ -110,10 +125,14 @@ export class LegacyImporter {
   }
 }
 
-/** Users worked on at once. */
+/** Runs of users worked on at once. */
 const LANES = 8;
+/** Users written together (one atomic append of their claims, users and old ids). */
+const USERS_PER_UNIT = 25;
 /** Concerts whose bookings are worked on at once (each concert's one after another). */
 const CONCERT_LANES = 16;
+/** Bookings of a concert written together (one atomic append of every stream they touched). */
+const BOOKINGS_PER_UNIT = 50;
 
 async function eachConcurrently<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
