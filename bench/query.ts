@@ -36,7 +36,8 @@ async function measure(url: string, seconds: number): Promise<autocannon.Result>
   return autocannon({ url, connections: CONNECTIONS, duration: seconds });
 }
 
-function summary(results: readonly autocannon.Result[]): ReadFigures {
+/** Requests/s as the mean of the rounds; latencies of the best round. */
+export function summary(results: readonly autocannon.Result[]): ReadFigures {
   const rates = results.map((result) => result.requests.average);
   const best = [...results].sort((a, b) => b.requests.average - a.requests.average)[0] as autocannon.Result;
   return {

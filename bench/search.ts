@@ -18,7 +18,7 @@ import knex from 'knex';
 import { freePort } from '../test/harness/servers.ts';
 import { withDatabase } from './database.ts';
 import { spawnProcess, stop } from './processes.ts';
-import type { ReadFigures } from './query.ts';
+import { summary, type ReadFigures } from './query.ts';
 
 export interface SearchFigures {
   readonly bookings: number;
@@ -36,18 +36,6 @@ async function measure(url: string, token: string, seconds: number): Promise<aut
   const headers = { authorization: `Bearer ${token}` };
   await autocannon({ url, headers, connections: CONNECTIONS, duration: 1 }); // warm-up
   return autocannon({ url, headers, connections: CONNECTIONS, duration: seconds });
-}
-
-function summary(results: readonly autocannon.Result[]): ReadFigures {
-  const rates = results.map((result) => result.requests.average);
-  const best = [...results].sort((a, b) => b.requests.average - a.requests.average)[0] as autocannon.Result;
-  return {
-    requestsPerSecond: rates.reduce((sum, rate) => sum + rate, 0) / rates.length,
-    p50Ms: best.latency.p50,
-    p99Ms: best.latency.p99,
-    non2xx: results.reduce((sum, result) => sum + result.non2xx + result.errors, 0),
-    rounds: rates.map(Math.round),
-  };
 }
 
 export async function benchSearch(mysqlServerUrl: string, options: { bookings: number; rounds: number; seconds: number; log: (line: string) => void }): Promise<SearchFigures> {

@@ -17,23 +17,19 @@ import {
   type Subscription,
 } from '../../eventstore/port.ts';
 
-export class CountingStore implements EventStore {
-  appended = 0;
-
+/**
+ * An event store that hands every call to another and closes nothing (the store belongs to
+ * whoever opened it): the importer's views of the store override only what they change.
+ */
+export class PassThroughStore implements EventStore {
   constructor(protected readonly inner: EventStore) {}
 
-  async append(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
-    const result = await this.inner.append(stream, events, expected);
-    this.appended += events.length;
-    return result;
+  append(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    return this.inner.append(stream, events, expected);
   }
 
-  async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
-    const outcomes = await this.inner.appendMany(writes);
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'fulfilled') this.appended += writes[i]?.events.length ?? 0;
-    });
-    return outcomes;
+  appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    return this.inner.appendMany(writes);
   }
 
   streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {
@@ -69,7 +65,46 @@ export class CountingStore implements EventStore {
   }
 
   close(): Promise<void> {
-    return Promise.resolve(); // the store belongs to whoever opened it
+    return Promise.resolve();
+  }
+}
+
+/** A store's writes one after another through its own `append`, each settled on its own. */
+export async function appendOneByOne(store: EventStore, writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
+  const outcomes: PromiseSettledResult<AppendResult>[] = [];
+  for (const write of writes) {
+    try {
+      outcomes.push({ status: 'fulfilled', value: await store.append(write.stream, write.events, write.expected) });
+    } catch (reason) {
+      outcomes.push({ status: 'rejected', reason });
+    }
+  }
+  return outcomes;
+}
+
+/** What `readStream` with these options gives of a whole stream's events. */
+export function pickRevisions(all: readonly RecordedEvent[], options: ReadStreamOptions): RecordedEvent[] {
+  const backward = options.direction === 'backward';
+  const from = options.fromRevision ?? (backward ? Number.MAX_SAFE_INTEGER : 0);
+  const picked = backward ? all.filter((e) => e.revision <= from).reverse() : all.filter((e) => e.revision >= from);
+  return options.maxCount === undefined ? picked : picked.slice(0, options.maxCount);
+}
+
+export class CountingStore extends PassThroughStore {
+  appended = 0;
+
+  override async append(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    const result = await this.inner.append(stream, events, expected);
+    this.appended += events.length;
+    return result;
+  }
+
+  override async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    const outcomes = await this.inner.appendMany(writes);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') this.appended += writes[i]?.events.length ?? 0;
+    });
+    return outcomes;
   }
 }
 
@@ -97,16 +132,8 @@ export class DryRunStore extends CountingStore {
     return { nextExpectedRevision: revision, position: this.#position };
   }
 
-  override async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
-    const outcomes: PromiseSettledResult<AppendResult>[] = [];
-    for (const write of writes) {
-      try {
-        outcomes.push({ status: 'fulfilled', value: await this.append(write.stream, write.events, write.expected) });
-      } catch (error) {
-        outcomes.push({ status: 'rejected', reason: error });
-      }
-    }
-    return outcomes;
+  override appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    return appendOneByOne(this, writes);
   }
 
   override async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {
@@ -119,11 +146,7 @@ export class DryRunStore extends CountingStore {
   }
 
   override async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const all = [...(await this.inner.readStream(stream)), ...(this.#streams.get(stream) ?? [])];
-    const backward = options.direction === 'backward';
-    const from = options.fromRevision ?? (backward ? Number.MAX_SAFE_INTEGER : 0);
-    const picked = backward ? all.filter((e) => e.revision <= from).reverse() : all.filter((e) => e.revision >= from);
-    return options.maxCount === undefined ? picked : picked.slice(0, options.maxCount);
+    return pickRevisions([...(await this.inner.readStream(stream)), ...(this.#streams.get(stream) ?? [])], options);
   }
 
   override saveSnapshot(): Promise<void> {

@@ -23,7 +23,6 @@ import type { CommandContext, DomainEvent, DomainEventShape, Decider } from '../
 import { concertStream, type ConcertCommand } from '../../domain/concert/index.ts';
 import {
   WrongExpectedRevision,
-  type AllPage,
   type AppendResult,
   type EventStore,
   type EventToAppend,
@@ -32,10 +31,10 @@ import {
   type RecordedEvent,
   type Snapshot,
   type StreamWrite,
-  type Subscription,
 } from '../../eventstore/port.ts';
 import { CommandHandler, toAppend, type Executed, type Loaded } from '../command-handler.ts';
 import { ConcertWriter, type ConcertWriterOptions, type Written } from '../concerts/concert-writer.ts';
+import { PassThroughStore, appendOneByOne, pickRevisions } from './stores.ts';
 
 interface Waiting {
   readonly expected: ExpectedRevision;
@@ -64,10 +63,12 @@ const WAITING_POSITION = Number.MAX_SAFE_INTEGER;
  * claimed takes its appends into the unit (written with the unit's other writes, atomically), and
  * reads of it see them; every other stream is the store's.
  */
-class UnitStore implements EventStore {
-  constructor(private readonly inner: EventStore, private readonly claimedBy: (stream: string) => Unit | undefined) {}
+class UnitStore extends PassThroughStore {
+  constructor(inner: EventStore, private readonly claimedBy: (stream: string) => Unit | undefined) {
+    super(inner);
+  }
 
-  append(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+  override append(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
     const unit = this.claimedBy(stream);
     if (unit === undefined) return this.inner.append(stream, events, expected);
     const revision = unit.revision(stream);
@@ -79,20 +80,12 @@ class UnitStore implements EventStore {
     return Promise.resolve({ nextExpectedRevision: unit.revision(stream) ?? -1, position: WAITING_POSITION });
   }
 
-  async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
+  override appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
     if (!writes.some((write) => this.claimedBy(write.stream) !== undefined)) return this.inner.appendMany(writes);
-    const outcomes: PromiseSettledResult<AppendResult>[] = [];
-    for (const write of writes) {
-      try {
-        outcomes.push({ status: 'fulfilled', value: await this.append(write.stream, write.events, write.expected) });
-      } catch (reason) {
-        outcomes.push({ status: 'rejected', reason });
-      }
-    }
-    return outcomes;
+    return appendOneByOne(this, writes);
   }
 
-  async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {
+  override async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {
     const revisions = await this.inner.streamRevisions(streams);
     for (const stream of streams) {
       const revision = this.claimedBy(stream)?.revision(stream) ?? null;
@@ -101,49 +94,21 @@ class UnitStore implements EventStore {
     return revisions;
   }
 
-  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  override async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const waiting = this.claimedBy(stream)?.waiting.get(stream);
     if (waiting === undefined) return this.inner.readStream(stream, options);
     const first = (typeof waiting.expected === 'number' ? waiting.expected : -1) + 1;
     const recordedAt = new Date().toISOString();
-    const all = [
+    return pickRevisions([
       ...(await this.inner.readStream(stream)).filter((event) => event.revision < first),
       ...waiting.events.map((event, i) => ({ id: event.id, stream, revision: first + i, position: WAITING_POSITION, type: event.type, data: event.data, metadata: event.metadata, recordedAt })),
-    ];
-    const backward = options.direction === 'backward';
-    const from = options.fromRevision ?? (backward ? Number.MAX_SAFE_INTEGER : 0);
-    const picked = backward ? all.filter((e) => e.revision <= from).reverse() : all.filter((e) => e.revision >= from);
-    return options.maxCount === undefined ? picked : picked.slice(0, options.maxCount);
+    ], options);
   }
 
-  readAll(options?: Parameters<EventStore['readAll']>[0]): Promise<AllPage> {
-    return this.inner.readAll(options);
-  }
-
-  headPosition(): Promise<number> {
-    return this.inner.headPosition();
-  }
-
-  subscribe(options?: Parameters<EventStore['subscribe']>[0]): Subscription {
-    return this.inner.subscribe(options);
-  }
-
-  saveSnapshot(stream: string, snapshot: Snapshot): Promise<void> {
+  override saveSnapshot(stream: string, snapshot: Snapshot): Promise<void> {
     // A snapshot past what is written would outlive a kill: the next writer to load makes its own.
     if (this.claimedBy(stream)?.waiting.has(stream) === true) return Promise.resolve();
     return this.inner.saveSnapshot(stream, snapshot);
-  }
-
-  loadSnapshot(stream: string): Promise<Snapshot | null> {
-    return this.inner.loadSnapshot(stream);
-  }
-
-  appendedElsewhere(position: number): void {
-    this.inner.appendedElsewhere(position);
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
 

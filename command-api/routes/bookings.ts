@@ -5,7 +5,7 @@ import Type, { type TSchema } from 'typebox';
 import type { Config } from '../../lib/config.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import { requireUuid } from '../../lib/http/authorization.ts';
-import { FullNameSchema, IdempotencyHeaders, KtpSchema, Instant, PositionSchema, problemResponses, requestContext, UuidSchema, WebUrlSchema } from '../../lib/http/schemas.ts';
+import { ConcertDetailsFields, FullNameSchema, IdempotencyHeaders, NewTicketClassSchema, KtpSchema, Instant, PositionSchema, problemResponses, requestContext, UuidSchema, WebUrlSchema } from '../../lib/http/schemas.ts';
 import type { BookingService } from '../bookings/bookings.ts';
 import type { ConcertService } from '../concerts/concerts.ts';
 
@@ -89,20 +89,11 @@ export const adminConcertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertSe
       security: bearer,
       headers: IdempotencyHeaders,
       body: Type.Object({
-        name: Type.String({ minLength: 1, maxLength: 200 }),
-        artist: Type.String({ minLength: 1, maxLength: 200 }),
-        date: Instant,
-        venue: Type.String({ minLength: 1, maxLength: 200 }),
-        description: Type.Optional(Type.String({ maxLength: 5000 })),
-        image_url: Type.Optional(WebUrlSchema),
+        ...ConcertDetailsFields,
         max_tickets_per_ktp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         sales_open_at: Type.Optional(Instant),
         sales_close_at: Type.Optional(Instant),
-        ticket_classes: Type.Array(Type.Object({
-          name: Type.String({ minLength: 1, maxLength: 100 }),
-          price: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'rupiah' }),
-          total_seats_in_class: Type.Integer({ minimum: 1, maximum: 200_000 }),
-        }, { additionalProperties: false }), { minItems: 1, maxItems: 50 }),
+        ticket_classes: Type.Array(NewTicketClassSchema, { minItems: 1, maxItems: 50 }),
       }, { additionalProperties: false }),
       response: {
         201: Type.Object({

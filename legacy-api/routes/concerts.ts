@@ -10,7 +10,7 @@ import type { ConcertService } from '../../command-api/concerts/concerts.ts';
 import type { Config } from '../../lib/config.ts';
 import { notFound } from '../../lib/errors.ts';
 import { principalOf } from '../../lib/http/auth.ts';
-import { Instant, requestContext, WebUrlSchema } from '../../lib/http/schemas.ts';
+import { ConcertDetailsFields, NewTicketClassSchema, requestContext } from '../../lib/http/schemas.ts';
 import type { ConcertReads, ConcertView } from '../../query-api/concerts/concert-reads.ts';
 import type { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
 import type { AsRead, ConcertRow } from '../../read-models/tables.ts';
@@ -111,17 +111,8 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
     schema: {
       tags: ['legacy'],
       body: Type.Object({
-        name: Type.String({ minLength: 1, maxLength: 200 }),
-        artist: Type.String({ minLength: 1, maxLength: 200 }),
-        date: Instant,
-        venue: Type.String({ minLength: 1, maxLength: 200 }),
-        description: Type.Optional(Type.String({ maxLength: 5000 })),
-        image_url: Type.Optional(WebUrlSchema),
-        ticket_classes: Type.Array(Type.Object({
-          name: Type.String({ minLength: 1, maxLength: 100 }),
-          price: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'whole rupiah' }),
-          total_seats_in_class: Type.Integer({ minimum: 1, maximum: 200_000 }),
-        }, { additionalProperties: false }), { minItems: 1, maxItems: 50 }),
+        ...ConcertDetailsFields,
+        ticket_classes: Type.Array(NewTicketClassSchema, { minItems: 1, maxItems: 50 }),
       }, { additionalProperties: false }),
       response: { 201: LegacyConcert, ...errors },
     },

@@ -31,7 +31,8 @@ export const KtpSchema = Type.String({ pattern: '^[0-9]{16}$', description: 'KTP
 export const FullNameSchema = Type.String({ minLength: 1, maxLength: 100 });
 
 /** A time in a request, a query string or an answer: the domain's one parser of times checks it. */
-export { Instant } from '../../domain/index.ts';
+import { Instant } from '../../domain/index.ts';
+export { Instant };
 
 /**
  * An absolute http(s) address with a host, such as a poster's: what a browser may load or follow
@@ -43,6 +44,23 @@ export const WebUrlSchema = Type.String({
   maxLength: 2048,
   description: 'an absolute http or https URL',
 });
+
+/** A concert's details as an admin writes them, on the main API and on the older system's. */
+export const ConcertDetailsFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  artist: Type.String({ minLength: 1, maxLength: 200 }),
+  date: Instant,
+  venue: Type.String({ minLength: 1, maxLength: 200 }),
+  description: Type.Optional(Type.String({ maxLength: 5000 })),
+  image_url: Type.Optional(WebUrlSchema),
+};
+
+/** A new ticket class with its numbered seats. */
+export const NewTicketClassSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  price: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'whole rupiah' }),
+  total_seats_in_class: Type.Integer({ minimum: 1, maximum: 200_000 }),
+}, { additionalProperties: false });
 
 /** The headers of a command that creates something: an optional Idempotency-Key. */
 export const IdempotencyHeaders = Type.Object({
