@@ -7,6 +7,7 @@ import Type, { type Static } from 'typebox';
 import type { Profile } from '../command-api/users/users.ts';
 import type { BookingView, PaymentView } from '../query-api/bookings/booking-reads.ts';
 import type { ConcertView, SeatView } from '../query-api/concerts/concert-reads.ts';
+import type { LegacySeatNumber } from './legacy-ids.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const LegacyId = Type.Integer({ minimum: 1 });
@@ -122,10 +123,11 @@ export const LegacySeat = Type.Object({
 });
 export type LegacySeat = Static<typeof LegacySeat>;
 
-export function legacySeat(seat: SeatView & { ticket_class_name: string | null }, ids: { seat: number; concert: number; ticketClass: number }): LegacySeat {
+/** A seat in the older shape: its old label as `seat_number` where the importer kept one, else boxoffice's number. */
+export function legacySeat(seat: SeatView & { ticket_class_name: string | null }, ids: { seat: LegacySeatNumber; concert: number; ticketClass: number }): LegacySeat {
   return {
-    id: ids.seat,
-    seat_number: String(seat.seat_number),
+    id: ids.seat.number,
+    seat_number: ids.seat.label ?? String(seat.seat_number),
     status: seat.status,
     concert_id: ids.concert,
     ticket_class_id: ids.ticketClass,
@@ -166,7 +168,7 @@ export interface BookingNumbers {
   readonly concert: number;
   readonly payment: number | null;
   readonly classes: ReadonlyMap<string, number>;
-  readonly seats: ReadonlyMap<string, number>;
+  readonly seats: ReadonlyMap<string, LegacySeatNumber>;
 }
 
 /**
@@ -177,7 +179,7 @@ export interface BookingNumbers {
  */
 export function legacyBooking(booking: BookingView, numbers: BookingNumbers): LegacyBooking {
   const seats = booking.seats.map((seat) => legacySeat({ ...seat, status: seatStatusOf(booking) }, {
-    seat: numbers.seats.get(seat.id) ?? 0,
+    seat: numbers.seats.get(seat.id) ?? { number: 0, label: null },
     concert: numbers.concert,
     ticketClass: numbers.classes.get(seat.ticket_class_id) ?? 0,
   }));

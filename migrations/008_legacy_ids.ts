@@ -2,8 +2,8 @@
  * The older system's integer ids (projectors/legacy-ids): one number per user, concert, ticket
  * class and payment; a range of numbers per ticket class for its seats (seat n of the class is
  * base + n - 1), and a number of its own for each seat the importer brought over. The highest
- * number given per kind (natives are numbered above it), and the imported numbers refused
- * because another object had them first.
+ * number given per kind (natives are numbered above it), an imported seat's old label, and the
+ * imported numbers refused because another object had them first.
  */
 import type { Knex } from 'knex';
 
@@ -19,6 +19,8 @@ export const legacyIds: Knex.Migration = {
       table.bigInteger('legacy_id').unsigned().notNullable();
       /** `native` (numbered here) or `imported` (LegacyIdsImported). */
       table.string('origin', 8).notNullable();
+      /** An imported seat's old label (its `seat_number` there, such as "VIP-12"); null for the rest. */
+      table.string('label', 64).nullable();
       table.primary(['kind', 'id']);
       table.unique(['kind', 'legacy_id'], { indexName: 'legacy_ids_number_unique' });
     });

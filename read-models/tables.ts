@@ -212,6 +212,8 @@ export interface LegacyIdRow {
   id: string;
   legacy_id: number;
   origin: 'native' | 'imported';
+  /** An imported seat's old label ("VIP-12"), shown as its `seat_number` on the legacy surface; null otherwise. */
+  label: string | null;
 }
 
 /** A row of `legacy_seat_ranges`: seat n of the class is number base + n - 1 (unless it has a row of its own). */

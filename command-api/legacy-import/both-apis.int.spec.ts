@@ -63,20 +63,26 @@ t.test('an imported booking on the main API and on the legacy surface, and its o
 
   const booking = await eventually(async () => {
     const read = await legacy.inject({ method: 'GET', url: `/api/v1/bookings/${B1}`, headers });
-    return read.statusCode === 200 ? read.json<{ booked_seats: { id: number }[] | null }>() : undefined;
+    return read.statusCode === 200 ? read.json<{ booked_seats: { id: number; seat_number: string }[] | null }>() : undefined;
   }, 'the imported booking on the legacy surface');
   t.match(booking, {
     id: B1, user_id: 1, concert_id: 1, total_price: 1_000_000, status: 'confirmed', payment_id: 1,
     booked_seats: [
-      { id: 101, seat_number: '1', concert_id: 1, ticket_class_id: 10, ticket_class_name: 'VIP', status: 'booked' },
-      { id: 102, seat_number: '2', concert_id: 1, ticket_class_id: 10, ticket_class_name: 'VIP', status: 'booked' },
+      { id: 101, seat_number: 'VIP-1', concert_id: 1, ticket_class_id: 10, ticket_class_name: 'VIP', status: 'booked' },
+      { id: 102, seat_number: 'VIP-2', concert_id: 1, ticket_class_id: 10, ticket_class_name: 'VIP', status: 'booked' },
     ],
     // The surface masks a KTP number as the main API does.
     buyer_info: { full_name: 'Alice Anggraini', ktp_number: '************0001' },
   });
   t.strictSame(booking.booked_seats?.map((seat) => seat.id), [101, 102], 'exactly the old seat ids, in order');
+  t.strictSame(booking.booked_seats?.map((seat) => seat.seat_number), ['VIP-1', 'VIP-2'], 'the old seat labels, as on her tickets');
 
   const seats = await legacy.inject({ method: 'GET', url: '/api/v1/concerts/1/seats', headers });
   t.equal(seats.statusCode, 200, seats.body);
   t.match(seats.json<{ id: number; status: string }[]>().filter((seat) => seat.id === 101 || seat.id === 102), [{ id: 101, status: 'booked' }, { id: 102, status: 'booked' }], 'the old concert and seat numbers on its seat map too');
+  t.strictSame(
+    seats.json<{ id: number; seat_number: string; ticket_class_id: number }[]>().filter((seat) => seat.ticket_class_id === 10).map((seat) => [seat.id, seat.seat_number]),
+    [[101, 'VIP-1'], [102, 'VIP-2'], [104, 'VIP-3'], [103, 'VIP-10']],
+    'the old labels on the seat map, in boxoffice\'s order (natural: VIP-3 before VIP-10)',
+  );
 });

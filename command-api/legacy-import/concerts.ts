@@ -1,5 +1,6 @@
 /** import:legacy's concerts: scheduled and published with their classes and seats, the old ids of each; and the seats' old statuses checked at the end. */
 import { SEAT_AVAILABLE, SEAT_HELD, SEAT_SOLD, seatId, seatIndexOf } from '../../domain/concert/index.ts';
+import { LEGACY_LABEL_MAX } from '../../domain/legacy/index.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import { Refused, legacyId, type ImportRun, type TakenSeat } from './import-run.ts';
 import { legacyInstant, rupiah, type LegacyConcert, type LegacySeat, type LegacyTicketClass } from './legacy-source.ts';
@@ -64,8 +65,12 @@ export async function importConcert(run: ImportRun, concert: LegacyConcert, clas
   for (const c of classes) {
     await run.legacyIds('ticket_class', c.row.id, [{ legacy_id: c.row.id, id: c.ticketClassId }], scheduledAt ?? '');
     // Seats numbered 1… in natural order of their old numbers ("VIP-2" before "VIP-10"); the old
-    // ids of a class go in one event.
-    const ids = c.seats.map((seat, i) => ({ legacy_id: seat.id, id: seatId(c.ticketClassId, i + 1) }));
+    // ids of a class go in one event, each with its old label (trimmed) where it has one of 1–64 characters.
+    const ids = c.seats.map((seat, i) => {
+      const label = seat.seat_number.trim();
+      if (label.length < 1 || label.length > LEGACY_LABEL_MAX) run.tally.note('seats', `seat_number empty or longer than ${LEGACY_LABEL_MAX} characters: shown by boxoffice's number`);
+      return { legacy_id: seat.id, id: seatId(c.ticketClassId, i + 1), ...(label.length >= 1 && label.length <= LEGACY_LABEL_MAX ? { label } : {}) };
+    });
     if (ids.length > 0) await run.legacyIds('seat', c.row.id, ids, scheduledAt ?? '');
     c.seats.forEach((seat, i) => run.seats.set(seat.id, { concertLegacyId: concert.id, seatId: seatId(c.ticketClassId, i + 1), classLegacyId: c.row.id, legacyStatus: seat.status }));
     prices.set(c.row.id, c.price);

@@ -142,7 +142,7 @@ export class ImportRun {
   }
 
   /** Appends the old ids' mapping once: a stream per row (or per class, for seats) with "no stream". */
-  async legacyIds(kind: LegacyKind, key: number, ids: readonly { legacy_id: number; id: string }[], at: string): Promise<void> {
+  async legacyIds(kind: LegacyKind, key: number, ids: readonly { legacy_id: number; id: string; label?: string }[], at: string): Promise<void> {
     const event: DomainEventShape = { type: 'LegacyIdsImported', data: { kind, ids: [...ids], imported_at: at } };
     await this.commands.appendOnce(legacyStream(kind, key), [event], this.context(at, `${kind}:${key}`));
   }

@@ -84,9 +84,10 @@ t.test('the messy fixture is reconciled row by row, exactly', async (t) => {
     t.strictSame(user && decode(user, legacyEvents).data.ids, [{ legacy_id: 1, id: legacyId('user', 1) }]);
     const [seats] = await made.services.shared.store.readStream(legacyStream('seat', 10));
     const vip = legacyId('ticket_class', 10);
-    // VIP-1, VIP-2, VIP-10, VIP-3 (ids 101–104) are numbered in natural order: 1, 2, 4, 3.
+    // VIP-1, VIP-2, VIP-10, VIP-3 (ids 101–104) are numbered in natural order: 1, 2, 4, 3, each with its old label.
     t.strictSame(seats && decode(seats, legacyEvents).data.ids, [
-      { legacy_id: 101, id: seatId(vip, 1) }, { legacy_id: 102, id: seatId(vip, 2) }, { legacy_id: 104, id: seatId(vip, 3) }, { legacy_id: 103, id: seatId(vip, 4) },
+      { legacy_id: 101, id: seatId(vip, 1), label: 'VIP-1' }, { legacy_id: 102, id: seatId(vip, 2), label: 'VIP-2' },
+      { legacy_id: 104, id: seatId(vip, 3), label: 'VIP-3' }, { legacy_id: 103, id: seatId(vip, 4), label: 'VIP-10' },
     ]);
     t.equal((await made.services.shared.store.readStream(legacyStream('user', 5))).length, 0, 'a refused user has no number');
   });

@@ -19,14 +19,21 @@ export type LegacyKind = Static<typeof LegacyKindSchema>;
 
 export const LegacyNumberSchema = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
-/** Old integer ids taken over by boxoffice objects: one event may carry many (a class's seats). */
+/** A seat's old `seat_number` ("VIP-12", "A7"), trimmed: what its tickets and the older front end show. */
+export const LEGACY_LABEL_MAX = 64;
+export const LegacyLabelSchema = Type.String({ minLength: 1, maxLength: LEGACY_LABEL_MAX });
+
+/**
+ * Old integer ids taken over by boxoffice objects: one event may carry many (a class's seats).
+ * A seat may carry its old label too (events recorded before labels have none).
+ */
 export const LegacyIdsImportedSchema = eventSchema(
   'LegacyIdsImported',
   Type.Object(
     {
       kind: LegacyKindSchema,
       ids: Type.Array(
-        Type.Object({ legacy_id: LegacyNumberSchema, id: Id }, { additionalProperties: false }),
+        Type.Object({ legacy_id: LegacyNumberSchema, id: Id, label: Type.Optional(LegacyLabelSchema) }, { additionalProperties: false }),
         { minItems: 1 },
       ),
       imported_at: Instant,

@@ -21,6 +21,10 @@ const imported = (kind: LegacyKind, ids: [number, string][]): DomainEvent => ({
   type: 'LegacyIdsImported', data: { kind, ids: ids.map(([legacyId, id]) => ({ legacy_id: legacyId, id })), imported_at: T0 },
 });
 
+const labelled = (ids: [number, string, string?][]): DomainEvent => ({
+  type: 'LegacyIdsImported', data: { kind: 'seat', ids: ids.map(([legacyId, id, label]) => ({ legacy_id: legacyId, id, ...(label === undefined ? {} : { label }) })), imported_at: T0 },
+});
+
 const scheduled: Extract<DomainEvent, { type: 'ConcertScheduled' }> = {
   type: 'ConcertScheduled',
   data: {
@@ -112,5 +116,41 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     const before = await tableChecksums(db, LEGACY_ID_TABLES);
     t.equal(await redeliver(), 'moved');
     t.same(await tableChecksums(db, LEGACY_ID_TABLES), before, 'a re-delivered page changes nothing');
+  });
+}
+
+for (const kind of ['mysql', 'sqlite'] as const) {
+  t.test(`an imported seat keeps its old label; a rebuild gives the same rows (${kind})`, async (t) => {
+    const pages: DomainEvent[][] = [
+      [scheduled],
+      [labelled([[101, seatId(VIP, 1), 'VIP-1'], [102, seatId(VIP, 2), 'VIP-2'], [103, seatId(VIP, 3), 'VIP-10']])],
+      // Events recorded before labels carry none; a taken number's label is not kept.
+      [labelled([[201, seatId(REGULAR, 1)], [202, seatId(REGULAR, 2), 'A2']]), labelled([[101, seatId(REGULAR, 3), 'A3']])],
+      // The same number again, now with its label: the label is filled in.
+      [labelled([[201, seatId(REGULAR, 1), 'A1']])],
+      [registered],
+    ];
+    const labels = async (db: Knex): Promise<[string, number, string | null][]> =>
+      (await db('legacy_ids').where('kind', 'seat').orderBy('legacy_id').select<Row[]>('id', 'legacy_id', 'label'))
+        .map((row) => [row.id as string, Number(row.legacy_id), (row.label ?? null) as string | null]);
+
+    const live = await projectionFixture(t, legacyIdsProjection(), kind);
+    for (const page of pages) t.equal(await live.given(page), 'applied');
+    t.strictSame(await labels(live.db), [
+      [seatId(VIP, 1), 101, 'VIP-1'],
+      [seatId(VIP, 2), 102, 'VIP-2'],
+      [seatId(VIP, 3), 103, 'VIP-10'],
+      [seatId(REGULAR, 1), 201, 'A1'],
+      [seatId(REGULAR, 2), 202, 'A2'],
+    ], 'each imported seat with its old label');
+    const user = await live.db('legacy_ids').where('kind', 'user').first<Row>('label');
+    t.equal(user.label ?? null, null, 'a native number has no label');
+    t.strictSame(await live.db('legacy_id_refusals').select<Row[]>('legacy_id', 'id').then((rows) => rows.map((r) => [Number(r.legacy_id), r.id])), [[101, seatId(REGULAR, 3)]]);
+
+    // A rebuild: the same events from the start, in one page, into empty tables.
+    const rebuilt = await projectionFixture(t, legacyIdsProjection(), kind);
+    t.equal(await rebuilt.given(pages.flat()), 'applied');
+    t.strictSame(await labels(rebuilt.db), await labels(live.db), 'the same labels');
+    t.same(await tableChecksums(rebuilt.db, LEGACY_ID_TABLES), await tableChecksums(live.db, LEGACY_ID_TABLES), 'the same rows in every table');
   });
 }

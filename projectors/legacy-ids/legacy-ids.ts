@@ -18,6 +18,8 @@
  * the importer numbered loses its range. A range numbered after an import lies above every
  * imported number, so once the importer has numbered every seat of its classes (and before any
  * native concert is scheduled) no two seats share a number.
+ * An imported seat keeps its old label ("VIP-12") beside its number, from the same event: the
+ * legacy surface shows it as the seat's `seat_number`. A refused number's label is not kept.
  */
 import type { Knex } from 'knex';
 import { seatId, seatIdPrefix } from '../../domain/concert/index.ts';
@@ -111,7 +113,7 @@ export function legacyIdsProjection(): Projection {
       };
       const native = (kind: LegacyIdKind, id: string): void => {
         if (byId.has(key(kind, id))) return;
-        give({ kind, id, legacy_id: (high.get(kind) ?? 0) + 1, origin: 'native' });
+        give({ kind, id, legacy_id: (high.get(kind) ?? 0) + 1, origin: 'native', label: null });
       };
       const retired: LegacySeatRangeRow[] = [];
       /**
@@ -149,13 +151,15 @@ export function legacyIdsProjection(): Projection {
         } else {
           const { kind } = event.data;
           if (kind === 'seat') retireCoveredRanges(event.data.ids.map(({ id }) => id));
-          for (const { legacy_id: number, id } of event.data.ids) {
+          for (const { legacy_id: number, id, label } of event.data.ids) {
             // A number held through a range does not block an imported one: ranges are numbered
             // before the importer's seats arrive, and the legacy surface serves only after it ran.
             const holder = byNumber.get(key(kind, number));
             const own = byId.get(key(kind, id));
             if (holder === id) {
-              if (own !== undefined && own.origin === 'native' && own.legacy_id === number) give({ ...own, origin: 'imported' });
+              if (own !== undefined && own.legacy_id === number && (own.origin === 'native' || (label !== undefined && own.label !== label))) {
+                give({ ...own, origin: 'imported', label: label ?? own.label });
+              }
               continue;
             }
             const refuse = (reason: LegacyIdRefusalRow['reason'], by: string | null): void => void refusals.push({
@@ -163,7 +167,7 @@ export function legacyIdsProjection(): Projection {
             });
             if (holder !== undefined) refuse('number_taken', holder);
             else if (own !== undefined && own.origin === 'imported') refuse('already_numbered', String(own.legacy_id));
-            else give({ kind, id, legacy_id: number, origin: 'imported' });
+            else give({ kind, id, legacy_id: number, origin: 'imported', label: label ?? null });
           }
         }
       }
@@ -175,7 +179,7 @@ export function legacyIdsProjection(): Projection {
         writes.push(async (t) => {
           // A replaced number's row goes first: a number moves only where no other row holds it.
           for (const row of replaced) await t(table.ids).where({ kind: row.kind, id: row.id }).delete();
-          for (const row of rows.filter(kept)) await t(table.ids).where({ kind: row.kind, id: row.id }).update({ origin: row.origin });
+          for (const row of rows.filter(kept)) await t(table.ids).where({ kind: row.kind, id: row.id }).update({ origin: row.origin, label: row.label });
           await insertMany(t, table.ids, rows.filter((row) => !kept(row)));
         });
       }
