@@ -5,7 +5,7 @@ import Type, { type TSchema } from 'typebox';
 import type { Config } from '../../lib/config.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import { requireUuid } from '../../lib/http/authorization.ts';
-import { ConcertDetailsFields, FullNameSchema, IdempotencyHeaders, NewTicketClassSchema, KtpSchema, Instant, PositionSchema, problemResponses, requestContext, UuidSchema, WebUrlSchema } from '../../lib/http/schemas.ts';
+import { BuyerInfoSchema, ConcertDetailsFields, FullNameSchema, IdempotencyHeaders, NewTicketClassSchema, KtpSchema, Instant, PositionSchema, problemResponses, requestContext, UuidSchema, WebUrlSchema } from '../../lib/http/schemas.ts';
 import type { BookingService } from '../bookings/bookings.ts';
 import type { ConcertService } from '../concerts/concerts.ts';
 
@@ -23,12 +23,7 @@ const BookingBody = Type.Object({
     { minItems: 1, maxItems: 5, description: 'best available seats, lowest numbers first; or send seat_ids' },
   )),
   seat_ids: Type.Optional(Type.Array(UuidSchema, { minItems: 1, maxItems: 5 })),
-  buyer_info: Type.Object({
-    full_name: FullNameSchema,
-    phone_number: Type.String({ pattern: '^[0-9]{10,15}$' }),
-    email: Type.String({ format: 'email', maxLength: 254 }),
-    ktp_number: KtpSchema,
-  }, { additionalProperties: false }),
+  buyer_info: BuyerInfoSchema,
   ticket_holder_info: Type.Optional(Type.Array(
     Type.Object({ full_name: FullNameSchema, ktp_number: KtpSchema }, { additionalProperties: false }),
     { minItems: 1, maxItems: 5, description: 'one per ticket, in seat order; without it the buyer holds every ticket' },

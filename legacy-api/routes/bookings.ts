@@ -14,7 +14,7 @@ import { AppError, notFound } from '../../lib/errors.ts';
 import { principalOf } from '../../lib/http/auth.ts';
 import { loadOwned } from '../../lib/http/authorization.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
-import { FullNameSchema, KtpSchema, requestContext } from '../../lib/http/schemas.ts';
+import { BuyerInfoSchema, FullNameSchema, KtpSchema, requestContext } from '../../lib/http/schemas.ts';
 import type { BookingReads, BookingView } from '../../query-api/bookings/booking-reads.ts';
 import type { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
 import type { ReadSources } from '../../read-models/replicas.ts';
@@ -46,12 +46,7 @@ const BookingBody = Type.Object({
     Type.Object({ ticket_class_id: LegacyNumber, quantity: Type.Integer({ minimum: 1, maximum: 5 }) }, { additionalProperties: false }),
     { minItems: 1, maxItems: 5 },
   ),
-  buyer_info: Type.Object({
-    full_name: FullNameSchema,
-    phone_number: Type.String({ pattern: '^[0-9]{10,15}$' }),
-    email: Type.String({ format: 'email', maxLength: 254 }),
-    ktp_number: KtpSchema,
-  }, { additionalProperties: false }),
+  buyer_info: BuyerInfoSchema,
   ticket_holder_info: Type.Optional(Type.Union([Holder, Type.Null()])),
 }, { additionalProperties: false });
 

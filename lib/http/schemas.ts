@@ -29,6 +29,13 @@ export const UuidSchema = Type.String({ format: 'uuid' });
 /** A KTP (national id) number, and a person's name as a buyer or a ticket holder gives it. */
 export const KtpSchema = Type.String({ pattern: '^[0-9]{16}$', description: 'KTP (national id) number: 16 digits' });
 export const FullNameSchema = Type.String({ minLength: 1, maxLength: 100 });
+/** The buyer's details as a booking names them (sealed before they are stored). */
+export const BuyerInfoSchema = Type.Object({
+  full_name: FullNameSchema,
+  phone_number: Type.String({ pattern: '^[0-9]{10,15}$' }),
+  email: Type.String({ format: 'email', maxLength: 254 }),
+  ktp_number: KtpSchema,
+}, { additionalProperties: false });
 
 /** A time in a request, a query string or an answer: the domain's one parser of times checks it. */
 import { Instant } from '../../domain/index.ts';
