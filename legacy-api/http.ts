@@ -25,6 +25,23 @@ export function legacyErrorHandler(error: FastifyError, request: FastifyRequest,
 
 export const LEGACY_IDS = 'legacy-ids';
 
+/** Every item of a paginated read, page after page: the older API answers whole lists. */
+export async function everyPage<T>(page: (cursor: string | undefined) => Promise<{ items: readonly T[]; next_cursor: string | null }>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const next = await page(cursor);
+    items.push(...next.items);
+    cursor = next.next_cursor ?? undefined;
+  } while (cursor !== undefined);
+  return items;
+}
+
+/** The older services answered an empty list as `null`. */
+export function legacyList<T>(items: T[]): T[] | null {
+  return items.length === 0 ? null : items;
+}
+
 /**
  * The query string of a read: `min_position` checked as on the main API (without a schema it
  * came through as text, so `abc` was ignored and 20 digits waited out the timeout); anything

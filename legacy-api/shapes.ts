@@ -8,6 +8,7 @@ import type { Profile } from '../command-api/users/users.ts';
 import type { BookingView, PaymentView } from '../query-api/bookings/booking-reads.ts';
 import type { ConcertView, SeatView } from '../query-api/concerts/concert-reads.ts';
 import type { LegacySeatNumber } from './legacy-ids.ts';
+import { legacyList } from './http.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const LegacyId = Type.Integer({ minimum: 1 });
@@ -194,7 +195,7 @@ export function legacyBooking(booking: BookingView, numbers: BookingNumbers): Le
     status: BOOKING_STATUS[booking.status],
     payment_id: numbers.payment,
     expires_at: booking.expires_at,
-    booked_seats: seats.length === 0 ? null : seats,
+    booked_seats: legacyList(seats),
     concert_name: booking.concert_name ?? '',
     concert_date: booking.concert_date ?? '',
     buyer_info: buyer === null ? null : { id: numbers.user, booking_id: booking.id, ...buyer },

@@ -18,7 +18,7 @@ import { BuyerInfoSchema, FullNameSchema, KtpSchema, requestContext } from '../.
 import type { BookingReads, BookingView } from '../../query-api/bookings/booking-reads.ts';
 import type { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
 import type { ReadSources } from '../../read-models/replicas.ts';
-import { LEGACY_IDS, LegacyReadQuery, readSource, rememberPosition, waitFor } from '../http.ts';
+import { everyPage, LEGACY_IDS, legacyList, LegacyReadQuery, readSource, rememberPosition, waitFor } from '../http.ts';
 import type { LegacyIdReads } from '../legacy-ids.ts';
 import { ErrorBody, LegacyIdParams, legacyBooking, LegacyBooking, legacyPayment, LegacyPayment, MessageBody } from '../shapes.ts';
 
@@ -127,17 +127,9 @@ export const legacyBookingRoutes: FastifyPluginAsyncTypebox<LegacyBookingRoutesO
     schema: { tags: ['legacy'], querystring: LegacyReadQuery, response: { 200: Type.Union([Type.Array(LegacyBooking), Type.Null()]), ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, BOOKING_READS);
-    const mine = await source.run(async (db) => {
-      const views: BookingView[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await bookingReads.mine(db, principalOf(request).userId, { limit: 100, cursor });
-        views.push(...page.items);
-        cursor = page.next_cursor ?? undefined;
-      } while (cursor !== undefined);
-      return legacyBookings(db, ids, views);
-    });
-    return mine.length === 0 ? null : mine;
+    const mine = await source.run(async (db) => legacyBookings(db, ids,
+      await everyPage((cursor) => bookingReads.mine(db, principalOf(request).userId, { limit: 100, cursor }))));
+    return legacyList(mine);
   });
 
   app.get('/api/v1/bookings/:id', {

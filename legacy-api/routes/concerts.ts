@@ -15,7 +15,7 @@ import type { ConcertReads, ConcertView } from '../../query-api/concerts/concert
 import type { ProjectionWaiter } from '../../query-api/read-your-writes/waiter.ts';
 import type { AsRead, ConcertRow } from '../../read-models/tables.ts';
 import type { ReadSources } from '../../read-models/replicas.ts';
-import { LEGACY_IDS, LegacyReadQuery, readSource, rememberPosition, waitFor } from '../http.ts';
+import { everyPage, LEGACY_IDS, legacyList, LegacyReadQuery, readSource, rememberPosition, waitFor } from '../http.ts';
 import type { LegacyIdReads } from '../legacy-ids.ts';
 import { ErrorBody, LegacyIdParams, legacyConcert, LegacyConcert, legacySeat, LegacySeat } from '../shapes.ts';
 
@@ -54,17 +54,8 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
     schema: { tags: ['legacy'], querystring: LegacyReadQuery, response: { 200: Type.Union([Type.Array(LegacyConcert), Type.Null()]), ...errors } },
   }, async (request, reply) => {
     const source = await readSource(request, reply, waiter, sources, READS);
-    const all = await source.run(async (db) => {
-      const views: ConcertView[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await concertReads.list(db, { limit: 100, cursor });
-        views.push(...page.items);
-        cursor = page.next_cursor ?? undefined;
-      } while (cursor !== undefined);
-      return legacyConcerts(db, ids, views);
-    });
-    return all.length === 0 ? null : all;
+    const all = await source.run(async (db) => legacyConcerts(db, ids, await everyPage((cursor) => concertReads.list(db, { limit: 100, cursor }))));
+    return legacyList(all);
   });
 
   app.get('/api/v1/concerts/:id', {
@@ -103,7 +94,7 @@ export const legacyConcertRoutes: FastifyPluginAsyncTypebox<LegacyConcertRoutesO
         )];
       });
     });
-    return seats.length === 0 ? null : seats;
+    return legacyList(seats);
   });
 
   app.post('/api/v1/admin/concerts', {
