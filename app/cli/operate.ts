@@ -153,9 +153,10 @@ export const seedUsersCommand: CliCommand = {
   }),
 };
 
-function table(rows: readonly (readonly string[])[]): string {
+/** Rows as aligned columns, the first row their headings; `numbersFrom`: columns from that one on line up on the right. */
+export function table(rows: readonly (readonly string[])[], numbersFrom = Number.POSITIVE_INFINITY): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows.map((row) => row.map((cell, column) => column >= numbersFrom ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
 export const statusCommand: CliCommand = {

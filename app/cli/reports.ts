@@ -7,6 +7,7 @@
 import { salesReport, salesReportCsv, type SalesFigures, type SalesReport } from '../../query-api/reports/sales-report.ts';
 import { openReadModelDatabase } from '../wiring/adapters.ts';
 import { uuidArgument, type CliCommand } from './command.ts';
+import { table } from './operate.ts';
 
 const COLUMNS: readonly [string, keyof SalesFigures][] = [
   ['CAPACITY', 'capacity'], ['SOLD', 'sold'], ['HELD', 'held'], ['AVAILABLE', 'available'], ['REVENUE', 'revenue'],
@@ -30,15 +31,13 @@ export function salesReportTable(report: SalesReport): string {
     ...report.ticket_classes.map((sales) => [printable(sales.name), String(sales.price), ...figures(sales)]),
     ['TOTAL', '', ...figures(report.total)],
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  // The class name reads left to right; the numbers line up on the right.
-  const line = (row: readonly string[]) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)).join('  ').trimEnd();
   const positions = Object.entries(report.positions).map(([name, position]) => `${name} ${position}`).join(', ');
   return [
     `Sales of ${printable(report.concert.name)} (${report.concert.id}), rupiah`,
     `read models at: ${positions}`,
     '',
-    ...rows.map(line),
+    // The class name reads left to right; the numbers line up on the right.
+    table(rows, 1),
   ].join('\n');
 }
 
