@@ -14,7 +14,9 @@ import { generateLegacy, legacyDatabases } from '../support/legacy.ts';
 import { freshMysqlDatabase } from '../support/services.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const BOOKINGS = 400;
+// Enough that the bookings take several seconds: a non-interactive run prints its progress once a
+// second, and the kill waits for a line inside the bookings (400 once finished in under one).
+const BOOKINGS = 2_000;
 
 interface Run {
   readonly code: number | null;
