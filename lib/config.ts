@@ -87,7 +87,7 @@ export const SETTINGS = {
   logLevel: computed('LOG_LEVEL', 'the least severe log line written', oneOf(LOG_LEVELS), '`info` (`warn` when `NODE_ENV` is `test`)',
     (config: { readonly nodeEnv: string }) => config.nodeEnv === 'test' ? 'warn' : 'info'),
   host: withDefault('HOST', 'the address the server listens on', text('a host name or address to listen on', '^\\S+$'), '0.0.0.0'),
-  port: withDefault('PORT', 'the port the server listens on', { ...wholeNumber(1, 65_535), accepts: 'a TCP port number (1-65535)', pattern: '^[0-9]{1,5}$' }, '3000'),
+  port: withDefault('PORT', 'the port the server listens on (0: any free port, printed at start)', { ...wholeNumber(0, 65_535), accepts: 'a TCP port number (0-65535)', pattern: '^[0-9]{1,5}$' }, '3000'),
   /** Where /metrics is served, and who may read it: the API port and anyone, unless these say otherwise. */
   metrics: {
     port: optional('METRICS_PORT', 'serve `/metrics` only on this port, a listener of its own (on the API port it then answers `404`)',

@@ -55,7 +55,7 @@ t.test('an empty variable counts as unset', async (t) => {
 t.test('a bad variable stops boot with a message that names it', async (t) => {
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ PORT: 'eighty' }, 'PORT', /PORT must be a TCP port/],
-    [{ PORT: '70000' }, 'PORT', /PORT must be a whole number from 1 to 65535/],
+    [{ PORT: '70000' }, 'PORT', /PORT must be a whole number from 0 to 65535/],
     [{ RATE_LIMIT: 'maybe' }, 'RATE_LIMIT', /RATE_LIMIT must be on or off/],
     [{ MYSQL_URL: 'postgres://x' }, 'MYSQL_URL', /MYSQL_URL must be a MySQL/],
     [{ MYSQL_REPLICA_URLS: 'mysql://a,redis://b' }, 'MYSQL_REPLICA_URLS', /MYSQL_REPLICA_URLS/],

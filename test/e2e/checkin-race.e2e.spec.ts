@@ -18,7 +18,6 @@ import { signWebhook } from '../../command-api/payments/gateway.ts';
 import { decode, eventsOf } from '../../eventstore/decode.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
-import { freePort } from '../harness/servers.ts';
 import { startCommandApi, type ServerProcess } from '../support/process.ts';
 import { freshMysqlDatabase } from '../support/services.ts';
 
@@ -28,8 +27,9 @@ const ADMIN_PASSWORD = 'E2e-Admin-Pass-2026';
 const ticketAdmitted = eventsOf('TicketAdmitted');
 
 interface Instance {
-  readonly base: string;
   readonly server: ServerProcess;
+  /** Known once it is up: each instance binds a free port of its own choosing (PORT=0). */
+  readonly base: string;
 }
 
 interface Seat {
@@ -72,19 +72,19 @@ async function deployment(t: Test) {
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
   };
-  const instances: Instance[] = [];
+  const servers: ServerProcess[] = [];
   for (let i = 0; i < 2; i++) {
     const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-e2e-door-'));
     t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-    const port = await freePort();
-    const server = startCommandApi({ ...shared, PORT: String(port), BOXOFFICE_DATA_DIR: dataDir });
-    instances.push({ base: `http://127.0.0.1:${port}`, server });
+    // PORT=0: a port picked free beforehand could be taken by another spec's connection before the process binds it.
+    servers.push(startCommandApi({ ...shared, PORT: '0', BOXOFFICE_DATA_DIR: dataDir }));
   }
   t.teardown(async () => {
-    for (const instance of instances) instance.server.signal('SIGKILL');
-    await Promise.all(instances.map((instance) => instance.server.closed));
+    for (const server of servers) server.signal('SIGKILL');
+    await Promise.all(servers.map((server) => server.closed));
   });
-  await Promise.all(instances.map((instance) => instance.server.listening()));
+  await Promise.all(servers.map((server) => server.listening()));
+  const instances: Instance[] = servers.map((server) => ({ server, base: server.url() }));
   const store = await SqlEventStore.open({ client: 'mysql2', url: mysqlUrl });
   t.teardown(() => store.close());
   const [a, b] = instances as [Instance, Instance];

@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { freePort } from '../harness/servers.ts';
 import { startServer } from '../support/process.ts';
 import { freshMysqlDatabase, serviceUrl, uniqueName } from '../support/services.ts';
 import { runSale, saleEnv, type SaleSize } from './flash-sale.ts';
@@ -19,14 +18,13 @@ t.test(`flash sale: ${size.users} users, ${size.seats} seats, then the auditor`,
   const mysqlUrl = await freshMysqlDatabase(t);
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-load-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const port = await freePort();
   const { env, jwtSecret, webhookSecret, adminPassword } = saleEnv(HOLD_TTL_SECONDS);
   const server = startServer({
-    ...env, PORT: String(port), HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: mysqlUrl,
+    ...env, PORT: '0', HOST: '127.0.0.1', BOXOFFICE_DATA_DIR: dataDir, MYSQL_URL: mysqlUrl,
     REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: uniqueName('load'), NATS_URL: serviceUrl('NATS_URL'),
   });
   t.teardown(() => void server.child.kill('SIGKILL'));
   await server.listening();
-  await runSale(t, { commands: [`http://127.0.0.1:${port}`], reads: `http://127.0.0.1:${port}`, mysqlUrl, jwtSecret, webhookSecret, adminPassword, holdTtlSeconds: HOLD_TTL_SECONDS }, size);
+  await runSale(t, { commands: [server.url()], reads: server.url(), mysqlUrl, jwtSecret, webhookSecret, adminPassword, holdTtlSeconds: HOLD_TTL_SECONDS }, size);
   t.notMatch(server.output(), /"level":50/, 'the server logged no error');
 });

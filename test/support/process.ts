@@ -13,6 +13,8 @@ export interface ServerProcess {
   signal(name: NodeJS.Signals): void;
   /** Resolves once it prints that it is up (listening, projecting). */
   listening(): Promise<void>;
+  /** The address it printed when up (`http://127.0.0.1:<port>`): start it with PORT=0 and no other process can take its port first. */
+  url(): string;
   output(): string;
 }
 
@@ -57,7 +59,12 @@ function startProcess(
       reject(new Error(`${script} exited with ${code}:\n${output}`));
     });
   });
-  return { child, exit, closed, signal, listening, output: () => output };
+  const url = (): string => {
+    const printed = /boxoffice is running at (http:\/\/\S+)/.exec(output)?.[1];
+    if (printed === undefined) throw new Error(`${script} has not printed its address yet`);
+    return printed.replace('localhost', '127.0.0.1');
+  };
+  return { child, exit, closed, signal, listening, url, output: () => output };
 }
 
 export function startServer(env: Record<string, string>): ServerProcess {
