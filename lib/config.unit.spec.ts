@@ -248,7 +248,7 @@ t.test('loadConfigOrExit names the bad variable on stderr and exits with code 2'
   process.env.PORT = '70000';
   loadConfigOrExit();
   t.strictSame(exits, [2]);
-  t.match(written.args().map((args) => String(args[0])), ['Invalid configuration: PORT must be a whole number from 1 to 65535 (got "70000")\n']);
+  t.match(written.args().map((args) => String(args[0])), ['Invalid configuration: PORT must be a whole number from 0 to 65535 (got "70000")\n']);
 });
 
 t.test("LEGACY_PORTS: the older API's listeners, in a process that plays every role", async (t) => {
