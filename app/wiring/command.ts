@@ -10,7 +10,7 @@ import { BookingPlacer } from '../../command-api/bookings/placer.ts';
 import { noCaptcha, type Captcha } from '../../command-api/captcha/captcha.ts';
 import { HttpCaptcha } from '../../command-api/captcha/http-captcha.ts';
 import { CommandHandler } from '../../command-api/command-handler.ts';
-import { ConcertWriter } from '../../command-api/concerts/concert-writer.ts';
+import { ConcertWriter, DEFAULT_SNAPSHOT_EVERY } from '../../command-api/concerts/concert-writer.ts';
 import { ConcertService } from '../../command-api/concerts/concerts.ts';
 import type { Mailer } from '../../command-api/mail/mailer.ts';
 import { OutboxMailer } from '../../command-api/mail/outbox.ts';
@@ -26,6 +26,7 @@ import { EmailTokens } from '../../command-api/users/email-token.ts';
 import { SessionTellingCommands } from '../../command-api/users/session-commands.ts';
 import { UserService } from '../../command-api/users/users.ts';
 import { Door } from '../../command-api/tickets/door.ts';
+import { concertDecider, initialState } from '../../domain/concert/index.ts';
 import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
 import { emailDigest } from '../../lib/personal-data/digest.ts';
@@ -56,7 +57,7 @@ export interface CommandRole {
   start(): void;
 }
 
-export async function wireCommand(shared: Shared, inputs: Serving, closers: Closers): Promise<CommandRole> {
+export async function wireCommand(shared: Shared, inputs: Serving, closers: Closers, releasedHoldsKept?: number): Promise<CommandRole> {
   const { config, store, metrics, now, onBackgroundError, logger } = shared;
   const { secrets, personalData, expiring, revocations, sessions } = inputs;
 
@@ -87,9 +88,10 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   const writer = new ConcertWriter(store, {
     queueLimit: config.commandQueueLimit,
     maxBatch: 500,
-    snapshotEvery: 10_000,
+    snapshotEvery: DEFAULT_SNAPSHOT_EVERY,
     onBackgroundError,
     onBatch: (batch) => metrics.batchSize.observe(batch),
+    ...(releasedHoldsKept === undefined ? {} : { decider: { ...concertDecider, initialState: () => initialState(releasedHoldsKept) } }),
   });
   closers.add(() => writer.drain());
   metrics.measureQueueDepth(() => writer.queueDepth());

@@ -34,6 +34,8 @@ export type AllRoles = Wired & { readonly command: CommandRole; readonly query: 
 export interface WireOptions {
   /** The clock (tests move it). */
   readonly now?: () => Date;
+  /** Released holds each concert remembers (RELEASED_HOLDS_KEPT); a spec asks for a few, to see them forgotten. */
+  readonly releasedHoldsKept?: number;
 }
 
 export async function wireProcess(config: Config, logger: Logger, options: WireOptions = {}): Promise<Wired> {
@@ -45,7 +47,7 @@ export async function wireProcess(config: Config, logger: Logger, options: WireO
     const serving = plays(config, 'command') || plays(config, 'query') ? await openServing(shared, closers) : undefined;
 
     const projector = readModels !== undefined && plays(config, 'projector') ? await wireProjector(shared, readModels, closers) : undefined;
-    const command = serving !== undefined && plays(config, 'command') ? await wireCommand(shared, serving, closers) : undefined;
+    const command = serving !== undefined && plays(config, 'command') ? await wireCommand(shared, serving, closers, options.releasedHoldsKept) : undefined;
     const query = readModels !== undefined && serving !== undefined && plays(config, 'query')
       ? await wireQuery(shared, {
         readModels,

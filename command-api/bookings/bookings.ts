@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
 import { bookingDecider, bookingEvents, bookingStream, type BookingState, type BookingStatus } from '../../domain/booking/index.ts';
-import { classOfSeat, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
+import { classOfSeat, type HoldSeats, type SeatsHeld, type SeatSelection } from '../../domain/concert/index.ts';
 import { userDecider, userStream } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
+import { Batcher } from '../../lib/batcher.ts';
 import { AppError, isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
 import { loadOwned } from '../../lib/http/authorization.ts';
@@ -60,6 +61,16 @@ const VERIFIED_FOR_MS = 5 * 60_000;
 
 export class BookingService {
   readonly #verified = new Map<string, number>();
+  /** Concerts seen to have forgotten released holds (HOLD_FORGOTTEN): once forgotten, always. */
+  readonly #forgetful = new Set<string>();
+  readonly #existence = new Batcher<{ stream: string; resolve: (exists: boolean) => void; reject: (error: unknown) => void }>(500, async (batch) => {
+    try {
+      const found = await this.deps.store.streamRevisions(batch.map((check) => check.stream));
+      for (const check of batch) check.resolve(found.has(check.stream));
+    } catch (error) {
+      for (const check of batch) check.reject(error);
+    }
+  });
 
   constructor(private readonly deps: BookingServiceDeps) {}
 
@@ -78,31 +89,54 @@ export class BookingService {
     const sealedHolders = request.ticket_holder_info === undefined
       ? Array<Sealed>(holders.length).fill(await this.deps.personalData.seal(principal.userId, buyerAsHolder))
       : await Promise.all(holders.map((holder) => this.deps.personalData.seal(principal.userId, holder)));
+    // A random id never held seats. A keyed one may have, long ago, on a concert that has forgotten
+    // its released holds: there the booking's own stream tells (one batched read, off the writer).
+    let neverHeld = idempotencyKey === undefined;
+    if (!neverHeld && this.#forgetful.has(concertId)) {
+      if (await this.#bookingExists(bookingId)) return this.#replay(concertId, bookingId, selection, context);
+      neverHeld = true;
+    }
+    const hold: HoldSeats = {
+      type: 'HoldSeats',
+      booking_id: bookingId,
+      user_id: principal.userId,
+      selection,
+      ktp_fingerprints: holders.map((holder) => this.deps.ktp.of(holder.ktp_number)),
+      personal_data: {
+        buyer: await this.deps.personalData.seal(principal.userId, buyer),
+        ticket_holders: sealedHolders,
+        buyer_email_digest: this.deps.emailDigest(buyer.email),
+      },
+      expires_at: new Date(now.getTime() + this.deps.holdTtlSeconds * 1000).toISOString(),
+      now: context.occurredAt,
+    };
     let held: SeatsHeld['data'];
-    try {
-      const written = await this.deps.writer.submit(concertId, {
-        type: 'HoldSeats',
-        booking_id: bookingId,
-        user_id: principal.userId,
-        selection,
-        ktp_fingerprints: holders.map((holder) => this.deps.ktp.of(holder.ktp_number)),
-        personal_data: {
-          buyer: await this.deps.personalData.seal(principal.userId, buyer),
-          ticket_holders: sealedHolders,
-          buyer_email_digest: this.deps.emailDigest(buyer.email),
-        },
-        expires_at: new Date(now.getTime() + this.deps.holdTtlSeconds * 1000).toISOString(),
-        now: context.occurredAt,
-      }, context);
-      const [event] = written.events;
-      if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
-      held = event.data;
-    } catch (error) {
-      // The same key again: answer what the first request got.
-      if (idempotencyKey === undefined || !isRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
-      return this.#replay(concertId, bookingId, selection, context);
+    for (;;) {
+      try {
+        const written = await this.deps.writer.submit(concertId, { ...hold, never_held: neverHeld }, context);
+        const [event] = written.events;
+        if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
+        held = event.data;
+        break;
+      } catch (error) {
+        if (!neverHeld && isRefusal(error, 'HOLD_FORGOTTEN')) {
+          // The concert forgets (for good): this instance checks its keyed bookings first from now on.
+          this.#forgetful.add(concertId);
+          if (await this.#bookingExists(bookingId)) return this.#replay(concertId, bookingId, selection, context);
+          neverHeld = true;
+          continue;
+        }
+        // The same key again: answer what the first request got.
+        if (idempotencyKey === undefined || !isRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw error;
+        return this.#replay(concertId, bookingId, selection, context);
+      }
     }
     return answer(held, await this.deps.placer.place(held, context));
+  }
+
+  /** Whether the booking's stream exists; the checks in flight together are one read. */
+  #bookingExists(bookingId: string): Promise<boolean> {
+    return new Promise((resolve, reject) => this.#existence.push({ stream: bookingStream(bookingId), resolve, reject }));
   }
 
   async cancel(principal: Principal, bookingId: string, requestContext: RequestContext): Promise<{ id: string; status: 'cancelled'; position: number }> {
@@ -141,21 +175,20 @@ export class BookingService {
   async #replay(concertId: string, bookingId: string, selection: SeatSelection, context: CommandContext): Promise<BookingAnswer> {
     const inMemory = await this.deps.writer.read(concertId, (state) => {
       const found = state.holds.get(bookingId);
-      return found && { released: found.status === 'released', seatIds: found.seatIds, classes: found.seatIndexes.map((index) => classOfSeat(state, index).id) };
+      return found && { seatIds: found.seatIds, classes: found.seatIndexes.map((index) => classOfSeat(state, index).id) };
     });
-    if (inMemory === undefined) throw new Error(`booking ${bookingId} was refused as existing but has no hold`);
-    // A released hold loaded from a snapshot keeps only its id and reason: its seats are in its SeatsHeld event.
-    const hold = inMemory.released && inMemory.seatIds.length === 0
-      ? await findHold(this.deps.store, concertId, bookingId).then((held) => ({ seatIds: held.seats.map((seat) => seat.seat_id), classes: held.seats.map((seat) => seat.ticket_class_id) }))
-      : inMemory;
-    if (!sameSelection(selection, hold.seatIds, hold.classes)) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
-    }
     // The booking as it is now (cancelled, expired, paid…): a retry tells the truth, and appends nothing.
     const recorded = await this.deps.store.readStream(bookingStream(bookingId));
     const events = recorded.map((event) => decode(event, bookingEvents));
     const [placed] = events;
     const last = recorded.at(-1);
+    // A released hold keeps no seats in memory (a forgotten one, nothing): they are in the booking's
+    // placement, or else in the hold's SeatsHeld event.
+    const seats = inMemory ?? (placed?.type === 'BookingPlaced' ? placed.data.seats : (await findHold(this.deps.store, concertId, bookingId)).seats);
+    const hold = 'seatIds' in seats ? seats : { seatIds: seats.map((seat) => seat.seat_id), classes: seats.map((seat) => seat.ticket_class_id) };
+    if (!sameSelection(selection, hold.seatIds, hold.classes)) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different booking request');
+    }
     if (placed?.type === 'BookingPlaced' && last !== undefined) {
       const now = events.reduce(bookingDecider.evolve, bookingDecider.initialState());
       return answer(placed.data, last.position, now.status === 'none' ? 'pending' : now.status);

@@ -36,7 +36,11 @@ export interface ConcertWriterOptions {
   readonly queueLimit: number;
   /** Commands decided and appended together at most. */
   readonly maxBatch: number;
-  /** A snapshot is saved after this many new events. */
+  /**
+   * A snapshot is saved once this many events followed the last one (DEFAULT_SNAPSHOT_EVERY), and
+   * at least as many as the state has holds: a big sale's snapshot, which costs about as much to
+   * build as its holds, is paid for by as many events.
+   */
   readonly snapshotEvery: number;
   readonly onBackgroundError: (error: unknown, what: string) => void;
   readonly newId?: () => string;
@@ -76,6 +80,8 @@ interface Lane {
   revision: ExpectedRevision;
   position: number;
   snapshotRevision: number;
+  /** The snapshot being saved: the next waits for it (the state moves on meanwhile). */
+  saving: Promise<void> | null;
   readonly queue: Item[];
   running: boolean;
 }
@@ -84,6 +90,12 @@ interface SnapshotData {
   readonly position: number;
   readonly concert: ConcertSnapshot;
 }
+
+/**
+ * A cold load folds at most about this many events after the snapshot: a few milliseconds, as
+ * much as reading the snapshot of a concert with nothing held.
+ */
+export const DEFAULT_SNAPSHOT_EVERY = 500;
 
 /** Conflicts in a row before a command gives up (another writer keeps winning). */
 const MAX_ATTEMPTS = 20;
@@ -139,14 +151,15 @@ export class ConcertWriter {
 
   /** Resolves when every queued command has been answered (graceful shutdown). */
   async drain(): Promise<void> {
-    if ([...this.#lanes.values()].every((lane) => !lane.running)) return;
-    await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (![...this.#lanes.values()].every((lane) => !lane.running)) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    // A snapshot still being saved is finished too: the next instance loads it, not an older one.
+    await Promise.all([...this.#lanes.values()].flatMap((lane) => (lane.saving === null ? [] : [lane.saving])));
   }
 
   #lane(concertId: string): Lane {
     let lane = this.#lanes.get(concertId);
     if (lane === undefined) {
-      lane = { state: null, revision: 'no_stream', position: 0, snapshotRevision: -1, queue: [], running: false };
+      lane = { state: null, revision: 'no_stream', position: 0, snapshotRevision: -1, saving: null, queue: [], running: false };
       this.#lanes.set(concertId, lane);
     }
     return lane;
@@ -269,7 +282,8 @@ export class ConcertWriter {
     // A snapshot of an older version is not restored: the stream is folded from its first event.
     const data = stored !== undefined && isCurrentSnapshot(stored.concert) ? stored : undefined;
     const from = data === undefined ? undefined : snapshot;
-    let state = data ? fromSnapshot(data.concert) : this.#decider.initialState();
+    const fresh = this.#decider.initialState();
+    let state = data ? fromSnapshot(data.concert, fresh.releasedLimit) : fresh;
     let revision: ExpectedRevision = from ? from.revision : 'no_stream';
     let position = data?.position ?? 0;
     const tail = await this.store.readStream(stream, { fromRevision: from ? from.revision + 1 : 0 });
@@ -283,11 +297,16 @@ export class ConcertWriter {
   }
 
   #maybeSnapshot(stream: string, lane: Lane, state: ConcertState): void {
-    if (typeof lane.revision !== 'number' || lane.revision - lane.snapshotRevision < this.options.snapshotEvery) return;
+    if (typeof lane.revision !== 'number' || lane.saving !== null) return;
+    if (lane.revision - lane.snapshotRevision < Math.max(this.options.snapshotEvery, state.holds.size)) return;
     const revision = lane.revision;
     const data: SnapshotData = { position: lane.position, concert: toSnapshot(state) };
     lane.snapshotRevision = revision;
-    this.store.saveSnapshot(stream, { revision, data }).catch((error: unknown) => this.options.onBackgroundError(error, `snapshot of ${stream}`));
+    lane.saving = this.store.saveSnapshot(stream, { revision, data })
+      .catch((error: unknown) => this.options.onBackgroundError(error, `snapshot of ${stream}`))
+      .finally(() => {
+        lane.saving = null;
+      });
   }
 }
 

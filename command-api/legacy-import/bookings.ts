@@ -100,24 +100,33 @@ export async function importBooking(
     expires_at: expiresAt,
     now: heldAt,
   };
-  if (placedLater !== null && !(await run.writer.read(concert.concertId, (state) => state.holds.has(bookingId)))) {
+  if (placedLater !== null && !(await run.writer.read(concert.concertId, (state) => state.holds.has(bookingId) || state.released.has(bookingId)))
+    && (await run.booking(bookingId)) === null) {
     // An earlier run went past this booking and refused it: it is refused again for the same
     // reason, decided on the inventory as it was then, not on what later rows made of it.
-    const reason = await refusalAsOf(run, concert.concertId, placedLater, hold);
+    const reason = await refusalAsOf(run, concert.concertId, placedLater, { ...hold, never_held: true });
     if (reason !== null) throw new Refused(reason);
   }
   let held: SeatsHeld['data'] | null;
-  try {
-    const written = await run.writer.submit(concert.concertId, hold, context);
-    const [event] = written.events;
-    if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
-    held = event.data;
-  } catch (error) {
-    if (!isRefusal(error)) throw error;
-    if (!isRefusal(error, 'BOOKING_ALREADY_EXISTS')) throw new Refused(error.code);
-    // Held by an earlier run: placed too, unless that run was killed in between (then the hold
-    // is looked up in the concert's stream, the slow path).
-    held = (await run.booking(bookingId)) === null ? await findHold(run.commands.writerStore, concert.concertId, bookingId) : null;
+  for (let neverHeld = false; ;) {
+    try {
+      const written = await run.writer.submit(concert.concertId, { ...hold, never_held: neverHeld }, context);
+      const [event] = written.events;
+      if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
+      held = event.data;
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      // A concert that forgot released holds: the booking's stream tells whether an earlier run held it.
+      if (isRefusal(error, 'HOLD_FORGOTTEN') && !neverHeld && (await run.booking(bookingId)) === null) {
+        neverHeld = true;
+        continue;
+      }
+      if (!isRefusal(error, 'BOOKING_ALREADY_EXISTS', 'HOLD_FORGOTTEN')) throw new Refused(error.code);
+      // Held by an earlier run: placed too, unless that run was killed in between (then the hold
+      // is looked up in the concert's stream, the slow path).
+      held = (await run.booking(bookingId)) === null ? await findHold(run.commands.writerStore, concert.concertId, bookingId) : null;
+    }
+    break;
   }
   if (held !== null) await ensureBookingPlaced(run.store, run.commands, held, context);
 
@@ -261,7 +270,7 @@ async function importSale(run: ImportRun, bookingId: string, transactionId: stri
     await run.writer.submit(booking.concertId, { type: 'ImportSale', booking_id: bookingId, transaction_id: transactionId, now: context.occurredAt }, context);
   } catch (error) {
     // Released, sold to another payment, or the concert is off: settling owes the money back.
-    if (isRefusal(error, 'HOLD_RELEASED', 'HOLD_ALREADY_SOLD', 'CONCERT_CANCELLED')) return;
+    if (isRefusal(error, 'HOLD_RELEASED', 'HOLD_FORGOTTEN', 'HOLD_ALREADY_SOLD', 'CONCERT_CANCELLED')) return;
     throw error;
   }
   await run.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'ConfirmBooking', transaction_id: transactionId, now: context.occurredAt }, context);

@@ -142,7 +142,9 @@ export class PaymentService {
       const confirmed = await this.deps.commands.execute(stream, bookingDecider, { type: 'ConfirmBooking', transaction_id: payment.transactionId, now }, context);
       position = Math.max(sold.position, confirmed.position);
     } catch (error) {
-      if (!isRefusal(error, 'HOLD_EXPIRED', 'HOLD_RELEASED', 'HOLD_ALREADY_SOLD', 'CONCERT_CANCELLED')) throw error;
+      // HOLD_FORGOTTEN: released so long ago that the concert no longer remembers it (this booking's
+      // stream, written from its hold, says it was held there): late, like any released one.
+      if (!isRefusal(error, 'HOLD_EXPIRED', 'HOLD_RELEASED', 'HOLD_FORGOTTEN', 'HOLD_ALREADY_SOLD', 'CONCERT_CANCELLED')) throw error;
       // Money without seats: it is owed back, and the seats stay with whoever has them now.
       return this.#oweRefund(payment, error.code === 'CONCERT_CANCELLED' ? 'concert_cancelled' : 'late_payment', booking, context);
     }

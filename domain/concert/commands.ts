@@ -48,6 +48,12 @@ export interface HoldSeats extends Timed {
   /** Sealed buyer and holders (one per ticket), or null when there are none to keep. */
   readonly personal_data: BookingPersonalData | null;
   readonly expires_at: string;
+  /**
+   * The caller knows this booking id never held seats here: a fresh random id, or one whose
+   * booking stream it found missing. Needed once the concert has forgotten released holds
+   * (HOLD_FORGOTTEN), for an id could be one of them.
+   */
+  readonly never_held?: boolean;
 }
 
 export interface ReleaseHold extends Timed {

@@ -16,7 +16,7 @@ import type {
   AdmitTicket,
   ImportSale,
 } from './commands.ts';
-import type { ConcertDetailsChanged, ConcertEvent, HeldSeat, HoldReleased } from './events.ts';
+import type { ConcertDetailsChanged, ConcertEvent, HeldSeat, HoldReleased, ReleaseReason } from './events.ts';
 import { MAX_SEAT_NUMBER, isUuid, seatId, seatIdPrefix } from './seats.ts';
 import { SEAT_AVAILABLE, seatIndexOf, classOfSeat, type ConcertDetails, type ConcertState, type HoldState, type TicketState } from './state.ts';
 
@@ -122,8 +122,12 @@ function publishConcert(command: PublishConcert, state: ConcertState): ConcertEv
 
 function holdSeats(command: HoldSeats, state: ConcertState): ConcertEvent[] {
   const concertId = requireOnSale(state, instant(command.now));
-  if (state.holds.has(command.booking_id)) {
+  if (state.holds.has(command.booking_id) || state.released.has(command.booking_id)) {
     throw new DomainError('BOOKING_ALREADY_EXISTS', 'this booking id already holds seats');
+  }
+  if (state.forgotten > 0 && command.never_held !== true) {
+    // It may be a booking whose hold was released and forgotten: only its stream can tell.
+    throw new DomainError('HOLD_FORGOTTEN', 'this concert has forgotten holds released long ago: check the booking stream of this id first');
   }
   const ticketCount = countTickets(command);
   if (command.ktp_fingerprints.length !== ticketCount
@@ -252,8 +256,13 @@ function requestedSeats(seatIds: readonly string[], state: ConcertState): number
 
 function releaseHold(command: ReleaseHold, state: ConcertState): ConcertEvent[] {
   const concertId = requireScheduled(state);
-  const hold = requireHold(state, command.booking_id);
-  if (hold.status === 'released') return []; // already done: a reactor retrying is harmless
+  // Already done, or done so long ago that it is forgotten: a reactor retrying is harmless.
+  if (state.released.has(command.booking_id)) return [];
+  const hold = state.holds.get(command.booking_id);
+  if (hold === undefined) {
+    if (state.forgotten > 0) return [];
+    throw new DomainError('HOLD_NOT_FOUND', 'no seats are held for this booking');
+  }
   if (hold.status === 'sold') {
     throw new DomainError('HOLD_ALREADY_SOLD', 'the seats of a paid booking are not released');
   }
@@ -265,7 +274,7 @@ function releaseHold(command: ReleaseHold, state: ConcertState): ConcertEvent[] 
 
 function sellSeats(command: SellSeats, state: ConcertState): ConcertEvent[] {
   const concertId = requireScheduled(state);
-  const hold = requireHold(state, command.booking_id);
+  const hold = heldOrSold(state, command.booking_id);
   if (hold.status === 'sold') {
     if (hold.transactionId === command.transaction_id) return []; // the same payment, notified again
     throw new DomainError('HOLD_ALREADY_SOLD', 'these seats were already paid by another payment');
@@ -274,13 +283,14 @@ function sellSeats(command: SellSeats, state: ConcertState): ConcertEvent[] {
     throw new DomainError('CONCERT_CANCELLED', 'the concert was cancelled; the payment is due for refund');
   }
   if (hold.status === 'released') {
-    if (hold.releaseReason === 'expired') {
+    if (hold.reason === 'expired') {
       throw new DomainError('HOLD_EXPIRED', 'the hold expired before the payment arrived');
     }
     throw new DomainError('HOLD_RELEASED', 'the booking was given up before the payment arrived', {
-      reason: hold.releaseReason,
+      reason: hold.reason,
     });
   }
+  if (hold.status === 'forgotten') throw forgottenHold();
   if (instant(command.now) >= hold.expiresAtMs) {
     // Not released yet, but its time is up: the late payer does not keep the seats.
     throw new DomainError('HOLD_EXPIRED', 'the hold expired before the payment arrived');
@@ -522,10 +532,22 @@ function requireOnSale(state: ConcertState, nowMs: number): string {
   return concertId;
 }
 
-function requireHold(state: ConcertState, bookingId: string): HoldState {
+/**
+ * A booking's hold as a payment finds it: held or sold (whole), released (why), or forgotten — not
+ * known, on a concert that has forgotten released holds. A payment only comes for a placed
+ * booking, whose stream was written from its hold: a hold not known here any more was released.
+ */
+function heldOrSold(state: ConcertState, bookingId: string): HoldState | { status: 'released'; reason: ReleaseReason } | { status: 'forgotten' } {
   const hold = state.holds.get(bookingId);
-  if (hold === undefined) throw new DomainError('HOLD_NOT_FOUND', 'no seats are held for this booking');
-  return hold;
+  if (hold !== undefined) return hold;
+  const reason = state.released.get(bookingId);
+  if (reason !== undefined) return { status: 'released', reason };
+  if (state.forgotten > 0) return { status: 'forgotten' };
+  throw new DomainError('HOLD_NOT_FOUND', 'no seats are held for this booking');
+}
+
+function forgottenHold(): DomainError {
+  return new DomainError('HOLD_FORGOTTEN', 'the hold was released long ago (this concert no longer remembers it): the payment is due for refund');
 }
 
 function isNonNegativeInteger(value: number): boolean {
@@ -539,15 +561,16 @@ function isNonNegativeInteger(value: number): boolean {
  */
 function importSale(command: ImportSale, state: ConcertState): ConcertEvent[] {
   const concertId = requireScheduled(state);
-  const hold = requireHold(state, command.booking_id);
+  const hold = heldOrSold(state, command.booking_id);
   if (hold.status === 'sold') {
     if (hold.transactionId === command.transaction_id) return [];
     throw new DomainError('HOLD_ALREADY_SOLD', 'these seats were already paid by another payment');
   }
   if (state.status === 'cancelled') throw new DomainError('CONCERT_CANCELLED', 'the concert was cancelled; the payment is due for refund');
   if (hold.status === 'released') {
-    throw new DomainError('HOLD_RELEASED', 'the booking was given up before the payment arrived', { reason: hold.releaseReason });
+    throw new DomainError('HOLD_RELEASED', 'the booking was given up before the payment arrived', { reason: hold.reason });
   }
+  if (hold.status === 'forgotten') throw forgottenHold();
   return [{
     type: 'SeatsSold',
     data: { concert_id: concertId, booking_id: hold.bookingId, seat_ids: [...hold.seatIds], transaction_id: command.transaction_id, sold_at: command.now },

@@ -257,7 +257,7 @@ t.test('classes and seats added', async (t) => {
     history = after(history, change({ name: 'Renamed', sales_close_at: minutesAfter(T0, 90) }, [{ ticket_class_id: REGULAR, price: 7 }]));
     const state = fold(concertDecider, history);
     const snapshot = JSON.parse(JSON.stringify(toSnapshot(state))) as ConcertSnapshot;
-    t.equal(snapshot.version, 4);
+    t.equal(snapshot.version, 5);
     t.match(snapshot.details, { name: 'Renamed', sales_close_at: minutesAfter(T0, 90) });
     const restored = fromSnapshot(snapshot);
     t.strictSame(toSnapshot(restored), toSnapshot(state), 'the round trip changes nothing');

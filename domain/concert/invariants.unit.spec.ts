@@ -128,7 +128,6 @@ function checkState(state: ConcertState): void {
   }
   // Every index a hold or a ticket keeps still names its own seat, wherever added seats moved it.
   for (const hold of state.holds.values()) {
-    if (hold.status === 'released') continue;
     hold.seatIds.forEach((id, i) => {
       const index = hold.seatIndexes[i] ?? -1;
       if (seatIndexOf(state, id) !== index) throw new Error(`hold ${hold.bookingId}: seat ${id} is not at index ${index}`);

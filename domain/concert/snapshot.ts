@@ -1,20 +1,20 @@
 /**
  * The concert state as plain JSON, so a long concert stream loads as a snapshot plus its tail.
  * Seat statuses are run-length encoded: a sale leaves long runs of one status, so 50,000 seats
- * take a few hundred numbers instead of 50,000. A released hold keeps only what a decision can
- * still ask of it — its booking id (a retried hold for it is refused) and why it was released (a
- * late payment is told) — because a long sale leaves hundreds of thousands of them.
+ * take a few hundred numbers instead of 50,000. Released holds are only the most recent ones the
+ * state remembers (RELEASED_HOLDS_KEPT), each its booking id and reason, and how many were
+ * forgotten: a long sale's snapshot no longer grows with every hold it ever gave up.
  */
 import { instant, type Owned } from '../shared/decider.ts';
 import type { Sealed } from '../shared/personal-data.ts';
 import type { ReleaseReason } from './events.ts';
 import { seatIdPrefix } from './seats.ts';
-import { owned, type ConcertDetails, type ConcertState, type HoldState, type TicketClassState, type TicketState } from './state.ts';
+import { owned, rememberReleased, RELEASED_HOLDS_KEPT, type ConcertDetails, type ConcertState, type HoldState, type TicketClassState, type TicketState } from './state.ts';
 
-/** 4: the editable details (so an edit that changes nothing is seen as such). */
-export const CONCERT_SNAPSHOT_VERSION = 4;
+/** 4: the editable details (so an edit that changes nothing is seen as such). 5: released holds bounded (the most recent, and a count of the forgotten). */
+export const CONCERT_SNAPSHOT_VERSION = 5;
 
-type HoldTuple = readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], ReleaseReason | null, string | null, (readonly Sealed[] | null)?];
+type HoldTuple = readonly [string, string, readonly number[], readonly string[], readonly string[], string, HoldState['status'], string | null, readonly Sealed[] | null];
 
 export interface ConcertSnapshot {
   readonly version: typeof CONCERT_SNAPSHOT_VERSION;
@@ -28,17 +28,20 @@ export interface ConcertSnapshot {
   readonly classes: readonly TicketClassState[];
   /** [status, run length, status, run length, …] */
   readonly seats: readonly number[];
-  /** Held and sold: [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId, holders] */
+  /** Held and sold: [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, transactionId, holders] */
   readonly holds: readonly HoldTuple[];
-  /** Released: bookingId, reason, bookingId, reason, … */
+  /** The released holds remembered, oldest first: bookingId, reason, bookingId, reason, … */
   readonly released: readonly string[];
+  /** Released holds forgotten before them. */
+  readonly forgotten: number;
   /** Tickets with a holder, transferred or admitted: [seat index, revision, holder, admitted at, gate]; the others are their sold hold's, at revision 1. */
   readonly tickets: readonly (readonly [number, number, Sealed | null, string | null, string | null])[];
 }
 
 /**
  * Whether a stored snapshot is one this code restores. Older versions knew nothing of the door,
- * of when the concert starts or of its editable details: the writer folds such a stream from its first event instead.
+ * of when the concert starts or of its editable details, or kept every released hold: the writer
+ * folds such a stream from its first event instead.
  */
 export function isCurrentSnapshot(snapshot: { readonly version?: unknown }): boolean {
   return snapshot.version === CONCERT_SNAPSHOT_VERSION;
@@ -64,21 +67,30 @@ export function toSnapshot(state: ConcertState): ConcertSnapshot {
     salesCloseAtMs: state.salesCloseAtMs,
     classes: state.classes.map((c) => ({ ...c })),
     seats,
-    holds: [...state.holds.values()].filter((h) => h.status !== 'released').map((h) => [
-      h.bookingId, h.userId, h.seatIndexes, h.seatIds, h.ktpFingerprints, h.expiresAt, h.status, h.releaseReason, h.transactionId, h.holders,
-    ] as const),
-    released: [...state.holds.values()].filter((h) => h.status === 'released').flatMap((h) => [h.bookingId, h.releaseReason ?? 'cancelled']),
+    holds: holdTuples(state),
+    released: releasedPairs(state),
+    forgotten: state.forgotten,
     tickets: [...state.tickets].filter(([, ticket]) => ticket.revision > 1 || ticket.admittedAt !== null || ticket.holder !== null)
       .map(([index, ticket]) => [index, ticket.revision, ticket.holder, ticket.admittedAt, ticket.gate] as const),
   };
 }
 
-/** A released hold as a decision sees it: its seats and holders no longer count for anything. */
-function releasedHold(bookingId: string, releaseReason: ReleaseReason): HoldState {
-  return { bookingId, userId: '', seatIndexes: [], seatIds: [], ktpFingerprints: [], holders: null, expiresAt: '', expiresAtMs: 0, status: 'released', releaseReason, transactionId: null };
+function holdTuples(state: ConcertState): HoldTuple[] {
+  const tuples: HoldTuple[] = [];
+  for (const h of state.holds.values()) {
+    tuples.push([h.bookingId, h.userId, h.seatIndexes, h.seatIds, h.ktpFingerprints, h.expiresAt, h.status, h.transactionId, h.holders]);
+  }
+  return tuples;
 }
 
-export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
+function releasedPairs(state: ConcertState): string[] {
+  const pairs: string[] = [];
+  for (const [bookingId, reason] of state.released) pairs.push(bookingId, reason);
+  return pairs;
+}
+
+/** `releasedLimit` as for initialState; a snapshot that remembers more forgets the oldest now. */
+export function fromSnapshot(snapshot: ConcertSnapshot, releasedLimit = RELEASED_HOLDS_KEPT): Owned<ConcertState> {
   if (!isCurrentSnapshot(snapshot)) {
     throw new Error(`concert snapshot version ${String((snapshot as { version: unknown }).version)} is not understood`);
   }
@@ -96,13 +108,9 @@ export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
   const holds = new Map<string, HoldState>();
   const activeBookingByUser = new Map<string, string>();
   const ticketsByKtp = new Map<string, number>();
-  for (const [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, releaseReason, transactionId, holders] of snapshot.holds) {
-    if (status === 'released') {
-      holds.set(bookingId, releasedHold(bookingId, releaseReason ?? 'cancelled'));
-      continue;
-    }
+  for (const [bookingId, userId, seatIndexes, seatIds, ktpFingerprints, expiresAt, status, transactionId, holders] of snapshot.holds) {
     holds.set(bookingId, {
-      bookingId, userId, seatIndexes, seatIds, ktpFingerprints, holders: holders ?? null, expiresAt, expiresAtMs: instant(expiresAt), status, releaseReason, transactionId,
+      bookingId, userId, seatIndexes, seatIds, ktpFingerprints, holders, expiresAt, expiresAtMs: instant(expiresAt), status, transactionId,
     });
     // Derived maps are rebuilt rather than stored: one truth, the holds.
     activeBookingByUser.set(userId, bookingId);
@@ -116,11 +124,9 @@ export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
     const ticket = tickets.get(index);
     if (ticket !== undefined) Object.assign(ticket, { revision, holder, admittedAt, gate });
   }
-  const { released } = snapshot;
-  for (let i = 0; i + 1 < released.length; i += 2) {
-    const bookingId = released[i] as string;
-    holds.set(bookingId, releasedHold(bookingId, released[i + 1] as ReleaseReason));
-  }
+  const restored = { released: new Map<string, ReleaseReason>(), releasedLimit, forgotten: snapshot.forgotten };
+  const pairs = snapshot.released;
+  for (let i = 0; i + 1 < pairs.length; i += 2) rememberReleased(restored, pairs[i] as string, pairs[i + 1] as ReleaseReason);
   return owned({
     status: snapshot.status,
     concertId: snapshot.concertId,
@@ -134,6 +140,9 @@ export function fromSnapshot(snapshot: ConcertSnapshot): Owned<ConcertState> {
     classByPrefix: new Map(classes.map((c) => [seatIdPrefix(c.id), c])),
     seatStatus,
     holds,
+    released: restored.released,
+    releasedLimit,
+    forgotten: restored.forgotten,
     activeBookingByUser,
     ticketsByKtp,
     tickets,

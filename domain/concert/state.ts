@@ -39,10 +39,25 @@ export interface HoldState {
   holders: readonly Sealed[] | null;
   readonly expiresAt: string;
   readonly expiresAtMs: number;
-  status: 'held' | 'sold' | 'released';
-  releaseReason: ReleaseReason | null;
+  /** A released hold leaves `holds` for `released`. */
+  status: 'held' | 'sold';
   transactionId: string | null;
 }
+
+/**
+ * How many released holds a concert remembers (booking id and reason), the most recently
+ * released ones. A retried hold of one of them is refused, a reactor's release is a no-op, a late
+ * payment is told why, all without a read. Older ones are forgotten, so the state and its
+ * snapshot stop growing with every hold ever given up: the booking's own stream answers for them
+ * (see HOLD_FORGOTTEN in decide.ts). No decision's correctness depends on the number, only what
+ * it costs: each remembered hold is about 50 bytes of snapshot to build, store and parse on
+ * every cold load (10,000 of them cost as much to load as the 500-event tail itself), while a
+ * concert that has forgotten any makes its idempotency-keyed bookings check their booking
+ * stream first (one batched primary-key read, off the writer's path). A thousand keeps the
+ * window's load well under the tail's and covers the releases of the seconds in which a
+ * retry comes.
+ */
+export const RELEASED_HOLDS_KEPT = 1_000;
 
 /** A sold seat's ticket at the door. */
 export interface TicketState {
@@ -90,7 +105,13 @@ export interface ConcertState {
   classByPrefix: Map<string, TicketClassState>;
   /** SEAT_AVAILABLE, SEAT_HELD or SEAT_SOLD per seat, classes one after another. */
   seatStatus: Uint8Array;
+  /** Held and sold holds by booking id. */
   holds: Map<string, HoldState>;
+  /** The most recently released holds, booking id → reason, oldest first: at most `releasedLimit`. */
+  released: Map<string, ReleaseReason>;
+  releasedLimit: number;
+  /** Released holds dropped from `released` so far: once there are any, an unknown booking id may be one of them. */
+  forgotten: number;
   /** A pending or confirmed booking per user: at most one. */
   activeBookingByUser: Map<string, string>;
   /** Tickets in pending or confirmed bookings per KTP fingerprint. */
@@ -99,7 +120,8 @@ export interface ConcertState {
   tickets: Map<number, TicketState>;
 }
 
-export function initialState(): Owned<ConcertState> {
+/** `releasedLimit`: how many released holds to remember (a spec may ask for a few, to see them forgotten). */
+export function initialState(releasedLimit = RELEASED_HOLDS_KEPT): Owned<ConcertState> {
   return owned({
     status: 'unscheduled',
     concertId: null,
@@ -113,6 +135,9 @@ export function initialState(): Owned<ConcertState> {
     classByPrefix: new Map(),
     seatStatus: new Uint8Array(0),
     holds: new Map(),
+    released: new Map(),
+    releasedLimit,
+    forgotten: 0,
     activeBookingByUser: new Map(),
     ticketsByKtp: new Map(),
     tickets: new Map(),
@@ -169,7 +194,6 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
         expiresAt: data.expires_at,
         expiresAtMs: instant(data.expires_at),
         status: 'held',
-        releaseReason: null,
         transactionId: null,
       });
       state.activeBookingByUser.set(data.user_id, data.booking_id);
@@ -178,16 +202,15 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
     }
     case 'HoldReleased': {
       const hold = state.holds.get(event.data.booking_id);
-      if (hold === undefined || hold.status === 'released') return state;
+      if (hold === undefined) return state;
       for (const index of hold.seatIndexes) {
         setSeat(state, index, SEAT_AVAILABLE);
         state.tickets.delete(index);
       }
-      hold.status = 'released';
-      hold.holders = null;
-      hold.releaseReason = event.data.reason;
       if (state.activeBookingByUser.get(hold.userId) === hold.bookingId) state.activeBookingByUser.delete(hold.userId);
       for (const ktp of hold.ktpFingerprints) countKtp(state, ktp, -1);
+      state.holds.delete(hold.bookingId);
+      rememberReleased(state, hold.bookingId, event.data.reason);
       return state;
     }
     case 'SeatsSold': {
@@ -332,6 +355,20 @@ function buildClasses(ticketClasses: readonly TicketClass[]): TicketClassState[]
     firstSeat += spec.seat_count;
     return ticketClass;
   });
+}
+
+/**
+ * Keeps a released hold among the most recent ones, forgetting the oldest beyond the limit: in
+ * release order, so a fold from the first event and one from a snapshot remember the same ones.
+ */
+export function rememberReleased(state: Pick<ConcertState, 'released' | 'releasedLimit' | 'forgotten'>, bookingId: string, reason: ReleaseReason): void {
+  state.released.set(bookingId, reason);
+  while (state.released.size > state.releasedLimit) {
+    const oldest = state.released.keys().next();
+    if (oldest.done === true) break;
+    state.released.delete(oldest.value);
+    state.forgotten++;
+  }
 }
 
 function countKtp(state: ConcertState, ktp: string, by: 1 | -1): void {

@@ -34,6 +34,7 @@ export const DOMAIN_ERROR_CODES = [
   'HOLD_EXPIRED',
   'HOLD_RELEASED',
   'HOLD_ALREADY_SOLD',
+  'HOLD_FORGOTTEN',
   // tickets and the door
   'TICKET_NOT_FOUND',
   'TICKET_VOID',
