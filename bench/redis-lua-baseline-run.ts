@@ -4,6 +4,7 @@
  * seats, a 2 s warm-up first), then the audit once the server has stopped and its writer drained.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import knex, { type Knex } from 'knex';
 import { Redis } from 'ioredis';
@@ -16,6 +17,22 @@ import { createRedisBaselineSchema, redisKeys, type RedisSale } from './redis-lu
 export interface RedisSaleFigures extends SaleFigures {
   /** Bookings answered 201 but not yet in MariaDB when the load stopped: what a crash then would have lost. */
   readonly unwrittenAtStop: number;
+  /** CPU the server process (HTTP, JWT, script calls, the writer) and Redis spent per booking in the timed load, ms. */
+  readonly serverCpuMsPerBooking: number;
+  readonly redisCpuMsPerBooking: number;
+}
+
+/** utime + stime of a process, ms (clock ticks of 10 ms, after the command name's closing parenthesis). */
+async function cpuMsOf(pid: number | undefined): Promise<number> {
+  const fields = (await readFile(`/proc/${pid ?? 'self'}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU the Redis server has used, ms (INFO cpu). */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1_000;
 }
 
 const SEATS = 150_000;
@@ -90,7 +107,9 @@ export async function benchRedisBaseline(mysqlServerUrl: string, redisUrl: strin
     const base = `http://127.0.0.1:${port}`;
     const answered201 = new Set<string>();
     await load(base, body, signedIn.tokens.slice(0, 2_000), 2, answered201);
+    const cpuBefore = [await cpuMsOf(server.pid), await redisCpuMs(redis)] as const;
     const result = await load(base, body, signedIn.tokens.slice(2_000), seconds, answered201);
+    const cpuAfter = [await cpuMsOf(server.pid), await redisCpuMs(redis)] as const;
     const booked = result.statusCodeStats?.['201']?.count ?? 0;
     const [{ written = 0 } = {}] = await setup('bookings').count<{ written: number }[]>({ written: '*' });
     const unwrittenAtStop = Math.max(0, answered201.size - Number(written));
@@ -106,6 +125,8 @@ export async function benchRedisBaseline(mysqlServerUrl: string, redisUrl: strin
       errors: result.errors,
       oversold,
       unwrittenAtStop,
+      serverCpuMsPerBooking: (cpuAfter[0] - cpuBefore[0]) / booked,
+      redisCpuMsPerBooking: (cpuAfter[1] - cpuBefore[1]) / booked,
     };
   } finally {
     if (server.exitCode === null && server.signalCode === null) await stop(server);

@@ -457,6 +457,9 @@ function flashSaleRedisReport(ours: SaleFigures[], redis: RedisSaleFigures[], se
       row('ours', ours, '0 (written before the 201)'),
       row('Redis + Lua baseline', redis, redis.map((r) => rate(r.unwrittenAtStop)).join(', ')),
       '',
+      `CPU per booking of the baseline (mean of the rounds, from /proc and Redis's INFO): server process ${(redis.reduce((n, r) => n + r.serverCpuMsPerBooking, 0) / redis.length).toFixed(2)} ms,`
+        + ` Redis ${(redis.reduce((n, r) => n + r.redisCpuMsPerBooking, 0) / redis.length).toFixed(3)} ms.`,
+      '',
       ratio >= target
         ? `Target (at least ${target}% of the Redis + Lua baseline's bookings/s, ours durable before its 201, zero oversell in both): met, ${ratio}%.`
         : `Target (at least ${target}% of the Redis + Lua baseline's bookings/s, ours durable before its 201, zero oversell in both): missed, measured ${ratio}%.`,
