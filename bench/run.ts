@@ -468,7 +468,7 @@ function flashSaleRedisReport(ours: SaleFigures[], redis: RedisSaleFigures[], se
 }
 
 /** What the Redis + Lua baseline does, what it gives up, and how it is audited: the reading's words. */
-export function flashSaleRedisReading(seconds: number, rounds: number): string {
+function flashSaleRedisReading(seconds: number, rounds: number): string {
   return [
     'The design a team would most likely pick instead of ours: the same HTTP front as the row-lock baseline (fastify, HS256',
     'JWT with the same claims checked, the same compiled body schema, a response schema for the same 201 body as ours: id,',
