@@ -51,7 +51,8 @@ export async function createBaselineSchema(db: Knex, classId: string, concertId:
   }
 }
 
-const Body = Type.Object({
+/** The booking request body, shared with bench/redis-lua-baseline.ts. */
+export const Body = Type.Object({
   concert_id: Type.String({ format: 'uuid' }),
   tickets_by_class: Type.Array(Type.Object({ ticket_class_id: Type.String({ format: 'uuid' }), quantity: Type.Integer({ minimum: 1, maximum: 5 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 1 }),
   buyer_info: Type.Object({

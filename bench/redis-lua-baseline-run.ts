@@ -1,0 +1,138 @@
+/**
+ * The flash sale against bench/redis-lua-baseline.ts: the same load as bench/flash-sale.ts (autocannon,
+ * 100 connections, every request a different signed-in user booking one ticket of a class of 150,000
+ * seats, a 2 s warm-up first), then the audit once the server has stopped and its writer drained.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import autocannon from 'autocannon';
+import knex, { type Knex } from 'knex';
+import { Redis } from 'ioredis';
+import { freePort } from '../test/harness/servers.ts';
+import { database } from './database.ts';
+import { tokens, type SaleFigures } from './flash-sale.ts';
+import { spawnProcess, stop } from './processes.ts';
+import { createRedisBaselineSchema, redisKeys, type RedisSale } from './redis-lua-baseline.ts';
+
+export interface RedisSaleFigures extends SaleFigures {
+  /** Bookings answered 201 but not yet in MariaDB when the load stopped: what a crash then would have lost. */
+  readonly unwrittenAtStop: number;
+  /** CPU the server process (HTTP, JWT, script calls, the writer) and Redis spent per booking in the timed load, ms. */
+  readonly serverCpuMsPerBooking: number;
+  readonly redisCpuMsPerBooking: number;
+}
+
+/** utime + stime of a process, ms (clock ticks of 10 ms, after the command name's closing parenthesis). */
+async function cpuMsOf(pid: number | undefined): Promise<number> {
+  const fields = (await readFile(`/proc/${pid ?? 'self'}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU the Redis server has used, ms (INFO cpu). */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1_000;
+}
+
+const SEATS = 150_000;
+const CONNECTIONS = 100;
+const buyerInfo = { full_name: 'Rina Kusuma', phone_number: '081234567890', email: 'rina@example.test', ktp_number: '3201234567890001' };
+
+/** Redis as a team would run it for this: an append-only file, fsynced every second. */
+export async function redisLikeProduction(redisUrl: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    await redis.config('SET', 'appendonly', 'yes');
+    await redis.config('SET', 'appendfsync', 'everysec');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** bench/flash-sale.ts's load (not exported there): `booked` collects the id of every booking answered 201. */
+function load(url: string, body: string, userTokens: readonly string[], seconds: number, booked: Set<string>): Promise<autocannon.Result> {
+  let next = 0;
+  return autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { 'content-type': 'application/json' },
+    requests: [{
+      method: 'POST',
+      path: '/api/v1/bookings',
+      body,
+      setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'content-type': 'application/json', authorization: `Bearer ${userTokens[next++ % userTokens.length] ?? ''}` } }),
+      onResponse: (status, responseBody) => {
+        if (status === 201) booked.add((JSON.parse(responseBody) as { id: string }).id);
+      },
+    }],
+  });
+}
+
+/**
+ * After the writer drained: a seat in two bookings, booked seats past the class's size, Redis and
+ * MariaDB disagreeing on how many seats are gone, and each 201 whose booking is not in MariaDB.
+ */
+export async function auditRedisBaseline(db: Knex, redis: Redis, sale: RedisSale, answered201: ReadonlySet<string>): Promise<number> {
+  const [{ seats = 0, distinctSeats = 0 } = {}] = await db('booking_seats').where({ ticket_class_id: sale.classId })
+    .select<{ seats: number; distinctSeats: number }[]>(db.raw('COUNT(*) AS seats'), db.raw('COUNT(DISTINCT seat_number) AS distinctSeats'));
+  const free = await redis.zcard(redisKeys.freeSeats(sale.concertId, sale.classId));
+  const stored = new Set((await db('bookings').select<{ id: string }[]>('id')).map((row) => row.id));
+  let oversold = Number(seats) - Number(distinctSeats) + Math.max(0, Number(seats) - sale.seats) + Math.abs(Number(seats) + free - sale.seats);
+  for (const id of answered201) if (!stored.has(id)) oversold++;
+  return oversold;
+}
+
+/** Deletes the sale's keys: the class, its free seats and every user's active booking. */
+export async function forgetSale(redis: Redis, sale: RedisSale): Promise<void> {
+  await redis.del(redisKeys.ticketClass(sale.concertId, sale.classId), redisKeys.freeSeats(sale.concertId, sale.classId));
+  const stream = redis.scanStream({ match: redisKeys.activeBooking(sale.concertId, '*'), count: 1_000 });
+  for await (const keys of stream) if ((keys as string[]).length > 0) await redis.unlink(...(keys as string[]));
+}
+
+export async function benchRedisBaseline(mysqlServerUrl: string, redisUrl: string, seconds: number, users: number): Promise<RedisSaleFigures> {
+  const db = await database(mysqlServerUrl, `flash_redis_${randomBytes(4).toString('hex')}`);
+  const secret = randomBytes(32).toString('hex');
+  const sale: RedisSale = { concertId: randomUUID(), classId: randomUUID(), seats: SEATS, price: 750_000 };
+  const setup = knex({ client: 'mysql2', connection: db.url, pool: { min: 0, max: 2 } });
+  const redis = new Redis(redisUrl);
+  await createRedisBaselineSchema(setup, redis, sale);
+  const port = await freePort();
+  const server = await spawnProcess(['bench/redis-lua-baseline.ts'], { PORT: String(port), MYSQL_URL: db.url, REDIS_URL: redisUrl, JWT_SECRET: secret, BUYER_KEY: randomBytes(32).toString('hex') }, /baseline listening/);
+  try {
+    const signedIn = tokens(secret, users);
+    const body = JSON.stringify({ concert_id: sale.concertId, tickets_by_class: [{ ticket_class_id: sale.classId, quantity: 1 }], buyer_info: buyerInfo });
+    const base = `http://127.0.0.1:${port}`;
+    const answered201 = new Set<string>();
+    await load(base, body, signedIn.tokens.slice(0, 2_000), 2, answered201);
+    const cpuBefore = [await cpuMsOf(server.pid), await redisCpuMs(redis)] as const;
+    const result = await load(base, body, signedIn.tokens.slice(2_000), seconds, answered201);
+    const cpuAfter = [await cpuMsOf(server.pid), await redisCpuMs(redis)] as const;
+    const booked = result.statusCodeStats?.['201']?.count ?? 0;
+    const [{ written = 0 } = {}] = await setup('bookings').count<{ written: number }[]>({ written: '*' });
+    const unwrittenAtStop = Math.max(0, answered201.size - Number(written));
+    await stop(server); // answers what is in flight, then drains the writer
+    const oversold = await auditRedisBaseline(setup, redis, sale, answered201);
+    return {
+      bookingsPerSecond: booked / result.duration,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      requests: result.requests.total,
+      booked,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      oversold,
+      unwrittenAtStop,
+      serverCpuMsPerBooking: (cpuAfter[0] - cpuBefore[0]) / booked,
+      redisCpuMsPerBooking: (cpuAfter[1] - cpuBefore[1]) / booked,
+    };
+  } finally {
+    if (server.exitCode === null && server.signalCode === null) await stop(server);
+    await forgetSale(redis, sale);
+    redis.disconnect();
+    await setup.destroy();
+    await db.drop();
+  }
+}
