@@ -17,6 +17,7 @@ import { benchCheckin, type CheckinFigures } from './checkin.ts';
 import { benchReadYourWrites, type PhaseFigures, type ReadYourWritesFigures } from './read-your-writes.ts';
 import { benchSearch, type SearchFigures } from './search.ts';
 import { benchImport, type ImportFigures } from './import.ts';
+import { benchMemory, type MemoryFigures, type MemorySample } from './memory.ts';
 
 const here = import.meta.dirname;
 const resultsDir = join(here, 'results');
@@ -96,6 +97,14 @@ const benchmarks: Record<string, Benchmark> = {
     bookings: Number(process.env.BENCH_IMPORT_BOOKINGS ?? 100_000),
     log: (line) => process.stderr.write(`${line}\n`),
   })),
+  // BENCH_MEMORY_SEATS=2000 BENCH_MEMORY_CONCERTS=4 (say) runs it small, to check that it runs (the report's figures are 50,000 and 100).
+  memory: async (mysqlUrl) => {
+    const saleSeats = Number(process.env.BENCH_MEMORY_SEATS ?? 50_000);
+    const concerts = Number(process.env.BENCH_MEMORY_CONCERTS ?? 100);
+    if (!Number.isInteger(saleSeats) || saleSeats < 100) throw new Error('BENCH_MEMORY_SEATS must be a whole number of at least 100');
+    if (!Number.isInteger(concerts) || concerts < 1) throw new Error('BENCH_MEMORY_CONCERTS must be a whole number of at least 1');
+    return memoryReport(await benchMemory(mysqlUrl, { saleSeats, concerts, log: (line) => process.stderr.write(`${line}\n`) }));
+  },
 };
 
 function searchReport(figures: SearchFigures) {
@@ -121,6 +130,78 @@ function searchReport(figures: SearchFigures) {
       row('primary-key read of one booking', figures.byId),
       '',
       `p99: search ${figures.search.p99Ms} ms, primary-key read ${figures.byId.p99Ms} ms. No target yet: this is what was measured.`,
+    ].join('\n'),
+  };
+}
+
+function memoryReport(figures: MemoryFigures) {
+  const { sale, saleReloaded, many } = figures;
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  const kib = (bytes: number) => (bytes / 1024).toFixed(2);
+  const row = (name: string, s: MemorySample) => `| ${name} | ${mib(s.rssBytes)} | ${mib(s.peakRssBytes)} | ${mib(s.heapUsedBytes)} | ${mib(s.externalBytes)} |`;
+  const taken = (h: MemoryFigures['sale']['holdings']) => h.seatsHeld + h.seatsSold;
+  const per = (grown: number, count: number) => (count === 0 ? '–' : kib(grown / count));
+  /** Growth from idle over every booking, and from the half-way sample over the second half's bookings. */
+  const growth = (f: MemoryFigures['sale'], name: string) => {
+    const later = f.bookings - f.halfBookings;
+    const seatsPerBooking = taken(f.holdings) / Math.max(1, f.holdings.holds);
+    const marginalHeap = (f.loaded.heapUsedBytes - f.half.heapUsedBytes) / Math.max(1, later);
+    return `| ${name} | ${mib(f.loaded.rssBytes - f.idle.rssBytes)} | ${mib(f.loaded.heapUsedBytes - f.idle.heapUsedBytes)} | ${per(f.loaded.heapUsedBytes - f.idle.heapUsedBytes, f.bookings)} | `
+      + `${per(f.loaded.rssBytes - f.half.rssBytes, later)} | ${kib(marginalHeap)} | ${kib(marginalHeap / seatsPerBooking)} |`;
+  };
+  const standing = (h: MemoryFigures['sale']['holdings']) =>
+    `${rate(h.holds)} bookings: ${rate(h.pending)} pending (${rate(h.seatsHeld)} seats held), ${rate(h.sold)} paid (${rate(h.seatsSold)} seats sold), ${rate(h.released)} cancelled (${rate(h.seatsReleased)} seats released)`;
+  return {
+    ratios: [
+      `memory (command role, no target): RSS ${mib(sale.idle.rssBytes)} MiB idle; ${mib(sale.loaded.rssBytes)} MiB with one ${rate(sale.holdings.seats)}-seat concert mid-sale (${rate(taken(sale.holdings))} seats taken); `
+        + `${mib(many.loaded.rssBytes)} MiB with ${rate(many.holdings.concerts)} concerts of ${rate(many.holdings.seats / many.holdings.concerts)} seats`,
+    ],
+    reading: [
+      '### memory (bench/memory.ts)',
+      '',
+      '`app/server.ts` in the command role (`BOXOFFICE_ROLE=command`) on MariaDB, as the flash sale runs it (reactors and the',
+      'hold expirer running, projectors not), started with the inspector on a loopback port. Every booking is made over HTTP',
+      'by a user of its own, with a buyer and a holder per ticket (1 to 4 tickets, 2.4 on average), so every hold carries',
+      'sealed holders; paid bookings have a payment opened and the sandbox gateway\'s signed webhook (their seats sold, the',
+      'holders moved to the tickets); cancelled ones are released; the rest stay pending. Once the reactors have caught up,',
+      'memory is read without code in the server: RSS and its peak (VmRSS, VmHWM) from /proc/<pid>/status; heap used and',
+      'external after a full collection asked for through the inspector (HeapProfiler.collectGarbage, then',
+      '`process.memoryUsage()`), so the heap counts what is alive, not what waits for the next collection.',
+      '',
+      `- One concert of ${rate(sale.holdings.seats)} seats in three classes (10% / 30% / 60%), mid-sale: ${standing(sale.holdings)};`,
+      `  ${rate(sale.requests)} requests in ${sale.seconds.toFixed(1)} s (${sale.failed} failed).`,
+      `- ${rate(many.holdings.concerts)} concerts of ${rate(many.holdings.seats / many.holdings.concerts)} seats (one class each), in a fresh process, their bookings interleaved: ${standing(many.holdings)};`,
+      `  ${rate(many.requests)} requests in ${many.seconds.toFixed(1)} s (${many.failed} failed).`,
+      '',
+      '| | RSS MiB | peak RSS MiB | heap used MiB (after GC) | external MiB |',
+      '|---|---|---|---|---|',
+      row('idle after start', sale.idle),
+      row(`one ${rate(sale.holdings.seats)}-seat concert, half its bookings made`, sale.half),
+      row(`one ${rate(sale.holdings.seats)}-seat concert mid-sale`, sale.loaded),
+      row('the same concert loaded by a fresh process (snapshot and tail) and booked once', saleReloaded),
+      row('idle after start (second process)', many.idle),
+      row(`${rate(many.holdings.concerts)} concerts, half their bookings made`, many.half),
+      row(`${rate(many.holdings.concerts)} concerts of ${rate(many.holdings.seats / many.holdings.concerts)} seats, half sold`, many.loaded),
+      '',
+      '| | RSS grown from idle, MiB | heap grown from idle, MiB | heap KiB per booking, all | RSS KiB per booking, second half | heap KiB per booking, second half | heap KiB per seat taken, second half |',
+      '|---|---|---|---|---|---|---|',
+      growth(sale, 'one concert mid-sale'),
+      growth(many, `${rate(many.holdings.concerts)} small concerts`),
+      '',
+      '"All" divides the growth from idle by every booking made (pending, paid and cancelled), so it carries what the',
+      'first requests cost once (code compiled, pools and caches filled). "Second half" is the growth between a sample',
+      `taken after half the bookings (heap ${mib(sale.half.heapUsedBytes)} and ${mib(many.half.heapUsedBytes)} MiB) and the last, over the bookings made`,
+      'in between: what one more booking costs; per seat taken divides it by the seats held or sold per booking.',
+      '',
+      'The growth covers all the process keeps for a booking, not only the concert\'s state: the user\'s unwrapped data key',
+      '(lib/personal-data/key-store.ts keeps every sealing key it used, unbounded), the verified-user memo of the booking',
+      'service, and the rest.',
+      'What the concert\'s state (domain/concert/state.ts) keeps per hold: a HoldState of eleven fields — booking and user',
+      'ids, the seat indexes and seat ids, one KTP fingerprint per ticket, the sealed holders while pending (an object of',
+      'five strings per ticket: key id, algorithm, IV, ciphertext, tag), the expiry as text and as a number, status, release',
+      'reason, transaction id — plus an entry in `holds`, one in `activeBookingByUser` and one per ticket in',
+      '`ticketsByKtp` while it counts. A sale moves the sealed holders to one TicketState per seat in `tickets`. The',
+      'seats themselves are one byte each (`seatStatus`), 50 KB for 50,000. No target was set: these are the figures.',
     ].join('\n'),
   };
 }
