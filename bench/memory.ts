@@ -2,9 +2,11 @@
  * The command role's resident memory: `app/server.ts` with BOXOFFICE_ROLE=command on MariaDB, as
  * the flash sale runs it, measured idle after start, then holding one 50,000-seat concert
  * mid-sale, then (a fresh process) holding 100 concerts of 1,000 seats each, half sold. Every
- * booking is made over HTTP by a user of its own with a buyer and a holder per ticket (all sealed);
- * some are paid through the sandbox gateway's signed webhook (their seats sold, the holders moved
- * to the tickets), some cancelled (their holds released), the rest left pending.
+ * booking is by a user of its own with a buyer and a holder per ticket (all sealed); some are paid
+ * (their seats sold, the holders moved to the tickets), some cancelled (their holds released), the
+ * rest left pending. The big concert's bookings go over HTTP (payments through the sandbox
+ * gateway's signed webhook); the small concerts are written to the store through the deciders
+ * beforehand and loaded by the server, one booking each (over HTTP they would take minutes).
  *
  * Memory is read without code in the server: resident memory (VmRSS, and its peak VmHWM) from
  * /proc/<pid>/status; the heap through the inspector the process is started with
@@ -19,10 +21,20 @@ import { request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { placeBookingFrom } from '../command-api/bookings/placement.ts';
+import { toAppend } from '../command-api/command-handler.ts';
+import { ConcertWriter } from '../command-api/concerts/concert-writer.ts';
 import { signWebhook } from '../command-api/payments/gateway.ts';
-import { concertEvents, concertStream } from '../domain/concert/index.ts';
+import { bookingDecider, bookingStream } from '../domain/booking/index.ts';
+import { concertEvents, concertStream, type ConcertCommand } from '../domain/concert/index.ts';
+import type { CommandContext } from '../domain/index.ts';
 import { decode } from '../eventstore/decode.ts';
+import type { StreamWrite } from '../eventstore/port.ts';
 import { SqlEventStore } from '../eventstore/sql/sql-event-store.ts';
+import { emailDigest } from '../lib/personal-data/digest.ts';
+import { KtpFingerprints } from '../lib/personal-data/fingerprint.ts';
+import { KeyStore } from '../lib/personal-data/key-store.ts';
+import { PersonalData } from '../lib/personal-data/personal-data.ts';
 import { freePort } from '../test/harness/servers.ts';
 import { database } from './database.ts';
 import { tokens } from './flash-sale.ts';
@@ -86,7 +98,8 @@ export interface MemoryOptions {
 
 const ADMIN_PASSWORD = 'Bench-Admin-Pass-2026';
 const SMALL_CONCERT_SEATS = 1_000;
-const CONCURRENCY = 64;
+/** Requests in flight at once while the big concert sells. */
+export const CONCURRENCY = 256;
 /** Tickets per booking, in turn: 2.4 on average, as families and groups of friends book. */
 const QUANTITIES = [1, 2, 2, 3, 4];
 
@@ -324,6 +337,87 @@ async function settledSample(server: Server): Promise<MemorySample> {
   return sample(server);
 }
 
+interface SeededConcert {
+  readonly id: string;
+  readonly classId: string;
+  readonly bookings: number;
+}
+
+function context(actorId: string | null, at: string): CommandContext {
+  const id = randomUUID();
+  return { correlationId: id, causationId: id, actorId, occurredAt: at };
+}
+
+/**
+ * Concerts of SMALL_CONCERT_SEATS seats written through the deciders by a ConcertWriter of the
+ * bench's own, side by side: each booking's hold with its buyer and holders sealed under the
+ * deployment's keys, its booking stream placed from the hold, then the paid ones' seats sold and
+ * the cancelled ones' holds released. The server has never seen them.
+ */
+async function seedConcerts(deployment: Deployment, count: number, log: (line: string) => void): Promise<SeededConcert[]> {
+  const store = await SqlEventStore.open({ client: 'mysql2', url: deployment.url });
+  const keys = await KeyStore.open({ client: 'mysql2', url: deployment.url }, Buffer.from(deployment.env.PERSONAL_DATA_KEY ?? '', 'base64'));
+  const personalData = new PersonalData(keys);
+  const digestKey = Buffer.from(deployment.env.PERSONAL_DATA_DIGEST_KEY ?? '', 'base64');
+  const ktp = new KtpFingerprints(digestKey);
+  const writer = new ConcertWriter(store, { queueLimit: 1_000_000, maxBatch: 500, snapshotEvery: 10_000, onBackgroundError: (error) => log(`  background: ${String(error)}`) });
+  // Of twenty bookings thirteen are paid, three cancelled, four pending: 650 seats taken per concert, 500 of them sold.
+  const fates: Fate[] = ['pay', 'pay', 'pending', 'pay', 'cancel', 'pay', 'pay', 'pending', 'pay', 'pay', 'cancel', 'pay', 'pending', 'pay', 'pay', 'cancel', 'pay', 'pending', 'pay', 'pay'];
+  const started = performance.now();
+  try {
+    const concerts = await Promise.all(Array.from({ length: count }, async (_, c): Promise<SeededConcert> => {
+      const concert = { id: randomUUID(), classIds: [randomUUID()] };
+      const classId = concert.classIds[0] as string;
+      const now = () => new Date().toISOString();
+      const submit = async (command: ConcertCommand, actor: string | null = null) => writer.submit(concert.id, command, context(actor, command.now));
+      await submit({
+        type: 'ScheduleConcert', concert_id: concert.id, name: `Tour ${c + 1}`, artist: 'Bench', date: '2099-05-01T12:00:00.000Z', venue: 'GBK',
+        description: null, image_url: null, max_tickets_per_ktp: null, sales_open_at: null, sales_close_at: null,
+        ticket_classes: [{ ticket_class_id: classId, name: 'Festival', price: 500_000, seat_count: SMALL_CONCERT_SEATS }], publish: true, now: now(),
+      });
+      const bookings = plan(concert, [SMALL_CONCERT_SEATS], SMALL_CONCERT_SEATS * 0.65, fates, c * 7);
+      const expiresAt = new Date(Date.now() + 900_000).toISOString();
+      const held = await Promise.all(bookings.map(async (booking, i) => {
+        const n = c * 10_000 + i;
+        const userId = randomUUID();
+        const holders = Array.from({ length: booking.quantity }, (_, t) => ({ full_name: `Penonton ${n} ${t}`, ktp_number: ktpNumber(n, t) }));
+        const buyer = { full_name: `Pembeli ${n}`, phone_number: `08${String(n).padStart(10, '0')}`, email: `buyer${n}@example.test`, ktp_number: holders[0]?.ktp_number ?? '' };
+        const written = await submit({
+          type: 'HoldSeats', booking_id: randomUUID(), user_id: userId, selection: { by: 'class', tickets: [{ ticket_class_id: classId, quantity: booking.quantity }] },
+          ktp_fingerprints: holders.map((holder) => ktp.of(holder.ktp_number)),
+          personal_data: {
+            buyer: await personalData.seal(userId, buyer),
+            ticket_holders: await Promise.all(holders.map((holder) => personalData.seal(userId, holder))),
+            buyer_email_digest: emailDigest(digestKey, buyer.email),
+          },
+          expires_at: expiresAt, now: now(),
+        }, userId);
+        const [event] = written.events;
+        if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
+        return { hold: event.data, fate: booking.fate };
+      }));
+      // Each booking's stream, placed from its hold as the booking route does (the repair reactor then finds it there).
+      const at = now();
+      const placed: StreamWrite[] = held.map(({ hold }) => ({
+        stream: bookingStream(hold.booking_id),
+        expected: 'no_stream',
+        events: toAppend(bookingDecider.decide(placeBookingFrom(hold, at), bookingDecider.initialState()), context(hold.user_id, at), randomUUID),
+      }));
+      for (const result of await store.appendMany(placed)) if (result.status === 'rejected') throw result.reason;
+      await Promise.all(held.filter(({ fate }) => fate !== 'pending').map(({ hold, fate }) => (fate === 'pay'
+        ? submit({ type: 'SellSeats', booking_id: hold.booking_id, transaction_id: randomUUID(), now: now() })
+        : submit({ type: 'ReleaseHold', booking_id: hold.booking_id, reason: 'cancelled', now: now() }, hold.user_id))));
+      return { id: concert.id, classId, bookings: bookings.length };
+    }));
+    await writer.drain();
+    log(`  written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return concerts;
+  } finally {
+    await keys.close();
+    await store.close();
+  }
+}
+
 export async function benchMemory(mysqlServerUrl: string, options: MemoryOptions): Promise<MemoryFigures> {
   const { log } = options;
   // One concert mid-sale: three classes, half the seats held or sold.
@@ -378,35 +472,42 @@ export async function benchMemory(mysqlServerUrl: string, options: MemoryOptions
     await first.drop();
   }
 
-  // Many small concerts: one class of 1,000 seats each, half sold, some pending, some released.
+  // Many small concerts: one class of 1,000 seats each, half sold, some pending, some released,
+  // written to the store beforehand, then loaded by a fresh server, half of them first.
   const second = await deploy(mysqlServerUrl);
   let many: ScenarioFigures;
   try {
+    log(`  ${options.concerts} concerts of ${SMALL_CONCERT_SEATS.toLocaleString('en-US')} seats written through the deciders`);
+    const seeded = await seedConcerts(second, options.concerts, log);
     const server = await startServer(second);
     try {
       const idle = await settledSample(server);
-      const concerts: { id: string; classIds: string[] }[] = [];
-      for (let i = 0; i < options.concerts; i++) concerts.push(await createConcert(server, `Tour ${i + 1}`, [{ name: 'Festival', price: 500_000, seats: SMALL_CONCERT_SEATS }]));
-      // Of twenty bookings thirteen are paid, three cancelled, four pending: 650 seats taken per concert, 500 of them sold.
-      const fates: Fate[] = ['pay', 'pay', 'pending', 'pay', 'cancel', 'pay', 'pay', 'pending', 'pay', 'pay', 'cancel', 'pay', 'pending', 'pay', 'pay', 'cancel', 'pay', 'pending', 'pay', 'pay'];
-      let offset = 0;
-      const plans = concerts.map((concert) => {
-        const planned = plan(concert, [SMALL_CONCERT_SEATS], SMALL_CONCERT_SEATS * 0.65, fates, offset);
-        offset += planned.length;
-        return planned;
-      });
-      // Concerts side by side, as a day of sales across a tour has them: each one's n-th booking, then the (n+1)-th.
-      const bookings = Array.from({ length: Math.max(...plans.map((p) => p.length)) }, (_, n) => plans.flatMap((p) => p.slice(n, n + 1))).flat();
-      log(`  ${options.concerts} concerts of ${SMALL_CONCERT_SEATS.toLocaleString('en-US')} seats: ${bookings.length.toLocaleString('en-US')} bookings over HTTP`);
-      const halfBookings = Math.floor(bookings.length / 2);
-      const firstHalf = await book(server, second, bookings, 0, halfBookings, log);
-      await settle(server);
+      const started = performance.now();
+      const loads = { requests: 0, failed: 0 };
+      const load = async (concerts: readonly SeededConcert[]): Promise<void> => {
+        const users = tokens(second.secret, concerts.length);
+        await Promise.all(concerts.map(async (concert, n) => {
+          loads.requests++;
+          const touched = await post(server.base, '/api/v1/bookings', {
+            concert_id: concert.id, tickets_by_class: [{ ticket_class_id: concert.classId, quantity: 1 }],
+            buyer_info: { full_name: 'Pembeli Akhir', phone_number: '081234567890', email: `last${n}@example.test`, ktp_number: ktpNumber(n, 99) },
+          }, { authorization: `Bearer ${users.tokens[n] ?? ''}` });
+          if (touched.status !== 201) loads.failed++;
+        }));
+        await settle(server);
+      };
+      const halfConcerts = Math.floor(seeded.length / 2);
+      await load(seeded.slice(0, halfConcerts));
       const half = await settledSample(server);
-      const made = both(firstHalf, await book(server, second, bookings, halfBookings, bookings.length, log));
-      await settle(server);
+      await load(seeded.slice(halfConcerts));
       const loaded = await settledSample(server);
-      many = { idle, half, halfBookings, bookings: bookings.length, loaded, holdings: await holdingsOf(second.url, concerts.map((c) => c.id), options.concerts * SMALL_CONCERT_SEATS), ...made };
-      log(`  ${made.requests.toLocaleString('en-US')} requests in ${made.seconds.toFixed(1)} s; RSS ${mib(idle.rssBytes)} → ${mib(loaded.rssBytes)} MiB, heap ${mib(idle.heapUsedBytes)} → ${mib(loaded.heapUsedBytes)} MiB`);
+      const bookingsOf = (concerts: readonly SeededConcert[]) => concerts.reduce((sum, c) => sum + c.bookings + 1, 0);
+      many = {
+        idle, half, halfBookings: bookingsOf(seeded.slice(0, halfConcerts)), bookings: bookingsOf(seeded), loaded,
+        holdings: await holdingsOf(second.url, seeded.map((c) => c.id), options.concerts * SMALL_CONCERT_SEATS),
+        ...loads, seconds: (performance.now() - started) / 1000,
+      };
+      log(`  loaded: RSS ${mib(idle.rssBytes)} → ${mib(loaded.rssBytes)} MiB, heap ${mib(idle.heapUsedBytes)} → ${mib(loaded.heapUsedBytes)} MiB`);
     } finally {
       await stopServer(server);
     }
