@@ -110,16 +110,20 @@ export function evolve(state: Owned<QueueState>, event: QueueEvent): Owned<Queue
       state.lottery = { seed, entrants, drawnAt: drawn_at };
       return state;
     }
-    case 'VisitorsAdmitted':
+    case 'VisitorsAdmitted': {
+      // One admission gives its passes one expiry: parse it once, not once per pass.
+      let parsed = { text: '', ms: 0 };
       for (const { place_id, pass_id, expires_at } of event.data.admissions) {
         const place = state.places.get(place_id);
         if (place === undefined) continue;
-        place.pass = { passId: pass_id, expiresAt: expires_at, expiresAtMs: instant(expires_at) };
+        if (parsed.text !== expires_at) parsed = { text: expires_at, ms: instant(expires_at) };
+        place.pass = { passId: pass_id, expiresAt: expires_at, expiresAtMs: parsed.ms };
         state.placeByPass.set(pass_id, place_id);
         state.outstanding.add(place_id);
         state.admitted = Math.max(state.admitted, place.index + 1);
       }
       return state;
+    }
     case 'PassUsed': {
       const place = state.places.get(event.data.place_id);
       if (place !== undefined) place.spent = { as: 'used', bookingId: event.data.booking_id };
