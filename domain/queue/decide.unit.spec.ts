@@ -67,6 +67,8 @@ t.test('the lottery at the opening orders every early joiner by the seed, record
 
 t.test('who joins after the opening queues behind every lottery entrant, in arrival order', async (t) => {
   // u5 joins after the opening, before the draw; u6 after the draw; u0 before the opening but (clock skew) recorded after the draw
+  t.match(queue(early).when(join('u5', OPENS)).events(), [{ data: { entry: 'arrival' } }], 'at the opening instant itself: an arrival');
+  t.match(queue(early).when(join('u5', minutesAfter(OPENS, -0.001))).events(), [{ data: { entry: 'lottery' } }], 'a moment before: in the lottery');
   const late = after(early, join('u5', minutesAfter(OPENS, 0.1)));
   t.match(late.at(-1), { type: 'QueueJoined', data: { user_id: 'u5', entry: 'arrival' } });
   const history = after(late, draw(SEED, minutesAfter(OPENS, 0.2)), join('u6', minutesAfter(OPENS, 0.3)), join('u0', minutesAfter(OPENS, -1)));
