@@ -8,6 +8,7 @@ import { ClaimEventSchemas, type ClaimEvent } from './claim/index.ts';
 import { ConcertEventSchemas, type ConcertEvent } from './concert/index.ts';
 import { LegacyEventSchemas, type LegacyEvent } from './legacy/index.ts';
 import { PaymentEventSchemas, type PaymentEvent } from './payment/index.ts';
+import { QueueEventSchemas, type QueueEvent } from './queue/index.ts';
 import { UpcasterRegistry } from './shared/upcasting.ts';
 import { UserEventSchemas, userEventVersions, type UserEvent } from './user/index.ts';
 
@@ -18,7 +19,7 @@ export * from './shared/instant.ts';
 export * from './shared/personal-data.ts';
 export * from './shared/upcasting.ts';
 
-export type DomainEvent = ConcertEvent | BookingEvent | PaymentEvent | UserEvent | ClaimEvent | LegacyEvent;
+export type DomainEvent = ConcertEvent | BookingEvent | PaymentEvent | UserEvent | ClaimEvent | LegacyEvent | QueueEvent;
 export type DomainEventType = DomainEvent['type'];
 
 const allEventSchemas = [
@@ -28,6 +29,7 @@ const allEventSchemas = [
   ...UserEventSchemas,
   ...ClaimEventSchemas,
   ...LegacyEventSchemas,
+  ...QueueEventSchemas,
 ] as const;
 
 /** Every event type's current schema, by type name: for checking what a store gives back. */

@@ -66,6 +66,11 @@ export const DOMAIN_ERROR_CODES = [
   'USERNAME_TAKEN',
   'EMAIL_TAKEN',
   'CLAIM_NOT_OWNED',
+  // the waiting room
+  'NO_WAITING_ROOM',
+  'LOTTERY_NOT_DUE',
+  'LOTTERY_NOT_DRAWN',
+  'INVALID_PASS',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
