@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Batcher } from '../batcher.ts';
 import { openDatabase, type DatabaseOptions } from '../db/database.ts';
-import { unwrapKey, wrapKey, type DataKey } from './seal.ts';
+import { ownBuffer, unwrapKey, wrapKey, type DataKey } from './seal.ts';
 
 export type KeyStoreOptions = DatabaseOptions;
 
@@ -30,6 +30,8 @@ const migrations: Record<string, Knex.Migration> = {
 };
 
 const MAX_BATCH = 500;
+/** Each cached key is about 200 bytes with its map entry: 100,000 keep a sale of that many buyers in 20 MB. */
+const SEALING_KEYS_CACHED = 100_000;
 
 interface KeyFind {
   readonly keyId: string;
@@ -84,7 +86,7 @@ export class KeyStore {
     const userIds = batch.map((asked) => asked.userId);
     try {
       const found = await this.#storedMany(userIds);
-      const fresh = userIds.filter((id) => !found.has(id)).map((userId) => ({ userId, key: { keyId: randomUUID(), key: randomBytes(32) } }));
+      const fresh = userIds.filter((id) => !found.has(id)).map((userId) => ({ userId, key: { keyId: randomUUID(), key: ownBuffer(randomBytes(32)) } }));
       if (fresh.length > 0) {
         await this.#db('personal_data_keys')
           .insert(fresh.map(({ userId, key }) => ({ key_id: key.keyId, user_id: userId, wrapped_key: wrapKey(this.#masterKey, key), created_at: Date.now() })))
@@ -96,7 +98,7 @@ export class KeyStore {
         const key = found.get(asked.userId);
         if (key === undefined) asked.reject(new Error(`no data key could be made for user ${asked.userId}`));
         else {
-          this.#sealingKeys.set(asked.userId, key);
+          this.#remember(asked.userId, key);
           asked.resolve(key);
         }
       }
@@ -105,6 +107,14 @@ export class KeyStore {
     } finally {
       for (const asked of batch) this.#pending.delete(asked.userId);
     }
+  }
+
+  /** Keeps the newest SEALING_KEYS_CACHED keys: a sale of a million buyers must not keep a million keys in memory. */
+  #remember(userId: string, key: DataKey): void {
+    this.#sealingKeys.set(userId, key);
+    if (this.#sealingKeys.size <= SEALING_KEYS_CACHED) return;
+    const oldest = this.#sealingKeys.keys().next();
+    if (oldest.done !== true) this.#sealingKeys.delete(oldest.value);
   }
 
   /**
