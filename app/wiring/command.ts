@@ -28,7 +28,7 @@ import { UserService } from '../../command-api/users/users.ts';
 import { Door } from '../../command-api/tickets/door.ts';
 import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
-import { emailDigest } from '../../lib/personal-data/digest.ts';
+import { emailDigester } from '../../lib/personal-data/digest.ts';
 import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { LoginThrottle } from '../../lib/security/login-throttle.ts';
@@ -75,7 +75,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     personalData,
     mailer,
     emailTokens: new EmailTokens(secrets.jwtSecret, config.emailTokenTtlSeconds, () => now().getTime()),
-    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
+    emailDigest: emailDigester(secrets.personalDataDigestKey),
     emailLimits: new EmailMailLimits(expiring, (error) => logger.warn({ err: error }, 'email mail limits unavailable; the mail goes unchecked')),
     publicUrl: config.publicUrl,
     now,
@@ -109,7 +109,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     placer,
     personalData,
     ktp,
-    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
+    emailDigest: emailDigester(secrets.personalDataDigestKey),
     holdTtlSeconds: config.holdTtlSeconds,
     requireEmailVerification: config.requireEmailVerification,
     now,
@@ -166,7 +166,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     passwords,
     personalData,
     ktp,
-    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
+    emailDigest: emailDigester(secrets.personalDataDigestKey),
     readiness: { 'event store': async () => void (await store.headPosition()), ...gatewayReadiness(config) },
     start,
   };
