@@ -8,9 +8,11 @@
  * one class large enough not to sell out. Afterwards both are audited for oversell.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuTime, type CpuTime } from './cpu-time.ts';
+import { readProfile, type ProfileSummary } from './cpu-profile.ts';
 import { database } from './database.ts';
 import { spawnProcess, stop } from './processes.ts';
 import autocannon from 'autocannon';
@@ -33,6 +35,22 @@ export interface SaleFigures {
   readonly errors: number;
   /** Seats held by two bookings, or seats counted past capacity: must be 0. */
   readonly oversold: number;
+  /** CPU the server process and MariaDB spent per booking answered 201 in the measured phase, ms (from /proc). */
+  readonly serverCpuMsPerBooking?: number;
+  /** Of the server's, the part spent in the kernel (stime: sockets, mostly). */
+  readonly serverSystemCpuMsPerBooking?: number;
+  readonly databaseCpuMsPerBooking?: number;
+  /** Statements MariaDB was sent per booking (its `Questions`, less the two the measurement sends). */
+  readonly statementsPerBooking?: number;
+  /** Where the server's CPU went in the measured phase (`--cpu-prof`), when the round was profiled. */
+  readonly profile?: ProfileSummary;
+}
+
+export interface SaleOptions {
+  /** Seconds of load before the measured phase, not counted (JIT, pools, the concert's lane). */
+  readonly warmupSeconds?: number;
+  /** Profile the server (`node --cpu-prof`) into this directory; the summary covers the measured phase only. */
+  readonly cpuProfileDir?: string;
 }
 
 const SEATS = 150_000;
@@ -46,7 +64,7 @@ export function tokens(secret: string, count: number): { userIds: string[]; toke
 }
 
 /** Runs the load; `booked` collects the id of every booking answered 201. */
-async function load(url: string, body: string, userTokens: readonly string[], seconds: number, booked: Set<string> = new Set()): Promise<autocannon.Result> {
+export async function load(url: string, body: string, userTokens: readonly string[], seconds: number, booked: Set<string> = new Set()): Promise<autocannon.Result> {
   let next = 0;
   return autocannon({
     url,
@@ -66,7 +84,7 @@ async function load(url: string, body: string, userTokens: readonly string[], se
   });
 }
 
-function figures(result: autocannon.Result, booked: number, oversold: number): SaleFigures {
+export function figures(result: autocannon.Result, booked: number, oversold: number): SaleFigures {
   return {
     bookingsPerSecond: booked / result.duration,
     p50Ms: result.latency.p50,
@@ -81,7 +99,40 @@ function figures(result: autocannon.Result, booked: number, oversold: number): S
 
 const buyerInfo = { full_name: 'Rina Kusuma', phone_number: '081234567890', email: 'rina@example.test', ktp_number: '3201234567890001' };
 
-export async function benchOurs(mysqlServerUrl: string, seconds: number, users: number): Promise<SaleFigures> {
+/** The CPU a phase cost the server and MariaDB, per booking it answered 201. */
+interface Phase {
+  readonly result: autocannon.Result;
+  readonly serverCpuMsPerBooking: number;
+  readonly serverSystemCpuMsPerBooking: number;
+  readonly databaseCpuMsPerBooking: number;
+  readonly statementsPerBooking: number;
+  readonly window: { fromUs: number; toUs: number };
+}
+
+async function measured(spent: CpuTime, run: () => Promise<autocannon.Result>): Promise<Phase> {
+  const before = await spent.read();
+  const fromUs = Number(process.hrtime.bigint() / 1_000n);
+  const result = await run();
+  const toUs = Number(process.hrtime.bigint() / 1_000n);
+  const after = await spent.read();
+  await spent.close();
+  const booked = Math.max(1, result.statusCodeStats?.['201']?.count ?? 0);
+  return {
+    result,
+    serverCpuMsPerBooking: (after.serverMs - before.serverMs) / booked,
+    serverSystemCpuMsPerBooking: (after.serverSystemMs - before.serverSystemMs) / booked,
+    databaseCpuMsPerBooking: (after.databaseMs - before.databaseMs) / booked,
+    statementsPerBooking: (after.statements - before.statements - 2) / booked,
+    window: { fromUs, toUs },
+  };
+}
+
+function costs(phase: Phase): Pick<SaleFigures, 'serverCpuMsPerBooking' | 'serverSystemCpuMsPerBooking' | 'databaseCpuMsPerBooking' | 'statementsPerBooking'> {
+  const { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking } = phase;
+  return { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking };
+}
+
+export async function benchOurs(mysqlServerUrl: string, seconds: number, users: number, options: SaleOptions = {}): Promise<SaleFigures> {
   const db = await database(mysqlServerUrl, `flash_ours_${randomBytes(4).toString('hex')}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-bench-'));
   const secret = randomBytes(32).toString('hex');
@@ -94,7 +145,9 @@ export async function benchOurs(mysqlServerUrl: string, seconds: number, users: 
     RATE_LIMIT: 'off', LOG_LEVEL: 'warn', BOXOFFICE_ADMIN_PASSWORD: 'Bench-Admin-Pass-2026',
     // The command path, as a command-api instance runs it in production (projectors are a process of their own).
     BOXOFFICE_ROLE: 'command',
-  }, /boxoffice is running/);
+  }, /boxoffice is running/, options.cpuProfileDir);
+  let window: { fromUs: number; toUs: number } | undefined;
+  let sale: SaleFigures | undefined;
   try {
     const base = `http://127.0.0.1:${port}`;
     const login = await fetch(`${base}/api/v1/users/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'Bench-Admin-Pass-2026' }) });
@@ -107,12 +160,14 @@ export async function benchOurs(mysqlServerUrl: string, seconds: number, users: 
     const signedIn = tokens(secret, users);
     // Registered users already have their data key (their address was sealed at sign-up).
     const keys = await KeyStore.open({ client: 'mysql2', url: db.url }, personalKey);
-    for (let i = 0; i < signedIn.userIds.length; i += 64) await Promise.all(signedIn.userIds.slice(i, i + 64).map((id) => keys.keyFor(id)));
+    for (let i = 0; i < signedIn.userIds.length; i += 2_000) await Promise.all(signedIn.userIds.slice(i, i + 2_000).map((id) => keys.keyFor(id)));
     await keys.close();
     const body = JSON.stringify({ concert_id: concert.id, tickets_by_class: [{ ticket_class_id: concert.ticket_classes[0]?.id, quantity: 1 }], buyer_info: buyerInfo });
     const answered201 = new Set<string>();
-    await load(base, body, signedIn.tokens.slice(0, 2_000), 2, answered201); // JIT, pools, the concert's lane
-    const result = await load(base, body, signedIn.tokens.slice(2_000), seconds, answered201);
+    await load(base, body, signedIn.tokens.slice(0, 2_000), options.warmupSeconds ?? 2, answered201); // JIT, pools, the concert's lane
+    const phase = await measured(await cpuTime(server, db.url), () => load(base, body, signedIn.tokens.slice(2_000), seconds, answered201));
+    const { result } = phase;
+    window = phase.window;
     const booked = result.statusCodeStats?.['201']?.count ?? 0;
     // Audit from the event store: no seat in two holds, no more seats than the class has.
     const store = await SqlEventStore.open({ client: 'mysql2', url: db.url });
@@ -132,15 +187,19 @@ export async function benchOurs(mysqlServerUrl: string, seconds: number, users: 
     await store.close();
     if (owners.size > SEATS) oversold += owners.size - SEATS;
     for (const id of answered201) if (!holds.has(id)) oversold++; // a 201 without its seats would be a lie
-    return figures(result, booked, oversold);
+    sale = { ...figures(result, booked, oversold), ...costs(phase) };
   } finally {
     await stop(server);
     await rm(dataDir, { recursive: true, force: true });
     await db.drop();
   }
+  if (options.cpuProfileDir === undefined || window === undefined) return sale;
+  // Written when the server exits, named CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: its main thread's (tsx's loader is a thread too).
+  const file = (await readdir(options.cpuProfileDir)).find((f) => f.includes(`.${server.pid}.0.`) && f.endsWith('.cpuprofile'));
+  return file === undefined ? sale : { ...sale, profile: await readProfile(join(options.cpuProfileDir, file), window) };
 }
 
-export async function benchBaseline(mysqlServerUrl: string, seconds: number, users: number): Promise<SaleFigures> {
+export async function benchBaseline(mysqlServerUrl: string, seconds: number, users: number, options: SaleOptions = {}): Promise<SaleFigures> {
   const db = await database(mysqlServerUrl, `flash_base_${randomBytes(4).toString('hex')}`);
   const secret = randomBytes(32).toString('hex');
   const classId = randomUUID();
@@ -154,16 +213,18 @@ export async function benchBaseline(mysqlServerUrl: string, seconds: number, use
     const body = JSON.stringify({ concert_id: concertId, tickets_by_class: [{ ticket_class_id: classId, quantity: 1 }], buyer_info: buyerInfo });
     const base = `http://127.0.0.1:${port}`;
     const answered201 = new Set<string>();
-    await load(base, body, signedIn.tokens.slice(0, 2_000), 2, answered201);
-    const result = await load(base, body, signedIn.tokens.slice(2_000), seconds, answered201);
+    await load(base, body, signedIn.tokens.slice(0, 2_000), options.warmupSeconds ?? 2, answered201);
+    const phase = await measured(await cpuTime(server, db.url), () => load(base, body, signedIn.tokens.slice(2_000), seconds, answered201));
+    const { result } = phase;
     const booked = result.statusCodeStats?.['201']?.count ?? 0;
-    await new Promise((resolve) => setTimeout(resolve, 500)); // requests still in flight when the load stopped
+    // Requests still in flight when the load stopped finish before the audit: the server answers them, then exits.
+    await stop(server);
     const [{ reserved = 0 } = {}] = await setup('seats').where({ status: 'reserved' }).count<{ reserved: number }[]>({ reserved: '*' });
     const [{ available = 0 } = {}] = await setup('ticket_classes').where({ id: classId }).select<{ available: number }[]>({ available: 'available_seats' });
     const stored = new Set((await setup('bookings').select<{ id: string }[]>('id')).map((row) => row.id));
     let oversold = Math.abs(Number(reserved) + Number(available) - SEATS) + Math.max(0, Number(reserved) - SEATS);
     for (const id of answered201) if (!stored.has(id)) oversold++;
-    return figures(result, booked, oversold);
+    return { ...figures(result, booked, oversold), ...costs(phase) };
   } finally {
     await stop(server);
     await setup.destroy();

@@ -4,9 +4,13 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 
-/** Starts `node --import tsx <args>` and resolves once its output matches `ready`. */
-export function spawnProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
+/**
+ * Starts `node --import tsx <args>` and resolves once its output matches `ready`. With
+ * `cpuProfileDir`, node writes a CPU profile (`--cpu-prof`) there when the process exits.
+ */
+export function spawnProcess(args: string[], env: Record<string, string>, ready: RegExp, cpuProfileDir?: string): Promise<ChildProcess> {
+  const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready in 60 s: ${output}`)), 60_000);

@@ -29,7 +29,7 @@ import { Door } from '../../command-api/tickets/door.ts';
 import { concertDecider, initialState } from '../../domain/concert/index.ts';
 import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import type { ReadinessCheck } from '../../lib/http/health.ts';
-import { emailDigest } from '../../lib/personal-data/digest.ts';
+import { emailDigester } from '../../lib/personal-data/digest.ts';
 import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { LoginThrottle } from '../../lib/security/login-throttle.ts';
@@ -76,7 +76,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     personalData,
     mailer,
     emailTokens: new EmailTokens(secrets.jwtSecret, config.emailTokenTtlSeconds, () => now().getTime()),
-    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
+    emailDigest: emailDigester(secrets.personalDataDigestKey),
     emailLimits: new EmailMailLimits(expiring, (error) => logger.warn({ err: error }, 'email mail limits unavailable; the mail goes unchecked')),
     publicUrl: config.publicUrl,
     now,
@@ -111,7 +111,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     placer,
     personalData,
     ktp,
-    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
+    emailDigest: emailDigester(secrets.personalDataDigestKey),
     holdTtlSeconds: config.holdTtlSeconds,
     requireEmailVerification: config.requireEmailVerification,
     now,
@@ -168,7 +168,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     passwords,
     personalData,
     ktp,
-    emailDigest: (email) => emailDigest(secrets.personalDataDigestKey, email),
+    emailDigest: emailDigester(secrets.personalDataDigestKey),
     readiness: { 'event store': async () => void (await store.headPosition()), ...gatewayReadiness(config) },
     start,
   };

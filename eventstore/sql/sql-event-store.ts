@@ -36,7 +36,7 @@ import {
 import { eventStoreDialectOf, type Dialect } from './dialect.ts';
 import { RevisionMismatch, type EventRow } from './rows.ts';
 import { migrateEventStore } from './schema.ts';
-import { pollingSubscription } from './subscription.ts';
+import { pollingSubscription, type AppendedWrites } from './subscription.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -117,7 +117,7 @@ export class SqlEventStore implements EventStore {
       try {
         const [result] = await this.#dialect.append(this.#db, [{ stream, events, expected }]);
         if (result === undefined) throw new Error('an append gave no result');
-        this.#appended.emit('appended', result.position);
+        this.#appended.emit('appended', result.position, [{ stream, events }] satisfies AppendedWrites);
         return result;
       } catch (error) {
         if (this.#dialect.isTransient(error) && attempt < MAX_ATTEMPTS) continue;
@@ -138,7 +138,7 @@ export class SqlEventStore implements EventStore {
     if (writes.length > 1 && streams.size === writes.length) {
       try {
         const results = await this.#dialect.append(this.#db, writes);
-        this.#appended.emit('appended', Math.max(...results.map((result) => result.position)));
+        this.#appended.emit('appended', Math.max(...results.map((result) => result.position)), writes satisfies AppendedWrites);
         return results.map((value) => ({ status: 'fulfilled', value }));
       } catch (error) {
         // One write conflicted (or the database balked): every write on its own, each told its fate.
@@ -230,6 +230,7 @@ export class SqlEventStore implements EventStore {
       pageSize: options.batchSize ?? 500,
       pollIntervalMs: this.#pollIntervalMs,
       appended: this.#appended,
+      ...(options.filter ? { filter: options.filter } : {}),
     });
   }
 

@@ -1,5 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import type { AllPage, Subscription } from '../port.ts';
+import type { AllFilter, AllPage, Subscription } from '../port.ts';
+
+/** What an append in this process wrote, told with its 'appended' (appends elsewhere tell only a position). */
+export type AppendedWrites = readonly { readonly stream: string; readonly events: readonly { readonly type: string }[] }[];
 
 export interface PollingOptions {
   /** Reads the next page after a position. */
@@ -8,8 +11,21 @@ export interface PollingOptions {
   readonly pageSize: number;
   /** How often to look for events appended by other processes. */
   readonly pollIntervalMs: number;
-  /** Emits 'appended' after each append in this process, 'close' when the store closes. */
+  /**
+   * Emits 'appended' (position, and the writes when they were made in this process) after each
+   * append, 'close' when the store closes.
+   */
   readonly appended: EventEmitter;
+  /** The subscription's filter: an append in this process with no event it passes does not wake it. */
+  readonly filter?: AllFilter;
+}
+
+/** Whether an append in this process wrote anything `filter` lets through (unknown writes: yes). */
+function concerns(filter: AllFilter | undefined, writes: AppendedWrites | undefined): boolean {
+  if (filter === undefined || writes === undefined) return true;
+  const { streamPrefixes: prefixes, eventTypes: types } = filter;
+  return writes.some(({ stream, events }) => (prefixes === undefined || prefixes.some((prefix) => stream.startsWith(prefix)))
+    && (types === undefined || events.some((event) => types.includes(event.type))));
 }
 
 /**
@@ -22,7 +38,9 @@ export function pollingSubscription(options: PollingOptions): Subscription {
   let closed = false;
   let wake: (() => void) | undefined;
   let appendsSeen = 0;
-  const onAppended = (): void => {
+  const onAppended = (_position: number, writes?: AppendedWrites): void => {
+    // A flash sale appends holds and bookings many times a second: a reactor that handles neither sleeps on.
+    if (!concerns(options.filter, writes)) return;
     appendsSeen++;
     wake?.();
   };

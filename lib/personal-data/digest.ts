@@ -19,5 +19,11 @@ export function digestSubkey(digestKey: Buffer, purpose: string): Buffer {
  * user events, the `email-<digest>` claim stream, and what a back office searches by.
  */
 export function emailDigest(digestKey: Buffer, email: string): string {
-  return createHmac('sha256', digestSubkey(digestKey, 'boxoffice email digest v1')).update(normalizeEmail(email)).digest('hex');
+  return emailDigester(digestKey)(email);
+}
+
+/** emailDigest with its subkey derived once: the booking path digests every buyer's address. */
+export function emailDigester(digestKey: Buffer): (email: string) => string {
+  const subkey = digestSubkey(digestKey, 'boxoffice email digest v1');
+  return (email) => createHmac('sha256', subkey).update(normalizeEmail(email)).digest('hex');
 }

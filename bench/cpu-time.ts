@@ -1,0 +1,46 @@
+/** CPU time a server process and the bench's MariaDB have spent, from /proc (both run on this machine), and the statements MariaDB was sent. */
+import type { ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import knex from 'knex';
+
+export interface Spent {
+  /** utime + stime so far, ms, of the server process, its stime alone, and mariadbd's. */
+  readonly serverMs: number;
+  readonly serverSystemMs: number;
+  readonly databaseMs: number;
+  /** Statements MariaDB has been sent (`Questions`, every database). */
+  readonly statements: number;
+}
+
+export interface CpuTime {
+  read(): Promise<Spent>;
+  close(): Promise<void>;
+}
+
+/** utime + stime of a process, ms: clock ticks (100 a second on Linux), after the command name's closing parenthesis. */
+export async function cpuMsOf(pid: number): Promise<number> {
+  const { user, system } = await cpuOf(pid);
+  return user + system;
+}
+
+/** utime and stime of a process, ms. */
+async function cpuOf(pid: number): Promise<{ user: number; system: number }> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+}
+
+/** The server's pid is the child's; MariaDB's comes from its pid file, asked of the server itself. */
+export async function cpuTime(server: ChildProcess, mysqlUrl: string): Promise<CpuTime> {
+  const db = knex({ client: 'mysql2', connection: mysqlUrl, pool: { min: 0, max: 1 } });
+  const [rows] = (await db.raw('SELECT @@pid_file AS file')) as [{ file: string }[]];
+  const databasePid = Number((await readFile(rows[0]?.file ?? '', 'utf8')).trim());
+  const serverPid = server.pid ?? 0;
+  return {
+    async read() {
+      const [status] = (await db.raw("SHOW GLOBAL STATUS LIKE 'Questions'")) as [{ Value: string }[]];
+      const serverCpu = await cpuOf(serverPid);
+      return { serverMs: serverCpu.user + serverCpu.system, serverSystemMs: serverCpu.system, databaseMs: await cpuMsOf(databasePid), statements: Number(status[0]?.Value) };
+    },
+    close: () => db.destroy(),
+  };
+}
