@@ -5,12 +5,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import autocannon from 'autocannon';
 import knex, { type Knex } from 'knex';
 import { Redis } from 'ioredis';
 import { freePort } from '../test/harness/servers.ts';
 import { database } from './database.ts';
-import { tokens, type SaleFigures } from './flash-sale.ts';
+import { load, tokens, type SaleFigures } from './flash-sale.ts';
 import { spawnProcess, stop } from './processes.ts';
 import { createRedisBaselineSchema, redisKeys, type RedisSale } from './redis-lua-baseline.ts';
 
@@ -36,7 +35,6 @@ async function redisCpuMs(redis: Redis): Promise<number> {
 }
 
 const SEATS = 150_000;
-const CONNECTIONS = 100;
 const buyerInfo = { full_name: 'Rina Kusuma', phone_number: '081234567890', email: 'rina@example.test', ktp_number: '3201234567890001' };
 
 /** Redis as a team would run it for this: an append-only file, fsynced every second. */
@@ -48,27 +46,6 @@ export async function redisLikeProduction(redisUrl: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
-}
-
-/** bench/flash-sale.ts's load (not exported there): `booked` collects the id of every booking answered 201. */
-function load(url: string, body: string, userTokens: readonly string[], seconds: number, booked: Set<string>): Promise<autocannon.Result> {
-  let next = 0;
-  return autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: seconds,
-    headers: { 'content-type': 'application/json' },
-    requests: [{
-      method: 'POST',
-      path: '/api/v1/bookings',
-      body,
-      setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'content-type': 'application/json', authorization: `Bearer ${userTokens[next++ % userTokens.length] ?? ''}` } }),
-      onResponse: (status, responseBody) => {
-        if (status === 201) booked.add((JSON.parse(responseBody) as { id: string }).id);
-      },
-    }],
-  });
 }
 
 /**
