@@ -80,8 +80,9 @@ const benchmarks: Record<string, Benchmark> = {
     pacedScans: 4_000,
     log: (line) => process.stderr.write(`${line}\n`),
   })),
+  // BENCH_REBUILD_BOOKINGS: a smaller history, to check the benchmark runs or to compare before/after (the report's is 175,000).
   projections: async (mysqlUrl) => rebuildReport(await benchRebuild(mysqlUrl, {
-    bookings: 175_000,
+    bookings: Number(process.env.BENCH_REBUILD_BOOKINGS ?? 175_000),
     log: (line) => process.stderr.write(`${line}\n`),
   })),
   // BENCH_SEARCH_BOOKINGS=2000 (say) runs it small, to check that it runs.
