@@ -15,6 +15,7 @@ import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { withDatabase } from './database.ts';
 
 export interface RebuildFigures {
+  readonly bookings: number;
   readonly events: number;
   readonly rows: number;
   readonly appendSeconds: number;
@@ -53,6 +54,7 @@ export async function benchRebuild(serverUrl: string, options: { bookings: numbe
       const baseline = await rawInserts(url, flow.head, projectors.projections.size);
       options.log(`  raw: ${baseline.rows.toLocaleString('en-US')} rows in ${baseline.seconds.toFixed(1)} s`);
       return {
+        bookings: options.bookings,
         events: flow.head,
         rows,
         appendSeconds,

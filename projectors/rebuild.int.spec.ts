@@ -2,7 +2,7 @@ import t from 'tap';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { caughtUp, projectionRig, READ_TABLES, tableChecksums } from '../test/support/projections.ts';
 import { shadowCheckpoint } from '../read-models/checkpoints.ts';
-import { recoverSwap, STALE_REBUILD_MS } from './rebuild.ts';
+import { rebuild, recoverSwap, STALE_REBUILD_MS } from './rebuild.ts';
 import { shadowTable } from './shadow-tables.ts';
 
 const TABLES_OF: Record<string, string[]> = {
@@ -53,6 +53,32 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     t.same(rig.errors, []);
   });
 }
+
+t.test('projections rebuilt together share one read: one that fails during the fill fails alone, the others swap in', async (t) => {
+  const rig = await projectionRig(t);
+  await appendBookingFlow(rig.store, { users: 30, concerts: 1, classSeats: [200], bookings: 300 });
+  const users = rig.projectors.projection('users');
+  const payments = rig.projectors.projection('payments');
+  let batches = 0;
+  const failing = { ...payments, apply: async (...args: Parameters<typeof payments.apply>) => {
+    if (++batches === 1) throw new Error('payments broke on its first batch');
+    return payments.apply(...args);
+  } };
+  const phases = new Map<string, string>();
+  const rebuilt = rebuild({
+    db: rig.db, store: rig.store, checkpoints: rig.projectors.checkpoints, projections: [users, failing], batchSize: 40,
+    onProgress: (progress) => phases.set(progress.projection, progress.phase), onError: () => undefined,
+  });
+  await t.rejects(rebuilt, { message: 'payments broke on its first batch' });
+  t.equal(batches, 1, 'payments stopped at its failing batch');
+  t.equal(phases.get('users'), 'done', 'users kept taking the shared pages and swapped in');
+  t.equal(phases.get('payments'), 'failed');
+  t.equal((await rig.projectors.checkpoints.get('users'))?.generation, 2, 'the rebuilt users tables are live');
+  const [registered] = await rig.db('users').count<{ n: number }[]>({ n: '*' });
+  t.equal(Number(registered?.n), 30, 'every user in the rebuilt table');
+  t.equal((await rig.projectors.checkpoints.get('payments'))?.status, 'live', 'payments left as it was');
+  t.notOk(await rig.db.schema.hasTable(shadowTable('payments')), 'its shadow dropped');
+});
 
 t.test('a second rebuild of the same projection is refused while one runs', async (t) => {
   const rig = await projectionRig(t, { rebuildBatchSize: 50 });

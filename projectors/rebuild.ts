@@ -20,13 +20,15 @@
  * running rebuild is never touched.
  */
 import type { Knex } from 'knex';
+import type { DomainEvent, EventSet } from '../domain/index.ts';
+import { decode } from '../eventstore/decode.ts';
 import type { AllPage, EventStore, RecordedEvent } from '../eventstore/port.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import { RebuildInProgress, type RebuildProgress } from '../read-models/projection-status.ts';
 import { shadowCheckpoint, type Checkpoints } from '../read-models/checkpoints.ts';
-import type { Projection } from './projection.ts';
-import { ProjectionFailed, ProjectionRunner } from './runner.ts';
+import type { ProjectedEvent, Projection } from './projection.ts';
+import { ProjectionFailed, ProjectionRunner, type DecodedPage } from './runner.ts';
 import { copyTableShape, oldTable, renameTables, shadowTable } from './shadow-tables.ts';
 
 /** A rebuild whose heartbeat is older than this is taken for dead. */
@@ -111,7 +113,7 @@ class RebuildJob {
     for (const add of this.#addIndexes) await add();
   }
 
-  async apply(after: number, page: AllPage): Promise<void> {
+  async apply(after: number, page: AllPage | DecodedPage): Promise<void> {
     const outcome = await this.runner.applyPage(after, page);
     if (outcome !== 'applied') throw new Error(`rebuild of ${this.name}: its shadow checkpoint moved (${outcome})`);
     await this.heartbeat();
@@ -127,7 +129,7 @@ class RebuildJob {
 }
 
 interface ReadBatch {
-  readonly events: RecordedEvent[];
+  readonly events: RecordedEvent[] | ProjectedEvent[];
   readonly position: number;
   /** False once a read reached the head. */
   readonly more: boolean;
@@ -136,17 +138,105 @@ interface ReadBatch {
 /** The most events one store read hands over. */
 const READ_PAGE = 10_000;
 
+/** Pages of the shared read held at most, from the one the slowest job takes next. */
+const SHARED_PAGES = 30;
+
+interface SharedPage {
+  /** Decoded, of the types any of the jobs handles. */
+  readonly events: readonly ProjectedEvent[];
+  readonly position: number;
+  readonly more: boolean;
+}
+
+/**
+ * The first fill of every shadow rebuilt together reads the store once: each page of the types
+ * any of the projections handles is read, parsed and decoded once, and every job takes the
+ * events of its own types from it (projections only read events, so they share them). A page is
+ * dropped once every job has taken it; a job that would read a page more than SHARED_PAGES ahead
+ * of the slowest waits for it (memory), the slowest never waits.
+ */
+class SharedReads {
+  readonly #pages = new Map<number, { readonly page: Promise<SharedPage>; waiting: number }>();
+  readonly #set: EventSet<DomainEvent>;
+  readonly #filter: { readonly eventTypes: readonly DomainEvent['type'][] };
+  readonly #released: (() => void)[] = [];
+  /** Where each job stands: the `after` of the last page it took (-1 before the first). */
+  readonly #taken = new Map<string, number>();
+
+  constructor(private readonly store: EventStore, projections: readonly Projection[]) {
+    const types = [...new Set(projections.flatMap((projection) => projection.eventTypes))];
+    this.#set = { types };
+    this.#filter = { eventTypes: types };
+    for (const projection of projections) this.#taken.set(projection.name, -1);
+  }
+
+  /** The page after `after`, for job `name`: each job takes the pages in order, each once. */
+  async page(name: string, after: number): Promise<SharedPage> {
+    let entry = this.#pages.get(after);
+    while (entry === undefined && this.#pages.size >= SHARED_PAGES) {
+      await new Promise<void>((resolve) => this.#released.push(resolve));
+      entry = this.#pages.get(after);
+    }
+    if (entry === undefined) {
+      const page = this.#read(after);
+      page.catch(() => undefined); // rejects for every job that takes it, not before
+      entry = { page, waiting: this.#taken.size };
+      this.#pages.set(after, entry);
+    }
+    this.#taken.set(name, after);
+    if (--entry.waiting === 0) this.#drop(after);
+    return entry.page;
+  }
+
+  /** A job that stops taking pages (it failed, or it read to the head): no page waits for it. */
+  leave(name: string): void {
+    const taken = this.#taken.get(name);
+    if (taken === undefined) return;
+    this.#taken.delete(name);
+    for (const [after, entry] of this.#pages) {
+      if (after > taken && --entry.waiting === 0) this.#drop(after);
+    }
+  }
+
+  #drop(after: number): void {
+    this.#pages.delete(after);
+    for (const resolve of this.#released.splice(0)) resolve();
+  }
+
+  async #read(after: number): Promise<SharedPage> {
+    const page = await this.store.readAll({ after, maxCount: READ_PAGE, filter: this.#filter });
+    return {
+      // Upcast and checked, as every reader of events reads them (eventstore/decode.ts).
+      events: page.events.map((recorded): ProjectedEvent => decode(recorded, this.#set)),
+      position: Math.max(after, page.position),
+      more: page.events.length === READ_PAGE,
+    };
+  }
+}
+
 /**
  * Reads the store from where the job's shadow stands to the head, in pages of the types its
  * projection wants, and applies them in batches of `batchSize` events (several reads each):
  * the larger the batch, the more changes to one row fold into one write. The next read runs
- * while a batch is written. Jobs rebuilt together read on their own: none waits for a slower one.
+ * while a batch is written. With `shared` (the first fill), the pages come from the one read
+ * of every job rebuilt together; later catch-ups read on their own.
  */
-async function catchUp(options: RebuildOptions, job: RebuildJob): Promise<number> {
+async function catchUp(options: RebuildOptions, job: RebuildJob, shared?: SharedReads): Promise<number> {
   const batchSize = options.batchSize ?? 100_000;
   const filter = { eventTypes: job.projection.eventTypes };
+  const types = new Set<string>(job.projection.eventTypes);
   /** Reads from `after` until a batch is full or the head is reached (`more` false). */
   const readBatch = async (after: number): Promise<ReadBatch> => {
+    if (shared !== undefined) {
+      const events: ProjectedEvent[] = [];
+      let position = after;
+      for (;;) {
+        const page = await shared.page(job.name, position);
+        for (const event of page.events) if (types.has(event.type)) events.push(event);
+        position = page.position;
+        if (!page.more || events.length >= batchSize) return { events, position, more: page.more };
+      }
+    }
     const events: RecordedEvent[] = [];
     let position = after;
     for (;;) {
@@ -159,13 +249,21 @@ async function catchUp(options: RebuildOptions, job: RebuildJob): Promise<number
   };
   let after = (await options.checkpoints.get(job.shadowName))?.position ?? 0;
   let next: Promise<ReadBatch> | undefined = readBatch(after);
-  while (next !== undefined) {
-    const batch: ReadBatch = await next;
-    if (batch.position <= after) break;
-    // Read the next batch while this one is written.
-    next = batch.more ? readBatch(batch.position) : undefined;
-    await job.apply(after, { events: batch.events, position: batch.position });
-    after = batch.position;
+  try {
+    while (next !== undefined) {
+      const batch: ReadBatch = await next;
+      if (batch.position <= after) break;
+      // Read the next batch while this one is written.
+      next = batch.more ? readBatch(batch.position) : undefined;
+      await job.apply(after, shared === undefined
+        ? { events: batch.events as RecordedEvent[], position: batch.position }
+        : { decoded: batch.events as ProjectedEvent[], position: batch.position });
+      after = batch.position;
+    }
+  } finally {
+    // A read still under way (this job failed) hands back its pages, then the job leaves.
+    await next?.catch(() => undefined);
+    shared?.leave(job.name);
   }
   return after;
 }
@@ -187,18 +285,24 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildProgress[
     return new RebuildJob(options, projection, generation, startedAt, total);
   });
 
-  const outcomes = await Promise.allSettled(jobs.map((job) => runJob(options, job, now)));
+  const shared = new SharedReads(store, options.projections);
+  const outcomes = await Promise.allSettled(jobs.map((job) => runJob(options, job, now, shared)));
   for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   return jobs.map((job) => job.progress);
 }
 
 /** Fills the shadow, builds its indexes, catches it up, and swaps it in (steps 1-4 above). */
-async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date): Promise<void> {
+async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date, shared: SharedReads): Promise<void> {
   const { db, store, checkpoints } = options;
   const { name, projection, generation } = job;
   try {
-    await job.prepare();
-    await catchUp(options, job);
+    try {
+      await job.prepare();
+    } catch (error) {
+      shared.leave(name);
+      throw error;
+    }
+    await catchUp(options, job, shared);
     await job.addIndexes();
     await job.heartbeat();
     await catchUp(options, job);

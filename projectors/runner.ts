@@ -34,6 +34,15 @@ export interface RunnerOptions {
 
 export type PageOutcome = 'applied' | 'moved' | 'paused';
 
+/**
+ * A page already read through decode (eventstore/decode.ts), of the projection's types only: a
+ * rebuild reads and decodes each event once for every projection it rebuilds.
+ */
+export interface DecodedPage {
+  readonly decoded: readonly ProjectedEvent[];
+  readonly position: number;
+}
+
 export interface PageTarget {
   readonly db: Knex;
   readonly checkpoints: Checkpoints;
@@ -50,7 +59,7 @@ export interface PageTarget {
  * 'applied' when committed, 'moved' when the checkpoint was no longer at `from` (another runner
  * applied it; nothing was written), 'paused' while a rebuild swaps the tables.
  */
-export async function applyPage(target: PageTarget, from: number, page: AllPage): Promise<{ outcome: PageOutcome; afterCommit?: AfterCommit }> {
+export async function applyPage(target: PageTarget, from: number, page: AllPage | DecodedPage): Promise<{ outcome: PageOutcome; afterCommit?: AfterCommit }> {
   const { db, checkpoints, projection, checkpoint } = target;
   let afterCommit: AfterCommit | undefined;
   const outcome = await db.transaction(async (trx): Promise<PageOutcome> => {
@@ -61,7 +70,8 @@ export async function applyPage(target: PageTarget, from: number, page: AllPage)
     // Also a page of nothing but progress: caches follow the position too.
     // Upcast and checked, as every reader of events reads them (eventstore/decode.ts).
     const handled: EventSet<DomainEvent> = { types: projection.eventTypes };
-    const batch = await projection.apply(page.events.map((recorded): ProjectedEvent => decode(recorded, handled)), {
+    const events = 'decoded' in page ? page.decoded : page.events.map((recorded): ProjectedEvent => decode(recorded, handled));
+    const batch = await projection.apply(events, {
       trx,
       dialect: sqlDialectOf(db),
       table: target.table,
@@ -131,7 +141,7 @@ export class ProjectionRunner {
   }
 
   /** Applies one page that follows position `from` (see applyPage), then tells caches and listeners. */
-  async applyPage(from: number, page: AllPage): Promise<PageOutcome> {
+  async applyPage(from: number, page: AllPage | DecodedPage): Promise<PageOutcome> {
     const applied = await applyPage({ ...this.#options, checkpoint: this.name, table: this.#table }, from, page);
     if (applied.outcome !== 'applied') return applied.outcome;
     if (this.#failing) {
