@@ -83,7 +83,7 @@ export async function createRedisBaselineSchema(db: Knex, redis: Redis, sale: Re
   }
 }
 
-interface BookingRow {
+interface QueuedBooking {
   readonly id: string;
   readonly user_id: string;
   readonly concert_id: string;
@@ -93,7 +93,7 @@ interface BookingRow {
   readonly buyer_sealed: Buffer;
 }
 
-interface SeatRow {
+interface QueuedSeat {
   readonly booking_id: string;
   readonly ticket_class_id: string;
   readonly seat_number: number;
@@ -105,14 +105,14 @@ interface SeatRow {
  * one transaction at a time. A failed batch is retried; nothing waits for it.
  */
 export class BookingWriter {
-  private bookings: BookingRow[] = [];
-  private seats: SeatRow[] = [];
+  private bookings: QueuedBooking[] = [];
+  private seats: QueuedSeat[] = [];
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly db: Knex, private readonly everyMs: number, private readonly batch: number) {}
 
-  add(booking: BookingRow, seats: readonly SeatRow[]): void {
+  add(booking: QueuedBooking, seats: readonly QueuedSeat[]): void {
     this.bookings.push(booking);
     this.seats.push(...seats);
     if (this.bookings.length >= this.batch) this.flushSoon(0);
