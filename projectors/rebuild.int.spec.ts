@@ -1,7 +1,8 @@
+import { setTimeout } from 'node:timers/promises';
 import t from 'tap';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { caughtUp, projectionRig, READ_TABLES, tableChecksums } from '../test/support/projections.ts';
-import { shadowCheckpoint } from '../read-models/checkpoints.ts';
+import { shadowCheckpoint, type Checkpoints } from '../read-models/checkpoints.ts';
 import { rebuild, recoverSwap, STALE_REBUILD_MS } from './rebuild.ts';
 import { shadowTable } from './shadow-tables.ts';
 
@@ -78,6 +79,113 @@ t.test('projections rebuilt together share one read: one that fails during the f
   t.equal(Number(registered?.n), 30, 'every user in the rebuilt table');
   t.equal((await rig.projectors.checkpoints.get('payments'))?.status, 'live', 'payments left as it was');
   t.notOk(await rig.db.schema.hasTable(shadowTable('payments')), 'its shadow dropped');
+});
+
+t.test('a projection of rare events keeps its heartbeat while it waits for the shared pages of a slow one', async (t) => {
+  const rig = await projectionRig(t);
+  await appendBookingFlow(rig.store, { users: 10, concerts: 1, classSeats: [100], bookings: 80 });
+  const { checkpoints } = rig.projectors;
+  let clock = Date.now();
+  const now = (): Date => new Date(clock);
+  const users = rig.projectors.projection('users');
+  const bookings = rig.projectors.projection('bookings');
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let entered!: () => void;
+  const held = new Promise<void>((resolve) => (entered = resolve));
+  const gated = { ...bookings, apply: async (...args: Parameters<typeof bookings.apply>) => {
+    entered();
+    await gate;
+    return bookings.apply(...args);
+  } };
+  // Pages of 10 events, at most 2 held: users (its batch collected across the whole store) soon waits for bookings.
+  const rebuilt = rebuild({
+    db: rig.db, store: rig.store, checkpoints, projections: [users, gated], batchSize: 10, readPage: 10, sharedPages: 2,
+    heartbeatMs: 20, now, onError: () => undefined,
+  });
+  await held;
+  await setTimeout(100); // users reads on until no page is free
+  clock += STALE_REBUILD_MS + 1;
+  // A few beats later the rebuilder has shown it is alive at the new time (before the fix it never does).
+  const deadline = Date.now() + 2_000;
+  while (((await checkpoints.get('users'))?.heartbeatAt ?? 0) < clock && Date.now() < deadline) await setTimeout(20);
+  t.equal(await recoverSwap(rig.db, checkpoints, users, now), 'none', "another process's recovery leaves the waiting rebuild alone");
+  t.ok(await rig.db.schema.hasTable(shadowTable('users')), 'its shadow is still there');
+  open();
+  await rebuilt;
+  t.equal((await checkpoints.get('users'))?.generation, 2, 'users swapped in');
+  t.equal((await checkpoints.get('bookings'))?.generation, 2, 'bookings swapped in');
+  const [registered] = await rig.db('users').count<{ n: number }[]>({ n: '*' });
+  t.equal(Number(registered?.n), 10, 'every user in the rebuilt table');
+});
+
+t.test('a job that fails before it takes its first page leaves the shared read: the others go on and rebuild() settles', async (t) => {
+  const rig = await projectionRig(t);
+  await appendBookingFlow(rig.store, { users: 10, concerts: 1, classSeats: [100], bookings: 80 });
+  const { checkpoints } = rig.projectors;
+  let failures = 0;
+  const flaky = new Proxy(checkpoints, {
+    get(target, key): unknown {
+      if (key === 'get') {
+        return async (...args: Parameters<Checkpoints['get']>) => {
+          if (args[0] === shadowCheckpoint('bookings') && failures++ === 0) throw new Error('the checkpoint read failed');
+          return target.get(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const users = rig.projectors.projection('users');
+  const bookings = rig.projectors.projection('bookings');
+  // Pages of 10 events, at most 2 held: users outruns them unless bookings leaves the shared read.
+  const rebuilt = rebuild({
+    db: rig.db, store: rig.store, checkpoints: flaky, projections: [users, bookings], batchSize: 10, readPage: 10, sharedPages: 2,
+    onError: () => undefined,
+  });
+  const settled = await Promise.race([
+    rebuilt.then(() => 'resolved', (error: unknown) => (error as Error).message),
+    setTimeout(5_000, 'still running after 5 s'),
+  ]);
+  t.equal(settled, 'the checkpoint read failed', 'rebuild() rejects with the failure');
+  t.equal((await checkpoints.get('users'))?.generation, 2, 'users swapped in');
+  t.equal((await checkpoints.get('bookings'))?.status, 'live', 'bookings left as it was');
+  t.notOk(await rig.db.schema.hasTable(shadowTable('bookings')), 'its shadow dropped');
+});
+
+t.test('a store read that fails while a batch is written fails the rebuild, and is never an unhandled rejection', async (t) => {
+  const rig = await projectionRig(t);
+  await appendBookingFlow(rig.store, { users: 10, concerts: 1, classSeats: [100], bookings: 80 });
+  let reads = 0;
+  const store = new Proxy(rig.store, {
+    get(target, key): unknown {
+      if (key === 'readAll') {
+        return async (...args: Parameters<typeof target.readAll>) => {
+          if (++reads === 3) throw new Error('the store read failed');
+          return target.readAll(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => void process.off('unhandledRejection', onUnhandled));
+  // Each batch takes a while to write: the failing read (the third page) is a prefetch that fails meanwhile.
+  const slow = (projection: ReturnType<typeof rig.projectors.projection>): typeof projection => ({ ...projection, apply: async (...args: Parameters<typeof projection.apply>) => {
+    await setTimeout(100);
+    return projection.apply(...args);
+  } });
+  const rebuilt = rebuild({
+    db: rig.db, store, checkpoints: rig.projectors.checkpoints, batchSize: 10, readPage: 10, sharedPages: 4,
+    projections: [slow(rig.projectors.projection('users')), slow(rig.projectors.projection('bookings'))], onError: () => undefined,
+  });
+  await t.rejects(rebuilt, { message: 'the store read failed' });
+  t.same(unhandled, [], 'no failed read was left unhandled');
+  t.equal((await rig.projectors.checkpoints.get('users'))?.status, 'live', 'users left as it was');
+  t.notOk(await rig.db.schema.hasTable(shadowTable('users')), 'its shadow dropped');
 });
 
 t.test('a second rebuild of the same projection is refused while one runs', async (t) => {

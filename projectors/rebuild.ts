@@ -34,6 +34,13 @@ import { copyTableShape, oldTable, renameTables, shadowTable } from './shadow-ta
 /** A rebuild whose heartbeat is older than this is taken for dead. */
 export const STALE_REBUILD_MS = 120_000;
 
+/**
+ * A job writes its heartbeat this often while it runs, not only when it applies a batch: one of
+ * rare event types may wait for the shared pages of a slower job (or build indexes) for longer
+ * than STALE_REBUILD_MS without applying anything.
+ */
+const HEARTBEAT_MS = STALE_REBUILD_MS / 4;
+
 export interface RebuildOptions {
   readonly db: Knex;
   readonly store: EventStore;
@@ -47,6 +54,12 @@ export interface RebuildOptions {
   readonly onStarted?: () => void;
   readonly onError: (error: unknown, projection: string) => void;
   readonly now?: () => Date;
+  /** Events one store read hands over (READ_PAGE); smaller in specs. */
+  readonly readPage?: number;
+  /** Pages of the shared first read held at most (SHARED_PAGES); smaller in specs. */
+  readonly sharedPages?: number;
+  /** How often a job writes its heartbeat whatever it does (HEARTBEAT_MS); smaller in specs. */
+  readonly heartbeatMs?: number;
 }
 
 
@@ -109,6 +122,22 @@ class RebuildJob {
     await this.options.checkpoints.update(this.name, { heartbeat_at: (this.options.now ?? (() => new Date()))().getTime() });
   }
 
+  /** Writes the heartbeat every `everyMs` (one write at a time) until stopped; stop waits for the write under way. */
+  keepAlive(everyMs: number): { stop: () => Promise<void> } {
+    let beating: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      // A beat that fails is written again by the next one.
+      beating ??= this.heartbeat().catch(() => undefined).finally(() => (beating = undefined));
+    }, everyMs);
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await beating;
+      },
+    };
+  }
+
   async addIndexes(): Promise<void> {
     for (const add of this.#addIndexes) await add();
   }
@@ -163,7 +192,12 @@ class SharedReads {
   /** Where each job stands: the `after` of the last page it took (-1 before the first). */
   readonly #taken = new Map<string, number>();
 
-  constructor(private readonly store: EventStore, projections: readonly Projection[]) {
+  constructor(
+    private readonly store: EventStore,
+    projections: readonly Projection[],
+    private readonly readPage = READ_PAGE,
+    private readonly maxPages = SHARED_PAGES,
+  ) {
     const types = [...new Set(projections.flatMap((projection) => projection.eventTypes))];
     this.#set = { types };
     this.#filter = { eventTypes: types };
@@ -173,7 +207,7 @@ class SharedReads {
   /** The page after `after`, for job `name`: each job takes the pages in order, each once. */
   async page(name: string, after: number): Promise<SharedPage> {
     let entry = this.#pages.get(after);
-    while (entry === undefined && this.#pages.size >= SHARED_PAGES) {
+    while (entry === undefined && this.#pages.size >= this.maxPages) {
       await new Promise<void>((resolve) => this.#released.push(resolve));
       entry = this.#pages.get(after);
     }
@@ -204,12 +238,12 @@ class SharedReads {
   }
 
   async #read(after: number): Promise<SharedPage> {
-    const page = await this.store.readAll({ after, maxCount: READ_PAGE, filter: this.#filter });
+    const page = await this.store.readAll({ after, maxCount: this.readPage, filter: this.#filter });
     return {
       // Upcast and checked, as every reader of events reads them (eventstore/decode.ts).
       events: page.events.map((recorded): ProjectedEvent => decode(recorded, this.#set)),
       position: Math.max(after, page.position),
-      more: page.events.length === READ_PAGE,
+      more: page.events.length === this.readPage,
     };
   }
 }
@@ -223,6 +257,7 @@ class SharedReads {
  */
 async function catchUp(options: RebuildOptions, job: RebuildJob, shared?: SharedReads): Promise<number> {
   const batchSize = options.batchSize ?? 100_000;
+  const readPage = options.readPage ?? READ_PAGE;
   const filter = { eventTypes: job.projection.eventTypes };
   const types = new Set<string>(job.projection.eventTypes);
   /** Reads from `after` until a batch is full or the head is reached (`more` false). */
@@ -240,21 +275,27 @@ async function catchUp(options: RebuildOptions, job: RebuildJob, shared?: Shared
     const events: RecordedEvent[] = [];
     let position = after;
     for (;;) {
-      const page = await options.store.readAll({ after: position, maxCount: READ_PAGE, filter });
+      const page = await options.store.readAll({ after: position, maxCount: readPage, filter });
       events.push(...page.events);
       position = Math.max(position, page.position);
-      const more = page.events.length === READ_PAGE;
+      const more = page.events.length === readPage;
       if (!more || events.length >= batchSize) return { events, position, more };
     }
   };
+  /** A read that runs while a batch is written: awaited later, so its failure is not left unhandled meanwhile. */
+  const prefetch = (from: number): Promise<ReadBatch> => {
+    const read = readBatch(from);
+    read.catch(() => undefined);
+    return read;
+  };
   let after = (await options.checkpoints.get(job.shadowName))?.position ?? 0;
-  let next: Promise<ReadBatch> | undefined = readBatch(after);
+  let next: Promise<ReadBatch> | undefined = prefetch(after);
   try {
     while (next !== undefined) {
       const batch: ReadBatch = await next;
       if (batch.position <= after) break;
       // Read the next batch while this one is written.
-      next = batch.more ? readBatch(batch.position) : undefined;
+      next = batch.more ? prefetch(batch.position) : undefined;
       await job.apply(after, shared === undefined
         ? { events: batch.events as RecordedEvent[], position: batch.position }
         : { decoded: batch.events as ProjectedEvent[], position: batch.position });
@@ -285,7 +326,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildProgress[
     return new RebuildJob(options, projection, generation, startedAt, total);
   });
 
-  const shared = new SharedReads(store, options.projections);
+  const shared = new SharedReads(store, options.projections, options.readPage, options.sharedPages);
   const outcomes = await Promise.allSettled(jobs.map((job) => runJob(options, job, now, shared)));
   for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   return jobs.map((job) => job.progress);
@@ -295,13 +336,9 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildProgress[
 async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date, shared: SharedReads): Promise<void> {
   const { db, store, checkpoints } = options;
   const { name, projection, generation } = job;
+  const beating = job.keepAlive(options.heartbeatMs ?? HEARTBEAT_MS);
   try {
-    try {
-      await job.prepare();
-    } catch (error) {
-      shared.leave(name);
-      throw error;
-    }
+    await job.prepare();
     await catchUp(options, job, shared);
     await job.addIndexes();
     await job.heartbeat();
@@ -315,6 +352,7 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date,
     await checkpoints.update(name, { swap_position: position });
     await renameTables(db, sqlDialectOf(db), projection.tables.flatMap((table) => [[table, oldTable(table)], [shadowTable(table), table]] as [string, string][]));
     job.renamed = true;
+    await beating.stop();
     await finishSwap(db, checkpoints, projection, position, generation, now().toISOString());
     // Live from here on: the progress says so at the same moment the checkpoint does.
     job.report({ phase: 'done', done: position, total: position });
@@ -322,6 +360,9 @@ async function runJob(options: RebuildOptions, job: RebuildJob, now: () => Date,
     await projection.activated?.(generation);
     options.positions?.publish(name, position);
   } catch (error) {
+    // Wherever it failed, no page of the shared read waits for it any more (leave is idempotent).
+    shared.leave(name);
+    await beating.stop();
     if (!job.renamed) await job.abandon();
     job.report({ phase: 'failed', error: new ProjectionFailed(name, error).message });
     throw error;
