@@ -116,7 +116,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     requireEmailVerification: config.requireEmailVerification,
     now,
   });
-  const expirer = new HoldExpirer({ reactors, writer, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
+  const expirer = new HoldExpirer({ reactors, writer, store, commands, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
   const runners = [
     bookingsReactor({ store, commands, writer, placer, reactors, now }),
     paymentsReactor({ commands, payments, now }),

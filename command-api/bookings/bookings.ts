@@ -91,6 +91,9 @@ export class BookingService {
       : await Promise.all(holders.map((holder) => this.deps.personalData.seal(principal.userId, holder)));
     // A random id never held seats. A keyed one may have, long ago, on a concert that has forgotten
     // its released holds: there the booking's own stream tells (one batched read, off the writer).
+    // Exactly: a hold is released only once its booking stream exists (the hold expirer writes a
+    // missing one first; cancels and failed payments start from it), or when the concert is
+    // cancelled, and then it refuses every hold anyway.
     let neverHeld = idempotencyKey === undefined;
     if (!neverHeld && this.#forgetful.has(concertId)) {
       if (await this.#bookingExists(bookingId)) return this.#replay(concertId, bookingId, selection, context);

@@ -245,3 +245,24 @@ t.test('a snapshot of an older version is passed over: the stream is folded from
   const fresh = writer(t, store);
   t.equal(await outcome(fresh.submit(CONCERT, holdBySeat('b2', 'u2', [regularSeat(1)]), context)), 'SEAT_UNAVAILABLE', 'the hold of b1 was folded from the stream');
 });
+
+t.test('drain waits for a snapshot being saved, but not for ever: a hung save is reported and left behind', async (t) => {
+  const store = await openStore(t);
+  const hung = new Proxy(store, {
+    get(target, key) {
+      if (key === 'saveSnapshot') return () => new Promise<void>(() => undefined);
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const errors: string[] = [];
+  const concerts = new ConcertWriter(hung, {
+    queueLimit: 10, maxBatch: 10, snapshotEvery: 1, drainSnapshotWaitMs: 50,
+    onBackgroundError: (error, what) => errors.push(`${what}: ${String(error)}`),
+  });
+  await concerts.submit(CONCERT, scheduleConcert(), context);
+  const started = Date.now();
+  await concerts.drain();
+  t.ok(Date.now() - started < 2_000, 'drained');
+  t.match(errors, [/^snapshots at drain: .*still running/], 'the hung save reported');
+});

@@ -38,10 +38,13 @@ export interface ConcertWriterOptions {
   readonly maxBatch: number;
   /**
    * A snapshot is saved once this many events followed the last one (DEFAULT_SNAPSHOT_EVERY), and
-   * at least as many as the state has holds: a big sale's snapshot, which costs about as much to
-   * build as its holds, is paid for by as many events.
+   * at least as many as the state has holds, up to SNAPSHOT_SPACING_CAP: a big sale's snapshot,
+   * which costs about as much to build as its holds, is paid for by as many events, while a
+   * reload after a conflict (snapshot and tail) never folds more than that cap's worth of tail.
    */
   readonly snapshotEvery: number;
+  /** How long drain() waits for snapshots still being saved before it goes on without them (DRAIN_SNAPSHOT_WAIT_MS). */
+  readonly drainSnapshotWaitMs?: number;
   readonly onBackgroundError: (error: unknown, what: string) => void;
   readonly newId?: () => string;
   /** Told the number of commands of each batch decided and appended together (metrics). */
@@ -96,6 +99,16 @@ interface SnapshotData {
  * much as reading the snapshot of a concert with nothing held.
  */
 export const DEFAULT_SNAPSHOT_EVERY = 500;
+
+/**
+ * The most events between two snapshots that the holds' count may ask for: sold holds never
+ * leave the state, so a concert with 25,000 sold seats would otherwise snapshot only every
+ * 25,000 events, and each conflict's reload fold as long a tail.
+ */
+export const SNAPSHOT_SPACING_CAP = 10_000;
+
+/** drain() waits this long for snapshots being saved: a hung save does not hang shutdown (the next load folds a longer tail). */
+export const DRAIN_SNAPSHOT_WAIT_MS = 5_000;
 
 /** Conflicts in a row before a command gives up (another writer keeps winning). */
 const MAX_ATTEMPTS = 20;
@@ -153,7 +166,19 @@ export class ConcertWriter {
   async drain(): Promise<void> {
     if (![...this.#lanes.values()].every((lane) => !lane.running)) await new Promise<void>((resolve) => this.#idle.push(resolve));
     // A snapshot still being saved is finished too: the next instance loads it, not an older one.
-    await Promise.all([...this.#lanes.values()].flatMap((lane) => (lane.saving === null ? [] : [lane.saving])));
+    // Not for ever: a hung save is reported and left behind.
+    const saving = [...this.#lanes.values()].flatMap((lane) => (lane.saving === null ? [] : [lane.saving]));
+    if (saving.length === 0) return;
+    const waitMs = this.options.drainSnapshotWaitMs ?? DRAIN_SNAPSHOT_WAIT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const saved = await Promise.race([
+      Promise.all(saving).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!saved) this.options.onBackgroundError(new Error(`${saving.length} snapshot save(s) still running after ${waitMs} ms: drained without them`), 'snapshots at drain');
   }
 
   #lane(concertId: string): Lane {
@@ -298,7 +323,7 @@ export class ConcertWriter {
 
   #maybeSnapshot(stream: string, lane: Lane, state: ConcertState): void {
     if (typeof lane.revision !== 'number' || lane.saving !== null) return;
-    if (lane.revision - lane.snapshotRevision < Math.max(this.options.snapshotEvery, state.holds.size)) return;
+    if (lane.revision - lane.snapshotRevision < Math.max(this.options.snapshotEvery, Math.min(state.holds.size, SNAPSHOT_SPACING_CAP))) return;
     const revision = lane.revision;
     const data: SnapshotData = { position: lane.position, concert: toSnapshot(state) };
     lane.snapshotRevision = revision;

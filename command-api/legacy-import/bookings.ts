@@ -116,7 +116,8 @@ export async function importBooking(
       held = event.data;
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      // A concert that forgot released holds: the booking's stream tells whether an earlier run held it.
+      // A concert that forgot released holds: the booking's stream tells whether an earlier run held it
+      // (a hold is released only once its booking stream exists: see HoldExpirer and bookings.ts).
       if (isRefusal(error, 'HOLD_FORGOTTEN') && !neverHeld && (await run.booking(bookingId)) === null) {
         neverHeld = true;
         continue;

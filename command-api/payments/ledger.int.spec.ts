@@ -87,7 +87,7 @@ t.test('money taken = seats sold and kept + refunds owed, and no seat is sold to
     paymentsReactor({ commands, payments, now }),
     refundsReactor({ refunds: new RefundService({ store, commands, gateway, now }), autoRefund: true, now }),
   ];
-  const expirer = new HoldExpirer({ reactors: reactorStore, writer, now, intervalMs: 60_000, onError: (error) => t.fail(String(error)) });
+  const expirer = new HoldExpirer({ reactors: reactorStore, writer, store, commands, now, intervalMs: 60_000, onError: (error) => t.fail(String(error)) });
   let run = 0;
   /** How often each outcome was reached: the orders tried must reach them all. */
   const reached = new Map<string, number>();

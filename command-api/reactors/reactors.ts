@@ -17,6 +17,7 @@ import { instant } from '../../domain/shared/decider.ts';
 import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { isRefusal, type RefusalCode } from '../../lib/errors.ts';
+import { ensureBookingPlaced, findHold } from '../bookings/placement.ts';
 import type { BookingPlacer } from '../bookings/placer.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import type { ConcertWriter } from '../concerts/concert-writer.ts';
@@ -142,7 +143,16 @@ export class HoldExpirer {
   #running: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly deps: { reactors: ReactorStore; writer: ConcertWriter; now: () => Date; intervalMs: number; onError: (error: unknown) => void },
+    private readonly deps: {
+      reactors: ReactorStore;
+      writer: ConcertWriter;
+      /** Where a hold's booking stream is checked, and written from its SeatsHeld when missing, before the hold is released. */
+      store: EventStore;
+      commands: CommandHandler;
+      now: () => Date;
+      intervalMs: number;
+      onError: (error: unknown) => void;
+    },
   ) {}
 
   start(): void {
@@ -164,8 +174,25 @@ export class HoldExpirer {
   async expireDue(): Promise<number> {
     const now = this.deps.now();
     let released = 0;
-    for (const deadline of await this.deps.reactors.due(now.getTime(), 500)) {
+    const due = await this.deps.reactors.due(now.getTime(), 500);
+    // No hold is released before its booking stream exists (one read for the page; written from
+    // the hold when its request died and the repair failed too). Every other release goes through
+    // the booking's stream (cancel, failed payment) or cancels the concert for good: so, on a
+    // concert that has forgotten released holds, a booking id with no stream never held seats
+    // there, which is what a keyed booking's retry relies on (never_held in bookings.ts).
+    const placed = due.length === 0 ? new Map<string, number>() : await this.deps.store.streamRevisions(due.map((deadline) => bookingStream(deadline.bookingId)));
+    for (const deadline of due) {
       const context: CommandContext = { correlationId: `expiry-${deadline.bookingId}`, causationId: 'hold-expirer', actorId: null, occurredAt: now.toISOString() };
+      if (!placed.has(bookingStream(deadline.bookingId))) {
+        try {
+          // The rare path: the hold's SeatsHeld is looked up in the concert's stream.
+          await ensureBookingPlaced(this.deps.store, this.deps.commands, await findHold(this.deps.store, deadline.concertId, deadline.bookingId), context);
+        } catch (error) {
+          // Not released while its booking is missing: the next round tries again; the others go on.
+          this.deps.onError(error);
+          continue;
+        }
+      }
       try {
         const written = await this.deps.writer.submit(deadline.concertId, { type: 'ReleaseHold', booking_id: deadline.bookingId, reason: 'expired', now: context.occurredAt }, context);
         if (written.events.length > 0) released++;

@@ -11,8 +11,9 @@ import type { CommandContext } from '../../domain/index.ts';
 import { concertEvents as concertEventSet } from '../../domain/concert/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
+import { derivedUuid } from '../../lib/ids.ts';
 import { testApp } from '../../test/support/app.ts';
-import { adminToken, book, byClass, createConcert, customer, webhook } from '../../test/support/booking.ts';
+import { adminToken, book, buyer, byClass, createConcert, customer, webhook } from '../../test/support/booking.ts';
 import { bearer } from '../../test/support/users.ts';
 
 interface Booking { id: string; status: string; seats: { id: string }[] }
@@ -101,4 +102,45 @@ t.test('cancelling a booking whose hold the concert has forgotten releases nothi
   t.equal(cancelled.statusCode, 200, cancelled.body);
   t.match(cancelled.json(), { id: booking.id, status: 'cancelled' });
   t.equal(await concertEvents(store, concert.id, 'HoldReleased', booking.id), 1, 'released once');
+});
+
+t.test('a keyed hold whose booking stream was never written (request crashed, repair parked) is placed before it expires: a retry after it is forgotten holds nothing again', async (t) => {
+  const { made, concert, classId, churn } = await rig(t);
+  const { store } = made.services.shared;
+  const { writer, reactors, expirer, personalData, ktp, emailDigest } = made.services.command;
+  const user = await customer(made.app);
+  const key = 'crashed-after-its-hold';
+  const id = derivedUuid('booking', user.id, concert.id, key);
+  const body = byClass(concert.id, classId, 1);
+  const info = body.buyer_info;
+  const occurredAt = new Date().toISOString();
+  const expiresAt = Date.now() + 1_000;
+  const context: CommandContext = { correlationId: 'spec', causationId: 'spec', actorId: null, occurredAt };
+  // The first request: its hold written, then it died; the bookings reactor indexed the deadline
+  // but never wrote the booking stream (its repair parked).
+  await writer.submit(concert.id, {
+    type: 'HoldSeats',
+    booking_id: id,
+    user_id: user.id,
+    selection: { by: 'class', tickets: [{ ticket_class_id: classId, quantity: 1 }] },
+    ktp_fingerprints: [ktp.of(info.ktp_number)],
+    personal_data: {
+      buyer: await personalData.seal(user.id, info),
+      ticket_holders: [await personalData.seal(user.id, { full_name: info.full_name, ktp_number: info.ktp_number })],
+      buyer_email_digest: emailDigest(info.email),
+    },
+    expires_at: new Date(expiresAt).toISOString(),
+    now: occurredAt,
+    never_held: true,
+  }, context);
+  await reactors.addDeadlines([{ bookingId: id, concertId: concert.id, expiresAt }]);
+  t.equal((await store.streamRevisions([`booking-${id}`])).size, 0, 'no booking stream');
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 50));
+  t.equal(await expirer.expireDue(), 1, 'the hold expired');
+  await churn(2);
+
+  const again = await book(made.app, user.token, { ...body, buyer_info: buyer() }, { 'idempotency-key': key });
+  t.equal(again.statusCode, 201, again.body);
+  t.equal(again.json<Booking>().id, id, 'the first booking');
+  t.equal(await concertEvents(store, concert.id, 'SeatsHeld', id), 1, 'its seats were not held again');
 });

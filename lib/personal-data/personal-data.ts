@@ -1,16 +1,13 @@
 import type { Sealed } from '../../domain/index.ts';
 import type { KeyStore } from './key-store.ts';
-import { RandomIvs, seal, unseal } from './seal.ts';
+import { seal, unseal } from './seal.ts';
 
 /** Seals and opens personal data as JSON, with the owning user's key. */
 export class PersonalData {
-  /** Every booking seals its buyer: the IVs come from the generator in blocks. */
-  readonly #ivs = new RandomIvs();
-
   constructor(private readonly keys: KeyStore) {}
 
   async seal(userId: string, value: unknown): Promise<Sealed> {
-    return seal(await this.keys.keyFor(userId), JSON.stringify(value), this.#ivs.next());
+    return seal(await this.keys.keyFor(userId), JSON.stringify(value));
   }
 
   /** The value, or null when its key was deleted (the user was forgotten). */

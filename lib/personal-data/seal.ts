@@ -3,7 +3,7 @@
  * names its key, and the key id is authenticated with it, so a value cannot be moved under
  * another user's key unnoticed.
  */
-import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import type { Sealed } from '../../domain/index.ts';
 
 export interface DataKey {
@@ -11,9 +11,12 @@ export interface DataKey {
   readonly key: Buffer;
 }
 
-/** A fresh random 96-bit IV for every value sealed under a data key. */
-export function seal(dataKey: DataKey, plaintext: string, iv: Buffer = randomBytes(IV_BYTES)): Sealed {
-  if (iv.length !== IV_BYTES) throw new Error(`an IV is ${IV_BYTES} bytes`);
+/**
+ * A fresh random 96-bit IV for every value sealed under a data key, drawn here and nowhere else:
+ * GCM under a repeated IV gives its key away, so no caller chooses one.
+ */
+export function seal(dataKey: DataKey, plaintext: string): Sealed {
+  const iv = ivs.next();
   const cipher = createCipheriv('aes-256-gcm', dataKey.key, iv);
   cipher.setAAD(Buffer.from(dataKey.keyId));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -47,6 +50,9 @@ export class RandomIvs {
     return iv;
   }
 }
+
+/** The IVs of every seal in this process. */
+const ivs = new RandomIvs();
 
 /** Throws when the value was not sealed with this key or was altered. */
 export function unseal(dataKey: DataKey, sealed: Sealed): string {
