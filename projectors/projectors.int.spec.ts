@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { ProjectionRunner } from './runner.ts';
@@ -56,3 +57,17 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     t.same(await tableChecksums(rig.db), before, 'nothing changed');
   });
 }
+
+t.test('appends in this process of events a projection does not handle move its checkpoint to the head without a poll', async (t) => {
+  // Polls an hour apart: only the appends in this process can move the projections within the test.
+  const rig = await projectionRig(t, { kind: 'sqlite', pollIntervalMs: 3_600_000 });
+  await appendBookingFlow(rig.store, { users: 5, concerts: 1, classSeats: [10], bookings: 5 });
+  rig.projectors.start();
+  await caughtUp(rig.projectors, 10_000);
+  for (let i = 0; i < 3; i++) await rig.store.append(`probe-${randomUUID()}`, [{ id: randomUUID(), type: 'ProbeNoted', data: {}, metadata: {} }], 'no_stream');
+  const head = await rig.store.headPosition();
+  await caughtUp(rig.projectors, 5_000);
+  const status = await rig.projectors.status();
+  t.same(status.map((view) => [view.name, view.position]), status.map((view) => [view.name, head]), 'every checkpoint is at the head, past events none of them handles');
+  t.same(rig.errors, [], 'no projection error');
+});

@@ -18,10 +18,10 @@ import { ReactorRunner, type Reactor, type RunnerOptions } from './runner.ts';
 
 const TRIES = 3;
 
-async function rig(t: Test, options: RunnerOptions = { tries: TRIES, backoffMs: { first: 5, max: 20 } }) {
+async function rig(t: Test, options: RunnerOptions = { tries: TRIES, backoffMs: { first: 5, max: 20 } }, pollIntervalMs?: number) {
   const dir = await mkdtemp(join(tmpdir(), 'boxoffice-runner-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const store = await SqlEventStore.open({ client: 'better-sqlite3', filename: join(dir, 'events.sqlite') });
+  const store = await SqlEventStore.open({ client: 'better-sqlite3', filename: join(dir, 'events.sqlite'), ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) });
   t.teardown(() => store.close());
   const reactors = await ReactorStore.open({ client: 'better-sqlite3', filename: join(dir, 'reactors.sqlite') });
   t.teardown(() => reactors.close());
@@ -66,6 +66,17 @@ t.test('an event the handler keeps failing on is parked after its tries; the eve
   const parked = await reactors.parked('settler');
   t.match(parked, [{ reactor: 'settler', eventId: poison, type: 'Poisoned', stream: /^ledger-/, tries: TRIES, reason: `Error: cannot settle ${poison as string}: the payment names no booking` }], 'parked with its reason and tries');
   t.equal(effects.poisonTries, 1 + TRIES, 'tried with its page, then on its own TRIES times: bounded');
+});
+
+t.test('appends in this process of nothing the reactor handles move its checkpoint to the head without a poll', async (t) => {
+  // Polls an hour apart: only the appends in this process can move it within the test.
+  const { store, reactors, runner, append, caughtUp } = await rig(t, undefined, 3_600_000);
+  runner.start();
+  await append('Settled');
+  await caughtUp();
+  for (let i = 0; i < 3; i++) await store.append(`other-${randomUUID()}`, [{ id: randomUUID(), type: 'Noted', data: {}, metadata: {} }], 'no_stream');
+  await caughtUp();
+  t.equal(await reactors.checkpoint('settler'), await store.headPosition(), 'the checkpoint is at the head, past the events it ignores');
 });
 
 t.test('a parked event is counted in the metrics and listed by the status; a retry that fails keeps it with the new reason, one after the fix unparks it', async (t) => {

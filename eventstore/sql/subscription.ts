@@ -33,16 +33,50 @@ function concerns(filter: AllFilter | undefined, writes: AppendedWrites | undefi
  * live are the same query, so nothing can be lost or repeated at the switch. A page is read only
  * when the consumer asks for the next one. Appends in this process wake it at once; appends by
  * other processes are found by polling.
+ *
+ * An append in this process with nothing its filter passes is not read: when it follows the
+ * subscription's position with nothing in between (positions are gap-free, and its own tell where
+ * it starts), the subscription moves past it with a page of no events, as a read would have; when
+ * something may lie between (another process's append, told later or never), it reads as before.
  */
 export function pollingSubscription(options: PollingOptions): Subscription {
   let closed = false;
   let wake: (() => void) | undefined;
   let appendsSeen = 0;
-  const onAppended = (_position: number, writes?: AppendedWrites): void => {
-    // A flash sale appends holds and bookings many times a second: a reactor that handles neither sleeps on.
-    if (!concerns(options.filter, writes)) return;
-    appendsSeen++;
+  /** Everything at or before it was read or passed. */
+  let position = options.after;
+  /** The last position any append has told: each one up to it wakes a read, or is passable. */
+  let told = options.after;
+  /** Positions from+1..to: appends in this process with nothing the filter passes, one after another. */
+  let passable: { from: number; to: number } | undefined;
+  const onAppended = (last: number, writes?: AppendedWrites): void => {
+    const reached = Math.max(position, told);
+    told = Math.max(told, last);
+    if (concerns(options.filter, writes) || writes === undefined) {
+      appendsSeen++;
+      wake?.();
+      return;
+    }
+    // A flash sale appends holds and bookings many times a second: a reactor that handles neither
+    // reads nothing for them, and a projection is told their position without a read.
+    if (last <= position) return;
+    const from = last - writes.reduce((count, write) => count + write.events.length, 0);
+    const run = passable !== undefined && passable.to > position ? passable : undefined;
+    if (run !== undefined && from === run.to) run.to = last;
+    else if (run !== undefined && last === run.from) run.from = from;
+    else {
+      passable = { from, to: last };
+      // A gap (what lies between may be another process's, not told yet), or a run given up: read.
+      if (from > reached || run !== undefined) appendsSeen++;
+    }
     wake?.();
+  };
+  /** Where the subscription may move without a read (the passable run it has reached), or undefined. */
+  const passed = (): number | undefined => {
+    const run = passable;
+    if (run === undefined || run.from > position) return undefined;
+    passable = undefined;
+    return run.to > position ? run.to : undefined;
   };
   const onClose = (): void => {
     closed = true;
@@ -55,18 +89,18 @@ export function pollingSubscription(options: PollingOptions): Subscription {
     options.appended.off('close', onClose);
   };
 
-  const sleep = (): Promise<void> => new Promise((resolve) => {
-    const timer = setTimeout(done, options.pollIntervalMs);
-    function done(): void {
+  /** Rests until woken (true) or until it is time to poll (false). */
+  const sleep = (): Promise<boolean> => new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), options.pollIntervalMs);
+    function done(woken: boolean): void {
       clearTimeout(timer);
       wake = undefined;
-      resolve();
+      resolve(woken);
     }
-    wake = done;
+    wake = () => done(true);
   });
 
   async function* pages(): AsyncGenerator<AllPage> {
-    let position = options.after;
     try {
       while (!closed) {
         const seenBefore = appendsSeen;
@@ -77,7 +111,14 @@ export function pollingSubscription(options: PollingOptions): Subscription {
           yield page;
         }
         // A full page means more is waiting; otherwise rest until something is appended.
-        if (page.events.length < options.pageSize && appendsSeen === seenBefore) await sleep();
+        if (page.events.length >= options.pageSize) continue;
+        while (!closed && appendsSeen === seenBefore) {
+          const to = passed();
+          if (to !== undefined) {
+            position = to;
+            yield { events: [], position };
+          } else if (!(await sleep())) break;
+        }
       }
     } finally {
       stopListening();

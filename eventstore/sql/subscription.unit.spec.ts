@@ -29,20 +29,22 @@ function following(filter?: { streamPrefixes?: string[]; eventTypes?: string[] }
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 const positionOf = (result: IteratorResult<AllPage>) => (result.done === true ? undefined : result.value.position);
 
-t.test('an append in this process with nothing the filter passes does not wake the subscription', async (t) => {
+t.test('an append in this process with nothing the filter passes is not read', async (t) => {
   const follow = following({ streamPrefixes: ['payment-'], eventTypes: ['PaymentSucceeded'] });
   t.teardown(() => follow.subscription.close());
   const next = follow.iterator.next();
   await settle();
   t.equal(follow.reads(), 1, 'the first page is read at once');
   follow.append(1, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
-  follow.append(2, [{ stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }, { stream: 'payment-1', events: [{ type: 'PaymentOpened' }] }]);
+  follow.append(3, [{ stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }, { stream: 'payment-1', events: [{ type: 'PaymentOpened' }] }]);
   await settle();
   t.equal(follow.reads(), 1, 'holds, bookings and other payment events: no read');
-  follow.append(3, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'payment-1', events: [{ type: 'PaymentOpened' }, { type: 'PaymentSucceeded' }] }]);
-  const page = await next;
+  const passed = await within(100, next);
+  t.equal(passed === 'late' ? 'late' : positionOf(passed), 3, 'but a page of nothing at their position at once, as a read would have given');
+  follow.append(6, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'payment-1', events: [{ type: 'PaymentOpened' }, { type: 'PaymentSucceeded' }] }]);
+  const page = await follow.iterator.next();
   t.equal(follow.reads(), 2, 'an append with one event it handles wakes it');
-  t.equal(positionOf(page), 3, 'and its read covers everything appended before');
+  t.equal(positionOf(page), 6, 'and its read covers everything appended before');
 });
 
 t.test('an append elsewhere (a position only) or any append without a filter wakes it', async (t) => {
@@ -58,4 +60,73 @@ t.test('an append elsewhere (a position only) or any append without a filter wak
   await settle();
   all.append(7, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
   t.equal(positionOf(await second), 7, 'no filter: every append wakes it');
+});
+
+const within = <T>(ms: number, promise: Promise<T>) => Promise.race([promise, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms).unref())]);
+
+t.test('an append in this process with nothing for it, right after its position, moves it to the append\'s position at once and without a read', async (t) => {
+  const follow = following({ eventTypes: ['SeatsHeld'] });
+  t.teardown(() => follow.subscription.close());
+  const first = follow.iterator.next();
+  await settle();
+  follow.append(1, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
+  t.equal(positionOf(await first), 1, 'the hold is read');
+  const reads = follow.reads();
+  follow.append(2, [{ stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  const next = await within(100, follow.iterator.next());
+  t.equal(next === 'late' ? 'late' : positionOf(next), 2, 'the next page, at the booking\'s position, comes within 100 ms (polls are an hour apart)');
+  t.equal(follow.reads(), reads, 'and without reading the store');
+});
+
+t.test('an append in this process with nothing for it after a gap (events from elsewhere may lie between) is read', async (t) => {
+  const follow = following({ eventTypes: ['SeatsHeld'] });
+  t.teardown(() => follow.subscription.close());
+  const first = follow.iterator.next();
+  await settle();
+  follow.append(1, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
+  t.equal(positionOf(await first), 1, 'the hold is read');
+  // Position 2 is another process's, not told yet: only a read knows whether it holds seats.
+  follow.append(3, [{ stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  const next = await within(100, follow.iterator.next());
+  t.equal(next === 'late' ? 'late' : positionOf(next), 3, 'read at once');
+  t.equal(follow.reads(), 3, 'by a read of the store');
+});
+
+t.test('appends with nothing for it while the consumer works, or while a page is read, are passed in one page without a read', async (t) => {
+  const appended = new EventEmitter();
+  let head = 0;
+  let reads = 0;
+  let release: (() => void) | undefined;
+  const readPage = async (after: number): Promise<AllPage> => {
+    reads++;
+    const seen = head; // what the read sees: the head when it began
+    if (reads === 3) await new Promise<void>((resolve) => { release = resolve; });
+    return { events: [], position: Math.max(after, seen) };
+  };
+  const subscription = pollingSubscription({ readPage, after: 0, pageSize: 100, pollIntervalMs: 3_600_000, appended, filter: { eventTypes: ['SeatsHeld'] } });
+  t.teardown(() => subscription.close());
+  const iterator = subscription[Symbol.asyncIterator]();
+  const append = (position: number, type: string, stream = 'booking-1') => {
+    head = position;
+    appended.emit('appended', position, [{ stream, events: [{ type }] }]);
+  };
+  const first = iterator.next();
+  await settle();
+  append(1, 'SeatsHeld');
+  t.equal(positionOf(await first), 1, 'read');
+  for (let position = 2; position <= 5; position++) append(position, 'BookingPlaced');
+  const bookings = await within(100, iterator.next());
+  t.equal(bookings === 'late' ? 'late' : positionOf(bookings), 5, 'four bookings: one page at the last');
+  t.equal(reads, 2, 'no read for them');
+  // A hold wakes a read; bookings appended while it is in flight (which it may not see) follow it.
+  const third = iterator.next();
+  append(6, 'SeatsHeld', 'concert-1');
+  await settle();
+  append(7, 'BookingPlaced');
+  append(8, 'BookingPlaced');
+  release?.();
+  t.equal(positionOf(await third), 6, 'the read saw the hold only');
+  const after = await within(100, iterator.next());
+  t.equal(after === 'late' ? 'late' : positionOf(after), 8, 'then the bookings after it, at once');
+  t.equal(reads, 3, 'without another read');
 });

@@ -38,11 +38,12 @@ export async function databaseFor(t: Test, kind: 'mysql' | 'sqlite'): Promise<{ 
   return { options: { client: 'better-sqlite3', filename: join(dir, 'read-models.sqlite') }, url: undefined };
 }
 
-export async function projectionRig(t: Test, options: { kind?: 'mysql' | 'sqlite'; batchSize?: number; rebuildBatchSize?: number; positions?: ProjectionPositions } = {}): Promise<Rig> {
+export async function projectionRig(t: Test, options: { kind?: 'mysql' | 'sqlite'; batchSize?: number; rebuildBatchSize?: number; positions?: ProjectionPositions; pollIntervalMs?: number } = {}): Promise<Rig> {
   const { options: database, url } = await databaseFor(t, options.kind ?? 'mysql');
+  const pollIntervalMs = options.pollIntervalMs ?? 20;
   const store = await SqlEventStore.open(database.client === 'mysql2'
-    ? { client: 'mysql2', url: database.url, pollIntervalMs: 20 }
-    : { client: 'better-sqlite3', filename: database.filename.replace('read-models', 'events'), pollIntervalMs: 20 });
+    ? { client: 'mysql2', url: database.url, pollIntervalMs }
+    : { client: 'better-sqlite3', filename: database.filename.replace('read-models', 'events'), pollIntervalMs });
   t.teardown(() => store.close());
   const db = await openReadModels(database);
   t.teardown(() => db.destroy());
