@@ -9,7 +9,7 @@ import knex, { type Knex } from 'knex';
 import { Redis } from 'ioredis';
 import { freePort } from '../test/harness/servers.ts';
 import { database } from './database.ts';
-import { load, tokens, type SaleFigures } from './flash-sale.ts';
+import { figures, load, tokens, type SaleFigures } from './flash-sale.ts';
 import { spawnProcess, stop } from './processes.ts';
 import { createRedisBaselineSchema, redisKeys, type RedisSale } from './redis-lua-baseline.ts';
 
@@ -93,14 +93,7 @@ export async function benchRedisBaseline(mysqlServerUrl: string, redisUrl: strin
     await stop(server); // answers what is in flight, then drains the writer
     const oversold = await auditRedisBaseline(setup, redis, sale, answered201);
     return {
-      bookingsPerSecond: booked / result.duration,
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      requests: result.requests.total,
-      booked,
-      non2xx: result.non2xx,
-      errors: result.errors,
-      oversold,
+      ...figures(result, booked, oversold),
       unwrittenAtStop,
       serverCpuMsPerBooking: (cpuAfter[0] - cpuBefore[0]) / booked,
       redisCpuMsPerBooking: (cpuAfter[1] - cpuBefore[1]) / booked,
