@@ -41,7 +41,8 @@ t.test('npm start: the README journey, and the same data after a restart', async
 
   t.equal((await call('POST', '/api/v1/users/register', { username: 'rina', email: 'rina@example.com', password: 'Senja-di-Istora-2026' })).status, 201);
   const mail = await eventually(async () => {
-    const lines = (await readFile(join(dataDir, 'mail-outbox.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    const text = await readFile(join(dataDir, 'mail-outbox.jsonl'), 'utf8').catch(() => '');
+    const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean); // complete lines only
     return lines.map((line) => JSON.parse(line) as { to: string; text: string }).find((m) => m.to === 'rina@example.com');
   }, 'the verification mail');
   const link = new URL(/http\S+/.exec(mail.text)?.[0] ?? '');

@@ -64,7 +64,9 @@ export async function roleApp(t: Test, env: Record<string, string> = {}, wire: W
     logs,
     mails: async () => {
       const text = await readFile(join(dataDir, 'mail-outbox.jsonl'), 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { to: string; subject: string; text: string; token: string });
+      // Complete lines only: the mailer may be half-way through appending the last one.
+      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+      return complete.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { to: string; subject: string; text: string; token: string });
     },
   };
 }
