@@ -13,13 +13,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createSigner } from 'fast-jwt';
 import knex from 'knex';
+import { cpuMsOf, databasePid, statementsSent } from './cpu-time.ts';
 import { placeBookingFrom } from '../command-api/bookings/placement.ts';
 import { toAppend } from '../command-api/command-handler.ts';
 import { ConcertWriter } from '../command-api/concerts/concert-writer.ts';
@@ -191,25 +192,12 @@ interface Costs {
   queries(): Promise<number>;
 }
 
-/** utime + stime of a process, ms: clock ticks (100 a second on Linux), after the command name's closing parenthesis. */
-async function cpuMsOf(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /** What a server process and the database have spent, read before and after a round. */
 function costs(child: ChildProcess | undefined, db: knex.Knex): Costs {
   return {
     serverCpuMs: () => cpuMsOf(child?.pid ?? 0),
-    async databaseCpuMs() {
-      // MariaDB runs on this machine (the bench's own server): its pid file says which process it is.
-      const [rows] = (await db.raw('SELECT @@pid_file AS file')) as [{ file: string }[]];
-      return cpuMsOf(Number((await readFile(rows[0]?.file ?? '', 'utf8')).trim()));
-    },
-    async queries() {
-      const [rows] = (await db.raw("SHOW GLOBAL STATUS LIKE 'Questions'")) as [{ Value: string }[]];
-      return Number(rows[0]?.Value);
-    },
+    databaseCpuMs: async () => cpuMsOf(await databasePid(db)),
+    queries: () => statementsSent(db),
   };
 }
 

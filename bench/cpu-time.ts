@@ -1,7 +1,7 @@
 /** CPU time a server process and the bench's MariaDB have spent, from /proc (both run on this machine), and the statements MariaDB was sent. */
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import knex from 'knex';
+import knex, { type Knex } from 'knex';
 
 export interface Spent {
   /** utime + stime so far, ms, of the server process, its stime alone, and mariadbd's. */
@@ -29,17 +29,28 @@ async function cpuOf(pid: number): Promise<{ user: number; system: number }> {
   return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
 }
 
-/** The server's pid is the child's; MariaDB's comes from its pid file, asked of the server itself. */
+/** MariaDB runs on this machine (the bench's own server): its pid file, asked of the server itself, says which process it is. */
+export async function databasePid(db: Knex): Promise<number> {
+  const [rows] = (await db.raw('SELECT @@pid_file AS file')) as [{ file: string }[]];
+  return Number((await readFile(rows[0]?.file ?? '', 'utf8')).trim());
+}
+
+/** Statements MariaDB has been sent, every database (`Questions`). */
+export async function statementsSent(db: Knex): Promise<number> {
+  const [rows] = (await db.raw("SHOW GLOBAL STATUS LIKE 'Questions'")) as [{ Value: string }[]];
+  return Number(rows[0]?.Value);
+}
+
+/** The server's pid is the child's; MariaDB's comes from its pid file. */
 export async function cpuTime(server: ChildProcess, mysqlUrl: string): Promise<CpuTime> {
   const db = knex({ client: 'mysql2', connection: mysqlUrl, pool: { min: 0, max: 1 } });
-  const [rows] = (await db.raw('SELECT @@pid_file AS file')) as [{ file: string }[]];
-  const databasePid = Number((await readFile(rows[0]?.file ?? '', 'utf8')).trim());
+  const database = await databasePid(db);
   const serverPid = server.pid ?? 0;
   return {
     async read() {
-      const [status] = (await db.raw("SHOW GLOBAL STATUS LIKE 'Questions'")) as [{ Value: string }[]];
+      const statements = await statementsSent(db);
       const serverCpu = await cpuOf(serverPid);
-      return { serverMs: serverCpu.user + serverCpu.system, serverSystemMs: serverCpu.system, databaseMs: await cpuMsOf(databasePid), statements: Number(status[0]?.Value) };
+      return { serverMs: serverCpu.user + serverCpu.system, serverSystemMs: serverCpu.system, databaseMs: await cpuMsOf(database), statements };
     },
     close: () => db.destroy(),
   };

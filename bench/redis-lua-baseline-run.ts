@@ -4,8 +4,8 @@
  * seats, a 2 s warm-up first), then the audit once the server has stopped and its writer drained.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import knex, { type Knex } from 'knex';
+import { cpuMsOf } from './cpu-time.ts';
 import { Redis } from 'ioredis';
 import { freePort } from '../test/harness/servers.ts';
 import { database } from './database.ts';
@@ -19,12 +19,6 @@ export interface RedisSaleFigures extends SaleFigures {
   /** CPU the server process (HTTP, JWT, script calls, the writer) and Redis spent per booking in the timed load, ms. */
   readonly serverCpuMsPerBooking: number;
   readonly redisCpuMsPerBooking: number;
-}
-
-/** utime + stime of a process, ms (clock ticks of 10 ms, after the command name's closing parenthesis). */
-async function cpuMsOf(pid: number | undefined): Promise<number> {
-  const fields = (await readFile(`/proc/${pid ?? 'self'}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** CPU the Redis server has used, ms (INFO cpu). */
@@ -84,9 +78,9 @@ export async function benchRedisBaseline(mysqlServerUrl: string, redisUrl: strin
     const base = `http://127.0.0.1:${port}`;
     const answered201 = new Set<string>();
     await load(base, body, signedIn.tokens.slice(0, 2_000), 2, answered201);
-    const cpuBefore = [await cpuMsOf(server.pid), await redisCpuMs(redis)] as const;
+    const cpuBefore = [await cpuMsOf(server.pid ?? 0), await redisCpuMs(redis)] as const;
     const result = await load(base, body, signedIn.tokens.slice(2_000), seconds, answered201);
-    const cpuAfter = [await cpuMsOf(server.pid), await redisCpuMs(redis)] as const;
+    const cpuAfter = [await cpuMsOf(server.pid ?? 0), await redisCpuMs(redis)] as const;
     const booked = result.statusCodeStats?.['201']?.count ?? 0;
     const [{ written = 0 } = {}] = await setup('bookings').count<{ written: number }[]>({ written: '*' });
     const unwrittenAtStop = Math.max(0, answered201.size - Number(written));
