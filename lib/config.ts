@@ -122,6 +122,10 @@ export const SETTINGS = {
   holdTtlSeconds: withDefault('HOLD_TTL_SECONDS', 'how long a pending booking holds its seats', wholeNumber(1, 86_400, 'seconds'), '900'),
   /** Commands waiting per concert before 503 OVERLOADED. */
   commandQueueLimit: withDefault('COMMAND_QUEUE_LIMIT', 'commands waiting per concert before `503 OVERLOADED`', wholeNumber(1, LIMIT, 'commands'), '5000'),
+  /** How long a waiting room's booking pass may be used once its holder is admitted. */
+  bookingPassTtlSeconds: withDefault('BOOKING_PASS_TTL_SECONDS', "how long a waiting room's booking pass stays valid once its holder is admitted", wholeNumber(10, 3_600, 'seconds'), '300'),
+  /** How often each waiting room is looked after: the lottery at the opening, admissions, expired passes, sold out. */
+  waitingRoomTickMs: withDefault('WAITING_ROOM_TICK_MS', 'how often the waiting rooms are looked after: the lottery at the opening, admissions, expired passes, sold out', wholeNumber(50, 10_000, 'milliseconds'), '250'),
   /** How often unpaid holds past their time are looked for. */
   expiryCheckIntervalMs: withDefault('EXPIRY_CHECK_INTERVAL_MS', 'how often unpaid holds past their time are looked for and released', wholeNumber(50, 60_000, 'milliseconds'), '1000'),
   /** How long a read with min_position waits for the projection before 503 PROJECTION_LAGGING. */

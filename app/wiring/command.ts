@@ -16,6 +16,7 @@ import type { Mailer } from '../../command-api/mail/mailer.ts';
 import { OutboxMailer } from '../../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
+import { QueueWriter } from '../../command-api/queue/queue-writer.ts';
 import { RefundService } from '../../command-api/payments/refunds.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
@@ -32,6 +33,7 @@ import type { ReadinessCheck } from '../../lib/http/health.ts';
 import { emailDigester } from '../../lib/personal-data/digest.ts';
 import { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
+import { BookingPasses } from '../../lib/security/booking-passes.ts';
 import { LoginThrottle } from '../../lib/security/login-throttle.ts';
 import { PasswordHasher } from '../../lib/security/passwords.ts';
 import { databaseOptions } from './adapters.ts';
@@ -43,6 +45,10 @@ export interface CommandRole {
   /** What the command API's routes are given. */
   readonly api: CommandApiDeps;
   readonly writer: ConcertWriter;
+  /** The waiting rooms' writer (one `queue-…` stream per concert). */
+  readonly queues: QueueWriter;
+  /** Signs and reads the waiting room's booking passes. */
+  readonly passes: BookingPasses;
   readonly reactors: ReactorStore;
   /** Each reactor's runner: its status (position, lag, parked events) and the retry of what it parked. */
   readonly runners: readonly ReactorRunner[];
@@ -95,6 +101,9 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   });
   closers.add(() => writer.drain());
   metrics.measureQueueDepth(() => writer.queueDepth());
+  const queues = new QueueWriter(store, { queueLimit: config.commandQueueLimit, maxBatch: 500, onBackgroundError });
+  closers.add(() => queues.drain());
+  const passes = new BookingPasses(secrets.jwtSecret);
 
   const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
   closers.add(() => reactors.close());
@@ -162,6 +171,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       ticketCodes,
     },
     writer,
+    queues,
+    passes,
     reactors,
     runners,
     expirer,

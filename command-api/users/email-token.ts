@@ -3,8 +3,8 @@
  * sent to (by hash). They work once because verifying twice is refused by the user's stream
  * (EMAIL_ALREADY_VERIFIED); a token for an address since changed is refused as stale.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../lib/errors.ts';
+import { SignedTokens } from '../../lib/security/signed-tokens.ts';
 
 interface Claims {
   /** user id */
@@ -16,39 +16,25 @@ interface Claims {
 }
 
 export class EmailTokens {
-  readonly #key: Buffer;
+  readonly #tokens: SignedTokens;
 
   constructor(secret: string, private readonly ttlSeconds: number, private readonly now: () => number = Date.now) {
     // Its own key, derived from the deployment's secret, so it signs nothing but these tokens.
-    this.#key = createHmac('sha256', secret).update('boxoffice email verification v1').digest();
+    this.#tokens = new SignedTokens(secret, 'boxoffice email verification v1');
   }
 
   issue(userId: string, emailHash: string): string {
     const claims: Claims = { sub: userId, eh: emailHash, exp: Math.floor(this.now() / 1000) + this.ttlSeconds };
-    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return `${body}.${this.#sign(body)}`;
+    return this.#tokens.sign(claims);
   }
 
   /** The user and address the token was issued for; a 400 when it is forged, malformed or expired. */
   read(token: string): { userId: string; emailHash: string } {
-    const [body, signature, extra] = token.split('.');
-    if (body === undefined || signature === undefined || extra !== undefined) throw invalid();
-    const expected = Buffer.from(this.#sign(body));
-    const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-    let claims: Partial<Claims>;
-    try {
-      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<Claims>;
-    } catch {
-      throw invalid();
-    }
+    const claims: Partial<Claims> | undefined = this.#tokens.open(token);
+    if (claims === undefined) throw invalid();
     if (typeof claims.sub !== 'string' || typeof claims.eh !== 'string' || typeof claims.exp !== 'number') throw invalid();
     if (claims.exp * 1000 <= this.now()) throw new AppError('VERIFICATION_TOKEN_EXPIRED', 'this verification link has expired; sign in and ask for a new one');
     return { userId: claims.sub, emailHash: claims.eh };
-  }
-
-  #sign(body: string): string {
-    return createHmac('sha256', this.#key).update(body).digest('base64url');
   }
 }
 

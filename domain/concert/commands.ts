@@ -25,6 +25,8 @@ export interface ScheduleConcert extends Timed {
   readonly max_tickets_per_ktp: number | null;
   readonly sales_open_at: string | null;
   readonly sales_close_at: string | null;
+  /** Bookings need a pass from the concert's waiting room (domain/queue). */
+  readonly waiting_room?: boolean;
   readonly ticket_classes: readonly TicketClassSpec[];
   /** Put the concert on sale in the same decision (the admin API does). */
   readonly publish: boolean;
@@ -114,6 +116,7 @@ export interface ConcertDetailChanges {
   readonly max_tickets_per_ktp?: number | null;
   readonly sales_open_at?: string | null;
   readonly sales_close_at?: string | null;
+  readonly waiting_room?: boolean;
 }
 
 /** An admin's edit: only the given fields change; a field given with its current value changes nothing. */

@@ -97,6 +97,7 @@ function scheduleConcert(command: ScheduleConcert, state: ConcertState): Concert
         max_tickets_per_ktp: command.max_tickets_per_ktp,
         sales_open_at: command.sales_open_at === null ? null : toCanonicalInstant(command.sales_open_at),
         sales_close_at: command.sales_close_at === null ? null : toCanonicalInstant(command.sales_close_at),
+        ...(command.waiting_room ? { waiting_room: true } : {}),
         ticket_classes: command.ticket_classes.map((c) => ({
           ticket_class_id: c.ticket_class_id,
           name: c.name.trim(),

@@ -29,6 +29,8 @@ export const ConcertScheduledSchema = eventSchema(
       max_tickets_per_ktp: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
       sales_open_at: Type.Union([Instant, Type.Null()]),
       sales_close_at: Type.Union([Instant, Type.Null()]),
+      /** Absent before waiting rooms existed: off. */
+      waiting_room: Type.Optional(Type.Boolean()),
       ticket_classes: Type.Array(TicketClassSchema, { minItems: 1 }),
       scheduled_at: Instant,
     },
@@ -191,6 +193,7 @@ export const ConcertDetailsChangedSchema = eventSchema(
       max_tickets_per_ktp: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
       sales_open_at: Type.Optional(Type.Union([Instant, Type.Null()])),
       sales_close_at: Type.Optional(Type.Union([Instant, Type.Null()])),
+      waiting_room: Type.Optional(Type.Boolean()),
       changed_at: Instant,
     },
     { additionalProperties: false },

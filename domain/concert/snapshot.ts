@@ -20,7 +20,8 @@ export interface ConcertSnapshot {
   readonly version: typeof CONCERT_SNAPSHOT_VERSION;
   readonly status: ConcertState['status'];
   readonly concertId: string | null;
-  readonly details: ConcertDetails | null;
+  /** A snapshot from before waiting rooms has no `waiting_room`: off. */
+  readonly details: (Omit<ConcertDetails, 'waiting_room'> & { readonly waiting_room?: boolean }) | null;
   readonly maxTicketsPerKtp: number | null;
   readonly startsAtMs: number | null;
   readonly salesOpenAtMs: number | null;
@@ -130,7 +131,7 @@ export function fromSnapshot(snapshot: ConcertSnapshot, releasedLimit = RELEASED
   return owned({
     status: snapshot.status,
     concertId: snapshot.concertId,
-    details: snapshot.details === null ? null : { ...snapshot.details },
+    details: snapshot.details === null ? null : { ...snapshot.details, waiting_room: snapshot.details.waiting_room ?? false },
     maxTicketsPerKtp: snapshot.maxTicketsPerKtp,
     startsAtMs: snapshot.startsAtMs,
     salesOpenAtMs: snapshot.salesOpenAtMs,

@@ -87,6 +87,8 @@ export interface ConcertDetails {
   max_tickets_per_ktp: number | null;
   sales_open_at: string | null;
   sales_close_at: string | null;
+  /** Bookings need a booking pass from the waiting room (domain/queue). */
+  waiting_room: boolean;
 }
 
 export interface ConcertState {
@@ -166,6 +168,7 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
         max_tickets_per_ktp: data.max_tickets_per_ktp,
         sales_open_at: data.sales_open_at,
         sales_close_at: data.sales_close_at,
+        waiting_room: data.waiting_room ?? false,
       };
       state.maxTicketsPerKtp = data.max_tickets_per_ktp;
       state.startsAtMs = instant(data.date);

@@ -1,0 +1,277 @@
+/**
+ * The batching writer: one aggregate's commands per stream, decided in batches and appended in
+ * one write. The hot path of a flash sale (ConcertWriter) and of the on-sale minute's waiting room
+ * (a queue's joins).
+ *
+ * Each stream's state lives in memory. Its commands queue up in one in-process lane; the lane
+ * takes what has queued, decides the whole batch against the evolving state (each command gets
+ * its own events or its own refusal), and appends every event of the batch in ONE write at the
+ * expected revision. Thousands of commands a second become a few dozen appends, and no two
+ * requests race on the stream.
+ *
+ * If another instance appended first (WrongExpectedRevision), the lane reloads from the store
+ * and decides the same batch again: no answer is given until its batch is committed, so nobody
+ * is told "done" for a decision that lost. A full queue is refused at once (503 OVERLOADED)
+ * instead of growing without bound.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CommandContext, DomainEvent, Owned, OwningDecider } from '../../domain/index.ts';
+import { decode } from '../../eventstore/decode.ts';
+import { WrongExpectedRevision, type EventStore, type EventToAppend, type ExpectedRevision } from '../../eventstore/port.ts';
+import { AppError } from '../../lib/errors.ts';
+import { toAppend } from '../command-handler.ts';
+
+export interface BatchingWriterOptions {
+  /** Commands waiting per stream before new ones are refused with 503. */
+  readonly queueLimit: number;
+  /** Commands decided and appended together at most. */
+  readonly maxBatch: number;
+  readonly onBackgroundError: (error: unknown, what: string) => void;
+  readonly newId?: () => string;
+  /** Told the number of commands of each batch decided and appended together (metrics). */
+  readonly onBatch?: (commands: number) => void;
+}
+
+export interface Written<Event> {
+  /** What this command decided (empty: nothing to do, e.g. already released). */
+  readonly events: readonly Event[];
+  /** The position of the last event of the append that carried them (or the stream's last, if none). */
+  readonly position: number;
+}
+
+interface Submitted<Command, Event> {
+  readonly kind: 'command';
+  readonly command: Command;
+  readonly context: CommandContext;
+  attempts: number;
+  readonly resolve: (written: Written<Event>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Reading<State> {
+  readonly kind: 'read';
+  readonly read: (state: State, position: number) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export interface Lane<Command, Event, State> {
+  /** The committed state; null while a batch has it (or after a failed append: load again). */
+  state: Owned<State> | null;
+  revision: ExpectedRevision;
+  position: number;
+  readonly queue: (Submitted<Command, Event> | Reading<State>)[];
+  running: boolean;
+}
+
+/** What a lane's load found: the state, and the revision and position of the last event folded into it. */
+export interface Loaded<State> {
+  readonly state: Owned<State>;
+  readonly revision: ExpectedRevision;
+  readonly position: number;
+}
+
+/** Conflicts in a row before a command gives up (another writer keeps winning). */
+const MAX_ATTEMPTS = 20;
+
+export const overloaded = (): AppError => new AppError('OVERLOADED', 'this concert is busy; retry with the same Idempotency-Key');
+
+export class BatchingWriter<Command, Event extends DomainEvent, State> {
+  readonly #lanes = new Map<string, Lane<Command, Event, State>>();
+  readonly #newId: () => string;
+  #idle: (() => void)[] = [];
+
+  constructor(
+    protected readonly store: EventStore,
+    protected readonly decider: OwningDecider<Command, Event, State>,
+    /** The stream of an aggregate id. */
+    private readonly streamOf: (id: string) => string,
+    protected readonly options: BatchingWriterOptions,
+  ) {
+    this.#newId = options.newId ?? randomUUID;
+  }
+
+  /** Queues a command for the aggregate; resolves once its batch is committed. */
+  submit(id: string, command: Command, context: CommandContext): Promise<Written<Event>> {
+    const lane = this.#lane(id);
+    if (lane.queue.length >= this.options.queueLimit) return Promise.reject(overloaded());
+    return new Promise<Written<Event>>((resolve, reject) => {
+      lane.queue.push({ kind: 'command', command, context, attempts: 0, resolve, reject });
+      this.#pump(id, lane);
+    });
+  }
+
+  /** Commands waiting in one aggregate's queue, or in every one's. */
+  queueDepth(id?: string): number {
+    if (id !== undefined) return this.#lanes.get(id)?.queue.length ?? 0;
+    let depth = 0;
+    for (const lane of this.#lanes.values()) depth += lane.queue.length;
+    return depth;
+  }
+
+  /** Reads the committed state, in line with the aggregate's commands. `read` must not change it. */
+  read<T>(id: string, read: (state: State, position: number) => T): Promise<T> {
+    const lane = this.#lane(id);
+    return new Promise<T>((resolve, reject) => {
+      lane.queue.push({ kind: 'read', read: (state, position) => resolve(read(state, position)), reject });
+      this.#pump(id, lane);
+    });
+  }
+
+  /** Resolves when every queued command has been answered (graceful shutdown). */
+  async drain(): Promise<void> {
+    if (![...this.#lanes.values()].every((lane) => !lane.running)) await new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+
+  /** The committed states of the lanes in memory, by id (a lane whose batch is running is skipped). */
+  protected *committed(): Iterable<[string, State]> {
+    for (const [id, lane] of this.#lanes) if (lane.state !== null) yield [id, lane.state];
+  }
+
+  /** Whether a lane left idle with this state keeps no memory (an aggregate that does not exist: random ids cost nothing). */
+  protected isAbsent(_state: State): boolean {
+    return false;
+  }
+
+  /** Loads the state from the store: the whole stream folded (ConcertWriter starts from a snapshot). */
+  protected async load(stream: string): Promise<Loaded<State>> {
+    let state = this.decider.initialState();
+    let revision: ExpectedRevision = 'no_stream';
+    let position = 0;
+    for (const recorded of await this.store.readStream(stream)) {
+      state = this.decider.evolve(state, decode(recorded, this.decider.events));
+      revision = recorded.revision;
+      position = recorded.position;
+    }
+    return { state, revision, position };
+  }
+
+  /** After a batch is committed (ConcertWriter saves a snapshot now and then). */
+  protected committedBatch(_stream: string, _lane: Lane<Command, Event, State>, _state: State): void {}
+
+  #lane(id: string): Lane<Command, Event, State> {
+    let lane = this.#lanes.get(id);
+    if (lane === undefined) {
+      lane = { state: null, revision: 'no_stream', position: 0, queue: [], running: false };
+      this.#lanes.set(id, lane);
+    }
+    return lane;
+  }
+
+  #pump(id: string, lane: Lane<Command, Event, State>): void {
+    if (lane.running) return;
+    lane.running = true;
+    void this.#run(id, lane).finally(() => {
+      lane.running = false;
+      if (lane.queue.length === 0 && lane.state !== null && this.isAbsent(lane.state)) this.#lanes.delete(id);
+      if (lane.queue.length > 0) this.#pump(id, lane);
+      else if ([...this.#lanes.values()].every((other) => !other.running)) {
+        const waiting = this.#idle;
+        this.#idle = [];
+        for (const resolve of waiting) resolve();
+      }
+    });
+  }
+
+  async #run(id: string, lane: Lane<Command, Event, State>): Promise<void> {
+    const stream = this.streamOf(id);
+    while (lane.queue.length > 0) {
+      let state: Owned<State>;
+      try {
+        if (lane.state === null) Object.assign(lane, await this.load(stream));
+        state = lane.state as Owned<State>;
+      } catch (error) {
+        for (const item of lane.queue.splice(0)) item.reject(error);
+        return;
+      }
+      const first = lane.queue[0] as Submitted<Command, Event> | Reading<State>;
+      if (first.kind === 'read') {
+        lane.queue.shift();
+        try {
+          first.read(state, lane.position);
+        } catch (error) {
+          first.reject(error);
+        }
+        continue;
+      }
+      const batch = this.#takeBatch(lane);
+      await this.#decideAndAppend(stream, lane, state, batch);
+    }
+  }
+
+  /** Consecutive commands from the front of the queue, stopping before a read. */
+  #takeBatch(lane: Lane<Command, Event, State>): Submitted<Command, Event>[] {
+    const batch: Submitted<Command, Event>[] = [];
+    while (batch.length < this.options.maxBatch) {
+      const next = lane.queue[0];
+      if (next?.kind !== 'command') break;
+      batch.push(next);
+      lane.queue.shift();
+    }
+    return batch;
+  }
+
+  async #decideAndAppend(stream: string, lane: Lane<Command, Event, State>, committed: Owned<State>, batch: Submitted<Command, Event>[]): Promise<void> {
+    // The batch takes the lane's state over (evolve changes it in place) and gives it back only
+    // once its events are committed; each command is decided against what the ones before it left.
+    lane.state = null;
+    let state = committed;
+    const outcomes: ({ events: Event[] } | { error: unknown })[] = [];
+    const envelopes: EventToAppend[] = [];
+    for (const item of batch) {
+      try {
+        const events = this.decider.decide(item.command, state);
+        for (const event of events) state = this.decider.evolve(state, event);
+        outcomes.push({ events });
+        envelopes.push(...toAppend(events, item.context, this.#newId));
+      } catch (error) {
+        outcomes.push({ error });
+      }
+    }
+    this.options.onBatch?.(batch.length);
+    if (envelopes.length === 0) {
+      // Nothing to append, so no expected revision catches a stale state: a refusal decided on it
+      // (another instance held the seats this one is asked to sell) is only an answer once the
+      // stream is known not to have moved. Else reload and decide again, as after a conflict.
+      const current = (await this.store.streamRevisions([stream])).get(stream) ?? 'no_stream';
+      if (current !== lane.revision) {
+        const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
+        batch.forEach((item, i) => {
+          const outcome = outcomes[i];
+          if (item.attempts >= MAX_ATTEMPTS && outcome !== undefined && 'error' in outcome) item.reject(outcome.error);
+        });
+        lane.queue.unshift(...again);
+        return;
+      }
+      lane.state = state;
+      settle(batch, outcomes, lane.position);
+      return;
+    }
+    try {
+      const result = await this.store.append(stream, envelopes, lane.revision);
+      lane.state = state;
+      lane.revision = result.nextExpectedRevision;
+      lane.position = result.position;
+      settle(batch, outcomes, result.position);
+      this.committedBatch(stream, lane, state);
+    } catch (error) {
+      // The state holds decisions that were not committed: the lane stays without one and loads again.
+      if (error instanceof WrongExpectedRevision) {
+        // Someone else appended: reload and decide the same commands again, refusals included.
+        const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
+        for (const item of batch) if (item.attempts >= MAX_ATTEMPTS) item.reject(error);
+        lane.queue.unshift(...again);
+        return;
+      }
+      for (const item of batch) item.reject(error);
+    }
+  }
+}
+
+function settle<Command, Event>(batch: readonly Submitted<Command, Event>[], outcomes: readonly ({ events: Event[] } | { error: unknown })[], position: number): void {
+  batch.forEach((item, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) item.reject(new Error('no outcome for a command'));
+    else if ('error' in outcome) item.reject(outcome.error);
+    else item.resolve({ events: outcome.events, position });
+  });
+}
