@@ -19,6 +19,8 @@ export const APP_ERROR_CODES = [
   'INVALID_SIGNATURE',
   // what you sent
   'NOT_FOUND',
+  // the concert's waiting room is on and the request brought no booking pass
+  'QUEUE_REQUIRED',
   'VALIDATION_FAILED',
   'INVALID_ID',
   'INVALID_CURSOR',
@@ -45,6 +47,8 @@ export const APP_ERROR_CODES = [
   'PROJECTION_LAGGING',
   'CAPTCHA_UNAVAILABLE',
   'ACCOUNTS_UNAVAILABLE',
+  // the waiting room: its status board cannot be read now
+  'QUEUE_UNAVAILABLE',
   // the payment gateway
   'GATEWAY_UNAVAILABLE',
   'GATEWAY_ERROR',

@@ -77,6 +77,7 @@ const STATUS: Record<RefusalCode, number> = {
   LOTTERY_NOT_DUE: 409,
   LOTTERY_NOT_DRAWN: 409,
   INVALID_PASS: 403,
+  QUEUE_REQUIRED: 409,
   // the application's own
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -109,6 +110,7 @@ const STATUS: Record<RefusalCode, number> = {
   PROJECTION_LAGGING: 503,
   CAPTCHA_UNAVAILABLE: 503,
   ACCOUNTS_UNAVAILABLE: 503,
+  QUEUE_UNAVAILABLE: 503,
   // the gateway did not answer (or timed out); it answered something we cannot use; it knows no such transaction
   GATEWAY_UNAVAILABLE: 503,
   GATEWAY_ERROR: 502,
@@ -125,6 +127,7 @@ const RETRY_AFTER_SECONDS: Partial<Record<RefusalCode, number>> = {
   OVERLOADED: 1,
   PROJECTION_LAGGING: 1,
   CAPTCHA_UNAVAILABLE: 5,
+  QUEUE_UNAVAILABLE: 2,
   GATEWAY_UNAVAILABLE: 5,
 };
 
