@@ -57,6 +57,8 @@ interface Reading<State> {
 export interface Lane<Command, Event, State> {
   /** The committed state; null while a batch has it (or after a failed append: load again). */
   state: Owned<State> | null;
+  /** The state is right up to `revision` but the stream has moved on: fold its tail before deciding. */
+  behind: boolean;
   revision: ExpectedRevision;
   position: number;
   readonly queue: (Submitted<Command, Event> | Reading<State>)[];
@@ -145,13 +147,22 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     return { state, revision, position };
   }
 
+  /**
+   * Takes a batch's uncommitted events back out of the state, newest first, after its append lost
+   * a race: true when it could (the lane then folds only the stream's new events), false when not
+   * (the lane loads afresh). None can by default.
+   */
+  protected undo(_state: Owned<State>, _events: readonly Event[]): boolean {
+    return false;
+  }
+
   /** After a batch is committed (ConcertWriter saves a snapshot now and then). */
   protected committedBatch(_stream: string, _lane: Lane<Command, Event, State>, _state: State): void {}
 
   #lane(id: string): Lane<Command, Event, State> {
     let lane = this.#lanes.get(id);
     if (lane === undefined) {
-      lane = { state: null, revision: 'no_stream', position: 0, queue: [], running: false };
+      lane = { state: null, behind: false, revision: 'no_stream', position: 0, queue: [], running: false };
       this.#lanes.set(id, lane);
     }
     return lane;
@@ -177,7 +188,8 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     while (lane.queue.length > 0) {
       let state: Owned<State>;
       try {
-        if (lane.state === null) Object.assign(lane, await this.load(stream));
+        if (lane.state === null) Object.assign(lane, await this.load(stream), { behind: false });
+        else if (lane.behind) await this.#catchUp(stream, lane, lane.state);
         state = lane.state as Owned<State>;
       } catch (error) {
         for (const item of lane.queue.splice(0)) item.reject(error);
@@ -196,6 +208,21 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       const batch = this.#takeBatch(lane);
       await this.#decideAndAppend(stream, lane, state, batch);
     }
+  }
+
+  /** Folds the events appended after the lane's revision (by another instance) into its state. */
+  async #catchUp(stream: string, lane: Lane<Command, Event, State>, behind: Owned<State>): Promise<void> {
+    // Until the tail is folded the state is nobody's: a failed read leaves the lane to load afresh.
+    lane.state = null;
+    let state = behind;
+    const tail = await this.store.readStream(stream, { fromRevision: typeof lane.revision === 'number' ? lane.revision + 1 : 0 });
+    for (const recorded of tail) {
+      state = this.decider.evolve(state, decode(recorded, this.decider.events));
+      lane.revision = recorded.revision;
+      lane.position = recorded.position;
+    }
+    lane.state = state;
+    lane.behind = false;
   }
 
   /** Consecutive commands from the front of the queue, stopping before a read. */
@@ -234,6 +261,9 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       // stream is known not to have moved. Else reload and decide again, as after a conflict.
       const current = (await this.store.streamRevisions([stream])).get(stream) ?? 'no_stream';
       if (current !== lane.revision) {
+        // Nothing was folded: the state is the committed one, behind the stream.
+        lane.state = state;
+        lane.behind = true;
         const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
         batch.forEach((item, i) => {
           const outcome = outcomes[i];
@@ -256,7 +286,11 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     } catch (error) {
       // The state holds decisions that were not committed: the lane stays without one and loads again.
       if (error instanceof WrongExpectedRevision) {
-        // Someone else appended: reload and decide the same commands again, refusals included.
+        // Someone else appended: catch up (or reload) and decide the same commands again, refusals included.
+        if (this.undo(state, outcomes.flatMap((outcome) => ('events' in outcome ? outcome.events : [])))) {
+          lane.state = state;
+          lane.behind = true;
+        }
         const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
         for (const item of batch) if (item.attempts >= MAX_ATTEMPTS) item.reject(error);
         lane.queue.unshift(...again);

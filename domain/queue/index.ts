@@ -9,6 +9,7 @@ export * from './events.ts';
 export * from './lottery.ts';
 export { decide } from './decide.ts';
 export * from './state.ts';
+export { undoQueueEvents } from './undo.ts';
 
 /** Owning: 100,000 places are not copied per event, so `evolve` changes the state in place. */
 export const queueDecider: OwningDecider<QueueCommand, QueueEvent, QueueState> = { decide, evolve, initialState, events: queueEvents };
