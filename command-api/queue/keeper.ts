@@ -18,7 +18,8 @@
  * write queue of the concert on any instance (QueueLoad) and L the queue limit:
  * D ≥ L/4 → W halves; else, when the window is full and D < L/8 → W grows by `grow`. W is capped
  * by the seats still available (each booking takes at least one) and by L/2, and is at least 1
- * while seats are available.
+ * while seats are available. Each instance's keeper keeps its own W by the same law (N keepers
+ * grow it up to N times as fast, and each halves it); the passes out never exceed the widest.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../domain/index.ts';
@@ -179,7 +180,8 @@ export class WaitingRoomKeeper {
     await submit({ type: 'ExpirePasses', now: at });
     let queue = await queues.read(id, (state) => queueFigures(state));
     if (queue.soldOut) return this.#close(id);
-    const sale = await concerts.read(id, (state) => saleOf(state, nowMs));
+    // Current, not this instance's memory: the seats may have gone through another instance.
+    const sale = await concerts.readCurrent(id, (state) => saleOf(state, nowMs));
     if (sale.over) {
       await submit({ type: 'MarkSoldOut', now: at });
       return this.#close(id);
