@@ -24,7 +24,7 @@ const TTL_SECONDS = 60;
 const OPENS = minutesAfter(T0, 10);
 const context = (at: string): CommandContext => ({ correlationId: 'spec', causationId: 'spec', actorId: null, occurredAt: at });
 
-async function rig(t: Test, seats = 30, started = false) {
+async function rig(t: Test, seats = 30, started = false, concert: { sales_close_at?: string } = {}) {
   let clock = Date.parse(T0);
   const made = await testApp(t, {
     REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: uniqueName('keeper'), COMMAND_QUEUE_LIMIT: String(LIMIT), BOOKING_PASS_TTL_SECONDS: String(TTL_SECONDS),
@@ -36,6 +36,7 @@ async function rig(t: Test, seats = 30, started = false) {
   await command.writer.submit(concertId, scheduleConcert({
     concert_id: concertId,
     ticket_classes: [{ ticket_class_id: classId, name: 'Festival', price: 500_000, seat_count: seats }],
+    ...concert,
   }), context(T0));
   const at = () => new Date(clock).toISOString();
   const submit = (command_: QueueCommand, queues: QueueWriter = command.queues) => queues.submit(concertId, command_, context(at()));
@@ -212,6 +213,21 @@ t.test('a cancelled concert closes its waiting room: QueueSoldOut', async (t) =>
   await r.made.services.command.writer.submit(r.concertId, { type: 'CancelConcert', reason: 'storm', now: r.at() }, context(r.at()));
   await keeper.tick();
   t.match((await r.events()).filter((e) => e.type === 'QueueSoldOut'), [{ data: { waiting: 3 } }]);
+});
+
+t.test('sales closed: the waiting room closes with QueueSoldOut, telling who still waits', async (t) => {
+  const closes = minutesAfter(OPENS, 30);
+  const r = await rig(t, 30, false, { sales_close_at: closes });
+  const keeper = r.keeperOf({ window: { initial: 2, grow: 1 } });
+  await r.join(5);
+  r.setClock(minutesAfter(closes, -1));
+  await keeper.tick();
+  t.equal((await r.admittedPlaces()).length, 2, 'admitting while the sale is open');
+  t.notOk((await r.events()).some((e) => e.type === 'QueueSoldOut'));
+  r.setClock(closes);
+  await keeper.tick();
+  t.match((await r.events()).filter((e) => e.type === 'QueueSoldOut'), [{ data: { waiting: 3, sold_out_at: closes } }]);
+  t.equal((await r.admittedPlaces()).length, 2);
 });
 
 t.test('started with the command role, the keeper ticks by itself: the lottery at the opening, then admissions', async (t) => {
