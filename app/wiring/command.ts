@@ -17,6 +17,8 @@ import { OutboxMailer } from '../../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
 import { QueueWriter } from '../../command-api/queue/queue-writer.ts';
+import { WaitingRoomKeeper } from '../../command-api/queue/keeper.ts';
+import { QueueLoad } from '../../command-api/queue/queue-load.ts';
 import { RefundService } from '../../command-api/payments/refunds.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
@@ -53,13 +55,15 @@ export interface CommandRole {
   /** Each reactor's runner: its status (position, lag, parked events) and the retry of what it parked. */
   readonly runners: readonly ReactorRunner[];
   readonly expirer: HoldExpirer;
+  /** Draws the waiting rooms' lotteries, admits their visitors by load, expires passes, says sold out. */
+  readonly keeper: WaitingRoomKeeper;
   readonly passwords: PasswordHasher;
   readonly personalData: PersonalData;
   /** The keyed fingerprints of KTP numbers and digests of addresses, as the services use them (import:legacy). */
   readonly ktp: KtpFingerprints;
   readonly emailDigest: (email: string) => string;
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
-  /** Starts the reactors and the hold expirer. Once; they stop with the role's closers. */
+  /** Starts the reactors, the hold expirer and the waiting rooms' keeper. Once; they stop with the role's closers. */
   start(): void;
 }
 
@@ -104,6 +108,20 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   const queues = new QueueWriter(store, { queueLimit: config.commandQueueLimit, maxBatch: 500, onBackgroundError });
   closers.add(() => queues.drain());
   const passes = new BookingPasses(secrets.jwtSecret);
+  const keeper = new WaitingRoomKeeper({
+    store,
+    queues,
+    concerts: writer,
+    // Each instance's depth stands for a few ticks (at least a second): the keepers admit by the deepest lately.
+    load: new QueueLoad(expiring, config.commandQueueLimit, { freshMs: Math.max(1_000, 4 * config.waitingRoomTickMs) }),
+    now,
+    tickMs: config.waitingRoomTickMs,
+    queueLimit: config.commandQueueLimit,
+    passTtlSeconds: config.bookingPassTtlSeconds,
+    onError: onBackgroundError,
+    onAdmitted: (concertId, count) => metrics.waitingRoomAdmitted.inc({ concert_id: concertId }, count),
+  });
+  metrics.measureWaitingRooms(() => keeper.figures());
 
   const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
   closers.add(() => reactors.close());
@@ -140,7 +158,9 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     started = true;
     for (const runner of runners) runner.start();
     expirer.start();
+    keeper.start();
     closers.add(async () => {
+      await keeper.stop();
       await expirer.stop();
       await Promise.all(runners.map((runner) => runner.stop()));
     });
@@ -176,6 +196,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     reactors,
     runners,
     expirer,
+    keeper,
     passwords,
     personalData,
     ktp,

@@ -50,6 +50,8 @@ interface Submitted<Command, Event> {
 
 interface Reading<State> {
   readonly kind: 'read';
+  /** The stream's revision in the store when asked (readCurrent): a lane behind it loads again before reading. */
+  readonly current?: number;
   readonly read: (state: State, position: number) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -115,6 +117,21 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     const lane = this.#lane(id);
     return new Promise<T>((resolve, reject) => {
       lane.queue.push({ kind: 'read', read: (state, position) => resolve(read(state, position)), reject });
+      this.#pump(id, lane);
+    });
+  }
+
+  /**
+   * Reads the state at least as new as the store's stream when asked: a lane that another
+   * instance's appends left behind loads again first (read() answers from memory, which only a
+   * conflict refreshes). One revision lookup in the store.
+   */
+  async readCurrent<T>(id: string, read: (state: State, position: number) => T): Promise<T> {
+    const stream = this.streamOf(id);
+    const current = (await this.store.streamRevisions([stream])).get(stream);
+    const lane = this.#lane(id);
+    return new Promise<T>((resolve, reject) => {
+      lane.queue.push({ kind: 'read', ...(current === undefined ? {} : { current }), read: (state, position) => resolve(read(state, position)), reject });
       this.#pump(id, lane);
     });
   }
@@ -197,6 +214,11 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       }
       const first = lane.queue[0] as Submitted<Command, Event> | Reading<State>;
       if (first.kind === 'read') {
+        if (first.current !== undefined && (lane.revision === 'no_stream' || (typeof lane.revision === 'number' && lane.revision < first.current))) {
+          // Behind the store: load again (the loop's top), then read.
+          lane.state = null;
+          continue;
+        }
         lane.queue.shift();
         try {
           first.read(state, lane.position);

@@ -28,13 +28,16 @@ export interface DrawLottery extends Timed {
 
 /**
  * Let in the next visitors in lottery-then-arrival order, one per pass id (fresh ids from the
- * caller): as many as there are ids, fewer if fewer are waiting. Each pass is good for
- * `pass_ttl_seconds`.
+ * caller): as many as there are ids, fewer if fewer are waiting, and never so many that more than
+ * `max_outstanding` passes are out (admitted, neither used nor expired): the window is kept by the
+ * decider, so keepers on several instances, each deciding on the stream as committed, cannot
+ * widen it together. Each pass is good for `pass_ttl_seconds`.
  */
 export interface AdmitVisitors extends Timed {
   readonly type: 'AdmitVisitors';
   readonly pass_ids: readonly string[];
   readonly pass_ttl_seconds: number;
+  readonly max_outstanding: number;
 }
 
 /** Spend a pass on a booking: only its own account's, before it expires, once. */

@@ -71,13 +71,18 @@ function drawLottery(command: DrawLottery, state: QueueState): QueueEvent[] {
   }];
 }
 
-/** The next waiting places in order, one per pass id; nothing when none wait or the concert is sold out. */
+/**
+ * The next waiting places in order, one per pass id, up to `max_outstanding` passes out at once
+ * (passes past their time count until ExpirePasses records them); nothing when none wait, the
+ * window is full or the concert is sold out.
+ */
 function admitVisitors(command: AdmitVisitors, state: QueueState): QueueEvent[] {
   const concertId = openConcert(state);
   if (state.lottery === null) throw new DomainError('LOTTERY_NOT_DRAWN', 'nobody is admitted before the opening lottery');
   if (!Number.isInteger(command.pass_ttl_seconds) || command.pass_ttl_seconds < 1) throw new RangeError('a pass lasts a whole number of seconds, at least one');
+  if (!Number.isInteger(command.max_outstanding) || command.max_outstanding < 0) throw new RangeError('the window of passes out is a whole number, at least zero');
   if (state.soldOutAt !== null) return [];
-  const count = Math.min(command.pass_ids.length, state.order.length - state.admitted);
+  const count = Math.min(command.pass_ids.length, state.order.length - state.admitted, command.max_outstanding - state.outstanding.size);
   if (count <= 0) return [];
   const expiresAt = new Date(instant(command.now) + command.pass_ttl_seconds * 1000).toISOString();
   const admissions: Admission[] = [];

@@ -15,7 +15,7 @@ const SEED = '5eed'.repeat(16);
 const open: QueueCommand = { type: 'OpenWaitingRoom', concert_id: C, opens_at: OPENS, now: T0 };
 const join = (user: string, now = minutesAfter(T0, 1)): JoinQueue => ({ type: 'JoinQueue', user_id: user, place_id: `p-${user}`, now });
 const draw = (seed = SEED, now = OPENS): QueueCommand => ({ type: 'DrawLottery', seed, now });
-const admit = (passIds: string[], now = minutesAfter(OPENS, 1), ttl = 300): QueueCommand => ({ type: 'AdmitVisitors', pass_ids: passIds, pass_ttl_seconds: ttl, now });
+const admit = (passIds: string[], now = minutesAfter(OPENS, 1), ttl = 300, max = 100): QueueCommand => ({ type: 'AdmitVisitors', pass_ids: passIds, pass_ttl_seconds: ttl, max_outstanding: max, now });
 const use = (pass: string, user: string, booking = `b-${user}`, now = minutesAfter(OPENS, 2)): QueueCommand => ({ type: 'UsePass', pass_id: pass, user_id: user, booking_id: booking, now });
 
 const opened = after([], open);
@@ -105,6 +105,28 @@ t.test('admission lets in the next places in lottery-then-arrival order, each wi
   queue(drawn).when(admit([])).then(t, []);
 });
 
+t.test('admission keeps at most max_outstanding passes out: used and expired passes free the window', async (t) => {
+  const [first, second, third, fourth] = lotteryUsers as [string, string, string, string];
+  const admitted = (events: QueueEvent[]) => events.flatMap((e) => (e.type === 'VisitorsAdmitted' ? e.data.admissions.map((a) => a.user_id) : []));
+  // a window of two: three passes asked for, two given
+  t.strictSame(admitted(queue(drawn).when(admit(['pass-1', 'pass-2', 'pass-3'], minutesAfter(OPENS, 1), 300, 2)).events()), [first, second]);
+  const two = after(drawn, admit(['pass-1', 'pass-2'], minutesAfter(OPENS, 1), 300, 2));
+  // the window is full: another keeper, deciding on the same committed stream with the same window, admits nobody
+  queue(two).when(admit(['pass-3'], minutesAfter(OPENS, 1), 300, 2)).then(t, []);
+  // a smaller window than is out (it shrank): nobody until enough passes are spent
+  queue(two).when(admit(['pass-3'], minutesAfter(OPENS, 1), 300, 1)).then(t, []);
+  // one pass used: one place in the window
+  const used = after(two, use('pass-1', first));
+  t.strictSame(admitted(queue(used).when(admit(['pass-3', 'pass-4'], minutesAfter(OPENS, 2), 300, 2)).events()), [third]);
+  // a pass past its time holds its place until ExpirePasses records it
+  const late = minutesAfter(OPENS, 6);
+  queue(used).when(admit(['pass-3'], late, 300, 1)).then(t, []);
+  const expired = after(used, { type: 'ExpirePasses', now: late });
+  t.strictSame(admitted(queue(expired).when(admit(['pass-3', 'pass-4'], late, 300, 2)).events()), [third, fourth]);
+  queue(drawn).when(admit(['pass-1'], minutesAfter(OPENS, 1), 300, 0)).then(t, []); // a window of nothing: paused
+  t.throws(() => queue(drawn).when(admit(['pass-1'], minutesAfter(OPENS, 1), 300, -1)).events(), RangeError);
+});
+
 t.test('a pass is good once, for its own account, before it expires', async (t) => {
   const [first, second] = lotteryUsers as [string, string];
   const admitted = after(drawn, admit(['pass-1', 'pass-2']));
@@ -166,7 +188,7 @@ t.test('100,000 places: joins, the draw, admissions and lookups stay fast (no wo
   apply(open);
   for (let i = 0; i < PLACES; i++) apply(join(`u${i}`, minutesAfter(T0, 1 + i / PLACES)));
   apply(draw());
-  for (let batch = 0; batch < 200; batch++) apply(admit(Array.from({ length: 250 }, (_, k) => `pass-${batch}-${k}`), minutesAfter(OPENS, 1 + batch / 100)));
+  for (let batch = 0; batch < 200; batch++) apply(admit(Array.from({ length: 250 }, (_, k) => `pass-${batch}-${k}`), minutesAfter(OPENS, 1 + batch / 100), 300, 50_000));
   const elapsed = performance.now() - started;
   t.comment(`100,000 joins, one draw, 200 admissions of 250: ${elapsed.toFixed(0)} ms`);
   t.equal(state.admitted, 50_000);

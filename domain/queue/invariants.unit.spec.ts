@@ -9,9 +9,12 @@ import { lotteryOrder, queueDecider, type QueueCommand, type QueueEvent } from '
  * Whatever commands arrive in whatever order, checked from the events alone (an auditor's replay):
  * no account holds two places; the lottery orders exactly the joins recorded before the opening,
  * as its seed says; passes go out in lottery-then-arrival order, never after sold out; a pass is
- * used at most once, by its own account, before its expiry; an expired one is never used.
+ * used at most once, by its own account, before its expiry; an expired one is never used; never
+ * more than WINDOW passes are out (admitted, neither used nor expired) at once.
  */
 const OPENS_MINUTE = 10;
+/** Every admission of these sequences asks for this window (max_outstanding). */
+const WINDOW = 3;
 const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7'];
 
 /** Makes a command at the command's number `n` and minute `now`, knowing the passes issued so far. */
@@ -22,7 +25,7 @@ const make: fc.Arbitrary<Make> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...users).map((user): Make => (n, now) => ({ type: 'JoinQueue', user_id: user, place_id: `place-${n}`, now })) },
   { weight: 2, arbitrary: fc.constantFrom('00'.repeat(32), '5eed'.repeat(16), 'ab'.repeat(32)).map((seed): Make => (_n, now) => ({ type: 'DrawLottery', seed, now })) },
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 3 }).map((count): Make => (n, now) => ({
-    type: 'AdmitVisitors', pass_ids: Array.from({ length: count }, (_, k) => `pass-${n}-${k}`), pass_ttl_seconds: 300, now,
+    type: 'AdmitVisitors', pass_ids: Array.from({ length: count }, (_, k) => `pass-${n}-${k}`), pass_ttl_seconds: 300, max_outstanding: WINDOW, now,
   })) },
   { weight: 4, arbitrary: fc.record({ pick: fc.nat(), own: fc.boolean(), user: fc.constantFrom(...users) }).map(({ pick, own, user }): Make => (_n, now, issued) => {
     const pass = issued.length === 0 ? { pass_id: 'pass-none', user_id: user } : issued[pick % issued.length]!;
@@ -59,6 +62,7 @@ function audit(events: readonly QueueEvent[]): string[] {
   let order: string[] | null = null;
   let admitted = 0;
   let soldOut = false;
+  let out = 0;
   const passes = new Map<string, { user: string; expires: number; used: boolean; expired: boolean }>();
   for (const event of events) {
     switch (event.type) {
@@ -83,8 +87,10 @@ function audit(events: readonly QueueEvent[]): string[] {
           if (order?.[admitted] !== place_id) problems.push(`${place_id} admitted out of order`);
           if (placeOf.get(user_id) !== place_id) problems.push(`${pass_id} issued to an account that is not the place's`);
           admitted++;
+          out++;
           passes.set(pass_id, { user: user_id, expires: Date.parse(expires_at), used: false, expired: false });
         }
+        if (out > WINDOW) problems.push(`${out} passes out, more than the window of ${WINDOW}`);
         break;
       case 'PassUsed': {
         const pass = passes.get(event.data.pass_id);
@@ -93,6 +99,7 @@ function audit(events: readonly QueueEvent[]): string[] {
           if (pass.used || pass.expired) problems.push(`${event.data.pass_id} used after it was used or expired`);
           if (pass.user !== event.data.user_id) problems.push(`${event.data.pass_id} used by another account`);
           if (Date.parse(event.data.used_at) >= pass.expires) problems.push(`${event.data.pass_id} used after its expiry`);
+          if (!pass.used && !pass.expired) out--;
           pass.used = true;
         }
         break;
@@ -100,7 +107,10 @@ function audit(events: readonly QueueEvent[]): string[] {
       case 'PassExpired': {
         const pass = passes.get(event.data.pass_id);
         if (pass === undefined || pass.used || pass.expired || Date.parse(event.data.expired_at) < pass.expires) problems.push(`${event.data.pass_id} expired wrongly`);
-        else pass.expired = true;
+        else {
+          pass.expired = true;
+          out--;
+        }
         break;
       }
       case 'QueueSoldOut':
@@ -146,7 +156,7 @@ t.test('the auditor finds what is wrong (so the property can fail)', async (t) =
     { type: 'JoinQueue', user_id: 'u1', place_id: 'a', now: at(1) },
     { type: 'JoinQueue', user_id: 'u2', place_id: 'b', now: at(2) },
     { type: 'DrawLottery', seed: '5eed'.repeat(16), now: at(OPENS_MINUTE) },
-    { type: 'AdmitVisitors', pass_ids: ['p1'], pass_ttl_seconds: 60, now: at(OPENS_MINUTE) },
+    { type: 'AdmitVisitors', pass_ids: ['p1'], pass_ttl_seconds: 60, max_outstanding: WINDOW, now: at(OPENS_MINUTE) },
   ].reduce<QueueEvent[]>(
     (history, next) => [...history, ...queueDecider.decide(next as QueueCommand, fold(queueDecider, history))],
     queueDecider.decide({ type: 'OpenWaitingRoom', concert_id: 'c1', opens_at: at(OPENS_MINUTE), now: T0 }, queueDecider.initialState()),
@@ -160,4 +170,6 @@ t.test('the auditor finds what is wrong (so the property can fail)', async (t) =
   t.match(audit([...events.slice(0, -1), outOfOrder]), [/admitted out of order/]);
   const used: QueueEvent = { type: 'PassUsed', data: { concert_id: 'c1', place_id: first!.place_id, pass_id: 'p1', user_id: 'u9', booking_id: 'b', used_at: minutesAfter(T0, OPENS_MINUTE + 5) } };
   t.match(audit([...events, used]), [/used by another account/, /used after its expiry/]);
+  const wide: QueueEvent = { ...admission, data: { ...admission.data, admissions: Array.from({ length: WINDOW + 1 }, (_, k) => ({ ...first!, pass_id: `w${k}` })) } };
+  t.match(audit([...events.slice(0, -1), wide]), [/admitted out of order/, /admitted out of order/, /admitted out of order/, /more than the window/]);
 });

@@ -7,6 +7,16 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { WrongExpectedRevision, type AppendResult, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
 
+/** One waiting room's figures (command-api/queue/keeper.ts computes them). */
+export interface WaitingRoomFigures {
+  readonly concert_id: string;
+  readonly waiting: number;
+  readonly admitted_last_minute: number;
+  readonly passes_used: number;
+  readonly passes_expired: number;
+  readonly estimated_wait_seconds: number | null;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   readonly #http: Histogram<'method' | 'route' | 'status_code'>;
@@ -16,6 +26,8 @@ export class Metrics {
   readonly appendConflicts: Counter;
   readonly batchSize: Histogram;
   readonly availabilityReads: Counter<'source'>;
+  /** Visitors this process's waiting-room keeper admitted, per concert (sum over the instances; its rate is admitted per minute). */
+  readonly waitingRoomAdmitted: Counter<'concert_id'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -42,6 +54,12 @@ export class Metrics {
       name: 'boxoffice_concert_batch_commands',
       help: 'Commands decided and appended together by the per-concert batching writer',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+      registers: [this.registry],
+    });
+    this.waitingRoomAdmitted = new Counter({
+      name: 'boxoffice_waiting_room_admitted_total',
+      help: 'Visitors let in from a waiting room by this instance\'s keeper, per concert',
+      labelNames: ['concert_id'],
       registers: [this.registry],
     });
     const reads = new Counter({
@@ -135,6 +153,37 @@ export class Metrics {
         for (const row of rows) this.set({ concert_id: row.concert_id, ticket_class_id: row.ticket_class_id }, row.admitted);
       },
     });
+  }
+
+  /**
+   * The command role's waiting-room gauges, per concert with an open room, read from the
+   * queue's state at each scrape (the same on every instance): places waiting, places admitted
+   * in the last minute, passes used and expired, and the estimated wait of the last place.
+   */
+  measureWaitingRooms(rooms: () => Promise<readonly WaitingRoomFigures[]>): void {
+    const gauges: [string, string, (room: WaitingRoomFigures) => number | null][] = [
+      ['boxoffice_waiting_room_waiting', 'Places waiting to be admitted, per concert', (room) => room.waiting],
+      ['boxoffice_waiting_room_admitted_last_minute', 'Places admitted in the last 60 s, per concert', (room) => room.admitted_last_minute],
+      ['boxoffice_waiting_room_passes_used', 'Booking passes spent on a booking, per concert', (room) => room.passes_used],
+      ['boxoffice_waiting_room_passes_expired', 'Booking passes that expired unused, per concert', (room) => room.passes_expired],
+      ['boxoffice_waiting_room_estimated_wait_seconds', 'Estimated wait of the last place: waiting / the last minute\'s admission rate (absent while nobody was admitted in it)', (room) => room.estimated_wait_seconds],
+    ];
+    for (const [name, help, value] of gauges) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['concert_id'],
+        registers: [this.registry],
+        async collect() {
+          const figures = await rooms();
+          this.reset();
+          for (const room of figures) {
+            const figure = value(room);
+            if (figure !== null) this.set({ concert_id: room.concert_id }, figure);
+          }
+        },
+      });
+    }
   }
 
   /** Records one HTTP request (`route` is the route's pattern, never the raw URL). */
