@@ -81,7 +81,7 @@ t.test('admins see every projection with its lag, and rebuild one; nobody else m
   }, 'projections caught up');
   const head = await services.shared.store.headPosition();
   t.same(views.map((view) => [view.name, view.position, view.head_position, view.lag, view.status, view.rebuilt_at]),
-    ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids'].map((name) => [name, head, head, 0, 'live', null]));
+    ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids', 'queue'].map((name) => [name, head, head, 0, 'live', null]));
 
   const fan = await customer(app);
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/admin/projections', headers: bearer(fan.token) })).statusCode, 403);
