@@ -102,6 +102,9 @@ t.test('admins see every projection with its lag, and rebuild one; nobody else m
   t.equal(unknown.statusCode, 404);
   const bad = await app.inject({ method: 'POST', url: '/api/v1/admin/projections/Bad-Name!/rebuild', headers: bearer(admin) });
   t.equal(bad.statusCode, 400);
+  const queue = await app.inject({ method: 'POST', url: '/api/v1/admin/projections/queue/rebuild', headers: bearer(admin) });
+  t.equal(queue.statusCode, 400, 'the queue board has no tables to rebuild');
+  t.match(queue.json(), { code: 'VALIDATION_FAILED', detail: /no tables to rebuild/ });
 });
 
 t.test('Redis stopped in the middle: availability still answers 200, from MySQL, and follows new bookings', async (t) => {

@@ -6,7 +6,11 @@ import type { EventStore } from '../../eventstore/port.ts';
 import { BookingPasses } from '../../lib/security/booking-passes.ts';
 import { queueProjection } from '../../projectors/queue/queue.ts';
 import { RedisQueueBoard } from '../../read-models/queue-board.ts';
-import { roleApp } from '../../test/support/app.ts';
+import { randomUUID } from 'node:crypto';
+import { toAppend } from '../../command-api/command-handler.ts';
+import type { CommandContext } from '../../domain/index.ts';
+import { roleApp, testApp } from '../../test/support/app.ts';
+import { eventually } from '../../test/support/eventually.ts';
 import { T0, minutesAfter } from '../../test/support/concert-fixtures.ts';
 import { projectionFixture } from '../../test/support/projection-spec.ts';
 import { serviceUrl, uniqueName } from '../../test/support/services.ts';
@@ -107,4 +111,21 @@ t.test('Redis down: 503 QUEUE_UNAVAILABLE with Retry-After, never 500', async (t
   t.equal(reply.statusCode, 503);
   t.equal(reply.json<{ code: string }>().code, 'QUEUE_UNAVAILABLE');
   t.equal(reply.headers['retry-after'], '2');
+});
+
+t.test('the embedded default (no REDIS_URL): the projector fills the board in memory, the query API reads it', async (t) => {
+  const { app, services } = await testApp(t, {}, { wire: { now: () => new Date(OPENS_AT) } });
+  const script = new WaitingRoomScript();
+  const context: CommandContext = { correlationId: 'spec', causationId: 'spec', actorId: null, occurredAt: T0 };
+  await services.shared.store.append(QUEUE_STREAM, toAppend([...script.open(), ...script.join(1), ...script.join(2), ...script.draw(), ...script.admit([1])], context, randomUUID), 'no_stream');
+  services.projector.start();
+  const second = script.order()[1]!;
+  const reply = await eventually(async () => {
+    const polled = await app.inject({ method: 'GET', url: `/api/v1/queue/${second}` });
+    return polled.statusCode === 200 ? polled : undefined;
+  }, 'the place is on the board');
+  t.strictSame(reply.json(), { status: 'waiting', position: 2, ahead: 0, estimated_wait_seconds: null, pass: null, pass_expires_at: null }, 'next after the one admitted');
+  t.match((await app.inject({ method: 'GET', url: `/api/v1/queue/${script.order()[0]!}` })).json(), { status: 'admitted', pass: /^BP1\./ });
+  const views = (await services.projector.projectors.status()).find((view) => view.name === 'queue');
+  t.match(views, { name: 'queue', status: 'live' }, 'the queue projection is listed with the others');
 });
