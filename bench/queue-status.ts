@@ -73,7 +73,7 @@ async function fillBoard(redisUrl: string, places: number, admitted: number): Pr
   }
 }
 
-export async function benchQueueStatus(mysqlServerUrl: string, options: { places: number; rounds: number; seconds: number; log: (line: string) => void }): Promise<QueueStatusFigures> {
+export async function benchQueueStatus(mysqlServerUrl: string, options: { places: number; rounds: number; seconds: number; cpuProfileDir?: string; log: (line: string) => void }): Promise<QueueStatusFigures> {
   const redis = await startRedis();
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-bench-queue-'));
   const admitted = Math.floor(options.places / 3);
@@ -89,7 +89,7 @@ export async function benchQueueStatus(mysqlServerUrl: string, options: { places
       const setupPort = await freePort();
       await stop(await spawnProcess(['app/server.ts'], { ...env, PORT: String(setupPort) }, /boxoffice is running/));
       const port = await freePort();
-      const query = await spawnProcess(['app/server.ts'], { ...env, PORT: String(port), BOXOFFICE_ROLE: 'query' }, /boxoffice is running/);
+      const query = await spawnProcess(['app/server.ts'], { ...env, PORT: String(port), BOXOFFICE_ROLE: 'query' }, /boxoffice is running/, options.cpuProfileDir);
       const redisPort = await freePort();
       const redisGet = await spawnProcess(['bench/query-baselines.ts'], { PORT: String(redisPort), BASELINE: 'redis', REDIS_URL: redis.url }, /baseline redis listening/);
       try {

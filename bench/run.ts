@@ -98,6 +98,8 @@ const benchmarks: Record<string, Benchmark> = {
     places: Number(process.env.BENCH_QUEUE_PLACES ?? 3_000),
     rounds: Number(process.env.BENCH_QUEUE_ROUNDS ?? 3),
     seconds: Number(process.env.BENCH_QUEUE_SECONDS ?? 8),
+    // BENCH_QUEUE_CPU_PROF=<dir>: the query process's CPU profile, for where its time goes (bench/cpu-profile.ts reads it).
+    cpuProfileDir: process.env.BENCH_QUEUE_CPU_PROF,
     log: (line) => process.stderr.write(`${line}\n`),
   })),
   'read-your-writes': async (mysqlUrl) => readYourWritesReport(await benchReadYourWrites(mysqlUrl, {

@@ -57,3 +57,23 @@ t.test('the Redis layout: one hash per place and per concert under the prefix; m
   t.equal((await redis.keys(`${prefix}:queue:place:*`)).length, 2_500);
   t.match(await board.read('p-1234'), { index: 1234, concertId: C });
 });
+
+t.test('polls that arrive together are read in one call, each answered with its own place (unknown ones too)', async (t) => {
+  const redis = new Redis(serviceUrl('REDIS_URL'));
+  t.teardown(() => redis.disconnect());
+  const board = new RedisQueueBoard(redis, uniqueName('board'));
+  const places = Array.from({ length: 600 }, (_, i): BoardPlace => ({ ...waiting, placeId: `p-${i}`, index: i, concertId: i % 2 === 0 ? C : 'other-concert' }));
+  await board.write({ position: 2, places, concerts: [{ concertId: C, admitted: 3, soldOut: false, opensAtMs: 1, admissionRate: 0 }] });
+  const calls: number[] = [];
+  const client = redis as unknown as { boxofficeQueueRead: (count: number, ...rest: string[]) => Promise<unknown> };
+  const sent = client.boxofficeQueueRead.bind(redis);
+  client.boxofficeQueueRead = async (count, ...rest) => {
+    calls.push(count);
+    return sent(count, ...rest);
+  };
+  const asked = [...places.map((place) => place.placeId), 'nobody', 'p-599'];
+  const read = await Promise.all(asked.map((placeId) => board.read(placeId)));
+  t.same(read.map((reading) => reading?.index), [...places.map((place) => place.index), undefined, 599]);
+  t.same(read.slice(0, 2).map((reading) => reading?.admitted), [3, 0], 'each with its own concert');
+  t.same(calls, [256, 256, 90], '602 polls in three calls of at most 256');
+});

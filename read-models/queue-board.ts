@@ -88,20 +88,36 @@ redis.call('HSET', KEYS[1], '_pos', unpack(ARGV))
 return 1
 `;
 
-// KEYS: the place's hash. ARGV: the concert keys' prefix. The place, then its concert, in one trip.
+// KEYS: the places' hashes. ARGV: the concert keys' prefix. Every place asked for, each with its
+// concert, in one trip: polls that arrive together share one call (and each concert is read once).
 const READ = `
-local place = redis.call('HMGET', KEYS[1], 'c', 'u', 'i', 'p', 'x', 'xs', 's')
-if not place[1] then return false end
-local concert = redis.call('HMGET', ARGV[1] .. place[1], 'a', 'so', 'o', 'r')
-return { place[1], place[2], place[3], place[4], place[5], place[6], place[7], concert[1] or '0', concert[2] or '0', concert[3] or '', concert[4] or '0' }
+local rows = {}
+local concerts = {}
+for k = 1, #KEYS do
+  local place = redis.call('HMGET', KEYS[k], 'c', 'u', 'i', 'p', 'x', 'xs', 's')
+  if not place[1] then
+    rows[k] = false
+  else
+    local concert = concerts[place[1]]
+    if not concert then
+      concert = redis.call('HMGET', ARGV[1] .. place[1], 'a', 'so', 'o', 'r')
+      concerts[place[1]] = concert
+    end
+    rows[k] = { place[1], place[2], place[3], place[4], place[5], place[6], place[7], concert[1] or '0', concert[2] or '0', concert[3] or '', concert[4] or '0' }
+  end
+end
+return rows
 `;
+
+/** Polls read in one call at most. */
+const READ_BATCH = 256;
 
 /** Commands per pipeline: a lottery of 100,000 places goes out in chunks, not one 100,000-command write. */
 const CHUNK = 1_000;
 
 type Written = Redis & {
   boxofficeQueueWrite(key: string, ...args: string[]): Promise<number>;
-  boxofficeQueueRead(key: string, concertPrefix: string): Promise<string[] | null>;
+  boxofficeQueueRead(keyCount: number, ...keysThenPrefix: string[]): Promise<(string[] | null)[]>;
 };
 
 function numberOr(text: string | undefined, fallback: number): number {
@@ -130,12 +146,15 @@ export class RedisQueueBoard implements QueueBoard {
   readonly #redis: Written;
   readonly #placePrefix: string;
   readonly #concertPrefix: string;
+  /** Polls waiting for the next call (sent on the next tick, together). */
+  #waiting: { readonly key: string; readonly resolve: (reading: BoardReading | undefined) => void; readonly reject: (error: unknown) => void }[] = [];
+  readonly #send = (): void => this.#readWaiting();
 
   /** `prefix`: REDIS_KEY_PREFIX (the keys are `${prefix}:queue:…`). */
   constructor(redis: Redis, prefix = 'boxoffice') {
     const client = redis as Redis & Record<string, unknown>;
     if (typeof client.boxofficeQueueWrite !== 'function') redis.defineCommand('boxofficeQueueWrite', { lua: WRITE, numberOfKeys: 1 });
-    if (typeof client.boxofficeQueueRead !== 'function') redis.defineCommand('boxofficeQueueRead', { lua: READ, numberOfKeys: 1 });
+    if (typeof client.boxofficeQueueRead !== 'function') redis.defineCommand('boxofficeQueueRead', { lua: READ });
     this.#redis = redis as Written;
     this.#placePrefix = `${prefix}:queue:place:`;
     this.#concertPrefix = `${prefix}:queue:concert:`;
@@ -164,9 +183,29 @@ export class RedisQueueBoard implements QueueBoard {
     }
   }
 
-  async read(placeId: string): Promise<BoardReading | undefined> {
-    const row = await this.#redis.boxofficeQueueRead(this.#placePrefix + placeId, this.#concertPrefix);
-    return row === null ? undefined : reading(row);
+  read(placeId: string): Promise<BoardReading | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.#waiting.push({ key: this.#placePrefix + placeId, resolve, reject }) === 1) process.nextTick(this.#send);
+    });
+  }
+
+  #readWaiting(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (let start = 0; start < waiting.length; start += READ_BATCH) {
+      const batch = waiting.slice(start, start + READ_BATCH);
+      this.#redis.boxofficeQueueRead(batch.length, ...batch.map((poll) => poll.key), this.#concertPrefix).then(
+        (rows) => {
+          for (let k = 0; k < batch.length; k++) {
+            const row = rows[k];
+            batch[k]!.resolve(row === null || row === undefined ? undefined : reading(row));
+          }
+        },
+        (error: unknown) => {
+          for (const poll of batch) poll.reject(error);
+        },
+      );
+    }
   }
 }
 
