@@ -7,8 +7,7 @@ import { BookingPasses } from '../../lib/security/booking-passes.ts';
 import { queueProjection } from '../../projectors/queue/queue.ts';
 import { RedisQueueBoard } from '../../read-models/queue-board.ts';
 import { randomUUID } from 'node:crypto';
-import { toAppend } from '../../command-api/command-handler.ts';
-import type { CommandContext } from '../../domain/index.ts';
+import { upcasters } from '../../domain/index.ts';
 import { roleApp, testApp } from '../../test/support/app.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { T0, minutesAfter } from '../../test/support/concert-fixtures.ts';
@@ -116,8 +115,12 @@ t.test('Redis down: 503 QUEUE_UNAVAILABLE with Retry-After, never 500', async (t
 t.test('the embedded default (no REDIS_URL): the projector fills the board in memory, the query API reads it', async (t) => {
   const { app, services } = await testApp(t, {}, { wire: { now: () => new Date(OPENS_AT) } });
   const script = new WaitingRoomScript();
-  const context: CommandContext = { correlationId: 'spec', causationId: 'spec', actorId: null, occurredAt: T0 };
-  await services.shared.store.append(QUEUE_STREAM, toAppend([...script.open(), ...script.join(1), ...script.join(2), ...script.draw(), ...script.admit([1])], context, randomUUID), 'no_stream');
+  const events = [...script.open(), ...script.join(1), ...script.join(2), ...script.draw(), ...script.admit([1])].map((event) => {
+    const id = randomUUID();
+    const metadata = { event_id: id, correlation_id: id, causation_id: id, actor_id: null, schema_version: upcasters.currentVersion(event.type), occurred_at: T0 };
+    return { id, type: event.type, data: event.data, metadata };
+  });
+  await services.shared.store.append(QUEUE_STREAM, events, 'no_stream');
   services.projector.start();
   const second = script.order()[1]!;
   const reply = await eventually(async () => {
