@@ -44,7 +44,7 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     t.equal(Number((await rig.db('users').count<{ n: number }[]>({ n: '*' }))[0]?.n), 50);
 
     const status = await rig.projectors.status();
-    t.same(status.map((view) => [view.name, view.position, view.lag, view.status]), ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids'].map((name) => [name, flow.head, 0, 'live']));
+    t.same(status.map((view) => [view.name, view.position, view.lag, view.status]), ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids', 'queue'].map((name) => [name, flow.head, 0, 'live']));
     t.same(rig.errors, [], 'no projection error');
 
     // A page delivered again (a restart that read it twice) is refused by the checkpoint.

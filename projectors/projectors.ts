@@ -8,6 +8,7 @@ import type { EventStore } from '../eventstore/port.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import { SeatCache } from '../read-models/seat-cache.ts';
+import { MemoryQueueBoard, type QueueBoard } from '../read-models/queue-board.ts';
 import { bookingsProjection } from './bookings/bookings.ts';
 import { Checkpoints, RebuildRequests, type ProjectionStatus } from '../read-models/checkpoints.ts';
 import { concertsProjection } from './concerts/concerts.ts';
@@ -15,7 +16,8 @@ import { legacyIdsProjection } from './legacy-ids/legacy-ids.ts';
 import { SeatCacheFeed } from './concerts/seat-cache-feed.ts';
 import { paymentsProjection } from './payments/payments.ts';
 import type { Projection } from './projection.ts';
-import { PROJECTION_NAMES, UnknownProjection, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
+import { queueProjection } from './queue/queue.ts';
+import { NotRebuildable, PROJECTION_NAMES, UnknownProjection, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
 import { rebuild, recoverSwap } from './rebuild.ts';
 import { ProjectionFailed, ProjectionRunner } from './runner.ts';
 import { ticketsProjection } from './tickets/tickets.ts';
@@ -28,6 +30,8 @@ export interface ProjectorsOptions {
   readonly redis?: Redis;
   /** Prefix of the seat cache keys (REDIS_KEY_PREFIX + ':seats'; default boxoffice:seats). */
   readonly cachePrefix?: string;
+  /** The waiting room's status board (Redis, or memory in the embedded default); a board of its own by default. */
+  readonly queueBoard?: QueueBoard;
   readonly batchSize?: number;
   readonly rebuildBatchSize?: number;
   readonly onError: (error: unknown, what: string) => void;
@@ -65,6 +69,7 @@ export class Projectors implements ProjectionAdmin {
       paymentsProjection(),
       ticketsProjection(),
       legacyIdsProjection(),
+      queueProjection({ board: options.queueBoard ?? new MemoryQueueBoard(), store: options.store }),
     ];
     this.projections = new Map(projections.map((projection) => [projection.name, projection]));
     if (projections.map((projection) => projection.name).join() !== PROJECTION_NAMES.join()) {
@@ -191,6 +196,7 @@ export class Projectors implements ProjectionAdmin {
   /** Rebuilds several projections side by side; resolves when all are live. */
   async rebuildMany(names: readonly string[], onProgress?: (progress: RebuildProgress) => void, onStarted?: () => void): Promise<RebuildProgress[]> {
     const projections = names.map((name) => this.projection(name));
+    for (const projection of projections) refuseWithoutTables(projection);
     const result = await rebuild({
       db: this.options.db,
       store: this.options.store,
@@ -215,7 +221,7 @@ export class Projectors implements ProjectionAdmin {
    * started, rejects at once when the projection is unknown or already rebuilding.
    */
   async startRebuild(name: string): Promise<void> {
-    this.projection(name);
+    refuseWithoutTables(this.projection(name));
     await new Promise<void>((resolve, reject) => {
       let started = false;
       const running = this.rebuild(name, undefined, () => {
@@ -228,6 +234,17 @@ export class Projectors implements ProjectionAdmin {
       this.#running.add(running);
       void running.finally(() => this.#running.delete(running));
     });
+  }
+}
+
+/**
+ * A blue/green rebuild swaps tables; a projection without any (the queue's board in Redis) has
+ * nothing to swap, and its writes are idempotent by position, so there is nothing to rebuild:
+ * a restart folds each queue from its stream again.
+ */
+function refuseWithoutTables(projection: Projection): void {
+  if (projection.tables.length === 0) {
+    throw new NotRebuildable(`projection ${projection.name} has no tables to rebuild: it is folded from its streams again at every start`);
   }
 }
 

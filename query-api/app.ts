@@ -15,6 +15,8 @@ import { adminRefundRoutes } from './routes/admin-refunds.ts';
 import { adminUserListRoutes } from './routes/admin-users.ts';
 import { adminReportRoutes } from './routes/admin-reports.ts';
 import type { ProjectionWaiter } from './read-your-writes/waiter.ts';
+import type { QueueStatus } from './queue/queue-status.ts';
+import { queueRoutes } from './routes/queue.ts';
 import { availabilityRoutes } from './routes/availability.ts';
 import { bookingReadRoutes } from './routes/bookings.ts';
 import { concertRoutes } from './routes/concerts.ts';
@@ -32,6 +34,8 @@ export interface QueryApiDeps {
   readonly sources: ReadSources;
   /** The keyed digest of an address (PERSONAL_DATA_DIGEST_KEY): the back office searches bookings by it. */
   readonly emailDigest: (email: string) => string;
+  /** The waiting room's status poll, read from its board alone. */
+  readonly queueStatus: QueueStatus;
 }
 
 export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, deps) => {
@@ -42,6 +46,7 @@ export const queryApi: FastifyPluginAsyncTypebox<QueryApiDeps> = async (app, dep
   await app.register(concertRoutes, deps);
   await app.register(bookingReadRoutes, deps);
   await app.register(ticketRoutes, deps);
+  await app.register(queueRoutes, deps);
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);
     await admin.register(adminProjectionRoutes, deps);

@@ -1,7 +1,10 @@
 /** What the projector role tells about its projections (the admin route, the CLI, metrics). */
 
 /** The read models the projector keeps, by projection name. */
-export const PROJECTION_NAMES = ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids'] as const;
+export const PROJECTION_NAMES = ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids', 'queue'] as const;
+
+/** The projections with no tables, so nothing to rebuild blue/green (see NotRebuildable). */
+export const UNREBUILDABLE: readonly string[] = ['queue'];
 
 export interface RebuildProgress {
   readonly projection: string;
@@ -29,6 +32,11 @@ export interface ProjectionView {
 /** No projection of that name: the admin route's 404. */
 export class UnknownProjection extends Error {
   override readonly name = 'UnknownProjection';
+}
+
+/** The projection has no tables to rebuild (the queue's board): the admin route's 400. */
+export class NotRebuildable extends Error {
+  override readonly name = 'NotRebuildable';
 }
 
 /** The projection is rebuilding already (or a rebuild of it waits): the admin route's 409. */

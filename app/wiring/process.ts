@@ -54,6 +54,7 @@ export async function wireProcess(config: Config, logger: Logger, options: WireO
         personalData: serving.personalData,
         ticketSigningKeys: serving.secrets.ticketSigningKeys,
         personalDataDigestKey: serving.secrets.personalDataDigestKey,
+        jwtSecret: serving.secrets.jwtSecret,
         // In the process that runs the projections, the admin route drives them; else it leaves a request.
         projections: projector?.projectors ?? new RequestedRebuilds(readModels, () => shared.store.headPosition(), shared.now),
       }, closers)

@@ -26,6 +26,7 @@ export async function wireProjector(shared: Shared, readModels: Knex, closers: C
     positions,
     redis,
     cachePrefix: `${config.redisKeyPrefix}:seats`,
+    queueBoard: shared.queueBoard,
     onError: onBackgroundError,
     now,
   });

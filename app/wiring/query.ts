@@ -14,6 +14,8 @@ import type { ReadinessCheck } from '../../lib/http/health.ts';
 import { emailDigest } from '../../lib/personal-data/digest.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
+import { BookingPasses } from '../../lib/security/booking-passes.ts';
+import { QueueStatus } from '../../query-api/queue/queue-status.ts';
 import { readCheckpointPosition } from '../../read-models/checkpoints.ts';
 import type { ProjectionAdmin } from '../../read-models/projection-status.ts';
 import { ReadSources } from '../../read-models/replicas.ts';
@@ -34,6 +36,8 @@ export interface QueryInputs {
   readonly ticketSigningKeys: readonly Buffer[];
   /** Keys the email digests the back office searches bookings by (secrets.personalDataDigestKey). */
   readonly personalDataDigestKey: Buffer;
+  /** The deployment's JWT secret: booking passes are signed under a key derived from it. */
+  readonly jwtSecret: string;
   /**
    * Status and rebuilds of the projections: the projector's own in a process that also plays
    * the projector, else requests left in the read models for the projector process to take.
@@ -43,7 +47,7 @@ export interface QueryInputs {
 
 export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Closers): Promise<QueryRole> {
   const { config, metrics, positions, redis, onBackgroundError } = shared;
-  const { readModels, personalData, projections, ticketSigningKeys, personalDataDigestKey } = inputs;
+  const { readModels, personalData, projections, ticketSigningKeys, personalDataDigestKey, jwtSecret } = inputs;
   const sources = await ReadSources.open(readModels, config.mysqlReplicaUrls, {
     onReplicaDown: (name, error) => onBackgroundError(error, `read replica ${name} set aside`),
   });
@@ -66,6 +70,7 @@ export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Cl
       waiter,
       sources,
       emailDigest: (email) => emailDigest(personalDataDigestKey, email),
+      queueStatus: new QueueStatus(shared.queueBoard, new BookingPasses(jwtSecret), () => shared.now().getTime()),
     },
     readiness,
   };

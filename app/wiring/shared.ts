@@ -17,6 +17,7 @@ import { REVOKED_PREFIX, RevocationList } from '../../lib/security/revocations.t
 import { SESSION_MARK_PREFIX, Sessions, userSessionsFrom } from '../../lib/security/sessions.ts';
 import { SqlExpiringKeys } from '../../lib/security/sql-expiring-keys.ts';
 import type { ProjectionPositions } from '../../read-models/positions.ts';
+import { MemoryQueueBoard, RedisQueueBoard, type QueueBoard } from '../../read-models/queue-board.ts';
 import { sharedRateLimitCounters, type SharedRateLimitCounters } from '../../lib/http/rate-limit-counters.ts';
 import { loadSecrets, type Secrets } from '../secrets.ts';
 import { connectRedis, databaseOptions, openEventStore, openPositions, openReadModelDatabase } from './adapters.ts';
@@ -41,6 +42,8 @@ export interface Shared {
   readonly redis: Redis | undefined;
   /** Without Redis, the rate-limit counters every listener of this process shares (the main port and LEGACY_PORTS). */
   readonly rateLimitCounters: SharedRateLimitCounters;
+  /** The waiting room's status board: in Redis when there is one, else in this process (the embedded default). */
+  readonly queueBoard: QueueBoard;
 }
 
 /** What every role opens: metrics, the positions channel, the event store, Redis when configured. */
@@ -63,7 +66,8 @@ export async function openShared(config: Config, logger: Logger, closers: Closer
     closers.add(async () => client.disconnect());
     redis = client;
   }
-  return { config, logger, onBackgroundError, now, metrics, positions, store, redis, rateLimitCounters: sharedRateLimitCounters() };
+  const queueBoard = redis !== undefined ? new RedisQueueBoard(redis, config.redisKeyPrefix) : new MemoryQueueBoard();
+  return { config, logger, onBackgroundError, now, metrics, positions, store, redis, rateLimitCounters: sharedRateLimitCounters(), queueBoard };
 }
 
 /**

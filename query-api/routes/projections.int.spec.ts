@@ -81,7 +81,7 @@ t.test('admins see every projection with its lag, and rebuild one; nobody else m
   }, 'projections caught up');
   const head = await services.shared.store.headPosition();
   t.same(views.map((view) => [view.name, view.position, view.head_position, view.lag, view.status, view.rebuilt_at]),
-    ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids'].map((name) => [name, head, head, 0, 'live', null]));
+    ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids', 'queue'].map((name) => [name, head, head, 0, 'live', null]));
 
   const fan = await customer(app);
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/admin/projections', headers: bearer(fan.token) })).statusCode, 403);
@@ -102,6 +102,9 @@ t.test('admins see every projection with its lag, and rebuild one; nobody else m
   t.equal(unknown.statusCode, 404);
   const bad = await app.inject({ method: 'POST', url: '/api/v1/admin/projections/Bad-Name!/rebuild', headers: bearer(admin) });
   t.equal(bad.statusCode, 400);
+  const queue = await app.inject({ method: 'POST', url: '/api/v1/admin/projections/queue/rebuild', headers: bearer(admin) });
+  t.equal(queue.statusCode, 400, 'the queue board has no tables to rebuild');
+  t.match(queue.json(), { code: 'VALIDATION_FAILED', detail: /no tables to rebuild/ });
 });
 
 t.test('Redis stopped in the middle: availability still answers 200, from MySQL, and follows new bookings', async (t) => {

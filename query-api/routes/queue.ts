@@ -1,0 +1,33 @@
+/** GET /api/v1/queue/:token — the waiting room's status poll: the crowd's route, served from the board alone. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { notFound } from '../../lib/errors.ts';
+import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
+import type { QueueStatus } from '../queue/queue-status.ts';
+
+const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const QueueStatusAnswer = Type.Object({
+  status: Type.Union([Type.Literal('waiting'), Type.Literal('admitted'), Type.Literal('sold_out'), Type.Literal('expired')]),
+  position: Nullable(Type.Integer({ minimum: 1, description: '1-based place in lottery-then-arrival order; null until the lottery has run' })),
+  ahead: Nullable(Type.Integer({ minimum: 0, description: 'places before this one not admitted yet; null unless waiting with a position' })),
+  estimated_wait_seconds: Nullable(Type.Integer({ minimum: 0 })),
+  pass: Nullable(Type.String({ description: 'the booking pass (Booking-Pass header) while admitted and unused' })),
+  pass_expires_at: Nullable(Type.String()),
+});
+
+export const queueRoutes: FastifyPluginAsyncTypebox<{ queueStatus: QueueStatus }> = async (app, { queueStatus }) => {
+  app.get('/api/v1/queue/:token', {
+    schema: {
+      tags: ['waiting room'],
+      summary: 'A waiting room place: position, people ahead, estimated wait, and the booking pass once admitted (poll again after Retry-After)',
+      params: Type.Object({ token: UuidSchema }),
+      response: { 200: QueueStatusAnswer, ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const answer = await queueStatus.read(request.params.token);
+    if (answer === undefined) throw notFound('no such place in a waiting room');
+    void reply.header('retry-after', answer.retryAfter);
+    return answer;
+  });
+};
