@@ -41,7 +41,7 @@ const ARRIVALS_OVER_MS = 6_000;
 const LOTTERY_SHARE = 0.8;
 /** Every WALK_AWAY-th visitor let in never books: its pass must expire and free its turn. */
 const WALK_AWAY = 20;
-const PASS_TTL_SECONDS = 10;
+const PASS_TTL_SECONDS = 15;
 const HOLD_TTL_SECONDS = 60;
 /** Retry-After is honoured up to this: enough for a test to finish, while still spreading the polls. */
 const POLL_CAP_MS = Number(process.env.WAITING_ROOM_POLL_CAP_MS ?? 3_000);
@@ -56,7 +56,8 @@ interface Visitor {
   readonly lottery: boolean;
   place?: string;
   admitted?: boolean;
-  ended?: 'booked' | 'refused' | 'sold_out' | 'expired' | 'gave_up' | 'join_failed';
+  /** booked; refused (sold out by the time it booked); late (its pass ran out before it booked); sold_out or expired (told so). */
+  ended?: 'booked' | 'refused' | 'late' | 'sold_out' | 'expired' | 'gave_up' | 'join_failed';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -128,6 +129,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   };
   const visitors: Visitor[] = Array.from({ length: VISITORS }, (_, i) => ({ i, ...account(), lottery: i < VISITORS * LOTTERY_SHARE }));
   const buyer = (i: number) => ({ full_name: `Fan ${i}`, phone_number: '081234567890', email: `fan${i}@example.test`, ktp_number: String(3_201_000_000_000_000 + i) });
+  const joinsFrom = Date.now();
   t.comment(`set-up done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; the sale opens in ${((opensAt - Date.now()) / 1000).toFixed(1)} s`);
 
   const joins = { first: new Map<number, number>(), again: new Map<number, number>(), sameToken: 0, positionNullBeforeOpening: 0 };
@@ -148,7 +150,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   };
 
   /** Books 1–2 tickets with the pass (the other class, or one ticket, when that is sold out), and pays. */
-  const book = async (visitor: Visitor, pass: string): Promise<Visitor['ended']> => {
+  const book = async (visitor: Visitor, pass: string, expiresAt: number): Promise<Visitor['ended']> => {
     const quantity = 1 + (visitor.i % 2);
     const first = visitor.i % 5 === 0 ? 0 : 1;
     const tries = [[first, quantity], [1 - first, quantity], [first, 1], [1 - first, 1]] as const;
@@ -171,6 +173,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
         }
         return 'booked';
       }
+      if (answer.json.code === 'INVALID_PASS' && Date.now() >= expiresAt - 1_000) return 'late';
       if (answer.json.code !== 'SOLD_OUT') throw new Error(`a booking with a pass answered ${answer.status}: ${JSON.stringify(answer.json)}`);
     }
     return 'refused';
@@ -188,7 +191,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   };
 
   const visit = async (visitor: Visitor): Promise<void> => {
-    const at = visitor.lottery ? startedAt + Math.random() * Math.max(0, opensAt - 3_000 - startedAt) : opensAt + 500 + Math.random() * ARRIVALS_OVER_MS;
+    const at = visitor.lottery ? joinsFrom + Math.random() * Math.max(0, opensAt - 3_000 - joinsFrom) : opensAt + 500 + Math.random() * ARRIVALS_OVER_MS;
     await sleep(Math.max(0, at - Date.now()));
     const joined = await crowd.send(commands[visitor.i % 2] as string, 'POST', `/api/v1/concerts/${concertId}/queue`, { token: visitor.token });
     bump(joins.first, joined.status);
@@ -211,12 +214,12 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
         if (++admittedSeen % WALK_AWAY === 0) walkedAway++;
         else {
           if (borrowed++ < PROBES) await borrow(visitor, answer.json.pass);
-          return void (visitor.ended = await book(visitor, answer.json.pass));
+          return void (visitor.ended = await book(visitor, answer.json.pass, Date.parse(String(answer.json.pass_expires_at))));
         }
       } else if (status === 'sold_out' || status === 'expired') {
         return void (visitor.ended = status);
       }
-      if (answer.retryAfter === null) polls.noRetryAfter++;
+      if (answer.status === 200 && answer.retryAfter === null) polls.noRetryAfter++;
       const wait = Math.min((answer.retryAfter ?? 1) * 1_000, POLL_CAP_MS);
       await sleep(wait * (0.8 + 0.4 * Math.random()));
     }
@@ -248,7 +251,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   t.strictSame([...joins.again], [[200, VISITORS]], 'every second join by the same account answered 200');
   t.equal(joins.sameToken, VISITORS, 'and gave the same token');
   t.equal(ends.get('gave_up') ?? 0, 0, 'nobody was left waiting at the deadline');
-  t.equal(polls.noRetryAfter, 0, 'every poll answer carried Retry-After');
+  t.equal(polls.noRetryAfter, 0, 'every 200 of the status board carried Retry-After');
   t.strictSame(probes.filter((probe) => probe.what === 'no pass').map((probe) => [probe.status, probe.code]), Array.from({ length: PROBES }, () => [409, 'QUEUE_REQUIRED']), 'a booking without a pass: 409 QUEUE_REQUIRED');
   t.strictSame(probes.filter((probe) => probe.what === "another's pass").map((probe) => [probe.status, probe.code]), Array.from({ length: PROBES }, () => [403, 'INVALID_PASS']), "a booking with another visitor's pass: 403 INVALID_PASS");
   t.strictSame(probes.filter((probe) => probe.what === 'used pass').map((probe) => [probe.status, probe.code]), Array.from({ length: PROBES }, () => [403, 'INVALID_PASS']), 'a booking with a used pass: 403 INVALID_PASS');
