@@ -25,6 +25,7 @@ import { decode } from '../../eventstore/decode.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { audit, saleEnv } from '../load/flash-sale.ts';
 import { eventually } from '../support/eventually.ts';
+import { pool } from '../support/pool.ts';
 import { KeepAliveClient, type Answer } from '../support/keep-alive-client.ts';
 import { startCommandApi, startProjector, startServer, type ServerProcess } from '../support/process.ts';
 import { replaySeats } from '../support/seat-replay.ts';
@@ -281,12 +282,24 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   // Everyone never let in is told, on both query instances.
   const admitted = new Set(verdict.admitted);
   const neverAdmitted = visitors.filter((visitor) => visitor.place !== undefined && !admitted.has(visitor.place));
-  const told = new Map<string, number>();
-  for (const [k, visitor] of neverAdmitted.entries()) {
-    const answer = await board.send(queries[k % 2] as string, 'GET', `/api/v1/queue/${visitor.place}`);
-    bump(told, answer.status === 200 ? String(answer.json.status) : String(answer.status));
+  // The board is a projection: a place it has not yet told is asked again, for a few seconds.
+  let untold = neverAdmitted;
+  const notTold = new Map<string, number>();
+  for (let attempt = 0; attempt < 5 && untold.length > 0; attempt++) {
+    if (attempt > 0) await sleep(1_000);
+    notTold.clear();
+    const still: Visitor[] = [];
+    await pool(untold, 32, async (visitor, k) => {
+      const answer = await board.send(queries[k % 2] as string, 'GET', `/api/v1/queue/${visitor.place}`);
+      const status = answer.status === 200 ? String(answer.json.status) : String(answer.status);
+      if (status === 'sold_out') return;
+      still.push(visitor);
+      bump(notTold, status);
+    });
+    untold = still;
   }
-  t.strictSame([...told], neverAdmitted.length === 0 ? [] : [['sold_out', neverAdmitted.length]], `every place never admitted (${neverAdmitted.length}) reads sold_out`);
+  t.ok(neverAdmitted.length > 0, `${neverAdmitted.length} places were never admitted`);
+  t.strictSame([...notTold], [], `every place never admitted reads sold_out on GET, on both query instances`);
 
   // The flash sale's auditor: seats, money, read models.
   const reads = async (method: string, path: string, token: string | null) => board.send(queries[0] as string, method, path, token === null ? {} : { token });
