@@ -9,6 +9,7 @@ import { Tally } from '../load/flash-sale.ts';
 
 export interface Answer {
   readonly status: number;
+  /** The body parsed (an array's elements under their indices), or {} when it was not JSON. */
   readonly json: Record<string, unknown>;
   /** The Retry-After header in seconds, when the answer had one. */
   readonly retryAfter: number | null;
@@ -56,7 +57,7 @@ export class KeepAliveClient {
         done = true;
         let json: Record<string, unknown> = {};
         try {
-          if (text.startsWith('{')) json = JSON.parse(text) as Record<string, unknown>;
+          if (text.startsWith('{') || text.startsWith('[')) json = JSON.parse(text) as Record<string, unknown>;
         } catch {
           json = { unparsed: text.slice(0, 200) };
         }

@@ -23,6 +23,9 @@ export interface QueueAudit {
   readonly userOf: ReadonlyMap<string, string>;
   /** The `waiting` QueueSoldOut told, or null when the queue never sold out. */
   readonly soldOutWaiting: number | null;
+  readonly soldOutAt: string | null;
+  /** Every pass handed out: its place, when it ran out, and what became of it (null: neither used nor expired). */
+  readonly passes: ReadonlyMap<string, { readonly placeId: string; readonly expiresAt: string; readonly spent: 'used' | 'expired' | null }>;
 }
 
 /**
@@ -38,11 +41,11 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
   const lotteryJoins: string[] = [];
   const arrivalJoins: string[] = [];
   const admitted: string[] = [];
-  const passes = new Map<string, { placeId: string; userId: string }>();
+  const passes = new Map<string, { placeId: string; userId: string; expiresAt: string }>();
   const spent = new Map<string, 'used' | 'expired'>();
   const passUsedBy = new Map<string, string[]>();
   let lottery: { seed: string; entrants: number } | null = null;
-  let soldOut: { waiting: number; places: number; admitted: number } | null = null;
+  let soldOut: { waiting: number; places: number; admitted: number; at: string } | null = null;
 
   for (const event of events) {
     switch (event.type) {
@@ -70,10 +73,10 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
       case 'VisitorsAdmitted':
         if (lottery === null) fault('visitors were admitted before the lottery was drawn');
         if (soldOut !== null) fault('visitors were admitted after the queue sold out');
-        for (const { place_id, user_id, pass_id } of event.data.admissions) {
+        for (const { place_id, user_id, pass_id, expires_at } of event.data.admissions) {
           if (userOf.get(place_id) !== user_id) fault(`admission of place ${place_id} names account ${user_id}, the place is ${userOf.get(place_id) ?? 'unknown'}'s`);
           if (passes.has(pass_id)) fault(`pass ${pass_id} was handed out twice`);
-          passes.set(pass_id, { placeId: place_id, userId: user_id });
+          passes.set(pass_id, { placeId: place_id, userId: user_id, expiresAt: expires_at });
           admitted.push(place_id);
         }
         break;
@@ -96,7 +99,7 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
       }
       case 'QueueSoldOut':
         if (soldOut !== null) fault('the queue sold out twice');
-        soldOut = { waiting: event.data.waiting, places: userOf.size, admitted: admitted.length };
+        soldOut = { waiting: event.data.waiting, places: userOf.size, admitted: admitted.length, at: event.data.sold_out_at };
         break;
       default:
         fault(`an event the auditor does not know: ${(event as { type: string }).type}`);
@@ -126,6 +129,7 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
   const count = (what: 'used' | 'expired') => [...spent.values()].filter((as) => as === what).length;
   return {
     faults, places: userOf.size, lotteryEntrants: lotteryJoins.length, arrivals: arrivalJoins.length, admitted,
-    used: count('used'), expired: count('expired'), userOf, soldOutWaiting: soldOut?.waiting ?? null,
+    used: count('used'), expired: count('expired'), userOf, soldOutWaiting: soldOut?.waiting ?? null, soldOutAt: soldOut?.at ?? null,
+    passes: new Map([...passes].map(([passId, pass]) => [passId, { placeId: pass.placeId, expiresAt: pass.expiresAt, spent: spent.get(passId) ?? null }])),
   };
 }
