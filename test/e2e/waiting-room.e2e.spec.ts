@@ -140,6 +140,9 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   const answered: Parameters<typeof audit>[5][number][] = [];
   const probes: { what: string; status: number; code: unknown }[] = [];
   let admittedSeen = 0;
+  /** Milliseconds: join answers, what was left of a pass when its holder first saw it, booking answers; Retry-After seconds. */
+  const timings = { join: [] as number[], passLeftWhenSeen: [] as number[], booking: [] as number[], retryAfter: [] as number[], retryAfterBeforeOpening: [] as number[], lotteryJoinAnsweredAfterOpening: 0 };
+  const seenAdmitted = new Map<string, number>();
   let usedPassProbes = 0;
   let walkedAway = 0;
   const bump = (counts: Map<number | string, number>, key: number | string) => counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -160,11 +163,13 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
     const tries = [[first, quantity], [1 - first, quantity], [first, 1], [1 - first, 1]] as const;
     for (const [k, [ticketClass, count]] of tries.entries()) {
       if (k > 0 && count === tries[k - 1]?.[1] && ticketClass === tries[k - 1]?.[0]) continue;
+      const sentAt = Date.now();
       const answer = await command('POST', '/api/v1/bookings', {
         token: visitor.token,
         body: { concert_id: concertId, tickets_by_class: [{ ticket_class_id: (classes[ticketClass] as { id: string }).id, quantity: count }], buyer_info: buyer(visitor.i) },
         headers: { 'booking-pass': pass, 'idempotency-key': `wr-${visitor.i}-${k}` },
       });
+      timings.booking.push(Date.now() - sentAt);
       if (answer.status === 201) {
         answered.push({ user: visitor.id, token: visitor.token, id: String(answer.json.id), seats: (answer.json.seats as { id: string }[]).map((seat) => seat.id), totalPrice: Number(answer.json.total_price), plan: 'pay' });
         await pay(visitor, answer);
@@ -197,10 +202,13 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   const visit = async (visitor: Visitor): Promise<void> => {
     const at = visitor.lottery ? joinsFrom + Math.random() * Math.max(0, opensAt - 3_000 - joinsFrom) : opensAt + 500 + Math.random() * ARRIVALS_OVER_MS;
     await sleep(Math.max(0, at - Date.now()));
+    const sentAt = Date.now();
     const joined = await crowd.send(commands[visitor.i % 2] as string, 'POST', `/api/v1/concerts/${concertId}/queue`, { token: visitor.token });
     const again = await crowd.send(commands[(visitor.i + 1) % 2] as string, 'POST', `/api/v1/concerts/${concertId}/queue`, { token: visitor.token });
     const outcome = (answer: Answer) => `${answer.status}${answer.status === 201 || answer.status === 200 ? '' : ` ${String(answer.json.code)}`}`;
     bump(visitor.lottery ? joins.lottery : joins.arrival, `${outcome(joined)} then ${outcome(again)}`);
+    timings.join.push(Date.now() - sentAt);
+    if (visitor.lottery && Date.now() >= opensAt) timings.lotteryJoinAnsweredAfterOpening++;
     if (joined.status !== 201 || typeof joined.json.token !== 'string') return void (visitor.ended = 'join_refused');
     visitor.place = joined.json.token;
     if (again.json.token === visitor.place) joins.sameToken++;
@@ -213,8 +221,11 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
       polls.lastAt = Date.now();
       const status = answer.status === 200 ? String(answer.json.status) : `${answer.status} ${String(answer.json.code)}`;
       bump(polls.statuses, status);
+      if (answer.retryAfter !== null) (Date.now() < opensAt ? timings.retryAfterBeforeOpening : timings.retryAfter).push(answer.retryAfter);
       if (status === 'admitted' && typeof answer.json.pass === 'string' && !visitor.admitted) {
         visitor.admitted = true;
+        seenAdmitted.set(visitor.place, Date.now());
+        timings.passLeftWhenSeen.push(Date.parse(String(answer.json.pass_expires_at)) - Date.now());
         if (++admittedSeen % WALK_AWAY === 0) {
           walkedAway++;
           visitor.walkedAway = true;
@@ -251,6 +262,15 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   t.comment(`the status board by status: ${board.tally.toString()}`);
   const ends = new Map<string, number>();
   for (const visitor of visitors) bump(ends, visitor.ended ?? 'unknown');
+  const spread = (values: readonly number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+    return `n ${sorted.length}, min ${at(0)}, p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}, max ${sorted.at(-1)}`;
+  };
+  t.comment(`join answered in ms: ${spread(timings.join)}; lottery joins answered after the opening: ${timings.lotteryJoinAnsweredAfterOpening}`);
+  t.comment(`booking answered in ms: ${spread(timings.booking)}`);
+  t.comment(`ms left of a pass when its holder first saw it: ${spread(timings.passLeftWhenSeen)}`);
+  t.comment(`Retry-After (s) before the opening: ${spread(timings.retryAfterBeforeOpening)}; after: ${spread(timings.retryAfter)}`);
   t.comment(`visitors ended: ${[...ends].map(([k, v]) => `${k} ${v}`).join(', ')}; walked away ${walkedAway}`);
 
   // What the visitors were told.
@@ -290,6 +310,8 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   const ranOut = passes.filter((pass) => pass.spent !== 'used' && Date.parse(pass.expiresAt) < soldOutMs);
   t.ok(walkedAway > 0, `${walkedAway} visitors let in walked away`);
   t.strictSame(ranOut.filter((pass) => pass.spent !== 'expired').map((pass) => pass.placeId), [], `every pass unused when it ran out before the sell-out is recorded expired (${ranOut.length})`);
+  const boardDelay = passes.flatMap((pass) => (seenAdmitted.has(pass.placeId) ? [(seenAdmitted.get(pass.placeId) ?? 0) - Date.parse(pass.admittedAt)] : []));
+  t.comment(`ms from an admission's record to its holder seeing it (board lag + poll interval): ${spread(boardDelay)}`);
   const leftOut = passes.filter((pass) => pass.spent === null);
   t.comment(`passes neither used nor expired (out at the sell-out): ${leftOut.length}, of which walked away ${leftOut.filter((pass) => visitors.some((visitor) => visitor.walkedAway === true && visitor.place === pass.placeId)).length}`);
   t.ok(visitors.filter((visitor) => visitor.walkedAway === true).every((visitor) => visitor.ended === 'expired'), 'every visitor who walked away was told its pass expired');

@@ -25,7 +25,7 @@ export interface QueueAudit {
   readonly soldOutWaiting: number | null;
   readonly soldOutAt: string | null;
   /** Every pass handed out: its place, when it ran out, and what became of it (null: neither used nor expired). */
-  readonly passes: ReadonlyMap<string, { readonly placeId: string; readonly expiresAt: string; readonly spent: 'used' | 'expired' | null }>;
+  readonly passes: ReadonlyMap<string, { readonly placeId: string; readonly admittedAt: string; readonly expiresAt: string; readonly spent: 'used' | 'expired' | null }>;
 }
 
 /**
@@ -41,7 +41,7 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
   const lotteryJoins: string[] = [];
   const arrivalJoins: string[] = [];
   const admitted: string[] = [];
-  const passes = new Map<string, { placeId: string; userId: string; expiresAt: string }>();
+  const passes = new Map<string, { placeId: string; userId: string; admittedAt: string; expiresAt: string }>();
   const spent = new Map<string, 'used' | 'expired'>();
   const passUsedBy = new Map<string, string[]>();
   let lottery: { seed: string; entrants: number } | null = null;
@@ -76,7 +76,7 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
         for (const { place_id, user_id, pass_id, expires_at } of event.data.admissions) {
           if (userOf.get(place_id) !== user_id) fault(`admission of place ${place_id} names account ${user_id}, the place is ${userOf.get(place_id) ?? 'unknown'}'s`);
           if (passes.has(pass_id)) fault(`pass ${pass_id} was handed out twice`);
-          passes.set(pass_id, { placeId: place_id, userId: user_id, expiresAt: expires_at });
+          passes.set(pass_id, { placeId: place_id, userId: user_id, admittedAt: event.data.admitted_at, expiresAt: expires_at });
           admitted.push(place_id);
         }
         break;
@@ -130,6 +130,6 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
   return {
     faults, places: userOf.size, lotteryEntrants: lotteryJoins.length, arrivals: arrivalJoins.length, admitted,
     used: count('used'), expired: count('expired'), userOf, soldOutWaiting: soldOut?.waiting ?? null, soldOutAt: soldOut?.at ?? null,
-    passes: new Map([...passes].map(([passId, pass]) => [passId, { placeId: pass.placeId, expiresAt: pass.expiresAt, spent: spent.get(passId) ?? null }])),
+    passes: new Map([...passes].map(([passId, pass]) => [passId, { placeId: pass.placeId, admittedAt: pass.admittedAt, expiresAt: pass.expiresAt, spent: spent.get(passId) ?? null }])),
   };
 }
