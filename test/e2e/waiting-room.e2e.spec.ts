@@ -294,10 +294,17 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   await eventually(async () => (await store.readStream(`queue-${concertId}`)).some((recorded) => recorded.type === 'QueueSoldOut') || undefined, 'QueueSoldOut recorded', 30_000);
   const queue = (await store.readStream(`queue-${concertId}`)).map((recorded) => decode(recorded, queueEvents));
   const concert = await store.readStream(`concert-${concertId}`);
-  const bookings = new Set(concert.map((recorded) => decode(recorded, concertEvents)).flatMap((event) => (event.type === 'SeatsHeld' ? [event.data.booking_id] : [])));
+  const bookings = new Map<string, 'sold' | 'released'>();
+  for (const event of concert.map((recorded) => decode(recorded, concertEvents))) {
+    if (event.type === 'SeatsHeld') bookings.set(event.data.booking_id, 'released');
+    else if (event.type === 'SeatsSold') bookings.set(event.data.booking_id, 'sold');
+  }
   const verdict = auditQueue(queue, bookings);
   t.strictSame(verdict.faults, [], 'the queue stream: one place per account, admissions in lottery-then-arrival order, every booking with exactly one pass used');
   t.comment(`queue: ${verdict.places} places (${verdict.lotteryEntrants} lottery, ${verdict.arrivals} arrivals), ${verdict.admitted.length} admitted, ${verdict.used} passes used, ${verdict.expired} expired, ${verdict.soldOutWaiting} told sold out`);
+  const answeredIds = new Set(answered.map((booking) => booking.id));
+  t.comment(`bookings that held seats and were cancelled because their pass could not be spent: ${verdict.heldWithoutPass.length}`);
+  t.ok(verdict.heldWithoutPass.every((bookingId) => !answeredIds.has(bookingId)), 'none of them was answered 201');
   t.equal(verdict.places, joined.length, 'every visitor answered 201 has one place in the stream, and nobody else');
   t.ok(verdict.lotteryEntrants > VISITORS * LOTTERY_SHARE * 0.9 && verdict.arrivals > 0, 'most joined the lottery, the rest arrived after the opening');
   t.ok(joined.every((visitor) => verdict.userOf.get(visitor.place ?? '') === visitor.id), "each visitor's token is its own account's place");

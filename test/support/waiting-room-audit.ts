@@ -21,6 +21,8 @@ export interface QueueAudit {
   readonly expired: number;
   /** Place id → user id, for every place recorded. */
   readonly userOf: ReadonlyMap<string, string>;
+  /** Bookings that held seats, released them, and spent no pass (cancelled when their pass could not be spent). */
+  readonly heldWithoutPass: readonly string[];
   /** The `waiting` QueueSoldOut told, or null when the queue never sold out. */
   readonly soldOutWaiting: number | null;
   readonly soldOutAt: string | null;
@@ -29,11 +31,13 @@ export interface QueueAudit {
 }
 
 /**
- * `events`: the queue stream in recorded order. `bookings`: every booking that took seats of the
- * concert (its SeatsHeld): each must have exactly one PassUsed naming it, and no PassUsed may name
- * another.
+ * `events`: the queue stream in recorded order. `bookings`: every booking that held seats of the
+ * concert (its SeatsHeld), and whether they were sold: a sold booking must have exactly one
+ * PassUsed naming it; one whose hold was released may have none (its pass could not be spent after
+ * the hold, so the booking was cancelled: `heldWithoutPass`), never two; no PassUsed may name a
+ * booking that held nothing.
  */
-export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<string>): QueueAudit {
+export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlyMap<string, 'sold' | 'released'>): QueueAudit {
   const faults: string[] = [];
   const fault = (what: string): void => void (faults.length < 50 ? faults.push(what) : undefined);
   const userOf = new Map<string, string>();
@@ -115,9 +119,11 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
   if (new Set(admitted).size !== admitted.length) fault('a place was admitted twice');
 
   // Nobody booked without a pass.
-  for (const bookingId of bookings) {
+  const heldWithoutPass: string[] = [];
+  for (const [bookingId, outcome] of bookings) {
     const used = passUsedBy.get(bookingId) ?? [];
-    if (used.length !== 1) fault(`booking ${bookingId} took seats with ${used.length} passes used for it`);
+    if (used.length === 0 && outcome === 'released') heldWithoutPass.push(bookingId);
+    else if (used.length !== 1) fault(`booking ${bookingId} (${outcome}) took seats with ${used.length} passes used for it`);
   }
   for (const bookingId of passUsedBy.keys()) {
     if (!bookings.has(bookingId)) fault(`PassUsed names booking ${bookingId}, which took no seats of the concert`);
@@ -129,7 +135,7 @@ export function auditQueue(events: readonly QueueEvent[], bookings: ReadonlySet<
   const count = (what: 'used' | 'expired') => [...spent.values()].filter((as) => as === what).length;
   return {
     faults, places: userOf.size, lotteryEntrants: lotteryJoins.length, arrivals: arrivalJoins.length, admitted,
-    used: count('used'), expired: count('expired'), userOf, soldOutWaiting: soldOut?.waiting ?? null, soldOutAt: soldOut?.at ?? null,
+    used: count('used'), expired: count('expired'), userOf, heldWithoutPass, soldOutWaiting: soldOut?.waiting ?? null, soldOutAt: soldOut?.at ?? null,
     passes: new Map([...passes].map(([passId, pass]) => [passId, { placeId: pass.placeId, admittedAt: pass.admittedAt, expiresAt: pass.expiresAt, spent: spent.get(passId) ?? null }])),
   };
 }
