@@ -135,7 +135,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   t.comment(`set-up done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; the sale opens in ${((opensAt - Date.now()) / 1000).toFixed(1)} s`);
 
   /** Answers to the first and the second join, by `status code`, of the lottery's joiners and of the arrivals. */
-  const joins = { lottery: new Map<string, number>(), arrival: new Map<string, number>(), sameToken: 0, positionNullBeforeOpening: 0 };
+  const joins = { lottery: new Map<string, number>(), arrival: new Map<string, number>(), sameToken: 0, answeredBeforeOpening: 0, positionNullBeforeOpening: 0 };
   const polls = { count: 0, noRetryAfter: 0, firstAt: 0, lastAt: 0, statuses: new Map<string, number>() };
   const answered: Parameters<typeof audit>[5][number][] = [];
   const probes: { what: string; status: number; code: unknown }[] = [];
@@ -212,7 +212,10 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
     if (joined.status !== 201 || typeof joined.json.token !== 'string') return void (visitor.ended = 'join_refused');
     visitor.place = joined.json.token;
     if (again.json.token === visitor.place) joins.sameToken++;
-    if (Date.now() < opensAt - 1_000 && joined.json.position === null) joins.positionNullBeforeOpening++;
+    if (Date.now() < opensAt - 1_000) {
+      joins.answeredBeforeOpening++;
+      if (joined.json.position === null) joins.positionNullBeforeOpening++;
+    }
 
     for (let k = visitor.i; Date.now() < opensAt + SALE_DEADLINE_MS; k++) {
       const answer = await board.send(queries[k % 2] as string, 'GET', `/api/v1/queue/${visitor.place}`);
@@ -280,6 +283,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   t.strictSame([...joins.arrival].filter(([outcome]) => outcome !== '201 then 200' && outcome !== '409 SOLD_OUT then 409 SOLD_OUT'), [], 'every arrival: 201 then 200, or refused as sold out');
   const joined = visitors.filter((visitor) => visitor.place !== undefined);
   t.equal(joins.sameToken, joined.length, 'the second join gave the same token');
+  t.equal(joins.positionNullBeforeOpening, joins.answeredBeforeOpening, `a join before the opening has no position yet (${joins.answeredBeforeOpening} joins)`);
   t.equal(ends.get('gave_up') ?? 0, 0, 'nobody was left waiting at the deadline');
   t.equal(polls.noRetryAfter, 0, 'every 200 of the status board carried Retry-After');
   t.strictSame(probes.filter((probe) => probe.what === 'no pass').map((probe) => [probe.status, probe.code]), Array.from({ length: PROBES }, () => [409, 'QUEUE_REQUIRED']), 'a booking without a pass: 409 QUEUE_REQUIRED');
