@@ -242,7 +242,7 @@ const STATUS_OF: Readonly<Record<string, string>> = {
 
 const EXPECTED: Readonly<Record<Plan, string>> = { pay: 'confirmed', 'pay-declined': 'failed', cancel: 'cancelled', 'pay-late': 'refund_due', 'walk-away': 'expired' };
 
-async function audit(t: Test, sale: Sale, admin: string, concertId: string, classes: readonly { id: string; total_seats_in_class: number }[], answered: readonly Answered[], call: Call): Promise<void> {
+export async function audit(t: Test, sale: Sale, admin: string, concertId: string, classes: readonly { id: string; total_seats_in_class: number }[], answered: readonly Answered[], call: Call): Promise<void> {
   const store = await SqlEventStore.open({ client: 'mysql2', url: sale.mysqlUrl });
   t.teardown(() => store.close());
   let checks = 0;
