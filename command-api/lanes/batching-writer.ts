@@ -123,8 +123,8 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
 
   /**
    * Reads the state at least as new as the store's stream when asked: a lane that another
-   * instance's appends left behind loads again first (read() answers from memory, which only a
-   * conflict refreshes). One revision lookup in the store.
+   * instance's appends left behind folds them first (read() answers from memory, which only a
+   * conflict refreshes). One revision lookup in the store, and a read of the new events if any.
    */
   async readCurrent<T>(id: string, read: (state: State, position: number) => T): Promise<T> {
     const stream = this.streamOf(id);
@@ -215,8 +215,8 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       const first = lane.queue[0] as Submitted<Command, Event> | Reading<State>;
       if (first.kind === 'read') {
         if (first.current !== undefined && (lane.revision === 'no_stream' || (typeof lane.revision === 'number' && lane.revision < first.current))) {
-          // Behind the store: load again (the loop's top), then read.
-          lane.state = null;
+          // Behind the store: fold its new events (the loop's top), then read.
+          lane.behind = true;
           continue;
         }
         lane.queue.shift();
