@@ -39,7 +39,7 @@ export class WaitingRoomScript {
   }
 
   admit(passes: readonly number[], now = minutesAfter(OPENS_AT, 1), ttlSeconds = 300): QueueEvent[] {
-    return this.run({ type: 'AdmitVisitors', pass_ids: passes.map(passId), pass_ttl_seconds: ttlSeconds, max_outstanding: passes.length, now });
+    return this.run({ type: 'AdmitVisitors', pass_ids: passes.map(passId), pass_ttl_seconds: ttlSeconds, max_outstanding: Number.MAX_SAFE_INTEGER, now });
   }
 
   use(n: number, pass: number, now = minutesAfter(OPENS_AT, 2)): QueueEvent[] {
