@@ -17,6 +17,7 @@ import { OutboxMailer } from '../../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
 import { QueueWriter } from '../../command-api/queue/queue-writer.ts';
+import { WaitingRoomService } from '../../command-api/queue/waiting-room.ts';
 import { RefundService } from '../../command-api/payments/refunds.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
@@ -124,6 +125,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     holdTtlSeconds: config.holdTtlSeconds,
     requireEmailVerification: config.requireEmailVerification,
     now,
+    queues,
+    passes,
   });
   const expirer = new HoldExpirer({ reactors, writer, store, commands, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
   const runners = [
@@ -159,7 +162,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
         guardAfter: config.limits.captchaAfterFailures,
       }),
       revocations,
-      concerts: new ConcertService(store, writer, now),
+      concerts: new ConcertService(store, writer, now, queues),
       bookings,
       payments,
       refunds,
@@ -169,6 +172,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       reactors: runners,
       door: new Door({ store, writer, codes: ticketCodes, personalData, ktp, reactors, now }),
       ticketCodes,
+      waitingRoom: new WaitingRoomService({ writer, queues, requireVerified: (principal) => bookings.requireVerified(principal), now }),
     },
     writer,
     queues,

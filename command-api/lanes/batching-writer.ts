@@ -50,6 +50,8 @@ interface Submitted<Command, Event> {
 
 interface Reading<State> {
   readonly kind: 'read';
+  /** Catch up with the store first when another instance appended since the lane's state (once). */
+  caughtUp: boolean;
   readonly read: (state: State, position: number) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -112,7 +114,19 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   read<T>(id: string, read: (state: State, position: number) => T): Promise<T> {
     const lane = this.#lane(id);
     return new Promise<T>((resolve, reject) => {
-      lane.queue.push({ kind: 'read', read: (state, position) => resolve(read(state, position)), reject });
+      lane.queue.push({ kind: 'read', caughtUp: true, read: (state, position) => resolve(read(state, position)), reject });
+      this.#pump(id, lane);
+    });
+  }
+
+  /**
+   * Like `read`, on a state caught up with the store: for a read that would refuse on what it does
+   * not find (another instance may have appended it). Costs a revision check, and a reload if stale.
+   */
+  readCaughtUp<T>(id: string, read: (state: State, position: number) => T): Promise<T> {
+    const lane = this.#lane(id);
+    return new Promise<T>((resolve, reject) => {
+      lane.queue.push({ kind: 'read', caughtUp: false, read: (state, position) => resolve(read(state, position)), reject });
       this.#pump(id, lane);
     });
   }
@@ -185,6 +199,20 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       }
       const first = lane.queue[0] as Submitted<Command, Event> | Reading<State>;
       if (first.kind === 'read') {
+        if (!first.caughtUp) {
+          first.caughtUp = true;
+          try {
+            const current = (await this.store.streamRevisions([stream])).get(stream) ?? 'no_stream';
+            if (current !== lane.revision) {
+              lane.state = null;
+              continue;
+            }
+          } catch (error) {
+            lane.queue.shift();
+            first.reject(error);
+            continue;
+          }
+        }
         lane.queue.shift();
         try {
           first.read(state, lane.position);
