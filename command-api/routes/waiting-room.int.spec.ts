@@ -4,13 +4,14 @@
  * Passes are issued here as the keeper would: DrawLottery and AdmitVisitors submitted to the
  * queue's writer, the pass signed with the role's BookingPasses.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
+import { bookingEvents } from '../../domain/booking/index.ts';
 import { concertEvents, seatId } from '../../domain/concert/index.ts';
 import { placeView, queueEvents, queueStream } from '../../domain/queue/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import { BookingPasses } from '../../lib/security/booking-passes.ts';
-import { testApp } from '../../test/support/app.ts';
+import { roleApp, testApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, bySeat, createConcert, customer, type Concert } from '../../test/support/booking.ts';
 import { bearer } from '../../test/support/users.ts';
 
@@ -21,14 +22,15 @@ const system = { correlationId: spec, causationId: spec, actorId: null, occurred
 
 interface Recorded { type: string; data: Record<string, unknown> }
 
-async function rig(t: Test) {
-  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+async function rig(t: Test, env: Record<string, string> = {}) {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false', ...env });
   made.services.command.start();
   const { app } = made;
   const { queues, passes } = made.services.command;
   const admin = await adminToken(made);
   const events = async (stream: string): Promise<Recorded[]> => (await made.services.shared.store.readStream(stream)).map((recorded) => {
-    const event = stream.startsWith('queue-') ? decode(recorded, queueEvents) : decode(recorded, concertEvents);
+    const event = stream.startsWith('queue-') ? decode(recorded, queueEvents)
+      : stream.startsWith('booking-') ? decode(recorded, bookingEvents) : decode(recorded, concertEvents);
     const data: Record<string, unknown> = { ...event.data };
     return { type: event.type, data };
   });
@@ -238,4 +240,50 @@ t.test('the race: one pass, two bookings at once with different keys: one 201, o
   const released = new Set(concertEvents.filter((event) => event.type === 'HoldReleased').map((event) => event.data.booking_id));
   const active = concertEvents.filter((event) => event.type === 'SeatsHeld' && !released.has(event.data.booking_id)).map((event) => event.data.booking_id);
   t.same(active, used.map((event) => event.data.booking_id), 'the one active booking is the one that spent the pass');
+});
+
+t.test('two command instances: a pass the other one admitted is found, not refused; a pass spent there in between cancels the hold made here', async (t) => {
+  // What every instance of a deployment shares.
+  const shared = {
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
+    PERSONAL_DATA_DIGEST_KEY: randomBytes(32).toString('base64'),
+  };
+  const { made, app, admin, events, join, admit, passOf } = await rig(t, shared);
+  const mysqlUrl = made.services.shared.config.mysqlUrl;
+  if (mysqlUrl === null) throw new Error('the spec app runs on MySQL');
+  const other = await roleApp(t, { BOXOFFICE_ROLE: 'command', MYSQL_URL: mysqlUrl, ...shared, REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const there = other.wired.command;
+  if (there === undefined) throw new Error('the second process plays the command role');
+  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 100, total_seats_in_class: 10 }], { waiting_room: true });
+  const classId = concert.ticket_classes[0]!.id;
+  const [x, y] = [await customer(app), await customer(app)];
+  const places = [await join(x.token, concert.id), await join(y.token, concert.id)].map((joined) => joined.json<{ token: string }>().token);
+  // The other instance loads the queue now: it knows both places, and no pass.
+  t.equal(await there.queues.read(concert.id, (state) => state.placeByPass.size), 0);
+  await admit(concert.id, 2);
+  const [xPass, yPass] = [await passOf(concert.id, places[0]!), await passOf(concert.id, places[1]!)];
+
+  const found = await book(other.app, x.token, byClass(concert.id, classId, 1), withPass(xPass));
+  t.equal(found.statusCode, 201, `a pass unknown to a stale state is looked up again: ${found.body.slice(0, 120)}`);
+
+  const first = await book(app, y.token, byClass(concert.id, classId, 1), withPass(yPass, 'k1'));
+  t.equal(first.statusCode, 201);
+  const firstId = first.json<{ id: string }>().id;
+  t.equal((await app.inject({ method: 'PUT', url: `/api/v1/bookings/${firstId}/cancel`, headers: bearer(y.token) })).statusCode, 200);
+  // The other instance still has y's pass unspent: its check passes, the hold is taken, UsePass is refused.
+  const late = await book(other.app, y.token, byClass(concert.id, classId, 1), withPass(yPass, 'k2'));
+  t.equal(late.statusCode, 403);
+  t.equal(late.json<{ code: string }>().code, 'INVALID_PASS');
+  const used = (await events(queueStream(concert.id))).filter((event) => event.type === 'PassUsed');
+  t.same(used.map((event) => event.data.user_id).sort(), [x.id, y.id].sort(), 'one PassUsed each');
+  const concertEvents = await events(`concert-${concert.id}`);
+  const lateHold = concertEvents.find((event) => event.type === 'SeatsHeld' && event.data.user_id === y.id && event.data.booking_id !== firstId);
+  t.ok(lateHold, 'the late request held seats before the pass was refused');
+  const released = new Set(concertEvents.filter((event) => event.type === 'HoldReleased').map((event) => event.data.booking_id));
+  t.ok(released.has(lateHold?.data.booking_id), 'and released them');
+  const lateBooking = await events(`booking-${String(lateHold?.data.booking_id)}`);
+  t.match(lateBooking.map((event) => event.type), ['BookingPlaced', 'BookingCancelled'], 'its booking is cancelled the normal way');
+  const active = concertEvents.filter((event) => event.type === 'SeatsHeld' && !released.has(event.data.booking_id)).map((event) => event.data.booking_id);
+  t.same(active.sort(), used.filter((event) => event.data.user_id === x.id).map((event) => event.data.booking_id), 'every active booking spent its own pass');
 });
