@@ -25,6 +25,8 @@ import { gatewayWebhookRoutes } from './routes/gateway-webhook.ts';
 import { paymentRoutes, sandboxCheckoutRoutes, sandboxWebhookRoutes } from './routes/payments.ts';
 import { userRoutes } from './routes/users.ts';
 import { doorRoutes } from './routes/door.ts';
+import { queueRoutes } from './routes/queue.ts';
+import type { WaitingRoomService } from './queue/waiting-room.ts';
 import type { Door } from './tickets/door.ts';
 import type { TicketCodes } from '../lib/tickets/ticket-codes.ts';
 import type { UserService } from './users/users.ts';
@@ -51,6 +53,8 @@ export interface CommandApiDeps {
   /** Check-in and transfers; the keys tickets' QR codes are signed with. */
   readonly door: Door;
   readonly ticketCodes: TicketCodes;
+  /** Joining a concert's waiting room. */
+  readonly waitingRoom: WaitingRoomService;
 }
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
@@ -69,6 +73,7 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
   await app.register(bookingRoutes, deps);
   await app.register(paymentRoutes, deps);
   await app.register(doorRoutes, { door: deps.door, codes: deps.ticketCodes, now: deps.now });
+  await app.register(queueRoutes, { config: deps.config, captcha: deps.captcha, waitingRoom: deps.waitingRoom });
   if (deps.gateway.name === 'sandbox') {
     // The sandbox pays nothing: its checkout pages and its webhook exist only where it is the gateway.
     await app.register(sandboxWebhookRoutes, deps);

@@ -12,7 +12,7 @@ import { legacyStream } from '../domain/legacy/index.ts';
 import { serverLogger } from '../lib/http/logger.ts';
 import type { HttpServer } from '../lib/http/server-kit.ts';
 import { testApp, type TestApp } from '../test/support/app.ts';
-import { adminToken, buyer, ktp, webhook } from '../test/support/booking.ts';
+import { adminToken, buyer, customer, ktp, webhook } from '../test/support/booking.ts';
 import { eventually } from '../test/support/eventually.ts';
 import { bearer, newAccount, secret } from '../test/support/users.ts';
 
@@ -319,4 +319,28 @@ t.test('bad input is a 4xx with {error}, never a 500', async (t) => {
   const notJson = await legacy.inject({ method: 'POST', url: '/api/v1/users/login', headers: { 'content-type': 'application/json' }, payload: '{"username":' });
   t.equal(notJson.statusCode, 400);
   t.type(notJson.json<{ error?: unknown }>().error, 'string');
+});
+
+t.test("a concert with its waiting room on: the older surface books through the same service and gets its refusal, in its own shape", async (t) => {
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false' });
+  made.services.command.start();
+  made.services.projector.start();
+  const legacy = await legacyListener(t, made);
+  const admin = await adminToken(made);
+  const name = `Antrean ${randomUUID()}`;
+  const created = await made.app.inject({
+    method: 'POST', url: '/api/v1/admin/concerts', headers: bearer(admin),
+    payload: { name, artist: 'a', venue: 'v', date: '2099-03-01T12:00:00.000Z', waiting_room: true, ticket_classes: [{ name: 'Festival', price: 1000, total_seats_in_class: 5 }] },
+  });
+  t.equal(created.statusCode, 201, created.body);
+  const concert = await eventually(async () => (await legacy.inject({ method: 'GET', url: '/api/v1/concerts' }))
+    .json<(LegacyConcert & { name: string })[] | null>()?.find((c) => c.name === name), 'the concert on the older surface');
+  const fan = await customer(made.app);
+  const refused = await legacy.inject({
+    method: 'POST', url: '/api/v1/bookings/', headers: bearer(fan.token),
+    payload: { concert_id: concert.id, tickets_by_class: [{ ticket_class_id: concert.ticket_classes[0]?.id, quantity: 1 }], buyer_info: buyer() },
+  });
+  t.equal(refused.statusCode, 409, refused.body);
+  t.same(Object.keys(refused.json()), ['error'], 'the older error body');
+  t.match(refused.json(), { error: /waiting room/ });
 });

@@ -19,8 +19,6 @@ export const APP_ERROR_CODES = [
   'INVALID_SIGNATURE',
   // what you sent
   'NOT_FOUND',
-  // the concert's waiting room is on and the request brought no booking pass
-  'QUEUE_REQUIRED',
   'VALIDATION_FAILED',
   'INVALID_ID',
   'INVALID_CURSOR',

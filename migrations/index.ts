@@ -11,6 +11,7 @@ import { concertEdits } from './005_concert_edits.ts';
 import { adminSearch } from './006_admin_search.ts';
 import { salesReport } from './007_sales_report.ts';
 import { legacyIds } from './008_legacy_ids.ts';
+import { waitingRoom } from './009_waiting_room.ts';
 
 export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '001_read_models': readModels,
@@ -21,6 +22,7 @@ export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '006_admin_search': adminSearch,
   '007_sales_report': salesReport,
   '008_legacy_ids': legacyIds,
+  '009_waiting_room': waitingRoom,
 };
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';

@@ -70,6 +70,8 @@ export interface ConcertRow {
   /** When sales open (null: at once) and close (null: at the concert's date); migrations/005. */
   sales_open_at: string | null;
   sales_close_at: string | null;
+  /** Bookings need a pass from the concert's waiting room; migrations/009. */
+  waiting_room: boolean;
   /** Position of the last event that changed the concert or its seats (ETag, cache guard). */
   position: number;
 }

@@ -19,6 +19,7 @@ import { PaymentService } from '../../command-api/payments/payments.ts';
 import { QueueWriter } from '../../command-api/queue/queue-writer.ts';
 import { WaitingRoomKeeper } from '../../command-api/queue/keeper.ts';
 import { QueueLoad } from '../../command-api/queue/queue-load.ts';
+import { WaitingRoomService } from '../../command-api/queue/waiting-room.ts';
 import { RefundService } from '../../command-api/payments/refunds.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
 import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
@@ -142,6 +143,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     holdTtlSeconds: config.holdTtlSeconds,
     requireEmailVerification: config.requireEmailVerification,
     now,
+    queues,
+    passes,
   });
   const expirer = new HoldExpirer({ reactors, writer, store, commands, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
   const runners = [
@@ -179,7 +182,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
         guardAfter: config.limits.captchaAfterFailures,
       }),
       revocations,
-      concerts: new ConcertService(store, writer, now),
+      concerts: new ConcertService(store, writer, now, queues),
       bookings,
       payments,
       refunds,
@@ -189,6 +192,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       reactors: runners,
       door: new Door({ store, writer, codes: ticketCodes, personalData, ktp, reactors, now }),
       ticketCodes,
+      waitingRoom: new WaitingRoomService({ writer, queues, requireVerified: (principal) => bookings.requireVerified(principal), now }),
     },
     writer,
     queues,

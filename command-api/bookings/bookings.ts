@@ -20,6 +20,9 @@ import type { KtpFingerprints } from '../../lib/personal-data/fingerprint.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import type { ConcertWriter } from '../concerts/concert-writer.ts';
+import type { QueueWriter } from '../queue/queue-writer.ts';
+import type { BookingPasses } from '../../lib/security/booking-passes.ts';
+import type { QueueState } from '../../domain/queue/index.ts';
 import { ensureBookingPlaced, findHold } from './placement.ts';
 import type { BookingPlacer } from './placer.ts';
 
@@ -54,6 +57,9 @@ export interface BookingServiceDeps {
   readonly holdTtlSeconds: number;
   readonly requireEmailVerification: boolean;
   readonly now: () => Date;
+  /** The waiting rooms: a booking with a pass spends it there (UsePass) once its seats are held. */
+  readonly queues: QueueWriter;
+  readonly passes: BookingPasses;
 }
 
 /** Verified users are remembered for a while: the flash-sale path should not read a user stream per booking. */
@@ -74,13 +80,83 @@ export class BookingService {
 
   constructor(private readonly deps: BookingServiceDeps) {}
 
-  async place(principal: Principal, request: BookingRequest, idempotencyKey: string | undefined, requestContext: RequestContext): Promise<BookingAnswer> {
+  /**
+   * `bookingPass`: the Booking-Pass header, which a concert with its waiting room on asks for (the
+   * concert decider refuses a hold without one, QUEUE_REQUIRED). The pass is checked against the
+   * queue first, the seats held with it, and then spent on the booking (UsePass); a pass another
+   * booking spent in between cancels this one, so no booking stands without its own PassUsed.
+   */
+  async place(principal: Principal, request: BookingRequest, idempotencyKey: string | undefined, requestContext: RequestContext, bookingPass?: string): Promise<BookingAnswer> {
     const selection = selectionOf(request);
-    await this.#requireVerified(principal);
+    await this.requireVerified(principal);
     const concertId = request.concert_id.toLowerCase();
     const bookingId = idempotencyKey === undefined ? randomUUID() : derivedUuid('booking', principal.userId, concertId, idempotencyKey);
     const now = this.deps.now();
     const context: CommandContext = { ...requestContext, actorId: principal.userId, occurredAt: now.toISOString() };
+    if (bookingPass === undefined) return this.#holdOrReplay(principal, request, selection, concertId, bookingId, idempotencyKey, context, null);
+    const passId = await this.#checkPass(bookingPass, principal.userId, concertId, bookingId, now.getTime());
+    // A refused hold (sold out, a seat taken…) leaves the pass unspent: its holder may try again.
+    const placed = await this.#holdOrReplay(principal, request, selection, concertId, bookingId, idempotencyKey, context, passId);
+    // A retry of a booking since cancelled or expired tells so, and spends nothing.
+    if (placed.status === 'pending' || placed.status === 'confirmed') await this.#spendPass(concertId, passId, principal.userId, bookingId, context);
+    return placed;
+  }
+
+  /**
+   * A pass read from its text and checked against the queue: this account's, this concert's,
+   * issued, not expired and not spent (unless on this very booking: a retried request). A pass the
+   * lane does not know is looked for again on a state caught up with the store (another instance
+   * may have admitted it) before it is refused.
+   */
+  async #checkPass(text: string, userId: string, concertId: string, bookingId: string, nowMs: number): Promise<string> {
+    const pass = this.deps.passes.read(text);
+    if (pass === undefined || pass.userId !== userId || pass.concertId !== concertId) throw invalidPass();
+    const verdict = (state: QueueState): 'valid' | 'invalid' | 'unknown' => {
+      const placeId = state.placeByPass.get(pass.passId);
+      const place = placeId === undefined ? undefined : state.places.get(placeId);
+      if (place === undefined) return 'unknown';
+      if (place.userId !== userId || place.pass === null) return 'invalid';
+      if (place.spent?.as === 'used' && place.spent.bookingId === bookingId) return 'valid';
+      return place.spent !== null || nowMs >= place.pass.expiresAtMs ? 'invalid' : 'valid';
+    };
+    let found = await this.deps.queues.read(concertId, verdict);
+    if (found === 'unknown') found = await this.deps.queues.readCurrent(concertId, verdict);
+    if (found !== 'valid') throw invalidPass();
+    return pass.passId;
+  }
+
+  /**
+   * UsePass for the booking whose seats are held (again for a retry: a no-op). Refused (another
+   * booking spent the pass in a race), or never decided (the queue was full), the booking is
+   * cancelled the normal way (seats released, then the booking) and the pass is refused.
+   */
+  async #spendPass(concertId: string, passId: string, userId: string, bookingId: string, context: CommandContext): Promise<void> {
+    try {
+      await this.deps.queues.submit(concertId, { type: 'UsePass', pass_id: passId, user_id: userId, booking_id: bookingId, now: context.occurredAt }, context);
+    } catch (error) {
+      if (!isRefusal(error, 'INVALID_PASS', 'OVERLOADED')) throw error;
+      try {
+        await this.deps.writer.submit(concertId, { type: 'ReleaseHold', booking_id: bookingId, reason: 'cancelled', now: context.occurredAt }, context);
+        await this.deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'CancelBooking', cancelled_by: 'owner', now: context.occurredAt }, context);
+      } catch (cancelling) {
+        // Paid already (a retry after a crash): the booking stands; the pass's answer is the same.
+        if (!isRefusal(cancelling, 'HOLD_ALREADY_SOLD', 'BOOKING_NOT_CANCELLABLE')) throw cancelling;
+      }
+      throw error;
+    }
+  }
+
+  async #holdOrReplay(
+    principal: Principal,
+    request: BookingRequest,
+    selection: SeatSelection,
+    concertId: string,
+    bookingId: string,
+    idempotencyKey: string | undefined,
+    context: CommandContext,
+    passId: string | null,
+  ): Promise<BookingAnswer> {
+    const now = new Date(context.occurredAt);
 
     const buyerAsHolder = { full_name: request.buyer_info.full_name, ktp_number: request.buyer_info.ktp_number };
     const holders = request.ticket_holder_info ?? Array.from({ length: ticketCount(selection) }, () => buyerAsHolder);
@@ -112,6 +188,7 @@ export class BookingService {
       },
       expires_at: new Date(now.getTime() + this.deps.holdTtlSeconds * 1000).toISOString(),
       now: context.occurredAt,
+      pass_id: passId,
     };
     let held: SeatsHeld['data'];
     for (;;) {
@@ -201,8 +278,8 @@ export class BookingService {
     return answer(held, await ensureBookingPlaced(this.deps.store, this.deps.commands, held, context));
   }
 
-  /** A token issued after verification says so; older ones are checked against the user's stream. */
-  async #requireVerified(principal: Principal): Promise<void> {
+  /** A token issued after verification says so; older ones are checked against the user's stream. Joining a waiting room asks it too. */
+  async requireVerified(principal: Principal): Promise<void> {
     if (!this.deps.requireEmailVerification || principal.emailVerified) return;
     const userId = principal.userId;
     const checked = this.#verified.get(userId);
@@ -215,6 +292,8 @@ export class BookingService {
     this.#verified.set(userId, now);
   }
 }
+
+const invalidPass = (): DomainError => new DomainError('INVALID_PASS', 'this booking pass is not valid for this account and concert now');
 
 function selectionOf(request: BookingRequest): SeatSelection {
   const byClass = request.tickets_by_class;

@@ -8,6 +8,7 @@ import { AppError, isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import { derivedUuid } from '../../lib/ids.ts';
+import type { QueueWriter } from '../queue/queue-writer.ts';
 import type { ConcertWriter } from './concert-writer.ts';
 
 export interface NewConcert {
@@ -20,6 +21,8 @@ export interface NewConcert {
   readonly max_tickets_per_ktp?: number | undefined;
   readonly sales_open_at?: string | undefined;
   readonly sales_close_at?: string | undefined;
+  /** Bookings need a pass from the concert's waiting room. */
+  readonly waiting_room?: boolean | undefined;
   readonly ticket_classes: readonly { readonly name: string; readonly price: number; readonly total_seats_in_class: number }[];
 }
 
@@ -41,6 +44,7 @@ export interface ConcertView {
   readonly max_tickets_per_ktp: number | null;
   readonly sales_open_at: string | null;
   readonly sales_close_at: string | null;
+  readonly waiting_room: boolean;
   readonly ticket_classes: { id: string; name: string; price: number; total_seats_in_class: number; available_seats_in_class: number }[];
   readonly total_seats: number;
   readonly available_seats: number;
@@ -64,7 +68,13 @@ export interface ConcertCreated {
 }
 
 export class ConcertService {
-  constructor(private readonly store: EventStore, private readonly writer: ConcertWriter, private readonly now: () => Date) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly writer: ConcertWriter,
+    private readonly now: () => Date,
+    /** The waiting rooms: a concert's is opened right after the concert's own append (and healed by a join). */
+    private readonly queues: QueueWriter,
+  ) {}
 
   async create(principal: Principal, concert: NewConcert, idempotencyKey: string | undefined, request: RequestContext): Promise<ConcertCreated> {
     const concertId = idempotencyKey === undefined ? randomUUID() : derivedUuid('concert', principal.userId, idempotencyKey);
@@ -88,10 +98,12 @@ export class ConcertService {
         max_tickets_per_ktp: concert.max_tickets_per_ktp ?? null,
         sales_open_at: concert.sales_open_at ?? null,
         sales_close_at: concert.sales_close_at ?? null,
+        ...(concert.waiting_room === true ? { waiting_room: true } : {}),
         ticket_classes: classes,
         publish: true,
         now: context.occurredAt,
       }, context);
+      if (concert.waiting_room === true) await this.#openWaitingRoom(concertId, concert.sales_open_at ?? null, context);
       return created(concertId, classes, written.position);
     } catch (error) {
       if (idempotencyKey === undefined || !isRefusal(error, 'CONCERT_ALREADY_SCHEDULED')) throw error;
@@ -103,6 +115,8 @@ export class ConcertService {
       if (data.name !== concert.name || data.ticket_classes.length !== classes.length) {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different concert');
       }
+      // The first request may have failed between the two writes: open it again (a no-op if it is).
+      if (data.waiting_room === true) await this.#openWaitingRoom(concertId, data.sales_open_at, context);
       return created(concertId, data.ticket_classes, published.position);
     }
   }
@@ -125,7 +139,13 @@ export class ConcertService {
       prices: prices.map((c) => ({ ticket_class_id: c.id.toLowerCase(), price: c.price })),
       now: context.occurredAt,
     }, context);
-    return this.writer.read(id, (state) => viewOf(state, written.position));
+    const view = await this.writer.read(id, (state) => viewOf(state, written.position));
+    // Named in the edit and on: the room opens, or its opening follows the sales window. Also when
+    // the edit changed nothing, so repeating a PATCH heals an opening that failed the first time.
+    if (view.waiting_room && (changes.waiting_room !== undefined || changes.sales_open_at !== undefined)) {
+      await this.#openWaitingRoom(id, view.sales_open_at, context);
+    }
+    return view;
   }
 
   /**
@@ -150,6 +170,14 @@ export class ConcertService {
       if (grown === undefined) throw new Error(`ticket class ${name} is missing after it was added`);
       return { concert_id: id, id: grown.id, name: grown.name, price: grown.price, total_seats_in_class: grown.seatCount, position: written.position };
     });
+  }
+
+  /**
+   * Opens the concert's waiting room at its sales opening (or now). Decided by the queue: opening
+   * again is a no-op, and only an opening still to come moves.
+   */
+  async #openWaitingRoom(concertId: string, salesOpenAt: string | null, context: CommandContext): Promise<void> {
+    await this.queues.submit(concertId, { type: 'OpenWaitingRoom', concert_id: concertId, opens_at: salesOpenAt ?? context.occurredAt, now: context.occurredAt }, context);
   }
 
   #context(principal: Principal, request: RequestContext): CommandContext {

@@ -39,12 +39,19 @@ export interface Written<Event> {
   readonly position: number;
 }
 
+/** A command's outcome with what `submitThenRead` read right after it. */
+export interface WrittenAndRead<Event, T> extends Written<Event> {
+  readonly read: T;
+}
+
 interface Submitted<Command, Event> {
   readonly kind: 'command';
   readonly command: Command;
   readonly context: CommandContext;
   attempts: number;
-  readonly resolve: (written: Written<Event>) => void;
+  /** Read on the state right after this command's events (submitThenRead). */
+  readonly after?: ((state: never) => unknown) | undefined;
+  readonly resolve: (written: Written<Event> & { read?: unknown }) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -104,6 +111,24 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     });
   }
 
+  /**
+   * Like `submit`, and reads the state right after the command's events, inside the batch: a
+   * separate `read` would end the lane's batch before it (reads see the commands queued ahead of
+   * them), so a crowd of submit-then-read requests would be appended one by one. `read` must copy
+   * what it keeps (the state changes on) and not change it.
+   */
+  submitThenRead<T>(id: string, command: Command, context: CommandContext, read: (state: State) => T): Promise<WrittenAndRead<Event, T>> {
+    const lane = this.#lane(id);
+    if (lane.queue.length >= this.options.queueLimit) return Promise.reject(overloaded());
+    return new Promise<WrittenAndRead<Event, T>>((resolve, reject) => {
+      lane.queue.push({
+        kind: 'command', command, context, attempts: 0, after: read,
+        resolve: (written) => resolve({ events: written.events, position: written.position, read: written.read as T }), reject,
+      });
+      this.#pump(id, lane);
+    });
+  }
+
   /** Commands waiting in one aggregate's queue, or in every one's. */
   queueDepth(id?: string): number {
     if (id !== undefined) return this.#lanes.get(id)?.queue.length ?? 0;
@@ -120,6 +145,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       this.#pump(id, lane);
     });
   }
+
 
   /**
    * Reads the state at least as new as the store's stream when asked: a lane that another
@@ -264,14 +290,14 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     // once its events are committed; each command is decided against what the ones before it left.
     lane.state = null;
     let state = committed;
-    const outcomes: ({ events: Event[] } | { error: unknown })[] = [];
+    const outcomes: ({ events: Event[]; read?: unknown } | { error: unknown })[] = [];
     const envelopes: EventToAppend[] = [];
     for (const item of batch) {
       try {
         const events = this.decider.decide(item.command, state);
         for (const event of events) state = this.decider.evolve(state, event);
-        outcomes.push({ events });
         envelopes.push(...toAppend(events, item.context, this.#newId));
+        outcomes.push(item.after === undefined ? { events } : { events, read: readAfter(item.after as (state: State) => unknown, state) });
       } catch (error) {
         outcomes.push({ error });
       }
@@ -323,11 +349,25 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   }
 }
 
-function settle<Command, Event>(batch: readonly Submitted<Command, Event>[], outcomes: readonly ({ events: Event[] } | { error: unknown })[], position: number): void {
+/** What a read after a command answered, or what it threw (the command's events stand: they are appended). */
+function readAfter<State>(read: (state: State) => unknown, state: State): unknown {
+  try {
+    return read(state);
+  } catch (error) {
+    return new FailedRead(error);
+  }
+}
+
+class FailedRead {
+  constructor(readonly error: unknown) {}
+}
+
+function settle<Command, Event>(batch: readonly Submitted<Command, Event>[], outcomes: readonly ({ events: Event[]; read?: unknown } | { error: unknown })[], position: number): void {
   batch.forEach((item, i) => {
     const outcome = outcomes[i];
     if (outcome === undefined) item.reject(new Error('no outcome for a command'));
     else if ('error' in outcome) item.reject(outcome.error);
-    else item.resolve({ events: outcome.events, position });
+    else if (outcome.read instanceof FailedRead) item.reject(outcome.read.error);
+    else item.resolve({ events: outcome.events, position, read: outcome.read });
   });
 }

@@ -1,7 +1,8 @@
 /**
- * The waiting room's writer with two instances on one (SQLite) event store, joins arriving at both
- * at once: every join is answered with its own place, one per account, and a lost race costs a
- * read of the winner's events, not a fold of the whole stream.
+ * The queue's writer on a real (SQLite) event store: joins that read their place back are decided
+ * and appended together (submitThenRead reads inside the batch); two instances taking joins at
+ * once give each account one place, and a lost race costs a read of the winner's events, not a
+ * fold of the whole stream; a read for the store's current state sees what another writer appended.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { CommandContext } from '../../domain/index.ts';
-import { queueEvents, queueStream, type QueueEvent } from '../../domain/queue/index.ts';
+import { placeOfUser, placeView, queueEvents, queueStream, type QueueEvent } from '../../domain/queue/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
@@ -17,6 +18,7 @@ import { QueueWriter } from './queue-writer.ts';
 
 const CONCERT = '11111111-1111-4111-8111-111111111111';
 const T0 = '2026-12-05T10:00:00.000Z';
+const OPENS = '2026-12-05T11:00:00.000Z';
 const context: CommandContext = { correlationId: randomUUID(), causationId: randomUUID(), actorId: null, occurredAt: T0 };
 
 async function openStore(t: Test): Promise<SqlEventStore> {
@@ -42,15 +44,17 @@ function counting(store: EventStore): { store: EventStore; fullReads: () => numb
   return { store: counted, fullReads: () => fullReads };
 }
 
-function writer(t: Test, store: EventStore): QueueWriter {
-  const queues = new QueueWriter(store, { queueLimit: 10_000, maxBatch: 50, onBackgroundError: (error) => t.fail(`background error: ${String(error)}`) });
+function writer(t: Test, store: EventStore, { maxBatch = 50, batches = [] as number[] } = {}): QueueWriter {
+  const queues = new QueueWriter(store, {
+    queueLimit: 10_000, maxBatch, onBackgroundError: (error) => t.fail(`background error: ${String(error)}`), onBatch: (size) => batches.push(size),
+  });
   t.teardown(() => queues.drain());
   return queues;
 }
 
 t.test('two instances taking joins at once: each account one place, every join answered, lost races caught up without reloading', async (t) => {
   const store = await openStore(t);
-  await writer(t, store).submit(CONCERT, { type: 'OpenWaitingRoom', concert_id: CONCERT, opens_at: '2026-12-05T11:00:00.000Z', now: T0 }, context);
+  await writer(t, store).submit(CONCERT, { type: 'OpenWaitingRoom', concert_id: CONCERT, opens_at: OPENS, now: T0 }, context);
   const a = counting(store);
   const b = counting(store);
   const [first, second] = [writer(t, a.store), writer(t, b.store)];
@@ -76,4 +80,32 @@ t.test('two instances taking joins at once: each account one place, every join a
   // Races were lost (the two appended into the same stream) but never cost a whole-stream fold beyond the first load.
   t.equal(a.fullReads(), 1, 'instance A loaded the stream once');
   t.equal(b.fullReads(), 1, 'instance B loaded the stream once');
+});
+
+t.test('two hundred joins reading their place back are decided in a few batches, each told its own place', async (t) => {
+  const store = await openStore(t);
+  const batches: number[] = [];
+  const queues = writer(t, store, { maxBatch: 500, batches });
+  await queues.submit(CONCERT, { type: 'OpenWaitingRoom', concert_id: CONCERT, opens_at: OPENS, now: T0 }, context);
+  const users = Array.from({ length: 200 }, () => randomUUID());
+  const answers = await Promise.all(users.map((user) => queues.submitThenRead(CONCERT, { type: 'JoinQueue', user_id: user, place_id: randomUUID(), now: T0 }, context,
+    (state) => {
+      const place = placeOfUser(state, user);
+      return place && placeView(state, place.placeId, T0);
+    })));
+  t.ok(answers.every((answer, i) => answer.events.length === 1 && answer.read?.user_id === users[i] && answer.read?.status === 'waiting'), 'each its own place');
+  t.ok(answers.every((answer) => answer.events[0]?.type === 'QueueJoined' && answer.events[0].data.place_id === answer.read?.place_id), 'the place it joined');
+  t.ok(batches.length - 1 < 20, `200 joins in ${batches.length - 1} batches, not one append each`);
+  t.equal((await store.readStream(queueStream(CONCERT))).length, 201);
+});
+
+t.test('a read for the current state sees what another instance appended; a plain read answers from memory', async (t) => {
+  const store = await openStore(t);
+  const here = writer(t, store);
+  const there = writer(t, store);
+  await here.submit(CONCERT, { type: 'OpenWaitingRoom', concert_id: CONCERT, opens_at: OPENS, now: T0 }, context);
+  t.equal(await there.read(CONCERT, (state) => state.places.size), 0, 'the other instance loads the queue');
+  await here.submit(CONCERT, { type: 'JoinQueue', user_id: randomUUID(), place_id: randomUUID(), now: T0 }, context);
+  t.equal(await there.read(CONCERT, (state) => state.places.size), 0, 'from memory: stale');
+  t.equal(await there.readCurrent(CONCERT, (state) => state.places.size), 1, 'caught up');
 });

@@ -43,6 +43,13 @@ const BookingAnswer = Type.Object({
 
 const bearer = [{ bearer: [] }];
 
+const BookingHeaders = Type.Object({
+  ...IdempotencyHeaders.properties,
+  'booking-pass': Type.Optional(Type.String({
+    minLength: 1, maxLength: 2048, description: "the waiting room's pass (GET /api/v1/queue/:token): needed while the concert's waiting room is on",
+  })),
+});
+
 export const bookingRoutes: FastifyPluginAsyncTypebox<BookingRoutesOptions> = async (app, { config, bookings }) => {
   const perAccount = accountLimit(app, config, config.limits.bookingsPerMinutePerAccount, '1 minute');
 
@@ -53,14 +60,14 @@ export const bookingRoutes: FastifyPluginAsyncTypebox<BookingRoutesOptions> = as
       tags: ['bookings'],
       summary: 'Book 1-5 tickets: by quantity per class or by seat id. Seats are held until expires_at.',
       security: bearer,
-      headers: IdempotencyHeaders,
+      headers: BookingHeaders,
       body: BookingBody,
       response: { 201: BookingAnswer, ...problemResponses },
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
     await perAccount(request, `booking:${principal.userId}`);
-    const answer = await bookings.place(principal, request.body, request.headers['idempotency-key'], requestContext(request));
+    const answer = await bookings.place(principal, request.body, request.headers['idempotency-key'], requestContext(request), request.headers['booking-pass']);
     return reply.code(201).send(answer);
   });
 
@@ -88,6 +95,7 @@ export const adminConcertRoutes: FastifyPluginAsyncTypebox<{ concerts: ConcertSe
         max_tickets_per_ktp: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         sales_open_at: Type.Optional(Instant),
         sales_close_at: Type.Optional(Instant),
+        waiting_room: Type.Optional(Type.Boolean({ description: 'bookings need a Booking-Pass from the waiting room (POST /api/v1/concerts/:id/queue)' })),
         ticket_classes: Type.Array(NewTicketClassSchema, { minItems: 1, maxItems: 50 }),
       }, { additionalProperties: false }),
       response: {
@@ -170,6 +178,7 @@ const ConcertEditBody = Type.Object({
   max_tickets_per_ktp: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100 }))),
   sales_open_at: Type.Optional(Nullable(Instant)),
   sales_close_at: Type.Optional(Nullable(Instant)),
+  waiting_room: Type.Optional(Type.Boolean({ description: 'true switches the waiting room on, false off' })),
   ticket_classes: Type.Optional(Type.Array(
     Type.Object({ id: UuidSchema, price: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: 'rupiah' }) }, { additionalProperties: false }),
     { minItems: 1, maxItems: 50, description: 'new prices, for bookings made from now on' },
@@ -188,6 +197,7 @@ const ConcertAnswer = Type.Object({
   max_tickets_per_ktp: Nullable(Type.Integer()),
   sales_open_at: Nullable(Type.String()),
   sales_close_at: Nullable(Type.String()),
+  waiting_room: Type.Boolean(),
   ticket_classes: Type.Array(Type.Object({
     id: Type.String(), name: Type.String(), price: Type.Integer(), total_seats_in_class: Type.Integer(), available_seats_in_class: Type.Integer(),
   })),

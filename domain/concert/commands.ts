@@ -56,6 +56,11 @@ export interface HoldSeats extends Timed {
    * (HOLD_FORGOTTEN), for an id could be one of them.
    */
   readonly never_held?: boolean;
+  /**
+   * The booking pass (domain/queue) this hold is bought with, checked against the queue by the
+   * caller; absent or null: none. A concert whose waiting room is on refuses a hold without one.
+   */
+  readonly pass_id?: string | null;
 }
 
 export interface ReleaseHold extends Timed {

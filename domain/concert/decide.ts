@@ -123,6 +123,10 @@ function publishConcert(command: PublishConcert, state: ConcertState): ConcertEv
 
 function holdSeats(command: HoldSeats, state: ConcertState): ConcertEvent[] {
   const concertId = requireOnSale(state, instant(command.now));
+  // Decided against the same state as the hold: a waiting room switched on in between is seen.
+  if (state.details?.waiting_room === true && (command.pass_id ?? null) === null) {
+    throw new DomainError('QUEUE_REQUIRED', 'this concert has a waiting room: book with the Booking-Pass it gives you');
+  }
   if (state.holds.has(command.booking_id) || state.released.has(command.booking_id)) {
     throw new DomainError('BOOKING_ALREADY_EXISTS', 'this booking id already holds seats');
   }

@@ -71,6 +71,8 @@ export const DOMAIN_ERROR_CODES = [
   'LOTTERY_NOT_DUE',
   'LOTTERY_NOT_DRAWN',
   'INVALID_PASS',
+  // the concert's waiting room is on and the hold brought no booking pass
+  'QUEUE_REQUIRED',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -91,7 +91,7 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
     origin: [...config.corsOrigins],
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Min-Position', 'X-Request-Id'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Booking-Pass', 'X-Min-Position', 'X-Request-Id'],
     exposedHeaders: ['X-Projection-Position', 'Retry-After', 'X-Request-Id'],
   });
   await app.register(cookie);

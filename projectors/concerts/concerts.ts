@@ -83,6 +83,7 @@ export function concertsProjection(options: { seatCache?: SeatCacheFeed } = {}):
                 created_at: instant(data.scheduled_at),
                 sales_open_at: data.sales_open_at === null ? null : instant(data.sales_open_at),
                 sales_close_at: data.sales_close_at === null ? null : instant(data.sales_close_at),
+                waiting_room: data.waiting_room ?? false,
                 position: event.position,
               },
               previous: 0,
@@ -215,7 +216,7 @@ async function loadConcerts(trx: Knex.Transaction, context: ApplyContext, events
   const classes = await selectIn<AsRead<TicketClassRow>>(trx, context.table('ticket_classes'), 'concert_id', ids);
   const concerts = new Map<string, ConcertInBatch>();
   for (const read of rows) {
-    const row = toNumbers<ConcertRow>(read, ['total_seats', 'available_seats', 'position']);
+    const row = { ...toNumbers<ConcertRow>(read, ['total_seats', 'available_seats', 'position']), waiting_room: Boolean(read.waiting_room) };
     concerts.set(row.id, { row, previous: row.position, isNew: false, classes: new Map(), byPrefix: new Map(), seatChanges: new Map(), addedSeats: [] });
   }
   for (const read of classes) {
@@ -250,7 +251,7 @@ function concertWrites(context: ApplyContext, concerts: readonly ConcertInBatch[
 }
 
 /** The concert columns an admin's edit may change (ConcertDetailsChanged). */
-const EDITABLE_COLUMNS = ['name', 'artist', 'date', 'venue', 'description', 'image_url', 'max_tickets_per_ktp', 'sales_open_at', 'sales_close_at'] as const;
+const EDITABLE_COLUMNS = ['name', 'artist', 'date', 'venue', 'description', 'image_url', 'max_tickets_per_ktp', 'sales_open_at', 'sales_close_at', 'waiting_room'] as const;
 
 /** Seats `from..to` of a class join the concert, available. */
 function grow(concert: ConcertInBatch, ticketClassId: string, from: number, to: number): void {

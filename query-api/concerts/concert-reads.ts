@@ -34,7 +34,7 @@ export interface SeatFilter {
 
 type ConcertColumns = AsRead<Omit<ConcertRow, 'created_at'>>;
 
-const CONCERT_COLUMNS = ['id', 'name', 'artist', 'date', 'venue', 'description', 'image_url', 'status', 'max_tickets_per_ktp', 'sales_open_at', 'sales_close_at', 'total_seats', 'available_seats', 'position'];
+const CONCERT_COLUMNS = ['id', 'name', 'artist', 'date', 'venue', 'description', 'image_url', 'status', 'max_tickets_per_ktp', 'sales_open_at', 'sales_close_at', 'waiting_room', 'total_seats', 'available_seats', 'position'];
 
 /** `%` and `_` in a search are letters, not wildcards. */
 function likeContaining(text: string): string {
@@ -97,6 +97,7 @@ export class ConcertReads {
     return rows.map((row) => ({
       ...row,
       max_tickets_per_ktp: row.max_tickets_per_ktp === null ? null : Number(row.max_tickets_per_ktp),
+      waiting_room: Boolean(row.waiting_room),
       total_seats: Number(row.total_seats),
       available_seats: Number(row.available_seats),
       position: Number(row.position),

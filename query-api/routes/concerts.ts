@@ -34,6 +34,7 @@ const Concert = Type.Object({
   max_tickets_per_ktp: Type.Union([Type.Integer(), Type.Null()]),
   sales_open_at: Type.Union([Instant, Type.Null()], { description: 'when sales open; null: they are open' }),
   sales_close_at: Type.Union([Instant, Type.Null()], { description: "when sales close; null: at the concert's date" }),
+  waiting_room: Type.Boolean({ description: 'booking needs a Booking-Pass from the waiting room (POST /api/v1/concerts/:id/queue)' }),
   ticket_classes: Type.Array(TicketClass),
   total_seats: Type.Integer(),
   available_seats: Type.Integer(),
