@@ -106,7 +106,8 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   });
   closers.add(() => writer.drain());
   metrics.measureQueueDepth(() => writer.queueDepth());
-  const queues = new QueueWriter(store, { queueLimit: config.commandQueueLimit, maxBatch: 500, onBackgroundError });
+  // Joins in the on-sale minute come to every instance at once: a lane that keeps losing races backs off and tries again for longer.
+  const queues = new QueueWriter(store, { queueLimit: config.commandQueueLimit, maxBatch: 500, maxAttempts: 200, onBackgroundError });
   closers.add(() => queues.drain());
   const passes = new BookingPasses(secrets.jwtSecret);
   const keeper = new WaitingRoomKeeper({

@@ -30,6 +30,8 @@ export interface BatchingWriterOptions {
   readonly newId?: () => string;
   /** Told the number of commands of each batch decided and appended together (metrics). */
   readonly onBatch?: (commands: number) => void;
+  /** Conflicts in a row before a command is refused with the conflict (default 20). */
+  readonly maxAttempts?: number;
 }
 
 export interface Written<Event> {
@@ -81,14 +83,23 @@ export interface Loaded<State> {
   readonly position: number;
 }
 
-/** Conflicts in a row before a command gives up (another writer keeps winning). */
+/** Conflicts in a row before a command gives up (another writer keeps winning), unless the options say. */
 const MAX_ATTEMPTS = 20;
+
+/**
+ * After this many conflicts in a row a lane waits a random while (up to 2 ms per conflict, at most
+ * 50 ms) before it catches up and decides again: the writer that keeps winning appends again the
+ * moment its last append lands, while the loser still has the winner's events to read, so without
+ * a pause the loser can lose every race for as long as the winner is busy.
+ */
+const BACK_OFF_AFTER = 2;
 
 export const overloaded = (): AppError => new AppError('OVERLOADED', 'this concert is busy; retry with the same Idempotency-Key');
 
 export class BatchingWriter<Command, Event extends DomainEvent, State> {
   readonly #lanes = new Map<string, Lane<Command, Event, State>>();
   readonly #newId: () => string;
+  readonly #maxAttempts: number;
   #idle: (() => void)[] = [];
 
   constructor(
@@ -99,6 +110,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     protected readonly options: BatchingWriterOptions,
   ) {
     this.#newId = options.newId ?? randomUUID;
+    this.#maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;
   }
 
   /** Queues a command for the aggregate; resolves once its batch is committed. */
@@ -255,6 +267,8 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       }
       const batch = this.#takeBatch(lane);
       await this.#decideAndAppend(stream, lane, state, batch);
+      const conflicts = lane.queue[0]?.kind === 'command' ? lane.queue[0].attempts : 0;
+      if (conflicts >= BACK_OFF_AFTER) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * conflicts)));
     }
   }
 
@@ -312,10 +326,10 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
         // Nothing was folded: the state is the committed one, behind the stream.
         lane.state = state;
         lane.behind = true;
-        const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
+        const again = batch.filter((item) => ++item.attempts < this.#maxAttempts);
         batch.forEach((item, i) => {
           const outcome = outcomes[i];
-          if (item.attempts >= MAX_ATTEMPTS && outcome !== undefined && 'error' in outcome) item.reject(outcome.error);
+          if (item.attempts >= this.#maxAttempts && outcome !== undefined && 'error' in outcome) item.reject(outcome.error);
         });
         lane.queue.unshift(...again);
         return;
@@ -339,8 +353,8 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
           lane.state = state;
           lane.behind = true;
         }
-        const again = batch.filter((item) => ++item.attempts < MAX_ATTEMPTS);
-        for (const item of batch) if (item.attempts >= MAX_ATTEMPTS) item.reject(error);
+        const again = batch.filter((item) => ++item.attempts < this.#maxAttempts);
+        for (const item of batch) if (item.attempts >= this.#maxAttempts) item.reject(error);
         lane.queue.unshift(...again);
         return;
       }

@@ -77,6 +77,8 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   };
   const processes: ServerProcess[] = [];
   t.teardown(async () => {
+    // What went wrong inside a process is in its log: the errors it logged are shown (a failing run is read from them).
+    for (const server of processes) for (const line of server.output().split('\n')) if (line.includes('"level":50')) t.comment(line.slice(0, 2_000));
     for (const server of processes) server.signal('SIGKILL');
     await Promise.all(processes.map((server) => server.closed));
   });
