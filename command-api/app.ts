@@ -31,6 +31,13 @@ import type { Door } from './tickets/door.ts';
 import type { TicketCodes } from '../lib/tickets/ticket-codes.ts';
 import type { UserService } from './users/users.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The answer's `position` is a place in a waiting room's queue: no read-your-writes cookie is set from it. */
+    positionIsQueuePlace?: boolean;
+  }
+}
+
 export interface CommandApiDeps {
   /** Names the gateway chosen (`paymentGatewayOf`): the sandbox's routes exist only when it is the sandbox. */
   readonly config: Config;
@@ -61,6 +68,8 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
   // A browser (cookie-authenticated) sees its own writes without asking: its later reads carry
   // the position of its last command, as if it sent X-Min-Position.
   app.addHook('preSerialization', async (request, reply, payload: unknown) => {
+    // A waiting room's answer names a place in its queue, not a position of the event store.
+    if (request.routeOptions.config.positionIsQueuePlace === true) return payload;
     const position = (payload as { position?: unknown } | null)?.position;
     if (request.principal?.via === 'cookie' && reply.statusCode < 300 && typeof position === 'number') {
       void reply.setCookie(MIN_POSITION_COOKIE, String(position), {

@@ -70,7 +70,7 @@ export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Cl
       waiter,
       sources,
       emailDigest: (email) => emailDigest(personalDataDigestKey, email),
-      queueStatus: new QueueStatus(shared.queueBoard, new BookingPasses(jwtSecret), () => shared.now().getTime()),
+      queueStatus: new QueueStatus(shared.queueBoard, new BookingPasses(jwtSecret), () => shared.now().getTime(), shared.config.bookingPassTtlSeconds),
     },
     readiness,
   };

@@ -196,7 +196,13 @@ t.test('sold out, seen from another instance: paused while the last seats are on
   await keeper.tick();
   const soldOut = (await r.events()).filter((e) => e.type === 'QueueSoldOut');
   t.match(soldOut, [{ data: { concert_id: r.concertId, waiting: 4, sold_out_at: r.at() } }], 'every seat sold: QueueSoldOut, with the 4 still waiting');
-  t.strictSame(keeper.open(), [], 'the room is closed for the keeper');
+  t.strictSame(keeper.open(), [r.concertId], 'the pass still out keeps the room open for the keeper');
+  await keeper.tick();
+  t.notOk((await r.events()).some((e) => e.type === 'PassExpired'), 'not before its time');
+  r.setClock(minutesAfter(OPENS, TTL_SECONDS / 60 + 1));
+  await keeper.tick();
+  t.equal((await r.events()).filter((e) => e.type === 'PassExpired').length, 1, 'the pass out at the sell-out is recorded expired in its time');
+  t.strictSame(keeper.open(), [], 'then the room is closed for the keeper');
   await keeper.tick();
   const again = r.keeperOf(); // another instance, or this one after a restart, reads it sold out from $all
   await again.tick();

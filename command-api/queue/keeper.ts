@@ -155,8 +155,8 @@ export class WaitingRoomKeeper {
         const event = decode(recorded, roomChanges);
         const concertId = event.data.concert_id;
         if (event.type === 'QueueSoldOut') {
-          this.#rooms.delete(concertId);
-          this.#done.add(concertId);
+          // A room this keeper looks after stays until its passes still out have expired (lookAfter closes it).
+          if (!this.#rooms.has(concertId)) this.#done.add(concertId);
         } else if (!this.#done.has(concertId) && !this.#rooms.has(concertId)) {
           this.#rooms.set(concertId, { concertId, window: this.#initial, samples: [] });
         }
@@ -179,12 +179,13 @@ export class WaitingRoomKeeper {
     // checks the stream's revision when a batch decides nothing).
     await submit({ type: 'ExpirePasses', now: at });
     let queue = await queues.read(id, (state) => queueFigures(state));
-    if (queue.soldOut) return this.#close(id);
+    // Sold out: nobody more is let in; the passes still out are recorded expired in their time, then the room is closed.
+    if (queue.soldOut) return queue.outstanding === 0 ? this.#close(id) : undefined;
     // Current, not this instance's memory: the seats may have gone through another instance.
     const sale = await concerts.readCurrent(id, (state) => saleOf(state, nowMs));
     if (sale.over) {
       await submit({ type: 'MarkSoldOut', now: at });
-      return this.#close(id);
+      return;
     }
     if (!queue.drawn) {
       if (nowMs < queue.opensAtMs) return;

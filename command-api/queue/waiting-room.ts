@@ -24,7 +24,8 @@ export interface WaitingRoomDeps {
 export interface PlaceAnswer {
   /** The place id: the token of GET /api/v1/queue/:token. */
   readonly token: string;
-  readonly status: PlaceStatus;
+  /** As the status poll says it: a pass already used reads `admitted`. */
+  readonly status: Exclude<PlaceStatus, 'used'>;
   /** 1-based place in lottery-then-arrival order; null until the lottery has run. */
   readonly position: number | null;
 }
@@ -76,7 +77,7 @@ export class WaitingRoomService {
     }
     const view = written.read;
     if (view === undefined) throw new Error('an account that joined has no place');
-    return { joined: written.events.length > 0, place: { token: view.place_id, status: view.status, position: view.position } };
+    return { joined: written.events.length > 0, place: { token: view.place_id, status: view.status === 'used' ? 'admitted' : view.status, position: view.position } };
   }
 
   #flagOf(concertId: string): Promise<ConcertFlag | undefined> {

@@ -21,7 +21,7 @@ const Token = Type.String({ description: 'the place token: poll GET /api/v1/queu
 const Joined = Type.Object({ token: Token, status: Type.Literal('waiting'), position: Position });
 const Place = Type.Object({
   token: Token,
-  status: Type.Union([Type.Literal('waiting'), Type.Literal('admitted'), Type.Literal('used'), Type.Literal('expired'), Type.Literal('sold_out')]),
+  status: Type.Union([Type.Literal('waiting'), Type.Literal('admitted'), Type.Literal('expired'), Type.Literal('sold_out')]),
   position: Position,
 });
 
@@ -30,7 +30,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
 
   app.post('/api/v1/concerts/:id/queue', {
     preHandler: app.requireUser,
-    config: routeLimit(config, config.limits.bookingsPerMinutePerIp, '1 minute'),
+    config: { ...routeLimit(config, config.limits.bookingsPerMinutePerIp, '1 minute'), positionIsQueuePlace: true },
     schema: {
       tags: ['bookings'],
       summary: "Join the concert's waiting room: 201 with a new place's token; the same account again: 200 with the place it has",
@@ -47,6 +47,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
     await perAccount(request, `queue:${principal.userId}`);
     if (captcha.required) await requireSolvedCaptcha(captcha, request.body?.captcha_token, request.ip, request.log);
     const { joined, place } = await waitingRoom.join(principal, request.params.id, requestContext(request));
-    return reply.code(joined ? 201 : 200).send(place);
+    // The place shows on the status board within a moment: its first poll, a second from now.
+    return reply.code(joined ? 201 : 200).header('retry-after', '1').send(place);
   });
 };

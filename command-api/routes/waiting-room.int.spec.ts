@@ -125,6 +125,14 @@ t.test('joining: 201 with a token, the same account again 200 with the same toke
   t.match(arrived.json(), { status: 'waiting', position: 2 }, 'behind the one lottery entrant');
   t.match((await events(queueStream(concert.id))).at(-1), { type: 'QueueJoined', data: { user_id: late.id, entry: 'arrival' } });
   t.match((await join(early.token, concert.id)).json(), { token: place.token, status: 'waiting', position: 1 }, 'ordered by the draw');
+  t.equal(arrived.headers['retry-after'], '1', 'the first poll of the board, a second after joining');
+  // A browser (signed in by cookie) is told its queue place: that is no position of the event
+  // store, so it must not become the read-your-writes cookie (it would undercut its last write's).
+  const byCookie = await app.inject({
+    method: 'POST', url: `/api/v1/concerts/${concert.id}/queue`, headers: { cookie: `token=${early.token}`, origin: 'http://localhost:5173' },
+  });
+  t.match(byCookie.json(), { token: place.token, position: 1 });
+  t.notOk(byCookie.cookies.some((cookie) => cookie.name === 'min_position'), 'no min_position cookie from a queue place');
 
   await queues.submit(concert.id, { type: 'MarkSoldOut', now: new Date().toISOString() }, system);
   const tooLate = await join((await customer(app)).token, concert.id);

@@ -24,16 +24,22 @@ export interface QueueStatusAnswer {
 /** Signed passes kept, so a place polled again is not signed again (an HMAC per poll). */
 const SIGNED_KEPT = 50_000;
 
-const clamp = (seconds: number): number => Math.min(30, Math.max(1, Math.ceil(seconds)));
+/** The longest a waiting place is told to wait before its next poll. */
+const LONGEST_POLL_SECONDS = 30;
 
 export class QueueStatus {
   readonly #signed = new Map<string, string>();
+  readonly #longestPoll: number;
 
   constructor(
     private readonly board: QueueBoard,
     private readonly passes: BookingPasses,
     private readonly now: () => number,
-  ) {}
+    /** BOOKING_PASS_TTL_SECONDS: a place is polled at least three times a pass's life, so a pass is seen with most of its time left. */
+    passTtlSeconds: number,
+  ) {
+    this.#longestPoll = Math.max(1, Math.min(LONGEST_POLL_SECONDS, Math.floor(passTtlSeconds / 3)));
+  }
 
   /** The place's status, or undefined when there is no such place. */
   async read(placeId: string): Promise<QueueStatusAnswer | undefined> {
@@ -59,8 +65,12 @@ export class QueueStatus {
     const admitting = ahead !== null && place.admissionRate > 0 ? ahead / place.admissionRate : null;
     const wait = untilOpening > 0 ? untilOpening + (admitting ?? 0) : admitting;
     // Close to the front (or to the opening): soon; far back: later, as the queue moves.
-    const retryAfter = wait !== null ? clamp(wait / 4) : ahead !== null ? clamp(1 + ahead / 100) : 10;
+    const retryAfter = this.#clamp(wait !== null ? wait / 4 : ahead !== null ? 1 + ahead / 100 : 10);
     return { status: 'waiting', position, ahead, estimated_wait_seconds: wait === null ? null : Math.ceil(wait), pass: null, pass_expires_at: null, retryAfter };
+  }
+
+  #clamp(seconds: number): number {
+    return Math.min(this.#longestPoll, Math.max(1, Math.ceil(seconds)));
   }
 
   #sign(place: BoardReading): string {

@@ -83,6 +83,18 @@ t.test('GET /api/v1/queue/:token on the query role: waiting, admitted with a sig
   reply = await poll('a0000000-0000-4000-8000-ffffffffffff');
   t.equal(reply.statusCode, 404);
   t.equal(reply.json<{ code: string }>().code, 'NOT_FOUND');
+  t.equal(reply.headers['retry-after'], '1', 'a place just taken may not be on the board yet: ask again in a second');
+});
+
+t.test('a waiting place is polled at least three times in a pass\'s life: Retry-After at most a third of BOOKING_PASS_TTL_SECONDS', async (t) => {
+  const prefix = uniqueName('bo');
+  const { app } = await roleApp(t, { BOXOFFICE_ROLE: 'query', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, BOOKING_PASS_TTL_SECONDS: '15' }, { now: () => new Date(minutesAfter(T0, 2)) });
+  const { feed } = await redisBoard(t, prefix);
+  const script = new WaitingRoomScript();
+  await feed([...script.open(), ...script.join(1)]);
+  const reply = await app.inject({ method: 'GET', url: `/api/v1/queue/${placeId(1)}` });
+  t.equal(reply.json<{ estimated_wait_seconds: number }>().estimated_wait_seconds, 58 * 60, 'an hour away');
+  t.equal(reply.headers['retry-after'], '5', 'polled every 5 s, not every 30 s, with passes of 15 s');
 });
 
 t.test('the status poll reads Redis alone: with the MySQL database (read models and event store) gone, it still answers', async (t) => {

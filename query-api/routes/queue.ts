@@ -1,7 +1,7 @@
 /** GET /api/v1/queue/:token — the waiting room's status poll: the crowd's route, served from the board alone. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { notFound } from '../../lib/errors.ts';
+import { AppError } from '../../lib/errors.ts';
 import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { QueueStatus } from '../queue/queue-status.ts';
 
@@ -26,7 +26,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queueStatus: QueueStatus }
     },
   }, async (request, reply) => {
     const answer = await queueStatus.read(request.params.token);
-    if (answer === undefined) throw notFound('no such place in a waiting room');
+    // A place joined a moment ago may not be on the board yet: asked again in a second, it is.
+    if (answer === undefined) throw new AppError('NOT_FOUND', 'no such place in a waiting room (a place just taken shows within a moment)', { retryAfterSeconds: 1 });
     void reply.header('retry-after', answer.retryAfter);
     return answer;
   });
