@@ -149,7 +149,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   });
   const expirer = new HoldExpirer({ reactors, writer, store, commands, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
   const runners = [
-    bookingsReactor({ store, commands, writer, placer, reactors, now }),
+    bookingsReactor({ store, commands, writer, placer, reactors, queues, now }),
     paymentsReactor({ commands, payments, now }),
     refundsReactor({ refunds, autoRefund: config.autoRefund, now }),
   ].map((reactor) => new ReactorRunner(store, reactors, reactor, (error, name) => onBackgroundError(error, `reactor ${name}`)));

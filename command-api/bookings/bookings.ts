@@ -21,6 +21,7 @@ import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import type { ConcertWriter } from '../concerts/concert-writer.ts';
 import type { QueueWriter } from '../queue/queue-writer.ts';
+import { cancelUnpassed, spendPass } from '../queue/spend-pass.ts';
 import type { BookingPasses } from '../../lib/security/booking-passes.ts';
 import type { QueueState } from '../../domain/queue/index.ts';
 import { ensureBookingPlaced, findHold } from './placement.ts';
@@ -128,20 +129,15 @@ export class BookingService {
   /**
    * UsePass for the booking whose seats are held (again for a retry: a no-op). Refused (another
    * booking spent the pass in a race), or never decided (the queue was full), the booking is
-   * cancelled the normal way (seats released, then the booking) and the pass is refused.
+   * cancelled the normal way (seats released, then the booking) and the pass is refused. A request
+   * that dies before this leaves it to the bookings reactor (the SeatsHeld names the pass).
    */
   async #spendPass(concertId: string, passId: string, userId: string, bookingId: string, context: CommandContext): Promise<void> {
     try {
-      await this.deps.queues.submit(concertId, { type: 'UsePass', pass_id: passId, user_id: userId, booking_id: bookingId, now: context.occurredAt }, context);
+      await spendPass(this.deps, { concertId, passId, userId, bookingId, at: context.occurredAt }, context);
     } catch (error) {
-      if (!isRefusal(error, 'INVALID_PASS', 'OVERLOADED')) throw error;
-      try {
-        await this.deps.writer.submit(concertId, { type: 'ReleaseHold', booking_id: bookingId, reason: 'cancelled', now: context.occurredAt }, context);
-        await this.deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'CancelBooking', cancelled_by: 'owner', now: context.occurredAt }, context);
-      } catch (cancelling) {
-        // Paid already (a retry after a crash): the booking stands; the pass's answer is the same.
-        if (!isRefusal(cancelling, 'HOLD_ALREADY_SOLD', 'BOOKING_NOT_CANCELLABLE')) throw cancelling;
-      }
+      // A full queue: the booking does not stand without its pass spent; the pass stays unspent for a retry.
+      if (isRefusal(error, 'OVERLOADED')) await cancelUnpassed(this.deps, concertId, bookingId, context);
       throw error;
     }
   }

@@ -2,7 +2,8 @@
  * The process managers that finish what a request started, driven by events so that a crash or
  * a restart loses nothing:
  * - bookings: every hold gets its booking stream (repair after a crash between the two
- *   appends); an expired hold expires its booking; a cancelled concert cancels pending bookings;
+ *   appends); a hold made with a waiting room's pass gets its PassUsed (or, when the pass cannot
+ *   be spent on it any more, is cancelled); an expired hold expires its booking; a cancelled concert cancels pending bookings;
  *   the due-time index of unpaid holds follows the holds, and the index of which concert a sold
  *   ticket (a seat's id) belongs to follows the sales;
  * - payments: settles every succeeded or failed payment (the webhook usually did already), owes
@@ -12,6 +13,7 @@
  */
 import type { CommandContext, UpcasterRegistry } from '../../domain/index.ts';
 import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
+import type { SeatsHeld } from '../../domain/concert/index.ts';
 import { paymentDecider, paymentStream } from '../../domain/payment/index.ts';
 import { instant } from '../../domain/shared/decider.ts';
 import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
@@ -22,6 +24,8 @@ import type { BookingPlacer } from '../bookings/placer.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import type { ConcertWriter } from '../concerts/concert-writer.ts';
 import type { PaymentService } from '../payments/payments.ts';
+import type { QueueWriter } from '../queue/queue-writer.ts';
+import { spendPass } from '../queue/spend-pass.ts';
 import type { ReactorStore } from './reactor-store.ts';
 import type { Reactor } from './runner.ts';
 
@@ -53,6 +57,8 @@ export function bookingsReactor(deps: {
   placer: BookingPlacer;
   reactors: ReactorStore;
   now: () => Date;
+  /** Where the passes of holds made through a waiting room are spent (none: no waiting rooms here). */
+  queues?: QueueWriter;
   /** Old event versions are upcast with these (the domain's own by default). */
   upcasters?: UpcasterRegistry;
 }): Reactor {
@@ -77,6 +83,7 @@ export function bookingsReactor(deps: {
       await Promise.all(holds
         .filter((event) => !existing.has(bookingStream(event.data.booking_id)))
         .map((event) => deps.placer.place(event.data, causedBy(event, deps.now))));
+      for (const event of holds) await spendHoldsPass(deps, event.data, causedBy(event, deps.now));
       for (const event of events) {
         const context = causedBy(event, deps.now);
         if (event.type === 'HoldReleased') {
@@ -90,6 +97,20 @@ export function bookingsReactor(deps: {
       }
     },
   };
+}
+
+/**
+ * The pass a hold was made with, spent on its booking (a no-op when its request did it). Only
+ * while the hold stands, as the store has it now: a hold released since (its request found the
+ * queue full, the buyer cancelled) leaves its pass unspent. Spent as of the hold's instant, when
+ * the pass was good; one recorded expired or spent by another booking since cancels this one.
+ */
+async function spendHoldsPass(deps: Parameters<typeof bookingsReactor>[0], held: SeatsHeld['data'], context: CommandContext): Promise<void> {
+  if (held.pass_id === undefined || deps.queues === undefined) return;
+  const stands = await deps.writer.readCurrent(held.concert_id, (state) => state.holds.has(held.booking_id));
+  if (!stands) return;
+  const spent = { concertId: held.concert_id, passId: held.pass_id, userId: held.user_id, bookingId: held.booking_id, at: held.held_at };
+  await ignoring(['INVALID_PASS'], spendPass({ queues: deps.queues, writer: deps.writer, commands: deps.commands }, spent, context));
 }
 
 /** The due-time index of unpaid holds, in step with the events. */

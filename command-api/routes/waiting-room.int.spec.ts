@@ -13,6 +13,7 @@ import { decode } from '../../eventstore/decode.ts';
 import { BookingPasses } from '../../lib/security/booking-passes.ts';
 import { roleApp, testApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, bySeat, createConcert, customer, type Concert } from '../../test/support/booking.ts';
+import { eventually } from '../../test/support/eventually.ts';
 import { bearer } from '../../test/support/users.ts';
 
 const SEED = 'ab'.repeat(32);
@@ -294,4 +295,46 @@ t.test('two command instances: a pass the other one admitted is found, not refus
   t.match(lateBooking.map((event) => event.type), ['BookingPlaced', 'BookingCancelled'], 'its booking is cancelled the normal way');
   const active = concertEvents.filter((event) => event.type === 'SeatsHeld' && !released.has(event.data.booking_id)).map((event) => event.data.booking_id);
   t.same(active.sort(), used.filter((event) => event.data.user_id === x.id).map((event) => event.data.booking_id), 'every active booking spent its own pass');
+});
+
+t.test('a request that failed between its hold and UsePass: the bookings reactor spends the pass; a pass recorded expired before it could cancels the booking', async (t) => {
+  const { made, app, admin, events, admitted, queues } = await rig(t);
+  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 100, total_seats_in_class: 10 }], { waiting_room: true });
+  const classId = concert.ticket_classes[0]!.id;
+  // The store fails the request's UsePass, once: what a crash right after the hold leaves behind.
+  const submit = queues.submit.bind(queues);
+  let failNextUse = false;
+  queues.submit = (id, command, context) => {
+    if (command.type === 'UsePass' && failNextUse) {
+      failNextUse = false;
+      return Promise.reject(new Error('the event store went away'));
+    }
+    return submit(id, command, context);
+  };
+  t.teardown(() => {
+    queues.submit = submit;
+  });
+  const used = async () => (await events(queueStream(concert.id))).filter((event) => event.type === 'PassUsed');
+  const heldWith = async (fan: { token: string }, pass: string) => {
+    failNextUse = true;
+    const answer = await book(app, fan.token, byClass(concert.id, classId, 1), withPass(pass));
+    t.equal(answer.statusCode, 500, 'the request failed after its hold');
+    const held = (await events(`concert-${concert.id}`)).filter((event) => event.type === 'SeatsHeld').at(-1)!;
+    t.equal(held.data.pass_id, made.services.command.passes.read(pass)?.passId, 'the hold names its pass');
+    return String(held.data.booking_id);
+  };
+
+  const fan = await admitted(concert);
+  const orphan = await heldWith(fan, fan.pass);
+  const spent = await eventually(async () => (await used()).find((event) => event.data.booking_id === orphan), 'the reactor spends the pass', 15_000);
+  t.match(spent, { data: { user_id: fan.id } });
+
+  const late = await admitted(concert);
+  const unspent = await heldWith(late, late.pass);
+  // Before the reactor comes round, the pass is recorded expired (as the keeper does in its time).
+  await queues.submit(concert.id, { type: 'ExpirePasses', now: new Date(Date.now() + 3_600_000).toISOString() }, system);
+  await eventually(async () => (await events(`concert-${concert.id}`)).some((event) => event.type === 'HoldReleased' && event.data.booking_id === unspent && event.data.reason === 'cancelled'),
+    'the hold whose pass can no longer be spent on it is released', 15_000);
+  await eventually(async () => (await events(`booking-${unspent}`)).some((event) => event.type === 'BookingCancelled'), 'and its booking cancelled');
+  t.notOk((await used()).some((event) => event.data.booking_id === unspent), 'no PassUsed for it');
 });

@@ -175,6 +175,7 @@ function holdSeats(command: HoldSeats, state: ConcertState): ConcertEvent[] {
         personal_data: command.personal_data,
         held_at: command.now,
         expires_at: command.expires_at,
+        ...(command.pass_id == null ? {} : { pass_id: command.pass_id }),
       },
     },
   ];

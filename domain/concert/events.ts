@@ -86,6 +86,8 @@ export const SeatsHeldSchema = eventSchema(
       personal_data: Type.Union([BookingPersonalDataSchema, Type.Null()]),
       held_at: Instant,
       expires_at: Instant,
+      /** The waiting room's booking pass the hold was made with (its PassUsed follows in the queue's stream). */
+      pass_id: Type.Optional(Id),
     },
     { additionalProperties: false },
   ),
