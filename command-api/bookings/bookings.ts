@@ -21,9 +21,8 @@ import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import type { CommandHandler } from '../command-handler.ts';
 import type { ConcertWriter } from '../concerts/concert-writer.ts';
 import type { QueueWriter } from '../queue/queue-writer.ts';
-import { cancelUnpassed, spendPass } from '../queue/spend-pass.ts';
+import { spendPass } from '../queue/spend-pass.ts';
 import type { BookingPasses } from '../../lib/security/booking-passes.ts';
-import type { QueueState } from '../../domain/queue/index.ts';
 import { ensureBookingPlaced, findHold } from './placement.ts';
 import type { BookingPlacer } from './placer.ts';
 
@@ -95,7 +94,7 @@ export class BookingService {
     const now = this.deps.now();
     const context: CommandContext = { ...requestContext, actorId: principal.userId, occurredAt: now.toISOString() };
     if (bookingPass === undefined) return this.#holdOrReplay(principal, request, selection, concertId, bookingId, idempotencyKey, context, null);
-    const passId = await this.#checkPass(bookingPass, principal.userId, concertId, bookingId, now.getTime());
+    const passId = this.#checkPass(bookingPass, principal.userId, concertId, now.getTime());
     // A refused hold (sold out, a seat taken…) leaves the pass unspent: its holder may try again.
     const placed = await this.#holdOrReplay(principal, request, selection, concertId, bookingId, idempotencyKey, context, passId);
     // A retry of a booking since cancelled or expired tells so, and spends nothing.
@@ -104,42 +103,25 @@ export class BookingService {
   }
 
   /**
-   * A pass read from its text and checked against the queue: this account's, this concert's,
-   * issued, not expired and not spent (unless on this very booking: a retried request). A pass the
-   * lane does not know is looked for again on a state caught up with the store (another instance
-   * may have admitted it) before it is refused.
+   * A pass read from its text: signed by this deployment (only the status poll signs, and only
+   * for a place the queue admitted), for this account and this concert, and not past its time.
+   * That it buys one booking only is decided with the hold, by the concert (HoldSeats names it).
    */
-  async #checkPass(text: string, userId: string, concertId: string, bookingId: string, nowMs: number): Promise<string> {
+  #checkPass(text: string, userId: string, concertId: string, nowMs: number): string {
     const pass = this.deps.passes.read(text);
-    if (pass === undefined || pass.userId !== userId || pass.concertId !== concertId) throw invalidPass();
-    const verdict = (state: QueueState): 'valid' | 'invalid' | 'unknown' => {
-      const placeId = state.placeByPass.get(pass.passId);
-      const place = placeId === undefined ? undefined : state.places.get(placeId);
-      if (place === undefined) return 'unknown';
-      if (place.userId !== userId || place.pass === null) return 'invalid';
-      if (place.spent?.as === 'used' && place.spent.bookingId === bookingId) return 'valid';
-      return place.spent !== null || nowMs >= place.pass.expiresAtMs ? 'invalid' : 'valid';
-    };
-    let found = await this.deps.queues.read(concertId, verdict);
-    if (found === 'unknown') found = await this.deps.queues.readCurrent(concertId, verdict);
-    if (found !== 'valid') throw invalidPass();
+    if (pass === undefined || pass.userId !== userId || pass.concertId !== concertId || nowMs >= pass.expiresAtMs) throw invalidPass();
     return pass.passId;
   }
 
   /**
-   * UsePass for the booking whose seats are held (again for a retry: a no-op). Refused (another
-   * booking spent the pass in a race), or never decided (the queue was full), the booking is
-   * cancelled the normal way (seats released, then the booking) and the pass is refused. A request
-   * that dies before this leaves it to the bookings reactor (the SeatsHeld names the pass).
+   * UsePass for the booking whose seats the pass held: the queue's record of it (again for a
+   * retry: a no-op). Refused (the pass was recorded expired in between), the booking is cancelled
+   * and the pass refused. Not recorded for another reason (a full queue, the store), the error is
+   * the answer and the booking is left pending: a retry with the same Idempotency-Key records it,
+   * and the bookings reactor does for a buyer who never retries.
    */
   async #spendPass(concertId: string, passId: string, userId: string, bookingId: string, context: CommandContext): Promise<void> {
-    try {
-      await spendPass(this.deps, { concertId, passId, userId, bookingId, at: context.occurredAt }, context);
-    } catch (error) {
-      // A full queue: the booking does not stand without its pass spent; the pass stays unspent for a retry.
-      if (isRefusal(error, 'OVERLOADED')) await cancelUnpassed(this.deps, concertId, bookingId, context);
-      throw error;
-    }
+    await spendPass(this.deps, { concertId, passId, userId, bookingId, at: context.occurredAt }, context);
   }
 
   async #holdOrReplay(

@@ -127,6 +127,11 @@ function holdSeats(command: HoldSeats, state: ConcertState): ConcertEvent[] {
   if (state.details?.waiting_room === true && (command.pass_id ?? null) === null) {
     throw new DomainError('QUEUE_REQUIRED', 'this concert has a waiting room: book with the Booking-Pass it gives you');
   }
+  // One pass, one booking: a pass that held seats for another booking (standing or released since) buys nothing more.
+  const boughtWith = command.pass_id == null ? undefined : state.passes.get(command.pass_id);
+  if (boughtWith !== undefined && boughtWith !== command.booking_id) {
+    throw new DomainError('INVALID_PASS', 'this booking pass is not valid for this account now');
+  }
   if (state.holds.has(command.booking_id) || state.released.has(command.booking_id)) {
     throw new DomainError('BOOKING_ALREADY_EXISTS', 'this booking id already holds seats');
   }

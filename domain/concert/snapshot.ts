@@ -37,6 +37,8 @@ export interface ConcertSnapshot {
   readonly forgotten: number;
   /** Tickets with a holder, transferred or admitted: [seat index, revision, holder, admitted at, gate]; the others are their sold hold's, at revision 1. */
   readonly tickets: readonly (readonly [number, number, Sealed | null, string | null, string | null])[];
+  /** Waiting room passes and the bookings they bought: pass id, booking id, … (absent before waiting rooms). */
+  readonly passes?: readonly string[];
 }
 
 /**
@@ -71,6 +73,7 @@ export function toSnapshot(state: ConcertState): ConcertSnapshot {
     holds: holdTuples(state),
     released: releasedPairs(state),
     forgotten: state.forgotten,
+    passes: [...state.passes].flat(),
     tickets: [...state.tickets].filter(([, ticket]) => ticket.revision > 1 || ticket.admittedAt !== null || ticket.holder !== null)
       .map(([index, ticket]) => [index, ticket.revision, ticket.holder, ticket.admittedAt, ticket.gate] as const),
   };
@@ -147,5 +150,12 @@ export function fromSnapshot(snapshot: ConcertSnapshot, releasedLimit = RELEASED
     activeBookingByUser,
     ticketsByKtp,
     tickets,
+    passes: passMap(snapshot.passes ?? []),
   });
+}
+
+function passMap(pairs: readonly string[]): Map<string, string> {
+  const passes = new Map<string, string>();
+  for (let i = 0; i + 1 < pairs.length; i += 2) passes.set(pairs[i] as string, pairs[i + 1] as string);
+  return passes;
 }

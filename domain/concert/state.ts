@@ -120,6 +120,11 @@ export interface ConcertState {
   ticketsByKtp: Map<string, number>;
   /** The tickets of sold seats, by seat index. */
   tickets: Map<number, TicketState>;
+  /**
+   * Each waiting room pass a hold was made with → that hold's booking, kept when the hold is
+   * released: a pass buys one booking, decided with the hold itself, on every instance.
+   */
+  passes: Map<string, string>;
 }
 
 /** `releasedLimit`: how many released holds to remember (a spec may ask for a few, to see them forgotten). */
@@ -143,6 +148,7 @@ export function initialState(releasedLimit = RELEASED_HOLDS_KEPT): Owned<Concert
     activeBookingByUser: new Map(),
     ticketsByKtp: new Map(),
     tickets: new Map(),
+    passes: new Map(),
   });
 }
 
@@ -201,6 +207,7 @@ export function evolve(state: Owned<ConcertState>, event: ConcertEvent): Owned<C
       });
       state.activeBookingByUser.set(data.user_id, data.booking_id);
       for (const ktp of data.ktp_fingerprints) countKtp(state, ktp, 1);
+      if (data.pass_id !== undefined) state.passes.set(data.pass_id, data.booking_id);
       return state;
     }
     case 'HoldReleased': {

@@ -3,7 +3,7 @@ import t from 'tap';
 import { given } from '../../test/support/decider-spec.ts';
 import { T0, VIP, holdByClass, onSale } from '../../test/support/concert-fixtures.ts';
 import { fold } from '../shared/decider.ts';
-import { concertDecider, type ChangeConcert, type ConcertCommand, type ConcertEvent } from './index.ts';
+import { concertDecider, fromSnapshot, toSnapshot, type ChangeConcert, type ConcertCommand, type ConcertEvent } from './index.ts';
 
 const concert = (history: ConcertEvent[]) => given(concertDecider, history);
 const change = (changes: ChangeConcert['changes']): ChangeConcert => ({ type: 'ChangeConcert', changes, prices: [], now: T0 });
@@ -41,4 +41,17 @@ t.test('with the room on, a hold needs a pass; with it off (or switched off), no
   t.equal(concert(switchedOff).when(hold()).events()[0]?.type, 'SeatsHeld');
   const switchedOn = after(onSale(), change({ waiting_room: true }));
   concert(switchedOn).when(hold()).thenThrows(t, 'QUEUE_REQUIRED');
+});
+
+t.test('one pass, one booking: the hold names its pass; the pass holds nothing for another booking, also once that one is released; the same booking again is its own retry', async (t) => {
+  const withRoom = onSale({ waiting_room: true });
+  const held = after(withRoom, hold('pass-1'));
+  t.match(held.at(-1), { type: 'SeatsHeld', data: { booking_id: 'b1', pass_id: 'pass-1' } });
+  const other = holdByClass('b2', 'u1', [{ ticket_class_id: VIP, quantity: 1 }], { pass_id: 'pass-1' });
+  const released = after(held, { type: 'ReleaseHold', booking_id: 'b1', reason: 'cancelled', now: T0 });
+  concert(released).when(other).thenThrows(t, 'INVALID_PASS');
+  concert(held).when(hold('pass-1')).thenThrows(t, 'BOOKING_ALREADY_EXISTS');
+  t.equal(concert(released).when(holdByClass('b3', 'u1', [{ ticket_class_id: VIP, quantity: 1 }], { pass_id: 'pass-2' })).events()[0]?.type, 'SeatsHeld', 'another pass holds');
+  const snapshot = toSnapshot(fold(concertDecider, released));
+  t.same(fromSnapshot(snapshot).passes, new Map([['pass-1', 'b1']]), 'a snapshot keeps which booking each pass bought');
 });
