@@ -327,9 +327,10 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
         lane.state = state;
         lane.behind = true;
         const again = batch.filter((item) => ++item.attempts < this.#maxAttempts);
+        // Out of tries: every command is answered, a refusal with its refusal, a no-op as busy (never left hanging).
         batch.forEach((item, i) => {
           const outcome = outcomes[i];
-          if (item.attempts >= this.#maxAttempts && outcome !== undefined && 'error' in outcome) item.reject(outcome.error);
+          if (item.attempts >= this.#maxAttempts) item.reject(outcome !== undefined && 'error' in outcome ? outcome.error : overloaded());
         });
         lane.queue.unshift(...again);
         return;
@@ -354,7 +355,8 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
           lane.behind = true;
         }
         const again = batch.filter((item) => ++item.attempts < this.#maxAttempts);
-        for (const item of batch) if (item.attempts >= this.#maxAttempts) item.reject(error);
+        // Out of tries (another writer kept winning): busy, retry later (503), not a failure (500).
+        for (const item of batch) if (item.attempts >= this.#maxAttempts) item.reject(overloaded());
         lane.queue.unshift(...again);
         return;
       }

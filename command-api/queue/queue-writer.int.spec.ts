@@ -14,6 +14,7 @@ import { placeOfUser, placeView, queueEvents, queueStream, type QueueEvent } fro
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
+import { isRefusal } from '../../lib/errors.ts';
 import { QueueWriter } from './queue-writer.ts';
 
 const CONCERT = '11111111-1111-4111-8111-111111111111';
@@ -108,4 +109,31 @@ t.test('a read for the current state sees what another instance appended; a plai
   await here.submit(CONCERT, { type: 'JoinQueue', user_id: randomUUID(), place_id: randomUUID(), now: T0 }, context);
   t.equal(await there.read(CONCERT, (state) => state.places.size), 0, 'from memory: stale');
   t.equal(await there.readCurrent(CONCERT, (state) => state.places.size), 1, 'caught up');
+});
+
+t.test('a command that decided nothing and ran out of tries is answered busy, not left hanging (found as an attacker would)', async (t) => {
+  const store = await openStore(t);
+  const other = writer(t, store);
+  await other.submit(CONCERT, { type: 'OpenWaitingRoom', concert_id: CONCERT, opens_at: OPENS, now: T0 }, context);
+  await other.submit(CONCERT, { type: 'JoinQueue', user_id: 'u0', place_id: randomUUID(), now: T0 }, context);
+  // This instance's view of the store: every time it checks the stream, the other instance has just appended a join.
+  let foreign = 0;
+  const streamRevisions = async (streams: readonly string[]) => {
+    await other.submit(CONCERT, { type: 'JoinQueue', user_id: `x${foreign++}`, place_id: randomUUID(), now: T0 }, context);
+    return store.streamRevisions(streams);
+  };
+  const moving = new Proxy(store, {
+    get: (target, key) => (key === 'streamRevisions' ? streamRevisions : (Reflect.get(target, key, target) as unknown as (...args: unknown[]) => unknown).bind?.(target) ?? Reflect.get(target, key, target)),
+  });
+  const here = new QueueWriter(moving, { queueLimit: 100, maxBatch: 50, maxAttempts: 5, onBackgroundError: (error) => t.fail(String(error)) });
+  t.teardown(() => here.drain());
+  await here.read(CONCERT, () => undefined);
+  // u0 joins again here: a no-op, which each time finds the stream moved.
+  const rejoin = here.submit(CONCERT, { type: 'JoinQueue', user_id: 'u0', place_id: randomUUID(), now: T0 }, context);
+  const outcome = await Promise.race([
+    rejoin.then(() => 'answered', (error: unknown) => (isRefusal(error, 'OVERLOADED') ? 'busy' : `failed: ${String(error)}`)),
+    new Promise((resolve) => setTimeout(() => resolve('still pending after 3 s'), 3_000)),
+  ]);
+  t.equal(outcome, 'busy');
+  t.equal(foreign, 5, 'it tried five times');
 });
