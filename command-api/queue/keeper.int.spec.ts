@@ -15,7 +15,7 @@ import { testApp } from '../../test/support/app.ts';
 import { T0, holdByClass, minutesAfter, scheduleConcert, sell } from '../../test/support/concert-fixtures.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { serviceUrl, uniqueName } from '../../test/support/services.ts';
-import { WaitingRoomKeeper, type WaitingRoomKeeperDeps } from './keeper.ts';
+import { DRAW_GRACE_MS, WaitingRoomKeeper, type WaitingRoomKeeperDeps } from './keeper.ts';
 import { QueueLoad } from './queue-load.ts';
 import { QueueWriter } from './queue-writer.ts';
 
@@ -69,6 +69,7 @@ async function rig(t: Test, seats = 30, started = false, concert: { sales_close_
     queueLimit: LIMIT,
     passTtlSeconds: TTL_SECONDS,
     onError: (error) => t.fail(String(error)),
+    drawGraceMs: 0,
     ...overrides,
   });
   const secondInstance = () => {
@@ -95,21 +96,30 @@ t.test('the lottery is drawn at the opening, not before; admissions follow lotte
   r.setClock(OPENS);
   const arrivedBeforeDraw = await r.join(1);
   await keeper.tick();
+  t.notOk((await r.events()).some((e) => e.type === 'LotteryDrawn'), 'not at the opening itself: joins received before it may still be on their way');
+  // A join received a moment before the opening, decided a moment after it: still a lottery entrant.
+  const lateDecided = randomUUID();
+  await r.submit({ type: 'JoinQueue', user_id: randomUUID(), place_id: lateDecided, now: minutesAfter(OPENS, -0.001) });
+  const drawnAt = new Date(Date.parse(OPENS) + DRAW_GRACE_MS).toISOString();
+  r.setClock(drawnAt);
+  await keeper.tick();
   const drawn = (await r.events()).find((e) => e.type === 'LotteryDrawn');
-  if (drawn?.type !== 'LotteryDrawn') throw new Error('no lottery at the opening');
-  t.match(drawn.data, { entrants: 6, drawn_at: OPENS, seed: /^[0-9a-f]{64}$/ }, 'drawn at the opening over the six early joiners');
+  if (drawn?.type !== 'LotteryDrawn') throw new Error('no lottery after the opening');
+  t.match(drawn.data, { entrants: 7, drawn_at: drawnAt, seed: /^[0-9a-f]{64}$/ }, `drawn ${DRAW_GRACE_MS} ms after the opening over the six early joiners and the one received before it`);
+  t.match((await r.events()).find((e) => e.type === 'QueueJoined' && e.data.place_id === lateDecided), { data: { entry: 'lottery' } });
   const arrivedAfterDraw = await r.join(1);
 
   const windows: number[] = [];
-  for (let k = 1; k <= 10 && (await r.admittedPlaces()).length < 8; k++) {
-    r.setClock(minutesAfter(OPENS, k / 60));
+  for (let k = 1; k <= 10 && (await r.admittedPlaces()).length < 9; k++) {
+    r.setClock(minutesAfter(drawnAt, k / 60));
     await keeper.tick();
     const window = keeper.windowOf(r.concertId) ?? 0;
     windows.push(window);
     t.ok((await r.outstanding()) <= window, `tick ${k}: ${await r.outstanding()} passes out, window ${window}`);
   }
   t.ok(windows.at(-1)! > windows[0]!, `the window grows while it is full and the queue is short (${windows.join(', ')})`);
-  const expected = [...Array.from(lotteryOrder(drawn.data.seed, 6), (rank) => early[rank]!), ...arrivedBeforeDraw, ...arrivedAfterDraw];
+  const entrants = [...early, lateDecided];
+  const expected = [...Array.from(lotteryOrder(drawn.data.seed, 7), (rank) => entrants[rank]!), ...arrivedBeforeDraw, ...arrivedAfterDraw];
   t.strictSame(await r.admittedPlaces(), expected, 'lottery order, then arrivals');
   t.equal((await r.events()).filter((e) => e.type === 'LotteryDrawn').length, 1, 'drawn once');
 });
@@ -241,20 +251,22 @@ t.test('started with the command role, the keeper ticks by itself: the lottery a
   await r.join(3);
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.notOk((await r.events()).some((e) => e.type === 'LotteryDrawn'), 'a few ticks before the opening: no lottery');
-  r.setClock(OPENS);
+  const drawnAt = new Date(Date.parse(OPENS) + DRAW_GRACE_MS).toISOString();
+  r.setClock(drawnAt);
   const admitted = await eventually(async () => (await r.admittedPlaces()).length > 0 && r.admittedPlaces(), 'admissions after the opening');
   t.ok(admitted.length >= 1 && admitted.length <= 3, `${admitted.length} admitted`);
-  t.match((await r.events()).filter((e) => e.type === 'LotteryDrawn'), [{ data: { entrants: 3, drawn_at: OPENS } }]);
+  t.match((await r.events()).filter((e) => e.type === 'LotteryDrawn'), [{ data: { entrants: 3, drawn_at: drawnAt } }]);
 });
 
 t.test('/metrics: waiting, admitted, passes used and expired, the estimated wait, per concert', async (t) => {
   const r = await rig(t);
   const keeper = r.made.services.command.keeper;
   await r.join(12);
-  r.setClock(OPENS);
+  const drawnAt = new Date(Date.parse(OPENS) + DRAW_GRACE_MS).toISOString();
+  r.setClock(drawnAt);
   await keeper.tick(); // the window of 1 (L/200, at least 1): one admitted
   for (let k = 1; k <= 3; k++) {
-    r.setClock(minutesAfter(OPENS, k / 60));
+    r.setClock(minutesAfter(drawnAt, k / 60));
     await keeper.tick();
   }
   const admitted = (await r.admittedPlaces()).length;

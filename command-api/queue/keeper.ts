@@ -53,7 +53,16 @@ export interface WaitingRoomKeeperDeps {
   readonly window?: { readonly initial?: number; readonly grow?: number };
   readonly newId?: () => string;
   readonly newSeed?: () => string;
+  /** How long after the opening the lottery is drawn (DRAW_GRACE_MS). */
+  readonly drawGraceMs?: number;
 }
+
+/**
+ * The lottery is drawn this long after the opening: a join received before the opening may still
+ * wait in a lane (or lose a race to another instance) for a moment, and is decided by when it was
+ * received only while the draw has not been recorded. Longer than a join ever waits in the rush.
+ */
+export const DRAW_GRACE_MS = 2_000;
 
 /** One concert's figures for /metrics, and how many of its places were admitted so far. */
 export type KeptRoomFigures = WaitingRoomFigures & { readonly admitted: number };
@@ -188,7 +197,7 @@ export class WaitingRoomKeeper {
       return;
     }
     if (!queue.drawn) {
-      if (nowMs < queue.opensAtMs) return;
+      if (nowMs < queue.opensAtMs + (this.deps.drawGraceMs ?? DRAW_GRACE_MS)) return;
       await submit({ type: 'DrawLottery', seed: (this.deps.newSeed ?? (() => randomBytes(32).toString('hex')))(), now: at });
       queue = await queues.read(id, (state) => queueFigures(state));
     }
