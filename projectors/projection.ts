@@ -32,6 +32,8 @@ export interface ApplyContext {
   readonly generation: number;
   /** The position the checkpoint moves to with this batch. */
   readonly position: number;
+  /** The position it moves from: the end of the page before, which another runner may have applied. */
+  readonly from: number;
 }
 
 /** Work for after the batch committed (cache writes); the runner retries nothing of it. */

@@ -77,6 +77,7 @@ export async function applyPage(target: PageTarget, from: number, page: AllPage 
       table: target.table,
       generation: row.generation,
       position: page.position,
+      from,
     });
     if (target.parallelWrites === true) await Promise.all(batch.writes.map((write) => db.transaction(write)));
     else for (const write of batch.writes) await write(trx);

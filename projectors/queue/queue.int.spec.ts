@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { Knex } from 'knex';
 import t, { type Test } from 'tap';
 import { upcasters, type DomainEvent } from '../../domain/index.ts';
-import type { QueueEvent } from '../../domain/queue/index.ts';
+import { queueEvents, type QueueEvent } from '../../domain/queue/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import type { ApplyContext, Projection, ProjectedEvent } from '../projection.ts';
 import { MemoryQueueBoard, RedisQueueBoard, type QueueBoard } from '../../read-models/queue-board.ts';
 import { minutesAfter, onSale } from '../../test/support/concert-fixtures.ts';
 import { projectionFixture } from '../../test/support/projection-spec.ts';
@@ -112,4 +115,30 @@ t.test('after a restart, a queue is folded from its stream up to the checkpoint,
   t.match(await board.read(order[0]!), { passId: passId(1), index: 0, userId: userId(Number(order[0]!.slice(-12))) });
   t.match(await board.read(order[1]!), { passId: passId(2), index: 1 });
   t.equal(await board.read(order[2]!), undefined, 'places the batch did not touch are not rewritten (the projection before the restart wrote them)');
+});
+
+t.test('two runners of the projection taking turns (found as an attacker would): the board never goes backwards', async (t) => {
+  const script = new WaitingRoomScript();
+  const history = [...script.open(), ...script.join(1), ...script.join(2), ...script.join(3), ...script.draw(), ...script.admit([1])];
+  const recorded = recordedAt(history);
+  const all = recorded.map((event): ProjectedEvent => ({ ...decode(event, queueEvents), metadata: event.metadata as ProjectedEvent['metadata'], position: event.position, stream: event.stream }));
+  const [joined, drawn, admitted] = [4, 5, 6];
+  const board = new MemoryQueueBoard();
+  const store = streamStore(recorded);
+  const [first, second] = [queueProjection({ board, store }), queueProjection({ board, store })];
+  /** One runner applies the page after `from` up to `to`, as the runner does (board writes, no tables). */
+  const apply = async (projection: Projection, from: number, to: number) => {
+    const batch = await projection.apply(all.filter((event) => event.position > from && event.position <= to), { position: to, from } as ApplyContext);
+    for (const write of batch.writes) await write(undefined as unknown as Knex.Transaction);
+  };
+  const places = [placeId(1), placeId(2), placeId(3)];
+  await apply(first, 0, joined);
+  await apply(second, joined, drawn);
+  const ordered = await Promise.all(places.map((place) => board.read(place)));
+  t.same(ordered.map((place) => place?.index).sort(), [0, 1, 2], 'the second runner wrote the lottery order');
+  await apply(first, drawn, admitted);
+  const after = await Promise.all(places.map((place) => board.read(place)));
+  t.same(after.map((place) => place?.index), ordered.map((place) => place?.index), 'the first runner, back after a page it did not see, keeps the order');
+  t.equal(after.filter((place) => place?.passId !== '').length, 1, 'and writes the one admission');
+  t.ok(after.every((place) => place?.admitted === 1), 'the concert has 1 admitted');
 });

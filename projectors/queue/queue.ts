@@ -44,6 +44,8 @@ export interface QueueProjectionOptions {
 
 export function queueProjection({ board, store }: QueueProjectionOptions): Projection {
   const queues = new Map<string, FoldedQueue>();
+  /** The end of the last page this runner applied: a page from elsewhere means other runners applied some in between. */
+  let through: number | undefined;
 
   function fold(queue: FoldedQueue, event: QueueEvent, position: number): void {
     queue.state = evolve(queue.state, event);
@@ -74,6 +76,10 @@ export function queueProjection({ board, store }: QueueProjectionOptions): Proje
     eventTypes: [...EVENT_TYPES],
 
     async apply(batch: readonly ProjectedEvent[], context: ApplyContext): Promise<BatchWrites> {
+      // Pages this runner did not apply (another runner of the projection did) are not in its
+      // folds: every queue is folded again from its stream when next met.
+      if (through !== undefined && context.from !== through) queues.clear();
+      through = context.position;
       const events = ofTypes(batch, EVENT_TYPES);
       const touched = new Map<string, Touched>();
       for (const event of events) {
