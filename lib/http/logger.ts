@@ -25,8 +25,11 @@ export const REDACTED_PATHS = [
 /** Query parameters that carry secrets (the verification link's token) or personal data (the back office's email filter). */
 const SECRET_QUERY = /([?&](?:token|access_token|captcha_token|email)=)[^&#]*/gi;
 
+/** A waiting room's place token is in the path, and is the capability to read the place (and its booking pass). */
+const SECRET_PATH = /(\/api\/v1\/queue\/)[^/?#]+/gi;
+
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
+  return url.replace(SECRET_QUERY, '$1[redacted]').replace(SECRET_PATH, '$1[redacted]');
 }
 
 interface LoggedRequest {
