@@ -28,6 +28,7 @@ import { waitingCount, type QueueCommand, type QueueState } from '../../domain/q
 import { decode, eventsOf } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import type { WaitingRoomFigures } from '../../lib/observability/metrics.ts';
+import { Ticker } from '../../lib/ticker.ts';
 import type { ConcertWriter } from '../concerts/concert-writer.ts';
 import type { QueueLoad } from './queue-load.ts';
 import type { QueueWriter } from './queue-writer.ts';
@@ -108,8 +109,7 @@ export class WaitingRoomKeeper {
   /** Rooms that said sold out: a WaitingRoomOpened read later does not reopen them. */
   readonly #done = new Set<string>();
   #position = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
+  #ticker: Ticker | undefined;
   #figures: Promise<KeptRoomFigures[]> | undefined;
   readonly #grow: number;
   readonly #initial: number;
@@ -120,18 +120,12 @@ export class WaitingRoomKeeper {
   }
 
   start(): void {
-    const tick = (): void => {
-      this.#running = this.tick().then(() => undefined, (error) => this.deps.onError(error, 'waiting rooms')).finally(() => {
-        if (this.#timer !== undefined) this.#timer = setTimeout(tick, this.deps.tickMs);
-      });
-    };
-    this.#timer = setTimeout(tick, this.deps.tickMs);
+    this.#ticker ??= new Ticker(this.deps.tickMs, () => this.tick(), (error) => this.deps.onError(error, 'waiting rooms'));
+    this.#ticker.start();
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#ticker?.stop();
   }
 
   /** The concerts whose waiting room is open, as far as this keeper has read. */

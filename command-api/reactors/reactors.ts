@@ -18,6 +18,7 @@ import { paymentDecider, paymentStream } from '../../domain/payment/index.ts';
 import { instant } from '../../domain/shared/decider.ts';
 import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import { Ticker } from '../../lib/ticker.ts';
 import { isRefusal, type RefusalCode } from '../../lib/errors.ts';
 import { ensureBookingPlaced, findHold } from '../bookings/placement.ts';
 import type { BookingPlacer } from '../bookings/placer.ts';
@@ -160,8 +161,7 @@ export function paymentsReactor(deps: { commands: CommandHandler; payments: Paym
  * the index drops the deadline when it sees it.
  */
 export class HoldExpirer {
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
+  #ticker: Ticker | undefined;
 
   constructor(
     private readonly deps: {
@@ -177,18 +177,12 @@ export class HoldExpirer {
   ) {}
 
   start(): void {
-    const tick = (): void => {
-      this.#running = this.expireDue().then(() => undefined, this.deps.onError).finally(() => {
-        if (this.#timer !== undefined) this.#timer = setTimeout(tick, this.deps.intervalMs);
-      });
-    };
-    this.#timer = setTimeout(tick, this.deps.intervalMs);
+    this.#ticker ??= new Ticker(this.deps.intervalMs, () => this.expireDue(), this.deps.onError);
+    this.#ticker.start();
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running;
+    await this.#ticker?.stop();
   }
 
   /** Releases every hold due now; returns how many were released. */
