@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext } from '../../domain/index.ts';
+import type { ConcertState } from '../../domain/concert/index.ts';
 import { placeOfUser, placeView, type JoinQueue, type PlaceStatus, type QueueState } from '../../domain/queue/index.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
@@ -55,7 +56,9 @@ export class WaitingRoomService {
   async join(principal: Principal, concertId: string, requestContext: RequestContext): Promise<{ joined: boolean; place: PlaceAnswer }> {
     await this.deps.requireVerified(principal);
     const id = concertId.toLowerCase();
-    const concert = await this.#flagOf(id);
+    let concert = await this.#flagOf(id);
+    // A refusal only from the store's current state: the room may have been switched on through another instance.
+    if (concert?.waitingRoom !== true) concert = await this.#flagOf(id, true);
     if (concert === undefined) throw new DomainError('CONCERT_NOT_FOUND', 'no such concert');
     if (!concert.waitingRoom) throw new DomainError('NO_WAITING_ROOM', 'this concert has no waiting room');
     const now = this.deps.now().toISOString();
@@ -80,13 +83,15 @@ export class WaitingRoomService {
     return { joined: written.events.length > 0, place: { token: view.place_id, status: view.status === 'used' ? 'admitted' : view.status, position: view.position } };
   }
 
-  #flagOf(concertId: string): Promise<ConcertFlag | undefined> {
+  /** The concert's flag, remembered for FLAG_FRESH_MS; `current`: as the store has it now (this instance's state may be behind). */
+  #flagOf(concertId: string, current = false): Promise<ConcertFlag | undefined> {
     const nowMs = this.deps.now().getTime();
     const cached = this.#flags.get(concertId);
-    if (cached !== undefined && cached.until > nowMs) return cached.flag;
-    const flag = this.deps.writer.read(concertId, (state): ConcertFlag | undefined => (state.details === null || state.status === 'unscheduled'
+    if (!current && cached !== undefined && cached.until > nowMs) return cached.flag;
+    const read = (state: ConcertState): ConcertFlag | undefined => (state.details === null || state.status === 'unscheduled'
       ? undefined
-      : { waitingRoom: state.details.waiting_room, salesOpenAt: state.details.sales_open_at }));
+      : { waitingRoom: state.details.waiting_room, salesOpenAt: state.details.sales_open_at });
+    const flag = current ? this.deps.writer.readCurrent(concertId, read) : this.deps.writer.read(concertId, read);
     this.#flags.delete(concertId);
     if (this.#flags.size >= FLAGS_KEPT) this.#flags.delete(this.#flags.keys().next().value ?? '');
     this.#flags.set(concertId, { until: nowMs + FLAG_FRESH_MS, flag });

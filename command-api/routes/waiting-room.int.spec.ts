@@ -270,9 +270,15 @@ t.test('two command instances: a pass the other one admitted books here; a pass 
   const other = await roleApp(t, { BOXOFFICE_ROLE: 'command', MYSQL_URL: mysqlUrl, ...shared, REQUIRE_EMAIL_VERIFICATION: 'false' });
   const there = other.wired.command;
   if (there === undefined) throw new Error('the second process plays the command role');
-  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 100, total_seats_in_class: 10 }], { waiting_room: true });
+  // Switched on through this instance while the other has the concert in memory: a join there is not refused on its stale state.
+  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 100, total_seats_in_class: 10 }]);
   const classId = concert.ticket_classes[0]!.id;
   const [x, y] = [await customer(app), await customer(app)];
+  const early = await other.app.inject({ method: 'POST', url: `/api/v1/concerts/${concert.id}/queue`, headers: bearer(x.token) });
+  t.equal(early.statusCode, 404, 'no room yet');
+  t.equal((await app.inject({ method: 'PATCH', url: `/api/v1/admin/concerts/${concert.id}`, headers: bearer(admin), payload: { waiting_room: true } })).statusCode, 200);
+  const onThere = await other.app.inject({ method: 'POST', url: `/api/v1/concerts/${concert.id}/queue`, headers: bearer(y.token) });
+  t.equal(onThere.statusCode, 201, `switched on elsewhere, joined here: ${onThere.body.slice(0, 120)}`);
   const places = [await join(x.token, concert.id), await join(y.token, concert.id)].map((joined) => joined.json<{ token: string }>().token);
   // The other instance loads the queue now: it knows both places, and no pass.
   t.equal(await there.queues.read(concert.id, (state) => state.placeByPass.size), 0);
