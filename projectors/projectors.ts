@@ -17,7 +17,7 @@ import { SeatCacheFeed } from './concerts/seat-cache-feed.ts';
 import { paymentsProjection } from './payments/payments.ts';
 import type { Projection } from './projection.ts';
 import { queueProjection } from './queue/queue.ts';
-import { NotRebuildable, PROJECTION_NAMES, UnknownProjection, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
+import { PROJECTION_NAMES, UnknownProjection, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
 import { rebuild, recoverSwap } from './rebuild.ts';
 import { ProjectionFailed, ProjectionRunner } from './runner.ts';
 import { ticketsProjection } from './tickets/tickets.ts';
@@ -54,7 +54,13 @@ export class Projectors implements ProjectionAdmin {
   #refillAgain = false;
   #started = false;
   #recovery: NodeJS.Timeout | undefined;
-  readonly #onRedisReady = (): void => this.refillSeatCache();
+  readonly #onRedisReady = (): void => {
+    this.refillSeatCache();
+    // The queue's board lives in Redis alone: one that restarted empty is written again from the events.
+    for (const projection of this.projections.values()) {
+      if (projection.tables.length === 0) void this.#replay(projection).catch((error: unknown) => this.options.onError(error, `replay of ${projection.name}`));
+    }
+  };
   readonly #requests: RebuildRequests;
   #takingRequests: NodeJS.Timeout | undefined;
 
@@ -128,12 +134,12 @@ export class Projectors implements ProjectionAdmin {
   }
 
   async stop(): Promise<void> {
+    this.#started = false;
     clearInterval(this.#recovery);
     clearInterval(this.#takingRequests);
     this.options.redis?.off('ready', this.#onRedisReady);
     await Promise.all([...this.#runners.values()].map((runner) => runner.stop()));
     await Promise.allSettled([...this.#running, this.#cacheRefill]);
-    this.#started = false;
   }
 
   /** Refills the seat caches from MySQL in the background; calls while one runs queue one more. */
@@ -195,8 +201,13 @@ export class Projectors implements ProjectionAdmin {
 
   /** Rebuilds several projections side by side; resolves when all are live. */
   async rebuildMany(names: readonly string[], onProgress?: (progress: RebuildProgress) => void, onStarted?: () => void): Promise<RebuildProgress[]> {
-    const projections = names.map((name) => this.projection(name));
-    for (const projection of projections) refuseWithoutTables(projection);
+    const all = names.map((name) => this.projection(name));
+    const replayed = await Promise.all(all.filter((projection) => projection.tables.length === 0).map((projection) => this.#replay(projection, onProgress)));
+    const projections = all.filter((projection) => projection.tables.length > 0);
+    if (projections.length === 0) {
+      onStarted?.();
+      return replayed;
+    }
     const result = await rebuild({
       db: this.options.db,
       store: this.options.store,
@@ -213,7 +224,27 @@ export class Projectors implements ProjectionAdmin {
       },
     });
     if (names.includes('concerts')) this.refillSeatCache();
-    return result;
+    return [...result, ...replayed];
+  }
+
+  /**
+   * A projection without tables (REPLAYED) has nothing to swap: its checkpoint goes back to 0 and
+   * its runner, finding the row moved, follows $all again from the start; its writes are
+   * idempotent by position, so what is still there stays and what was lost is written again.
+   */
+  async #replay(projection: Projection, onProgress?: (progress: RebuildProgress) => void): Promise<RebuildProgress> {
+    const at = (this.options.now ?? (() => new Date()))().toISOString();
+    await this.checkpoints.update(projection.name, { position: 0, rebuilt_at: at, last_error: null });
+    // A runner waiting for new events would find the row moved only with the next one: it starts over now.
+    const runner = this.#runners.get(projection.name);
+    if (this.#started && runner !== undefined) {
+      await runner.stop();
+      // Not if the projectors were stopped meanwhile.
+      if (this.#started) runner.start();
+    }
+    const progress: RebuildProgress = { projection: projection.name, phase: 'done', done: 0, total: await this.options.store.headPosition(), eventsPerSecond: 0, etaSeconds: null, startedAt: at };
+    onProgress?.(progress);
+    return progress;
   }
 
   /**
@@ -221,7 +252,7 @@ export class Projectors implements ProjectionAdmin {
    * started, rejects at once when the projection is unknown or already rebuilding.
    */
   async startRebuild(name: string): Promise<void> {
-    refuseWithoutTables(this.projection(name));
+    this.projection(name);
     await new Promise<void>((resolve, reject) => {
       let started = false;
       const running = this.rebuild(name, undefined, () => {
@@ -234,17 +265,6 @@ export class Projectors implements ProjectionAdmin {
       this.#running.add(running);
       void running.finally(() => this.#running.delete(running));
     });
-  }
-}
-
-/**
- * A blue/green rebuild swaps tables; a projection without any (the queue's board in Redis) has
- * nothing to swap, and its writes are idempotent by position, so there is nothing to rebuild:
- * a restart folds each queue from its stream again.
- */
-function refuseWithoutTables(projection: Projection): void {
-  if (projection.tables.length === 0) {
-    throw new NotRebuildable(`projection ${projection.name} has no tables to rebuild: it is folded from its streams again at every start`);
   }
 }
 

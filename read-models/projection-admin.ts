@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { Checkpoints, RebuildRequests } from './checkpoints.ts';
-import { NotRebuildable, PROJECTION_NAMES, RebuildInProgress, UNREBUILDABLE, UnknownProjection, type ProjectionAdmin, type ProjectionView } from './projection-status.ts';
+import { PROJECTION_NAMES, RebuildInProgress, UnknownProjection, type ProjectionAdmin, type ProjectionView } from './projection-status.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
 
 export class RequestedRebuilds implements ProjectionAdmin {
@@ -39,7 +39,6 @@ export class RequestedRebuilds implements ProjectionAdmin {
 
   async startRebuild(name: string): Promise<void> {
     if (!(PROJECTION_NAMES as readonly string[]).includes(name)) throw new UnknownProjection(`no projection named ${name}`);
-    if (UNREBUILDABLE.includes(name)) throw new NotRebuildable(`projection ${name} has no tables to rebuild: it is folded from its streams again at every start`);
     const outcome = await this.#requests.request(name, this.now().toISOString());
     if (outcome === 'rebuilding') throw new RebuildInProgress(`projection ${name} is already rebuilding`);
   }

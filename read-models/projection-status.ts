@@ -3,8 +3,12 @@
 /** The read models the projector keeps, by projection name. */
 export const PROJECTION_NAMES = ['users', 'concerts', 'bookings', 'payments', 'tickets', 'legacy-ids', 'queue'] as const;
 
-/** The projections with no tables, so nothing to rebuild blue/green (see NotRebuildable). */
-export const UNREBUILDABLE: readonly string[] = ['queue'];
+/**
+ * The projections with no tables (the queue's board in Redis): nothing to swap blue/green, so a
+ * rebuild replays every event into them — their checkpoint goes back to 0 and their writes,
+ * idempotent by position, refill what is missing (a Redis that lost its data).
+ */
+export const REPLAYED: readonly string[] = ['queue'];
 
 export interface RebuildProgress {
   readonly projection: string;
@@ -32,11 +36,6 @@ export interface ProjectionView {
 /** No projection of that name: the admin route's 404. */
 export class UnknownProjection extends Error {
   override readonly name = 'UnknownProjection';
-}
-
-/** The projection has no tables to rebuild (the queue's board): the admin route's 400. */
-export class NotRebuildable extends Error {
-  override readonly name = 'NotRebuildable';
 }
 
 /** The projection is rebuilding already (or a rebuild of it waits): the admin route's 409. */

@@ -198,7 +198,6 @@ export const rebuildCommand: CliCommand = {
   run: (context) => withProjectorRole(context, async ({ projectors }) => {
     const name = context.positionals[0] ?? '';
     if (!projectors.projections.has(name)) throw new UsageError(`no projection named "${name}": ${[...projectors.projections.keys()].join(', ')}`);
-    if (projectors.projection(name).tables.length === 0) throw new UsageError(`projection "${name}" has no tables to rebuild: it is folded from its streams again at every start`);
     let lastPrinted = 0;
     const result = await projectors.rebuild(name, (progress) => {
       if (context.interactive) {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { problemResponses } from '../../lib/http/schemas.ts';
-import { NotRebuildable, RebuildInProgress, UnknownProjection, type ProjectionAdmin } from '../../read-models/projection-status.ts';
+import { RebuildInProgress, UnknownProjection, type ProjectionAdmin } from '../../read-models/projection-status.ts';
 
 const ProjectionAnswer = Type.Object({
   name: Type.String(),
@@ -54,7 +54,6 @@ export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: Pro
       await projections.startRebuild(name);
     } catch (error) {
       if (error instanceof UnknownProjection) throw notFound(`no projection named ${name}`);
-      if (error instanceof NotRebuildable) throw new AppError('VALIDATION_FAILED', error.message);
       if (error instanceof RebuildInProgress) throw new AppError('REBUILD_IN_PROGRESS', `projection ${name} is already rebuilding`);
       throw error;
     }
