@@ -82,9 +82,10 @@ export class BookingService {
 
   /**
    * `bookingPass`: the Booking-Pass header, which a concert with its waiting room on asks for (the
-   * concert decider refuses a hold without one, QUEUE_REQUIRED). The pass is checked against the
-   * queue first, the seats held with it, and then spent on the booking (UsePass); a pass another
-   * booking spent in between cancels this one, so no booking stands without its own PassUsed.
+   * concert decider refuses a hold without one, QUEUE_REQUIRED). The pass is read (signature,
+   * account, concert, expiry), the seats held with it (the concert refuses a pass that bought
+   * another booking), and its use recorded in the queue (UsePass, see spend-pass.ts): the error of
+   * that record is the answer, the booking left pending for a retry or the bookings reactor.
    */
   async place(principal: Principal, request: BookingRequest, idempotencyKey: string | undefined, requestContext: RequestContext, bookingPass?: string): Promise<BookingAnswer> {
     const selection = selectionOf(request);
@@ -98,7 +99,9 @@ export class BookingService {
     // A refused hold (sold out, a seat taken…) leaves the pass unspent: its holder may try again.
     const placed = await this.#holdOrReplay(principal, request, selection, concertId, bookingId, idempotencyKey, context, passId);
     // A retry of a booking since cancelled or expired tells so, and spends nothing.
-    if (placed.status === 'pending' || placed.status === 'confirmed') await this.#spendPass(concertId, passId, principal.userId, bookingId, context);
+    if (placed.status === 'pending' || placed.status === 'confirmed') {
+      await spendPass(this.deps, { concertId, passId, userId: principal.userId, bookingId, at: context.occurredAt }, context);
+    }
     return placed;
   }
 
@@ -111,17 +114,6 @@ export class BookingService {
     const pass = this.deps.passes.read(text);
     if (pass === undefined || pass.userId !== userId || pass.concertId !== concertId || nowMs >= pass.expiresAtMs) throw invalidPass();
     return pass.passId;
-  }
-
-  /**
-   * UsePass for the booking whose seats the pass held: the queue's record of it (again for a
-   * retry: a no-op). Refused (the pass was recorded expired in between), the booking is cancelled
-   * and the pass refused. Not recorded for another reason (a full queue, the store), the error is
-   * the answer and the booking is left pending: a retry with the same Idempotency-Key records it,
-   * and the bookings reactor does for a buyer who never retries.
-   */
-  async #spendPass(concertId: string, passId: string, userId: string, bookingId: string, context: CommandContext): Promise<void> {
-    await spendPass(this.deps, { concertId, passId, userId, bookingId, at: context.occurredAt }, context);
   }
 
   async #holdOrReplay(

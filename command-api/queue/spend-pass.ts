@@ -2,10 +2,10 @@
  * Spending a waiting room's booking pass on the booking whose seats it held: UsePass in the
  * queue's stream. The booking request does it right after the hold; the bookings reactor does it
  * again from the SeatsHeld event that names the pass (a no-op when the request did), so a
- * request that died in between leaves no booking without its PassUsed. When the pass cannot be
- * spent on this booking (another booking of the account spent it in a race, or it was recorded
- * expired before the repair came), the booking is cancelled the normal way: its seats released,
- * then the booking.
+ * request that died in between leaves no booking without its PassUsed. When the queue refuses the
+ * pass for this booking (it was recorded expired before the repair came, or it was never issued:
+ * signed by whoever holds the deployment's secret), the booking is cancelled the normal way: its
+ * seats released, then the booking. That it bought no other booking the concert decided already.
  */
 import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
 import type { CommandContext } from '../../domain/index.ts';
@@ -45,7 +45,7 @@ export async function spendPass(deps: PassSpending, spent: SpentOn, context: Com
 }
 
 /** A booking whose pass could not be spent on it: its seats released, then the booking cancelled (a sold one stands). */
-export async function cancelUnpassed(deps: PassSpending, concertId: string, bookingId: string, context: CommandContext): Promise<void> {
+async function cancelUnpassed(deps: PassSpending, concertId: string, bookingId: string, context: CommandContext): Promise<void> {
   try {
     await deps.writer.submit(concertId, { type: 'ReleaseHold', booking_id: bookingId, reason: 'cancelled', now: context.occurredAt }, context);
     await deps.commands.execute(bookingStream(bookingId), bookingDecider, { type: 'CancelBooking', cancelled_by: 'owner', now: context.occurredAt }, context);

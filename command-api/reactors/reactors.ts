@@ -101,15 +101,13 @@ export function bookingsReactor(deps: {
 }
 
 /**
- * The pass a hold was made with, spent on its booking (a no-op when its request did it). Only
- * while the hold stands, as the store has it now: a hold released since (its request found the
- * queue full, the buyer cancelled) leaves its pass unspent. Spent as of the hold's instant, when
- * the pass was good; one recorded expired or spent by another booking since cancels this one.
+ * The pass a hold was made with, recorded as spent on its booking (a no-op when its request did
+ * it), also when the hold was released since: the concert counts the pass as that booking's
+ * either way. Spent as of the hold's instant, when the pass was good; one recorded expired before
+ * this repair came cancels the booking. No read of the concert: its lane is the sale's hot path.
  */
 async function spendHoldsPass(deps: Parameters<typeof bookingsReactor>[0], held: SeatsHeld['data'], context: CommandContext): Promise<void> {
   if (held.pass_id === undefined || deps.queues === undefined) return;
-  const stands = await deps.writer.readCurrent(held.concert_id, (state) => state.holds.has(held.booking_id));
-  if (!stands) return;
   const spent = { concertId: held.concert_id, passId: held.pass_id, userId: held.user_id, bookingId: held.booking_id, at: held.held_at };
   await ignoring(['INVALID_PASS'], spendPass({ queues: deps.queues, writer: deps.writer, commands: deps.commands }, spent, context));
 }
