@@ -65,12 +65,21 @@ export interface WaitingRoomKeeperDeps {
  */
 export const DRAW_GRACE_MS = 2_000;
 
+/**
+ * The lottery is drawn once no lottery entrant has been recorded for DRAW_GRACE_MS (the lanes have
+ * let through the joins received before the opening), but no later than this after the opening.
+ */
+export const DRAW_WAIT_MAX_MS = 30_000;
+
 /** One concert's figures for /metrics, and how many of its places were admitted so far. */
 export type KeptRoomFigures = WaitingRoomFigures & { readonly admitted: number };
 
 interface Room {
   readonly concertId: string;
   window: number;
+  /** Lottery entrants at the last tick (-1 before the first), and when their number last grew (as this keeper saw it). */
+  entrants: number;
+  entrantsGrewAtMs: number;
   /** (time, places admitted) at each tick, the oldest at or before a minute ago first. */
   readonly samples: { ms: number; admitted: number }[];
 }
@@ -161,7 +170,7 @@ export class WaitingRoomKeeper {
           // A room this keeper looks after stays until its passes still out have expired (lookAfter closes it).
           if (!this.#rooms.has(concertId)) this.#done.add(concertId);
         } else if (!this.#done.has(concertId) && !this.#rooms.has(concertId)) {
-          this.#rooms.set(concertId, { concertId, window: this.#initial, samples: [] });
+          this.#rooms.set(concertId, { concertId, window: this.#initial, samples: [], entrants: -1, entrantsGrewAtMs: Number.NEGATIVE_INFINITY });
         }
       }
       this.#position = Math.max(this.#position, page.position);
@@ -191,7 +200,13 @@ export class WaitingRoomKeeper {
       return;
     }
     if (!queue.drawn) {
-      if (nowMs < queue.opensAtMs + (this.deps.drawGraceMs ?? DRAW_GRACE_MS)) return;
+      const grace = this.deps.drawGraceMs ?? DRAW_GRACE_MS;
+      // Growth seen between two ticks; a keeper that meets the room already grown (started late) waits for none.
+      if (room.entrants >= 0 && queue.entrants > room.entrants) room.entrantsGrewAtMs = nowMs;
+      room.entrants = queue.entrants;
+      // Joins received before the opening may still be in the lanes: drawn once they stop coming (or at the latest).
+      const settled = nowMs - room.entrantsGrewAtMs >= grace || nowMs >= queue.opensAtMs + DRAW_WAIT_MAX_MS;
+      if (nowMs < queue.opensAtMs + grace || !settled) return;
       await submit({ type: 'DrawLottery', seed: (this.deps.newSeed ?? (() => randomBytes(32).toString('hex')))(), now: at });
       queue = await queues.read(id, (state) => queueFigures(state));
     }
@@ -259,6 +274,7 @@ export class WaitingRoomKeeper {
 function queueFigures(state: QueueState) {
   return {
     drawn: state.lottery !== null,
+    entrants: state.entrants.length,
     soldOut: state.soldOutAt !== null,
     opensAtMs: state.opensAtMs,
     outstanding: state.outstanding.size,
