@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import {
   InvalidAppend,
+  WritesConflicted,
   WrongExpectedRevision,
   type AllPage,
   type EventStore,
@@ -234,6 +235,46 @@ export function eventStoreContract(t: Test, open: OpenStore): void {
     const all = (await store.readAll({ maxCount: 1_000 })).events.map((e) => e.position);
     t.strictSame(all, [...all].sort((a, b) => a - b), 'positions still grow');
     t.equal(new Set(all).size, all.length);
+  });
+
+  t.test('appendAll writes several streams together, or none of them', async (t) => {
+    const store = await open(t);
+    await store.append('concert-together', events(2), 'no_stream');
+    const writes = [
+      { stream: 'concert-together', events: events(2), expected: 1 },
+      { stream: 'booking-together-a', events: events(1), expected: 'no_stream' as const },
+      { stream: 'booking-together-b', events: events(2), expected: 'no_stream' as const },
+    ];
+    const results = await store.appendAll(writes);
+    if (results === null) {
+      // A store without transactions across streams writes nothing and says so.
+      t.strictSame(await store.streamRevisions(writes.map((w) => w.stream)), new Map([['concert-together', 1]]), 'nothing was written');
+      return;
+    }
+    t.strictSame(results.map((r) => r.nextExpectedRevision), [3, 0, 1]);
+    const positions = [];
+    for (const [i, write] of writes.entries()) {
+      const read = await store.readStream(write.stream);
+      t.strictSame(read.slice(-write.events.length).map((e) => e.id), write.events.map((e) => e.id), `${write.stream} holds its events`);
+      t.equal(read.at(-1)?.position, results[i]?.position, `${write.stream}: the result names its last event`);
+      positions.push(...read.slice(-write.events.length).map((e) => e.position));
+    }
+    t.strictSame(positions, [...positions].sort((a, b) => a - b), 'positions follow the order of the writes');
+    const head = await store.headPosition();
+
+    // A conflict in any write (a stale revision, a stream that exists) writes none of them.
+    for (const conflicting of [
+      { stream: 'concert-together', events: events(1), expected: 1 },
+      { stream: 'booking-together-a', events: events(1), expected: 'no_stream' as const },
+    ]) {
+      const others = [
+        { stream: 'booking-together-c', events: events(1), expected: 'no_stream' as const },
+        { stream: 'concert-together', events: events(1), expected: 3 },
+      ].filter((w) => w.stream !== conflicting.stream);
+      await t.rejects(store.appendAll([...others, conflicting]), WritesConflicted, `${conflicting.stream}: refused`);
+      t.equal(await store.headPosition(), head, 'no position was used up');
+      t.strictSame(await store.streamRevisions(['concert-together', 'booking-together-a', 'booking-together-c']), new Map([['concert-together', 3], ['booking-together-a', 0]]), 'nothing was written');
+    }
   });
 
   t.test('refuses what no store should write', async (t) => {

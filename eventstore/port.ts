@@ -102,6 +102,12 @@ export interface EventStore {
    * does, falling back to one at a time when one of them conflicts); none is ever half written.
    */
   appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]>;
+  /**
+   * Appends to several streams in one transaction: every write lands, or none does and it throws
+   * (a conflict in any of them: WritesConflicted). Null, with nothing written, from a store that
+   * cannot commit several streams together (EventStoreDB): the caller writes them its own way.
+   */
+  appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[] | null>;
   /** The current revision of each stream that exists (one read for many streams). */
   streamRevisions(streams: readonly string[]): Promise<Map<string, number>>;
   /** The stream's events, in the direction asked; an empty list when the stream does not exist. */
@@ -120,6 +126,11 @@ export interface EventStore {
    */
   appendedElsewhere(position: number): void;
   close(): Promise<void>;
+}
+
+/** One of an appendAll's writes was not at its expected revision (or its new stream existed): nothing was written. */
+export class WritesConflicted extends Error {
+  override readonly name = 'WritesConflicted';
 }
 
 /** The stream was not at the expected revision: someone else appended first. */

@@ -1,7 +1,9 @@
 /**
  * Placing and cancelling bookings. The seat hold in the concert stream is the commit point: once
- * it is appended, the booking exists, whatever happens next. The booking stream is written right
- * after from the hold's own data (and by the repair reactor if a crash came in between).
+ * it is appended, the booking exists, whatever happens next. The booking stream is made from the
+ * hold's own data and committed in the hold's transaction (the concert writer's companions); where
+ * that could not be (a store without transactions across streams, a batch that conflicted) it is
+ * written right after, and by the repair reactor if a crash came in between.
  */
 import { randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
@@ -161,12 +163,15 @@ export class BookingService {
       pass_id: passId,
     };
     let held: SeatsHeld['data'];
+    /** Where the booking stream was written with the hold, in its transaction (the writer's companions). */
+    let placedAt: number | undefined;
     for (;;) {
       try {
         const written = await this.deps.writer.submit(concertId, { ...hold, never_held: neverHeld }, context);
         const [event] = written.events;
         if (event?.type !== 'SeatsHeld') throw new Error('a hold decided no SeatsHeld');
         held = event.data;
+        placedAt = written.companions?.[0];
         break;
       } catch (error) {
         if (!neverHeld && isRefusal(error, 'HOLD_FORGOTTEN')) {
@@ -181,7 +186,7 @@ export class BookingService {
         return this.#replay(concertId, bookingId, selection, context);
       }
     }
-    return answer(held, await this.deps.placer.place(held, context));
+    return answer(held, placedAt ?? await this.deps.placer.place(held, context));
   }
 
   /** Whether the booking's stream exists; the checks in flight together are one read. */

@@ -1,11 +1,11 @@
 /** A booking stream made from its hold: the data is all in the SeatsHeld event, the commit point. */
 import type { CommandContext } from '../../domain/index.ts';
 import { bookingDecider, bookingStream, type PlaceBooking } from '../../domain/booking/index.ts';
-import { concertStream, type SeatsHeld } from '../../domain/concert/index.ts';
+import { concertStream, type ConcertEvent, type SeatsHeld } from '../../domain/concert/index.ts';
 import { decode, eventsOf } from '../../eventstore/decode.ts';
-import type { EventStore } from '../../eventstore/port.ts';
+import type { EventStore, StreamWrite } from '../../eventstore/port.ts';
 import { isRefusal } from '../../lib/errors.ts';
-import type { CommandHandler } from '../command-handler.ts';
+import { toAppend, type CommandHandler } from '../command-handler.ts';
 
 /** The booking stream's placement, made from the hold's own data. */
 export function placeBookingFrom(held: SeatsHeld['data'], now: string): PlaceBooking {
@@ -23,6 +23,17 @@ export function placeBookingFrom(held: SeatsHeld['data'], now: string): PlaceBoo
     buyer_email_digest: held.personal_data.buyer_email_digest,
     now,
   };
+}
+
+/** The booking stream of a hold, as a new stream: its BookingPlaced, made from the hold. */
+export function bookingStreamOf(held: SeatsHeld['data'], context: CommandContext, newId: () => string): StreamWrite {
+  const events = bookingDecider.decide(placeBookingFrom(held, held.held_at), bookingDecider.initialState());
+  return { stream: bookingStream(held.booking_id), events: toAppend(events, context, newId), expected: 'no_stream' };
+}
+
+/** The booking streams of a batch's holds, written in the hold's transaction (ConcertWriter's companionsOf). */
+export function bookingStreamsOf(events: readonly ConcertEvent[], context: CommandContext, newId: () => string): StreamWrite[] {
+  return events.flatMap((event) => (event.type === 'SeatsHeld' ? [bookingStreamOf(event.data, context, newId)] : []));
 }
 
 /**

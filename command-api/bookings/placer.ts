@@ -5,12 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../domain/index.ts';
-import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
 import type { SeatsHeld } from '../../domain/concert/index.ts';
 import { WrongExpectedRevision, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
 import { Batcher } from '../../lib/batcher.ts';
-import { toAppend, type CommandHandler } from '../command-handler.ts';
-import { ensureBookingPlaced, placeBookingFrom } from './placement.ts';
+import type { CommandHandler } from '../command-handler.ts';
+import { bookingStreamOf, ensureBookingPlaced } from './placement.ts';
 
 interface Waiting {
   readonly held: SeatsHeld['data'];
@@ -42,11 +41,7 @@ export class BookingPlacer {
     const ready: { waiting: Waiting; write: StreamWrite }[] = [];
     for (const waiting of batch) {
       try {
-        const events = bookingDecider.decide(placeBookingFrom(waiting.held, waiting.held.held_at), bookingDecider.initialState());
-        ready.push({
-          waiting,
-          write: { stream: bookingStream(waiting.held.booking_id), events: toAppend(events, waiting.context, this.newId), expected: 'no_stream' },
-        });
+        ready.push({ waiting, write: bookingStreamOf(waiting.held, waiting.context, this.newId) });
       } catch (error) {
         waiting.reject(error);
       }

@@ -25,6 +25,7 @@ import type { EventStore, EventToAppend } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import { CONCERT, holdBySeat, regularSeat, scheduleConcert, T0 } from '../../test/support/concert-fixtures.ts';
+import { bookingStreamsOf } from '../bookings/placement.ts';
 import { ConcertWriter, type ConcertWriterOptions, type Written } from './concert-writer.ts';
 
 const context: CommandContext = { correlationId: randomUUID(), causationId: randomUUID(), actorId: null, occurredAt: T0 };
@@ -265,4 +266,83 @@ t.test('drain waits for a snapshot being saved, but not for ever: a hung save is
   await concerts.drain();
   t.ok(Date.now() - started < 2_000, 'drained');
   t.match(errors, [/^snapshots at drain: .*still running/], 'the hung save reported');
+});
+
+/** A hold with a sealed buyer (opaque here: nothing opens it), as the booking service submits one. */
+function sealedHold(booking: string, user: string, seat: number): ConcertCommand {
+  const sealed = { key_id: randomUUID(), alg: 'A256GCM' as const, iv: 'aXY', ciphertext: 'Y2lwaGVy', tag: 'dGFn' };
+  return holdBySeat(booking, user, [regularSeat(seat)], { personal_data: { buyer: sealed, ticket_holders: [sealed], buyer_email_digest: 'a'.repeat(64) } });
+}
+
+/** The store, with every appendAll and append counted (`appendAll` may be replaced). */
+function counted(store: EventStore, appendAll?: EventStore['appendAll']): { store: EventStore; calls: string[] } {
+  const calls: string[] = [];
+  const proxy = new Proxy(store, {
+    get(target, key) {
+      if (key === 'append') return (...args: Parameters<EventStore['append']>) => (calls.push(`append ${args[0]}`), target.append(...args));
+      if (key === 'appendAll') {
+        return (writes: Parameters<EventStore['appendAll']>[0]) => (calls.push(`appendAll ${writes.map((w) => w.stream.split('-')[0]).join(',')}`), (appendAll ?? target.appendAll.bind(target))(writes));
+      }
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: proxy, calls };
+}
+
+t.test("each hold's booking stream is committed in the batch's own append, and each answer names its booking's position", async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const { store: watched, calls } = counted(store);
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf });
+  const [b1, b2] = [randomUUID(), randomUUID()];
+  const [first, second] = await Promise.all([concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context), concerts.submit(CONCERT, sealedHold(b2, randomUUID(), 2), context)]);
+  t.same(calls, ['appendAll concert,booking,booking'], 'one append for the batch and both booking streams');
+  for (const [bookingId, written] of [[b1, first], [b2, second]] as const) {
+    const booking = await store.readStream(`booking-${bookingId}`);
+    t.same(booking.map((e) => e.type), ['BookingPlaced'], `booking-${bookingId} was placed`);
+    t.same(written.companions, [booking[0]?.position], 'the answer names its BookingPlaced');
+    t.ok((booking[0]?.position ?? 0) > written.position, 'after the holds');
+  }
+  t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1, b2]);
+});
+
+t.test('a booking stream that exists already: the hold is committed alone, and its booking left to the caller', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const b1 = randomUUID();
+  await store.append(`booking-${b1}`, [{ id: randomUUID(), type: 'Marker', data: {}, metadata: {} }], 'no_stream');
+  const { store: watched, calls } = counted(store);
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf });
+  const written = await concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context);
+  t.same(calls, ['appendAll concert,booking', `append ${STREAM}`], 'tried together, then the hold alone');
+  t.equal(written.companions, undefined, 'no booking position: the caller places it');
+  t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1]);
+  t.same((await store.readStream(`booking-${b1}`)).map((e) => e.type), ['Marker'], 'the stream that was there is untouched');
+});
+
+t.test('a store that cannot commit streams together: the hold is committed alone', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const { store: watched, calls } = counted(store, async () => null);
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf });
+  const b1 = randomUUID();
+  const written = await concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context);
+  t.same(calls, ['appendAll concert,booking', `append ${STREAM}`]);
+  t.equal(written.companions, undefined);
+  t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1]);
+  t.same(await store.streamRevisions([`booking-${b1}`]), new Map(), 'no booking stream: the caller writes it');
+});
+
+t.test('a batch that lost the race writes no booking stream for the decision that lost', async (t) => {
+  const store = await openStore(t);
+  const concerts = writer(t, store, { companionsOf: bookingStreamsOf });
+  await concerts.submit(CONCERT, scheduleConcert(), context); // this writer now holds the concert in memory
+  const [b1, b2] = [randomUUID(), randomUUID()];
+  t.equal(await outcome(writer(t, store).submit(CONCERT, sealedHold(b1, randomUUID(), 1), context)), 'SeatsHeld', 'another writer holds seat 1');
+  t.equal(await outcome(concerts.submit(CONCERT, sealedHold(b2, randomUUID(), 1), context)), 'SEAT_UNAVAILABLE', 'decided again on the caught-up state');
+  t.same(await store.streamRevisions([`booking-${b1}`, `booking-${b2}`]), new Map(), 'no booking stream for either (the other writer commits holds alone)');
+  const b3 = randomUUID();
+  const written = await concerts.submit(CONCERT, sealedHold(b3, randomUUID(), 2), context);
+  t.same((await store.readStream(`booking-${b3}`)).map((e) => [e.type, e.position]), [['BookingPlaced', written.companions?.[0]]], 'and together again once caught up');
 });

@@ -2,7 +2,7 @@
  * The per-concert batching writer: the hot path of a flash sale (lanes/batching-writer.ts), whose
  * inventory loads from a snapshot plus the stream's tail, with a snapshot saved now and then.
  */
-import { type Owned, type OwningDecider } from '../../domain/index.ts';
+import { type CommandContext, type Owned, type OwningDecider } from '../../domain/index.ts';
 import {
   concertDecider,
   concertStream,
@@ -16,7 +16,7 @@ import {
   type ConcertState,
 } from '../../domain/concert/index.ts';
 import { decode } from '../../eventstore/decode.ts';
-import type { EventStore, ExpectedRevision } from '../../eventstore/port.ts';
+import type { EventStore, ExpectedRevision, StreamWrite } from '../../eventstore/port.ts';
 import { BatchingWriter, type BatchingWriterOptions, type Lane, type Loaded, type Written as WrittenEvents } from '../lanes/batching-writer.ts';
 
 export { overloaded } from '../lanes/batching-writer.ts';
@@ -33,6 +33,11 @@ export interface ConcertWriterOptions extends BatchingWriterOptions {
   readonly drainSnapshotWaitMs?: number;
   /** The concert decider (a spec may give one whose evolve copies, as a pure one would). */
   readonly decider?: OwningDecider<ConcertCommand, ConcertEvent, ConcertState>;
+  /**
+   * Streams a command's events bring into being, committed with the batch (BatchingWriter's
+   * companionsOf): the wiring gives each hold's booking stream (bookings/placement.ts).
+   */
+  readonly companionsOf?: (events: readonly ConcertEvent[], context: CommandContext, newId: () => string) => StreamWrite[];
 }
 
 export type Written = WrittenEvents<ConcertEvent>;
@@ -101,6 +106,10 @@ export class ConcertWriter extends BatchingWriter<ConcertCommand, ConcertEvent, 
     ]);
     clearTimeout(timer);
     if (!saved) this.options.onBackgroundError(new Error(`${saving.length} snapshot save(s) still running after ${waitMs} ms: drained without them`), 'snapshots at drain');
+  }
+
+  protected override companionsOf(events: readonly ConcertEvent[], context: CommandContext, newId: () => string): StreamWrite[] {
+    return this.#options.companionsOf?.(events, context, newId) ?? [];
   }
 
   /** A concert that does not exist keeps no memory (random ids cost nothing). */

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandContext, DomainEvent, Owned, OwningDecider } from '../../domain/index.ts';
 import { decode } from '../../eventstore/decode.ts';
-import { WrongExpectedRevision, type EventStore, type EventToAppend, type ExpectedRevision } from '../../eventstore/port.ts';
+import { WrongExpectedRevision, type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type StreamWrite } from '../../eventstore/port.ts';
 import { AppError } from '../../lib/errors.ts';
 import { toAppend } from '../command-handler.ts';
 
@@ -39,7 +39,21 @@ export interface Written<Event> {
   readonly events: readonly Event[];
   /** The position of the last event of the append that carried them (or the stream's last, if none). */
   readonly position: number;
+  /**
+   * The positions of the streams written with the command's events in the same transaction
+   * (companionsOf), in its order; absent when they were not (the caller writes them itself).
+   */
+  readonly companions?: readonly number[];
 }
+
+/** What a command decided: its events, what a read right after them saw, the streams to write with them. */
+interface Decided<Event> {
+  readonly events: Event[];
+  readonly read?: unknown;
+  readonly companions: readonly StreamWrite[];
+}
+
+type Outcome<Event> = Decided<Event> | { readonly error: unknown };
 
 /** A command's outcome with what `submitThenRead` read right after it. */
 export interface WrittenAndRead<Event, T> extends Written<Event> {
@@ -135,7 +149,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     return new Promise<WrittenAndRead<Event, T>>((resolve, reject) => {
       lane.queue.push({
         kind: 'command', command, context, attempts: 0, after: read,
-        resolve: (written) => resolve({ events: written.events, position: written.position, read: written.read as T }), reject,
+        resolve: (written) => resolve({ ...written, read: written.read as T }), reject,
       });
       this.#pump(id, lane);
     });
@@ -209,6 +223,15 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
    */
   protected undo(_state: Owned<State>, _events: readonly Event[]): boolean {
     return false;
+  }
+
+  /**
+   * Streams that a command's events bring into being, written in the same transaction as the
+   * batch where the store can (appendAll), else left to the caller: ConcertWriter writes each
+   * hold's booking stream so, one commit per batch instead of two. None by default.
+   */
+  protected companionsOf(_events: readonly Event[], _context: CommandContext, _newId: () => string): StreamWrite[] {
+    return [];
   }
 
   /** After a batch is committed (ConcertWriter saves a snapshot now and then). */
@@ -287,6 +310,30 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     lane.behind = false;
   }
 
+  /** A command's companions; one that cannot be made is left to the caller (it writes the stream itself, and meets the error there). */
+  #companions(events: readonly Event[], context: CommandContext): readonly StreamWrite[] {
+    if (events.length === 0) return [];
+    try {
+      return this.companionsOf(events, context, this.#newId);
+    } catch (error) {
+      this.options.onBackgroundError(error, 'streams written with a batch');
+      return [];
+    }
+  }
+
+  /**
+   * The batch and its commands' companions in one transaction: the results, the batch's first.
+   * Null when there are none, when the store cannot, or when the transaction failed (a conflict,
+   * a stream that exists, or anything else): then the batch is appended alone, as if there were
+   * none, and that append tells what happened (it finds its own events if the failure was only
+   * in the answer); the companions are left to the caller.
+   */
+  async #appendTogether(stream: string, envelopes: readonly EventToAppend[], expected: ExpectedRevision, outcomes: readonly Outcome<Event>[]): Promise<AppendResult[] | null> {
+    const companions = outcomes.flatMap((outcome) => ('companions' in outcome ? outcome.companions : []));
+    if (companions.length === 0) return null;
+    return this.store.appendAll([{ stream, events: envelopes, expected }, ...companions]).catch(() => null);
+  }
+
   /** Consecutive commands from the front of the queue, stopping before a read. */
   #takeBatch(lane: Lane<Command, Event, State>): Submitted<Command, Event>[] {
     const batch: Submitted<Command, Event>[] = [];
@@ -304,14 +351,15 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     // once its events are committed; each command is decided against what the ones before it left.
     lane.state = null;
     let state = committed;
-    const outcomes: ({ events: Event[]; read?: unknown } | { error: unknown })[] = [];
+    const outcomes: Outcome<Event>[] = [];
     const envelopes: EventToAppend[] = [];
     for (const item of batch) {
       try {
         const events = this.decider.decide(item.command, state);
         for (const event of events) state = this.decider.evolve(state, event);
         envelopes.push(...toAppend(events, item.context, this.#newId));
-        outcomes.push(item.after === undefined ? { events } : { events, read: readAfter(item.after as (state: State) => unknown, state) });
+        const companions = this.#companions(events, item.context);
+        outcomes.push(item.after === undefined ? { events, companions } : { events, companions, read: readAfter(item.after as (state: State) => unknown, state) });
       } catch (error) {
         outcomes.push({ error });
       }
@@ -340,11 +388,12 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       return;
     }
     try {
-      const result = await this.store.append(stream, envelopes, lane.revision);
+      const together = await this.#appendTogether(stream, envelopes, lane.revision, outcomes);
+      const result = together?.[0] ?? await this.store.append(stream, envelopes, lane.revision);
       lane.state = state;
       lane.revision = result.nextExpectedRevision;
       lane.position = result.position;
-      settle(batch, outcomes, result.position);
+      settle(batch, outcomes, result.position, together?.slice(1));
       this.committedBatch(stream, lane, state);
     } catch (error) {
       // The state holds decisions that were not committed: the lane stays without one and loads again.
@@ -378,12 +427,18 @@ class FailedRead {
   constructor(readonly error: unknown) {}
 }
 
-function settle<Command, Event>(batch: readonly Submitted<Command, Event>[], outcomes: readonly ({ events: Event[]; read?: unknown } | { error: unknown })[], position: number): void {
+/**
+ * Answers each command of a committed batch. `companions`: the results of the streams written
+ * with the batch, in the order of the outcomes' companions (absent: they were not written).
+ */
+function settle<Command, Event>(batch: readonly Submitted<Command, Event>[], outcomes: readonly Outcome<Event>[], position: number, companions?: readonly AppendResult[]): void {
+  let next = 0;
   batch.forEach((item, i) => {
     const outcome = outcomes[i];
-    if (outcome === undefined) item.reject(new Error('no outcome for a command'));
-    else if ('error' in outcome) item.reject(outcome.error);
-    else if (outcome.read instanceof FailedRead) item.reject(outcome.read.error);
-    else item.resolve({ events: outcome.events, position, read: outcome.read });
+    if (outcome === undefined) return item.reject(new Error('no outcome for a command'));
+    if ('error' in outcome) return item.reject(outcome.error);
+    const written = companions?.slice(next, next += outcome.companions.length).map((result) => result.position);
+    if (outcome.read instanceof FailedRead) item.reject(outcome.read.error);
+    else item.resolve({ events: outcome.events, position, read: outcome.read, ...(written === undefined || written.length === 0 ? {} : { companions: written }) });
   });
 }

@@ -32,6 +32,10 @@ export class PassThroughStore implements EventStore {
     return this.inner.appendMany(writes);
   }
 
+  appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[] | null> {
+    return this.inner.appendAll(writes);
+  }
+
   streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {
     return this.inner.streamRevisions(streams);
   }
@@ -106,6 +110,12 @@ export class CountingStore extends PassThroughStore {
     });
     return outcomes;
   }
+
+  override async appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[] | null> {
+    const results = await this.inner.appendAll(writes);
+    if (results !== null) this.appended += writes.reduce((sum, write) => sum + write.events.length, 0);
+    return results;
+  }
 }
 
 /** Reads through to the real store; appends stay here. For `--dry-run`. */
@@ -134,6 +144,11 @@ export class DryRunStore extends CountingStore {
 
   override appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
     return appendOneByOne(this, writes);
+  }
+
+  /** Nothing reaches the real store: the caller writes each stream on its own (here). */
+  override async appendAll(): Promise<null> {
+    return null;
   }
 
   override async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {

@@ -85,6 +85,11 @@ class UnitStore extends PassThroughStore {
     return appendOneByOne(this, writes);
   }
 
+  /** A claimed stream's appends wait in its unit: those are left to the caller, one by one (null). */
+  override async appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[] | null> {
+    return writes.some((write) => this.claimedBy(write.stream) !== undefined) ? null : this.inner.appendAll(writes);
+  }
+
   override async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {
     const revisions = await this.inner.streamRevisions(streams);
     for (const stream of streams) {

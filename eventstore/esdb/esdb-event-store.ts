@@ -32,6 +32,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import {
+  WritesConflicted,
   WrongExpectedRevision,
   checkAppend,
   type AllFilter,
@@ -84,6 +85,18 @@ export class EsdbEventStore implements EventStore {
   /** EventStoreDB has no transaction across streams: each write is its own append. */
   async appendMany(writes: readonly StreamWrite[]): Promise<PromiseSettledResult<AppendResult>[]> {
     return Promise.allSettled(writes.map((write) => this.append(write.stream, write.events, write.expected)));
+  }
+
+  /** No transaction across streams here: one write is an append, several are left to the caller (null). */
+  async appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[] | null> {
+    const [only] = writes;
+    if (only === undefined || writes.length > 1) return null;
+    try {
+      return [await this.append(only.stream, only.events, only.expected)];
+    } catch (error) {
+      if (error instanceof WrongExpectedRevision) throw new WritesConflicted(error.message);
+      throw error;
+    }
   }
 
   async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {

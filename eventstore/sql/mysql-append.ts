@@ -7,7 +7,7 @@
  * and the COMMIT go to the server as one multi-statement request. The insert computes its
  * positions on the server from LAST_INSERT_ID(), so the client does not need them first.
  *
- *   1. START TRANSACTION; move each stream's revision (locks the stream rows: the concurrency check)
+ *   1. START TRANSACTION; move each stream's revision, new streams in one INSERT (locks the stream rows: the concurrency check)
  *   2. UPDATE es_head … LAST_INSERT_ID(position + n); INSERT every event; COMMIT
  */
 import type { Knex } from 'knex';
@@ -76,18 +76,25 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[]): P
 
 /**
  * Opens the transaction and moves every stream's revision on by its event count, in one
- * request; returns the new revisions. A new stream that exists fails on the primary key; a
- * revision that does not hold changes no row.
+ * request; returns the new revisions. New streams are one multi-row INSERT (a rush writes a
+ * booking stream per booking): one that exists fails it on the primary key. A revision that
+ * does not hold changes no row.
  */
 async function advanceStreams(connection: MysqlConnection, writes: readonly StreamWrite[]): Promise<number[]> {
   const statements = ['START TRANSACTION'];
   const values: unknown[] = [];
+  /** Each write's statement, by its index in the results; new streams have none of their own. */
+  const statementOf: (number | null)[] = [];
+  const created: unknown[] = [];
   for (const { stream, events, expected } of writes) {
     const count = events.length;
     if (expected === 'no_stream') {
-      statements.push('INSERT INTO es_streams (stream_id, revision) VALUES (?, ?)');
-      values.push(stream, count - 1);
-    } else if (typeof expected === 'number') {
+      statementOf.push(null);
+      created.push(stream, count - 1);
+      continue;
+    }
+    statementOf.push(statements.length);
+    if (typeof expected === 'number') {
       statements.push('UPDATE es_streams SET revision = ? WHERE stream_id = ? AND revision = ?');
       values.push(expected + count, stream, expected);
     } else {
@@ -96,11 +103,16 @@ async function advanceStreams(connection: MysqlConnection, writes: readonly Stre
       values.push(stream, count - 1, count);
     }
   }
+  if (created.length > 0) {
+    statements.push(`INSERT INTO es_streams (stream_id, revision) VALUES ${Array<string>(created.length / 2).fill('(?, ?)').join(', ')}`);
+    values.push(...created);
+  }
   const results = await query<OkPacket[]>(connection, statements.join(';\n'), values);
   return writes.map(({ events, expected }, w) => {
-    const result = results[w + 1] as OkPacket;
     const count = events.length;
-    if (expected === 'no_stream') return count - 1;
+    const index = statementOf[w];
+    if (expected === 'no_stream' || index === null || index === undefined) return count - 1;
+    const result = results[index] as OkPacket;
     if (typeof expected === 'number') {
       if (result.affectedRows !== 1) throw new RevisionMismatch();
       return expected + count;

@@ -18,6 +18,8 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import knex, { type Knex } from 'knex';
 import {
+  InvalidAppend,
+  WritesConflicted,
   WrongExpectedRevision,
   checkAppend,
   type AllPage,
@@ -154,6 +156,22 @@ export class SqlEventStore implements EventStore {
       }
     }
     return outcomes;
+  }
+
+  async appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[]> {
+    for (const { stream, events, expected } of writes) checkAppend(stream, events, expected);
+    if (new Set(writes.map((write) => write.stream)).size !== writes.length) throw new InvalidAppend('appendAll writes each stream once');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const results = await this.#dialect.append(this.#db, writes);
+        this.#appended.emit('appended', Math.max(...results.map((result) => result.position)), writes satisfies AppendedWrites);
+        return results;
+      } catch (error) {
+        if (this.#dialect.isTransient(error) && attempt < MAX_ATTEMPTS) continue;
+        if (error instanceof RevisionMismatch || this.#dialect.isUniqueViolation(error)) throw new WritesConflicted('a write of appendAll was not at its expected revision: nothing was written');
+        throw error;
+      }
+    }
   }
 
   async streamRevisions(streams: readonly string[]): Promise<Map<string, number>> {

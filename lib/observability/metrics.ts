@@ -5,7 +5,7 @@
  * so tests can build many apps in one process.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { WrongExpectedRevision, type AppendResult, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
+import { WritesConflicted, WrongExpectedRevision, type AppendResult, type EventStore, type StreamWrite } from '../../eventstore/port.ts';
 
 /** One waiting room's figures (command-api/queue/keeper.ts computes them). */
 export interface WaitingRoomFigures {
@@ -237,6 +237,17 @@ export class InstrumentedEventStore implements EventStore {
     }
     if (last > 0) this.onAppended(last);
     return results;
+  }
+
+  async appendAll(writes: readonly StreamWrite[]): Promise<AppendResult[] | null> {
+    try {
+      const results = await this.#timed('append_all', () => this.store.appendAll(writes));
+      if (results !== null) this.onAppended(Math.max(...results.map((result) => result.position)));
+      return results;
+    } catch (error) {
+      if (error instanceof WritesConflicted) this.metrics.appendConflicts.inc();
+      throw error;
+    }
   }
 
   streamRevisions(...args: Parameters<EventStore['streamRevisions']>): ReturnType<EventStore['streamRevisions']> {
