@@ -237,6 +237,20 @@ export function eventStoreContract(t: Test, open: OpenStore): void {
     t.equal(new Set(all).size, all.length);
   });
 
+  t.test('keeps every character of a stream name, a type and the data as written', async (t) => {
+    const store = await open(t);
+    const text = `it's "quoted" \\ back\\slash \\' \0 nul \n newline \r \u001a ? ?? -- ; 🎫 Jalan Merdeka ™ '); DROP TABLE es_events; --`;
+    const stream = "booking-o'brien\\ ?";
+    const written = { id: randomUUID(), type: "Thing'\\?", data: { text, nested: { list: [text, 1, null] } }, metadata: { note: text } };
+    const together = { id: randomUUID(), type: 'Thing', data: { text }, metadata: {} };
+    await store.append(stream, [written], 'no_stream');
+    const all = await store.appendAll([{ stream, events: [together], expected: 0 }, { stream: `${stream}-2`, events: [together].map((e) => ({ ...e, id: randomUUID() })), expected: 'no_stream' }]);
+    const [first, second] = await store.readStream(stream);
+    t.strictSame([first?.type, first?.data, first?.metadata], [written.type, written.data, written.metadata]);
+    if (all !== null) t.strictSame(second?.data, { text }, 'also through appendAll');
+    t.strictSame((await store.readAll({ filter: { streamPrefixes: ["booking-o'brien"] } })).events.map((e) => e.stream), all === null ? [stream] : [stream, stream, `${stream}-2`]);
+  });
+
   t.test('appendAll writes several streams together, or none of them', async (t) => {
     const store = await open(t);
     await store.append('concert-together', events(2), 'no_stream');
