@@ -14,7 +14,8 @@ export async function buildLegacyApp(wired: Wired, logger: ServerLogger): Promis
   const { config, metrics, redis, rateLimitCounters } = wired.shared;
   const { command, query } = wired;
   if (command === undefined || query === undefined) throw new Error(`LEGACY_PORTS needs every role in one process; this one plays ${config.role}`);
-  const app = await createHttpServer(config, { logger, auth: wired.auth, readiness: wired.readiness, redis, rateLimitCounters, metrics });
+  // Its routes take the older system's requests as LEGACY.md describes them, not API.md's strict ones.
+  const app = await createHttpServer(config, { logger, auth: wired.auth, readiness: wired.readiness, redis, rateLimitCounters, metrics, strictInput: false });
   await app.register(legacyApi, {
     config,
     users: command.api.users,

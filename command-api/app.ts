@@ -10,6 +10,7 @@ import { MIN_POSITION_COOKIE } from '../lib/http/min-position.ts';
 import type { LoginThrottle } from '../lib/security/login-throttle.ts';
 import type { RevocationList } from '../lib/security/revocations.ts';
 import type { Captcha } from './captcha/captcha.ts';
+import { readAtHead } from './read-at-head.ts';
 import type { BookingService } from './bookings/bookings.ts';
 import type { ConcertService } from './concerts/concerts.ts';
 import type { PaymentService } from './payments/payments.ts';
@@ -78,10 +79,12 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
     }
     return payload;
   });
-  await app.register(userRoutes, deps);
+  // The reads answered from the event store: X-Projection-Position and min_position are the store's.
+  const atHead = readAtHead(deps.store, deps.config.readWaitTimeoutMs);
+  await app.register(userRoutes, { ...deps, atHead });
   await app.register(bookingRoutes, deps);
   await app.register(paymentRoutes, deps);
-  await app.register(doorRoutes, { door: deps.door, codes: deps.ticketCodes, now: deps.now });
+  await app.register(doorRoutes, { door: deps.door, codes: deps.ticketCodes, now: deps.now, atHead });
   await app.register(queueRoutes, { config: deps.config, captcha: deps.captcha, waitingRoom: deps.waitingRoom });
   if (deps.gateway.name === 'sandbox') {
     // The sandbox pays nothing: its checkout pages and its webhook exist only where it is the gateway.
@@ -94,10 +97,10 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
   // Everything under /api/v1/admin answers admins only.
   await app.register(async (admin) => {
     admin.addHook('onRequest', admin.requireAdmin);
-    await admin.register(adminStreamRoutes, { store: deps.store });
+    await admin.register(adminStreamRoutes, { store: deps.store, atHead });
     await admin.register(adminConcertRoutes, { concerts: deps.concerts });
     await admin.register(adminUserRoutes, { users: deps.users });
     await admin.register(adminRefundRoutes, { refunds: deps.refunds, now: deps.now });
-    await admin.register(adminReactorRoutes, { reactors: deps.reactors });
+    await admin.register(adminReactorRoutes, { reactors: deps.reactors, atHead });
   });
 };

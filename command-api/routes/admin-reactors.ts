@@ -8,6 +8,8 @@ import Type from 'typebox';
 import { notFound } from '../../lib/errors.ts';
 import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { ReactorRunner } from '../reactors/runner.ts';
+import type { ReadAtHead } from '../read-at-head.ts';
+import { MinPositionQuery } from '../../lib/http/min-position.ts';
 
 const ReactorStatusSchema = Type.Object({
   name: Type.String(),
@@ -27,7 +29,7 @@ const ReactorStatusSchema = Type.Object({
   })),
 });
 
-export const adminReactorRoutes: FastifyPluginAsyncTypebox<{ reactors: readonly ReactorRunner[] }> = async (app, { reactors }) => {
+export const adminReactorRoutes: FastifyPluginAsyncTypebox<{ reactors: readonly ReactorRunner[]; atHead: ReadAtHead }> = async (app, { reactors, atHead }) => {
   const named = (name: string): ReactorRunner => {
     const runner = reactors.find((candidate) => candidate.name === name);
     if (runner === undefined) throw notFound('no such reactor');
@@ -35,10 +37,12 @@ export const adminReactorRoutes: FastifyPluginAsyncTypebox<{ reactors: readonly 
   };
 
   app.get('/api/v1/admin/reactors', {
+    preHandler: atHead,
     schema: {
       tags: ['admin'],
       summary: 'Each reactor: position, head, lag, and the events it parked with the reason',
       security: [{ bearer: [] }],
+      querystring: Type.Object(MinPositionQuery, { additionalProperties: false }),
       response: { 200: Type.Array(ReactorStatusSchema), ...problemResponses },
     },
   }, async () => Promise.all(reactors.map((runner) => runner.status())));

@@ -7,6 +7,8 @@ import Type from 'typebox';
 import type { EventStore } from '../../eventstore/port.ts';
 import { problemResponses } from '../../lib/http/schemas.ts';
 import { redactSecrets } from '../../lib/security/redact.ts';
+import { MinPositionQuery } from '../../lib/http/min-position.ts';
+import type { ReadAtHead } from '../read-at-head.ts';
 
 const StreamEvent = Type.Object({
   position: Type.Integer(),
@@ -18,8 +20,10 @@ const StreamEvent = Type.Object({
   recorded_at: Type.String({ format: 'date-time' }),
 });
 
-export const adminStreamRoutes: FastifyPluginAsyncTypebox<{ store: EventStore }> = async (app, { store }) => {
+export const adminStreamRoutes: FastifyPluginAsyncTypebox<{ store: EventStore; atHead: ReadAtHead }> = async (app, { store, atHead }) => {
   app.get('/api/v1/admin/streams/:stream', {
+    // The head seen before the stream is read: the page holds every event of the stream up to it.
+    preHandler: atHead,
     schema: {
       tags: ['admin'],
       summary: "A stream's events in order with their metadata (audit)",
@@ -28,6 +32,7 @@ export const adminStreamRoutes: FastifyPluginAsyncTypebox<{ store: EventStore }>
       querystring: Type.Object({
         limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'the next_cursor of the previous page' })),
+        ...MinPositionQuery,
       }, { additionalProperties: false }),
       response: {
         200: Type.Object({ stream: Type.String(), items: Type.Array(StreamEvent), next_cursor: Type.Union([Type.String(), Type.Null()]) }),

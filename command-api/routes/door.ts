@@ -12,6 +12,8 @@ import { parseInstant } from '../../domain/index.ts';
 import type { TicketCodes } from '../../lib/tickets/ticket-codes.ts';
 import { TicketViewSchema } from '../../lib/tickets/ticket-view.ts';
 import type { Door } from '../tickets/door.ts';
+import type { ReadAtHead } from '../read-at-head.ts';
+import { MinPositionQuery } from '../../lib/http/min-position.ts';
 
 const Qr = Type.String({ minLength: 1, maxLength: 1024, description: 'the ticket QR code: BX1.<payload>.<signature>' });
 const Gate = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9 _.:-]+$', description: 'the gate scanning' });
@@ -43,10 +45,13 @@ const ScanResult = Type.Union([
 const tags = ['door'];
 const bearer = [{ bearer: [] }];
 
-export const doorRoutes: FastifyPluginAsyncTypebox<{ door: Door; codes: TicketCodes; now: () => Date }> = async (app, { door, codes, now }) => {
+export const doorRoutes: FastifyPluginAsyncTypebox<{ door: Door; codes: TicketCodes; now: () => Date; atHead: ReadAtHead }> = async (app, { door, codes, now, atHead }) => {
   app.get('/api/v1/checkin/keys', {
+    // The keys are static: the position named is the store's head when they were read.
+    preHandler: atHead,
     schema: {
       tags,
+      querystring: Type.Object(MinPositionQuery, { additionalProperties: false }),
       summary: "The public keys tickets' QR codes are signed with (Ed25519, JWK members): a scanner checks a code with these alone",
       response: {
         200: Type.Object({

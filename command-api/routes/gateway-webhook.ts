@@ -41,6 +41,8 @@ export const gatewayWebhookRoutes: FastifyPluginAsyncTypebox<GatewayWebhookOptio
 
     const verified = new WeakMap<FastifyRequest, string>();
     webhook.post(`/api/v1/payments/webhook/${name}`, {
+      // The gateway's own format, query string included (its notification URL is configured there).
+      config: { acceptsAnyInput: true },
       // The signature first, before the body's shape is even looked at.
       preValidation: async (request) => {
         const rawBody = rawBodyOf(request);

@@ -63,6 +63,8 @@ export const sandboxWebhookRoutes: FastifyPluginAsyncTypebox<{ payments: Payment
     // The signature covers the exact bytes sent: keep them as well as the parsed body.
     const rawBodyOf = keepRawJsonBodies(scope);
     webhook.post('/api/v1/payments/webhook', {
+      // The gateway's request: its body is checked below, its query string is its own.
+      config: { acceptsAnyInput: true },
       preValidation: async (request) => {
         const body = rawBodyOf(request);
         const signature = request.headers['x-signature'];

@@ -16,6 +16,8 @@ import { ADMITTED, type LoginThrottle } from '../../lib/security/login-throttle.
 import type { RevocationList } from '../../lib/security/revocations.ts';
 import { requireSolvedCaptcha, type Captcha } from '../captcha/captcha.ts';
 import type { UserService } from '../users/users.ts';
+import type { ReadAtHead } from '../read-at-head.ts';
+import { MinPositionQuery } from '../../lib/http/min-position.ts';
 import { asHtml } from '../../lib/http/security-headers.ts';
 
 export interface UserRoutesOptions {
@@ -24,6 +26,8 @@ export interface UserRoutesOptions {
   readonly captcha: Captcha;
   readonly loginThrottle: LoginThrottle;
   readonly revocations: RevocationList;
+  /** The profile is read from the event store: its position and min_position are the store's. */
+  readonly atHead: ReadAtHead;
 }
 
 const Username = Type.String({ minLength: 3, maxLength: 50, pattern: '^[a-zA-Z0-9_.-]+$', description: '3-50 of a-z, A-Z, 0-9, _ . -; unique case-insensitively' });
@@ -71,7 +75,7 @@ const bearer = [{ bearer: [] }];
 /** Per-account limits key on a hash of the name: nobody's username sits in Redis. */
 const accountKey = (username: string): string => createHash('sha256').update(normalizeUsername(username)).digest('hex');
 
-export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { config, users, captcha, loginThrottle, revocations }) => {
+export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { config, users, captcha, loginThrottle, revocations, atHead }) => {
   const { limits } = config;
   const loginPerAccount = accountLimit(app, config, limits.loginPerMinutePerAccount, '1 minute');
 
@@ -202,8 +206,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
   });
 
   app.get('/api/v1/users/profile', {
-    preHandler: app.requireUser,
-    schema: { tags, summary: 'Your account', security: bearer, response: { 200: ProfileSchema, ...problemResponses } },
+    preHandler: [app.requireUser, atHead],
+    schema: {
+      tags, summary: 'Your account', security: bearer, querystring: Type.Object(MinPositionQuery, { additionalProperties: false }), response: { 200: ProfileSchema, ...problemResponses },
+    },
   }, async (request) => {
     const profile = await users.profile(principalOf(request).userId);
     if (profile === null) throw unauthorized('this account no longer exists');

@@ -30,6 +30,8 @@ function addMetricsRoute(app: FastifyInstance, metrics: Metrics, token: string |
   const expected = token === null ? null : digest(token);
   app.get('/metrics', {
     schema: { hide: true },
+    // A scraper's request, whatever it adds.
+    config: { acceptsAnyInput: true },
     onRequest: (request, _reply, done) => {
       if (expected === null || bearerMatches(request, expected)) return done();
       done(new AppError('UNAUTHORIZED', 'send Authorization: Bearer <METRICS_TOKEN>'));

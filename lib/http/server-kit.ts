@@ -34,6 +34,7 @@ import { API_SECURITY_HEADERS } from './security-headers.ts';
 import { AppError } from '../errors.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { acceptNoBodyWhereOptional } from './optional-body.ts';
+import { refuseUnknownInput } from './strict-input.ts';
 import type { SharedRateLimitCounters } from './rate-limit-counters.ts';
 
 export type HttpServer = FastifyInstance<
@@ -56,9 +57,16 @@ export interface HttpServerDeps {
   readonly rateLimitCounters?: SharedRateLimitCounters | undefined;
   /** What /metrics reports. */
   readonly metrics: Metrics;
+  /**
+   * Whether routes that declare no query string or body refuse any (strict-input.ts); true unless
+   * false. The older system's surface (LEGACY_PORTS) follows LEGACY.md's shapes, not API.md's.
+   */
+  readonly strictInput?: boolean;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** The OpenAPI UI's pages (@fastify/swagger-ui's own routes and query strings). */
+const DOCS_PREFIX = '/docs';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createHttpServer(config: Config, deps: HttpServerDeps): Promise<HttpServer> {
@@ -80,6 +88,8 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Before the optional body's hook: the empty body it adds is one that may be left out.
+  if (deps.strictInput !== false) refuseUnknownInput(app, { exceptUnder: [DOCS_PREFIX] });
   acceptNoBodyWhereOptional(app);
   // The security headers of a JSON answer (HTML pages add their own: security-headers.ts) and
   // the request id. A callback hook: no promise per request on the hot path.
@@ -124,7 +134,7 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: true });
   await app.register(healthRoutes, { checks: deps.readiness });
   await app.register(metricsRoutes, { metrics: deps.metrics, config });
   return app;

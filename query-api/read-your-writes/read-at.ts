@@ -4,31 +4,13 @@
  * command set), waited for before the route reads; `X-Projection-Position` on every answer.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import Type from 'typebox';
 import { AppError } from '../../lib/errors.ts';
-import { MIN_POSITION_COOKIE } from '../../lib/http/min-position.ts';
+import { minimumOf } from '../../lib/http/min-position.ts';
 import type { ReadSource, ReadSources } from '../../read-models/replicas.ts';
 import type { ProjectionWaiter } from './waiter.ts';
 
-/** The query property every read route accepts. */
-export const MinPositionQuery = {
-  min_position: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'answer only once the read model has reached this position (read-your-writes)' })),
-};
-
-const POSITION = /^[0-9]{1,15}$/;
-
-export function minimumOf(request: FastifyRequest): number | undefined {
-  const fromQuery = (request.query as { min_position?: number } | undefined)?.min_position;
-  if (fromQuery !== undefined) return fromQuery;
-  const header = request.headers['x-min-position'];
-  if (header !== undefined) {
-    if (typeof header !== 'string' || !POSITION.test(header.trim())) throw new AppError('VALIDATION_FAILED', 'X-Min-Position must be a position: a whole number');
-    return Number(header.trim());
-  }
-  // A cookie is the browser's own memory of its last write: one that makes no sense is ignored.
-  const cookie = request.cookies[MIN_POSITION_COOKIE];
-  return cookie !== undefined && POSITION.test(cookie) ? Number(cookie) : undefined;
-}
+// Shared with the command API's reads of the event store (lib/http/min-position.ts).
+export { MinPositionQuery, minimumOf } from '../../lib/http/min-position.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -99,5 +81,47 @@ export function readAt(waiter: ProjectionWaiter, sources: ReadSources, projectio
       }
     }
     slowly(request, reply, minimum).then(() => done(), done);
+  };
+}
+
+/**
+ * For a read of projections that is not a read of the read models' tables (the waiting room's
+ * board in Redis, the projections' own status): waits until each has reached the reader's
+ * position (or answers 503 PROJECTION_LAGGING); `X-Projection-Position` names the lowest position
+ * among them. A read that names no position, with every position known, needs no promise: the
+ * queue poll is a crowd's. `orLastKnown`: a read that must answer without MySQL (the queue poll)
+ * names the last position learned (or 0) when the checkpoint cannot be read.
+ */
+export function awaitProjections(waiter: ProjectionWaiter, projections: readonly [string, ...string[]], options: { readonly orLastKnown?: boolean } = {}) {
+  const positionOf = (projection: string): Promise<number> => (options.orLastKnown === true
+    ? waiter.position(projection).catch(() => waiter.lastKnown(projection) ?? 0)
+    : waiter.position(projection));
+  const slowly = async (reply: FastifyReply, minimum: number | undefined): Promise<void> => {
+    const reached = await Promise.all(projections.map((projection) => (minimum === undefined ? positionOf(projection) : waiter.reached(projection, minimum))));
+    const positions = reached.filter((position): position is number => position !== undefined);
+    if (positions.length < projections.length) {
+      const lagging = projections.filter((_, i) => reached[i] === undefined);
+      throw new AppError('PROJECTION_LAGGING', `the ${lagging.join(', ')} read model${lagging.length === 1 ? ' has' : 's have'} not reached position ${minimum ?? 0} yet; retry shortly`);
+    }
+    void reply.header('X-Projection-Position', String(Math.min(...positions)));
+  };
+  return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+    let minimum: number | undefined;
+    try {
+      minimum = minimumOf(request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    request.minPosition = minimum;
+    if (minimum === undefined) {
+      const known = projections.map((projection) => waiter.knownPosition(projection));
+      if (known.every((position): position is number => position !== undefined)) {
+        void reply.header('X-Projection-Position', String(Math.min(...known)));
+        done();
+        return;
+      }
+    }
+    slowly(reply, minimum).then(() => done(), done);
   };
 }

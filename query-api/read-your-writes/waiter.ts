@@ -50,6 +50,11 @@ export class ProjectionWaiter {
     return fresh ? known : undefined;
   }
 
+  /** The last position this process learned, however long ago (positions only grow: the projection is at least there). */
+  lastKnown(projection: string): number | undefined {
+    return this.#known.get(projection);
+  }
+
   async #check(projection: string): Promise<number> {
     const position = await this.readCheckpoint(projection);
     this.#readAt.set(projection, Date.now());

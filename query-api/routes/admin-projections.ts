@@ -3,7 +3,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { problemResponses } from '../../lib/http/schemas.ts';
-import { RebuildInProgress, UnknownProjection, type ProjectionAdmin } from '../../read-models/projection-status.ts';
+import { PROJECTION_NAMES, RebuildInProgress, UnknownProjection, type ProjectionAdmin } from '../../read-models/projection-status.ts';
+import { awaitProjections, MinPositionQuery } from '../read-your-writes/read-at.ts';
+import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
 
 const ProjectionAnswer = Type.Object({
   name: Type.String(),
@@ -21,12 +23,15 @@ const ProjectionAnswer = Type.Object({
   })], { description: 'progress of the running (or last) rebuild in this process' }),
 });
 
-export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: ProjectionAdmin }> = async (app, { projections }) => {
+export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: ProjectionAdmin; waiter: ProjectionWaiter }> = async (app, { projections, waiter }) => {
   app.get('/api/v1/admin/projections', {
+    // X-Projection-Position: the position every projection has reached.
+    preHandler: awaitProjections(waiter, PROJECTION_NAMES),
     schema: {
       tags: ['admin'],
       summary: 'Position, head, lag and status of every projection',
       security: [{ bearer: [] }],
+      querystring: Type.Object(MinPositionQuery, { additionalProperties: false }),
       response: { 200: Type.Array(ProjectionAnswer), ...problemResponses },
     },
   }, async () => (await projections.status()).map((view) => ({

@@ -4,6 +4,8 @@ import Type from 'typebox';
 import { AppError } from '../../lib/errors.ts';
 import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { QueueStatus } from '../queue/queue-status.ts';
+import { awaitProjections, MinPositionQuery } from '../read-your-writes/read-at.ts';
+import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -16,12 +18,16 @@ const QueueStatusAnswer = Type.Object({
   pass_expires_at: Nullable(Type.String()),
 });
 
-export const queueRoutes: FastifyPluginAsyncTypebox<{ queueStatus: QueueStatus }> = async (app, { queueStatus }) => {
+export const queueRoutes: FastifyPluginAsyncTypebox<{ queueStatus: QueueStatus; waiter: ProjectionWaiter }> = async (app, { queueStatus, waiter }) => {
   app.get('/api/v1/queue/:token', {
+    // The board is the queue projection's: its position, awaited when the poller names one. The
+    // poll answers from Redis alone, also while MySQL (the checkpoint) cannot be read.
+    preHandler: awaitProjections(waiter, ['queue'], { orLastKnown: true }),
     schema: {
       tags: ['waiting room'],
       summary: 'A waiting room place: position, people ahead, estimated wait, and the booking pass once admitted (poll again after Retry-After)',
       params: Type.Object({ token: UuidSchema }),
+      querystring: Type.Object(MinPositionQuery, { additionalProperties: false }),
       response: { 200: QueueStatusAnswer, ...problemResponses },
     },
   }, async (request, reply) => {
