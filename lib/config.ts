@@ -244,7 +244,22 @@ export function checkLegacyPorts(config: Config): void {
  * the sandbox gateway (which pays nothing, so hands out free tickets) is the default of.
  */
 export function isEmbeddedDefault(config: Pick<Config, 'role' | 'eventstoreUrl' | 'mysqlUrl' | 'redisUrl' | 'natsUrl'>): boolean {
-  return config.role === 'all' && config.eventstoreUrl === null && config.mysqlUrl === null && config.redisUrl === null && config.natsUrl === null;
+  return config.role === 'all' && usesEmbeddedServices(config);
+}
+
+/** No service configured: the event store, the read models, the cache and the bus all live in the data dir (or in the process). */
+export function usesEmbeddedServices(config: Pick<Config, 'eventstoreUrl' | 'mysqlUrl' | 'redisUrl' | 'natsUrl'>): boolean {
+  return config.eventstoreUrl === null && config.mysqlUrl === null && config.redisUrl === null && config.natsUrl === null;
+}
+
+/**
+ * The gateway an operator's command (the CLI, whatever role it wires) uses: PAYMENT_GATEWAY, or on
+ * the embedded data dir the sandbox, as `npm start` on that data dir does; null on real services
+ * with none chosen: a command that takes or pays money then refuses, naming PAYMENT_GATEWAY, and
+ * the others, which never reach a gateway, work.
+ */
+export function commandLineGatewayOf(config: Pick<Config, 'paymentGateway' | 'eventstoreUrl' | 'mysqlUrl' | 'redisUrl' | 'natsUrl'>): PaymentGatewayName | null {
+  return config.paymentGateway ?? (usesEmbeddedServices(config) ? 'sandbox' : null);
 }
 
 /**

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { declaredVariables } from './config-schema.ts';
-import { checkRoleConfig, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, loadConfigOrExit, paymentGatewayOf, plays, SETTINGS } from './config.ts';
+import { checkRoleConfig, commandLineGatewayOf, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, loadConfigOrExit, paymentGatewayOf, plays, SETTINGS } from './config.ts';
 
 t.test('with no variables at all, the embedded defaults apply', async (t) => {
   const config = loadConfig({});
@@ -179,6 +179,15 @@ t.test('payments go through a gateway chosen on purpose: the sandbox is the defa
   t.doesNotThrow(() => checkRoleConfig(midtrans));
   t.equal(paymentGatewayOf(midtrans), 'midtrans');
   t.equal(paymentGatewayOf(loadConfig({ PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-test' })), 'midtrans', 'also in the embedded default');
+});
+
+t.test("an operator's command uses the gateway `npm start` on the same data dir uses, whatever role it wires", async (t) => {
+  t.equal(commandLineGatewayOf(loadConfig({ BOXOFFICE_ROLE: 'command' })), 'sandbox', 'the embedded data dir: the sandbox, with no variable');
+  t.equal(commandLineGatewayOf(loadConfig({ PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-test' })), 'midtrans', 'the one chosen');
+  for (const service of [{ MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' }, { EVENTSTORE_URL: 'esdb://eventstore:2113?tls=false' }, { REDIS_URL: 'redis://cache:6379' }, { NATS_URL: 'nats://bus:4222' }]) {
+    t.equal(commandLineGatewayOf(loadConfig(service)), null, `${Object.keys(service).join()}: none is made up for real services`);
+    t.equal(commandLineGatewayOf(loadConfig({ ...service, PAYMENT_GATEWAY: 'sandbox' })), 'sandbox', 'the one chosen');
+  }
 });
 
 t.test("Midtrans's keys, mode and base URLs", async (t) => {
