@@ -103,7 +103,7 @@ export const SETTINGS = {
   jwtTtlSeconds: withDefault('JWT_TTL_SECONDS', 'how long an access token works', wholeNumber(60, 86_400, 'seconds'), '900'),
   /** null: not chosen; `paymentGatewayOf` tells which gateway a process then takes payments through, if any. */
   paymentGateway: optional('PAYMENT_GATEWAY', 'who takes the money: `midtrans` (Snap checkout), or `sandbox`, a checkout page of our own that pays nothing (free tickets: tests and demos only)',
-    oneOf(GATEWAYS), '`sandbox` for `npm start` with no service configured; any other start that takes payments refuses to run without it'),
+    oneOf(GATEWAYS), '`sandbox` for `npm start` with no service configured; any other start (a role alone, or a service configured) refuses to run without it'),
   paymentWebhookSecret: optional('PAYMENT_WEBHOOK_SECRET', "HMAC key of the sandbox gateway's webhook; every instance shares it", secret(16), 'generated'),
   midtrans: {
     serverKey: optional('MIDTRANS_SERVER_KEY', "Midtrans's server key (with `PAYMENT_GATEWAY=midtrans`): calls its API, checks its notifications", secret(8, 'a server key'), 'none'),
@@ -273,12 +273,14 @@ export function paymentGatewayOf(config: Pick<Config, 'paymentGateway' | 'role' 
 }
 
 /**
- * A process that takes payments (the command role, alone or in the all-in-one) needs a gateway
- * chosen on purpose: the sandbox pays nothing, so it is the default only of the embedded default,
- * never of a deployment by accident.
+ * A server needs a gateway chosen on purpose: the sandbox pays nothing, so it is the default only
+ * of the embedded default, never of a deployment by accident. Any other start refuses without
+ * PAYMENT_GATEWAY (API.md), also a role alone that takes no payment itself (query, projector): a
+ * deployment names its gateway once, for every process. The operator's commands are not starts
+ * (`commandLineGatewayOf`).
  */
 export function checkPaymentGateway(config: Config): void {
-  if (!plays(config, 'command') || paymentGatewayOf(config) !== null) return;
+  if (paymentGatewayOf(config) !== null) return;
   const where = config.role === 'all' ? 'when a service is configured (MYSQL_URL, EVENTSTORE_URL, REDIS_URL or NATS_URL)' : `when running the ${config.role} role alone`;
   throw new ConfigError(SETTINGS.paymentGateway.variable, `must be set ${where}: midtrans takes real payments, sandbox pays nothing (free tickets)`);
 }
