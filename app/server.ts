@@ -20,9 +20,9 @@ export async function serve(config: Config): Promise<void> {
   checkRoleConfig(config);
   const logger = serverLogger(config);
   const wired = await wireProcess(config, logger.root);
-  // The sandbox pays nothing: outside the embedded default it was chosen on purpose, and every start says so.
+  // The sandbox pays nothing: outside the embedded default it was chosen on purpose, and every start says so (every role's: the deployment's choice).
   const simulated = wired.command !== undefined && paymentGatewayOf(config) === 'sandbox';
-  if (simulated && !isEmbeddedDefault(config)) {
+  if (paymentGatewayOf(config) === 'sandbox' && !isEmbeddedDefault(config)) {
     logger.root.warn({ paymentGateway: 'sandbox' }, 'PAYMENT_GATEWAY=sandbox: payments are simulated and every booking can be confirmed for free; use it for tests and demos only');
   }
   const running = await buildApp(wired, logger);

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EventStore } from '../eventstore/port.ts';
-import type { Config } from '../lib/config.ts';
+import { ConfigError, SETTINGS, type Config } from '../lib/config.ts';
 import { MIN_POSITION_COOKIE } from '../lib/http/min-position.ts';
 import type { LoginThrottle } from '../lib/security/login-throttle.ts';
 import type { RevocationList } from '../lib/security/revocations.ts';
@@ -54,8 +54,11 @@ export interface CommandApiDeps {
   readonly refunds: RefundService;
   readonly now: () => Date;
   readonly webhookSecret: string;
-  /** Who takes the money: the sandbox (its pages and HMAC webhook), or a real gateway (its webhook at /api/v1/payments/webhook/<name>). */
-  readonly gateway: { readonly name: 'sandbox' | 'midtrans'; readonly gateway: PaymentGateway };
+  /**
+   * Who takes the money: the sandbox (its pages and HMAC webhook), or a real gateway (its webhook
+   * at /api/v1/payments/webhook/<name>); `none` (an operator's command that reaches no gateway) is never served.
+   */
+  readonly gateway: { readonly name: 'sandbox' | 'midtrans' | 'none'; readonly gateway: PaymentGateway };
   /** The reactors' runners: their status and the retry of what they parked. */
   readonly reactors: readonly ReactorRunner[];
   /** Check-in and transfers; the keys tickets' QR codes are signed with. */
@@ -66,6 +69,7 @@ export interface CommandApiDeps {
 }
 
 export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app, deps) => {
+  if (deps.gateway.name === 'none') throw new ConfigError(SETTINGS.paymentGateway.variable, 'must be set to serve the command routes: midtrans takes real payments, sandbox pays nothing (free tickets)');
   // A browser (cookie-authenticated) sees its own writes without asking: its later reads carry
   // the position of its last command, as if it sent X-Min-Position.
   app.addHook('preSerialization', async (request, reply, payload: unknown) => {

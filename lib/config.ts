@@ -103,7 +103,7 @@ export const SETTINGS = {
   jwtTtlSeconds: withDefault('JWT_TTL_SECONDS', 'how long an access token works', wholeNumber(60, 86_400, 'seconds'), '900'),
   /** null: not chosen; `paymentGatewayOf` tells which gateway a process then takes payments through, if any. */
   paymentGateway: optional('PAYMENT_GATEWAY', 'who takes the money: `midtrans` (Snap checkout), or `sandbox`, a checkout page of our own that pays nothing (free tickets: tests and demos only)',
-    oneOf(GATEWAYS), '`sandbox` for `npm start` with no service configured; any other start that takes payments refuses to run without it'),
+    oneOf(GATEWAYS), '`sandbox` for `npm start` with no service configured; any other start (a role alone, or a service configured) refuses to run without it'),
   paymentWebhookSecret: optional('PAYMENT_WEBHOOK_SECRET', "HMAC key of the sandbox gateway's webhook; every instance shares it", secret(16), 'generated'),
   midtrans: {
     serverKey: optional('MIDTRANS_SERVER_KEY', "Midtrans's server key (with `PAYMENT_GATEWAY=midtrans`): calls its API, checks its notifications", secret(8, 'a server key'), 'none'),
@@ -244,7 +244,22 @@ export function checkLegacyPorts(config: Config): void {
  * the sandbox gateway (which pays nothing, so hands out free tickets) is the default of.
  */
 export function isEmbeddedDefault(config: Pick<Config, 'role' | 'eventstoreUrl' | 'mysqlUrl' | 'redisUrl' | 'natsUrl'>): boolean {
-  return config.role === 'all' && config.eventstoreUrl === null && config.mysqlUrl === null && config.redisUrl === null && config.natsUrl === null;
+  return config.role === 'all' && usesEmbeddedServices(config);
+}
+
+/** No service configured: the event store, the read models, the cache and the bus all live in the data dir (or in the process). */
+export function usesEmbeddedServices(config: Pick<Config, 'eventstoreUrl' | 'mysqlUrl' | 'redisUrl' | 'natsUrl'>): boolean {
+  return config.eventstoreUrl === null && config.mysqlUrl === null && config.redisUrl === null && config.natsUrl === null;
+}
+
+/**
+ * The gateway an operator's command (the CLI, whatever role it wires) uses: PAYMENT_GATEWAY, or on
+ * the embedded data dir the sandbox, as `npm start` on that data dir does; null on real services
+ * with none chosen: a command that takes or pays money then refuses, naming PAYMENT_GATEWAY, and
+ * the others, which never reach a gateway, work.
+ */
+export function commandLineGatewayOf(config: Pick<Config, 'paymentGateway' | 'eventstoreUrl' | 'mysqlUrl' | 'redisUrl' | 'natsUrl'>): PaymentGatewayName | null {
+  return config.paymentGateway ?? (usesEmbeddedServices(config) ? 'sandbox' : null);
 }
 
 /**
@@ -258,12 +273,14 @@ export function paymentGatewayOf(config: Pick<Config, 'paymentGateway' | 'role' 
 }
 
 /**
- * A process that takes payments (the command role, alone or in the all-in-one) needs a gateway
- * chosen on purpose: the sandbox pays nothing, so it is the default only of the embedded default,
- * never of a deployment by accident.
+ * A server needs a gateway chosen on purpose: the sandbox pays nothing, so it is the default only
+ * of the embedded default, never of a deployment by accident. Any other start refuses without
+ * PAYMENT_GATEWAY (API.md), also a role alone that takes no payment itself (query, projector): a
+ * deployment names its gateway once, for every process. The operator's commands are not starts
+ * (`commandLineGatewayOf`).
  */
 export function checkPaymentGateway(config: Config): void {
-  if (!plays(config, 'command') || paymentGatewayOf(config) !== null) return;
+  if (paymentGatewayOf(config) !== null) return;
   const where = config.role === 'all' ? 'when a service is configured (MYSQL_URL, EVENTSTORE_URL, REDIS_URL or NATS_URL)' : `when running the ${config.role} role alone`;
   throw new ConfigError(SETTINGS.paymentGateway.variable, `must be set ${where}: midtrans takes real payments, sandbox pays nothing (free tickets)`);
 }

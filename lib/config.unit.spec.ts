@@ -1,6 +1,6 @@
 import t from 'tap';
 import { declaredVariables } from './config-schema.ts';
-import { checkRoleConfig, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, loadConfigOrExit, paymentGatewayOf, plays, SETTINGS } from './config.ts';
+import { checkRoleConfig, commandLineGatewayOf, ConfigError, DEFAULT_CORS_ORIGINS, loadConfig, loadConfigOrExit, paymentGatewayOf, plays, SETTINGS } from './config.ts';
 
 t.test('with no variables at all, the embedded defaults apply', async (t) => {
   const config = loadConfig({});
@@ -112,7 +112,7 @@ t.test('a role run alone needs the secrets it shares with the other instances; t
     PAYMENT_WEBHOOK_SECRET: 'w'.repeat(20), TICKET_SIGNING_KEYS: Buffer.alloc(32, 5).toString('base64'),
   };
   t.doesNotThrow(() => checkRoleConfig(loadConfig({})));
-  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector' })), 'the projector uses none');
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector', PAYMENT_GATEWAY: 'sandbox' })), 'the projector uses none');
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query' })), { name: 'ConfigError', message: /JWT_SECRET must be set when running the query role alone/ });
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET })), { message: /PERSONAL_DATA_KEY/ });
   const queryKeys = { JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY };
@@ -123,7 +123,7 @@ t.test('a role run alone needs the secrets it shares with the other instances; t
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', ...withDigestKey })), { message: /TICKET_SIGNING_KEYS must be set when running the query role alone/ },
     'the keys that sign tickets are shared, never made up per process');
   const withTicketKeys = { ...withDigestKey, TICKET_SIGNING_KEYS: secrets.TICKET_SIGNING_KEYS };
-  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', ...withTicketKeys })), 'the query role needs no webhook secret');
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', PAYMENT_GATEWAY: 'sandbox', ...withTicketKeys })), 'the query role needs no webhook secret');
   t.throws(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', ...withTicketKeys })), { message: /PAYMENT_WEBHOOK_SECRET/ });
   t.throws(() => loadConfig({ TICKET_SIGNING_KEYS: 'short' }), { name: 'ConfigError', message: /TICKET_SIGNING_KEYS/ });
   t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'command', PAYMENT_GATEWAY: 'sandbox', ...secrets })));
@@ -167,11 +167,13 @@ t.test('payments go through a gateway chosen on purpose: the sandbox is the defa
   }
   t.match(error, { name: 'ConfigError', variable: 'PAYMENT_GATEWAY' }, '`serve --role command` on no service refuses too');
 
-  t.doesNotThrow(() => checkRoleConfig(loadConfig({
-    BOXOFFICE_ROLE: 'query', JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY, PERSONAL_DATA_DIGEST_KEY: secrets.PERSONAL_DATA_DIGEST_KEY,
-    TICKET_SIGNING_KEYS: Buffer.alloc(32, 5).toString('base64'),
-  })), 'the query role takes no payment');
-  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector', MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' })), 'nor does the projector');
+  // API.md: any start but the embedded default (a role alone, whichever) names its gateway, though only the command role takes payments.
+  const queryKeys = { JWT_SECRET: secrets.JWT_SECRET, PERSONAL_DATA_KEY: secrets.PERSONAL_DATA_KEY, PERSONAL_DATA_DIGEST_KEY: secrets.PERSONAL_DATA_DIGEST_KEY, TICKET_SIGNING_KEYS: secrets.TICKET_SIGNING_KEYS };
+  refused({ BOXOFFICE_ROLE: 'query', ...queryKeys }, /PAYMENT_GATEWAY must be set when running the query role alone/, 'the query role alone');
+  refused({ BOXOFFICE_ROLE: 'projector' }, /PAYMENT_GATEWAY must be set when running the projector role alone/, 'the projector alone, on the embedded data dir');
+  refused({ BOXOFFICE_ROLE: 'projector', MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' }, /PAYMENT_GATEWAY must be set when running the projector role alone/, 'the projector alone, on MariaDB');
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'query', PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-test', ...queryKeys })), 'the query role, the gateway named');
+  t.doesNotThrow(() => checkRoleConfig(loadConfig({ BOXOFFICE_ROLE: 'projector', PAYMENT_GATEWAY: 'sandbox', MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' })), 'the projector, the gateway named');
   const chosen = loadConfig({ MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice', PAYMENT_GATEWAY: 'sandbox' });
   t.doesNotThrow(() => checkRoleConfig(chosen));
   t.equal(paymentGatewayOf(chosen), 'sandbox', 'chosen on purpose');
@@ -179,6 +181,15 @@ t.test('payments go through a gateway chosen on purpose: the sandbox is the defa
   t.doesNotThrow(() => checkRoleConfig(midtrans));
   t.equal(paymentGatewayOf(midtrans), 'midtrans');
   t.equal(paymentGatewayOf(loadConfig({ PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-test' })), 'midtrans', 'also in the embedded default');
+});
+
+t.test("an operator's command uses the gateway `npm start` on the same data dir uses, whatever role it wires", async (t) => {
+  t.equal(commandLineGatewayOf(loadConfig({ BOXOFFICE_ROLE: 'command' })), 'sandbox', 'the embedded data dir: the sandbox, with no variable');
+  t.equal(commandLineGatewayOf(loadConfig({ PAYMENT_GATEWAY: 'midtrans', MIDTRANS_SERVER_KEY: 'SB-Mid-server-test', MIDTRANS_CLIENT_KEY: 'SB-Mid-client-test' })), 'midtrans', 'the one chosen');
+  for (const service of [{ MYSQL_URL: 'mysql://app:secret@db:3306/boxoffice' }, { EVENTSTORE_URL: 'esdb://eventstore:2113?tls=false' }, { REDIS_URL: 'redis://cache:6379' }, { NATS_URL: 'nats://bus:4222' }]) {
+    t.equal(commandLineGatewayOf(loadConfig(service)), null, `${Object.keys(service).join()}: none is made up for real services`);
+    t.equal(commandLineGatewayOf(loadConfig({ ...service, PAYMENT_GATEWAY: 'sandbox' })), 'sandbox', 'the one chosen');
+  }
 });
 
 t.test("Midtrans's keys, mode and base URLs", async (t) => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { ConfigError, type Config } from '../../lib/config.ts';
+import { commandLineGatewayOf, ConfigError, SETTINGS, type Config } from '../../lib/config.ts';
 import { seedDemoConcert } from '../demo.ts';
 import type { RebuildProgress } from '../../read-models/projection-status.ts';
 import { serve } from '../server.ts';
@@ -16,10 +16,14 @@ import { flagText, UsageError, uuidArgument, wholeNumber, type CliCommand, type 
 
 const ROLES = ['all', 'command', 'query', 'projector'] as const;
 
-/** Wires what the command needs as the role given (background failures to stderr), runs it, closes it all. */
+/**
+ * Wires what the command needs as the role given (background failures to stderr), runs it, closes
+ * it all. The gateway is the one `npm start` on the same data dir uses (the sandbox on the embedded
+ * default), or PAYMENT_GATEWAY; on real services with none chosen, none (`commandLineGatewayOf`).
+ */
 async function withRole<T>(context: CliContext, role: Config['role'], use: (wired: Wired) => Promise<T>): Promise<T> {
   const logger = pino({ level: 'error' }, { write: (line: string) => context.err(line) });
-  const wired = await wireProcess({ ...context.config, role }, logger);
+  const wired = await wireProcess({ ...context.config, role, paymentGateway: commandLineGatewayOf(context.config) }, logger);
   try {
     return await use(wired);
   } finally {
@@ -236,6 +240,9 @@ export const reactorsStatusCommand: CliCommand = {
   }),
 };
 
+/** The reactors that reach the gateway: payments (opens and settles payments there) and refunds (pays money back). */
+const REACTORS_AT_THE_GATEWAY: readonly string[] = ['payments', 'refunds'];
+
 export const reactorsRetryCommand: CliCommand = {
   name: 'reactors:retry',
   usage: '<reactor> (--event ID | --all)',
@@ -245,10 +252,13 @@ export const reactorsRetryCommand: CliCommand = {
     event: { type: 'string', description: 'the parked event to retry' },
     all: { type: 'boolean', description: 'every event the reactor parked' },
   },
-  run: (context) => withCommandRole(context, async ({ runners }) => {
+  run: (context) => withCommandRole(context, async ({ runners, api }) => {
     const name = context.positionals[0] ?? '';
     const runner = runners.find((candidate) => candidate.name === name);
     if (runner === undefined) throw new UsageError(`no reactor named "${name}": ${runners.map((candidate) => candidate.name).join(', ')}`);
+    if (api.gateway.name === 'none' && REACTORS_AT_THE_GATEWAY.includes(name)) {
+      throw new ConfigError(SETTINGS.paymentGateway.variable, `must be set: the ${name} reactor takes or pays money through the gateway`);
+    }
     const event = flagText(context, 'event');
     const all = context.flags.all === true;
     if ((event === undefined) === !all) throw new UsageError('give either --event ID or --all');

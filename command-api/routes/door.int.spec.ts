@@ -138,6 +138,47 @@ t.test('the door', async (t) => {
     t.equal(leap.json<{ code: string }>().code, 'VALIDATION_FAILED');
   });
 
+  t.test("a batch answers the position of its last admission, so a browser's next read sees them (the min_position cookie)", async (t) => {
+    made.services.projector.start();
+    const account = await register(made.app);
+    const granted = await made.app.inject({ method: 'PUT', url: `/api/v1/admin/users/${account.id}/role`, headers: bearer(admin), payload: { role: 'staff' } });
+    t.equal(granted.statusCode, 200);
+    const signedIn = await made.app.inject({ method: 'POST', url: '/api/v1/users/login', payload: { username: account.username, password: account.password } });
+    const tokenCookie = [signedIn.headers['set-cookie']].flat().find((c) => c?.startsWith('token='))?.split(';')[0] ?? '';
+    const { seats } = await paidBooking(made, concert.id, classId, 2);
+    const [a, b] = seats.map((seat) => qrOf(made, concert.id, seat.id));
+    const upload = (scans: { qr: string; gate: string; scanned_at: string }[]) => made.app.inject({
+      method: 'POST', url: '/api/v1/checkin/batch', headers: { cookie: tokenCookie, origin: 'http://localhost:5173' }, payload: { scans },
+    });
+    const earlier = new Date(Date.now() - 60_000).toISOString();
+    const answer = await upload([
+      { qr: a ?? '', gate: 'cookie-gate', scanned_at: earlier },
+      { qr: 'garbage', gate: 'cookie-gate', scanned_at: earlier },
+      { qr: b ?? '', gate: 'cookie-gate', scanned_at: earlier },
+    ]);
+    t.equal(answer.statusCode, 200, answer.body);
+    const body = answer.json<{ results: { result: string; position?: number }[]; position: number }>();
+    const appended = body.results.flatMap((result) => (result.position === undefined ? [] : [result.position]));
+    t.equal(appended.length, 2, 'two admitted');
+    t.equal(body.position, Math.max(...appended), 'the position of the last event the batch appended');
+    const minCookie = [answer.headers['set-cookie']].flat().find((c) => c?.startsWith('min_position='));
+    t.match(minCookie, new RegExp(`^min_position=${body.position};`), 'a cookie-authenticated batch sets min_position');
+
+    const counts = await made.app.inject({ method: 'GET', url: `/api/v1/admin/concerts/${concert.id}/checkin`, headers: { cookie: `${tokenCookie}; ${minCookie?.split(';')[0] ?? ''}` } });
+    t.equal(counts.statusCode, 200, counts.body);
+    t.match(counts.json<{ gates: { gate: string; admitted: number }[] }>().gates, [{ gate: 'cookie-gate', admitted: 2 }], 'the read waited for both admissions');
+
+    // Nothing new to append: as a repeated command, the position its refusals stand on (the admissions), and nothing appended.
+    const head = await store.headPosition();
+    const repeat = await upload([{ qr: a ?? '', gate: 'cookie-gate', scanned_at: earlier }]);
+    t.equal(repeat.statusCode, 200);
+    t.match(repeat.json(), { results: [{ result: 'refused', code: 'ALREADY_ADMITTED' }] });
+    t.ok(repeat.json<{ position: number }>().position >= body.position, 'a position that covers the admission it refers to');
+    t.equal(await store.headPosition(), head, 'nothing appended');
+    const garbage = await upload([{ qr: 'garbage', gate: 'cookie-gate', scanned_at: earlier }]);
+    t.equal(garbage.json<{ position: number }>().position, 0, 'no ticket named: no event to wait for');
+  });
+
   t.test('a concert cancelled after payment: its tickets scan TICKET_VOID', async (t) => {
     const other = await createConcert(made.app, admin, [{ name: 'Tribune', price: 100_000, total_seats_in_class: 5 }]);
     const { seats } = await paidBooking(made, other.id, other.ticket_classes[0]?.id ?? '');

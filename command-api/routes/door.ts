@@ -85,14 +85,20 @@ export const doorRoutes: FastifyPluginAsyncTypebox<{ door: Door; codes: TicketCo
       body: Type.Object({
         scans: Type.Array(Type.Object({ qr: Qr, gate: Gate, scanned_at: Instant }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_BATCH }),
       }, { additionalProperties: false }),
-      response: { 200: Type.Object({ results: Type.Array(ScanResult) }), ...problemResponses },
+      response: {
+        200: Type.Object({
+          results: Type.Array(ScanResult),
+          position: Type.Integer({ minimum: 0, description: 'the global position of the last admission the batch appended; with none, the position its refusals stand on (0: it named no ticket)' }),
+        }),
+        ...problemResponses,
+      },
     },
   }, async (request) => {
     const latest = now().getTime() + CLOCK_SKEW_MS;
     for (const scan of request.body.scans) {
       if ((parseInstant(scan.scanned_at) ?? Infinity) > latest) throw new AppError('VALIDATION_FAILED', `scanned_at ${scan.scanned_at} is not a time before now`);
     }
-    return { results: await door.checkinBatch(request.body.scans, principalOf(request), requestContext(request)) };
+    return door.checkinBatch(request.body.scans, principalOf(request), requestContext(request));
   });
 
   app.post('/api/v1/tickets/:id/transfer', {

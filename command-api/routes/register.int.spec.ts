@@ -113,6 +113,48 @@ t.test('registering', async (t) => {
     t.equal(accounts.length, 1, 'one user stream');
   });
 
+  t.test('with an Idempotency-Key: the same request again answers the same 201 and appends nothing; another body with that key is refused', async (t) => {
+    const account = newAccount('idem');
+    const key = `signup-${account.username}`;
+    const send = (payload: Record<string, string>, idempotencyKey = key) => server.inject({
+      method: 'POST', url: '/api/v1/users/register', headers: { 'idempotency-key': idempotencyKey }, payload,
+    });
+    const first = await send(account);
+    t.equal(first.statusCode, 201, first.body);
+    const head = await services.shared.store.headPosition();
+    await eventually(async () => (await mails()).find((mail) => mail.to === account.email), 'the verification mail');
+    const mailsBefore = (await mails()).filter((mail) => mail.to === account.email).length;
+
+    const again = await send(account);
+    t.equal(again.statusCode, 201, again.body);
+    t.same(again.json(), first.json(), 'the same answer');
+    t.equal(await services.shared.store.headPosition(), head, 'nothing appended');
+    const racing = await Promise.all(Array.from({ length: 5 }, () => send(account)));
+    t.same(racing.map((answer) => answer.statusCode), [201, 201, 201, 201, 201], 'also five at once');
+    t.ok(racing.every((answer) => answer.json<{ id: string }>().id === first.json<{ id: string }>().id), 'the one account');
+    t.equal(await services.shared.store.headPosition(), head, 'still nothing appended');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.equal((await mails()).filter((mail) => mail.to === account.email).length, mailsBefore, 'no second verification mail');
+
+    for (const [what, other] of [
+      ['another address', { ...account, email: secret(`other.${account.email}`) }],
+      ['another password', { ...account, password: secret(`${account.password}-2`) }],
+    ] as const) {
+      const reused = await send(other);
+      t.equal(reused.statusCode, 422, `${what}: ${reused.body}`);
+      t.equal(reused.json<{ code: string }>().code, 'IDEMPOTENCY_KEY_REUSED');
+    }
+    t.equal(await services.shared.store.headPosition(), head, 'a refused reuse appends nothing');
+    const otherAddress = await send({ ...newAccount('idem'), email: secret(`other.${account.email}`) }, `fresh-${account.username}`);
+    t.equal(otherAddress.statusCode, 201, 'the address the refused request named is not held by it');
+
+    const taken = await send({ ...newAccount('idem'), username: account.username }, `another-${account.username}`);
+    t.equal(taken.statusCode, 409, 'another key for a taken username: as without a key');
+    t.equal(taken.json<{ code: string }>().code, 'USERNAME_TAKEN');
+    const bad = await send(account, 'not a key!');
+    t.equal(bad.statusCode, 400, 'a malformed key');
+  });
+
   t.test('weak passwords are refused before anything is written', async (t) => {
     const head = await services.shared.store.headPosition();
     const cases: [string, string][] = [

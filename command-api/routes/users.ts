@@ -10,7 +10,7 @@ import Type from 'typebox';
 import { normalizeUsername, RoleSchema } from '../../domain/user/index.ts';
 import type { Config } from '../../lib/config.ts';
 import { AppError, isRefusal, unauthorized } from '../../lib/errors.ts';
-import { PositionSchema, problemResponses, requestContext } from '../../lib/http/schemas.ts';
+import { IdempotencyHeaders, PositionSchema, problemResponses, requestContext } from '../../lib/http/schemas.ts';
 import { accountLimit, routeLimit } from '../../lib/http/limits.ts';
 import { ADMITTED, type LoginThrottle } from '../../lib/security/login-throttle.ts';
 import type { RevocationList } from '../../lib/security/revocations.ts';
@@ -83,7 +83,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     config: routeLimit(config, limits.registerPerHourPerIp, '1 hour'),
     schema: {
       tags,
-      summary: 'Create an account; a verification mail goes to the address',
+      summary: 'Create an account; a verification mail goes to the address. With an Idempotency-Key, the same request again answers the same account and appends nothing',
+      headers: IdempotencyHeaders,
       body: RegisterBody,
       response: { 201: ProfileAnswer, ...problemResponses },
     },
@@ -100,7 +101,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       }
       if (!passed) throw new AppError('CAPTCHA_FAILED', 'the CAPTCHA was not solved');
     }
-    const { profile, position } = await users.register({ username, email, password }, requestContext(request));
+    const { profile, position } = await users.register({ username, email, password }, requestContext(request), request.headers['idempotency-key']);
     return reply.code(201).send({ ...profile, position });
   });
 

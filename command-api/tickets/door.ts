@@ -78,13 +78,17 @@ export class Door {
   /**
    * Scans a gate made while offline, uploaded together: decided earliest scan first, so of two
    * scans of one ticket the earlier gets in and the later is `ALREADY_ADMITTED`. One result per
-   * scan, in the order given.
+   * scan, in the order given, and the batch's `position`: that of the last admission it appended;
+   * when it appended none, as a repeated command, the position its refusals stand on (the largest
+   * of the concerts its tickets name, which covers the admissions that refused them), 0 when it
+   * named no ticket at all.
    */
-  async checkinBatch(scans: readonly Scan[], principal: Principal, request: RequestContext): Promise<ScanResult[]> {
+  async checkinBatch(scans: readonly Scan[], principal: Principal, request: RequestContext): Promise<{ results: ScanResult[]; position: number }> {
     const now = this.deps.now().toISOString();
     const context = this.#context(request, principal, now);
     const at = (scan: Scan): number => parseInstant(scan.scanned_at) ?? 0;
     const order = scans.map((scan, index) => ({ scan, index })).sort((a, b) => at(a.scan) - at(b.scan) || a.index - b.index);
+    const concerts = new Set<string>();
     // Submitted in that order without waiting in between: the writer decides them in the order they arrived.
     const decided = order.map(({ scan, index }) => {
       let claims;
@@ -93,6 +97,7 @@ export class Door {
       } catch (error) {
         return { index, outcome: Promise.reject(error instanceof Error ? error : new Error(String(error))) };
       }
+      concerts.add(claims.c);
       const outcome = this.deps.writer.submit(claims.c, {
         type: 'AdmitTicket', ticket_id: claims.t, revision: claims.r, gate: scan.gate, scanned_at: new Date(at(scan)).toISOString(), now,
       }, context);
@@ -115,7 +120,10 @@ export class Door {
         };
       }
     }));
-    return results;
+    const appended = results.flatMap((result) => (result.result === 'admitted' ? [result.position] : []));
+    if (appended.length > 0) return { results, position: Math.max(...appended) };
+    const standing = await Promise.all([...concerts].map((concertId) => this.deps.writer.read(concertId, (_state, position) => position)));
+    return { results, position: Math.max(0, ...standing) };
   }
 
   /** The buyer gives a ticket to someone else before the concert: its revision goes up and only the new QR code gets in. */

@@ -20,6 +20,7 @@ import {
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { AppError, isRefusal, unauthorized } from '../../lib/errors.ts';
+import { derivedUuid } from '../../lib/ids.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import type { PersonalData } from '../../lib/personal-data/personal-data.ts';
 import { weakPasswordReason, type PasswordHasher } from '../../lib/security/passwords.ts';
@@ -86,12 +87,43 @@ export class UserService {
     await Promise.allSettled([...this.#sending]);
   }
 
-  async register(input: { username: string; email: string; password: string }, request: RequestContext): Promise<{ profile: Profile; position: number }> {
+  /**
+   * A new customer account. With an Idempotency-Key the account's id derives from the key and the
+   * username (there is no user yet to scope the key by): the same request again answers the account
+   * as it is now with the position of its registration and appends nothing (no second mail); another
+   * address or password under that key and username is IDEMPOTENCY_KEY_REUSED.
+   */
+  async register(input: { username: string; email: string; password: string }, request: RequestContext, idempotencyKey?: string): Promise<{ profile: Profile; position: number }> {
     if (isReservedUsername(input.username)) throw new DomainError('USERNAME_TAKEN', 'this username is reserved');
     const weak = weakPasswordReason(input.password, input.username);
     if (weak !== null) throw new AppError('WEAK_PASSWORD', weak);
+    const userId = idempotencyKey === undefined ? undefined : derivedUuid('user', normalizeUsername(input.username), idempotencyKey);
+    if (userId !== undefined) {
+      const replayed = await this.#registeredAlready(userId, input);
+      if (replayed !== null) return replayed;
+    }
     const passwordHash = await this.deps.passwords.hash(input.password);
-    return this.#createAccount({ username: input.username, email: input.email, passwordHash, role: 'customer' }, request);
+    try {
+      return await this.#createAccount({ username: input.username, email: input.email, passwordHash, role: 'customer', userId }, request);
+    } catch (error) {
+      // The same key at the same moment: the other request registered it first.
+      if (userId === undefined || !isRefusal(error, 'USER_ALREADY_EXISTS')) throw error;
+      const replayed = await this.#registeredAlready(userId, input);
+      if (replayed === null) throw error;
+      return replayed;
+    }
+  }
+
+  /** The account a request with an Idempotency-Key registered before, if any; refused when this request is another. */
+  async #registeredAlready(userId: string, input: { username: string; email: string; password: string }): Promise<{ profile: Profile; position: number } | null> {
+    const [registered] = await this.deps.store.readStream(userStream(userId), { maxCount: 1 });
+    if (registered === undefined) return null;
+    const user = await this.#knownUser(userId);
+    const same = user !== null && user.status === 'active' && user.username === input.username
+      && user.emailHashes.includes(this.deps.emailDigest(normalizeEmail(input.email)))
+      && await this.deps.passwords.verify(user.passwordHash, input.password);
+    if (!same) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different registration');
+    return { profile: await this.#profileOf(user), position: registered.position };
   }
 
   /**
@@ -109,10 +141,10 @@ export class UserService {
   }
 
   async #createAccount(
-    input: { username: string; email: string; passwordHash: string; role: Role; verified?: boolean },
+    input: { username: string; email: string; passwordHash: string; role: Role; verified?: boolean; userId?: string | undefined },
     request: RequestContext,
   ): Promise<{ profile: Profile; position: number }> {
-    const userId = randomUUID();
+    const userId = input.userId ?? randomUUID();
     const context = this.#context(request, userId);
     const email = normalizeEmail(input.email);
     const emailHash = this.deps.emailDigest(email);
@@ -121,19 +153,31 @@ export class UserService {
     try {
       await this.#claimEmail(email, emailHash, userId, context);
     } catch (error) {
-      await this.#release('username', usernameKey, userId, context);
+      // An id derived from an Idempotency-Key may be another request's at this moment, the one
+      // that registers the account: its username claim then stays, and is freed as an orphan if
+      // no account comes of it.
+      if (input.userId === undefined) await this.#release('username', usernameKey, userId, context);
       throw error;
     }
-    const result = await this.deps.commands.execute(userStream(userId), userDecider, {
-      type: 'RegisterUser',
-      user_id: userId,
-      username: input.username,
-      email_hash: emailHash,
-      email: await this.deps.personalData.seal(userId, email),
-      password_hash: input.passwordHash,
-      role: input.role,
-      now: context.occurredAt,
-    }, context);
+    let result;
+    try {
+      result = await this.deps.commands.execute(userStream(userId), userDecider, {
+        type: 'RegisterUser',
+        user_id: userId,
+        username: input.username,
+        email_hash: emailHash,
+        email: await this.deps.personalData.seal(userId, email),
+        password_hash: input.passwordHash,
+        role: input.role,
+        now: context.occurredAt,
+      }, context);
+    } catch (error) {
+      // Another request with the same Idempotency-Key registered it first: an address this one claimed and that one did not is freed.
+      if (isRefusal(error, 'USER_ALREADY_EXISTS') && !((await this.#knownUser(userId))?.emailHashes.includes(emailHash) ?? true)) {
+        await this.#release('email', emailHash, userId, context);
+      }
+      throw error;
+    }
     if (input.verified === true) {
       const verified = await this.deps.commands.execute(userStream(userId), userDecider, { type: 'VerifyEmail', email_hash: emailHash, now: context.occurredAt }, context);
       return { profile: await this.#profileOf(verified.state as KnownUser), position: verified.position };

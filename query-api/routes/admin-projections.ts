@@ -50,7 +50,8 @@ export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: Pro
       tags: ['admin'],
       summary: 'Rebuild a projection blue/green: reads keep the old tables until the new ones have caught up',
       security: [{ bearer: [] }],
-      params: Type.Object({ name: Type.String({ pattern: '^[a-z_]{1,64}$' }) }),
+      // The shape of every name the list shows (`legacy-ids` too); a name of that shape that is none of them is a 404.
+      params: Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,63}$' }) }),
       response: { 202: Type.Object({ name: Type.String(), status: Type.Literal('rebuilding') }), ...problemResponses },
     },
   }, async (request, reply) => {

@@ -4,7 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
@@ -12,7 +13,7 @@ import t from 'tap';
 import { testApp } from '../support/app.ts';
 import { adminToken, book, buyer, createConcert, type Concert } from '../support/booking.ts';
 import { eventually } from '../support/eventually.ts';
-import { serviceUrl, uniqueName } from '../support/services.ts';
+import { freshMysqlDatabase, serviceUrl, uniqueName } from '../support/services.ts';
 import { bearer, login, newAccount, register } from '../support/users.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -205,4 +206,51 @@ t.test('a reactor parks an event it cannot handle and goes on; reactors:status l
   t.match((await retry('payments', `?event_id=${randomUUID()}`, admin)).json(), { code: 'NOT_FOUND' }, 'an event that is not parked: 404');
   t.match((await retry('payments', '?event_id=not-a-uuid', admin)).statusCode, 400);
   t.match((await retry('payments', '', admin)).json(), { reactor: 'payments', retried: [{ event_id: poison, handled: false }] }, 'all of them');
+});
+
+t.test('on the embedded data dir every command works with no variable at all, PAYMENT_GATEWAY included', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-cli-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const env = { BOXOFFICE_DATA_DIR: dataDir };
+
+  const seeded = await cli(env, 'seed:demo');
+  t.equal(seeded.code, 0, seeded.stderr);
+  t.match(seeded.stdout, /^demo concert [0-9a-f-]{36}: VIP 100 seats, Festival 900 seats\n$/);
+  t.equal((await cli(env, 'seed:demo')).stdout, seeded.stdout, 'again: the same concert, nothing new');
+
+  const admin = await cli({ ...env, BOXOFFICE_ADMIN_PASSWORD: 'a long admin passphrase' }, 'user:create-admin');
+  t.equal(admin.code, 0, admin.stderr);
+  t.equal(admin.stdout, 'admin account ready: sign in as "admin"\n');
+
+  const users = await cli(env, 'users:seed', '2', '--prefix', 'embedded', '--password', 'a long user passphrase');
+  t.equal(users.code, 0, users.stderr);
+  t.match(users.stdout, /^2 users created, 0 existed already/);
+
+  const status = await cli(env, 'reactors:status', '--json');
+  t.equal(status.code, 0, status.stderr);
+  const reactors = JSON.parse(status.stdout) as { name: string; parked_count: number }[];
+  t.same(reactors.map((reactor) => reactor.name).sort(), ['bookings', 'payments', 'refunds']);
+  t.ok(reactors.every((reactor) => reactor.parked_count === 0), 'nothing parked');
+  const refunds = await cli(env, 'reactors:retry', 'refunds', '--all');
+  t.equal(refunds.code, 0, refunds.stderr);
+  t.equal(refunds.stdout, '0 parked events handled\n', 'the refunds reactor pays through the sandbox, as `npm start` on this data dir does');
+});
+
+t.test('on real services with no PAYMENT_GATEWAY: only a command that takes money through the gateway refuses, naming the variable', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-cli-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const env = { MYSQL_URL: await freshMysqlDatabase(t), BOXOFFICE_DATA_DIR: dataDir };
+
+  const seeded = await cli(env, 'seed:demo');
+  t.equal(seeded.code, 0, seeded.stderr);
+  t.match(seeded.stdout, /^demo concert /);
+  const status = await cli(env, 'reactors:status');
+  t.equal(status.code, 0, status.stderr);
+  t.match(status.stdout, /^NAME +POSITION/);
+  t.equal((await cli(env, 'reactors:retry', 'bookings', '--all')).code, 0, 'the bookings reactor takes no money');
+  for (const reactor of ['payments', 'refunds']) {
+    const refused = await cli(env, 'reactors:retry', reactor, '--all');
+    t.equal(refused.code, 2, `${reactor}: a configuration error`);
+    t.match(refused.stderr, /PAYMENT_GATEWAY must be set: the .* reactor takes or pays money through the gateway/, 'naming the variable');
+  }
 });

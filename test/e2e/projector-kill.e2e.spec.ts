@@ -30,7 +30,7 @@ t.test('a projector SIGKILLed in the middle of a large catch-up resumes to read 
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-projector-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const prefix = uniqueName('kill');
-  const env = { PORT: String(await freePort()), MYSQL_URL: url, REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, NATS_URL: serviceUrl('NATS_URL'), BOXOFFICE_DATA_DIR: dataDir };
+  const env = { PORT: String(await freePort()), MYSQL_URL: url, REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix, NATS_URL: serviceUrl('NATS_URL'), BOXOFFICE_DATA_DIR: dataDir, PAYMENT_GATEWAY: 'sandbox' };
   let projector: ServerProcess | undefined;
   t.teardown(() => void projector?.child.kill('SIGKILL'));
 

@@ -46,7 +46,7 @@ t.test('the projector process answers health and metrics, projects, and takes th
   const port = await freePort();
   const env = {
     PORT: String(port), HOST: '127.0.0.1', MYSQL_URL: url, REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: uniqueName('proc'),
-    NATS_URL: serviceUrl('NATS_URL'), BOXOFFICE_DATA_DIR: dataDir,
+    NATS_URL: serviceUrl('NATS_URL'), BOXOFFICE_DATA_DIR: dataDir, PAYMENT_GATEWAY: 'sandbox',
   };
   let projector: ServerProcess | undefined = startProjector(env);
   t.teardown(() => projector?.signal('SIGKILL'));

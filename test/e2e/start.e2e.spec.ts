@@ -82,6 +82,10 @@ t.test('any start but the embedded default refuses to run until PAYMENT_GATEWAY 
     ['MYSQL_URL set', { MYSQL_URL: 'mysql://nobody:nothing@127.0.0.1:1/none' }],
     ['EVENTSTORE_URL set', { EVENTSTORE_URL: 'esdb://127.0.0.1:1?tls=false' }],
     ['the command role alone', { BOXOFFICE_ROLE: 'command', ...secrets }],
+    ['the query role alone', { BOXOFFICE_ROLE: 'query', ...secrets }],
+    ['the projector alone', { BOXOFFICE_ROLE: 'projector' }],
+    ['REDIS_URL set', { REDIS_URL: 'redis://127.0.0.1:1' }],
+    ['NATS_URL set', { NATS_URL: 'nats://127.0.0.1:1' }],
   ];
   for (const [what, env] of starts) {
     const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
