@@ -51,7 +51,8 @@ export class QueueStatus {
     }
     if (place === undefined) return undefined;
     const position = place.index >= 0 ? place.index + 1 : null;
-    if (place.spent === 'used') return { status: 'admitted', position, ahead: null, estimated_wait_seconds: null, pass: null, pass_expires_at: null, retryAfter: 30 };
+    // Admitted means a pass is named (API.md), also once used: it then buys nothing but a keyed retry of its own booking.
+    if (place.spent === 'used') return { status: 'admitted', position, ahead: null, estimated_wait_seconds: null, pass: this.#sign(place), pass_expires_at: place.expiresAt, retryAfter: 30 };
     const now = this.now();
     if (place.passId !== '') {
       if (place.spent === 'expired' || now >= place.expiresAtMs) {
