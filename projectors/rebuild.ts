@@ -182,7 +182,9 @@ interface SharedPage {
  * any of the projections handles is read, parsed and decoded once, and every job takes the
  * events of its own types from it (projections only read events, so they share them). A page is
  * dropped once every job has taken it; a job that would read a page more than SHARED_PAGES ahead
- * of the slowest waits for it (memory), the slowest never waits.
+ * of the slowest waits for it (memory), the slowest never waits. Each read starts the next as
+ * soon as its rows are in (while it is decoded and folded), as long as the window has room: the
+ * store's query and Node's decoding run side by side.
  */
 class SharedReads {
   readonly #pages = new Map<number, { readonly page: Promise<SharedPage>; waiting: number }>();
@@ -211,12 +213,7 @@ class SharedReads {
       await new Promise<void>((resolve) => this.#released.push(resolve));
       entry = this.#pages.get(after);
     }
-    if (entry === undefined) {
-      const page = this.#read(after);
-      page.catch(() => undefined); // rejects for every job that takes it, not before
-      entry = { page, waiting: this.#taken.size };
-      this.#pages.set(after, entry);
-    }
+    entry ??= this.#start(after);
     this.#taken.set(name, after);
     if (--entry.waiting === 0) this.#drop(after);
     return entry.page;
@@ -237,13 +234,25 @@ class SharedReads {
     for (const resolve of this.#released.splice(0)) resolve();
   }
 
+  #start(after: number): { readonly page: Promise<SharedPage>; waiting: number } {
+    const page = this.#read(after);
+    page.catch(() => undefined); // rejects for every job that takes it, not before
+    const entry = { page, waiting: this.#taken.size };
+    this.#pages.set(after, entry);
+    return entry;
+  }
+
   async #read(after: number): Promise<SharedPage> {
     const page = await this.store.readAll({ after, maxCount: this.readPage, filter: this.#filter });
+    const position = Math.max(after, page.position);
+    const more = page.events.length === this.readPage;
+    // The next page is read while this one is decoded and folded, within the window.
+    if (more && !this.#pages.has(position) && this.#pages.size < this.maxPages && this.#taken.size > 0) this.#start(position);
     return {
       // Upcast and checked, as every reader of events reads them (eventstore/decode.ts).
       events: page.events.map((recorded): ProjectedEvent => decode(recorded, this.#set)),
-      position: Math.max(after, page.position),
-      more: page.events.length === this.readPage,
+      position,
+      more,
     };
   }
 }
