@@ -2,6 +2,7 @@
  * Bulk reads and writes for projections: a batch touches many rows, and each table is read once
  * and written once, in multi-row statements sized to stay under the drivers' placeholder limits.
  */
+import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { toCanonicalInstant } from '../domain/index.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
@@ -55,15 +56,113 @@ export async function upsert(
   }
 }
 
-/** Plain multi-row INSERT, for rows that cannot exist yet. */
+/**
+ * Plain multi-row INSERT, for rows that cannot exist yet. On MySQL the rows are streamed with
+ * LOAD DATA LOCAL INFILE when the server allows it (see loadRows): the server then reads each
+ * value as it is, without parsing a statement of hundreds of thousands of literals.
+ */
 export async function insertMany(trx: Knex.Transaction, table: string, rows: readonly object[]): Promise<void> {
   const first = rows[0];
   if (first === undefined) return;
+  if (sqlDialectOf(trx) === 'mysql' && await loadRows(trx, table, rows)) return;
   for (const part of chunks(rows, rowsPerStatement(trx, first))) {
     const sql = sqlDialectOf(trx) === 'mysql' ? mysqlInsert(table, part) : undefined;
     if (sql !== undefined) await trx.raw('?', [whole(sql)]);
     else await trx(table).insert(part);
   }
+}
+
+/** Once the server has refused LOAD DATA LOCAL (local_infile off), this process writes INSERTs instead. */
+let localInfileRefused = false;
+
+/** The server's or client's "local infile is disabled" (MySQL 8, MariaDB, older servers). */
+const LOCAL_INFILE_DISABLED = new Set([1148, 3948, 4166]);
+
+/** Bytes of rows per packet the driver sends (a packet holds at most 16 MiB). */
+const LOAD_PACKET = 1 << 20;
+
+/** What a knex transaction's mysql2 connection offers for LOAD DATA LOCAL INFILE. */
+interface LoadingConnection {
+  query(options: { sql: string; infileStreamFactory: (path: string) => Readable }, callback: (error: (Error & { errno?: number }) | null, result?: { affectedRows?: number; warningStatus?: number }) => void): void;
+}
+
+/**
+ * Inserts the rows with one LOAD DATA LOCAL INFILE on the transaction's connection: false (nothing
+ * written) when a row has other columns than the first or a value of another type than string,
+ * number, boolean or null, or when the server does not allow it. LOCAL turns errors into
+ * warnings (a duplicate key is skipped, a value too long cut), so any warning, or a row count
+ * short of the rows, fails the write as an INSERT's error would. Whatever file the server asks
+ * for, the driver is handed these rows only: no file of this machine is ever read.
+ */
+async function loadRows(trx: Knex.Transaction, table: string, rows: readonly object[]): Promise<boolean> {
+  if (localInfileRefused) return false;
+  const columns = Object.keys(rows[0] as object);
+  const packets = loadText(rows, columns);
+  if (packets === undefined) return false;
+  // A transaction's client hands out the transaction's own connection (knex's makeTxClient).
+  const connection = await (trx.client as { acquireConnection(): Promise<LoadingConnection> }).acquireConnection();
+  const sql = `load data local infile 'rows.tsv' into table ${quoteName(table)} character set utf8mb4`
+    + ` fields terminated by '\\t' escaped by '\\\\' lines terminated by '\\n' (${columns.map(quoteName).join(', ')})`;
+  try {
+    const result = await new Promise<{ affectedRows?: number; warningStatus?: number }>((resolve, reject) => {
+      connection.query({ sql, infileStreamFactory: () => Readable.from(packets) }, (error, loaded) => (error ? reject(error) : resolve(loaded ?? {})));
+    });
+    if ((result.warningStatus ?? 0) > 0 || result.affectedRows !== rows.length) {
+      throw new Error(`load into ${table}: ${result.affectedRows ?? 0} of ${rows.length} rows stored, ${result.warningStatus ?? 0} warnings (a duplicate key, or a value that does not fit its column)`);
+    }
+    return true;
+  } catch (error) {
+    const errno = (error as { errno?: unknown }).errno;
+    if (typeof errno === 'number' && LOCAL_INFILE_DISABLED.has(errno)) {
+      localInfileRefused = true;
+      return false;
+    }
+    throw error;
+  }
+}
+
+/** The rows as LOAD DATA's default text: tab between values, a line each, backslash escapes, \\N for null; in packets of about LOAD_PACKET bytes. */
+function loadText(rows: readonly object[], columns: readonly string[]): Buffer[] | undefined {
+  const packets: Buffer[] = [];
+  let text = '';
+  for (const item of rows) {
+    const row = item as Record<string, unknown>;
+    if (Object.keys(row).length !== columns.length) return undefined;
+    for (let c = 0; c < columns.length; c++) {
+      const value = row[columns[c] as string];
+      let field: string;
+      if (value === null) field = '\\N';
+      else if (typeof value === 'string') field = loadString(value);
+      else if (typeof value === 'number' && Number.isFinite(value)) field = String(value);
+      else if (typeof value === 'boolean') field = value ? '1' : '0';
+      else return undefined;
+      text += c === 0 ? field : `\t${field}`;
+    }
+    text += '\n';
+    // Characters, not bytes: at most 4 bytes each in UTF-8.
+    if (text.length >= LOAD_PACKET / 4) {
+      packets.push(Buffer.from(text, 'utf8'));
+      text = '';
+    }
+  }
+  if (text.length > 0) packets.push(Buffer.from(text, 'utf8'));
+  return packets;
+}
+
+/** What LOAD DATA reads back as the character, by character code: its separators, NUL and the escape itself. */
+const LOAD_ESCAPES: readonly (string | undefined)[] = Object.assign(new Array<string | undefined>(93).fill(undefined),
+  { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r', 26: '\\Z', 92: '\\\\' });
+
+function loadString(value: string): string {
+  let text = '';
+  let from = 0;
+  for (let at = 0; at < value.length; at++) {
+    const escaped = LOAD_ESCAPES[value.charCodeAt(at)]; // undefined past 92 too
+    if (escaped === undefined) continue;
+    text += value.slice(from, at) + escaped;
+    from = at + 1;
+  }
+  return from === 0 ? value : text + value.slice(from);
 }
 
 /** What mysql2 escapes, by character code (the server reads backslash escapes: no NO_BACKSLASH_ESCAPES). */

@@ -177,15 +177,27 @@ interface SharedPage {
   readonly more: boolean;
 }
 
+interface SharedEntry {
+  readonly page: Promise<SharedPage>;
+  /** Jobs yet to take it. */
+  waiting: number;
+  /** Whether a job has asked for it (not only read ahead). */
+  asked: boolean;
+  /** Where the next page starts, once this one's rows are in; undefined until then, and at the head. */
+  next?: number;
+}
+
 /**
  * The first fill of every shadow rebuilt together reads the store once: each page of the types
  * any of the projections handles is read, parsed and decoded once, and every job takes the
  * events of its own types from it (projections only read events, so they share them). A page is
  * dropped once every job has taken it; a job that would read a page more than SHARED_PAGES ahead
- * of the slowest waits for it (memory), the slowest never waits.
+ * of the slowest waits for it (memory), the slowest never waits. A page a job asks for has the
+ * read of the next one started as soon as its rows are in (while it is decoded and folded), if
+ * the window has room: the store's query and Node's work run side by side, one page ahead.
  */
 class SharedReads {
-  readonly #pages = new Map<number, { readonly page: Promise<SharedPage>; waiting: number }>();
+  readonly #pages = new Map<number, SharedEntry>();
   readonly #set: EventSet<DomainEvent>;
   readonly #filter: { readonly eventTypes: readonly DomainEvent['type'][] };
   readonly #released: (() => void)[] = [];
@@ -211,14 +223,11 @@ class SharedReads {
       await new Promise<void>((resolve) => this.#released.push(resolve));
       entry = this.#pages.get(after);
     }
-    if (entry === undefined) {
-      const page = this.#read(after);
-      page.catch(() => undefined); // rejects for every job that takes it, not before
-      entry = { page, waiting: this.#taken.size };
-      this.#pages.set(after, entry);
-    }
+    entry ??= this.#start(after);
     this.#taken.set(name, after);
     if (--entry.waiting === 0) this.#drop(after);
+    entry.asked = true;
+    if (entry.next !== undefined) this.#ahead(entry.next);
     return entry.page;
   }
 
@@ -237,13 +246,32 @@ class SharedReads {
     for (const resolve of this.#released.splice(0)) resolve();
   }
 
-  async #read(after: number): Promise<SharedPage> {
-    const page = await this.store.readAll({ after, maxCount: this.readPage, filter: this.#filter });
+  #start(after: number): SharedEntry {
+    const entry: SharedEntry = { page: this.#read(after, (next) => {
+      entry.next = next;
+      if (entry.asked) this.#ahead(next);
+    }), waiting: this.#taken.size, asked: false };
+    entry.page.catch(() => undefined); // rejects for every job that takes it, not before
+    this.#pages.set(after, entry);
+    return entry;
+  }
+
+  /** Starts the read of the page at `after` (one a job asked for ends there), if it is not read yet and the window has room. */
+  #ahead(after: number): void {
+    if (!this.#pages.has(after) && this.#pages.size < this.maxPages && this.#taken.size > 0) this.#start(after);
+  }
+
+  /** Reads the page after `after`; `rowsIn` hears where the next page starts as soon as the rows are in, before they are decoded. */
+  async #read(after: number, rowsIn: (next: number) => void): Promise<SharedPage> {
+    const rows = await this.store.readAll({ after, maxCount: this.readPage, filter: this.#filter });
+    const position = Math.max(after, rows.position);
+    const more = rows.events.length === this.readPage;
+    if (more) rowsIn(position);
     return {
       // Upcast and checked, as every reader of events reads them (eventstore/decode.ts).
-      events: page.events.map((recorded): ProjectedEvent => decode(recorded, this.#set)),
-      position: Math.max(after, page.position),
-      more: page.events.length === this.readPage,
+      events: rows.events.map((recorded): ProjectedEvent => decode(recorded, this.#set)),
+      position,
+      more,
     };
   }
 }

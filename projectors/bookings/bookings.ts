@@ -104,12 +104,14 @@ export function bookingsProjection(): Projection {
       }
 
       const fresh = [...created.values()];
+      // A booking placed in this batch has no row yet (BookingPlaced opens its stream): inserted, in its state at the end of the batch.
+      const earlier = [...touched].filter((id) => !created.has(id)).map((id) => bookings.get(id) as BookingRow);
       return {
         writes: [
           // Only rows from earlier batches: this batch's own are cleared in memory above.
           (trx) => forget(trx, context, forgotten),
-          (trx) => upsert(trx, context.table('bookings'), [...touched].map((id) => bookings.get(id) as BookingRow), ['id'],
-            ['status', 'updated_at', 'payment_id', 'transaction_id', 'position']),
+          (trx) => upsert(trx, context.table('bookings'), earlier, ['id'], ['status', 'updated_at', 'payment_id', 'transaction_id', 'position']),
+          ...inParts([...created.keys()].map((id) => bookings.get(id) as BookingRow), (trx, rows) => insertMany(trx, context.table('bookings'), rows)),
           ...inParts(fresh.flatMap((booking) => booking.seats), (trx, rows) => insertMany(trx, context.table('booking_seats'), rows)),
           (trx) => insertMany(trx, context.table('buyers'), fresh.map((booking) => booking.buyer)),
           ...inParts(fresh.flatMap((booking) => booking.holders), (trx, rows) => insertMany(trx, context.table('ticket_holders'), rows)),
