@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { toCanonicalInstant } from '../domain/index.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
+import { mysqlString, wholeStatement } from '../lib/db/mysql-literal.ts';
 
 /** Under SQLite's 32,766 and MySQL's 65,535 bound parameters per statement. */
 const MAX_PARAMETERS = 30_000;
@@ -51,7 +52,7 @@ export async function upsert(
   if (first === undefined) return;
   for (const part of chunks(rows, rowsPerStatement(trx, first))) {
     const sql = sqlDialectOf(trx) === 'mysql' ? mysqlInsert(table, part, update) : undefined;
-    if (sql !== undefined) await trx.raw('?', [whole(sql)]);
+    if (sql !== undefined) await trx.raw('?', [wholeStatement(sql)]);
     else await trx(table).insert(part as Record<string, unknown>[]).onConflict([...key]).merge([...update]);
   }
 }
@@ -67,7 +68,7 @@ export async function insertMany(trx: Knex.Transaction, table: string, rows: rea
   if (sqlDialectOf(trx) === 'mysql' && await loadRows(trx, table, rows)) return;
   for (const part of chunks(rows, rowsPerStatement(trx, first))) {
     const sql = sqlDialectOf(trx) === 'mysql' ? mysqlInsert(table, part) : undefined;
-    if (sql !== undefined) await trx.raw('?', [whole(sql)]);
+    if (sql !== undefined) await trx.raw('?', [wholeStatement(sql)]);
     else await trx(table).insert(part);
   }
 }
@@ -165,22 +166,6 @@ function loadString(value: string): string {
   return from === 0 ? value : text + value.slice(from);
 }
 
-/** What mysql2 escapes, by character code (the server reads backslash escapes: no NO_BACKSLASH_ESCAPES). */
-const ESCAPES: readonly (string | undefined)[] = Object.assign(new Array<string | undefined>(93).fill(undefined),
-  { 0: '\\0', 8: '\\b', 9: '\\t', 10: '\\n', 13: '\\r', 26: '\\Z', 34: '\\"', 39: "\\'", 92: '\\\\' });
-
-function mysqlString(value: string): string {
-  let text = "'";
-  let from = 0;
-  for (let at = 0; at < value.length; at++) {
-    const escaped = ESCAPES[value.charCodeAt(at)]; // undefined past 92 too
-    if (escaped === undefined) continue;
-    text += value.slice(from, at) + escaped;
-    from = at + 1;
-  }
-  return from === 0 ? `'${value}'` : `${text}${value.slice(from)}'`;
-}
-
 /** A value as mysql2 writes a bound value of its type into the statement; undefined for any other type. */
 function mysqlLiteral(value: unknown): string | undefined {
   if (value === null) return 'NULL';
@@ -215,15 +200,6 @@ function mysqlInsert(table: string, rows: readonly object[], update?: readonly s
   }
   const merge = update === undefined || update.length === 0 ? '' : ` on duplicate key update ${update.map((column) => `${quoteName(column)} = values(${quoteName(column)})`).join(', ')}`;
   return `insert into ${quoteName(table)} (${columns.map(quoteName).join(', ')}) values ${values}${merge}`;
-}
-
-/**
- * A finished statement as the one value of the statement `?`: mysql2 writes an object's
- * toSqlString() as it is, so neither knex nor the driver scans megabytes of values for
- * placeholders (a value may hold a `?`; written this way it is never taken for one).
- */
-function whole(sql: string): { toSqlString(): string } {
-  return { toSqlString: () => sql };
 }
 
 function quoteName(identifier: string): string {

@@ -12,10 +12,11 @@
  */
 import type { Knex } from 'knex';
 import type { AppendResult, StreamWrite } from '../port.ts';
+import { mysqlString, wholeStatement } from '../../lib/db/mysql-literal.ts';
 import { RevisionMismatch, eventRow } from './rows.ts';
 
 interface MysqlConnection {
-  query(sql: string, callback: (error: Error | null, results: unknown) => void): void;
+  query(sql: string, values: readonly unknown[], callback: (error: Error | null, results: unknown) => void): void;
   destroy(): void;
 }
 
@@ -30,26 +31,11 @@ interface OkPacket {
   insertId: number;
 }
 
-/** Sends a request whose values are written in it already (sqlString): the driver formats nothing. */
+/** Sends a request whose values are written in it already (mysqlString): the driver formats nothing. */
 function query<T>(connection: MysqlConnection, sql: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    connection.query(sql, (error, results) => (error ? reject(error) : resolve(results as T)));
+    connection.query('?', [wholeStatement(sql)], (error, results) => (error ? reject(error) : resolve(results as T)));
   });
-}
-
-const ESCAPED = /[\0'\\]/;
-
-/**
- * A string as a MySQL string literal. The request of an append carries each event's JSON, a
- * hundred events at a time in a rush: the driver's placeholder formatting scanned that text
- * character by character, escaping every double quote of the JSON, which a single-quoted literal
- * does not need. Inside '…' only the quote, the backslash (the escape character; the server runs
- * without NO_BACKSLASH_ESCAPES, as the driver's own escaping also assumes) and NUL are written
- * escaped; the rest, newlines and multi-byte characters included, is taken as it is.
- */
-export function sqlString(value: string): string {
-  if (!ESCAPED.test(value)) return `'${value}'`;
-  return `'${value.replace(/[\0'\\]/g, (c) => (c === '\0' ? '\\0' : `\\${c}`))}'`;
 }
 
 export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[]): Promise<AppendResult[]> {
@@ -63,10 +49,10 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[]): P
     let offset = 0;
     const lastOffsets = writes.map((write, w) => {
       const firstRevision = (lastRevisions[w] as number) - write.events.length + 1;
-      const stream = sqlString(write.stream);
+      const stream = mysqlString(write.stream);
       write.events.forEach((event, i) => {
         const row = eventRow(write.stream, event, firstRevision + i, recordedAt);
-        tuples.push(`(LAST_INSERT_ID() - ${total - 1 - offset}, ${stream}, ${row.revision}, ${sqlString(row.event_id)}, ${sqlString(row.type)}, ${sqlString(row.data)}, ${sqlString(row.metadata)}, ${row.recorded_at})`);
+        tuples.push(`(LAST_INSERT_ID() - ${total - 1 - offset}, ${stream}, ${row.revision}, ${mysqlString(row.event_id)}, ${mysqlString(row.type)}, ${mysqlString(row.data)}, ${mysqlString(row.metadata)}, ${row.recorded_at})`);
         offset++;
       });
       return offset - 1;
@@ -104,15 +90,15 @@ async function advanceStreams(connection: MysqlConnection, writes: readonly Stre
     const count = events.length;
     if (expected === 'no_stream') {
       statementOf.push(null);
-      created.push(`(${sqlString(stream)}, ${count - 1})`);
+      created.push(`(${mysqlString(stream)}, ${count - 1})`);
       continue;
     }
     statementOf.push(statements.length);
     if (typeof expected === 'number') {
-      statements.push(`UPDATE es_streams SET revision = ${expected + count} WHERE stream_id = ${sqlString(stream)} AND revision = ${expected}`);
+      statements.push(`UPDATE es_streams SET revision = ${expected + count} WHERE stream_id = ${mysqlString(stream)} AND revision = ${expected}`);
     } else {
       // Created, or moved on: LAST_INSERT_ID carries the new revision back when it moved.
-      statements.push(`INSERT INTO es_streams (stream_id, revision) VALUES (${sqlString(stream)}, ${count - 1}) ON DUPLICATE KEY UPDATE revision = LAST_INSERT_ID(revision + ${count})`);
+      statements.push(`INSERT INTO es_streams (stream_id, revision) VALUES (${mysqlString(stream)}, ${count - 1}) ON DUPLICATE KEY UPDATE revision = LAST_INSERT_ID(revision + ${count})`);
     }
   }
   if (created.length > 0) statements.push(`INSERT INTO es_streams (stream_id, revision) VALUES ${created.join(', ')}`);

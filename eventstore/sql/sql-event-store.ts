@@ -17,7 +17,6 @@ import { EventEmitter } from 'node:events';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import knex, { type Knex } from 'knex';
-import { format } from 'mysql2';
 import {
   InvalidAppend,
   WritesConflicted,
@@ -57,15 +56,6 @@ interface SqliteConnection {
 type PoolDone<C> = (error: Error | null, connection: C) => void;
 
 
-/**
- * The driver's formatting, skipped for a request that has no values: an append writes its
- * values into its text (mysql-append.ts), and the driver would scan that text, every event's
- * JSON, for placeholders it does not have.
- */
-function formatUnlessWritten(sql: string, values: Parameters<typeof format>[1], timezone: Parameters<typeof format>[3]): string {
-  return Array.isArray(values) && values.length === 0 ? sql : format(sql, values, false, timezone);
-}
-
 const DEFAULT_POLL_INTERVAL_MS = 50;
 /** Deadlocks and busy databases are retried this many times before the error reaches the caller. */
 const MAX_ATTEMPTS = 5;
@@ -90,7 +80,7 @@ export class SqlEventStore implements EventStore {
       ? knex({
           client: 'mysql2',
           // Multiple statements let an append send its locked section in one request (mysql-append.ts).
-          connection: { uri: options.url, supportBigNumbers: true, bigNumberStrings: false, multipleStatements: true, queryFormat: formatUnlessWritten },
+          connection: { uri: options.url, supportBigNumbers: true, bigNumberStrings: false, multipleStatements: true },
           pool: {
             min: 0,
             max: options.poolSize ?? 20,
