@@ -84,7 +84,7 @@ export const commandApi: FastifyPluginAsyncTypebox<CommandApiDeps> = async (app,
     return payload;
   });
   // The reads answered from the event store: X-Projection-Position and min_position are the store's.
-  const atHead = readAtHead(deps.store, deps.config.readWaitTimeoutMs);
+  const atHead = readAtHead(deps.store);
   await app.register(userRoutes, { ...deps, atHead });
   await app.register(bookingRoutes, deps);
   await app.register(paymentRoutes, deps);
