@@ -346,3 +346,19 @@ t.test('a batch that lost the race writes no booking stream for the decision tha
   const written = await concerts.submit(CONCERT, sealedHold(b3, randomUUID(), 2), context);
   t.same((await store.readStream(`booking-${b3}`)).map((e) => [e.type, e.position]), [['BookingPlaced', written.companions?.[0]]], 'and together again once caught up');
 });
+
+t.test('a batch that cannot be written with its booking streams for another reason than a conflict is written apart, and says so', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const { store: watched, calls } = counted(store, async () => {
+    throw new Error('packet too big');
+  });
+  const reported: string[] = [];
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf, onBackgroundError: (error, what) => reported.push(`${what}: ${String(error)}`) });
+  const b1 = randomUUID();
+  const written = await concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context);
+  t.same(calls, ['appendAll concert,booking', `append ${STREAM}`]);
+  t.equal(written.companions, undefined, 'the booking is left to the caller');
+  t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1]);
+  t.same(reported, ['a batch written with its companions (written apart instead): Error: packet too big'], 'reported once');
+});

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandContext, DomainEvent, Owned, OwningDecider } from '../../domain/index.ts';
 import { decode } from '../../eventstore/decode.ts';
-import { WrongExpectedRevision, type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type StreamWrite } from '../../eventstore/port.ts';
+import { WritesConflicted, WrongExpectedRevision, type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type StreamWrite } from '../../eventstore/port.ts';
 import { AppError } from '../../lib/errors.ts';
 import { toAppend } from '../command-handler.ts';
 
@@ -331,7 +331,12 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   async #appendTogether(stream: string, envelopes: readonly EventToAppend[], expected: ExpectedRevision, outcomes: readonly Outcome<Event>[]): Promise<AppendResult[] | null> {
     const companions = outcomes.flatMap((outcome) => ('companions' in outcome ? outcome.companions : []));
     if (companions.length === 0) return null;
-    return this.store.appendAll([{ stream, events: envelopes, expected }, ...companions]).catch(() => null);
+    return this.store.appendAll([{ stream, events: envelopes, expected }, ...companions]).catch((error: unknown) => {
+      // A conflict is the store's ordinary answer; anything else (a packet too big, a bug) would
+      // otherwise turn every batch into two commits unseen.
+      if (!(error instanceof WritesConflicted)) this.options.onBackgroundError(error, 'a batch written with its companions (written apart instead)');
+      return null;
+    });
   }
 
   /** Consecutive commands from the front of the queue, stopping before a read. */
