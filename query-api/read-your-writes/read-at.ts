@@ -61,6 +61,24 @@ export function readAt(waiter: ProjectionWaiter, sources: ReadSources, projectio
     const position = request.readSource.position ?? reached ?? await waiter.position(projection);
     void reply.header('X-Projection-Position', String(position));
   };
+  return answeredAtOnceOr((request, reply) => {
+    const source = sources.chooseNow(projection);
+    const position = source?.position ?? waiter.knownPosition(projection);
+    if (source === undefined || position === undefined) return false;
+    request.readSource = source;
+    void reply.header('X-Projection-Position', String(position));
+    return true;
+  }, slowly);
+}
+
+/**
+ * A preHandler for reads that name no position and find everything known (`atOnce` answers true:
+ * the hot path, without a promise), else waiting in `slowly` for the reader's position.
+ */
+function answeredAtOnceOr(
+  atOnce: (request: FastifyRequest, reply: FastifyReply) => boolean,
+  slowly: (request: FastifyRequest, reply: FastifyReply, minimum: number | undefined) => Promise<void>,
+) {
   return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
     let minimum: number | undefined;
     try {
@@ -70,15 +88,9 @@ export function readAt(waiter: ProjectionWaiter, sources: ReadSources, projectio
       return;
     }
     request.minPosition = minimum;
-    if (minimum === undefined) {
-      const source = sources.chooseNow(projection);
-      const position = source?.position ?? waiter.knownPosition(projection);
-      if (source !== undefined && position !== undefined) {
-        request.readSource = source;
-        void reply.header('X-Projection-Position', String(position));
-        done();
-        return;
-      }
+    if (minimum === undefined && atOnce(request, reply)) {
+      done();
+      return;
     }
     slowly(request, reply, minimum).then(() => done(), done);
   };
@@ -105,23 +117,10 @@ export function awaitProjections(waiter: ProjectionWaiter, projections: readonly
     }
     void reply.header('X-Projection-Position', String(Math.min(...positions)));
   };
-  return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
-    let minimum: number | undefined;
-    try {
-      minimum = minimumOf(request);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    request.minPosition = minimum;
-    if (minimum === undefined) {
-      const known = projections.map((projection) => waiter.knownPosition(projection));
-      if (known.every((position): position is number => position !== undefined)) {
-        void reply.header('X-Projection-Position', String(Math.min(...known)));
-        done();
-        return;
-      }
-    }
-    slowly(reply, minimum).then(() => done(), done);
-  };
+  return answeredAtOnceOr((_request, reply) => {
+    const known = projections.map((projection) => waiter.knownPosition(projection));
+    if (!known.every((position): position is number => position !== undefined)) return false;
+    void reply.header('X-Projection-Position', String(Math.min(...known)));
+    return true;
+  }, (_request, reply, minimum) => slowly(reply, minimum));
 }
