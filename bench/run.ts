@@ -21,6 +21,7 @@ import { benchSearch, type SearchFigures } from './search.ts';
 import { benchImport, type ImportFigures } from './import.ts';
 import { benchRedisBaseline, redisLikeProduction, type RedisSaleFigures } from './redis-lua-baseline-run.ts';
 import { benchMemory, CONCURRENCY as MEMORY_CONCURRENCY, type MemoryFigures, type MemorySample } from './memory.ts';
+import { serverNodeFlags } from './processes.ts';
 
 const here = import.meta.dirname;
 const resultsDir = join(here, 'results');
@@ -637,7 +638,7 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'store (ours) or the tables (baseline) are audited: a seat in two bookings, more seats than the class, or a 201 whose',
       'booking is not stored counts as oversold. CPU per booking is utime + stime from /proc of the server process and of',
       'mariadbd over the measured phase, divided by the bookings answered 201 (median round). Everything (load generator,',
-      'server, MariaDB) shares the 2 cores.',
+      `server, MariaDB) shares the 2 cores. Every server, ours and the baselines, runs with the image's V8 flags (${serverNodeFlags.join(' ')}).`,
       '',
       '| | bookings/s (median) | spread | rounds | p50 / p99 ms (best round) | worst p99 ms | non-2xx or errors | oversold | server CPU ms/booking | MariaDB CPU ms/booking | statements/booking |',
       '|---|---|---|---|---|---|---|---|---|---|---|',
