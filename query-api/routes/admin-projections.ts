@@ -3,9 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { problemResponses } from '../../lib/http/schemas.ts';
-import { PROJECTION_NAMES, RebuildInProgress, UnknownProjection, type ProjectionAdmin } from '../../read-models/projection-status.ts';
-import { awaitProjections, MinPositionQuery } from '../read-your-writes/read-at.ts';
-import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
+import { RebuildInProgress, UnknownProjection, type ProjectionAdmin } from '../../read-models/projection-status.ts';
+import { MinPositionQuery, minimumOf } from '../read-your-writes/read-at.ts';
 
 const ProjectionAnswer = Type.Object({
   name: Type.String(),
@@ -23,10 +22,17 @@ const ProjectionAnswer = Type.Object({
   })], { description: 'progress of the running (or last) rebuild in this process' }),
 });
 
-export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: ProjectionAdmin; waiter: ProjectionWaiter }> = async (app, { projections, waiter }) => {
+export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: ProjectionAdmin }> = async (app, { projections }) => {
+  /*
+   * Read-your-writes (API.md: min_position, X-Min-Position and the cookie alike): this page is not
+   * a read model a command writes, it reads the checkpoints and the store's head as they are now,
+   * so it reflects every position up to the head it read. A reader's position is met once that
+   * head has reached it; one beyond it was never answered (positions are answered once committed)
+   * and is refused at once, as the command API's reads of the store refuse it. Waiting for the
+   * projections instead kept the page away exactly when one had failed or lagged far behind (a
+   * browser carries the cookie after any command), which is when an admin needs it.
+   */
   app.get('/api/v1/admin/projections', {
-    // X-Projection-Position: the position every projection has reached.
-    preHandler: awaitProjections(waiter, PROJECTION_NAMES),
     schema: {
       tags: ['admin'],
       summary: 'Position, head, lag and status of every projection',
@@ -34,16 +40,24 @@ export const adminProjectionRoutes: FastifyPluginAsyncTypebox<{ projections: Pro
       querystring: Type.Object(MinPositionQuery, { additionalProperties: false }),
       response: { 200: Type.Array(ProjectionAnswer), ...problemResponses },
     },
-  }, async () => (await projections.status()).map((view) => ({
-    ...view,
-    rebuild: view.rebuild === null ? null : {
-      phase: view.rebuild.phase,
-      done: view.rebuild.done,
-      total: view.rebuild.total,
-      events_per_second: view.rebuild.eventsPerSecond,
-      eta_seconds: view.rebuild.etaSeconds,
-    },
-  })));
+  }, async (request, reply) => {
+    const minimum = minimumOf(request);
+    const views = await projections.status();
+    // X-Projection-Position: the head the page read (every view's head_position is at least it).
+    const head = views.length === 0 ? 0 : Math.min(...views.map((view) => view.head_position));
+    if (minimum !== undefined && head < minimum) throw new AppError('PROJECTION_LAGGING', `the event store has not reached position ${minimum}: no command answered it; retry shortly`);
+    void reply.header('X-Projection-Position', String(head));
+    return views.map((view) => ({
+      ...view,
+      rebuild: view.rebuild === null ? null : {
+        phase: view.rebuild.phase,
+        done: view.rebuild.done,
+        total: view.rebuild.total,
+        events_per_second: view.rebuild.eventsPerSecond,
+        eta_seconds: view.rebuild.etaSeconds,
+      },
+    }));
+  });
 
   app.post('/api/v1/admin/projections/:name/rebuild', {
     schema: {

@@ -4,6 +4,7 @@ import { startRedis } from '../../test/harness/servers.ts';
 import { testApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer, type Concert } from '../../test/support/booking.ts';
 import { eventually } from '../../test/support/eventually.ts';
+import { caughtUp } from '../../test/support/projections.ts';
 import { serviceUrl, uniqueName } from '../../test/support/services.ts';
 import { bearer } from '../../test/support/users.ts';
 
@@ -166,5 +167,40 @@ t.test('Redis stopped in the middle: availability still answers 200, from MySQL,
     const answer = await app.inject({ method: 'GET', url: `${url}?min_position=${booked.json<{ position: number }>().position}` });
     t.equal(answer.statusCode, 200, `read ${i + 1} with Redis down`);
     t.same(answer.json<Availability>().ticket_classes.map((c) => c.available), [28]);
+  }
+});
+
+t.test("an admin whose browser carries a min_position cookie sees the page while a projection has failed: 200, the failure named, no wait", async (t) => {
+  const timeoutMs = 2_000;
+  const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false', READ_WAIT_TIMEOUT_MS: String(timeoutMs) });
+  const { app, services } = made;
+  services.projector.start();
+  const admin = await adminToken(made);
+  await caughtUp(services.projector.projectors);
+  // The concerts projection's table gone: its next batch fails, and it shows as failed, behind the head.
+  await services.projector.readModels.raw('RENAME TABLE concerts TO concerts_gone');
+  const concert = await createConcert(app, admin);
+  await eventually(async () => (await services.projector.projectors.status()).find((view) => view.name === 'concerts')?.status === 'failed', 'the concerts projection failed');
+  const head = await services.shared.store.headPosition();
+  t.ok(head >= concert.position, 'the command is in the store');
+
+  // The cookie a command sets for a browser, honoured as X-Min-Position (API.md); the header and the query the same.
+  for (const [how, url, headers] of [
+    ['the min_position cookie', '/api/v1/admin/projections', { cookie: `min_position=${concert.position}` }],
+    ['X-Min-Position', '/api/v1/admin/projections', { 'x-min-position': String(concert.position) }],
+    ['min_position', `/api/v1/admin/projections?min_position=${concert.position}`, {}],
+  ] as const) {
+    const started = Date.now();
+    const page = await app.inject({ method: 'GET', url, headers: { ...bearer(admin), ...headers } });
+    const ms = Date.now() - started;
+    t.equal(page.statusCode, 200, `${how}: the page answers (${page.body.slice(0, 200)})`);
+    t.ok(ms < timeoutMs / 2, `${how}: at once, not after waiting for the failed projection (${ms} ms)`);
+    if (page.statusCode !== 200) continue;
+    const views = page.json<View[]>();
+    const concerts = views.find((view) => view.name === 'concerts');
+    t.match(concerts, { status: 'failed', head_position: head }, `${how}: the failed projection is shown failed`);
+    t.ok(concerts !== undefined && concerts.position < concert.position && concerts.lag === head - concerts.position, `${how}: at its real position, behind the command (${JSON.stringify(concerts)})`);
+    t.ok(views.filter((view) => view.name !== 'concerts').every((view) => view.status === 'live'), `${how}: the others live`);
+    t.equal(page.headers['x-projection-position'], String(head), `${how}: X-Projection-Position is the head the page read`);
   }
 });

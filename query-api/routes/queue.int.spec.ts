@@ -117,6 +117,42 @@ t.test('the status poll reads Redis alone: with the MySQL database (read models 
   }
 });
 
+t.test('a poll that names a position, with MySQL gone: from the board when the position is known, else 503 PROJECTION_LAGGING, never 500', async (t) => {
+  const prefix = uniqueName('bo');
+  const { app, wired } = await roleApp(t, { BOXOFFICE_ROLE: 'query', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix }, { now: () => new Date(OPENS_AT) });
+  const { feed } = await redisBoard(t, prefix);
+  const script = new WaitingRoomScript();
+  await feed([...script.open(), ...script.join(1), ...script.join(2), ...script.draw(), ...script.admit([1])]);
+  const readModels = knex({ client: 'mysql2', connection: wired.shared.config.mysqlUrl!, pool: { min: 0, max: 1 } });
+  t.teardown(() => readModels.destroy());
+  // The queue projection at 40, as a projector process would have recorded it.
+  await readModels('projection_checkpoints').insert({ name: 'queue', position: 40 }).onConflict('name').merge(['position']);
+  const poll = (place: string, headers: Record<string, string>) => app.inject({ method: 'GET', url: `/api/v1/queue/${place}`, headers });
+  // The cookie a browser carries after its join (API.md: honoured as X-Min-Position).
+  const seen = await poll(placeId(1), { cookie: 'min_position=40' });
+  t.equal(seen.statusCode, 200, 'MySQL up: the position read from the checkpoint');
+  t.equal(seen.headers['x-projection-position'], '40');
+
+  const admin = knex({ client: 'mysql2', connection: serviceUrl('MYSQL_URL'), pool: { min: 0, max: 1 } });
+  t.teardown(() => admin.destroy());
+  await admin.raw('DROP DATABASE ??', [new URL(wired.shared.config.mysqlUrl!).pathname.slice(1)]);
+  await t.rejects(readModels('projection_checkpoints').first(), 'the checkpoint cannot be read now');
+
+  for (const [how, headers] of [['cookie', { cookie: 'min_position=40' }], ['X-Min-Position', { 'x-min-position': '12' }]] as const) {
+    const known = await poll(placeId(2), headers);
+    t.equal(known.statusCode, 200, `${how} at or below the position this process learned: answered from the board (${known.body.slice(0, 200)})`);
+    t.match(known.json(), { status: script.order()[0] === placeId(2) ? 'admitted' : 'waiting' });
+    t.equal(known.headers['x-projection-position'], '40', `${how}: the position learned, at or above the reader's`);
+  }
+  for (const [how, headers] of [['cookie', { cookie: 'min_position=41' }], ['X-Min-Position', { 'x-min-position': '41' }]] as const) {
+    const beyond = await poll(placeId(1), headers);
+    t.equal(beyond.statusCode, 503, `${how} beyond it: the board cannot be shown to hold it (${beyond.body.slice(0, 200)})`);
+    t.equal(beyond.headers['content-type'], 'application/problem+json; charset=utf-8');
+    t.match(beyond.json(), { code: 'PROJECTION_LAGGING', status: 503 });
+    t.equal(beyond.headers['retry-after'], '1', 'poll again shortly');
+  }
+});
+
 t.test('Redis down: 503 QUEUE_UNAVAILABLE with Retry-After, never 500', async (t) => {
   const { app } = await roleApp(t, { BOXOFFICE_ROLE: 'query', REDIS_URL: 'redis://127.0.0.1:1' });
   const reply = await app.inject({ method: 'GET', url: `/api/v1/queue/${placeId(1)}` });
