@@ -136,12 +136,11 @@ export class SqlEventStore implements EventStore {
     const streams = new Set(writes.map((write) => write.stream));
     if (writes.length > 1 && streams.size === writes.length) {
       try {
-        const results = await this.#dialect.append(this.#db, writes);
-        this.#appended.emit('appended', Math.max(...results.map((result) => result.position)), writes satisfies AppendedWrites);
-        return results.map((value) => ({ status: 'fulfilled', value }));
+        return (await this.appendAll(writes)).map((value) => ({ status: 'fulfilled', value }));
       } catch (error) {
-        // One write conflicted (or the database balked): every write on its own, each told its fate.
-        if (!(error instanceof RevisionMismatch) && !this.#dialect.isUniqueViolation(error) && !this.#dialect.isTransient(error)) throw error;
+        // One write conflicted (or the database kept balking, deadlocks retried as appendAll
+        // does): every write on its own, each told its fate.
+        if (!(error instanceof WritesConflicted) && !this.#dialect.isTransient(error)) throw error;
       }
     }
     const outcomes: PromiseSettledResult<AppendResult>[] = [];
