@@ -1,7 +1,9 @@
+import knex, { type Knex } from 'knex';
 import t from 'tap';
+import { startMariaDb } from '../test/harness/servers.ts';
 import { databaseFor } from '../test/support/projections.ts';
 import { openReadModels } from '../read-models/database.ts';
-import { insertMany, upsert } from './bulk.ts';
+import { LocalInfile, insertMany, upsert } from './bulk.ts';
 
 /** Every character a statement's text must escape, placeholders and driver syntax, and text outside Latin-1. */
 const AWKWARD = [
@@ -22,7 +24,7 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     });
     const rows = AWKWARD.map((text, i) => ({ id: `row-${i}`, text, amount: i * 1_000_003 - 7, flag: i % 2 === 0 }));
     const loads = await loadsSoFar(db, kind);
-    await db.transaction((trx) => insertMany(trx, 'bulk_values', [...rows, { id: 'null', text: null, amount: 0, flag: false }]));
+    await db.transaction((trx) => insertMany(trx, 'bulk_values', [...rows, { id: 'null', text: null, amount: 0, flag: false }], new LocalInfile()));
     // MariaDB allows LOAD DATA LOCAL (local_infile is on by default): the rows went that way.
     if (kind === 'mysql') t.ok((await loadsSoFar(db, kind)) > loads, 'inserted with LOAD DATA LOCAL INFILE');
     const read = async () => (await db('bulk_values').orderBy('id').select<{ id: string; text: string | null; amount: number | string; flag: number | boolean }[]>())
@@ -50,16 +52,55 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     });
     await db('bulk_keys').insert({ id: 'taken', code: 'old' });
     const rows = Array.from({ length: 50 }, (_, i) => ({ id: `row-${i}`, code: 'new' }));
+    const localInfile = new LocalInfile();
     // LOAD DATA LOCAL skips a duplicate with a warning: the write must fail all the same, as an INSERT does.
-    await t.rejects(db.transaction((trx) => insertMany(trx, 'bulk_keys', [...rows, { id: 'taken', code: 'new' }])));
+    await t.rejects(db.transaction((trx) => insertMany(trx, 'bulk_keys', [...rows, { id: 'taken', code: 'new' }], localInfile)));
     t.same(await db('bulk_keys').select('id', 'code'), [{ id: 'taken', code: 'old' }], 'a duplicate key: nothing written, the row kept');
     if (kind === 'mysql') {
       // …and cuts a value too long for its column with a warning; strict mode refuses it.
-      await t.rejects(db.transaction((trx) => insertMany(trx, 'bulk_keys', [...rows, { id: 'long', code: 'too long' }])));
+      await t.rejects(db.transaction((trx) => insertMany(trx, 'bulk_keys', [...rows, { id: 'long', code: 'too long' }], localInfile)));
       t.same(await db('bulk_keys').select('id', 'code'), [{ id: 'taken', code: 'old' }], 'a value too long: nothing written');
     }
   });
 }
+
+t.test('a database that refuses LOAD DATA LOCAL is written with INSERTs, and from then on without asking; another database still loads', async (t) => {
+  const server = await startMariaDb({ bufferPool: '64M', logFileSize: '16M', settings: ['local_infile=0'] });
+  t.teardown(() => server.stop());
+  const admin = knex({ client: 'mysql2', connection: server.url, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw('CREATE DATABASE rm CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+  } finally {
+    await admin.destroy();
+  }
+  const refusing = await openReadModels({ client: 'mysql2', url: `${server.url}/rm` });
+  t.teardown(() => refusing.destroy());
+  const { options } = await databaseFor(t, 'mysql');
+  const loading = await openReadModels(options);
+  t.teardown(() => loading.destroy());
+  for (const db of [refusing, loading]) {
+    await db.schema.createTable('bulk_loads', (table) => {
+      table.string('id', 36).primary();
+      table.text('text').notNullable();
+    });
+  }
+  const rows = (prefix: string) => AWKWARD.map((text, i) => ({ id: `${prefix}-${i}`, text }));
+  /** LOAD DATA statements the write ran, counted on its own connection (other specs load beside this one). */
+  const loadsIn = (db: Knex, localInfile: LocalInfile, prefix: string) => db.transaction(async (trx) => {
+    const loads = async () => Number(((await trx.raw("SHOW SESSION STATUS LIKE 'Com_load'")) as [{ Value: string }[]])[0][0]?.Value);
+    const before = await loads();
+    await insertMany(trx, 'bulk_loads', rows(prefix), localInfile);
+    return (await loads()) - before;
+  });
+  const refused = new LocalInfile();
+  await loadsIn(refusing, refused, 'first');
+  t.ok(refused.refused, 'the refusal is remembered for that database');
+  t.equal(await loadsIn(refusing, refused, 'second'), 0, 'its next write asks no more');
+  t.equal(await loadsIn(loading, new LocalInfile(), 'other'), 1, "another database's writes still load");
+  const count = async (db: Knex) => Number((await db('bulk_loads').count<{ n: number }[]>({ n: '*' }))[0]?.n);
+  t.equal(await count(refusing), AWKWARD.length * 2, 'both writes to the refusing database stored every row');
+  t.equal(await count(loading), AWKWARD.length, 'the loaded write stored every row');
+});
 
 /** LOAD DATA statements the server has run so far (every session); 0 on SQLite. */
 async function loadsSoFar(db: Awaited<ReturnType<typeof openReadModels>>, kind: 'mysql' | 'sqlite'): Promise<number> {

@@ -58,23 +58,38 @@ export async function upsert(
 }
 
 /**
- * Plain multi-row INSERT, for rows that cannot exist yet. On MySQL the rows are streamed with
- * LOAD DATA LOCAL INFILE when the server allows it (see loadRows): the server then reads each
- * value as it is, without parsing a statement of hundreds of thousands of literals.
+ * What one read-model database has shown of LOAD DATA LOCAL INFILE: once it refused (local_infile
+ * off), writes to it are INSERTs. Held by the owner of that database's pool (Projectors, handed
+ * to its runners and rebuilds through ApplyContext), so each database learns it for itself.
  */
-export async function insertMany(trx: Knex.Transaction, table: string, rows: readonly object[]): Promise<void> {
+export class LocalInfile {
+  #refused = false;
+
+  get refused(): boolean {
+    return this.#refused;
+  }
+
+  refuse(): void {
+    this.#refused = true;
+  }
+}
+
+/**
+ * Plain multi-row INSERT, for rows that cannot exist yet. On MySQL the rows are streamed with
+ * LOAD DATA LOCAL INFILE when the server allows it (see loadRows; `localInfile` is what this
+ * database has shown of that): the server then reads each value as it is, without parsing a
+ * statement of hundreds of thousands of literals.
+ */
+export async function insertMany(trx: Knex.Transaction, table: string, rows: readonly object[], localInfile: LocalInfile): Promise<void> {
   const first = rows[0];
   if (first === undefined) return;
-  if (sqlDialectOf(trx) === 'mysql' && await loadRows(trx, table, rows)) return;
+  if (sqlDialectOf(trx) === 'mysql' && await loadRows(trx, table, rows, localInfile)) return;
   for (const part of chunks(rows, rowsPerStatement(trx, first))) {
     const sql = sqlDialectOf(trx) === 'mysql' ? mysqlInsert(table, part) : undefined;
     if (sql !== undefined) await trx.raw('?', [wholeStatement(sql)]);
     else await trx(table).insert(part);
   }
 }
-
-/** Once the server has refused LOAD DATA LOCAL (local_infile off), this process writes INSERTs instead. */
-let localInfileRefused = false;
 
 /** The server's or client's "local infile is disabled" (MySQL 8, MariaDB, older servers). */
 const LOCAL_INFILE_DISABLED = new Set([1148, 3948, 4166]);
@@ -95,8 +110,8 @@ interface LoadingConnection {
  * short of the rows, fails the write as an INSERT's error would. Whatever file the server asks
  * for, the driver is handed these rows only: no file of this machine is ever read.
  */
-async function loadRows(trx: Knex.Transaction, table: string, rows: readonly object[]): Promise<boolean> {
-  if (localInfileRefused) return false;
+async function loadRows(trx: Knex.Transaction, table: string, rows: readonly object[], localInfile: LocalInfile): Promise<boolean> {
+  if (localInfile.refused) return false;
   const columns = Object.keys(rows[0] as object);
   const packets = loadText(rows, columns);
   if (packets === undefined) return false;
@@ -115,7 +130,7 @@ async function loadRows(trx: Knex.Transaction, table: string, rows: readonly obj
   } catch (error) {
     const errno = (error as { errno?: unknown }).errno;
     if (typeof errno === 'number' && LOCAL_INFILE_DISABLED.has(errno)) {
-      localInfileRefused = true;
+      localInfile.refuse();
       return false;
     }
     throw error;

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import type { DomainEvent, EventMetadata } from '../domain/index.ts';
 import type { SqlDialect } from '../lib/db/dialect.ts';
+import type { LocalInfile } from './bulk.ts';
 
 /** A stored event as projections see it: upcast to the current version, with its position. */
 export type ProjectedEvent = DomainEvent & {
@@ -34,6 +35,8 @@ export interface ApplyContext {
   readonly position: number;
   /** The position it moves from: the end of the page before, which another runner may have applied. */
   readonly from: number;
+  /** What the read-model database has shown of LOAD DATA LOCAL (insertMany in bulk.ts). */
+  readonly localInfile: LocalInfile;
 }
 
 /** Work for after the batch committed (cache writes); the runner retries nothing of it. */

@@ -15,6 +15,7 @@ import { concertsProjection } from './concerts/concerts.ts';
 import { legacyIdsProjection } from './legacy-ids/legacy-ids.ts';
 import { SeatCacheFeed } from './concerts/seat-cache-feed.ts';
 import { paymentsProjection } from './payments/payments.ts';
+import { LocalInfile } from './bulk.ts';
 import type { Projection } from './projection.ts';
 import { queueProjection } from './queue/queue.ts';
 import { PROJECTION_NAMES, UnknownProjection, type ProjectionAdmin, type ProjectionView, type RebuildProgress } from '../read-models/projection-status.ts';
@@ -48,6 +49,8 @@ export class Projectors implements ProjectionAdmin {
   readonly seatCache: SeatCache | undefined;
   readonly #seatCacheFeed: SeatCacheFeed | undefined;
   readonly #runners = new Map<string, ProjectionRunner>();
+  /** What the read-model database has shown of LOAD DATA LOCAL: learnt once, by all its writers. */
+  readonly #localInfile = new LocalInfile();
   readonly #rebuilds = new Map<string, RebuildProgress>();
   readonly #running = new Set<Promise<unknown>>();
   #cacheRefill: Promise<void> | undefined;
@@ -88,6 +91,7 @@ export class Projectors implements ProjectionAdmin {
         store: options.store,
         checkpoints: this.checkpoints,
         projection,
+        localInfile: this.#localInfile,
         positions: options.positions,
         batchSize: options.batchSize,
         onError: (error, name) => options.onError(error, `projection ${name}`),
@@ -210,6 +214,7 @@ export class Projectors implements ProjectionAdmin {
     }
     const result = await rebuild({
       db: this.options.db,
+      localInfile: this.#localInfile,
       store: this.options.store,
       checkpoints: this.checkpoints,
       projections,

@@ -27,6 +27,7 @@ import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import { RebuildInProgress, type RebuildProgress } from '../read-models/projection-status.ts';
 import { shadowCheckpoint, type Checkpoints } from '../read-models/checkpoints.ts';
+import type { LocalInfile } from './bulk.ts';
 import type { ProjectedEvent, Projection } from './projection.ts';
 import { ProjectionFailed, ProjectionRunner, type DecodedPage } from './runner.ts';
 import { copyTableShape, oldTable, renameTables, shadowTable } from './shadow-tables.ts';
@@ -43,6 +44,8 @@ const HEARTBEAT_MS = STALE_REBUILD_MS / 4;
 
 export interface RebuildOptions {
   readonly db: Knex;
+  /** What `db` has shown of LOAD DATA LOCAL (bulk.ts), shared with its runners; each job's own by default. */
+  readonly localInfile?: LocalInfile;
   readonly store: EventStore;
   readonly checkpoints: Checkpoints;
   /** Rebuilt side by side; each swaps in once it has caught up. */
@@ -84,7 +87,7 @@ class RebuildJob {
     this.shadowName = shadowCheckpoint(this.name);
     this.runner = new ProjectionRunner({
       db: options.db, store: options.store, checkpoints: options.checkpoints, projection,
-      checkpoint: this.shadowName, table: shadowTable, onError: options.onError,
+      checkpoint: this.shadowName, table: shadowTable, onError: options.onError, localInfile: options.localInfile,
       // SQLite has one writer (and knex one connection): side by side is for MySQL.
       parallelWrites: sqlDialectOf(options.db) === 'mysql',
     });

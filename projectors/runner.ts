@@ -13,6 +13,7 @@ import { Follower } from '../lib/follow.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
 import type { ProjectionPositions } from '../read-models/positions.ts';
 import type { Checkpoints } from '../read-models/checkpoints.ts';
+import { LocalInfile } from './bulk.ts';
 import type { AfterCommit, ProjectedEvent, Projection } from './projection.ts';
 
 export interface RunnerOptions {
@@ -26,6 +27,8 @@ export interface RunnerOptions {
   readonly table?: (name: string) => string;
   /** Run each batch's table writes side by side (a rebuild's shadow only). */
   readonly parallelWrites?: boolean;
+  /** What `db` has shown of LOAD DATA LOCAL, shared by its writers; the runner's own by default. */
+  readonly localInfile?: LocalInfile;
   /** Where committed positions are told (not for a rebuild's shadow). */
   readonly positions?: ProjectionPositions;
   readonly batchSize?: number;
@@ -52,6 +55,8 @@ export interface PageTarget {
   readonly table: (name: string) => string;
   /** Run the batch's table writes side by side on their own connections (rebuilds only). */
   readonly parallelWrites?: boolean;
+  /** What `db` has shown of LOAD DATA LOCAL. */
+  readonly localInfile: LocalInfile;
 }
 
 /**
@@ -78,6 +83,7 @@ export async function applyPage(target: PageTarget, from: number, page: AllPage 
       generation: row.generation,
       position: page.position,
       from,
+      localInfile: target.localInfile,
     });
     if (target.parallelWrites === true) await Promise.all(batch.writes.map((write) => db.transaction(write)));
     else for (const write of batch.writes) await write(trx);
@@ -109,6 +115,7 @@ export class ProjectionRunner {
   readonly name: string;
   readonly #options: RunnerOptions;
   readonly #table: (name: string) => string;
+  readonly #localInfile: LocalInfile;
   readonly #follower: Follower;
   #failing = false;
 
@@ -116,6 +123,7 @@ export class ProjectionRunner {
     this.#options = options;
     this.name = options.checkpoint ?? options.projection.name;
     this.#table = options.table ?? ((name) => name);
+    this.#localInfile = options.localInfile ?? new LocalInfile();
     this.#follower = new Follower({
       store: options.store,
       filter: { eventTypes: options.projection.eventTypes },
@@ -143,7 +151,7 @@ export class ProjectionRunner {
 
   /** Applies one page that follows position `from` (see applyPage), then tells caches and listeners. */
   async applyPage(from: number, page: AllPage | DecodedPage): Promise<PageOutcome> {
-    const applied = await applyPage({ ...this.#options, checkpoint: this.name, table: this.#table }, from, page);
+    const applied = await applyPage({ ...this.#options, checkpoint: this.name, table: this.#table, localInfile: this.#localInfile }, from, page);
     if (applied.outcome !== 'applied') return applied.outcome;
     if (this.#failing) {
       this.#failing = false;

@@ -8,6 +8,7 @@
  * rows they vouch for, so a replica at position N shows everything up to N.
  */
 import knex, { type Knex } from 'knex';
+import { mysqlSession } from '../lib/db/mysql-session.ts';
 import { withTimeout } from '../lib/timeout.ts';
 import { readCheckpointPositions } from './checkpoints.ts';
 
@@ -77,7 +78,7 @@ export class ReadSources {
     const replicas = replicaUrls.map((url) => new Replica(replicaName(url), knex({
       client: 'mysql2',
       connection: url,
-      pool: { min: 0, max: 10 },
+      pool: { min: 0, max: 10, afterCreate: mysqlSession() },
       acquireConnectionTimeout: options.timeoutMs ?? 2_000,
       // A replica that is away is reported once, by onReplicaDown, not by knex on every retry.
       log: { warn: () => undefined, error: () => undefined, debug: () => undefined, deprecate: () => undefined },

@@ -4,6 +4,7 @@
  * (taken as UTC) and decimals as text (so cents are seen, never rounded by a float).
  */
 import knex, { type Knex } from 'knex';
+import { mysqlSession } from '../../lib/db/mysql-session.ts';
 
 export interface LegacyUser {
   readonly id: number;
@@ -116,7 +117,7 @@ export interface LegacyDatabases {
 
 function open(url: string): Knex {
   // dateStrings: the text as stored (no local-time conversion); decimals arrive as text by default.
-  return knex({ client: 'mysql2', connection: { uri: url, dateStrings: true, supportBigNumbers: true }, pool: { min: 0, max: 2 } } as Knex.Config);
+  return knex({ client: 'mysql2', connection: { uri: url, dateStrings: true, supportBigNumbers: true }, pool: { min: 0, max: 2, afterCreate: mysqlSession() } } as Knex.Config);
 }
 
 /** Reads every row of the three databases, in id order (bookings: by creation, then id). */

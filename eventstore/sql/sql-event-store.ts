@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import knex, { type Knex } from 'knex';
+import { mysqlSession } from '../../lib/db/mysql-session.ts';
 import {
   InvalidAppend,
   WritesConflicted,
@@ -47,9 +48,6 @@ export type SqlEventStoreOptions =
   | { readonly client: 'mysql2'; readonly url: string; readonly poolSize?: number; readonly pollIntervalMs?: number }
   | { readonly client: 'better-sqlite3'; readonly filename: string; readonly pollIntervalMs?: number };
 
-interface MysqlConnection {
-  query(sql: string, callback: (error: Error | null) => void): void;
-}
 interface SqliteConnection {
   pragma(source: string): unknown;
 }
@@ -84,10 +82,9 @@ export class SqlEventStore implements EventStore {
           pool: {
             min: 0,
             max: options.poolSize ?? 20,
-            // Appends need no snapshot isolation, and read committed takes no gap locks on a miss.
-            afterCreate: (connection: MysqlConnection, done: PoolDone<MysqlConnection>) => {
-              connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => done(error, connection));
-            },
+            // The pinned sql_mode (mysql-session.ts), and, in the same request: appends need no
+            // snapshot isolation, and read committed takes no gap locks on a miss.
+            afterCreate: mysqlSession('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
           },
         } as Knex.Config)
       : knex({
@@ -139,12 +136,11 @@ export class SqlEventStore implements EventStore {
     const streams = new Set(writes.map((write) => write.stream));
     if (writes.length > 1 && streams.size === writes.length) {
       try {
-        const results = await this.#dialect.append(this.#db, writes);
-        this.#appended.emit('appended', Math.max(...results.map((result) => result.position)), writes satisfies AppendedWrites);
-        return results.map((value) => ({ status: 'fulfilled', value }));
+        return (await this.appendAll(writes)).map((value) => ({ status: 'fulfilled', value }));
       } catch (error) {
-        // One write conflicted (or the database balked): every write on its own, each told its fate.
-        if (!(error instanceof RevisionMismatch) && !this.#dialect.isUniqueViolation(error) && !this.#dialect.isTransient(error)) throw error;
+        // One write conflicted (or the database kept balking, deadlocks retried as appendAll
+        // does): every write on its own, each told its fate.
+        if (!(error instanceof WritesConflicted) && !this.#dialect.isTransient(error)) throw error;
       }
     }
     const outcomes: PromiseSettledResult<AppendResult>[] = [];

@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import { runMigrations } from './migrations.ts';
+import { mysqlSession } from './mysql-session.ts';
 
 /** Where a store's tables live: MySQL/MariaDB (shared with other stores) or a SQLite file of its own. */
 export type DatabaseOptions =
@@ -21,7 +22,7 @@ export async function openDatabase(
   },
 ): Promise<Knex> {
   const db = options.client === 'mysql2'
-    ? knex({ client: 'mysql2', connection: options.url, pool: { min: 0, max: schema.poolSize ?? 5 } })
+    ? knex({ client: 'mysql2', connection: options.url, pool: { min: 0, max: schema.poolSize ?? 5, afterCreate: mysqlSession() } })
     : knex({
         client: 'better-sqlite3',
         connection: { filename: options.filename },

@@ -9,8 +9,8 @@ const ESCAPED = /[\0'\\]/;
 
 /**
  * A string as a MySQL string literal. Inside '…' only the quote, the backslash (the escape
- * character: the server runs without NO_BACKSLASH_ESCAPES, as the driver's own escaping also
- * assumes) and NUL are written escaped; the rest, double quotes, newlines, tabs and multi-byte
+ * character: every session runs without NO_BACKSLASH_ESCAPES, pinned by mysql-session.ts, as the
+ * driver's own escaping also needs) and NUL are written escaped; the rest, double quotes, newlines, tabs and multi-byte
  * characters included, is read back as it is.
  */
 export function mysqlString(value: string): string {

@@ -111,10 +111,10 @@ export function bookingsProjection(): Projection {
           // Only rows from earlier batches: this batch's own are cleared in memory above.
           (trx) => forget(trx, context, forgotten),
           (trx) => upsert(trx, context.table('bookings'), earlier, ['id'], ['status', 'updated_at', 'payment_id', 'transaction_id', 'position']),
-          ...inParts([...created.keys()].map((id) => bookings.get(id) as BookingRow), (trx, rows) => insertMany(trx, context.table('bookings'), rows)),
-          ...inParts(fresh.flatMap((booking) => booking.seats), (trx, rows) => insertMany(trx, context.table('booking_seats'), rows)),
-          (trx) => insertMany(trx, context.table('buyers'), fresh.map((booking) => booking.buyer)),
-          ...inParts(fresh.flatMap((booking) => booking.holders), (trx, rows) => insertMany(trx, context.table('ticket_holders'), rows)),
+          ...inParts([...created.keys()].map((id) => bookings.get(id) as BookingRow), (trx, rows) => insertMany(trx, context.table('bookings'), rows, context.localInfile)),
+          ...inParts(fresh.flatMap((booking) => booking.seats), (trx, rows) => insertMany(trx, context.table('booking_seats'), rows, context.localInfile)),
+          (trx) => insertMany(trx, context.table('buyers'), fresh.map((booking) => booking.buyer), context.localInfile),
+          ...inParts(fresh.flatMap((booking) => booking.holders), (trx, rows) => insertMany(trx, context.table('ticket_holders'), rows, context.localInfile)),
         ],
       };
     },

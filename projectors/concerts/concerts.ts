@@ -245,7 +245,7 @@ function concertWrites(context: ApplyContext, concerts: readonly ConcertInBatch[
   });
   return [
     ...writes,
-    ...inParts(inserted, (trx, rows) => insertMany(trx, context.table('seats'), rows)),
+    ...inParts(inserted, (trx, rows) => insertMany(trx, context.table('seats'), rows, context.localInfile)),
     ...inParts(updated, (trx, rows) => upsert(trx, context.table('seats'), rows, ['id'], ['status', 'booking_id'])),
   ];
 }

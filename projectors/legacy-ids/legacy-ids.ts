@@ -180,17 +180,17 @@ export function legacyIdsProjection(): Projection {
           // A replaced number's row goes first: a number moves only where no other row holds it.
           for (const row of replaced) await t(table.ids).where({ kind: row.kind, id: row.id }).delete();
           for (const row of rows.filter(kept)) await t(table.ids).where({ kind: row.kind, id: row.id }).update({ origin: row.origin, label: row.label });
-          await insertMany(t, table.ids, rows.filter((row) => !kept(row)));
+          await insertMany(t, table.ids, rows.filter((row) => !kept(row)), context.localInfile);
         });
       }
       if (newRanges.length > 0 || retired.length > 0) {
         writes.push(async (t) => {
           for (const range of retired) await t(table.ranges).where({ ticket_class_id: range.ticket_class_id }).delete();
-          await insertMany(t, table.ranges, newRanges);
+          await insertMany(t, table.ranges, newRanges, context.localInfile);
         });
       }
       writes.push((t) => upsert(t, table.high, KINDS.map((kind) => ({ kind, high: high.get(kind) ?? 0 })), ['kind'], ['high']));
-      if (refusals.length > 0) writes.push((t) => insertMany(t, table.refusals, refusals));
+      if (refusals.length > 0) writes.push((t) => insertMany(t, table.refusals, refusals, context.localInfile));
       return { writes };
     },
   };

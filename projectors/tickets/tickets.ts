@@ -161,7 +161,7 @@ export function ticketsProjection(): Projection {
             for (const part of chunks([...deletedHolds], 1_000)) await trx(table).whereIn('booking_id', part).delete();
             if (cancelled.size > 0) await trx(table).whereIn('concert_id', [...cancelled.keys()]).delete();
             if (forgotten.length > 0) await trx(table).whereIn('user_id', forgotten).update({ holders: null });
-            await insertMany(trx, table, newHolds);
+            await insertMany(trx, table, newHolds, context.localInfile);
           },
           (trx) => countAdmissions(trx, context.table('ticket_admissions'), [...admissions.values()]),
         ],

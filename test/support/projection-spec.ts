@@ -11,6 +11,7 @@ import type { Test } from 'tap';
 import { upcasters, type DomainEvent } from '../../domain/index.ts';
 import type { AllPage, RecordedEvent } from '../../eventstore/port.ts';
 import { Checkpoints } from '../../read-models/checkpoints.ts';
+import { LocalInfile } from '../../projectors/bulk.ts';
 import type { Projection } from '../../projectors/projection.ts';
 import { applyPage, type PageOutcome } from '../../projectors/runner.ts';
 import { openReadModels } from '../../read-models/database.ts';
@@ -44,7 +45,7 @@ export async function projectionFixture(t: Test, projection: Projection, kind: '
   t.teardown(() => db.destroy());
   const checkpoints = new Checkpoints(db, sqlDialectOf(db));
   await checkpoints.ensure(projection.name);
-  const target = { db, checkpoints, projection, checkpoint: projection.name, table: (name: string) => name };
+  const target = { db, checkpoints, projection, checkpoint: projection.name, table: (name: string) => name, localInfile: new LocalInfile() };
   const deliver = async (from: number, page: AllPage): Promise<PageOutcome> => {
     const { outcome, afterCommit } = await applyPage(target, from, page);
     await afterCommit?.();
