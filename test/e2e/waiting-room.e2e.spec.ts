@@ -173,7 +173,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
       });
       timings.booking.push(Date.now() - sentAt);
       if (answer.status === 201) {
-        answered.push({ user: visitor.id, token: visitor.token, id: String(answer.json.id), seats: (answer.json.seats as { id: string }[]).map((seat) => seat.id), totalPrice: Number(answer.json.total_price), plan: 'pay' });
+        answered.push({ user: visitor.id, token: visitor.token, id: String(answer.json.id), seats: (answer.json.seats as { id: string }[]).map((seat) => seat.id), totalPrice: Number(answer.json.total_price), plan: 'pay', sentAt });
         await pay(visitor, answer);
         if (usedPassProbes++ < PROBES) {
           const again = await command('POST', '/api/v1/bookings', {
