@@ -29,6 +29,8 @@ const resultsDir = join(here, 'results');
 interface Result {
   readonly name: string;
   readonly measuredAt: string;
+  /** The V8 flags its servers ran with (absent: measured before the servers were given any). */
+  readonly serverNodeFlags?: readonly string[];
   readonly machine: Record<string, string>;
   /** `ratio <name>: …` lines. */
   readonly ratios: readonly string[];
@@ -36,7 +38,7 @@ interface Result {
   readonly reading: string;
 }
 
-type Benchmark = (mysqlUrl: string) => Promise<Omit<Result, 'name' | 'measuredAt' | 'machine'> & { machine?: Record<string, string> }>;
+type Benchmark = (mysqlUrl: string) => Promise<Omit<Result, 'name' | 'measuredAt' | 'serverNodeFlags' | 'machine'> & { machine?: Record<string, string> }>;
 
 const benchmarks: Record<string, Benchmark> = {
   eventstore: async (mysqlUrl) => {
@@ -831,7 +833,7 @@ async function render(): Promise<void> {
     '## Machine',
     '',
     ...Object.entries(machine).map(([key, value]) => `- ${key}: ${value}`),
-    ...results.map((r) => `- ${r.name} measured ${r.measuredAt}`),
+    ...results.map((r) => `- ${r.name} measured ${r.measuredAt}${r.serverNodeFlags === undefined ? ', servers without V8 flags' : `, servers with ${r.serverNodeFlags.join(' ')}`}`),
     '',
     '## Figures',
     '',
@@ -862,7 +864,7 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${name}…\n`);
       const benchmark = benchmarks[name] as Benchmark;
       const outcome = await benchmark(mysqlUrl);
-      const result: Result = { name, measuredAt: new Date().toISOString(), ...outcome, machine: { ...machineFacts(), ...outcome.machine } };
+      const result: Result = { name, measuredAt: new Date().toISOString(), serverNodeFlags, ...outcome, machine: { ...machineFacts(), ...outcome.machine } };
       await writeFile(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
     }
   } finally {
