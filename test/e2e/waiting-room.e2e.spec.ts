@@ -205,6 +205,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
     probes.push({ what: "another's pass", status: answer.status, code: answer.json.code });
   };
 
+  const againTimes: number[] = [];
   const visit = async (visitor: Visitor): Promise<void> => {
     const at = visitor.lottery ? joinsFrom + Math.random() * Math.max(0, opensAt - 3_000 - joinsFrom) : opensAt + 500 + Math.random() * ARRIVALS_OVER_MS;
     await sleep(Math.max(0, at - Date.now()));
@@ -212,8 +213,10 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
     const joined = await crowd.send(commands[visitor.i % 2] as string, 'POST', `/api/v1/concerts/${concertId}/queue`, { token: visitor.token });
     visitor.joinSentAt = sentAt;
     visitor.joinAnsweredAt = Date.now();
+    const againSentAt = Date.now();
     const again = await crowd.send(commands[(visitor.i + 1) % 2] as string, 'POST', `/api/v1/concerts/${concertId}/queue`, { token: visitor.token });
     const outcome = (answer: Answer) => `${answer.status}${answer.status === 201 || answer.status === 200 ? '' : ` ${String(answer.json.code)}`}`;
+    againTimes.push(Date.now() - againSentAt);
     bump(visitor.lottery ? joins.lottery : joins.arrival, `${outcome(joined)} then ${outcome(again)}`);
     timings.join.push(Date.now() - sentAt);
     if (visitor.lottery && Date.now() >= opensAt) timings.lotteryJoinAnsweredAfterOpening++;
@@ -330,6 +333,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   const receivedAt = new Map(queue.flatMap((event) => (event.type === 'QueueJoined' ? [[event.data.place_id, Date.parse(event.data.joined_at)] as const] : [])));
   const lotteryJoins = visitors.filter((visitor) => visitor.lottery && visitor.place !== undefined && receivedAt.has(visitor.place));
   t.comment(`lottery joiners' first join, ms from sent to received by the service: ${spread(lotteryJoins.map((visitor) => receivedAt.get(visitor.place!)! - visitor.joinSentAt!))}; from received to answered: ${spread(lotteryJoins.map((visitor) => visitor.joinAnsweredAt! - receivedAt.get(visitor.place!)!))}`);
+  t.comment(`second join ms: ${spread(againTimes)}`);
   if (drawnAfterMs < DRAW_WAIT_MAX_MS) t.equal(arrivedEarly, 0, 'drawn before its latest bound: no join received before the opening was decided after the draw');
   t.ok(verdict.lotteryEntrants > VISITORS * LOTTERY_SHARE * 0.9 && verdict.arrivals > 0, 'most joined the lottery, the rest arrived after the opening');
   t.ok(joined.every((visitor) => verdict.userOf.get(visitor.place ?? '') === visitor.id), "each visitor's token is its own account's place");
