@@ -18,6 +18,7 @@ import { OutboxMailer } from '../../command-api/mail/outbox.ts';
 import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
 import { QueueWriter } from '../../command-api/queue/queue-writer.ts';
+import { EnteringJoins } from '../../command-api/queue/entering-joins.ts';
 import { WaitingRoomKeeper } from '../../command-api/queue/keeper.ts';
 import { QueueLoad } from '../../command-api/queue/queue-load.ts';
 import { WaitingRoomService } from '../../command-api/queue/waiting-room.ts';
@@ -113,12 +114,16 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   const queues = new QueueWriter(store, { queueLimit: config.commandQueueLimit, maxBatch: 500, maxAttempts: 200, onBackgroundError });
   closers.add(() => queues.drain());
   const passes = new BookingPasses(secrets.jwtSecret);
+  // Each instance's depth stands for a few ticks (at least a second): the keepers admit by the deepest lately.
+  const queueLoad = new QueueLoad(expiring, config.commandQueueLimit, { freshMs: Math.max(1_000, 4 * config.waitingRoomTickMs) });
+  // Joins received before an opening and still queued here hold every instance's draw back.
+  const entering = new EnteringJoins(queueLoad, onBackgroundError);
+  closers.add(async () => entering.close());
   const keeper = new WaitingRoomKeeper({
     store,
     queues,
     concerts: writer,
-    // Each instance's depth stands for a few ticks (at least a second): the keepers admit by the deepest lately.
-    load: new QueueLoad(expiring, config.commandQueueLimit, { freshMs: Math.max(1_000, 4 * config.waitingRoomTickMs) }),
+    load: queueLoad,
     now,
     tickMs: config.waitingRoomTickMs,
     queueLimit: config.commandQueueLimit,
@@ -196,7 +201,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
       reactors: runners,
       door: new Door({ store, writer, codes: ticketCodes, personalData, ktp, reactors, now }),
       ticketCodes,
-      waitingRoom: new WaitingRoomService({ writer, queues, requireVerified: (principal) => bookings.requireVerified(principal), now }),
+      waitingRoom: new WaitingRoomService({ writer, queues, requireVerified: (principal) => bookings.requireVerified(principal), now, entering }),
     },
     writer,
     queues,

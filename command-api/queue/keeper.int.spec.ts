@@ -8,23 +8,28 @@ import t, { type Test } from 'tap';
 import { ConcertWriter } from '../concerts/concert-writer.ts';
 import { queueDecider, queueEvents, queueStream, lotteryOrder, type QueueCommand, type QueueEvent } from '../../domain/queue/index.ts';
 import type { CommandContext } from '../../domain/index.ts';
+import type { ScheduleConcert } from '../../domain/concert/index.ts';
 import { fold } from '../../domain/shared/decider.ts';
 import { decode } from '../../eventstore/decode.ts';
+import type { AppendResult, EventStore, EventToAppend, ExpectedRevision } from '../../eventstore/port.ts';
+import type { Principal } from '../../lib/http/auth.ts';
 import { RedisExpiringKeys } from '../../lib/security/expiring-keys.ts';
 import { testApp } from '../../test/support/app.ts';
 import { T0, holdByClass, minutesAfter, scheduleConcert, sell } from '../../test/support/concert-fixtures.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { serviceUrl, uniqueName } from '../../test/support/services.ts';
-import { DRAW_GRACE_MS, WaitingRoomKeeper, type WaitingRoomKeeperDeps } from './keeper.ts';
+import { EnteringJoins } from './entering-joins.ts';
+import { DRAW_GRACE_MS, DRAW_WAIT_MAX_MS, WaitingRoomKeeper, type WaitingRoomKeeperDeps } from './keeper.ts';
 import { QueueLoad } from './queue-load.ts';
 import { QueueWriter } from './queue-writer.ts';
+import { WaitingRoomService } from './waiting-room.ts';
 
 const LIMIT = 40; // COMMAND_QUEUE_LIMIT: the window shrinks at a depth of 10 (L/4), grows below 5 (L/8), never above 20 (L/2)
 const TTL_SECONDS = 60;
 const OPENS = minutesAfter(T0, 10);
 const context = (at: string): CommandContext => ({ correlationId: 'spec', causationId: 'spec', actorId: null, occurredAt: at });
 
-async function rig(t: Test, seats = 30, started = false, concert: { sales_close_at?: string } = {}) {
+async function rig(t: Test, seats = 30, started = false, concert: Partial<Pick<ScheduleConcert, 'sales_open_at' | 'sales_close_at' | 'waiting_room'>> = {}) {
   let clock = Date.parse(T0);
   const made = await testApp(t, {
     REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: uniqueName('keeper'), COMMAND_QUEUE_LIMIT: String(LIMIT), BOOKING_PASS_TTL_SECONDS: String(TTL_SECONDS),
@@ -80,6 +85,7 @@ async function rig(t: Test, seats = 30, started = false, concert: { sales_close_
     made, concertId, classId, join, events, admittedPlaces, outstanding, otherInstance, keeperOf, secondInstance, submit,
     setClock: (iso: string) => void (clock = Date.parse(iso)),
     at,
+    now: () => new Date(clock),
   };
 }
 
@@ -125,6 +131,102 @@ t.test('the lottery is drawn at the opening, not before; admissions follow lotte
   const expected = [...Array.from(lotteryOrder(drawn.data.seed, 7), (rank) => entrants[rank]!), ...arrivedBeforeDraw, ...arrivedAfterDraw];
   t.strictSame(await r.admittedPlaces(), expected, 'lottery order, then arrivals');
   t.equal((await r.events()).filter((e) => e.type === 'LotteryDrawn').length, 1, 'drawn once');
+});
+
+/**
+ * The store as an instance with slow appends to one stream sees it: each append to `stream` waits
+ * until `open()` (decided, not yet committed), so the spec knows when the joins are stuck, not guesses.
+ */
+function appendsHeldBack(store: EventStore, stream: string) {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => void (open = resolve));
+  let stuck!: () => void;
+  const held = new Promise<void>((resolve) => void (stuck = resolve));
+  const view = new Proxy(store, {
+    get(target, key) {
+      if (key === 'append') {
+        return async (name: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> => {
+          if (name === stream) {
+            stuck();
+            await opened;
+          }
+          return target.append(name, events, expected);
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: view, held, open: () => open() };
+}
+
+const customer = (): Principal => ({ userId: randomUUID(), role: 'customer', tokenId: randomUUID(), expiresAt: Number.MAX_SAFE_INTEGER, via: 'header', emailVerified: true });
+
+t.test('joins received before the opening, still queued on another instance after the grace: the lottery waits for them, and they enter it', async (t) => {
+  const r = await rig(t, 30, false, { sales_open_at: OPENS, waiting_room: true });
+  const { shared } = r.made.services;
+  const redis = shared.redis!;
+  r.setClock(minutesAfter(OPENS, -1));
+  const here = await r.join(2);
+
+  // Another command instance whose appends to the queue stream are slow: its joins wait in its lane.
+  const slow = appendsHeldBack(shared.store, queueStream(r.concertId));
+  const options = { queueLimit: LIMIT, maxBatch: 500, onBackgroundError: (error: unknown) => t.fail(String(error)) };
+  const there = new QueueLoad(new RedisExpiringKeys(redis, `${shared.config.redisKeyPrefix}:`), LIMIT, { freshMs: 60_000, enteringFreshMs: 400 });
+  const entering = new EnteringJoins(there, (error) => t.fail(String(error)));
+  t.teardown(() => entering.close());
+  const service = new WaitingRoomService({
+    writer: new ConcertWriter(shared.store, { ...options, snapshotEvery: 1_000 }),
+    queues: new QueueWriter(slow.store, options),
+    requireVerified: async () => {},
+    now: r.now,
+    entering,
+  });
+  const joining = Array.from({ length: 3 }, () => service.join(customer(), r.concertId, { correlationId: 'spec', causationId: 'spec' }));
+  await slow.held;
+  t.equal(entering.waiting(r.concertId), 3, 'the other instance holds three joins received before the opening, not yet recorded');
+
+  // The grace has passed and no entrant has been recorded since: the keeper here would draw.
+  const keeper = r.keeperOf({ drawGraceMs: DRAW_GRACE_MS });
+  r.setClock(new Date(Date.parse(OPENS) + 2 * DRAW_GRACE_MS).toISOString());
+  await keeper.tick();
+  await keeper.tick();
+  t.notOk((await r.events()).some((e) => e.type === 'LotteryDrawn'), 'no lottery while another instance reports joins received before the opening');
+
+  slow.open();
+  const joined = await Promise.all(joining);
+  t.ok(joined.every((answer) => answer.joined), 'the three joins recorded');
+  const entries = (await r.events()).flatMap((e) => (e.type === 'QueueJoined' ? [[e.data.place_id, e.data.entry] as const] : []));
+  const thereJoined = joined.map((answer) => answer.place.token);
+  t.strictSame(entries.filter(([place]) => thereJoined.includes(place)).map(([, entry]) => entry), ['lottery', 'lottery', 'lottery'], 'recorded as lottery entrants');
+  t.equal(entering.waiting(r.concertId), 0);
+
+  // Once the report has expired (nobody renews it) and the grace has passed since the last entrant: drawn, over all five.
+  r.setClock(new Date(Date.parse(OPENS) + 3 * DRAW_GRACE_MS).toISOString());
+  await keeper.tick(); // sees the three new entrants
+  r.setClock(new Date(Date.parse(OPENS) + 4 * DRAW_GRACE_MS).toISOString());
+  const drawn = await eventually(async () => {
+    await keeper.tick();
+    const found = (await r.events()).find((e) => e.type === 'LotteryDrawn');
+    return found?.type === 'LotteryDrawn' && found;
+  }, 'the lottery once no instance reports joins on their way');
+  t.equal(drawn.data.entrants, 5, 'the two joins here and the three from the other instance');
+  const order = await r.made.services.command.queues.readCurrent(r.concertId, (state) => state.order.slice(0, state.lottery?.entrants ?? 0));
+  t.strictSame(new Set(order), new Set([...here, ...thereJoined]), 'everyone who joined before the opening is ordered by the lottery');
+});
+
+t.test('a report of joins on their way that nobody takes back holds the lottery up to its latest bound, not longer', async (t) => {
+  const r = await rig(t);
+  await r.join(3);
+  await r.otherInstance.reportEntering(r.concertId); // an instance that reported, then died
+  const keeper = r.keeperOf({ drawGraceMs: DRAW_GRACE_MS });
+  r.setClock(new Date(Date.parse(OPENS) + DRAW_WAIT_MAX_MS - 1).toISOString());
+  await keeper.tick();
+  t.notOk((await r.events()).some((e) => e.type === 'LotteryDrawn'), 'held back while the report stands');
+  const drawnAt = new Date(Date.parse(OPENS) + DRAW_WAIT_MAX_MS).toISOString();
+  r.setClock(drawnAt);
+  await keeper.tick();
+  t.match((await r.events()).filter((e) => e.type === 'LotteryDrawn'), [{ data: { entrants: 3, drawn_at: drawnAt } }], `drawn ${DRAW_WAIT_MAX_MS} ms after the opening at the latest`);
 });
 
 t.test('the window shrinks when another instance measures a deep write queue; expired passes free it', async (t) => {

@@ -2,7 +2,8 @@
  * The waiting rooms' keeper: the background work of every open waiting room, each tick, through
  * the queue's writer, so every decision is an event an auditor can replay:
  * - expires the passes whose time is up (ExpirePasses);
- * - draws the opening lottery once the opening has come (DrawLottery, a fresh 32-byte seed);
+ * - draws the opening lottery once the opening has come and the joins received before it are
+ *   recorded, as far as any instance reports (DrawLottery, a fresh 32-byte seed);
  * - says sold out (MarkSoldOut → QueueSoldOut, with how many were still waiting) when every seat
  *   is sold, the concert is cancelled or its sales have closed; while the last seats are only
  *   held it pauses instead, since unpaid holds expire and come back;
@@ -69,8 +70,10 @@ export interface WaitingRoomKeeperDeps {
 export const DRAW_GRACE_MS = 5_000;
 
 /**
- * The lottery is drawn once no lottery entrant has been recorded for DRAW_GRACE_MS (the lanes have
- * let through the joins received before the opening), but no later than this after the opening.
+ * The lottery is drawn once no lottery entrant has been recorded for DRAW_GRACE_MS and no instance
+ * reports joins received before the opening that it has not recorded yet (QueueLoad.entering: the
+ * lanes have let them through), but no later than this after the opening: an instance that cannot
+ * record its joins (or a report that outlives its instance) does not hold the sale up for longer.
  */
 export const DRAW_WAIT_MAX_MS = 30_000;
 
@@ -207,9 +210,10 @@ export class WaitingRoomKeeper {
       // Growth seen between two ticks; a keeper that meets the room already grown (started late) waits for none.
       if (room.entrants >= 0 && queue.entrants > room.entrants) room.entrantsGrewAtMs = nowMs;
       room.entrants = queue.entrants;
-      // Joins received before the opening may still be in the lanes: drawn once they stop coming (or at the latest).
-      const settled = nowMs - room.entrantsGrewAtMs >= grace || nowMs >= queue.opensAtMs + DRAW_WAIT_MAX_MS;
-      if (nowMs < queue.opensAtMs + grace || !settled) return;
+      if (nowMs < queue.opensAtMs + grace) return;
+      // Joins received before the opening may still be in the lanes, this instance's or another's:
+      // drawn once they stop coming and none is reported waiting (or at the latest).
+      if (nowMs < queue.opensAtMs + DRAW_WAIT_MAX_MS && (nowMs - room.entrantsGrewAtMs < grace || await load.entering(id))) return;
       await submit({ type: 'DrawLottery', seed: (this.deps.newSeed ?? (() => randomBytes(32).toString('hex')))(), now: at });
       queue = await queues.read(id, (state) => queueFigures(state));
     }

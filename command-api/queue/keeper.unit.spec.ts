@@ -4,6 +4,8 @@
  */
 import t from 'tap';
 import { MemoryExpiringKeys } from '../../lib/security/expiring-keys.ts';
+import { eventually } from '../../test/support/eventually.ts';
+import { EnteringJoins } from './entering-joins.ts';
 import { nextWindow } from './keeper.ts';
 import { QueueLoad } from './queue-load.ts';
 
@@ -41,4 +43,54 @@ t.test('each instance publishes the band its depth reaches; the deepest band of 
   t.equal(await here.deepest('c1'), 0, 'a band stands for freshMs: a queue that emptied stops counting');
   await there.publish('c1', 500);
   t.equal(await here.deepest('c1'), 400);
+});
+
+t.test('an instance reports joins received before the opening while it holds them; the report expires unless renewed', async (t) => {
+  let wall = 1_000_000;
+  const keys = new MemoryExpiringKeys(() => wall);
+  t.teardown(() => keys.close());
+  const here = new QueueLoad(keys, L, { freshMs: 1_000, enteringFreshMs: 5_000, wallClock: () => wall });
+  const there = new QueueLoad(keys, L, { freshMs: 1_000, wallClock: () => wall });
+  await here.reportEntering('c1');
+  t.ok(await there.entering('c1'), 'seen by another instance');
+  t.notOk(await there.entering('c2'), 'per concert');
+  wall += 5_000;
+  t.notOk(await there.entering('c1'), 'a report nobody renews expires');
+});
+
+t.test('joins are counted from their receipt to their record, only those received before the opening; reported at once', async (t) => {
+  const reported: string[] = [];
+  const load = { enteringFreshMs: 60_000, reportEntering: async (concertId: string) => void reported.push(concertId) } as unknown as QueueLoad;
+  const entering = new EnteringJoins(load, (error) => t.fail(String(error)));
+  t.teardown(() => entering.close());
+  const afterOpening = entering.enter('c1', 2_000, 1_000);
+  const noOpening = entering.enter('c1', 500, null);
+  t.equal(entering.waiting('c1'), 0, 'received at or after the opening, or with no opening to come: not counted');
+  t.strictSame(reported, [], 'nothing reported');
+  const first = entering.enter('c1', 500, 1_000);
+  const second = entering.enter('c1', 999, 1_000);
+  t.equal(entering.waiting('c1'), 2);
+  await Promise.resolve();
+  t.strictSame(reported, ['c1'], 'reported once, at the first');
+  first();
+  first();
+  t.equal(entering.waiting('c1'), 1, 'taken back once, however often told');
+  second();
+  afterOpening();
+  noOpening();
+  t.equal(entering.waiting('c1'), 0);
+});
+
+t.test('the report is renewed while joins wait, by a timer, and no longer once none does', async (t) => {
+  const reported: number[] = [];
+  const load = { enteringFreshMs: 50, reportEntering: async () => void reported.push(Date.now()) } as unknown as QueueLoad;
+  const entering = new EnteringJoins(load, (error) => t.fail(String(error)));
+  t.teardown(() => entering.close());
+  const leave = entering.enter('c1', 0, 1);
+  await eventually(async () => reported.length >= 4, 'renewed every fifth of the report\'s life');
+  leave();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  const renewals = reported.length;
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  t.equal(reported.length, renewals, 'no renewal once none waits');
 });

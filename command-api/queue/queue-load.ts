@@ -8,10 +8,20 @@
  * `queue-load:<concert>:<band>`, set for `freshMs`), and a reader asks the bands from the top
  * down. The maximum over the instances is known to within a factor of two, which is all the
  * control law compares, with no instance ids to register and nothing written while queues are short.
+ *
+ * The same keys carry each instance's report that it holds joins received before a concert's
+ * opening and not yet recorded (`queue-entering:<concert>`, set for `enteringFreshMs` and set
+ * again while they wait, entering-joins.ts): the opening lottery is drawn once no instance reports
+ * any, so a join still queued in one instance's lane is not decided after the draw, as an arrival.
+ * A report nobody renews (the instance died) expires.
  */
 import type { ExpiringKeys } from '../../lib/security/expiring-keys.ts';
 
 const PREFIX = 'queue-load:';
+const ENTERING = 'queue-entering:';
+
+/** How long a report of joins received before the opening and not yet recorded stands unless renewed. */
+export const ENTERING_FRESH_MS = 5_000;
 
 export class QueueLoad {
   /** Ascending, distinct, at least 1. */
@@ -23,6 +33,8 @@ export class QueueLoad {
     private readonly options: {
       /** How long a published band stands (a few ticks: the maximum over the last moment, not one sample). */
       readonly freshMs: number;
+      /** How long a report of entering joins stands (ENTERING_FRESH_MS): its instance renews it several times within. */
+      readonly enteringFreshMs?: number;
       /** Wall-clock epoch ms: the keys expire by the shared store's clock, not a test's. */
       readonly wallClock?: () => number;
     },
@@ -43,6 +55,21 @@ export class QueueLoad {
       if ((await this.keys.get(`${PREFIX}${concertId}:${band}`)) !== null) return band;
     }
     return 0;
+  }
+
+  /** How long a report of entering joins stands: a reporter renews it well within. */
+  get enteringFreshMs(): number {
+    return this.options.enteringFreshMs ?? ENTERING_FRESH_MS;
+  }
+
+  /** Reports that this instance holds joins of the concert received before its opening and not yet recorded. */
+  async reportEntering(concertId: string): Promise<void> {
+    await this.keys.set(`${ENTERING}${concertId}`, this.#wallClock() + this.enteringFreshMs);
+  }
+
+  /** Whether any instance reported such joins lately (the lottery waits for them). */
+  async entering(concertId: string): Promise<boolean> {
+    return (await this.keys.get(`${ENTERING}${concertId}`)) !== null;
   }
 
   #bandOf(depth: number): number {

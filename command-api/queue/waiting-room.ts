@@ -12,6 +12,7 @@ import { isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import type { ConcertWriter } from '../concerts/concert-writer.ts';
+import type { EnteringJoins } from './entering-joins.ts';
 import type { QueueWriter } from './queue-writer.ts';
 
 export interface WaitingRoomDeps {
@@ -20,6 +21,8 @@ export interface WaitingRoomDeps {
   /** EMAIL_NOT_VERIFIED when verification is required and the account has not verified (as booking asks). */
   readonly requireVerified: (principal: Principal) => Promise<void>;
   readonly now: () => Date;
+  /** Joins received before the opening and not yet recorded, reported to every instance's keeper (the lottery waits for them). */
+  readonly entering: EnteringJoins;
 }
 
 export interface PlaceAnswer {
@@ -54,6 +57,8 @@ export class WaitingRoomService {
 
   /** `joined`: a new place (201); else the account's place as it is now (200). */
   async join(principal: Principal, concertId: string, requestContext: RequestContext): Promise<{ joined: boolean; place: PlaceAnswer }> {
+    // Received now: who joins before the opening enters the lottery, however long the join then waits.
+    const receivedAt = this.deps.now();
     await this.deps.requireVerified(principal);
     const id = concertId.toLowerCase();
     let concert = await this.#flagOf(id);
@@ -61,7 +66,16 @@ export class WaitingRoomService {
     if (concert?.waitingRoom !== true) concert = await this.#flagOf(id, true);
     if (concert === undefined) throw new DomainError('CONCERT_NOT_FOUND', 'no such concert');
     if (!concert.waitingRoom) throw new DomainError('NO_WAITING_ROOM', 'this concert has no waiting room');
-    const now = this.deps.now().toISOString();
+    const now = receivedAt.toISOString();
+    const leave = this.deps.entering.enter(id, receivedAt.getTime(), concert.salesOpenAt === null ? null : Date.parse(concert.salesOpenAt));
+    try {
+      return await this.#join(principal, id, concert, now, requestContext);
+    } finally {
+      leave();
+    }
+  }
+
+  async #join(principal: Principal, id: string, concert: ConcertFlag, now: string, requestContext: RequestContext): Promise<{ joined: boolean; place: PlaceAnswer }> {
     const context: CommandContext = { ...requestContext, actorId: principal.userId, occurredAt: now };
     const join: JoinQueue = { type: 'JoinQueue', user_id: principal.userId, place_id: randomUUID(), now };
     // The account's place as the join left it, read inside the join's batch.

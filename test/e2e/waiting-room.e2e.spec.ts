@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { createSigner } from 'fast-jwt';
 import t from 'tap';
 import { signWebhook } from '../../command-api/payments/gateway.ts';
+import { DRAW_WAIT_MAX_MS } from '../../command-api/queue/keeper.ts';
 import { concertEvents } from '../../domain/concert/index.ts';
 import { queueEvents } from '../../domain/queue/index.ts';
 import { decode } from '../../eventstore/decode.ts';
@@ -56,6 +57,9 @@ interface Visitor {
   readonly token: string;
   readonly lottery: boolean;
   place?: string;
+  /** When its first join was sent and answered (epoch ms). */
+  joinSentAt?: number;
+  joinAnsweredAt?: number;
   admitted?: boolean;
   walkedAway?: boolean;
   /** booked; refused (sold out by the time it booked); late (its pass ran out before it booked); sold_out or expired (told so). */
@@ -201,13 +205,18 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
     probes.push({ what: "another's pass", status: answer.status, code: answer.json.code });
   };
 
+  const againTimes: number[] = [];
   const visit = async (visitor: Visitor): Promise<void> => {
     const at = visitor.lottery ? joinsFrom + Math.random() * Math.max(0, opensAt - 3_000 - joinsFrom) : opensAt + 500 + Math.random() * ARRIVALS_OVER_MS;
     await sleep(Math.max(0, at - Date.now()));
     const sentAt = Date.now();
     const joined = await crowd.send(commands[visitor.i % 2] as string, 'POST', `/api/v1/concerts/${concertId}/queue`, { token: visitor.token });
+    visitor.joinSentAt = sentAt;
+    visitor.joinAnsweredAt = Date.now();
+    const againSentAt = Date.now();
     const again = await crowd.send(commands[(visitor.i + 1) % 2] as string, 'POST', `/api/v1/concerts/${concertId}/queue`, { token: visitor.token });
     const outcome = (answer: Answer) => `${answer.status}${answer.status === 201 || answer.status === 200 ? '' : ` ${String(answer.json.code)}`}`;
+    againTimes.push(Date.now() - againSentAt);
     bump(visitor.lottery ? joins.lottery : joins.arrival, `${outcome(joined)} then ${outcome(again)}`);
     timings.join.push(Date.now() - sentAt);
     if (visitor.lottery && Date.now() >= opensAt) timings.lotteryJoinAnsweredAfterOpening++;
@@ -312,6 +321,20 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   t.comment(`bookings that held seats and were cancelled because their pass could not be spent: ${verdict.heldWithoutPass.length}`);
   t.ok(verdict.heldWithoutPass.every((bookingId) => !answeredIds.has(bookingId)), 'none of them was answered 201');
   t.equal(verdict.places, joined.length, 'every visitor answered 201 has one place in the stream, and nobody else');
+  // A lottery joiner that arrived: received by the service after the opening (the crowd's requests or the server too slow
+  // to take them in before), or received before it and decided after the draw, which the keeper waits to prevent.
+  const opening = queue.findLast((event) => event.type === 'WaitingRoomOpened');
+  const drawn = queue.find((event) => event.type === 'LotteryDrawn');
+  const openingMs = opening?.type === 'WaitingRoomOpened' ? Date.parse(opening.data.opens_at) : Number.NaN;
+  const drawnAfterMs = drawn?.type === 'LotteryDrawn' ? Date.parse(drawn.data.drawn_at) - openingMs : Number.NaN;
+  const arrivedEarly = queue.filter((event) => event.type === 'QueueJoined' && event.data.entry === 'arrival' && Date.parse(event.data.joined_at) < openingMs).length;
+  t.comment(`lottery: ${verdict.lotteryEntrants} of the ${VISITORS * LOTTERY_SHARE} who sent their join 3 s or more before the opening, drawn ${(drawnAfterMs / 1000).toFixed(1)} s after it; arrivals received before the opening: ${arrivedEarly}`);
+  // Where a join's time went: before the service received it (the crowd's sockets, the server's HTTP layer), and after.
+  const receivedAt = new Map(queue.flatMap((event) => (event.type === 'QueueJoined' ? [[event.data.place_id, Date.parse(event.data.joined_at)] as const] : [])));
+  const lotteryJoins = visitors.filter((visitor) => visitor.lottery && visitor.place !== undefined && receivedAt.has(visitor.place));
+  t.comment(`lottery joiners' first join, ms from sent to received by the service: ${spread(lotteryJoins.map((visitor) => receivedAt.get(visitor.place!)! - visitor.joinSentAt!))}; from received to answered: ${spread(lotteryJoins.map((visitor) => visitor.joinAnsweredAt! - receivedAt.get(visitor.place!)!))}`);
+  t.comment(`second join ms: ${spread(againTimes)}`);
+  if (drawnAfterMs < DRAW_WAIT_MAX_MS) t.equal(arrivedEarly, 0, 'drawn before its latest bound: no join received before the opening was decided after the draw');
   t.ok(verdict.lotteryEntrants > VISITORS * LOTTERY_SHARE * 0.9 && verdict.arrivals > 0, 'most joined the lottery, the rest arrived after the opening');
   t.ok(joined.every((visitor) => verdict.userOf.get(visitor.place ?? '') === visitor.id), "each visitor's token is its own account's place");
   if (joined.length < VISITORS) t.not(verdict.soldOutAt, null, `the ${VISITORS - joined.length} refused joins came when the sale was sold out`);
