@@ -19,7 +19,7 @@ import { SmtpMailer } from '../../command-api/mail/smtp.ts';
 import { PaymentService } from '../../command-api/payments/payments.ts';
 import { QueueWriter } from '../../command-api/queue/queue-writer.ts';
 import { EnteringJoins } from '../../command-api/queue/entering-joins.ts';
-import { WaitingRoomKeeper } from '../../command-api/queue/keeper.ts';
+import { DRAW_WAIT_MAX_MS, WaitingRoomKeeper } from '../../command-api/queue/keeper.ts';
 import { QueueLoad } from '../../command-api/queue/queue-load.ts';
 import { WaitingRoomService } from '../../command-api/queue/waiting-room.ts';
 import { RefundService } from '../../command-api/payments/refunds.ts';
@@ -117,7 +117,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   // Each instance's depth stands for a few ticks (at least a second): the keepers admit by the deepest lately.
   const queueLoad = new QueueLoad(expiring, config.commandQueueLimit, { freshMs: Math.max(1_000, 4 * config.waitingRoomTickMs) });
   // Joins received before an opening and still queued here hold every instance's draw back.
-  const entering = new EnteringJoins(queueLoad, onBackgroundError);
+  const entering = new EnteringJoins(queueLoad, onBackgroundError, { drawWaitMaxMs: DRAW_WAIT_MAX_MS, now: () => now().getTime() });
   closers.add(async () => entering.close());
   const keeper = new WaitingRoomKeeper({
     store,

@@ -15,12 +15,21 @@ interface Entering {
   readonly timer: NodeJS.Timeout;
 }
 
+/** How long after the opening a report can still matter: the draw waits for none past its latest bound. */
+export interface EnteringOptions {
+  /** The draw's latest bound after the opening (keeper.ts DRAW_WAIT_MAX_MS). */
+  readonly drawWaitMaxMs: number;
+  /** Epoch ms, by the clock the joins' receipt is taken with. */
+  readonly now?: () => number;
+}
+
 export class EnteringJoins {
   readonly #concerts = new Map<string, Entering>();
 
   constructor(
     private readonly load: QueueLoad,
     private readonly onError: (error: unknown, what: string) => void,
+    private readonly options: EnteringOptions,
   ) {}
 
   /**
@@ -33,9 +42,12 @@ export class EnteringJoins {
     let entering = this.#concerts.get(concertId);
     if (entering === undefined) {
       this.#report(concertId);
-      // Renewed while any wait; stopped at the first renewal that finds none (the report then expires).
+      // Renewed while any wait; stopped at the first renewal that finds none (the report then
+      // expires), or once the draw's latest bound has passed: a join that never settles (a hung
+      // store) then no longer writes a report every second for the life of the process.
+      const lastUseful = opensAtMs + this.options.drawWaitMaxMs;
       const timer = setInterval(() => {
-        if (this.#concerts.get(concertId)?.count !== 0) return this.#report(concertId);
+        if (this.#concerts.get(concertId)?.count !== 0 && (this.options.now ?? Date.now)() < lastUseful) return this.#report(concertId);
         clearInterval(timer);
         this.#concerts.delete(concertId);
       }, Math.max(1, Math.floor(this.load.enteringFreshMs / 5)));

@@ -173,7 +173,7 @@ t.test('joins received before the opening, still queued on another instance afte
   const slow = appendsHeldBack(shared.store, queueStream(r.concertId));
   const options = { queueLimit: LIMIT, maxBatch: 500, onBackgroundError: (error: unknown) => t.fail(String(error)) };
   const there = new QueueLoad(new RedisExpiringKeys(redis, `${shared.config.redisKeyPrefix}:`), LIMIT, { freshMs: 60_000, enteringFreshMs: 400 });
-  const entering = new EnteringJoins(there, (error) => t.fail(String(error)));
+  const entering = new EnteringJoins(there, (error) => t.fail(String(error)), { drawWaitMaxMs: DRAW_WAIT_MAX_MS, now: () => r.now().getTime() });
   t.teardown(() => entering.close());
   const service = new WaitingRoomService({
     writer: new ConcertWriter(shared.store, { ...options, snapshotEvery: 1_000 }),
@@ -213,6 +213,58 @@ t.test('joins received before the opening, still queued on another instance afte
   t.equal(drawn.data.entrants, 5, 'the two joins here and the three from the other instance');
   const order = await r.made.services.command.queues.readCurrent(r.concertId, (state) => state.order.slice(0, state.lottery?.entrants ?? 0));
   t.strictSame(new Set(order), new Set([...here, ...thereJoined]), 'everyone who joined before the opening is ordered by the lottery');
+});
+
+t.test('a join received before the opening is counted while its account is still being checked: the lottery waits for it', async (t) => {
+  const r = await rig(t, 30, false, { sales_open_at: OPENS, waiting_room: true });
+  const { shared } = r.made.services;
+  const redis = shared.redis!;
+  r.setClock(minutesAfter(OPENS, -1));
+  const options = { queueLimit: LIMIT, maxBatch: 500, onBackgroundError: (error: unknown) => t.fail(String(error)) };
+  const there = new QueueLoad(new RedisExpiringKeys(redis, `${shared.config.redisKeyPrefix}:`), LIMIT, { freshMs: 60_000, enteringFreshMs: 400 });
+  const entering = new EnteringJoins(there, (error) => t.fail(String(error)), { drawWaitMaxMs: DRAW_WAIT_MAX_MS, now: () => r.now().getTime() });
+  t.teardown(() => entering.close());
+  let verified: () => void = () => {};
+  let slowChecks = false;
+  let checking = false;
+  const service = new WaitingRoomService({
+    writer: new ConcertWriter(shared.store, { ...options, snapshotEvery: 1_000 }),
+    queues: new QueueWriter(shared.store, options),
+    // The account's check reads its stream when the token does not say it is verified: here it hangs until released.
+    requireVerified: () => (slowChecks ? new Promise<void>((resolve) => {
+      checking = true;
+      verified = resolve;
+    }) : Promise.resolve()),
+    now: r.now,
+    entering,
+  });
+  const first = await service.join(customer(), r.concertId, { correlationId: 'spec', causationId: 'spec' });
+  slowChecks = true;
+  const checked = service.join(customer(), r.concertId, { correlationId: 'spec', causationId: 'spec' });
+  await eventually(async () => checking, 'the second join is being checked');
+  t.equal(entering.waiting(r.concertId), 1, 'and counted meanwhile');
+  // The first join's report outlives it by up to its 400 ms: only the join being checked may hold the draw now.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+
+  const keeper = r.keeperOf({ drawGraceMs: DRAW_GRACE_MS });
+  r.setClock(new Date(Date.parse(OPENS) + 2 * DRAW_GRACE_MS).toISOString());
+  await keeper.tick();
+  await keeper.tick();
+  t.notOk((await r.events()).some((e) => e.type === 'LotteryDrawn'), 'no lottery while a join received before the opening is still being checked');
+
+  verified();
+  const second = await checked;
+  const entries = new Map((await r.events()).flatMap((e) => (e.type === 'QueueJoined' ? [[e.data.place_id, e.data.entry] as const] : [])));
+  t.strictSame([entries.get(first.place.token), entries.get(second.place.token)], ['lottery', 'lottery'], 'both are lottery entrants');
+  r.setClock(new Date(Date.parse(OPENS) + 3 * DRAW_GRACE_MS).toISOString());
+  await keeper.tick();
+  r.setClock(new Date(Date.parse(OPENS) + 4 * DRAW_GRACE_MS).toISOString());
+  const drawn = await eventually(async () => {
+    await keeper.tick();
+    const found = (await r.events()).find((e) => e.type === 'LotteryDrawn');
+    return found?.type === 'LotteryDrawn' && found;
+  }, 'the lottery once the report has expired');
+  t.equal(drawn.data.entrants, 2);
 });
 
 t.test('a report of joins on their way that nobody takes back holds the lottery up to its latest bound, not longer', async (t) => {

@@ -61,7 +61,7 @@ t.test('an instance reports joins received before the opening while it holds the
 t.test('joins are counted from their receipt to their record, only those received before the opening; reported at once', async (t) => {
   const reported: string[] = [];
   const load = { enteringFreshMs: 60_000, reportEntering: async (concertId: string) => void reported.push(concertId) } as unknown as QueueLoad;
-  const entering = new EnteringJoins(load, (error) => t.fail(String(error)));
+  const entering = new EnteringJoins(load, (error) => t.fail(String(error)), { drawWaitMaxMs: 30_000 });
   t.teardown(() => entering.close());
   const afterOpening = entering.enter('c1', 2_000, 1_000);
   const noOpening = entering.enter('c1', 500, null);
@@ -84,13 +84,29 @@ t.test('joins are counted from their receipt to their record, only those receive
 t.test('the report is renewed while joins wait, by a timer, and no longer once none does', async (t) => {
   const reported: number[] = [];
   const load = { enteringFreshMs: 50, reportEntering: async () => void reported.push(Date.now()) } as unknown as QueueLoad;
-  const entering = new EnteringJoins(load, (error) => t.fail(String(error)));
+  const entering = new EnteringJoins(load, (error) => t.fail(String(error)), { drawWaitMaxMs: 30_000 });
   t.teardown(() => entering.close());
-  const leave = entering.enter('c1', 0, 1);
+  const leave = entering.enter('c1', Date.now(), Date.now() + 1);
   await eventually(async () => reported.length >= 4, 'renewed every fifth of the report\'s life');
   leave();
   await new Promise((resolve) => setTimeout(resolve, 60));
   const renewals = reported.length;
   await new Promise((resolve) => setTimeout(resolve, 60));
   t.equal(reported.length, renewals, 'no renewal once none waits');
+});
+
+t.test('a join that never settles is reported no longer than the draw could wait for it', async (t) => {
+  const reported: number[] = [];
+  const load = { enteringFreshMs: 50, reportEntering: async () => void reported.push(Date.now()) } as unknown as QueueLoad;
+  let wall = 1_000_000;
+  const entering = new EnteringJoins(load, (error) => t.fail(String(error)), { drawWaitMaxMs: 30_000, now: () => wall });
+  t.teardown(() => entering.close());
+  entering.enter('c1', wall, wall + 1_000); // never left: its store hung
+  await eventually(async () => reported.length >= 3, 'renewed while the draw may still wait');
+  wall += 1_000 + 30_000;
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  const renewals = reported.length;
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  t.equal(reported.length, renewals, 'not renewed past the opening plus the draw\'s latest bound');
+  t.equal(entering.waiting('c1'), 0, 'and forgotten');
 });

@@ -52,6 +52,8 @@ const FLAGS_KEPT = 1000;
 
 export class WaitingRoomService {
   readonly #flags = new Map<string, { readonly until: number; readonly flag: Promise<ConcertFlag | undefined> }>();
+  /** The openings of concerts with a room, as last read (FLAGS_KEPT at most): a join is counted from its receipt. */
+  readonly #openings = new Map<string, number | null>();
 
   constructor(private readonly deps: WaitingRoomDeps) {}
 
@@ -59,20 +61,35 @@ export class WaitingRoomService {
   async join(principal: Principal, concertId: string, requestContext: RequestContext): Promise<{ joined: boolean; place: PlaceAnswer }> {
     // Received now: who joins before the opening enters the lottery, however long the join then waits.
     const receivedAt = this.deps.now();
-    await this.deps.requireVerified(principal);
     const id = concertId.toLowerCase();
-    let concert = await this.#flagOf(id);
-    // A refusal only from the store's current state: the room may have been switched on through another instance.
-    if (concert?.waitingRoom !== true) concert = await this.#flagOf(id, true);
-    if (concert === undefined) throw new DomainError('CONCERT_NOT_FOUND', 'no such concert');
-    if (!concert.waitingRoom) throw new DomainError('NO_WAITING_ROOM', 'this concert has no waiting room');
-    const now = receivedAt.toISOString();
-    const leave = this.deps.entering.enter(id, receivedAt.getTime(), concert.salesOpenAt === null ? null : Date.parse(concert.salesOpenAt));
+    // Counted from its receipt where the room's opening is known: verifying the account and reading
+    // the concert's flag may wait, and a draw meanwhile would decide this join as an arrival.
+    const known = this.#openings.get(id);
+    const checking = known === undefined ? () => {} : this.deps.entering.enter(id, receivedAt.getTime(), known);
     try {
-      return await this.#join(principal, id, concert, now, requestContext);
+      await this.deps.requireVerified(principal);
+      let concert = await this.#flagOf(id);
+      // A refusal only from the store's current state: the room may have been switched on through another instance.
+      if (concert?.waitingRoom !== true) concert = await this.#flagOf(id, true);
+      if (concert === undefined) throw new DomainError('CONCERT_NOT_FOUND', 'no such concert');
+      if (!concert.waitingRoom) throw new DomainError('NO_WAITING_ROOM', 'this concert has no waiting room');
+      const opensAt = concert.salesOpenAt === null ? null : Date.parse(concert.salesOpenAt);
+      this.#rememberOpening(id, opensAt);
+      const leave = this.deps.entering.enter(id, receivedAt.getTime(), opensAt);
+      try {
+        return await this.#join(principal, id, concert, receivedAt.toISOString(), requestContext);
+      } finally {
+        leave();
+      }
     } finally {
-      leave();
+      checking();
     }
+  }
+
+  #rememberOpening(concertId: string, opensAt: number | null): void {
+    this.#openings.delete(concertId);
+    if (this.#openings.size >= FLAGS_KEPT) this.#openings.delete(this.#openings.keys().next().value ?? '');
+    this.#openings.set(concertId, opensAt);
   }
 
   async #join(principal: Principal, id: string, concert: ConcertFlag, now: string, requestContext: RequestContext): Promise<{ joined: boolean; place: PlaceAnswer }> {

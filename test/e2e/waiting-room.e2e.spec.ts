@@ -177,7 +177,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
       });
       timings.booking.push(Date.now() - sentAt);
       if (answer.status === 201) {
-        answered.push({ user: visitor.id, token: visitor.token, id: String(answer.json.id), seats: (answer.json.seats as { id: string }[]).map((seat) => seat.id), totalPrice: Number(answer.json.total_price), plan: 'pay', sentAt });
+        answered.push({ user: visitor.id, token: visitor.token, id: String(answer.json.id), seats: (answer.json.seats as { id: string }[]).map((seat) => seat.id), totalPrice: Number(answer.json.total_price), plan: 'pay', expiresAt: Date.parse(String(answer.json.expires_at)) });
         await pay(visitor, answer);
         if (usedPassProbes++ < PROBES) {
           const again = await command('POST', '/api/v1/bookings', {
@@ -334,7 +334,9 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
   const lotteryJoins = visitors.filter((visitor) => visitor.lottery && visitor.place !== undefined && receivedAt.has(visitor.place));
   t.comment(`lottery joiners' first join, ms from sent to received by the service: ${spread(lotteryJoins.map((visitor) => receivedAt.get(visitor.place!)! - visitor.joinSentAt!))}; from received to answered: ${spread(lotteryJoins.map((visitor) => visitor.joinAnsweredAt! - receivedAt.get(visitor.place!)!))}`);
   t.comment(`second join ms: ${spread(againTimes)}`);
-  if (drawnAfterMs < DRAW_WAIT_MAX_MS) t.equal(arrivedEarly, 0, 'drawn before its latest bound: no join received before the opening was decided after the draw');
+  // Drawn at its latest bound only if joins kept coming or a report was never taken back: neither may happen here.
+  t.ok(drawnAfterMs < DRAW_WAIT_MAX_MS, `drawn before its latest bound (${(drawnAfterMs / 1000).toFixed(1)} s after the opening)`);
+  t.equal(arrivedEarly, 0, 'no join received before the opening was decided after the draw');
   // Which joins the service received before the opening is the crowd's doing as much as the server's: on a loaded
   // machine the crowd's own sockets hold joins sent before the opening until after it (sent to received above). What the
   // service owes is the check just above, on when it received each join; this one only says the lottery was a crowd's.

@@ -65,8 +65,8 @@ interface Answered {
   readonly totalPrice: number;
   /** What its client does; a client that came back after its hold's time is left with 'walk-away'. */
   plan: Plan;
-  /** When its booking request was sent (client clock): the hold expires no earlier than the TTL after. */
-  readonly sentAt: number;
+  /** When its hold expires, as the 201 said (epoch ms). */
+  readonly expiresAt: number;
 }
 
 /** What the clients saw: requests by outcome. */
@@ -200,13 +200,13 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<Sale
   const late: { transactionId: string; amount: number }[] = [];
   /**
    * A cancel or payment refused because the hold expired: on a slow machine a client can come back
-   * after its hold's time. Only then is it an expired booking, audited as one; a hold refused as
-   * expired before its time fails the sale.
+   * after its hold's expires_at (the 201's). Only then is it an expired booking, audited as one; a
+   * hold refused as expired before its expires_at fails the sale.
    */
   const outrun = (booking: Answered, answer: { status: number; json: Record<string, unknown> }): boolean => {
     const expired = answer.status === 409 && (answer.json.code === 'HOLD_EXPIRED' || (answer.json.code === 'BOOKING_NOT_CANCELLABLE' || answer.json.code === 'BOOKING_NOT_PAYABLE') && answer.json.status === 'expired');
     if (!expired) return false;
-    if (Date.now() - booking.sentAt < sale.holdTtlSeconds * 1_000) throw new Error(`booking ${booking.id} was refused as expired before its ${sale.holdTtlSeconds} s: ${JSON.stringify(answer.json)}`);
+    if (Date.now() < booking.expiresAt) throw new Error(`booking ${booking.id} was refused as expired before its expires_at: ${JSON.stringify(answer.json)}`);
     booking.plan = 'walk-away';
     outran.push(booking.id);
     return true;
@@ -241,7 +241,6 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<Sale
       buyer_info: { full_name: `Fan ${i}`, phone_number: '081234567890', email: `fan${i}@example.test`, ktp_number: String(3_201_000_000_000_000 + i) },
     };
     const key = `load-${wave}-${i}`;
-    const sentAt = Date.now();
     const first = await call('POST', '/api/v1/bookings', user.token, body, { 'idempotency-key': key });
     if (first.attempts > 1) {
       // Sent again after no answer or a 5xx: whatever the lost attempt did, this is its answer.
@@ -257,7 +256,8 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<Sale
     if (first.status === 201) {
       const booking: Answered = {
         user: user.id, token: user.token, id: String(first.json.id), seats: (first.json.seats as { id: string }[]).map((seat) => seat.id),
-        totalPrice: Number(first.json.total_price), plan: wave === 2 ? 'pay' : (PLANS[i % PLANS.length] as Plan), sentAt,
+        totalPrice: Number(first.json.total_price), plan: wave === 2 ? 'pay' : (PLANS[i % PLANS.length] as Plan),
+        expiresAt: Date.parse(String(first.json.expires_at)),
       };
       answered.push(booking);
       await settle(booking);
@@ -276,7 +276,7 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<Sale
   await new Promise((resolve) => setTimeout(resolve, sale.holdTtlSeconds * 1_000 + 1_500));
   await pool(late, size.concurrency, ({ transactionId, amount }) => webhook(transactionId, 'succeeded', amount));
   t.comment(`sale: ${tally.requests} requests in ${((Date.now() - started) / 1000).toFixed(1)} s — ${tally.toString()}`);
-  if (outran.length > 0) t.comment(`${outran.length} clients came back after their hold's ${sale.holdTtlSeconds} s and found it expired (audited as expired)`);
+  if (outran.length > 0) t.comment(`${outran.length} clients came back after their hold's expires_at and found it expired (audited as expired)`);
   if (sale.resilient !== true) t.equal([...tally.byStatus.keys()].filter((key) => key.startsWith('5') || key.startsWith('0')).length, 0, 'no 5xx answered, no 503 either');
   t.ok(answered.length > 0 && soldOut.length > 0, `the sale sold out: ${answered.length} bookings accepted, ${soldOut.length} refused SOLD_OUT in the rush`);
   t.equal(retriedSame.same, retriedSame.retried, `every retry with the same Idempotency-Key got the first answer (${retriedSame.retried})`);
