@@ -4,7 +4,9 @@ import t, { type Test } from 'tap';
 import type { QueueEvent } from '../../domain/queue/index.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { BookingPasses } from '../../lib/security/booking-passes.ts';
+import { sqlDialectOf } from '../../lib/db/dialect.ts';
 import { queueProjection } from '../../projectors/queue/queue.ts';
+import { Checkpoints } from '../../read-models/checkpoints.ts';
 import { RedisQueueBoard } from '../../read-models/queue-board.ts';
 import { randomUUID } from 'node:crypto';
 import { upcasters } from '../../domain/index.ts';
@@ -126,7 +128,12 @@ t.test('a poll that names a position, with MySQL gone: from the board when the p
   const readModels = knex({ client: 'mysql2', connection: wired.shared.config.mysqlUrl!, pool: { min: 0, max: 1 } });
   t.teardown(() => readModels.destroy());
   // The queue projection at 40, as a projector process would have recorded it.
-  await readModels('projection_checkpoints').insert({ name: 'queue', position: 40 }).onConflict('name').merge(['position']);
+  const checkpoints = new Checkpoints(readModels, sqlDialectOf(readModels));
+  await checkpoints.ensure('queue');
+  await readModels.transaction(async (trx) => {
+    const at = await checkpoints.lock(trx, 'queue');
+    if (at === undefined || !(await checkpoints.advance(trx, 'queue', at.position, 40))) throw new Error('the queue checkpoint did not move to 40');
+  });
   const poll = (place: string, headers: Record<string, string>) => app.inject({ method: 'GET', url: `/api/v1/queue/${place}`, headers });
   // The cookie a browser carries after its join (API.md: honoured as X-Min-Position).
   const seen = await poll(placeId(1), { cookie: 'min_position=40' });
@@ -136,7 +143,7 @@ t.test('a poll that names a position, with MySQL gone: from the board when the p
   const admin = knex({ client: 'mysql2', connection: serviceUrl('MYSQL_URL'), pool: { min: 0, max: 1 } });
   t.teardown(() => admin.destroy());
   await admin.raw('DROP DATABASE ??', [new URL(wired.shared.config.mysqlUrl!).pathname.slice(1)]);
-  await t.rejects(readModels('projection_checkpoints').first(), 'the checkpoint cannot be read now');
+  await t.rejects(checkpoints.get('queue'), 'the checkpoint cannot be read now');
 
   for (const [how, headers] of [['cookie', { cookie: 'min_position=40' }], ['X-Min-Position', { 'x-min-position': '12' }]] as const) {
     const known = await poll(placeId(2), headers);
