@@ -162,6 +162,21 @@ function appendsHeldBack(store: EventStore, stream: string) {
 
 const customer = (): Principal => ({ userId: randomUUID(), role: 'customer', tokenId: randomUUID(), expiresAt: Number.MAX_SAFE_INTEGER, via: 'header', emailVerified: true });
 
+/**
+ * The lottery as drawn once the entrants recorded by 3 graces after the opening have stood still
+ * for a grace and no instance reports joins on their way (ticked until then).
+ */
+async function drawnOnceQuiet(r: Awaited<ReturnType<typeof rig>>, keeper: WaitingRoomKeeper, what: string) {
+  r.setClock(new Date(Date.parse(OPENS) + 3 * DRAW_GRACE_MS).toISOString());
+  await keeper.tick(); // sees the entrants recorded since
+  r.setClock(new Date(Date.parse(OPENS) + 4 * DRAW_GRACE_MS).toISOString());
+  return eventually(async () => {
+    await keeper.tick();
+    const found = (await r.events()).find((e) => e.type === 'LotteryDrawn');
+    return found?.type === 'LotteryDrawn' && found;
+  }, what);
+}
+
 t.test('joins received before the opening, still queued on another instance after the grace: the lottery waits for them, and they enter it', async (t) => {
   const r = await rig(t, 30, false, { sales_open_at: OPENS, waiting_room: true });
   const { shared } = r.made.services;
@@ -202,14 +217,7 @@ t.test('joins received before the opening, still queued on another instance afte
   t.equal(entering.waiting(r.concertId), 0);
 
   // Once the report has expired (nobody renews it) and the grace has passed since the last entrant: drawn, over all five.
-  r.setClock(new Date(Date.parse(OPENS) + 3 * DRAW_GRACE_MS).toISOString());
-  await keeper.tick(); // sees the three new entrants
-  r.setClock(new Date(Date.parse(OPENS) + 4 * DRAW_GRACE_MS).toISOString());
-  const drawn = await eventually(async () => {
-    await keeper.tick();
-    const found = (await r.events()).find((e) => e.type === 'LotteryDrawn');
-    return found?.type === 'LotteryDrawn' && found;
-  }, 'the lottery once no instance reports joins on their way');
+  const drawn = await drawnOnceQuiet(r, keeper, 'the lottery once no instance reports joins on their way');
   t.equal(drawn.data.entrants, 5, 'the two joins here and the three from the other instance');
   const order = await r.made.services.command.queues.readCurrent(r.concertId, (state) => state.order.slice(0, state.lottery?.entrants ?? 0));
   t.strictSame(new Set(order), new Set([...here, ...thereJoined]), 'everyone who joined before the opening is ordered by the lottery');
@@ -256,14 +264,7 @@ t.test('a join received before the opening is counted while its account is still
   const second = await checked;
   const entries = new Map((await r.events()).flatMap((e) => (e.type === 'QueueJoined' ? [[e.data.place_id, e.data.entry] as const] : [])));
   t.strictSame([entries.get(first.place.token), entries.get(second.place.token)], ['lottery', 'lottery'], 'both are lottery entrants');
-  r.setClock(new Date(Date.parse(OPENS) + 3 * DRAW_GRACE_MS).toISOString());
-  await keeper.tick();
-  r.setClock(new Date(Date.parse(OPENS) + 4 * DRAW_GRACE_MS).toISOString());
-  const drawn = await eventually(async () => {
-    await keeper.tick();
-    const found = (await r.events()).find((e) => e.type === 'LotteryDrawn');
-    return found?.type === 'LotteryDrawn' && found;
-  }, 'the lottery once the report has expired');
+  const drawn = await drawnOnceQuiet(r, keeper, 'the lottery once the report has expired');
   t.equal(drawn.data.entrants, 2);
 });
 
