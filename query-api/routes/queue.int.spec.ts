@@ -100,12 +100,18 @@ t.test('a waiting place is polled at least three times in a pass\'s life: Retry-
   t.equal(reply.headers['retry-after'], '5', 'polled every 5 s, not every 30 s, with passes of 15 s');
 });
 
-t.test('the status poll reads Redis alone: with the MySQL database (read models and event store) gone, it still answers', async (t) => {
+/** The query role alone over Redis, its board fed two joins, the draw and the first one's admission. */
+async function queryRoleWithBoard(t: Test) {
   const prefix = uniqueName('bo');
-  const { app, wired } = await roleApp(t, { BOXOFFICE_ROLE: 'query', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix }, { now: () => new Date(OPENS_AT) });
+  const made = await roleApp(t, { BOXOFFICE_ROLE: 'query', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix }, { now: () => new Date(OPENS_AT) });
   const { feed } = await redisBoard(t, prefix);
   const script = new WaitingRoomScript();
   await feed([...script.open(), ...script.join(1), ...script.join(2), ...script.draw(), ...script.admit([1])]);
+  return { ...made, script };
+}
+
+t.test('the status poll reads Redis alone: with the MySQL database (read models and event store) gone, it still answers', async (t) => {
+  const { app, wired, script } = await queryRoleWithBoard(t);
   const url = new URL(wired.shared.config.mysqlUrl!);
   const admin = knex({ client: 'mysql2', connection: serviceUrl('MYSQL_URL'), pool: { min: 0, max: 1 } });
   t.teardown(() => admin.destroy());
@@ -120,11 +126,7 @@ t.test('the status poll reads Redis alone: with the MySQL database (read models 
 });
 
 t.test('a poll that names a position, with MySQL gone: from the board when the position is known, else 503 PROJECTION_LAGGING, never 500', async (t) => {
-  const prefix = uniqueName('bo');
-  const { app, wired } = await roleApp(t, { BOXOFFICE_ROLE: 'query', REDIS_URL: serviceUrl('REDIS_URL'), REDIS_KEY_PREFIX: prefix }, { now: () => new Date(OPENS_AT) });
-  const { feed } = await redisBoard(t, prefix);
-  const script = new WaitingRoomScript();
-  await feed([...script.open(), ...script.join(1), ...script.join(2), ...script.draw(), ...script.admit([1])]);
+  const { app, wired, script } = await queryRoleWithBoard(t);
   const readModels = knex({ client: 'mysql2', connection: wired.shared.config.mysqlUrl!, pool: { min: 0, max: 1 } });
   t.teardown(() => readModels.destroy());
   // The queue projection at 40, as a projector process would have recorded it.
