@@ -29,7 +29,7 @@ const resultsDir = join(here, 'results');
 interface Result {
   readonly name: string;
   readonly measuredAt: string;
-  /** The V8 flags its servers ran with (absent: measured before the servers were given any). */
+  /** The V8 flags its servers ran with (absent: it starts none, or was measured before the servers were given any). */
   readonly serverNodeFlags?: readonly string[];
   readonly machine: Record<string, string>;
   /** `ratio <name>: …` lines. */
@@ -39,6 +39,9 @@ interface Result {
 }
 
 type Benchmark = (mysqlUrl: string) => Promise<Omit<Result, 'name' | 'measuredAt' | 'serverNodeFlags' | 'machine'> & { machine?: Record<string, string> }>;
+
+/** The benchmarks that start servers of their own (bench/processes.ts), and so run them with serverNodeFlags. */
+const startsServers = new Set(['flash-sale', 'query', 'queue-status', 'read-your-writes', 'checkin', 'search', 'memory']);
 
 const benchmarks: Record<string, Benchmark> = {
   eventstore: async (mysqlUrl) => {
@@ -836,7 +839,7 @@ async function render(): Promise<void> {
     '## Machine',
     '',
     ...Object.entries(machine).map(([key, value]) => `- ${key}: ${value}`),
-    ...results.map((r) => `- ${r.name} measured ${r.measuredAt}${r.serverNodeFlags === undefined ? ', servers without V8 flags' : `, servers with ${r.serverNodeFlags.join(' ')}`}`),
+    ...results.map((r) => `- ${r.name} measured ${r.measuredAt}${!startsServers.has(r.name) ? '' : r.serverNodeFlags === undefined ? ', servers without V8 flags' : `, servers with ${r.serverNodeFlags.join(' ')}`}`),
     '',
     '## Figures',
     '',
@@ -867,7 +870,7 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${name}…\n`);
       const benchmark = benchmarks[name] as Benchmark;
       const outcome = await benchmark(mysqlUrl);
-      const result: Result = { name, measuredAt: new Date().toISOString(), serverNodeFlags, ...outcome, machine: { ...machineFacts(), ...outcome.machine } };
+      const result: Result = { name, measuredAt: new Date().toISOString(), ...(startsServers.has(name) ? { serverNodeFlags } : {}), ...outcome, machine: { ...machineFacts(), ...outcome.machine } };
       await writeFile(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
     }
   } finally {
