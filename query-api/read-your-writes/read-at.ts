@@ -97,37 +97,29 @@ function answeredAtOnceOr(
 }
 
 /**
- * For a read of projections that is not a read of the read models' tables (the waiting room's
- * board in Redis): waits until each has reached the reader's position (or answers 503
- * PROJECTION_LAGGING); `X-Projection-Position` names the lowest position among them. A read that
- * names no position, with every position known, needs no promise: the queue poll is a crowd's.
- * `orLastKnown`: a read that must answer without MySQL (the queue poll) names the last position
- * learned (or 0) when the checkpoint cannot be read; a reader's position at or below it is
- * answered, one beyond it is 503 PROJECTION_LAGGING at once (nothing can show the projection
- * reached it, and a browser carries its last write's position in a cookie), never a 500.
+ * For a read of one projection that is not a read of its tables and must answer without MySQL
+ * (the queue poll: the waiting room's board in Redis): waits until the projection has reached the
+ * reader's position (or answers 503 PROJECTION_LAGGING); `X-Projection-Position` names its
+ * position. A read that names no position, with the position known, needs no promise: the queue
+ * poll is a crowd's. When the checkpoint cannot be read it names the last position learned (or
+ * 0); a reader's position at or below it is answered, one beyond it is 503 PROJECTION_LAGGING at
+ * once (nothing can show the projection reached it, and a browser carries its last write's
+ * position in a cookie), never a 500.
  */
-export function awaitProjections(waiter: ProjectionWaiter, projections: readonly [string, ...string[]], options: { readonly orLastKnown?: boolean } = {}) {
-  const positionOf = (projection: string): Promise<number> => (options.orLastKnown === true
-    ? waiter.position(projection).catch(() => waiter.lastKnown(projection) ?? 0)
-    : waiter.position(projection));
-  const reachedOf = (projection: string, minimum: number): Promise<number | undefined> => (options.orLastKnown === true
-    ? waiter.reached(projection, minimum).catch((error: unknown) => {
-      throw new AppError('PROJECTION_LAGGING', `the ${projection} read model cannot be shown to have reached position ${minimum}: its checkpoint cannot be read now; retry shortly`, { cause: error });
-    })
-    : waiter.reached(projection, minimum));
+export function awaitProjectionOrLastKnown(waiter: ProjectionWaiter, projection: string) {
   const slowly = async (reply: FastifyReply, minimum: number | undefined): Promise<void> => {
-    const reached = await Promise.all(projections.map((projection) => (minimum === undefined ? positionOf(projection) : reachedOf(projection, minimum))));
-    const positions = reached.filter((position): position is number => position !== undefined);
-    if (positions.length < projections.length) {
-      const lagging = projections.filter((_, i) => reached[i] === undefined);
-      throw new AppError('PROJECTION_LAGGING', `the ${lagging.join(', ')} read model${lagging.length === 1 ? ' has' : 's have'} not reached position ${minimum ?? 0} yet; retry shortly`);
-    }
-    void reply.header('X-Projection-Position', String(Math.min(...positions)));
+    const reached = minimum === undefined
+      ? await waiter.position(projection).catch(() => waiter.lastKnown(projection) ?? 0)
+      : await waiter.reached(projection, minimum).catch((error: unknown) => {
+        throw new AppError('PROJECTION_LAGGING', `the ${projection} read model cannot be shown to have reached position ${minimum}: its checkpoint cannot be read now; retry shortly`, { cause: error });
+      });
+    if (reached === undefined) throw new AppError('PROJECTION_LAGGING', `the ${projection} read model has not reached position ${minimum ?? 0} yet; retry shortly`);
+    void reply.header('X-Projection-Position', String(reached));
   };
   return answeredAtOnceOr((_request, reply) => {
-    const known = projections.map((projection) => waiter.knownPosition(projection));
-    if (!known.every((position): position is number => position !== undefined)) return false;
-    void reply.header('X-Projection-Position', String(Math.min(...known)));
+    const known = waiter.knownPosition(projection);
+    if (known === undefined) return false;
+    void reply.header('X-Projection-Position', String(known));
     return true;
   }, (_request, reply, minimum) => slowly(reply, minimum));
 }

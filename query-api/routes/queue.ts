@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { AppError } from '../../lib/errors.ts';
 import { problemResponses, UuidSchema } from '../../lib/http/schemas.ts';
 import type { QueueStatus } from '../queue/queue-status.ts';
-import { awaitProjections, MinPositionQuery } from '../read-your-writes/read-at.ts';
+import { awaitProjectionOrLastKnown, MinPositionQuery } from '../read-your-writes/read-at.ts';
 import type { ProjectionWaiter } from '../read-your-writes/waiter.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -22,7 +22,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ queueStatus: QueueStatus; 
   app.get('/api/v1/queue/:token', {
     // The board is the queue projection's: its position, awaited when the poller names one. The
     // poll answers from Redis alone, also while MySQL (the checkpoint) cannot be read.
-    preHandler: awaitProjections(waiter, ['queue'], { orLastKnown: true }),
+    preHandler: awaitProjectionOrLastKnown(waiter, 'queue'),
     schema: {
       tags: ['waiting room'],
       summary: 'A waiting room place: position, people ahead, estimated wait, and the booking pass once admitted (poll again after Retry-After)',
