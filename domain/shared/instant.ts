@@ -15,6 +15,7 @@
  * query string and event schema that carries a time refuses what it refuses.
  */
 import Type from 'typebox';
+import { Format, IsDateTime } from 'typebox/format';
 
 const RFC_3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
@@ -42,8 +43,41 @@ function fieldsOf(match: RegExpExecArray) {
   };
 }
 
+/** The value of the ASCII digits of `text` from `from` to `to` (exclusive), or NaN when one is not a digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let at = from; at < to; at++) {
+    const digit = text.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * Epoch milliseconds of `text` when it is an instant in the canonical form (24 characters,
+ * `2027-06-01T13:00:00.000Z`), undefined for anything else. What every event and read model holds,
+ * so decoding a stored event's times takes this path, without the regular expression.
+ */
+function canonicalMs(text: string): number | undefined {
+  if (text.length !== 24 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84
+    || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) return undefined;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  const hour = digitsAt(text, 11, 13);
+  const minute = digitsAt(text, 14, 16);
+  const second = digitsAt(text, 17, 19);
+  const millis = digitsAt(text, 20, 23);
+  // NaN fails every comparison: a non-digit anywhere is not canonical.
+  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour <= 23 && minute <= 59 && second <= 59 && millis >= 0)) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+}
+
 /** Epoch milliseconds of the instant `text` names, or undefined when it names none (see above). */
 export function parseInstant(text: string): number | undefined {
+  const canonical = canonicalMs(text);
+  if (canonical !== undefined) return canonical;
   const match = RFC_3339.exec(text);
   if (match === null) return undefined;
   const { year, month, day, hour, minute, second, millis, offsetMinute, offsetMinutes } = fieldsOf(match);
@@ -76,6 +110,14 @@ export function toCanonicalInstant(text: string): string {
  * An instant in JSON: `format: date-time` for the OpenAPI document, checked by parseInstant.
  * Every schema that carries a time uses it — request bodies, query strings and events.
  */
+/**
+ * TypeBox's own `date-time` check, answering a canonical instant without its regular expressions
+ * and string splits: the same answer for every value (a canonical instant is an RFC 3339
+ * date-time), at a fraction of the cost. Every stored event's times pass through it when read.
+ * Registered before any schema is compiled (a compiled check takes the format's function then).
+ */
+Format.Set('date-time', (value: string) => canonicalMs(value) !== undefined || IsDateTime(value));
+
 export const Instant = Type.Refine(
   Type.String({
     format: 'date-time',

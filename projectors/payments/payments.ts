@@ -5,7 +5,7 @@
  * refund_failed with the gateway's reason. The refund columns list what is owed, for the admins.
  */
 import type { AsRead, PaymentRow } from '../../read-models/tables.ts';
-import { instant, selectIn, upsert } from '../bulk.ts';
+import { insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 const EVENT_TYPES = [
@@ -30,6 +30,8 @@ export function paymentsProjection(): Projection {
         byTransaction.set(row.transaction_id, { ...row, amount: Number(row.amount), position: Number(row.position) });
       }
       const touched = new Set<PaymentRow>();
+      /** Payments this batch requested: a payment is requested once, so their rows cannot exist yet. */
+      const requested = new Set<PaymentRow>();
       for (const event of events) {
         if (event.type === 'PaymentRequested') {
           const data = event.data;
@@ -53,7 +55,7 @@ export function paymentsProjection(): Projection {
             refunded_at: null,
           };
           byTransaction.set(row.transaction_id, row);
-          touched.add(row);
+          requested.add(row);
           continue;
         }
         const payment = byTransaction.get(event.data.transaction_id);
@@ -80,12 +82,15 @@ export function paymentsProjection(): Projection {
         }
         payment.updated_at = at;
         payment.position = event.position;
-        touched.add(payment);
+        if (!requested.has(payment)) touched.add(payment);
       }
       return {
-        writes: [(trx) => upsert(trx, table, [...touched], ['id'], [
-          'status', 'updated_at', 'position', 'refund_status', 'refund_reason', 'refund_failure', 'refund_updated_at', 'refunded_at',
-        ])],
+        writes: [async (trx) => {
+          await insertMany(trx, table, [...requested], context.localInfile);
+          await upsert(trx, table, [...touched], ['id'], [
+            'status', 'updated_at', 'position', 'refund_status', 'refund_reason', 'refund_failure', 'refund_updated_at', 'refunded_at',
+          ]);
+        }],
       };
     },
   };

@@ -50,6 +50,8 @@ export function ticketsProjection(): Projection {
       for (const row of await selectIn<AsRead<TicketRow>>(trx, context.table('tickets'), 'id', ticketIds)) tickets.set(row.id, fromRead(row));
 
       const touched = new Set<string>();
+      /** Tickets this batch's sales made: a seat is sold once (a sold hold is never released), so their rows cannot exist yet. */
+      const sold = new Set<string>();
       const deletedHolds = new Set<string>();
       const cancelled = new Map<string, number>();
       const forgotten: string[] = [];
@@ -81,6 +83,7 @@ export function ticketsProjection(): Projection {
                 holder: holders[seq] ?? holders[0] ?? null, status: 'valid', admitted_at: null, gate: null, position: event.position,
               });
               touched.add(seat.seat_id);
+              sold.add(seat.seat_id);
             });
             dropHold(hold, holds, deletedHolds);
             break;
@@ -147,7 +150,8 @@ export function ticketsProjection(): Projection {
       }
 
       const newHolds = [...holds.values()].filter((hold) => !hold.stored).map((hold) => hold.row);
-      const changed = [...touched].map((id) => tickets.get(id) as TicketRow);
+      const changed = [...touched].filter((id) => !sold.has(id)).map((id) => tickets.get(id) as TicketRow);
+      const made = [...sold].map((id) => tickets.get(id) as TicketRow);
       return {
         writes: [
           // One write for the tickets table: a cancellation's bulk update and the rows of this batch must not race (a rebuild runs writes side by side).
@@ -155,6 +159,7 @@ export function ticketsProjection(): Projection {
             await voidCancelled(trx, context.table('tickets'), cancelled);
             if (forgotten.length > 0) await trx(context.table('tickets')).whereIn('user_id', forgotten).update({ holder: null });
             await upsert(trx, context.table('tickets'), changed, ['id'], ['revision', 'holder', 'status', 'admitted_at', 'gate', 'position']);
+            await insertMany(trx, context.table('tickets'), made, context.localInfile);
           },
           async (trx) => {
             const table = context.table('ticket_holds');
