@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Compile } from 'typebox/compile';
 import Type from 'typebox';
+import { Format, IsDateTime } from 'typebox/format';
 import { canonicalInstant, Instant, parseInstant, readRecordedInstant } from './instant.ts';
 
 const REFUSED: Record<string, string> = {
@@ -46,6 +47,32 @@ t.test('parseInstant refuses what is no real instant, also what Date.parse reads
     t.equal(parseInstant(text), undefined, `${what}: ${JSON.stringify(text)}`);
   }
   t.ok(Object.values(REFUSED).some((text) => !Number.isNaN(Date.parse(text))), 'Date.parse reads some of them');
+});
+
+/** Each refused time written in the canonical form's 24 characters, where it has the shape: the fast path's cases. */
+const CANONICAL_SHAPED: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(REFUSED)
+    .filter(([, text]) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(text))
+    .map(([what, text]) => [what, text.replace('Z', '.000Z')])),
+  'a letter for a digit of the milliseconds': '2027-06-01T20:00:00.0a0Z',
+  'a sign in the milliseconds': '2027-06-01T20:00:00.-10Z',
+  'a full-width digit': '２027-06-01T20:00:00.000Z',
+  'a comma for the point': '2027-06-01T20:00:00,000Z',
+};
+
+t.test('a time in the canonical form\'s shape is refused as the regular expression refuses it', async (t) => {
+  t.ok(Object.keys(CANONICAL_SHAPED).length >= 12, 'most refusals have the shape');
+  for (const [what, text] of Object.entries(CANONICAL_SHAPED)) t.equal(parseInstant(text), undefined, `${what}: ${text}`);
+  t.equal(parseInstant('1970-01-01T00:00:00.000Z'), 0, 'the first instant');
+  t.equal(parseInstant('9999-12-31T23:59:59.999Z'), 253_402_300_799_999, 'the last instant');
+  t.equal(parseInstant('2024-02-29T23:59:59.999Z'), Date.parse('2024-02-29T23:59:59.999Z'), 'February 29 of a leap year');
+});
+
+t.test('TypeBox\'s date-time format answers every string as its own check does', async (t) => {
+  const check = Format.Get('date-time');
+  t.not(check, IsDateTime, 'the registered check is ours (a fast path for canonical instants)');
+  const texts = [...Object.values(REFUSED), ...Object.values(CANONICAL_SHAPED), '2027-12-31T23:59:60.000Z', '2027-06-01T20:00:00.000Z', '2027-06-01T20:00:00+07:00', '1969-12-31T23:59:59.999Z'];
+  for (const text of texts) t.equal(check?.(text), IsDateTime(text), JSON.stringify(text));
 });
 
 t.test('parseInstant reads real instants to the millisecond; canonicalInstant writes them as toISOString does', async (t) => {
