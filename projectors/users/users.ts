@@ -5,7 +5,7 @@
 import type { Knex } from 'knex';
 import { sealedToText } from '../../lib/personal-data/sealed-text.ts';
 import type { AsRead, UserRow } from '../../read-models/tables.ts';
-import { instant, selectIn, upsert } from '../bulk.ts';
+import { insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 const EVENT_TYPES = ['UserRegistered', 'EmailVerified', 'EmailChanged', 'UserLoggedIn', 'PersonalDataForgotten', 'RoleChanged'] as const;
@@ -26,6 +26,8 @@ export function usersProjection(): Projection {
       }
       const before = new Map([...users].map(([id, row]) => [id, row.email_hash]));
       const touched = new Set<string>();
+      /** Users this batch registered: a user stream opens once, so their rows cannot exist yet. */
+      const registered = new Set<string>();
       for (const event of events) {
         const userId = event.data.user_id;
         if (event.type === 'UserRegistered') {
@@ -41,7 +43,7 @@ export function usersProjection(): Projection {
             last_login: null,
             position: event.position,
           });
-          touched.add(userId);
+          registered.add(userId);
           continue;
         }
         const user = users.get(userId);
@@ -67,13 +69,14 @@ export function usersProjection(): Projection {
             break;
         }
         user.position = event.position;
-        touched.add(userId);
+        if (!registered.has(userId)) touched.add(userId);
       }
       const changedAddress = [...touched].filter((id) => before.has(id) && before.get(id) !== users.get(id)?.email_hash);
       const rows = [...touched].map((id) => users.get(id) as UserRow);
       return {
         writes: [async (write) => {
           await releaseChangedAddresses(write, table, changedAddress);
+          await insertMany(write, table, [...registered].map((id) => users.get(id) as UserRow), context.localInfile);
           await upsert(write, table, rows, ['id'], ['email_hash', 'email', 'email_verified', 'last_login', 'role', 'position']);
         }],
       };
