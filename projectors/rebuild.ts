@@ -141,8 +141,19 @@ class RebuildJob {
     };
   }
 
+  /**
+   * Builds the shadows' indexes: on MySQL each table's ALTER on its own connection, side by side (a
+   * projection's last tables are indexed at the end of the rebuild, when little else runs); on
+   * SQLite, one after another (one writer).
+   */
   async addIndexes(): Promise<void> {
-    for (const add of this.#addIndexes) await add();
+    if (sqlDialectOf(this.options.db) !== 'mysql') {
+      for (const add of this.#addIndexes) await add();
+      return;
+    }
+    // Every ALTER ends before a failure is thrown: an abandoned rebuild then drops tables no ALTER is building.
+    const outcomes = await Promise.allSettled(this.#addIndexes.map((add) => add()));
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   }
 
   async apply(after: number, page: AllPage | DecodedPage): Promise<void> {
