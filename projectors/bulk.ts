@@ -99,7 +99,7 @@ const LOAD_PACKET = 1 << 20;
 
 /** What a knex transaction's mysql2 connection offers for LOAD DATA LOCAL INFILE. */
 interface LoadingConnection {
-  query(options: { sql: string; infileStreamFactory: (path: string) => Readable }, callback: (error: (Error & { errno?: number }) | null, result?: { affectedRows?: number; warningStatus?: number }) => void): void;
+  query(options: { sql: string; infileStreamFactory?: (path: string) => Readable }, callback: (error: (Error & { errno?: number }) | null, result?: unknown) => void): void;
 }
 
 /**
@@ -124,7 +124,8 @@ async function loadRows(trx: Knex.Transaction, table: string, rows: readonly obj
       connection.query({ sql, infileStreamFactory: () => Readable.from(packets) }, (error, loaded) => (error ? reject(error) : resolve(loaded ?? {})));
     });
     if ((result.warningStatus ?? 0) > 0 || result.affectedRows !== rows.length) {
-      throw new Error(`load into ${table}: ${result.affectedRows ?? 0} of ${rows.length} rows stored, ${result.warningStatus ?? 0} warnings (a duplicate key, or a value that does not fit its column)`);
+      const warnings = await firstWarnings(connection);
+      throw new Error(`load into ${table}: ${result.affectedRows ?? 0} of ${rows.length} rows stored, ${result.warningStatus ?? 0} warnings (${warnings || 'a duplicate key, or a value that does not fit its column'})`);
     }
     return true;
   } catch (error) {
@@ -135,6 +136,19 @@ async function loadRows(trx: Knex.Transaction, table: string, rows: readonly obj
     }
     throw error;
   }
+}
+
+/**
+ * What the server warned of, at most three, without the values it quotes (a duplicate entry's value
+ * may be someone's name or address): "Duplicate entry for key 'PRIMARY'", "Data too long for column 'name'".
+ */
+async function firstWarnings(connection: LoadingConnection): Promise<string> {
+  const rows = await new Promise<unknown>((resolve) => {
+    connection.query({ sql: 'show warnings limit 3' }, (error, result) => resolve(error ? [] : result));
+  });
+  return (Array.isArray(rows) ? rows as { Message?: unknown }[] : [])
+    .map((row) => String(row.Message ?? '').replace(/ '.*' for (key|column)/, ' for $1').replace(/ at row \d+$/, ''))
+    .join('; ');
 }
 
 /**

@@ -107,10 +107,6 @@ export function toCanonicalInstant(text: string): string {
 }
 
 /**
- * An instant in JSON: `format: date-time` for the OpenAPI document, checked by parseInstant.
- * Every schema that carries a time uses it — request bodies, query strings and events.
- */
-/**
  * TypeBox's own `date-time` check, answering a canonical instant without its regular expressions
  * and string splits: the same answer for every value (a canonical instant is an RFC 3339
  * date-time), at a fraction of the cost. Every stored event's times pass through it when read.
@@ -118,6 +114,10 @@ export function toCanonicalInstant(text: string): string {
  */
 Format.Set('date-time', (value: string) => canonicalMs(value) !== undefined || IsDateTime(value));
 
+/**
+ * An instant in JSON: `format: date-time` for the OpenAPI document, checked by parseInstant.
+ * Every schema that carries a time uses it — request bodies, query strings and events.
+ */
 export const Instant = Type.Refine(
   Type.String({
     format: 'date-time',

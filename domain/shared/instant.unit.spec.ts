@@ -75,6 +75,29 @@ t.test('TypeBox\'s date-time format answers every string as its own check does',
   for (const text of texts) t.equal(check?.(text), IsDateTime(text), JSON.stringify(text));
 });
 
+t.test('every day 28 to 32 of every month of leap and common years, in the canonical form: the fast path agrees with Date and with TypeBox', async (t) => {
+  const check = Format.Get('date-time');
+  let accepted = 0;
+  let disagreements = 0;
+  for (const year of [1970, 1999, 2000, 2023, 2024, 2100, 2400, 9999]) {
+    for (let month = 0; month <= 13; month++) {
+      for (const day of [0, 1, 28, 29, 30, 31, 32]) {
+        for (const time of ['00:00:00.000', '23:59:59.999', '24:00:00.000', '12:60:00.000', '12:00:60.000']) {
+          const text = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T${time}Z`;
+          // What Date reads back to the same text is a real instant; the rest is none.
+          const date = new Date(text);
+          const real = !Number.isNaN(date.getTime()) && date.toISOString() === text;
+          const parsed = parseInstant(text);
+          if (parsed !== (real ? date.getTime() : undefined) || check?.(text) !== IsDateTime(text)) disagreements++;
+          if (parsed !== undefined) accepted++;
+        }
+      }
+    }
+  }
+  t.equal(disagreements, 0, 'no disagreement');
+  t.ok(accepted > 500, `real instants among them (${accepted})`);
+});
+
 t.test('parseInstant reads real instants to the millisecond; canonicalInstant writes them as toISOString does', async (t) => {
   const cases: [string, string][] = [
     ['2027-06-01T20:00:00Z', '2027-06-01T20:00:00.000Z'],

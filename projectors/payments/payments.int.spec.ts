@@ -83,3 +83,20 @@ for (const kind of ['mysql', 'sqlite'] as const) {
     t.same(await tableChecksums(db, ['payments']), before, 'a re-delivered page changes nothing');
   });
 }
+
+for (const kind of ['mysql', 'sqlite'] as const) {
+  t.test(`a payment id requested again on another transaction merges into its row, in one batch or later (${kind})`, async (t) => {
+    const { db, given } = await projectionFixture(t, paymentsProjection(), kind);
+    // A payment's stream is its transaction's, so nothing refuses the same payment id on a second
+    // transaction (the gateway changed between a crash and the retry): the projection must go on.
+    const again = (n: number, transaction: string): PaymentEvent => {
+      const event = requested(n);
+      return event.type === 'PaymentRequested' ? { ...event, data: { ...event.data, transaction_id: transaction } } : event;
+    };
+    t.equal(await given([requested(1), again(1, 'tx-1b'), requested(2)]), 'applied', 'twice in one batch');
+    t.equal(await given([again(2, 'tx-2b'), requested(3)]), 'applied', 'again in a later batch');
+    const rows = await db('payments').orderBy('id').select<Row[]>('id', 'transaction_id', 'status');
+    t.same(rows.map((row) => [row.id, row.transaction_id, row.status]), [['p-1', 'tx-1', 'pending'], ['p-2', 'tx-2', 'pending'], ['p-3', 'tx-3', 'pending']],
+      'one row per payment id, the first transaction kept');
+  });
+}

@@ -30,8 +30,12 @@ export function paymentsProjection(): Projection {
         byTransaction.set(row.transaction_id, { ...row, amount: Number(row.amount), position: Number(row.position) });
       }
       const touched = new Set<PaymentRow>();
-      /** Payments this batch requested: a payment is requested once, so their rows cannot exist yet. */
-      const requested = new Set<PaymentRow>();
+      // A payment's stream is its transaction's: the same payment id requested again on another
+      // transaction (a gateway changed between a crash and the retry) merges into the row it has,
+      // as it always did. Every other payment this batch requests has no row yet, and is loaded.
+      const requestedIds = events.flatMap((event) => (event.type === 'PaymentRequested' ? [event.data.payment_id] : []));
+      const stored = new Set((await selectIn<AsRead<PaymentRow>>(context.trx, table, 'id', requestedIds)).map((row) => row.id));
+      const requested = new Map<string, PaymentRow>();
       for (const event of events) {
         if (event.type === 'PaymentRequested') {
           const data = event.data;
@@ -55,7 +59,8 @@ export function paymentsProjection(): Projection {
             refunded_at: null,
           };
           byTransaction.set(row.transaction_id, row);
-          requested.add(row);
+          if (stored.has(row.id) || requested.has(row.id)) touched.add(row);
+          else requested.set(row.id, row);
           continue;
         }
         const payment = byTransaction.get(event.data.transaction_id);
@@ -82,11 +87,11 @@ export function paymentsProjection(): Projection {
         }
         payment.updated_at = at;
         payment.position = event.position;
-        if (!requested.has(payment)) touched.add(payment);
+        if (requested.get(payment.id) !== payment) touched.add(payment);
       }
       return {
         writes: [async (trx) => {
-          await insertMany(trx, table, [...requested], context.localInfile);
+          await insertMany(trx, table, [...requested.values()], context.localInfile);
           await upsert(trx, table, [...touched], ['id'], [
             'status', 'updated_at', 'position', 'refund_status', 'refund_reason', 'refund_failure', 'refund_updated_at', 'refunded_at',
           ]);
