@@ -147,7 +147,7 @@ async function firstWarnings(connection: LoadingConnection): Promise<string> {
     connection.query({ sql: 'show warnings limit 3' }, (error, result) => resolve(error ? [] : result));
   });
   return (Array.isArray(rows) ? rows as { Message?: unknown }[] : [])
-    .map((row) => String(row.Message ?? '').replace(/ '.*' for (key|column)/, ' for $1').replace(/ at row \d+$/, ''))
+    .map((row) => (typeof row.Message === 'string' ? row.Message : '').replace(/ '.*' for (key|column)/, ' for $1').replace(/ at row \d+$/, ''))
     .join('; ');
 }
 
