@@ -68,6 +68,32 @@ for (const kind of ['mysql', 'sqlite'] as const) {
   });
 }
 
+t.test('LOAD DATA: rows over many packets, a value longer than a packet, multi-byte characters at every offset, all stored as given', async (t) => {
+  const { options } = await databaseFor(t, 'mysql');
+  const db = await openReadModels(options);
+  t.teardown(() => db.destroy());
+  await db.schema.createTable('bulk_packets', (table) => {
+    table.string('id', 36).primary();
+    table.text('text', 'mediumtext').notNullable();
+  });
+  // Lengths that drift against the packet size, so values and lines end at every offset of a
+  // packet; two- to four-byte characters and escaped ones among them.
+  const pieces = ['é', '😀', 'Ω', 'a', '\t', '\\', '漢'];
+  const rows = Array.from({ length: 4_000 }, (_, i) => ({
+    id: `row-${String(i).padStart(5, '0')}`,
+    text: Array.from({ length: 200 + (i * 37) % 900 }, (_, c) => pieces[(i + c) % pieces.length]).join(''),
+  }));
+  // Longer than a packet even before it is encoded (over 1 MiB of UTF-16 units, up to 3 bytes each).
+  rows.push({ id: 'row-long', text: 'x😀é\\'.repeat(300_000) });
+  const loads = await loadsSoFar(db, 'mysql');
+  await db.transaction((trx) => insertMany(trx, 'bulk_packets', rows, new LocalInfile()));
+  t.ok((await loadsSoFar(db, 'mysql')) > loads, 'loaded with LOAD DATA LOCAL INFILE');
+  const stored = new Map((await db('bulk_packets').select<{ id: string; text: string }[]>()).map((row) => [row.id, row.text]));
+  t.equal(stored.size, rows.length, 'every row stored');
+  t.equal(rows.filter((row) => stored.get(row.id) !== row.text).length, 0, 'every value as given');
+  t.ok(rows.reduce((bytes, row) => bytes + Buffer.byteLength(row.text), 0) > 4 * (1 << 20), 'more than four packets of text');
+});
+
 t.test('a database that refuses LOAD DATA LOCAL is written with INSERTs, and from then on without asking; another database still loads', async (t) => {
   const server = await startMariaDb({ bufferPool: '64M', logFileSize: '16M', settings: ['local_infile=0'] });
   t.teardown(() => server.stop());
