@@ -30,6 +30,7 @@ function touchesSessions(command: UserCommand): boolean {
     case 'RegisterUser':
     case 'VerifyEmail':
     case 'RecordLogin':
+    case 'AbandonRegistration':
       return false;
   }
 }

@@ -99,7 +99,7 @@ export class UserService {
     if (weak !== null) throw new AppError('WEAK_PASSWORD', weak);
     const userId = idempotencyKey === undefined ? undefined : derivedUuid('user', normalizeUsername(input.username), idempotencyKey);
     if (userId !== undefined) {
-      const replayed = await this.#registeredAlready(userId, input);
+      const replayed = await this.#registeredAlready(userId, input, request);
       if (replayed !== null) return replayed;
     }
     const passwordHash = await this.deps.passwords.hash(input.password);
@@ -108,16 +108,20 @@ export class UserService {
     } catch (error) {
       // The same key at the same moment: the other request registered it first.
       if (userId === undefined || !isRefusal(error, 'USER_ALREADY_EXISTS')) throw error;
-      const replayed = await this.#registeredAlready(userId, input);
+      const replayed = await this.#registeredAlready(userId, input, request);
       if (replayed === null) throw error;
       return replayed;
     }
   }
 
   /** The account a request with an Idempotency-Key registered before, if any; refused when this request is another. */
-  async #registeredAlready(userId: string, input: { username: string; email: string; password: string }): Promise<{ profile: Profile; position: number } | null> {
+  async #registeredAlready(userId: string, input: { username: string; email: string; password: string }, request: RequestContext): Promise<{ profile: Profile; position: number } | null> {
     const [registered] = await this.deps.store.readStream(userStream(userId), { maxCount: 1 });
     if (registered === undefined) return null;
+    // Given up while it stalled, its name or address taken over: answered as the refused attempt was.
+    if (registered.type === 'RegistrationAbandoned') {
+      throw await this.#abandoned(userId, normalizeUsername(input.username), this.deps.emailDigest(normalizeEmail(input.email)), this.#context(request, userId));
+    }
     const user = await this.#knownUser(userId);
     const same = user !== null && user.status === 'active' && user.username === input.username
       && user.emailHashes.includes(this.deps.emailDigest(normalizeEmail(input.email)))
@@ -172,6 +176,8 @@ export class UserService {
         now: context.occurredAt,
       }, context);
     } catch (error) {
+      // Claimed as an orphan while this request ran (a retry under the Idempotency-Key of a registration long stalled).
+      if (isRefusal(error, 'REGISTRATION_ABANDONED')) throw await this.#abandoned(userId, usernameKey, emailHash, context);
       // Another request with the same Idempotency-Key registered it first: an address this one claimed and that one did not is freed.
       if (isRefusal(error, 'USER_ALREADY_EXISTS') && !((await this.#knownUser(userId))?.emailHashes.includes(emailHash) ?? true)) {
         await this.#release('email', emailHash, userId, context);
@@ -400,6 +406,15 @@ export class UserService {
         ? await this.#orphanOwner(kind, key)
         : null;
       if (orphanOwner === null) throw error;
+      // The orphan's id is closed first: a retry of its registration (same Idempotency-Key) that
+      // makes the account now either lands before (the close is refused, the value stays its
+      // own) or is refused after. Freeing the claim first would leave both accounts with it.
+      try {
+        await this.deps.commands.execute(userStream(orphanOwner), userDecider, { type: 'AbandonRegistration', user_id: orphanOwner, now: context.occurredAt }, context);
+      } catch (closing) {
+        if (isRefusal(closing, 'USER_ALREADY_EXISTS')) throw error;
+        throw closing;
+      }
       await this.#release(kind, key, orphanOwner, context);
       await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
     }
@@ -420,8 +435,24 @@ export class UserService {
     if (last?.type !== 'ValueClaimed') return null;
     const claim = last.data;
     if (this.deps.now().getTime() - Date.parse(claim.claimed_at) < ORPHAN_CLAIM_AFTER_MS) return null;
-    const account = await this.deps.store.readStream(userStream(claim.owner_id), { maxCount: 1 });
-    return account.length === 0 ? claim.owner_id : null;
+    // No account under the owner's id, or one closed as abandoned (an address it claimed too stays an orphan).
+    return await this.#knownUser(claim.owner_id) === null ? claim.owner_id : null;
+  }
+
+  /**
+   * A registration whose id was closed as abandoned while it ran: the claims it still holds are
+   * freed (no account can have them now), and it is told which value went to someone else.
+   */
+  async #abandoned(userId: string, usernameKey: string, emailHash: string, context: CommandContext): Promise<DomainError> {
+    const usernameLost = await this.#ownerOf('username', usernameKey) !== userId;
+    for (const [kind, key] of [['username', usernameKey], ['email', emailHash]] as const) {
+      try {
+        await this.#release(kind, key, userId, context);
+      } catch (error) {
+        if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
+      }
+    }
+    return usernameLost ? new DomainError('USERNAME_TAKEN', 'this username is already taken') : new DomainError('EMAIL_TAKEN', 'this email is already taken');
   }
 
   async #knownUser(userId: string): Promise<KnownUser | null> {

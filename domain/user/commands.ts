@@ -49,4 +49,13 @@ export interface ForgetPersonalData extends Timed {
   readonly type: 'ForgetPersonalData';
 }
 
-export type UserCommand = RegisterUser | VerifyEmail | ChangeEmail | ChangePassword | ChangeRole | RecordLogin | ForgetPersonalData;
+/**
+ * Closes an id whose registration claimed a value and never made its account, before the claim is
+ * freed for someone else (command-api/users/users.ts); refused once the account exists.
+ */
+export interface AbandonRegistration extends Timed {
+  readonly type: 'AbandonRegistration';
+  readonly user_id: string;
+}
+
+export type UserCommand = RegisterUser | VerifyEmail | ChangeEmail | ChangePassword | ChangeRole | RecordLogin | ForgetPersonalData | AbandonRegistration;

@@ -32,6 +32,10 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       if (user.status === 'forgotten') return [];
       return [{ type: 'PersonalDataForgotten', data: { user_id: user.userId, forgotten_at: command.now } }];
     }
+    case 'AbandonRegistration':
+      if (state.status !== 'none') throw new DomainError('USER_ALREADY_EXISTS', 'this user id has an account');
+      if (state.abandoned === true) return [];
+      return [{ type: 'RegistrationAbandoned', data: { user_id: command.user_id, abandoned_at: command.now } }];
     default:
       return assertNever(command);
   }
@@ -39,6 +43,7 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
 
 function registerUser(command: RegisterUser, state: UserState): UserEvent[] {
   if (state.status !== 'none') throw new DomainError('USER_ALREADY_EXISTS', 'this user id is taken');
+  if (state.abandoned === true) throw new DomainError('REGISTRATION_ABANDONED', 'this registration was given up and its username or address freed');
   return [
     {
       type: 'UserRegistered',

@@ -45,6 +45,17 @@ t.test('registering', async (t) => {
   t.equal(state.status === 'active' && state.emailVerified, false, 'a new address is unverified');
 });
 
+t.test('a registration given up is closed: no account can be made under its id any more', async (t) => {
+  const abandon = { type: 'AbandonRegistration', user_id: 'u1', now: T0 } as const;
+  const abandoned = [{ type: 'RegistrationAbandoned', data: { user_id: 'u1', abandoned_at: T0 } }] as const satisfies UserEvent[];
+  user([]).when(abandon).then(t, [...abandoned]);
+  user([...abandoned]).when(abandon).then(t, []);
+  user([...abandoned]).when(register).thenThrows(t, 'REGISTRATION_ABANDONED');
+  user(registered).when(abandon).thenThrows(t, 'USER_ALREADY_EXISTS');
+  user([...abandoned]).when({ type: 'RecordLogin', now: T0 }).thenThrows(t, 'USER_NOT_FOUND');
+  t.strictSame(fold(userDecider, [...abandoned]), { status: 'none', abandoned: true }, 'no account, and closed');
+});
+
 t.test('verifying the email address', async (t) => {
   const verify = { type: 'VerifyEmail', email_hash: HASH_A, now: T0 } as const;
   user(registered).when(verify).then(t, [{ type: 'EmailVerified', data: { user_id: 'u1', email_hash: HASH_A, verified_at: T0 } }]);

@@ -72,6 +72,16 @@ export const RoleChangedSchema = eventSchema(
   Type.Object({ user_id: Id, role: RoleSchema, changed_at: Instant }, { additionalProperties: false }),
 );
 
+/**
+ * A registration that claimed a username or address and never made its account, closed for good
+ * before its claim is given to someone else: the account can no longer be made under this id, so
+ * a retry of that registration cannot race the takeover into a second account with the same name.
+ */
+export const RegistrationAbandonedSchema = eventSchema(
+  'RegistrationAbandoned',
+  Type.Object({ user_id: Id, abandoned_at: Instant }, { additionalProperties: false }),
+);
+
 export const UserEventSchemas = [
   UserRegisteredSchema,
   EmailVerifiedSchema,
@@ -80,6 +90,7 @@ export const UserEventSchemas = [
   UserLoggedInSchema,
   PersonalDataForgottenSchema,
   RoleChangedSchema,
+  RegistrationAbandonedSchema,
 ] as const;
 
 export type UserRegistered = Static<typeof UserRegisteredSchema>;
@@ -89,6 +100,7 @@ export type PasswordChanged = Static<typeof PasswordChangedSchema>;
 export type UserLoggedIn = Static<typeof UserLoggedInSchema>;
 export type PersonalDataForgotten = Static<typeof PersonalDataForgottenSchema>;
 export type RoleChanged = Static<typeof RoleChangedSchema>;
+export type RegistrationAbandoned = Static<typeof RegistrationAbandonedSchema>;
 export type UserEvent =
   | UserRegistered
   | EmailVerified
@@ -96,7 +108,8 @@ export type UserEvent =
   | PasswordChanged
   | UserLoggedIn
   | PersonalDataForgotten
-  | RoleChanged;
+  | RoleChanged
+  | RegistrationAbandoned;
 
 /** Every event of a `user-…` stream: what its decider folds and its readers decode. */
 export const userEvents: EventSet<UserEvent> = { types: UserEventSchemas.map((schema) => schema.properties.type.const) };

@@ -3,7 +3,8 @@ import type { Sealed } from '../shared/personal-data.ts';
 import type { Role, UserEvent } from './events.ts';
 
 export type UserState =
-  | { readonly status: 'none' }
+  /** No account; `abandoned`: none can ever be made under this id (RegistrationAbandoned). */
+  | { readonly status: 'none'; readonly abandoned?: true }
   | {
       readonly status: 'active' | 'forgotten';
       readonly userId: string;
@@ -48,6 +49,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       generation: 0,
     };
   }
+  if (event.type === 'RegistrationAbandoned') return state.status === 'none' ? { status: 'none', abandoned: true } : state;
   if (state.status === 'none') return state;
   switch (event.type) {
     case 'EmailVerified':
