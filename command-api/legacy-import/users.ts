@@ -2,6 +2,7 @@
 import { claimDecider, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
 import { isReservedUsername, normalizeEmail, normalizeUsername, userDecider, userStream, type Role } from '../../domain/user/index.ts';
 import { legacyStream } from '../../domain/legacy/index.ts';
+import { isRefusal } from '../../lib/errors.ts';
 import { isBcrypt } from '../../lib/security/passwords.ts';
 import { EMAIL, Refused, legacyId, type ImportRun } from './import-run.ts';
 import { legacyInstant, type LegacyUser } from './legacy-source.ts';
@@ -22,14 +23,27 @@ export async function importUser(run: ImportRun, user: LegacyUser): Promise<void
   const context = run.context(registeredAt, `users:${user.id}`);
   const usernameKey = normalizeUsername(user.username);
   const emailHash = run.deps.emailDigest(email);
+  const stream = userStream(userId);
+  let { state } = await run.commands.load(stream, userDecider);
+  if (state.status === 'none' && state.abandoned === true) {
+    // A run that stopped between the claims and the account, and a registration took a claim
+    // over as an orphan (the claims carry the row's old date): this id can never have an account.
+    // What it still holds is freed; the row is refused, on every run.
+    for (const [kind, key] of [['username', usernameKey], ['email', emailHash]] as const) {
+      try {
+        await run.commands.execute(claimStream(kind, key), claimDecider, { type: 'ReleaseValue', kind, value_key: key, owner_id: userId, now: registeredAt }, context);
+      } catch (error) {
+        if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
+      }
+    }
+    throw new Refused('REGISTRATION_ABANDONED');
+  }
   // Looked at before anything is claimed: a refused row claims nothing, on every run.
   await claimable(run, 'username', usernameKey, userId, 'USERNAME_TAKEN');
   await claimable(run, 'email', emailHash, userId, 'EMAIL_TAKEN');
   for (const [kind, key] of [['username', usernameKey], ['email', emailHash]] as const) {
     await run.commands.execute(claimStream(kind, key), claimDecider, { type: 'ClaimValue', kind, value_key: key, owner_id: userId, now: registeredAt }, context);
   }
-  const stream = userStream(userId);
-  let { state } = await run.commands.load(stream, userDecider);
   if (state.status === 'none') {
     state = (await run.commands.execute(stream, userDecider, {
       type: 'RegisterUser', user_id: userId, username: user.username, email_hash: emailHash, email: await run.deps.seal(userId, email),

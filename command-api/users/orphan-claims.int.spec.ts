@@ -107,3 +107,27 @@ t.test('an id closed as abandoned leaves its other claims orphans: its address c
   await t.rejects(users.register({ username: 'stalled_cy', email: 'cy@example.test', password: PASSWORD }, request, key), { code: 'USERNAME_TAKEN' }, 'its retry is refused');
   t.strictSame((await store.readStream(`user-${stalledId}`)).map((recorded) => recorded.type), ['RegistrationAbandoned'], 'and makes no account');
 });
+
+t.test('two registrations taking the same orphan over at once: one gets the name, the other is told it is taken', async (t) => {
+  const { users, store, stalledId } = await stalledRegistration(t, 'stalled_di');
+  let second: PromiseSettledResult<unknown> | undefined;
+  // The first sees the stalled id with no account; before it goes on, the second takes the name over entirely.
+  pauseFirstRead(store, (stream) => stream === `user-${stalledId}`, async () => {
+    [second] = await Promise.allSettled([users.register({ username: 'stalled_di', email: 'second-di@example.test', password: PASSWORD }, request)]);
+  });
+  const [first] = await Promise.allSettled([users.register({ username: 'stalled_di', email: 'first-di@example.test', password: PASSWORD }, request)]);
+  t.equal(second === undefined ? 'not run' : outcome(second), 'created', 'the second makes its account');
+  t.equal(outcome(first as PromiseSettledResult<unknown>), 'USERNAME_TAKEN', 'the first is told the name is taken');
+  t.equal((await accountsNamed(store, 'stalled_di')).length, 1, 'one account has the name');
+});
+
+t.test('a retry of a registration given up, its name free again: refused as given up, never as taken', async (t) => {
+  const { users, key } = await stalledRegistration(t, 'stalled_ed');
+  // A takeover that closes the stalled id, then fails on its own address and lets the name go.
+  await users.register({ username: 'holder_of_ed', email: 'taken-ed@example.test', password: PASSWORD }, request);
+  await t.rejects(users.register({ username: 'stalled_ed', email: 'taken-ed@example.test', password: PASSWORD }, request), { code: 'EMAIL_TAKEN' });
+  t.equal(await users.findByUsername('stalled_ed'), null, 'nobody has the name');
+  await t.rejects(users.register({ username: 'stalled_ed', email: 'ed@example.test', password: PASSWORD }, request, key), { code: 'REGISTRATION_ABANDONED' }, 'the retry under the old key is told it was given up');
+  const fresh = await users.register({ username: 'stalled_ed', email: 'ed@example.test', password: PASSWORD }, request, `${key}-new`);
+  t.equal(fresh.profile.username, 'stalled_ed', 'a new key registers the name');
+});

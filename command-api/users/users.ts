@@ -409,13 +409,16 @@ export class UserService {
       // The orphan's id is closed first: a retry of its registration (same Idempotency-Key) that
       // makes the account now either lands before (the close is refused, the value stays its
       // own) or is refused after. Freeing the claim first would leave both accounts with it.
+      // The system closes it, not the one who asked for the value.
+      const closing = { ...context, actorId: null };
       try {
-        await this.deps.commands.execute(userStream(orphanOwner), userDecider, { type: 'AbandonRegistration', user_id: orphanOwner, now: context.occurredAt }, context);
-      } catch (closing) {
-        if (isRefusal(closing, 'USER_ALREADY_EXISTS')) throw error;
-        throw closing;
+        await this.deps.commands.execute(userStream(orphanOwner), userDecider, { type: 'AbandonRegistration', user_id: orphanOwner, now: context.occurredAt }, closing);
+        await this.#release(kind, key, orphanOwner, closing);
+      } catch (refusal) {
+        // The account was made after all, or another registration took the value over first.
+        if (isRefusal(refusal, 'USER_ALREADY_EXISTS', 'CLAIM_NOT_OWNED')) throw error;
+        throw refusal;
       }
-      await this.#release(kind, key, orphanOwner, context);
       await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
     }
   }
@@ -435,24 +438,32 @@ export class UserService {
     if (last?.type !== 'ValueClaimed') return null;
     const claim = last.data;
     if (this.deps.now().getTime() - Date.parse(claim.claimed_at) < ORPHAN_CLAIM_AFTER_MS) return null;
-    // No account under the owner's id, or one closed as abandoned (an address it claimed too stays an orphan).
-    return await this.#knownUser(claim.owner_id) === null ? claim.owner_id : null;
+    // No account under the owner's id, or its id closed as abandoned (an address it claimed too
+    // stays an orphan): either is the stream's first event, so one is read.
+    const [first] = await this.deps.store.readStream(userStream(claim.owner_id), { maxCount: 1 });
+    return first === undefined || first.type === 'RegistrationAbandoned' ? claim.owner_id : null;
   }
 
   /**
-   * A registration whose id was closed as abandoned while it ran: the claims it still holds are
-   * freed (no account can have them now), and it is told which value went to someone else.
+   * A registration whose id was closed as abandoned (it stalled past the orphan time and its
+   * username or address was taken over): the claims it still holds are freed, as no account can
+   * have them now, and it is told what is so now: the value someone else holds, else that it was
+   * given up (the same Idempotency-Key can never make this account; a new one may).
    */
   async #abandoned(userId: string, usernameKey: string, emailHash: string, context: CommandContext): Promise<DomainError> {
-    const usernameLost = await this.#ownerOf('username', usernameKey) !== userId;
-    for (const [kind, key] of [['username', usernameKey], ['email', emailHash]] as const) {
+    const values = [['username', usernameKey], ['email', emailHash]] as const;
+    const owners = await Promise.all(values.map(([kind, key]) => this.#ownerOf(kind, key)));
+    for (const [kind, key] of values) {
       try {
         await this.#release(kind, key, userId, context);
       } catch (error) {
         if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
       }
     }
-    return usernameLost ? new DomainError('USERNAME_TAKEN', 'this username is already taken') : new DomainError('EMAIL_TAKEN', 'this email is already taken');
+    const takenByOthers = (owner: string | null | undefined): boolean => owner !== null && owner !== undefined && owner !== userId;
+    if (takenByOthers(owners[0])) return new DomainError('USERNAME_TAKEN', 'this username is already taken');
+    if (takenByOthers(owners[1])) return new DomainError('EMAIL_TAKEN', 'this email is already taken');
+    return new DomainError('REGISTRATION_ABANDONED', 'this registration stalled and was given up; register again with a new Idempotency-Key');
   }
 
   async #knownUser(userId: string): Promise<KnownUser | null> {
