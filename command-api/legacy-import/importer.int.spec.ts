@@ -8,7 +8,8 @@ import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
 import { seatId } from '../../domain/concert/index.ts';
 import { legacyEvents, legacyStream } from '../../domain/legacy/index.ts';
 import { paymentDecider, paymentStream } from '../../domain/payment/index.ts';
-import { userEvents, userStream } from '../../domain/user/index.ts';
+import { claimDecider, claimStream } from '../../domain/claim/index.ts';
+import { userDecider, userEvents, userStream } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
 import { book, bySeat } from '../../test/support/booking.ts';
@@ -138,4 +139,25 @@ t.test('the messy fixture is reconciled row by row, exactly', async (t) => {
     t.equal(again.statusCode, 409);
     t.equal(again.json<{ code: string }>().code, 'SEAT_UNAVAILABLE');
   });
+});
+
+t.test('a user whose id a registration closed as abandoned (a run stopped after its claims) is refused and its claims freed, every run alike', async (t) => {
+  const made = await testApp(t, {}, { reactors: false });
+  const data = await readLegacy(await legacyDatabases(t));
+  const { store } = made.services.shared;
+  const commands = new CommandHandler(store);
+  const grace = legacyId('user', 9);
+  const at = '2025-01-09T10:00:00.000Z';
+  const context = { correlationId: 'spec', causationId: 'spec', actorId: null, occurredAt: at };
+  // What an earlier run left (the username claimed) and an orphan takeover did (the id closed).
+  await commands.execute(claimStream('username', 'grace'), claimDecider, { type: 'ClaimValue', kind: 'username', value_key: 'grace', owner_id: grace, now: at }, context);
+  await commands.execute(userStream(grace), userDecider, { type: 'AbandonRegistration', user_id: grace, now: at }, context);
+  const first = await importer(made).run(data);
+  t.match(first.tables.users, { read: 9, taken: 4, refused: { REGISTRATION_ABANDONED: 1 } }, 'refused with its reason; the run goes on');
+  t.equal((await commands.load(claimStream('username', 'grace'), claimDecider)).state.owner, null, 'its username is free');
+  t.strictSame((await store.readStream(userStream(grace))).map((event) => event.type), ['RegistrationAbandoned'], 'and it has no account');
+  const head = await store.headPosition();
+  const second = await importer(made).run(data);
+  t.strictSame(second.tables.users, first.tables.users, 'a second run: the same');
+  t.equal(await store.headPosition(), head, 'appending nothing');
 });
