@@ -13,6 +13,7 @@ import { userDecider, userStream } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { Batcher } from '../../lib/batcher.ts';
+import { setNewest } from '../../lib/bounded-map.ts';
 import { AppError, isRefusal } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/http/auth.ts';
 import { loadOwned } from '../../lib/http/authorization.ts';
@@ -66,6 +67,8 @@ export interface BookingServiceDeps {
 
 /** Verified users are remembered for a while: the flash-sale path should not read a user stream per booking. */
 const VERIFIED_FOR_MS = 5 * 60_000;
+/** At most so many of them: a sale of a million buyers signed in before they verified must not keep a million. */
+export const VERIFIED_KEPT = 100_000;
 
 export class BookingService {
   readonly #verified = new Map<string, number>();
@@ -264,7 +267,7 @@ export class BookingService {
     if (state.status !== 'active' || !state.emailVerified) {
       throw new AppError('EMAIL_NOT_VERIFIED', 'verify your email address before booking (see the mail we sent)');
     }
-    this.#verified.set(userId, now);
+    setNewest(this.#verified, userId, now, VERIFIED_KEPT);
   }
 }
 

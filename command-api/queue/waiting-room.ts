@@ -9,6 +9,7 @@ import { DomainError, type CommandContext } from '../../domain/index.ts';
 import type { ConcertState } from '../../domain/concert/index.ts';
 import { placeOfUser, placeView, type JoinQueue, type PlaceStatus, type QueueState } from '../../domain/queue/index.ts';
 import { isRefusal } from '../../lib/errors.ts';
+import { setNewest } from '../../lib/bounded-map.ts';
 import type { Principal } from '../../lib/http/auth.ts';
 import type { RequestContext } from '../../lib/http/schemas.ts';
 import type { ConcertWriter } from '../concerts/concert-writer.ts';
@@ -87,9 +88,7 @@ export class WaitingRoomService {
   }
 
   #rememberOpening(concertId: string, opensAt: number | null): void {
-    this.#openings.delete(concertId);
-    if (this.#openings.size >= FLAGS_KEPT) this.#openings.delete(this.#openings.keys().next().value ?? '');
-    this.#openings.set(concertId, opensAt);
+    setNewest(this.#openings, concertId, opensAt, FLAGS_KEPT);
   }
 
   async #join(principal: Principal, id: string, concert: ConcertFlag, now: string, requestContext: RequestContext): Promise<{ joined: boolean; place: PlaceAnswer }> {
@@ -123,9 +122,7 @@ export class WaitingRoomService {
       ? undefined
       : { waitingRoom: state.details.waiting_room, salesOpenAt: state.details.sales_open_at });
     const flag = current ? this.deps.writer.readCurrent(concertId, read) : this.deps.writer.read(concertId, read);
-    this.#flags.delete(concertId);
-    if (this.#flags.size >= FLAGS_KEPT) this.#flags.delete(this.#flags.keys().next().value ?? '');
-    this.#flags.set(concertId, { until: nowMs + FLAG_FRESH_MS, flag });
+    setNewest(this.#flags, concertId, { until: nowMs + FLAG_FRESH_MS, flag }, FLAGS_KEPT);
     flag.catch(() => this.#flags.delete(concertId));
     return flag;
   }

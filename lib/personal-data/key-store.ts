@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Batcher } from '../batcher.ts';
 import { openDatabase, type DatabaseOptions } from '../db/database.ts';
+import { setNewest } from '../bounded-map.ts';
 import { ownBuffer, unwrapKey, wrapKey, type DataKey } from './seal.ts';
 
 export type KeyStoreOptions = DatabaseOptions;
@@ -111,10 +112,7 @@ export class KeyStore {
 
   /** Keeps the newest SEALING_KEYS_CACHED keys: a sale of a million buyers must not keep a million keys in memory. */
   #remember(userId: string, key: DataKey): void {
-    this.#sealingKeys.set(userId, key);
-    if (this.#sealingKeys.size <= SEALING_KEYS_CACHED) return;
-    const oldest = this.#sealingKeys.keys().next();
-    if (oldest.done !== true) this.#sealingKeys.delete(oldest.value);
+    setNewest(this.#sealingKeys, userId, key, SEALING_KEYS_CACHED);
   }
 
   /**
