@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import knex, { type Knex } from 'knex';
 import { mysqlSession } from '../../lib/db/mysql-session.ts';
+import { stringifyInSlices } from '../../lib/json-slices.ts';
 import {
   InvalidAppend,
   WritesConflicted,
@@ -249,7 +250,8 @@ export class SqlEventStore implements EventStore {
   }
 
   async saveSnapshot(stream: string, snapshot: Snapshot): Promise<void> {
-    const row = { revision: snapshot.revision, data: await packSnapshot(JSON.stringify(snapshot.data)), saved_at: Date.now() };
+    // Written a slice at a time: a sale's snapshot is megabytes of JSON, and requests wait while it is written.
+    const row = { revision: snapshot.revision, data: await packSnapshot(await stringifyInSlices(snapshot.data)), saved_at: Date.now() };
     const save = () => this.#db.transaction(async (trx) => {
       const updated = await trx('es_snapshots').where({ stream_id: stream }).andWhere('revision', '<', snapshot.revision).update(row);
       if (updated === 0) {
