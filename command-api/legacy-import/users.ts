@@ -2,8 +2,8 @@
 import { claimDecider, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
 import { isReservedUsername, normalizeEmail, normalizeUsername, userDecider, userStream, type Role } from '../../domain/user/index.ts';
 import { legacyStream } from '../../domain/legacy/index.ts';
-import { isRefusal } from '../../lib/errors.ts';
 import { isBcrypt } from '../../lib/security/passwords.ts';
+import { releaseOwnClaim } from '../users/users.ts';
 import { EMAIL, Refused, legacyId, type ImportRun } from './import-run.ts';
 import { legacyInstant, type LegacyUser } from './legacy-source.ts';
 
@@ -29,13 +29,7 @@ export async function importUser(run: ImportRun, user: LegacyUser): Promise<void
     // A run that stopped between the claims and the account, and a registration took a claim
     // over as an orphan (the claims carry the row's old date): this id can never have an account.
     // What it still holds is freed; the row is refused, on every run.
-    for (const [kind, key] of [['username', usernameKey], ['email', emailHash]] as const) {
-      try {
-        await run.commands.execute(claimStream(kind, key), claimDecider, { type: 'ReleaseValue', kind, value_key: key, owner_id: userId, now: registeredAt }, context);
-      } catch (error) {
-        if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
-      }
-    }
+    for (const [kind, key] of [['username', usernameKey], ['email', emailHash]] as const) await releaseOwnClaim(run.commands, kind, key, userId, context);
     throw new Refused('REGISTRATION_ABANDONED');
   }
   // Looked at before anything is claimed: a refused row claims nothing, on every run.

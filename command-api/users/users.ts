@@ -76,6 +76,15 @@ export class AdminUsernameHeld extends Error {
   }
 }
 
+/** Releases a claim of `ownerId`'s (as of the context's instant); one that someone else holds by now is theirs, and stays. */
+export async function releaseOwnClaim(commands: CommandHandler, kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
+  try {
+    await commands.execute(claimStream(kind, key), claimDecider, { type: 'ReleaseValue', kind, value_key: key, owner_id: ownerId, now: context.occurredAt }, context);
+  } catch (error) {
+    if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
+  }
+}
+
 export class UserService {
   /** Mails handed to the mailer and not yet sent: a graceful shutdown waits for them. */
   readonly #sending = new Set<Promise<void>>();
@@ -316,13 +325,8 @@ export class UserService {
     await this.#releaseOwn('email', emailHash, userId, context);
   }
 
-  /** Releases a claim of the user's; one that someone else holds by now is theirs, and stays. */
   async #releaseOwn(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
-    try {
-      await this.#release(kind, key, ownerId, context);
-    } catch (error) {
-      if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
-    }
+    await releaseOwnClaim(this.deps.commands, kind, key, ownerId, context);
   }
 
   /**
@@ -453,13 +457,7 @@ export class UserService {
   async #abandoned(userId: string, usernameKey: string, emailHash: string, context: CommandContext): Promise<DomainError> {
     const values = [['username', usernameKey], ['email', emailHash]] as const;
     const owners = await Promise.all(values.map(([kind, key]) => this.#ownerOf(kind, key)));
-    for (const [kind, key] of values) {
-      try {
-        await this.#release(kind, key, userId, context);
-      } catch (error) {
-        if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
-      }
-    }
+    for (const [kind, key] of values) await this.#releaseOwn(kind, key, userId, context);
     const takenByOthers = (owner: string | null | undefined): boolean => owner !== null && owner !== undefined && owner !== userId;
     if (takenByOthers(owners[0])) return new DomainError('USERNAME_TAKEN', 'this username is already taken');
     if (takenByOthers(owners[1])) return new DomainError('EMAIL_TAKEN', 'this email is already taken');
