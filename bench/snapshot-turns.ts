@@ -10,6 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { concertDecider, toSnapshot, type ConcertState } from '../domain/concert/index.ts';
 import type { Owned, Sealed } from '../domain/index.ts';
 import { stringifyInSlices } from '../lib/json-slices.ts';
+import { holdByClass, REGULAR, scheduleConcert } from '../test/support/concert-fixtures.ts';
 
 export interface SnapshotTurnFigures {
   readonly holds: number;
@@ -24,8 +25,6 @@ export interface SnapshotTurnFigures {
   readonly slicedMs: readonly number[];
 }
 
-const CLASS = '7f3e2d1c-0b9a-4876-a543-210fedcba987';
-
 /** A sealed value of a real one's shape and size (a name and a KTP number sealed with AES-256-GCM). */
 const sealedValue = (): Sealed => ({
   key_id: randomUUID(), alg: 'A256GCM', iv: randomBytes(12).toString('base64'), ciphertext: randomBytes(58).toString('base64'), tag: randomBytes(16).toString('base64'),
@@ -33,23 +32,16 @@ const sealedValue = (): Sealed => ({
 
 /** A concert of `seats` seats on sale with `holds` one-seat holds waiting for their payment. */
 function saleWithHolds(seats: number, holds: number): Owned<ConcertState> {
-  const now = '2026-12-06T10:00:00.000Z';
   let state = concertDecider.initialState();
   const fold = (events: ReturnType<typeof concertDecider.decide>) => {
     for (const event of events) state = concertDecider.evolve(state, event);
   };
-  fold(concertDecider.decide({
-    type: 'ScheduleConcert', concert_id: randomUUID(), name: 'Flash Sale', artist: 'Bench', date: '2099-02-14T12:00:00.000Z', venue: 'GBK',
-    description: null, image_url: null, max_tickets_per_ktp: null, sales_open_at: null, sales_close_at: null,
-    ticket_classes: [{ ticket_class_id: CLASS, name: 'Festival', price: 750_000, seat_count: seats }], publish: true, now,
-  }, state));
+  fold(concertDecider.decide(scheduleConcert({ ticket_classes: [{ ticket_class_id: REGULAR, name: 'Festival', price: 750_000, seat_count: seats }] }), state));
   for (let i = 0; i < holds; i++) {
-    fold(concertDecider.decide({
-      type: 'HoldSeats', booking_id: randomUUID(), user_id: randomUUID(), selection: { by: 'class', tickets: [{ ticket_class_id: CLASS, quantity: 1 }] },
+    fold(concertDecider.decide(holdByClass(randomUUID(), randomUUID(), [{ ticket_class_id: REGULAR, quantity: 1 }], {
       ktp_fingerprints: [randomBytes(32).toString('base64url')],
       personal_data: { buyer: sealedValue(), ticket_holders: [sealedValue()], buyer_email_digest: randomBytes(32).toString('hex') },
-      expires_at: '2026-12-06T10:15:00.000Z', now,
-    }, state));
+    }), state));
   }
   return state;
 }
