@@ -77,7 +77,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   const mailer: Mailer = config.smtpUrl !== null
     ? new SmtpMailer(config.smtpUrl, config.mailFrom)
     : new OutboxMailer(join(config.dataDir, 'mail-outbox.jsonl'));
-  if (mailer.close) closers.add(() => mailer.close?.() ?? Promise.resolve());
+  if (mailer.close) closers.add('mailer', () => mailer.close?.() ?? Promise.resolve());
   const captcha: Captcha = config.captcha !== null ? new HttpCaptcha(config.captcha.verifyUrl, config.captcha.secret) : noCaptcha;
   const passwords = new PasswordHasher(config.argon2);
   const commands = new CommandHandler(store);
@@ -96,7 +96,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     onMailError: (error) => logger.error({ err: error }, 'verification mail not sent'),
   });
   // Mail still being sent finishes before the stores close.
-  closers.add(() => users.settle());
+  closers.add('user registrations in flight', () => users.settle());
 
   const writer = new ConcertWriter(store, {
     queueLimit: config.commandQueueLimit,
@@ -108,17 +108,17 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     companionsOf: bookingStreamsOf,
     ...(releasedHoldsKept === undefined ? {} : { decider: { ...concertDecider, initialState: () => initialState(releasedHoldsKept) } }),
   });
-  closers.add(() => writer.drain());
+  closers.add('concert writer', () => writer.drain());
   metrics.measureQueueDepth(() => writer.queueDepth());
   // Joins in the on-sale minute come to every instance at once: a lane that keeps losing races backs off and tries again for longer.
   const queues = new QueueWriter(store, { queueLimit: config.commandQueueLimit, maxBatch: 500, maxAttempts: 200, onBackgroundError });
-  closers.add(() => queues.drain());
+  closers.add('queue writer', () => queues.drain());
   const passes = new BookingPasses(secrets.jwtSecret);
   // Each instance's depth stands for a few ticks (at least a second): the keepers admit by the deepest lately.
   const queueLoad = new QueueLoad(expiring, config.commandQueueLimit, { freshMs: Math.max(1_000, 4 * config.waitingRoomTickMs) });
   // Joins received before an opening and still queued here hold every instance's draw back.
   const entering = new EnteringJoins(queueLoad, onBackgroundError, { drawWaitMaxMs: DRAW_WAIT_MAX_MS, now: () => now().getTime() });
-  closers.add(async () => entering.close());
+  closers.add('waiting-room joins', async () => entering.close());
   const keeper = new WaitingRoomKeeper({
     store,
     queues,
@@ -134,7 +134,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   metrics.measureWaitingRooms(() => keeper.figures());
 
   const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
-  closers.add(() => reactors.close());
+  closers.add('reactor store', () => reactors.close());
   const gateway = openGateway(config, { store, webhookSecret: secrets.paymentWebhookSecret });
   const payments = new PaymentService({ store, commands, writer, gateway: gateway.gateway, now });
   const refunds = new RefundService({ store, commands, gateway: gateway.gateway, now });
@@ -171,7 +171,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     for (const runner of runners) runner.start();
     expirer.start();
     keeper.start();
-    closers.add(async () => {
+    closers.add('reactors, hold expirer and queue keeper', async () => {
       await keeper.stop();
       await expirer.stop();
       await Promise.all(runners.map((runner) => runner.stop()));

@@ -39,7 +39,7 @@ export interface WireOptions {
 }
 
 export async function wireProcess(config: Config, logger: Logger, options: WireOptions = {}): Promise<Wired> {
-  const closers = new Closers();
+  const closers = new Closers(logger);
   try {
     const shared = await openShared(config, logger, closers, options.now);
     const readModels = plays(config, 'query') || plays(config, 'projector') ? await openReadModels(config, closers) : undefined;

@@ -45,7 +45,7 @@ export async function wireProjector(shared: Shared, readModels: Knex, closers: C
       if (started) return;
       started = true;
       projectors.start();
-      closers.add(() => projectors.stop());
+      closers.add('projections', () => projectors.stop());
     },
   };
 }

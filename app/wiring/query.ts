@@ -51,9 +51,9 @@ export async function wireQuery(shared: Shared, inputs: QueryInputs, closers: Cl
   const sources = await ReadSources.open(readModels, config.mysqlReplicaUrls, {
     onReplicaDown: (name, error) => onBackgroundError(error, `read replica ${name} set aside`),
   });
-  closers.add(() => sources.close());
+  closers.add('read-model sources', () => sources.close());
   const waiter = new ProjectionWaiter(positions, (name) => readCheckpointPosition(readModels, name), { timeoutMs: config.readWaitTimeoutMs });
-  closers.add(async () => waiter.close());
+  closers.add('read-your-writes waiter', async () => waiter.close());
   const seatCache = redis === undefined ? undefined : new SeatCache(redis, `${config.redisKeyPrefix}:seats`);
   const answeredFrom = { cache: metrics.availabilityReads.labels({ source: 'cache' }), database: metrics.availabilityReads.labels({ source: 'database' }) };
   const readiness: Record<string, ReadinessCheck> = { 'read models': async () => void (await readModels.raw('SELECT 1')) };

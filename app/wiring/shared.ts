@@ -53,17 +53,17 @@ export async function openShared(config: Config, logger: Logger, closers: Closer
   if (config.mysqlUrl === null) await mkdir(config.dataDir, { recursive: true });
   const metrics = new Metrics();
   const positions = openPositions(config, (error) => onBackgroundError(error, 'NATS'));
-  closers.add(() => positions.close());
+  closers.add('positions (NATS)', () => positions.close());
   // This process's appends are announced to the others, and theirs wake this process's
   // subscriptions to the store: a projector learns of new events at once, not at its next poll.
   const store = new InstrumentedEventStore(await openEventStore(config), metrics, (position) => positions.announceAppend(position));
-  closers.add(() => store.close());
+  closers.add('event store', () => store.close());
   const stopHearingAppends = positions.listenAppends((position) => store.appendedElsewhere(position));
-  closers.add(async () => stopHearingAppends());
+  closers.add('append announcements', async () => stopHearingAppends());
   let redis: Redis | undefined;
   if (config.redisUrl !== null) {
     const client = await connectRedis(config.redisUrl);
-    closers.add(async () => client.disconnect());
+    closers.add('Redis', async () => client.disconnect());
     redis = client;
   }
   const queueBoard = redis !== undefined ? new RedisQueueBoard(redis, config.redisKeyPrefix) : new MemoryQueueBoard();
@@ -81,21 +81,21 @@ export async function openExpiringKeys(shared: Shared, closers: Closers): Promis
     mirrored: [REVOKED_PREFIX, SESSION_MARK_PREFIX],
     onError: (error) => shared.onBackgroundError(error, 'expiring keys'),
   });
-  closers.add(() => keys.close());
+  closers.add('expiring keys', () => keys.close());
   return keys;
 }
 
 /** Per-user data keys (outside the event store), wrapped by the deployment's personal-data key. */
 export async function openPersonalData(config: Config, secrets: Secrets, closers: Closers): Promise<PersonalData> {
   const keys = await KeyStore.open(databaseOptions(config, 'keys.sqlite'), secrets.personalDataKey);
-  closers.add(() => keys.close());
+  closers.add('personal data keys', () => keys.close());
   return new PersonalData(keys);
 }
 
 /** The read models: MySQL/MariaDB, or read-models.sqlite in the data dir. */
 export async function openReadModels(config: Config, closers: Closers): Promise<Knex> {
   const db = await openReadModelDatabase(config);
-  closers.add(() => db.destroy());
+  closers.add('read models', () => db.destroy());
   return db;
 }
 
