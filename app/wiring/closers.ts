@@ -26,7 +26,8 @@ export class Closers {
       const late = new Promise<'late'>((resolve) => {
         timer = setTimeout(() => resolve('late'), this.timeLimitMs);
       });
-      const closed = close().then(
+      // A closer that throws before it returns a promise is a failed one too.
+      const closed = Promise.resolve().then(close).then(
         () => 'closed' as const,
         (error: unknown) => {
           this.logger.error({ err: error, closer: name }, 'closing failed; closing the rest');

@@ -37,14 +37,18 @@ t.test('a closer that never settles is given up after its time, named in the log
   t.match(lines[0], { level: 50, closer: 'a client that never answers', timeLimitMs: 50, msg: /took too long/ });
 });
 
-t.test('a closer that fails is logged with its error, and the rest are closed', async (t) => {
+t.test('a closer that fails, or throws before it returns, is logged with its error, and the rest are closed', async (t) => {
   const { logger, lines } = recordingLogger();
   const closers = new Closers(logger);
   const closed: string[] = [];
   closers.add('database', async () => void closed.push('database'));
   closers.add('Redis', () => Promise.reject(new Error('connection reset')));
+  closers.add('a pool already gone', () => {
+    throw new Error('pool destroyed');
+  });
   await closers.close();
   t.strictSame(closed, ['database']);
-  t.equal(lines.length, 1);
-  t.match(lines[0], { level: 50, closer: 'Redis', err: { message: 'connection reset' }, msg: /closing failed/ });
+  t.equal(lines.length, 2);
+  t.match(lines[0], { level: 50, closer: 'a pool already gone', err: { message: 'pool destroyed' }, msg: /closing failed/ });
+  t.match(lines[1], { level: 50, closer: 'Redis', err: { message: 'connection reset' }, msg: /closing failed/ });
 });
