@@ -63,7 +63,7 @@ const benchmarks: Record<string, Benchmark> = {
   },
   // BENCH_FLASH_ROUNDS and BENCH_FLASH_SECONDS: fewer or shorter rounds (a short run); BENCH_CPU_PROF=<dir> keeps the profile.
   'flash-sale': async (mysqlUrl) => {
-    const rounds = Number(process.env.BENCH_FLASH_ROUNDS ?? 5);
+    const rounds = Number(process.env.BENCH_FLASH_ROUNDS ?? 7);
     const seconds = Number(process.env.BENCH_FLASH_SECONDS ?? 5);
     if (!Number.isInteger(rounds) || rounds < 1 || !(seconds >= 1)) throw new Error('BENCH_FLASH_ROUNDS must be a whole number of at least 1, BENCH_FLASH_SECONDS at least 1');
     const ours: SaleFigures[] = [];
@@ -662,6 +662,9 @@ const flashSaleBefore = {
   ] as readonly (readonly [string, number])[],
 };
 
+/** The flash sale's p99 when issue 22 set its target ("no worse than today's"). */
+const P99_TARGET_MS = 115;
+
 function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled: SaleFigures, seconds: number) {
   const best = (runs: SaleFigures[]) => [...runs].sort((a, b) => a.bookingsPerSecond - b.bookingsPerSecond)[runs.length - 1] as SaleFigures;
   const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
@@ -676,6 +679,10 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
     return `| ${name} | ${rate(perSecond(runs))} | ${rate(spread[0] ?? 0)}–${rate(spread.at(-1) ?? 0)} (${percent((spread.at(-1) ?? 0) - (spread[0] ?? 0), perSecond(runs))}%) | ${rates.map(rate).join(', ')} | ${top.p50Ms} / ${top.p99Ms} | ${Math.max(...runs.map((r) => r.p99Ms))} | ${runs.reduce((n, r) => n + r.non2xx + r.errors, 0)} | ${runs.reduce((n, r) => n + r.oversold, 0)} | ${ms(median(runs.map((r) => r.serverCpuMsPerBooking ?? Number.NaN)))} | ${ms(median(runs.map((r) => r.databaseCpuMsPerBooking ?? Number.NaN)))} | ${ms(median(runs.map((r) => r.statementsPerBooking ?? Number.NaN)))} |`;
   };
   const target = 1_000;
+  const oversold = [...ours, ...baseline].reduce((n, r) => n + r.oversold, 0);
+  const worstP99 = Math.max(...ours.map((r) => r.p99Ms));
+  // Every part of the target: the rate, no seat sold twice, and no round of ours with a worse p99.
+  const met = ratio >= target && oversold === 0 && worstP99 <= P99_TARGET_MS;
   const serverCpu = median(ours.map((r) => r.serverCpuMsPerBooking ?? Number.NaN));
   const databaseCpu = median(ours.map((r) => r.databaseCpuMsPerBooking ?? Number.NaN));
   const profile = profiled.profile;
@@ -736,10 +743,12 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'Why the baseline swings: every round starts a fresh database, so it is not InnoDB\'s state; the class row stays locked',
       'across four round trips, and when the lock holder loses its core to other work every booking waits behind it. CPU',
       'per booking is the steadier figure: in short runs at the same load it stayed within 10% while bookings/s swung by half.',
+      'How many rounds: two full runs of 5 rounds each (2026-12-06, 09:59 and 10:40 UTC) gave 738% and 846%, 13% apart; two',
+      'runs of 7 rounds back to back (12:57 and 13:03 UTC) gave 880% (2,513 vs 285) and 899% (2,641 vs 294), 2% apart, and',
+      'the Redis ratio 39% in both. The bench runs 7.',
       '',
-      ratio >= target
-        ? `Target (at least 10× the row-lock baseline's bookings/s, zero oversell in both, p99 no worse than 115 ms): met, ${(ratio / 100).toFixed(1)}×.`
-        : `Target (at least 10× the row-lock baseline's bookings/s, zero oversell in both, p99 no worse than 115 ms): missed, measured ${(ratio / 100).toFixed(1)}×.`,
+      `Target (at least 10× the row-lock baseline's bookings/s, zero oversell in both, p99 no worse than ${P99_TARGET_MS} ms): ${met ? 'met' : 'missed'}, measured`
+        + ` ${(ratio / 100).toFixed(1)}×, ${oversold} oversold, worst p99 of ours ${worstP99} ms.`,
     ].join('\n'),
   };
 }
