@@ -34,8 +34,9 @@ export async function serve(config: Config): Promise<void> {
     await running.close();
     await Promise.all(legacy.map(({ app }) => app.close()));
     await metrics?.close();
-    await wired.close();
-    process.exit(0);
+    const unclean = await wired.close();
+    // Something was left unclosed (each is logged): an orchestrator sees a shutdown that was not clean.
+    process.exit(unclean.length === 0 ? 0 : 1);
   };
   process.once('SIGTERM', (signal) => void shutdown(signal));
   process.once('SIGINT', (signal) => void shutdown(signal));

@@ -682,7 +682,7 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
   const oversold = [...ours, ...baseline].reduce((n, r) => n + r.oversold, 0);
   const worstP99 = Math.max(...ours.map((r) => r.p99Ms));
   // Every part of the target: the rate, no seat sold twice, and no round of ours with a worse p99.
-  const met = ratio >= target && oversold === 0 && worstP99 <= P99_TARGET_MS;
+  const met = perSecond(ours) >= (target / 100) * perSecond(baseline) && oversold === 0 && worstP99 <= P99_TARGET_MS;
   const serverCpu = median(ours.map((r) => r.serverCpuMsPerBooking ?? Number.NaN));
   const databaseCpu = median(ours.map((r) => r.databaseCpuMsPerBooking ?? Number.NaN));
   const profile = profiled.profile;
@@ -745,7 +745,8 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'per booking is the steadier figure: in short runs at the same load it stayed within 10% while bookings/s swung by half.',
       'How many rounds: two full runs of 5 rounds each (2026-12-06, 09:59 and 10:40 UTC) gave 738% and 846%, 13% apart; two',
       'runs of 7 rounds back to back (12:57 and 13:03 UTC) gave 880% (2,513 vs 285) and 899% (2,641 vs 294), 2% apart, and',
-      'the Redis ratio 39% in both. The bench runs 7.',
+      'the Redis ratio 39% in both. The runs of 7 were also closer in time, so not all of that is the rounds. The bench runs 7',
+      `by default (BENCH_FLASH_ROUNDS; this run ${ours.length}).`,
       '',
       `Target (at least 10× the row-lock baseline's bookings/s, zero oversell in both, p99 no worse than ${P99_TARGET_MS} ms): ${met ? 'met' : 'missed'}, measured`
         + ` ${(ratio / 100).toFixed(1)}×, ${oversold} oversold, worst p99 of ours ${worstP99} ms.`,

@@ -171,11 +171,9 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     for (const runner of runners) runner.start();
     expirer.start();
     keeper.start();
-    closers.add('reactors, hold expirer and queue keeper', async () => {
-      await keeper.stop();
-      await expirer.stop();
-      await Promise.all(runners.map((runner) => runner.stop()));
-    });
+    closers.add('reactors', () => Promise.all(runners.map((runner) => runner.stop())));
+    closers.add('hold expirer', () => expirer.stop());
+    closers.add('waiting-room keeper', () => keeper.stop());
   };
 
   return {

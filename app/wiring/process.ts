@@ -26,7 +26,8 @@ export interface Wired {
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   /** Starts the background work of every role played (reactors, expirer, projections). */
   start(): void;
-  close(): Promise<void>;
+  /** Closes everything; answers the names of what failed to close or was given up (none: a clean close). */
+  close(): Promise<string[]>;
 }
 
 export type AllRoles = Wired & { readonly command: CommandRole; readonly query: QueryRole; readonly projector: ProjectorRole; readonly auth: NonNullable<Wired['auth']> };
