@@ -19,6 +19,7 @@ import type { Role, UserState } from '../../domain/user/index.ts';
 import { userEvents, userDecider, userStream } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
+import { setNewest } from '../bounded-map.ts';
 import type { ExpiringKeys } from './expiring-keys.ts';
 
 export interface UserSession {
@@ -37,7 +38,7 @@ export const FRESH_MS = 500;
 export const SESSION_MARK_PREFIX = 'session:';
 /** Kept past a token's lifetime by this much: clocks of instances differ a little. */
 const MARK_MARGIN_MS = 60_000;
-/** Entries remembered at most; past that the oldest half goes (a flash sale signs in many users). */
+/** Entries remembered at most; past that the oldest go (a flash sale signs in many users). */
 const MAX_REMEMBERED = 100_000;
 
 export interface SessionsOptions {
@@ -88,15 +89,7 @@ export class Sessions {
   }
 
   #remember(userId: string, value: Known): void {
-    if (this.#remembered.size >= MAX_REMEMBERED) {
-      let drop = MAX_REMEMBERED / 2;
-      for (const key of this.#remembered.keys()) {
-        if (drop-- <= 0) break;
-        this.#remembered.delete(key);
-      }
-    }
-    this.#remembered.delete(userId);
-    this.#remembered.set(userId, { value, at: this.#now() });
+    setNewest(this.#remembered, userId, { value, at: this.#now() }, MAX_REMEMBERED);
   }
 }
 
