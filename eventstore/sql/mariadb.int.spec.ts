@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import t from 'tap';
+import { randomBytes, randomUUID } from 'node:crypto';
+import t, { type Test } from 'tap';
+import { isCurrentSnapshot } from '../../domain/concert/index.ts';
 import { freshMysqlDatabase } from '../../test/support/services.ts';
 import { eventStoreContract } from '../contract.ts';
 import { SqlEventStore } from './sql-event-store.ts';
@@ -10,13 +11,19 @@ eventStoreContract(t, async (t) => {
   return store;
 });
 
-t.test("a snapshot bigger than the server's max_allowed_packet is stored and loads back whole", async (t) => {
+/** A store on a fresh database, a connection of the test's own to it, and the server's max_allowed_packet. */
+async function storeAndServer(t: Test, options: { maxStatementBytes?: number } = {}) {
   const url = await freshMysqlDatabase(t);
-  const store = await SqlEventStore.open({ client: 'mysql2', url });
+  const store = await SqlEventStore.open({ client: 'mysql2', url, ...options });
   t.teardown(() => store.close());
   const knex = (await import('knex')).default({ client: 'mysql2', connection: url, pool: { min: 0, max: 1 } });
   t.teardown(() => knex.destroy());
   const [[{ limit }]] = (await knex.raw('SELECT @@max_allowed_packet AS `limit`')) as [[{ limit: number }]];
+  return { store, knex, limit };
+}
+
+t.test("a snapshot bigger than the server's max_allowed_packet is stored and loads back whole", async (t) => {
+  const { store, limit } = await storeAndServer(t);
   // What a long sale leaves: hundreds of thousands of released holds, each a random UUID and a reason.
   const released = Array.from({ length: Math.ceil(limit / 45) + 10_000 }, () => [randomUUID(), 'expired']).flat();
   const data = { version: 2, released };
@@ -25,4 +32,63 @@ t.test("a snapshot bigger than the server's max_allowed_packet is stored and loa
   const loaded = await store.loadSnapshot('concert-big');
   t.equal(loaded?.revision, 1_000_000);
   t.same(loaded?.data, data);
+});
+
+t.test("a snapshot that stays over max_allowed_packet compressed (sealed values are random) is stored in pieces and loads back whole", async (t) => {
+  const { store, knex, limit } = await storeAndServer(t);
+  // What a big sale's pending holds carry: a sealed holder each, ciphertext that gzip cannot shrink.
+  const holds = Array.from({ length: Math.ceil(limit / 120) }, () => [randomUUID(), randomBytes(96).toString('base64')]);
+  const data = { version: 5, holds };
+  await store.saveSnapshot('concert-sealed', { revision: 60_000, data });
+  const [[{ stored }]] = (await knex.raw("SELECT SUM(LENGTH(data)) AS stored FROM es_snapshot_pieces WHERE stream_id = 'concert-sealed'")) as [[{ stored: number }]];
+  t.ok(Number(stored) > limit, `stored compressed, it is still over max_allowed_packet (${stored} > ${limit} bytes)`);
+  t.same((await store.loadSnapshot('concert-sealed'))?.data, data, 'and loads back whole');
+  // A release from before the pieces reads the row as a concert snapshot of a version it does not restore: it folds the stream.
+  const [[{ text }]] = (await knex.raw("SELECT data AS text FROM es_snapshots WHERE stream_id = 'concert-sealed'")) as [[{ text: string }]];
+  t.equal(isCurrentSnapshot((JSON.parse(text) as { concert: { version?: unknown } }).concert), false, `the row says only how many pieces: ${text}`);
+
+  // The next, smaller one replaces it, pieces and all; an older one replaces nothing.
+  await store.saveSnapshot('concert-sealed', { revision: 60_001, data: { version: 5, holds: holds.slice(0, 10) } });
+  await store.saveSnapshot('concert-sealed', { revision: 59_000, data: { version: 5, holds: [] } });
+  const loaded = await store.loadSnapshot('concert-sealed');
+  t.equal(loaded?.revision, 60_001);
+  t.same(loaded?.data, { version: 5, holds: holds.slice(0, 10) });
+  const [[{ pieces }]] = (await knex.raw("SELECT COUNT(*) AS pieces FROM es_snapshot_pieces WHERE stream_id = 'concert-sealed'")) as [[{ pieces: number }]];
+  t.equal(Number(pieces), 0, 'no piece of the big one is left behind');
+
+  // The store's connections are still good after it: the next append goes through.
+  await store.append('concert-after', [{ id: randomUUID(), type: 'Tested', data: {}, metadata: {} }], 'no_stream');
+  t.equal((await store.readStream('concert-after')).length, 1);
+});
+
+t.test('a snapshot read while a newer one replaces its pieces is one whole snapshot, never pieces of two', async (t) => {
+  // Statements of 1 MiB at most: the snapshots below (1.5 MB stored) go in pieces.
+  const { store, knex } = await storeAndServer(t, { maxStatementBytes: 1024 * 1024 });
+  const byRevision = new Map<number, unknown>();
+  const big = (revision: number) => {
+    const data = { version: 5, holds: Array.from({ length: 12_000 }, () => randomBytes(96).toString('base64')) };
+    byRevision.set(revision, data);
+    return { revision, data };
+  };
+  await store.saveSnapshot('concert-busy', big(1));
+  let saving = true;
+  const saves = (async () => {
+    for (let revision = 2; revision <= 8; revision++) await store.saveSnapshot('concert-busy', big(revision));
+    saving = false;
+  })();
+  let loads = 0;
+  while (saving) {
+    const loaded = await store.loadSnapshot('concert-busy');
+    if (loaded === null) continue; // replaced again and again: told no snapshot, never a wrong one
+    loads++;
+    if (JSON.stringify(loaded.data) !== JSON.stringify(byRevision.get(loaded.revision))) {
+      t.fail(`the snapshot read as revision ${loaded.revision} is not the one saved as it`);
+      break;
+    }
+  }
+  await saves;
+  t.ok(loads > 0, `${loads} reads while it was replaced, each one whole`);
+  const [[{ pieces }]] = (await knex.raw("SELECT COUNT(*) AS pieces FROM es_snapshot_pieces WHERE stream_id = 'concert-busy' AND revision = 8")) as [[{ pieces: number }]];
+  t.ok(Number(pieces) > 1, `in pieces (${pieces})`);
+  t.equal((await store.loadSnapshot('concert-busy'))?.revision, 8);
 });

@@ -11,6 +11,7 @@ import { clientOf } from './dialect.ts';
  * - es_head: one row holding the last allocated position: the lock that makes positions commit
  *   in order (see sql-event-store.ts).
  * - es_snapshots: the newest snapshot per stream.
+ * - es_snapshot_pieces: a snapshot too big for one statement, in pieces (see sql-event-store.ts).
  */
 const migrations: Record<string, Knex.Migration> = {
   '001_event_store': {
@@ -48,6 +49,23 @@ const migrations: Record<string, Knex.Migration> = {
     },
     async down(knex) {
       for (const table of ['es_snapshots', 'es_head', 'es_streams', 'es_events']) await knex.schema.dropTableIfExists(table);
+    },
+  },
+  '002_snapshot_pieces': {
+    async up(knex) {
+      const mysql = clientOf(knex) === 'mysql2';
+      await knex.schema.createTable('es_snapshot_pieces', (table) => {
+        const stream = table.string('stream_id', 255).notNullable();
+        if (mysql) stream.collate('utf8mb4_bin');
+        /** The snapshot's revision: a reader that finds pieces of another one read while it was replaced. */
+        table.bigInteger('revision').unsigned().notNullable();
+        table.integer('seq').unsigned().notNullable();
+        table.text('data', 'longtext').notNullable();
+        table.primary(['stream_id', 'seq']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('es_snapshot_pieces');
     },
   },
 };

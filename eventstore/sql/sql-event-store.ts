@@ -45,9 +45,18 @@ import { pollingSubscription, type AppendedWrites } from './subscription.ts';
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
-export type SqlEventStoreOptions =
-  | { readonly client: 'mysql2'; readonly url: string; readonly poolSize?: number; readonly pollIntervalMs?: number }
-  | { readonly client: 'better-sqlite3'; readonly filename: string; readonly pollIntervalMs?: number };
+export type SqlEventStoreOptions = (
+  | { readonly client: 'mysql2'; readonly url: string; readonly poolSize?: number }
+  | { readonly client: 'better-sqlite3'; readonly filename: string }
+) & {
+  readonly pollIntervalMs?: number;
+  /**
+   * The longest statement the database takes, in bytes: a snapshot whose stored text would not
+   * fit is stored in pieces. By default the server's max_allowed_packet (MySQL/MariaDB), no
+   * limit (SQLite).
+   */
+  readonly maxStatementBytes?: number;
+};
 
 interface SqliteConnection {
   pragma(source: string): unknown;
@@ -65,11 +74,18 @@ export class SqlEventStore implements EventStore {
   readonly #dialect: Dialect;
   readonly #appended = new EventEmitter();
   readonly #pollIntervalMs: number;
+  /** A snapshot whose stored text is longer is stored in pieces (es_snapshot_pieces)… */
+  readonly #inlineChars: number;
+  /** …of this many characters. */
+  readonly #pieceChars: number;
 
-  private constructor(db: Knex, pollIntervalMs: number) {
+  private constructor(db: Knex, pollIntervalMs: number, maxStatementBytes: number) {
     this.#db = db;
     this.#dialect = eventStoreDialectOf(db);
     this.#pollIntervalMs = pollIntervalMs;
+    // Room for the rest of the statement; a text this long is gzip's base64, a byte a character.
+    this.#inlineChars = maxStatementBytes - STATEMENT_ROOM;
+    this.#pieceChars = Math.min(this.#inlineChars, MAX_PIECE_CHARS);
     this.#appended.setMaxListeners(0);
   }
 
@@ -108,7 +124,16 @@ export class SqlEventStore implements EventStore {
       await db.destroy();
       throw error;
     }
-    return new SqlEventStore(db, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    let maxStatementBytes = options.maxStatementBytes ?? Number.POSITIVE_INFINITY;
+    if (options.client === 'mysql2' && options.maxStatementBytes === undefined) {
+      const [[row]] = (await db.raw('SELECT @@max_allowed_packet AS max_packet')) as [[{ max_packet: number | string }]];
+      maxStatementBytes = Number(row.max_packet);
+    }
+    if (!(maxStatementBytes >= MIN_STATEMENT_BYTES)) {
+      await db.destroy();
+      throw new Error(`statements of at most ${maxStatementBytes} bytes are too short for the event store: it needs ${MIN_STATEMENT_BYTES} (max_allowed_packet)`);
+    }
+    return new SqlEventStore(db, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, maxStatementBytes);
   }
 
   async append(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -251,13 +276,23 @@ export class SqlEventStore implements EventStore {
 
   async saveSnapshot(stream: string, snapshot: Snapshot): Promise<void> {
     // Written a slice at a time: a sale's snapshot is megabytes of JSON, and requests wait while it is written.
-    const row = { revision: snapshot.revision, data: await packSnapshot(await stringifyInSlices(snapshot.data)), saved_at: Date.now() };
+    const packed = await packSnapshot(await stringifyInSlices(snapshot.data));
+    const pieces = packed.length > this.#inlineChars ? piecesOf(packed, this.#pieceChars) : [];
+    const row = { revision: snapshot.revision, data: pieces.length > 0 ? inPieces(pieces.length) : packed, saved_at: Date.now() };
     const save = () => this.#db.transaction(async (trx) => {
-      const updated = await trx('es_snapshots').where({ stream_id: stream }).andWhere('revision', '<', snapshot.revision).update(row);
-      if (updated === 0) {
+      let written = await trx('es_snapshots').where({ stream_id: stream }).andWhere('revision', '<', snapshot.revision).update(row) > 0;
+      if (!written) {
         const existing = await trx('es_snapshots').where({ stream_id: stream }).first<{ revision: number } | undefined>('revision');
-        if (existing === undefined) await trx('es_snapshots').insert({ stream_id: stream, ...row });
+        if (existing === undefined) {
+          await trx('es_snapshots').insert({ stream_id: stream, ...row });
+          written = true;
+        }
       }
+      // A newer snapshot is stored: this one is not, pieces included.
+      if (!written) return;
+      await trx('es_snapshot_pieces').where({ stream_id: stream }).delete();
+      // One statement a piece: each well under any server's max_allowed_packet.
+      for (const [seq, data] of pieces.entries()) await trx('es_snapshot_pieces').insert({ stream_id: stream, revision: snapshot.revision, seq, data });
     });
     try {
       await save();
@@ -273,9 +308,23 @@ export class SqlEventStore implements EventStore {
   }
 
   async loadSnapshot(stream: string): Promise<Snapshot | null> {
-    const row = await this.#db('es_snapshots').where({ stream_id: stream })
-      .first<{ revision: number | string; data: string } | undefined>('revision', 'data');
-    return row === undefined ? null : { revision: Number(row.revision), data: JSON.parse(await unpackSnapshot(row.data)) as unknown };
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.#db('es_snapshots').where({ stream_id: stream })
+        .first<{ revision: number | string; data: string } | undefined>('revision', 'data');
+      if (row === undefined) return null;
+      const revision = Number(row.revision);
+      const count = piecesIn(row.data);
+      const packed = count === undefined ? row.data : await this.#pieces(stream, revision, count);
+      if (packed !== null) return { revision, data: JSON.parse(await unpackSnapshot(packed)) as unknown };
+      // Replaced by a newer one between the two reads: read again. One that keeps being replaced is not waited for: no snapshot, the stream is folded.
+      if (attempt === MAX_ATTEMPTS) return null;
+    }
+  }
+
+  /** The text of a snapshot stored in `count` pieces, or null when they are not all of `revision` (a newer one replaced it meanwhile). */
+  async #pieces(stream: string, revision: number, count: number): Promise<string | null> {
+    const rows = await this.#db('es_snapshot_pieces').where({ stream_id: stream, revision }).orderBy('seq').select<{ seq: number; data: string }[]>('seq', 'data');
+    return rows.length === count && rows.every((row, i) => Number(row.seq) === i) ? rows.map((row) => row.data).join('') : null;
   }
 
   async close(): Promise<void> {
@@ -299,12 +348,46 @@ function toRecorded(row: EventRow): RecordedEvent {
 
 /**
  * Big snapshots are stored gzipped (base64 text in the same column, marked `gz:`): a long sale's
- * concert snapshot runs to megabytes, and MySQL refuses a statement over max_allowed_packet
- * (16 MiB by default) — a snapshot that cannot be saved makes every cold load replay more.
- * Compression runs on the libuv pool, off the event loop.
+ * concert snapshot runs to megabytes. Compression runs on the libuv pool, off the event loop.
+ *
+ * Gzip alone does not keep a snapshot under max_allowed_packet (16 MiB by default on MariaDB,
+ * 4 MiB on older MySQL), over which the server refuses the statement (and drops the connection):
+ * a sale's pending holds each carry sealed holders, random ciphertext gzip cannot shrink, and
+ * 60,000 of them came to 17 MB stored. A snapshot that cannot be saved makes every cold load fold
+ * a longer tail. So a stored text too long for one statement goes in pieces, one row and one
+ * statement each, in es_snapshot_pieces, and the snapshot's row holds only their count; all in one
+ * transaction with the row, so a reader sees the old pieces or the new, and tells which by their
+ * revision. Only what would not fit is split, and the count is written as a concert snapshot of a
+ * version no release restores: a release from before the pieces (a rolling upgrade, a rollback)
+ * reads every snapshot it could have saved itself, and folds a concert stored in pieces from its
+ * first event, as it did when the save failed.
  */
 const COMPRESS_FROM_BYTES = 64 * 1024;
 const GZIPPED = 'gz:';
+/** The shortest statement limit the store works with; any server's max_allowed_packet is larger (4 MiB or more by default). */
+const MIN_STATEMENT_BYTES = 1024 * 1024;
+/** What a snapshot's statement holds besides its text. */
+const STATEMENT_ROOM = 64 * 1024;
+/** Pieces stay this small on a server that takes larger statements: the server holds a whole statement in memory while it parses it. */
+const MAX_PIECE_CHARS = 4 * 1024 * 1024;
+const PIECES_MARK = /^\{"pieces":(\d+),"concert":\{"version":"in pieces"\}\}$/;
+
+function inPieces(count: number): string {
+  return JSON.stringify({ pieces: count, concert: { version: 'in pieces' } });
+}
+
+/** How many pieces the row's text says the snapshot is in; undefined when it is the snapshot. */
+function piecesIn(text: string): number | undefined {
+  const count = PIECES_MARK.exec(text)?.[1];
+  return count === undefined ? undefined : Number(count);
+}
+
+/** The stored text in pieces of `size`. It is gzip's base64 (a text this long is always compressed), ASCII: no character is cut in two. */
+function piecesOf(packed: string, size: number): string[] {
+  const pieces: string[] = [];
+  for (let at = 0; at < packed.length; at += size) pieces.push(packed.slice(at, at + size));
+  return pieces;
+}
 
 async function packSnapshot(json: string): Promise<string> {
   if (json.length < COMPRESS_FROM_BYTES) return json;
