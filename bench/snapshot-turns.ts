@@ -4,9 +4,13 @@
  * state is copied (toSnapshot, at once: it must be one instant's), then written as JSON. Ours
  * writes the JSON a slice of holds at a time (lib/json-slices.ts), letting the loop go between
  * slices; the baseline is one JSON.stringify of the same copy, as the writer did before. Both
- * write the same text (checked). No database: the text's gzip and its write run off the loop.
+ * write the same text (checked). No database: the text's gzip and its write run off the loop; the
+ * gzip and base64 the store does (sql-event-store.ts) are timed on their own, for what a snapshot
+ * costs the sale per event at the writer's spacing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { concertDecider, toSnapshot, type ConcertState } from '../domain/concert/index.ts';
 import type { Owned, Sealed } from '../domain/index.ts';
 import { stringifyInSlices } from '../lib/json-slices.ts';
@@ -23,7 +27,13 @@ export interface SnapshotTurnFigures {
   readonly longestTurnMs: readonly number[];
   /** Ours from start to end, ms, each round (other work runs in between). */
   readonly slicedMs: readonly number[];
+  /** The text gzipped (on the libuv pool) and put in base64, as the store keeps it, ms, each round. */
+  readonly gzipMs?: readonly number[];
+  /** The text as stored, MB. */
+  readonly storedMegabytes?: number;
 }
+
+const gzipAsync = promisify(gzip);
 
 /** A sealed value of a real one's shape and size (a name and a KTP number sealed with AES-256-GCM). */
 const sealedValue = (): Sealed => ({
@@ -71,7 +81,9 @@ export async function benchSnapshotTurns(options: { seats: number; holds: number
   const wholeMs: number[] = [];
   const longestTurnMs: number[] = [];
   const slicedMs: number[] = [];
+  const gzipMs: number[] = [];
   let megabytes = 0;
+  let storedMegabytes = 0;
   for (let round = 0; round < options.rounds; round++) {
     // The baseline and ours alternate, each on its own copy, as the writer makes one per save.
     // The writer before: the copy and its JSON in one turn of the loop.
@@ -88,6 +100,9 @@ export async function benchSnapshotTurns(options: { seats: number; holds: number
     if (text !== whole) throw new Error('the text written in slices is not JSON.stringify\'s');
     longestTurnMs.push(ours.longestMs);
     slicedMs.push(ours.totalMs);
+    const started2 = performance.now();
+    storedMegabytes = (await gzipAsync(text)).toString('base64').length / 1e6;
+    gzipMs.push(performance.now() - started2);
   }
-  return { holds: options.holds, megabytes, copyMs, wholeMs, longestTurnMs, slicedMs };
+  return { holds: options.holds, megabytes, copyMs, wholeMs, longestTurnMs, slicedMs, gzipMs, storedMegabytes };
 }

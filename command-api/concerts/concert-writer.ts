@@ -25,8 +25,8 @@ export interface ConcertWriterOptions extends BatchingWriterOptions {
   /**
    * A snapshot is saved once this many events followed the last one (DEFAULT_SNAPSHOT_EVERY), and
    * at least as many as the state has holds, up to SNAPSHOT_SPACING_CAP: a big sale's snapshot,
-   * which costs about as much to build as its holds, is paid for by as many events, while a
-   * reload after a conflict (snapshot and tail) never folds more than that cap's worth of tail.
+   * which costs about as much to build as its holds, is paid for by as many events, while a cold
+   * load or a reload after a conflict (snapshot and tail) never folds more than that cap's worth of tail.
    */
   readonly snapshotEvery: number;
   /** How long drain() waits for snapshots still being saved before it goes on without them (DRAIN_SNAPSHOT_WAIT_MS). */
@@ -62,10 +62,16 @@ export const DEFAULT_SNAPSHOT_EVERY = 500;
 
 /**
  * The most events between two snapshots that the holds' count may ask for: sold holds never
- * leave the state, so a concert with 25,000 sold seats would otherwise snapshot only every
- * 25,000 events, and each conflict's reload fold as long a tail.
+ * leave the state, so a concert with 150,000 sold seats would otherwise snapshot only every
+ * 150,000 events, and a cold load (or a reload after a conflict the lane could not undo) fold as
+ * long a tail. Each hold adds about 440 bytes of JSON to the snapshot (half of it its sealed
+ * holder, which gzip cannot shrink), some 14-16 µs of JSON and gzip: past the cap, every event pays
+ * for holds / cap of them. The cap was 10,000: at 40,000 pending holds that was 55 µs an event
+ * (bench/REPORT.md, snapshot), at 100,000 160 µs, nearly half of all the server time a booking
+ * costs. At 50,000 it is 14 µs at 40,000 holds, at most three holds' worth at 150,000, and a tail
+ * folds in under a second (16 µs an event in bench/cold-load.ts's full replay).
  */
-export const SNAPSHOT_SPACING_CAP = 10_000;
+export const SNAPSHOT_SPACING_CAP = 50_000;
 
 /** drain() waits this long for snapshots being saved: a hung save does not hang shutdown (the next load folds a longer tail). */
 export const DRAIN_SNAPSHOT_WAIT_MS = 5_000;
