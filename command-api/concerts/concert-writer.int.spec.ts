@@ -3,10 +3,11 @@
  * state each command leaves for the next, appended in one write, answered only once committed,
  * decided again after another writer appended first, and refused when the queue is full.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import knex from 'knex';
 import t, { type Test } from 'tap';
 import {
   concertDecider,
@@ -24,7 +25,7 @@ import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, EventToAppend } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { isRefusal } from '../../lib/errors.ts';
-import { CONCERT, holdBySeat, regularSeat, scheduleConcert, T0 } from '../../test/support/concert-fixtures.ts';
+import { CONCERT, holdByClass, holdBySeat, REGULAR, regularSeat, release, scheduleConcert, T0 } from '../../test/support/concert-fixtures.ts';
 import { bookingStreamsOf } from '../bookings/placement.ts';
 import { ConcertWriter, type ConcertWriterOptions, type Written } from './concert-writer.ts';
 
@@ -245,6 +246,71 @@ t.test('a snapshot of an older version is passed over: the stream is folded from
   await store.saveSnapshot(STREAM, { revision: last?.revision ?? 0, data: { position: last?.position ?? 0, concert: stale } });
   const fresh = writer(t, store);
   t.equal(await outcome(fresh.submit(CONCERT, holdBySeat('b2', 'u2', [regularSeat(1)]), context)), 'SEAT_UNAVAILABLE', 'the hold of b1 was folded from the stream');
+});
+
+t.test("a sale's snapshot too long for one statement is saved in pieces, and a new writer restores the concert from it", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'boxoffice-writer-'));
+  // Statements of 1 MiB at most (as a server's max_allowed_packet would say): the snapshot below, of holds with sealed holders, is longer.
+  const store = await SqlEventStore.open({ client: 'better-sqlite3', filename: join(dir, 'events.sqlite'), maxStatementBytes: 1024 * 1024 });
+  t.teardown(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const sealed = () => ({ key_id: randomUUID(), alg: 'A256GCM' as const, iv: randomBytes(12).toString('base64'), ciphertext: randomBytes(58).toString('base64'), tag: randomBytes(16).toString('base64') });
+  const selling = writer(t, store, { snapshotEvery: 500 });
+  await selling.submit(CONCERT, scheduleConcert({ ticket_classes: [{ ticket_class_id: REGULAR, name: 'Festival', price: 750_000, seat_count: 8_000 }] }), context);
+  // 1,500 holds of four seats, 100 at a time (the writer's queue here holds 100), then 600 of them released:
+  // a snapshot is saved once as many events followed the last as the state has holds, so one falls among the releases.
+  const held: { booking: string; seat: string }[] = [];
+  for (let wave = 0; wave < 15; wave++) {
+    held.push(...await Promise.all(Array.from({ length: 100 }, async () => {
+      const booking = randomUUID();
+      const written = await selling.submit(CONCERT, holdByClass(booking, randomUUID(), [{ ticket_class_id: REGULAR, quantity: 4 }], {
+        ktp_fingerprints: Array.from({ length: 4 }, () => randomBytes(32).toString('base64url')),
+        personal_data: { buyer: sealed(), ticket_holders: Array.from({ length: 4 }, sealed), buyer_email_digest: randomBytes(32).toString('hex') },
+      }), context);
+      const [event] = written.events;
+      if (event?.type !== 'SeatsHeld') throw new Error('no SeatsHeld');
+      return { booking, seat: event.data.seats[0]?.seat_id ?? '' };
+    })));
+  }
+  // The first snapshot (at 500 holds) is saved while the holds pour in; the next one waits for it.
+  while ((await store.loadSnapshot(STREAM)) === null) await new Promise((resolve) => setTimeout(resolve, 10));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const released = held.slice(0, 600);
+  for (let wave = 0; wave < 6; wave++) {
+    await Promise.all(released.slice(wave * 100, wave * 100 + 100).map(({ booking }) => selling.submit(CONCERT, release(booking, 'cancelled'), context)));
+  }
+  await selling.drain();
+
+  const snapshot = await store.loadSnapshot(STREAM);
+  t.ok(snapshot !== null && snapshot.revision > 1_500, `a snapshot was saved among the releases (revision ${snapshot?.revision})`);
+  const db = knex({ client: 'better-sqlite3', connection: { filename: join(dir, 'events.sqlite') }, useNullAsDefault: true });
+  t.teardown(() => db.destroy());
+  const [pieces] = await db('es_snapshot_pieces').where({ stream_id: STREAM, revision: snapshot?.revision ?? -1 }).count<{ n: number }[]>({ n: '*' });
+  t.ok(Number(pieces?.n) > 1, `in pieces (${pieces?.n})`);
+
+  // A writer that never saw the concert loads it from that snapshot and the tail: it knows every hold and every release.
+  const tailRead: number[] = [];
+  const watched = new Proxy(store, {
+    get(target, property) {
+      if (property === 'readStream') {
+        return async (...args: Parameters<EventStore['readStream']>) => {
+          const events = await target.readStream(...args);
+          tailRead.push(events.length);
+          return events;
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const fresh = writer(t, watched);
+  const kept = held[held.length - 1]?.seat ?? '';
+  const freed = released[0]?.seat ?? '';
+  t.equal(await outcome(fresh.submit(CONCERT, holdBySeat('late-1', 'u-late-1', [kept]), context)), 'SEAT_UNAVAILABLE', 'a seat still held is known as held');
+  t.equal(await outcome(fresh.submit(CONCERT, holdBySeat('late-2', 'u-late-2', [freed]), context)), 'SeatsHeld', 'a released one as free');
+  t.ok(tailRead.length > 0 && Math.max(...tailRead) < 1_500, `the load folded a tail of ${tailRead.join(', ')} events, not the stream's 2,100`);
 });
 
 t.test('drain waits for a snapshot being saved, but not for ever: a hung save is reported and left behind', async (t) => {
