@@ -100,9 +100,9 @@ export async function benchSnapshotTurns(options: { seats: number; holds: number
     if (text !== whole) throw new Error('the text written in slices is not JSON.stringify\'s');
     longestTurnMs.push(ours.longestMs);
     slicedMs.push(ours.totalMs);
-    const started2 = performance.now();
+    const gzipStarted = performance.now();
     storedMegabytes = (await gzipAsync(text)).toString('base64').length / 1e6;
-    gzipMs.push(performance.now() - started2);
+    gzipMs.push(performance.now() - gzipStarted);
   }
   return { holds: options.holds, megabytes, copyMs, wholeMs, longestTurnMs, slicedMs, gzipMs, storedMegabytes };
 }
