@@ -12,9 +12,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { concertDecider, toSnapshot, type ConcertState } from '../domain/concert/index.ts';
-import type { Owned, Sealed } from '../domain/index.ts';
+import type { Owned } from '../domain/index.ts';
 import { stringifyInSlices } from '../lib/json-slices.ts';
 import { holdByClass, REGULAR, scheduleConcert } from '../test/support/concert-fixtures.ts';
+import { randomSealed } from '../test/support/sealed.ts';
 
 export interface SnapshotTurnFigures {
   readonly holds: number;
@@ -35,11 +36,6 @@ export interface SnapshotTurnFigures {
 
 const gzipAsync = promisify(gzip);
 
-/** A sealed value of a real one's shape and size (a name and a KTP number sealed with AES-256-GCM). */
-const sealedValue = (): Sealed => ({
-  key_id: randomUUID(), alg: 'A256GCM', iv: randomBytes(12).toString('base64'), ciphertext: randomBytes(58).toString('base64'), tag: randomBytes(16).toString('base64'),
-});
-
 /** A concert of `seats` seats on sale with `holds` one-seat holds waiting for their payment. */
 function saleWithHolds(seats: number, holds: number): Owned<ConcertState> {
   let state = concertDecider.initialState();
@@ -50,7 +46,7 @@ function saleWithHolds(seats: number, holds: number): Owned<ConcertState> {
   for (let i = 0; i < holds; i++) {
     fold(concertDecider.decide(holdByClass(randomUUID(), randomUUID(), [{ ticket_class_id: REGULAR, quantity: 1 }], {
       ktp_fingerprints: [randomBytes(32).toString('base64url')],
-      personal_data: { buyer: sealedValue(), ticket_holders: [sealedValue()], buyer_email_digest: randomBytes(32).toString('hex') },
+      personal_data: { buyer: randomSealed(), ticket_holders: [randomSealed()], buyer_email_digest: randomBytes(32).toString('hex') },
     }), state));
   }
   return state;

@@ -4,6 +4,7 @@ import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { caughtUp, projectionRig, READ_TABLES, tableChecksums } from '../test/support/projections.ts';
 import { shadowCheckpoint, type Checkpoints } from '../read-models/checkpoints.ts';
 import { PROJECTION_NAMES, REPLAYED } from '../read-models/projection-status.ts';
+import { overriding } from '../test/support/overriding.ts';
 import { rebuild, recoverSwap, STALE_REBUILD_MS } from './rebuild.ts';
 import { shadowTable } from './shadow-tables.ts';
 
@@ -69,13 +70,7 @@ t.test('projections rebuilt together from many small pages, each read while the 
   const live = await tableChecksums(rig.db);
   const projections = Object.keys(TABLES_OF).concat('legacy-ids').map((name) => rig.projectors.projection(name));
   let reads = 0;
-  const store = new Proxy(rig.store, {
-    get(target, key): unknown {
-      if (key === 'readAll') return async (...args: Parameters<typeof target.readAll>) => (reads++, target.readAll(...args));
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const store = overriding(rig.store, { readAll: async (...args) => (reads++, rig.store.readAll(...args)) });
   await rebuild({ db: rig.db, store, checkpoints: rig.projectors.checkpoints, projections, batchSize: 300, readPage: 40, sharedPages: 3, onError: () => undefined });
   t.ok(reads > 10, `the store was read in many pages (${reads})`);
   t.same(await tableChecksums(rig.db), live, 'rebuilt tables equal the live ones, row for row');
@@ -151,16 +146,10 @@ t.test('a job that fails before it takes its first page leaves the shared read: 
   await appendBookingFlow(rig.store, { users: 10, concerts: 1, classSeats: [100], bookings: 80 });
   const { checkpoints } = rig.projectors;
   let failures = 0;
-  const flaky = new Proxy(checkpoints, {
-    get(target, key): unknown {
-      if (key === 'get') {
-        return async (...args: Parameters<Checkpoints['get']>) => {
-          if (args[0] === shadowCheckpoint('bookings') && failures++ === 0) throw new Error('the checkpoint read failed');
-          return target.get(...args);
-        };
-      }
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  const flaky = overriding(checkpoints, {
+    async get(...args: Parameters<Checkpoints['get']>) {
+      if (args[0] === shadowCheckpoint('bookings') && failures++ === 0) throw new Error('the checkpoint read failed');
+      return checkpoints.get(...args);
     },
   });
   const users = rig.projectors.projection('users');

@@ -25,6 +25,8 @@ import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, EventToAppend } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { isRefusal } from '../../lib/errors.ts';
+import { overriding } from '../../test/support/overriding.ts';
+import { randomSealed } from '../../test/support/sealed.ts';
 import { CONCERT, holdByClass, holdBySeat, REGULAR, regularSeat, release, scheduleConcert, T0 } from '../../test/support/concert-fixtures.ts';
 import { bookingStreamsOf } from '../bookings/placement.ts';
 import { ConcertWriter, type ConcertWriterOptions, type Written } from './concert-writer.ts';
@@ -256,7 +258,6 @@ t.test("a sale's snapshot too long for one statement is saved in pieces, and a n
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const sealed = () => ({ key_id: randomUUID(), alg: 'A256GCM' as const, iv: randomBytes(12).toString('base64'), ciphertext: randomBytes(58).toString('base64'), tag: randomBytes(16).toString('base64') });
   const selling = writer(t, store, { snapshotEvery: 500 });
   await selling.submit(CONCERT, scheduleConcert({ ticket_classes: [{ ticket_class_id: REGULAR, name: 'Festival', price: 750_000, seat_count: 8_000 }] }), context);
   // 1,500 holds of four seats, 100 at a time (the writer's queue here holds 100), then 600 of them released:
@@ -267,7 +268,7 @@ t.test("a sale's snapshot too long for one statement is saved in pieces, and a n
       const booking = randomUUID();
       const written = await selling.submit(CONCERT, holdByClass(booking, randomUUID(), [{ ticket_class_id: REGULAR, quantity: 4 }], {
         ktp_fingerprints: Array.from({ length: 4 }, () => randomBytes(32).toString('base64url')),
-        personal_data: { buyer: sealed(), ticket_holders: Array.from({ length: 4 }, sealed), buyer_email_digest: randomBytes(32).toString('hex') },
+        personal_data: { buyer: randomSealed(), ticket_holders: Array.from({ length: 4 }, randomSealed), buyer_email_digest: randomBytes(32).toString('hex') },
       }), context);
       const [event] = written.events;
       if (event?.type !== 'SeatsHeld') throw new Error('no SeatsHeld');
@@ -292,17 +293,11 @@ t.test("a sale's snapshot too long for one statement is saved in pieces, and a n
 
   // A writer that never saw the concert loads it from that snapshot and the tail: it knows every hold and every release.
   const tailRead: number[] = [];
-  const watched = new Proxy(store, {
-    get(target, property) {
-      if (property === 'readStream') {
-        return async (...args: Parameters<EventStore['readStream']>) => {
-          const events = await target.readStream(...args);
-          tailRead.push(events.length);
-          return events;
-        };
-      }
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  const watched = overriding<EventStore>(store, {
+    async readStream(...args) {
+      const events = await store.readStream(...args);
+      tailRead.push(events.length);
+      return events;
     },
   });
   const fresh = writer(t, watched);

@@ -21,6 +21,7 @@ import { serviceUrl, uniqueName } from '../../test/support/services.ts';
 import { EnteringJoins } from './entering-joins.ts';
 import { DRAW_GRACE_MS, DRAW_WAIT_MAX_MS, WaitingRoomKeeper, type WaitingRoomKeeperDeps } from './keeper.ts';
 import { QueueLoad } from './queue-load.ts';
+import { overriding } from '../../test/support/overriding.ts';
 import { QueueWriter } from './queue-writer.ts';
 import { WaitingRoomService } from './waiting-room.ts';
 
@@ -142,19 +143,13 @@ function appendsHeldBack(store: EventStore, stream: string) {
   const opened = new Promise<void>((resolve) => void (open = resolve));
   let stuck!: () => void;
   const held = new Promise<void>((resolve) => void (stuck = resolve));
-  const view = new Proxy(store, {
-    get(target, key) {
-      if (key === 'append') {
-        return async (name: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> => {
-          if (name === stream) {
-            stuck();
-            await opened;
-          }
-          return target.append(name, events, expected);
-        };
+  const view = overriding<EventStore>(store, {
+    async append(name: string, events: readonly EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+      if (name === stream) {
+        stuck();
+        await opened;
       }
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      return store.append(name, events, expected);
     },
   });
   return { store: view, held, open: () => open() };

@@ -15,6 +15,7 @@ import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { isRefusal } from '../../lib/errors.ts';
+import { overriding } from '../../test/support/overriding.ts';
 import { QueueWriter } from './queue-writer.ts';
 
 const CONCERT = '11111111-1111-4111-8111-111111111111';
@@ -39,10 +40,7 @@ function counting(store: EventStore): { store: EventStore; fullReads: () => numb
     if (stream === queueStream(CONCERT) && (options?.fromRevision ?? 0) === 0) fullReads++;
     return store.readStream(stream, options);
   };
-  const counted = new Proxy(store, {
-    get: (target, key) => (key === 'readStream' ? readStream : (Reflect.get(target, key, target) as unknown as (...args: unknown[]) => unknown).bind?.(target) ?? Reflect.get(target, key, target)),
-  });
-  return { store: counted, fullReads: () => fullReads };
+  return { store: overriding(store, { readStream }), fullReads: () => fullReads };
 }
 
 function writer(t: Test, store: EventStore, { maxBatch = 50, batches = [] as number[] } = {}): QueueWriter {
@@ -122,9 +120,7 @@ t.test('a command that decided nothing and ran out of tries is answered busy, no
     await other.submit(CONCERT, { type: 'JoinQueue', user_id: `x${foreign++}`, place_id: randomUUID(), now: T0 }, context);
     return store.streamRevisions(streams);
   };
-  const moving = new Proxy(store, {
-    get: (target, key) => (key === 'streamRevisions' ? streamRevisions : (Reflect.get(target, key, target) as unknown as (...args: unknown[]) => unknown).bind?.(target) ?? Reflect.get(target, key, target)),
-  });
+  const moving = overriding(store, { streamRevisions });
   const here = new QueueWriter(moving, { queueLimit: 100, maxBatch: 50, maxAttempts: 5, onBackgroundError: (error) => t.fail(String(error)) });
   t.teardown(() => here.drain());
   await here.read(CONCERT, () => undefined);

@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { eventStoreContract } from '../contract.ts';
 import { SqlEventStore } from './sql-event-store.ts';
 
-async function openStore(t: Test, named?: (filename: string) => void, maxStatementBytes?: number): Promise<SqlEventStore> {
+async function openStore(t: Test, maxStatementBytes?: number): Promise<{ store: SqlEventStore; filename: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'boxoffice-es-'));
   const filename = join(dir, 'events.sqlite');
   const store = await SqlEventStore.open({ client: 'better-sqlite3', filename, ...(maxStatementBytes === undefined ? {} : { maxStatementBytes }) });
@@ -15,16 +15,14 @@ async function openStore(t: Test, named?: (filename: string) => void, maxStateme
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });
-  named?.(filename);
-  return store;
+  return { store, filename };
 }
 
-eventStoreContract(t, (t) => openStore(t));
+eventStoreContract(t, async (t) => (await openStore(t)).store);
 
 t.test('a snapshot stored in pieces (where statements are limited) loads back whole here too', async (t) => {
-  let filename = '';
   // SQLite takes statements of any length; told 1 MiB, the store splits what is longer.
-  const store = await openStore(t, (named) => (filename = named), 1024 * 1024);
+  const { store, filename } = await openStore(t, 1024 * 1024);
   const pieces = async (): Promise<number> => {
     const db = knex({ client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true });
     try {
