@@ -146,6 +146,20 @@ export class WrongExpectedRevision extends Error {
   }
 }
 
+/**
+ * The write is longer than the store takes in one append (`limit` bytes): nothing was written.
+ * EventStoreDB refuses an append of more than its MaxAppendSize (1 MiB by default) of events;
+ * the SQL store splits a long append over several statements and refuses only an event that
+ * does not fit in one (max_allowed_packet).
+ */
+export class AppendTooLarge extends Error {
+  override readonly name = 'AppendTooLarge';
+
+  constructor(message: string, readonly limit: number) {
+    super(message);
+  }
+}
+
 /** A programming error in what was asked of the store (an empty stream name, a bad id). */
 export class InvalidAppend extends Error {
   override readonly name = 'InvalidAppend';

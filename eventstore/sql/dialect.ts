@@ -7,9 +7,10 @@ import { appendOnSqlite } from './sqlite-append.ts';
 export interface Dialect {
   /**
    * One transaction for one or several streams: move each stream's revision as expected (else
-   * throw RevisionMismatch), take the next positions from es_head, insert the events, commit.
+   * throw RevisionMismatch), take the next positions from es_head, insert the events, commit;
+   * no request longer than `maxRequestBytes`.
    */
-  append(db: Knex, writes: readonly StreamWrite[]): Promise<AppendResult[]>;
+  append(db: Knex, writes: readonly StreamWrite[], maxRequestBytes: number): Promise<AppendResult[]>;
   /** A unique or primary key refused a row. */
   isUniqueViolation(error: unknown): boolean;
   /** The database gave up on the transaction for lock reasons; running it again is safe. */

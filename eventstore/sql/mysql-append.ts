@@ -9,9 +9,14 @@
  *
  *   1. START TRANSACTION; move each stream's revision, new streams in one INSERT (locks the stream rows: the concurrency check)
  *   2. UPDATE es_head … LAST_INSERT_ID(position + n); INSERT every event; COMMIT
+ *
+ * A request longer than the server takes (max_allowed_packet) makes it drop the connection. An
+ * append too long for one (a batch of hundreds of holds, each with its sealed holders, on a server
+ * with a small max_allowed_packet) inserts its events in several requests instead, in the same
+ * transaction and under the same head lock: still atomic, only slower for that one append.
  */
 import type { Knex } from 'knex';
-import type { AppendResult, StreamWrite } from '../port.ts';
+import { AppendTooLarge, type AppendResult, type StreamWrite } from '../port.ts';
 import { mysqlString, wholeStatement } from '../../lib/db/mysql-literal.ts';
 import { RevisionMismatch, eventRow } from './rows.ts';
 
@@ -38,7 +43,7 @@ function query<T>(connection: MysqlConnection, sql: string): Promise<T> {
   });
 }
 
-export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[]): Promise<AppendResult[]> {
+export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[], maxRequestBytes: number): Promise<AppendResult[]> {
   const lender = db.client as ConnectionLender;
   const connection = (await lender.acquireConnection()) as MysqlConnection;
   try {
@@ -57,12 +62,15 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[]): P
       });
       return offset - 1;
     });
-    const [allocated] = await query<[OkPacket, ...unknown[]]>(connection, [
-      `UPDATE es_head SET position = LAST_INSERT_ID(position + ${total}) WHERE id = 1;`,
-      `INSERT INTO es_events (position, stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES ${tuples.join(', ')};`,
-      'COMMIT',
-    ].join('\n'));
-    const lastPosition = Number(allocated.insertId);
+    const head = `UPDATE es_head SET position = LAST_INSERT_ID(position + ${total}) WHERE id = 1;`;
+    const inserts = insertsWithin(tuples, maxRequestBytes - REQUEST_ROOM);
+    let lastPosition = 0;
+    for (const [i, insert] of inserts.entries()) {
+      const last = i === inserts.length - 1;
+      const results = await query<OkPacket | [OkPacket, ...unknown[]]>(connection, [...(i === 0 ? [head] : []), insert, ...(last ? ['COMMIT'] : [])].join('\n'));
+      // The head's update answers first: its insertId is the LAST_INSERT_ID it set, the append's last position.
+      if (i === 0) lastPosition = Number((Array.isArray(results) ? results[0] : results).insertId);
+    }
     return writes.map((_, w) => ({
       nextExpectedRevision: lastRevisions[w] as number,
       position: lastPosition - (total - 1 - (lastOffsets[w] as number)),
@@ -73,6 +81,40 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[]): P
   } finally {
     await lender.releaseConnection(connection);
   }
+}
+
+const INSERT_EVENTS = 'INSERT INTO es_events (position, stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES ';
+
+/** What a request holds besides its events' values: the head's update, the INSERT's start, COMMIT. */
+const REQUEST_ROOM = 1024;
+
+/**
+ * The INSERT statements of the events' values, each at most `maxBytes` long: one, unless the
+ * values are too long for one request. Sizes are counted in bytes only when the characters could
+ * be: at most 3 bytes of UTF-8 each (a surrogate pair is 2 characters for 4 bytes).
+ */
+function insertsWithin(tuples: readonly string[], maxBytes: number): string[] {
+  let characters = INSERT_EVENTS.length;
+  for (const tuple of tuples) characters += tuple.length + 2;
+  if (characters * 3 <= maxBytes) return [`${INSERT_EVENTS}${tuples.join(', ')};`];
+  const inserts: string[] = [];
+  let part: string[] = [];
+  let bytes = INSERT_EVENTS.length;
+  for (const tuple of tuples) {
+    const size = Buffer.byteLength(tuple) + 2;
+    if (INSERT_EVENTS.length + size > maxBytes) {
+      throw new AppendTooLarge(`an event of ${size} bytes does not fit in a statement of this database (max_allowed_packet ${maxBytes + REQUEST_ROOM} bytes)`, maxBytes + REQUEST_ROOM);
+    }
+    if (bytes + size > maxBytes) {
+      inserts.push(`${INSERT_EVENTS}${part.join(', ')};`);
+      part = [];
+      bytes = INSERT_EVENTS.length;
+    }
+    part.push(tuple);
+    bytes += size;
+  }
+  inserts.push(`${INSERT_EVENTS}${part.join(', ')};`);
+  return inserts;
 }
 
 /**

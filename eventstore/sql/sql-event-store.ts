@@ -52,7 +52,7 @@ export type SqlEventStoreOptions = (
   readonly pollIntervalMs?: number;
   /**
    * The longest statement the database takes, in bytes: a snapshot whose stored text would not
-   * fit is stored in pieces. By default the server's max_allowed_packet (MySQL/MariaDB), no
+   * fit is stored in pieces, and an append that would not is sent in several requests. By default the server's max_allowed_packet (MySQL/MariaDB), no
    * limit (SQLite).
    */
   readonly maxStatementBytes?: number;
@@ -78,11 +78,14 @@ export class SqlEventStore implements EventStore {
   readonly #inlineChars: number;
   /** …of this many characters. */
   readonly #pieceChars: number;
+  /** The longest request the database takes (max_allowed_packet): a longer append is sent in several. */
+  readonly #maxStatementBytes: number;
 
   private constructor(db: Knex, pollIntervalMs: number, maxStatementBytes: number) {
     this.#db = db;
     this.#dialect = eventStoreDialectOf(db);
     this.#pollIntervalMs = pollIntervalMs;
+    this.#maxStatementBytes = maxStatementBytes;
     // Room for the rest of the statement; a text this long is gzip's base64, a byte a character.
     this.#inlineChars = maxStatementBytes - STATEMENT_ROOM;
     this.#pieceChars = Math.min(this.#inlineChars, MAX_PIECE_CHARS);
@@ -140,7 +143,7 @@ export class SqlEventStore implements EventStore {
     checkAppend(stream, events, expected);
     for (let attempt = 1; ; attempt++) {
       try {
-        const [result] = await this.#dialect.append(this.#db, [{ stream, events, expected }]);
+        const [result] = await this.#dialect.append(this.#db, [{ stream, events, expected }], this.#maxStatementBytes);
         if (result === undefined) throw new Error('an append gave no result');
         this.#appended.emit('appended', result.position, [{ stream, events }] satisfies AppendedWrites);
         return result;
@@ -185,7 +188,7 @@ export class SqlEventStore implements EventStore {
     if (new Set(writes.map((write) => write.stream)).size !== writes.length) throw new InvalidAppend('appendAll writes each stream once');
     for (let attempt = 1; ; attempt++) {
       try {
-        const results = await this.#dialect.append(this.#db, writes);
+        const results = await this.#dialect.append(this.#db, writes, this.#maxStatementBytes);
         this.#appended.emit('appended', Math.max(...results.map((result) => result.position)), writes satisfies AppendedWrites);
         return results;
       } catch (error) {
