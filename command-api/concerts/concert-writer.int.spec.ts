@@ -22,7 +22,7 @@ import {
 } from '../../domain/concert/index.ts';
 import { type CommandContext, type Owned, type OwningDecider } from '../../domain/index.ts';
 import { decode } from '../../eventstore/decode.ts';
-import type { EventStore, EventToAppend } from '../../eventstore/port.ts';
+import { AppendTooLarge, type EventStore, type EventToAppend } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import { overriding } from '../../test/support/overriding.ts';
@@ -422,4 +422,56 @@ t.test('a batch that cannot be written with its booking streams for another reas
   t.equal(written.companions, undefined, 'the booking is left to the caller');
   t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1]);
   t.same(reported, ['a batch written with its companions (written apart instead): Error: packet too big'], 'reported once');
+});
+
+/**
+ * The store as EventStoreDB is for an append: one stream per transaction (appendAll: null), and
+ * no more than `limit` bytes of events in one append, or it refuses the whole append
+ * (MaxAppendSizeExceeded, 1 MiB by default); `sizes` has the bytes of every append tried.
+ */
+function appendSizeLimited(store: EventStore, limit: number): { store: EventStore; sizes: { bytes: number; written: boolean }[] } {
+  const sizes: { bytes: number; written: boolean }[] = [];
+  return {
+    sizes,
+    store: overriding(store, {
+      appendAll: async () => null,
+      append: async (stream, events, expected) => {
+        const bytes = events.reduce((sum, event) => sum + JSON.stringify(event.data).length + JSON.stringify(event.metadata).length, 0);
+        sizes.push({ bytes, written: bytes <= limit });
+        if (bytes > limit) throw new AppendTooLarge(`${events.length} events are more than ${limit} bytes`, limit);
+        return store.append(stream, events, expected);
+      },
+    }),
+  };
+}
+
+t.test('a batch longer than the store takes in one append goes again in smaller batches: every command decided as before, none refused', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const { store: limited, sizes } = appendSizeLimited(store, 2_500);
+  const batches: number[] = [];
+  const concerts = writer(t, limited, { onBatch: (commands) => batches.push(commands) });
+  const bookings = Array.from({ length: 10 }, () => randomUUID());
+  // Ten holds queued at once (one batch), then two more for seats they took.
+  const answers = bookings.map((booking, i) => outcome(concerts.submit(CONCERT, sealedHold(booking, randomUUID(), i + 1), context)));
+  const late = [1, 10].map((seat) => outcome(concerts.submit(CONCERT, sealedHold(randomUUID(), randomUUID(), seat), context)));
+  t.same(await Promise.all(answers), bookings.map(() => 'SeatsHeld'), 'every hold is held');
+  t.same(await Promise.all(late), ['SEAT_UNAVAILABLE', 'SEAT_UNAVAILABLE'], 'and the seats they took are taken');
+  t.same((await holdsInStream(store)).map((hold) => hold.booking), bookings, 'in the order they came');
+  t.same((await holdsInStream(store)).map((hold) => hold.seats), bookings.map((_, i) => [regularSeat(i + 1)]));
+  t.equal(batches[0], 12, 'the twelve were decided as one batch first');
+  t.ok(sizes[0] !== undefined && !sizes[0].written, `and refused as one append (${sizes[0]?.bytes} bytes)`);
+  t.ok(sizes.filter((size) => size.written).every((size) => size.bytes <= 2_500), `then written in appends the store takes: ${sizes.map((size) => `${size.bytes}${size.written ? '' : ' (refused)'}`).join(', ')}`);
+  t.ok(batches.length > 2 && batches.slice(1).every((commands) => commands < 12), `in smaller batches: ${batches.join(', ')}`);
+});
+
+t.test('a single command longer than the store takes in one append is refused with that error, and the commands after it go on', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const { store: limited } = appendSizeLimited(store, 100);
+  const concerts = writer(t, limited);
+  const answers = [1, 2].map((seat) => concerts.submit(CONCERT, sealedHold(randomUUID(), randomUUID(), seat), context));
+  for (const answer of answers) await t.rejects(answer, AppendTooLarge, 'refused as too long for the store');
+  t.same(await holdsInStream(store), [], 'nothing was written');
+  t.equal(await outcome(writer(t, store).submit(CONCERT, sealedHold(randomUUID(), randomUUID(), 1), context)), 'SeatsHeld', 'the seat is free for a hold the store takes');
 });

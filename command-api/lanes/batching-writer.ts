@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandContext, DomainEvent, Owned, OwningDecider } from '../../domain/index.ts';
 import { decode } from '../../eventstore/decode.ts';
-import { WritesConflicted, WrongExpectedRevision, type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type StreamWrite } from '../../eventstore/port.ts';
+import { AppendTooLarge, WritesConflicted, WrongExpectedRevision, type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision, type StreamWrite } from '../../eventstore/port.ts';
 import { AppError } from '../../lib/errors.ts';
 import { toAppend } from '../command-handler.ts';
 
@@ -88,6 +88,12 @@ export interface Lane<Command, Event, State> {
   position: number;
   readonly queue: (Submitted<Command, Event> | Reading<State>)[];
   running: boolean;
+  /**
+   * Commands decided together at most for now: maxBatch, until the store refuses a batch's append
+   * as too long (AppendTooLarge); then as many as fit by that batch's size, one more with each
+   * batch committed.
+   */
+  batchLimit: number;
 }
 
 /** What a lane's load found: the state, and the revision and position of the last event folded into it. */
@@ -240,7 +246,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   #lane(id: string): Lane<Command, Event, State> {
     let lane = this.#lanes.get(id);
     if (lane === undefined) {
-      lane = { state: null, behind: false, revision: 'no_stream', position: 0, queue: [], running: false };
+      lane = { state: null, behind: false, revision: 'no_stream', position: 0, queue: [], running: false, batchLimit: this.options.maxBatch };
       this.#lanes.set(id, lane);
     }
     return lane;
@@ -342,7 +348,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   /** Consecutive commands from the front of the queue, stopping before a read. */
   #takeBatch(lane: Lane<Command, Event, State>): Submitted<Command, Event>[] {
     const batch: Submitted<Command, Event>[] = [];
-    while (batch.length < this.options.maxBatch) {
+    while (batch.length < Math.min(lane.batchLimit, this.options.maxBatch)) {
       const next = lane.queue[0];
       if (next?.kind !== 'command') break;
       batch.push(next);
@@ -398,16 +404,29 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       lane.state = state;
       lane.revision = result.nextExpectedRevision;
       lane.position = result.position;
+      lane.batchLimit = Math.min(this.options.maxBatch, lane.batchLimit + 1);
       settle(batch, outcomes, result.position, together?.slice(1));
       this.committedBatch(stream, lane, state);
     } catch (error) {
       // The state holds decisions that were not committed: the lane stays without one and loads again.
-      if (error instanceof WrongExpectedRevision) {
-        // Someone else appended: catch up (or reload) and decide the same commands again, refusals included.
+      const uncommitted = () => {
         if (this.undo(state, outcomes.flatMap((outcome) => ('events' in outcome ? outcome.events : [])))) {
           lane.state = state;
           lane.behind = true;
         }
+      };
+      if (error instanceof AppendTooLarge && batch.length > 1) {
+        // More than the store takes in one append (EventStoreDB: 1 MiB of events, a few hundred
+        // holds with their sealed holders): nothing was written. The same commands go again, in
+        // smaller batches; no attempt is counted, no answer changes.
+        uncommitted();
+        lane.batchLimit = commandsThatFit(batch.length, envelopes, error.limit);
+        lane.queue.unshift(...batch);
+        return;
+      }
+      if (error instanceof WrongExpectedRevision) {
+        // Someone else appended: catch up (or reload) and decide the same commands again, refusals included.
+        uncommitted();
         const again = batch.filter((item) => ++item.attempts < this.#maxAttempts);
         // Out of tries (another writer kept winning): busy, retry later (503), not a failure (500).
         for (const item of batch) if (item.attempts >= this.#maxAttempts) item.reject(overloaded());
@@ -417,6 +436,16 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       for (const item of batch) item.reject(error);
     }
   }
+}
+
+/**
+ * How many of a batch's `commands` an append of at most `limit` bytes takes, by the size of the
+ * events they decided (measured only here, once an append was refused): fewer than the batch,
+ * and a tenth fewer than the mean says, for what the store counts besides data and metadata.
+ */
+function commandsThatFit(commands: number, events: readonly EventToAppend[], limit: number): number {
+  const bytes = events.reduce((sum, event) => sum + JSON.stringify(event.data).length + JSON.stringify(event.metadata).length, 0);
+  return Math.max(1, Math.min(commands - 1, Math.floor((commands * limit / bytes) * 0.9)));
 }
 
 /** What a read after a command answered, or what it threw (the command's events stand: they are appended). */

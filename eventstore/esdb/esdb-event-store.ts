@@ -19,6 +19,7 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   StreamNotFoundError,
@@ -32,6 +33,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import {
+  AppendTooLarge,
   WritesConflicted,
   WrongExpectedRevision,
   checkAppend,
@@ -78,6 +80,8 @@ export class EsdbEventStore implements EventStore {
         const actual = error.actualVersion;
         throw new WrongExpectedRevision(stream, expected, typeof actual === 'bigint' ? Number(actual) : 'no_stream');
       }
+      // Its events together are over the server's MaxAppendSize (1 MiB by default): nothing was written.
+      if (error instanceof MaxAppendSizeExceededError) throw new AppendTooLarge(`${stream}: ${events.length} events are more than EventStoreDB takes in one append (${error.maxAppendSize} bytes)`, error.maxAppendSize);
       throw error;
     }
   }
