@@ -7,8 +7,10 @@
  *   transaction log (it only grows, but has gaps: it counts bytes, not events).
  * - Subscriptions filter on the server (stream name prefixes, or exact event types) and report
  *   progress past filtered-out events through checkpoints.
- * - Snapshots live in a stream of their own per stream, `snapshot-<stream>`, capped at one event;
- *   reads of $all leave snapshot streams and system events out.
+ * - Snapshots live in a stream of their own per stream, `snapshot-v2-<stream>`, in pieces when
+ *   they are longer than one append takes (snapshots.ts); reads of $all leave snapshot streams
+ *   (any stream named `snapshot-…`) and system events out. The first format's streams
+ *   (`snapshot-<stream>`, one event each) are not read: no release ever loaded them back.
  *
  * Its contract spec runs only when EVENTSTORE_URL is set (no EventStoreDB server on the build
  * machines).
@@ -51,6 +53,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.ts';
+import { loadSnapshot, saveSnapshot, type SnapshotStream, type SnapshotStreamEvent } from './snapshots.ts';
 
 const SNAPSHOT_PREFIX = 'snapshot-';
 
@@ -200,19 +203,43 @@ export class EsdbEventStore implements EventStore {
   }
 
   async saveSnapshot(stream: string, snapshot: Snapshot): Promise<void> {
-    const current = await this.loadSnapshot(stream);
-    if (current !== null && current.revision >= snapshot.revision) return;
-    const snapshotStream = SNAPSHOT_PREFIX + stream;
-    await this.#client.appendToStream(snapshotStream, jsonEvent({
-      type: 'Snapshot',
-      data: { revision: snapshot.revision, data: snapshot.data as Record<string, unknown> },
-    }));
-    if (current === null) await this.#client.setStreamMetadata(snapshotStream, { maxCount: 1 });
+    await saveSnapshot(this.#snapshotStream(stream), snapshot);
   }
 
   async loadSnapshot(stream: string): Promise<Snapshot | null> {
-    const [last] = await this.readStream(SNAPSHOT_PREFIX + stream, { direction: 'backward', maxCount: 1 });
-    return last ? (last.data as Snapshot) : null;
+    return loadSnapshot(this.#snapshotStream(stream));
+  }
+
+  /** The stream of `stream`'s snapshots, read raw: readStream leaves every snapshot stream's events out. */
+  #snapshotStream(stream: string): SnapshotStream {
+    const client = this.#client;
+    const name = `${SNAPSHOT_PREFIX}v2-${stream}`;
+    return {
+      async append(type, data, expected) {
+        try {
+          const result = await client.appendToStream(name, jsonEvent({ type, data }), { expectedRevision: expected === 'no_stream' ? NO_STREAM : BigInt(expected) });
+          return Number(result.nextExpectedRevision);
+        } catch (error) {
+          if (error instanceof WrongExpectedVersionError) return false;
+          throw error;
+        }
+      },
+      async readBackward(count, from) {
+        const events: SnapshotStreamEvent[] = [];
+        try {
+          for await (const { event } of client.readStream(name, { direction: BACKWARDS, fromRevision: from === undefined ? END : BigInt(from), maxCount: count })) {
+            if (event?.isJson) events.push({ revision: Number(event.revision), type: event.type, data: event.data });
+          }
+        } catch (error) {
+          if (error instanceof StreamNotFoundError) return [];
+          throw error;
+        }
+        return events;
+      },
+      async truncateBefore(revision) {
+        await client.setStreamMetadata(name, { truncateBefore: revision });
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -14,8 +14,6 @@
  * appends to different streams overlap in everything but the short head-to-commit section.
  */
 import { EventEmitter } from 'node:events';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
 import knex, { type Knex } from 'knex';
 import { mysqlSession } from '../../lib/db/mysql-session.ts';
 import { stringifyInSlices } from '../../lib/json-slices.ts';
@@ -37,13 +35,11 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../port.ts';
+import { packSnapshot, piecesOf, unpackSnapshot } from '../snapshot-text.ts';
 import { eventStoreDialectOf, type Dialect } from './dialect.ts';
 import { RevisionMismatch, type EventRow } from './rows.ts';
 import { migrateEventStore } from './schema.ts';
 import { pollingSubscription, type AppendedWrites } from './subscription.ts';
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 export type SqlEventStoreOptions = (
   | { readonly client: 'mysql2'; readonly url: string; readonly poolSize?: number }
@@ -350,8 +346,7 @@ function toRecorded(row: EventRow): RecordedEvent {
 }
 
 /**
- * Big snapshots are stored gzipped (base64 text in the same column, marked `gz:`): a long sale's
- * concert snapshot runs to megabytes. Compression runs on the libuv pool, off the event loop.
+ * Big snapshots are stored gzipped (snapshot-text.ts), in the same column.
  *
  * Gzip alone does not keep a snapshot under max_allowed_packet (16 MiB by default on MariaDB,
  * 4 MiB on older MySQL), over which the server refuses the statement (and drops the connection):
@@ -365,8 +360,6 @@ function toRecorded(row: EventRow): RecordedEvent {
  * reads every snapshot it could have saved itself, and folds a concert stored in pieces from its
  * first event, as it did when the save failed.
  */
-const COMPRESS_FROM_BYTES = 64 * 1024;
-const GZIPPED = 'gz:';
 /** The shortest statement limit the store works with; any server's max_allowed_packet is larger (4 MiB or more by default). */
 const MIN_STATEMENT_BYTES = 1024 * 1024;
 /** What a snapshot's statement holds besides its text. */
@@ -385,19 +378,4 @@ function piecesIn(text: string): number | undefined {
   return count === undefined ? undefined : Number(count);
 }
 
-/** The stored text in pieces of `size`. It is gzip's base64 (a text this long is always compressed), ASCII: no character is cut in two. */
-function piecesOf(packed: string, size: number): string[] {
-  const pieces: string[] = [];
-  for (let at = 0; at < packed.length; at += size) pieces.push(packed.slice(at, at + size));
-  return pieces;
-}
-
-async function packSnapshot(json: string): Promise<string> {
-  if (json.length < COMPRESS_FROM_BYTES) return json;
-  return GZIPPED + (await gzipAsync(json)).toString('base64');
-}
-
-async function unpackSnapshot(text: string): Promise<string> {
-  return text.startsWith(GZIPPED) ? (await gunzipAsync(Buffer.from(text.slice(GZIPPED.length), 'base64'))).toString('utf8') : text;
-}
 
