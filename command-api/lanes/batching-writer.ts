@@ -89,11 +89,11 @@ export interface Lane<Command, Event, State> {
   readonly queue: (Submitted<Command, Event> | Reading<State>)[];
   running: boolean;
   /**
-   * Commands decided together at most for now: maxBatch, until the store refuses a batch's append
-   * as too long (AppendTooLarge); then as many as fit by that batch's size, one more with each
-   * batch committed.
+   * Bytes of events at which a batch stops taking commands, once the store refused an append of
+   * this lane as too long (AppendTooLarge: EventStoreDB takes 1 MiB of events in one append);
+   * undefined until then, and nothing is measured.
    */
-  batchLimit: number;
+  appendBytes: number | undefined;
 }
 
 /** What a lane's load found: the state, and the revision and position of the last event folded into it. */
@@ -246,7 +246,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   #lane(id: string): Lane<Command, Event, State> {
     let lane = this.#lanes.get(id);
     if (lane === undefined) {
-      lane = { state: null, behind: false, revision: 'no_stream', position: 0, queue: [], running: false, batchLimit: this.options.maxBatch };
+      lane = { state: null, behind: false, revision: 'no_stream', position: 0, queue: [], running: false, appendBytes: undefined };
       this.#lanes.set(id, lane);
     }
     return lane;
@@ -340,7 +340,8 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     return this.store.appendAll([{ stream, events: envelopes, expected }, ...companions]).catch((error: unknown) => {
       // A conflict is the store's ordinary answer; anything else (a packet too big, a bug) would
       // otherwise turn every batch into two commits unseen.
-      if (!(error instanceof WritesConflicted)) this.options.onBackgroundError(error, 'a batch written with its companions (written apart instead)');
+      // Too long for the store (an event that fits in no statement) is met again, and answered, by the append alone.
+      if (!(error instanceof WritesConflicted) && !(error instanceof AppendTooLarge)) this.options.onBackgroundError(error, 'a batch written with its companions (written apart instead)');
       return null;
     });
   }
@@ -348,7 +349,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   /** Consecutive commands from the front of the queue, stopping before a read. */
   #takeBatch(lane: Lane<Command, Event, State>): Submitted<Command, Event>[] {
     const batch: Submitted<Command, Event>[] = [];
-    while (batch.length < Math.min(lane.batchLimit, this.options.maxBatch)) {
+    while (batch.length < this.options.maxBatch) {
       const next = lane.queue[0];
       if (next?.kind !== 'command') break;
       batch.push(next);
@@ -364,13 +365,18 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     let state = committed;
     const outcomes: Outcome<Event>[] = [];
     const envelopes: EventToAppend[] = [];
-    for (const item of batch) {
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i] as Submitted<Command, Event>;
       try {
         const events = this.decider.decide(item.command, state);
         for (const event of events) state = this.decider.evolve(state, event);
-        envelopes.push(...toAppend(events, item.context, this.#newId));
+        const appended = toAppend(events, item.context, this.#newId);
+        envelopes.push(...appended);
         const companions = this.#companions(events, item.context);
         outcomes.push(item.after === undefined ? { events, companions } : { events, companions, read: readAfter(item.after as (state: State) => unknown, state) });
+        // A lane whose appends the store found too long ends its batch at the size it takes; the rest wait, in order, for the next.
+        if (lane.appendBytes !== undefined && (bytes += bytesOf(appended)) >= lane.appendBytes) lane.queue.unshift(...batch.splice(i + 1));
       } catch (error) {
         outcomes.push({ error });
       }
@@ -404,7 +410,6 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       lane.state = state;
       lane.revision = result.nextExpectedRevision;
       lane.position = result.position;
-      lane.batchLimit = Math.min(this.options.maxBatch, lane.batchLimit + 1);
       settle(batch, outcomes, result.position, together?.slice(1));
       this.committedBatch(stream, lane, state);
     } catch (error) {
@@ -418,9 +423,12 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       if (error instanceof AppendTooLarge && batch.length > 1) {
         // More than the store takes in one append (EventStoreDB: 1 MiB of events, a few hundred
         // holds with their sealed holders): nothing was written. The same commands go again, in
-        // smaller batches; no attempt is counted, no answer changes.
+        // batches that end a tenth short of the store's limit (or of this batch, if it was not
+        // over the limit as measured here); no attempt is counted, no answer changes.
         uncommitted();
-        lane.batchLimit = commandsThatFit(batch.length, envelopes, error.limit);
+        const measured = bytesOf(envelopes);
+        const limit = Number.isFinite(error.limit) && error.limit > 0 ? Math.min(error.limit, measured) : measured;
+        lane.appendBytes = Math.floor(Math.min(lane.appendBytes ?? limit, limit) * 0.9);
         lane.queue.unshift(...batch);
         return;
       }
@@ -438,14 +446,14 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   }
 }
 
-/**
- * How many of a batch's `commands` an append of at most `limit` bytes takes, by the size of the
- * events they decided (measured only here, once an append was refused): fewer than the batch,
- * and a tenth fewer than the mean says, for what the store counts besides data and metadata.
- */
-function commandsThatFit(commands: number, events: readonly EventToAppend[], limit: number): number {
-  const bytes = events.reduce((sum, event) => sum + JSON.stringify(event.data).length + JSON.stringify(event.metadata).length, 0);
-  return Math.max(1, Math.min(commands - 1, Math.floor((commands * limit / bytes) * 0.9)));
+/** What a store counts of an event besides its data and metadata (EventStoreDB: its id, type and content type). */
+const EVENT_ENVELOPE_BYTES = 128;
+
+/** The events' size as a store counts it against its append limit: their data and metadata as UTF-8 JSON, and each one's envelope. */
+function bytesOf(events: readonly EventToAppend[]): number {
+  let bytes = 0;
+  for (const event of events) bytes += Buffer.byteLength(JSON.stringify(event.data)) + Buffer.byteLength(JSON.stringify(event.metadata)) + EVENT_ENVELOPE_BYTES;
+  return bytes;
 }
 
 /** What a read after a command answered, or what it threw (the command's events stand: they are appended). */

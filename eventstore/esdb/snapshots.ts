@@ -97,17 +97,21 @@ export async function loadSnapshot(stream: SnapshotStream): Promise<Snapshot | n
   return null;
 }
 
-/** The stream's last revision, and its newest Snapshot event (null when none). */
+/**
+ * The stream's last revision, and its newest Snapshot event (null when none). The last event is
+ * read alone first: it is the Snapshot event unless a save died after its first pieces, and each
+ * piece is half a megabyte.
+ */
 async function newestSnapshot(stream: SnapshotStream): Promise<{ last: number | undefined; newest: { revision: number; data: SnapshotEventData } | null }> {
   let last: number | undefined;
   let from: number | undefined;
-  for (let read = 0; read < MAX_LOOK_BACK; read += PAGE) {
-    const events = await stream.readBackward(PAGE, from);
+  for (let read = 0, count = 1; read < MAX_LOOK_BACK; read += count, count = PAGE) {
+    const events = await stream.readBackward(count, from);
     last ??= events[0]?.revision;
     const found = events.find((event) => event.type === 'Snapshot' && isSnapshotData(event.data));
     if (found !== undefined) return { last, newest: { revision: found.revision, data: found.data as SnapshotEventData } };
     const oldest = events.at(-1)?.revision;
-    if (events.length < PAGE || oldest === undefined || oldest === 0) break;
+    if (events.length < count || oldest === undefined || oldest === 0) break;
     from = oldest - 1;
   }
   return { last, newest: null };

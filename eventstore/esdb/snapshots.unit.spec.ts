@@ -14,6 +14,8 @@ const MAX_APPEND_BYTES = 1024 * 1024;
 class RuledStream implements SnapshotStream {
   readonly events: SnapshotStreamEvent[] = [];
   readonly appendedBytes: number[] = [];
+  /** Events handed out by reads. */
+  eventsRead = 0;
   truncatedBefore = 0;
   /** Called before each append is applied (a crash, another process's save). */
   beforeAppend: (type: string) => Promise<void> = async () => undefined;
@@ -31,7 +33,9 @@ class RuledStream implements SnapshotStream {
   }
 
   async readBackward(count: number, from?: number): Promise<SnapshotStreamEvent[]> {
-    return this.events.filter((event) => event.revision >= this.truncatedBefore && (from === undefined || event.revision <= from)).reverse().slice(0, count);
+    const events = this.events.filter((event) => event.revision >= this.truncatedBefore && (from === undefined || event.revision <= from)).reverse().slice(0, count);
+    this.eventsRead += events.length;
+    return events;
   }
 
   async truncateBefore(revision: number): Promise<void> {
@@ -65,7 +69,9 @@ t.test('a snapshot longer than one append takes is written in pieces, each appen
   const types = stream.events.map((event) => event.type);
   t.ok(types.length > 3 && types.slice(0, -1).every((type) => type === 'SnapshotPiece') && types.at(-1) === 'Snapshot', `${types.length - 1} pieces, then the Snapshot event`);
   t.ok(stream.appendedBytes.every((bytes) => bytes < MAX_APPEND_BYTES), `appends of ${Math.max(...stream.appendedBytes)} bytes at most`);
+  stream.eventsRead = 0;
   t.same(await loadSnapshot(stream), { revision: 60_000, data });
+  t.equal(stream.eventsRead, types.length, 'a load reads the Snapshot event, then each piece once');
 
   const next = saleSnapshot(31_000);
   await saveSnapshot(stream, { revision: 62_000, data: next });

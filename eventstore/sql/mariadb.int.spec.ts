@@ -135,6 +135,16 @@ t.test("on a server whose max_allowed_packet is 1 MiB, an append longer than tha
   const all = await store.readAll({ maxCount: 10_000 });
   t.same(all.events.map((event) => event.position), all.events.map((_, i) => i + 1), 'the store has no gap and no position twice');
 
+  // A request after the first fails (its last event's id is one the store has): the whole append is rolled back.
+  const before = await store.headPosition();
+  const clash = held(500, 3_300);
+  const taken = all.events[0]?.id as (typeof clash)[number]["id"];
+  clash[499] = { ...(clash[499] as (typeof clash)[number]), id: taken };
+  await t.rejects(store.append('concert-clash', clash, 'no_stream'), 'an event id the store has fails the append');
+  t.equal(await store.headPosition(), before, 'no position was taken');
+  t.same(await store.readStream('concert-clash'), [], 'none of its events is stored, the first requests\' included');
+  t.equal((await store.append('concert-clash', held(1, 100), 'no_stream')).position, before + 1, 'and the next append takes the next position');
+
   // An event that does not fit in any statement: refused, nothing written, and the next append goes on.
   const head = await store.headPosition();
   const huge = held(3, 100)
