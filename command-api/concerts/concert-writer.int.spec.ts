@@ -464,6 +464,27 @@ t.test('a batch longer than the store takes in one append goes again in smaller 
   t.ok(batches.length > 2 && batches.slice(1).every((commands) => commands > 1 && commands < 12), `then in batches of what the store takes: ${batches.join(', ')}`);
 });
 
+t.test('a command the store can never take, behind one that appends nothing, is refused alone; the holds after it still go in batches', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  await writer(t, store).submit(CONCERT, sealedHold(randomUUID(), randomUUID(), 1), context);
+  const { store: limited, sizes } = appendSizeLimited(store, 2_500);
+  const batches: number[] = [];
+  const concerts = writer(t, limited, { onBatch: (commands) => batches.push(commands) });
+  const sealed = { key_id: randomUUID(), alg: 'A256GCM' as const, iv: 'aXY', ciphertext: 'x'.repeat(6_000), tag: 'dGFn' };
+  const huge = holdBySeat(randomUUID(), randomUUID(), [regularSeat(2)], { personal_data: { buyer: sealed, ticket_holders: [sealed], buyer_email_digest: 'a'.repeat(64) } });
+  const taken = outcome(concerts.submit(CONCERT, sealedHold(randomUUID(), randomUUID(), 1), context));
+  const tooLong = concerts.submit(CONCERT, huge, context);
+  const holds = [3, 4, 5, 6, 7, 8].map((seat) => outcome(concerts.submit(CONCERT, sealedHold(randomUUID(), randomUUID(), seat), context)));
+  t.equal(await taken, 'SEAT_UNAVAILABLE', 'the hold of a taken seat is refused');
+  await t.rejects(tooLong, AppendTooLarge, 'the hold too long for the store is refused with that');
+  t.same(await Promise.all(holds), holds.map(() => 'SeatsHeld'), 'the holds after it are held');
+  const refused = sizes.filter((size) => !size.written).length;
+  t.ok(refused <= 4, `${refused} appends refused: the batch halves each time, so the long one is alone within a few`);
+  t.ok(sizes.filter((size) => size.written).some((size) => size.bytes > 2_000), `and later batches still carry two holds: ${sizes.map((size) => `${size.bytes}${size.written ? '' : ' (refused)'}`).join(', ')}`);
+  t.same((await holdsInStream(store)).flatMap((hold) => hold.seats), [1, 3, 4, 5, 6, 7, 8].map(regularSeat), 'seat 2 was never held');
+});
+
 t.test('a single command longer than the store takes in one append is refused with that error, and the commands after it go on', async (t) => {
   const store = await openStore(t);
   await concertOnSale(t, store);

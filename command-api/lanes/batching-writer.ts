@@ -94,6 +94,12 @@ export interface Lane<Command, Event, State> {
    * undefined until then, and nothing is measured.
    */
   appendBytes: number | undefined;
+  /**
+   * Commands a batch takes at most: maxBatch, halved with each refusal as too long in a row, so a
+   * command the store can never take ends up alone and is refused (the budget above is checked
+   * only once a command is decided); maxBatch again once a batch is committed.
+   */
+  batchLimit: number;
 }
 
 /** What a lane's load found: the state, and the revision and position of the last event folded into it. */
@@ -246,7 +252,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   #lane(id: string): Lane<Command, Event, State> {
     let lane = this.#lanes.get(id);
     if (lane === undefined) {
-      lane = { state: null, behind: false, revision: 'no_stream', position: 0, queue: [], running: false, appendBytes: undefined };
+      lane = { state: null, behind: false, revision: 'no_stream', position: 0, queue: [], running: false, appendBytes: undefined, batchLimit: this.options.maxBatch };
       this.#lanes.set(id, lane);
     }
     return lane;
@@ -349,7 +355,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   /** Consecutive commands from the front of the queue, stopping before a read. */
   #takeBatch(lane: Lane<Command, Event, State>): Submitted<Command, Event>[] {
     const batch: Submitted<Command, Event>[] = [];
-    while (batch.length < this.options.maxBatch) {
+    while (batch.length < Math.min(lane.batchLimit, this.options.maxBatch)) {
       const next = lane.queue[0];
       if (next?.kind !== 'command') break;
       batch.push(next);
@@ -410,6 +416,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       lane.state = state;
       lane.revision = result.nextExpectedRevision;
       lane.position = result.position;
+      lane.batchLimit = this.options.maxBatch;
       settle(batch, outcomes, result.position, together?.slice(1));
       this.committedBatch(stream, lane, state);
     } catch (error) {
@@ -424,11 +431,12 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
         // More than the store takes in one append (EventStoreDB: 1 MiB of events, a few hundred
         // holds with their sealed holders): nothing was written. The same commands go again, in
         // batches that end a tenth short of the store's limit (or of this batch, if it was not
-        // over the limit as measured here); no attempt is counted, no answer changes.
+        // over the limit as measured here) and hold half as many commands at most; no attempt is
+        // counted, no answer changes.
         uncommitted();
         const measured = bytesOf(envelopes);
-        const limit = Number.isFinite(error.limit) && error.limit > 0 ? Math.min(error.limit, measured) : measured;
-        lane.appendBytes = Math.floor(Math.min(lane.appendBytes ?? limit, limit) * 0.9);
+        lane.appendBytes = Math.floor(0.9 * (Number.isFinite(error.limit) && error.limit > 0 ? Math.min(error.limit, measured) : measured));
+        lane.batchLimit = Math.ceil(batch.length / 2);
         lane.queue.unshift(...batch);
         return;
       }

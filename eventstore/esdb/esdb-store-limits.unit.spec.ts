@@ -30,6 +30,8 @@ interface Stored {
   readonly data: unknown;
   readonly metadata: unknown;
   readonly isJson: true;
+  readonly contentType: 'application/json';
+  readonly created: Date;
   readonly position: { commit: bigint; prepare: bigint };
 }
 
@@ -61,7 +63,7 @@ class ClientDouble {
       this.#position += 1n;
       stream.push({
         streamId: name, revision: (stream.at(-1)?.revision ?? -1n) + 1n, id: event.id ?? randomUUID(), type: event.type,
-        data: JSON.parse(JSON.stringify(event.data)) as unknown, metadata: event.metadata ?? {}, isJson: true, position: { commit: this.#position, prepare: this.#position },
+        data: JSON.parse(JSON.stringify(event.data)) as unknown, metadata: event.metadata ?? {}, isJson: true, contentType: 'application/json', created: new Date(), position: { commit: this.#position, prepare: this.#position },
       });
     }
     this.streams.set(name, stream);
@@ -129,4 +131,5 @@ t.test('an append of more than EventStoreDB takes is refused as AppendTooLarge, 
   t.equal((refused as AppendTooLarge).limit, MAX_APPEND_BYTES, 'with the limit EventStoreDB named');
   t.same(await store.readStream('concert-2'), [], 'nothing was written');
   t.equal((await store.append('concert-2', events.slice(0, 100), 'no_stream')).nextExpectedRevision, 99, 'what fits is appended');
+  t.same((await store.readStream('concert-2')).map((event) => event.id), events.slice(0, 100).map((event) => event.id), 'and reads back');
 });
