@@ -48,8 +48,8 @@ export type SqlEventStoreOptions = (
   readonly pollIntervalMs?: number;
   /**
    * The longest statement the database takes, in bytes: a snapshot whose stored text would not
-   * fit is stored in pieces, and an append that would not is sent in several requests. By default the server's max_allowed_packet (MySQL/MariaDB), no
-   * limit (SQLite).
+   * fit is stored in pieces, and an append that would not is sent in several requests. By
+   * default the server's max_allowed_packet (MySQL/MariaDB), no limit (SQLite).
    */
   readonly maxStatementBytes?: number;
 };
