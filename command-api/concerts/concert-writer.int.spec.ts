@@ -63,16 +63,10 @@ async function concertOnSale(t: Test, store: EventStore): Promise<void> {
 
 /** The store, each append first waiting for `gate` (which may also refuse it). */
 function gated(store: EventStore, gate: (events: readonly EventToAppend[]) => Promise<void>): EventStore {
-  return new Proxy(store, {
-    get(target, key) {
-      if (key === 'append') {
-        return async (...args: Parameters<EventStore['append']>) => {
-          await gate(args[1]);
-          return target.append(...args);
-        };
-      }
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  return overriding(store, {
+    append: async (...args: Parameters<EventStore['append']>) => {
+      await gate(args[1]);
+      return store.append(...args);
     },
   });
 }
@@ -338,17 +332,13 @@ function sealedHold(booking: string, user: string, seat: number): ConcertCommand
 /** The store, with every appendAll and append counted (`appendAll` may be replaced). */
 function counted(store: EventStore, appendAll?: EventStore['appendAll']): { store: EventStore; calls: string[] } {
   const calls: string[] = [];
-  const proxy = new Proxy(store, {
-    get(target, key) {
-      if (key === 'append') return (...args: Parameters<EventStore['append']>) => (calls.push(`append ${args[0]}`), target.append(...args));
-      if (key === 'appendAll') {
-        return (writes: Parameters<EventStore['appendAll']>[0]) => (calls.push(`appendAll ${writes.map((w) => w.stream.split('-')[0]).join(',')}`), (appendAll ?? target.appendAll.bind(target))(writes));
-      }
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { store: proxy, calls };
+  return {
+    calls,
+    store: overriding(store, {
+      append: (...args: Parameters<EventStore['append']>) => (calls.push(`append ${args[0]}`), store.append(...args)),
+      appendAll: (writes: Parameters<EventStore['appendAll']>[0]) => (calls.push(`appendAll ${writes.map((w) => w.stream.split('-')[0]).join(',')}`), (appendAll ?? store.appendAll.bind(store))(writes)),
+    }),
+  };
 }
 
 t.test("each hold's booking stream is committed in the batch's own append, and each answer names its booking's position", async (t) => {

@@ -17,6 +17,7 @@ import {
   type EventStoreDBClient,
 } from '@eventstore/db-client';
 import t from 'tap';
+import { incompressibleSnapshot } from '../../test/support/sealed.ts';
 import { AppendTooLarge } from '../port.ts';
 import { EsdbEventStore } from './esdb-event-store.ts';
 
@@ -107,7 +108,7 @@ t.test("a sale's snapshot, megabytes that do not compress, is saved in appends E
   const client = new ClientDouble();
   const store = adapterOn(client);
   t.equal(await store.loadSnapshot('concert-1'), null, 'none yet');
-  const data = { version: 5, holds: Array.from({ length: 30_000 }, () => randomBytes(96).toString('base64')) };
+  const data = incompressibleSnapshot(30_000);
   await store.saveSnapshot('concert-1', { revision: 60_000, data });
   t.ok(client.appendedBytes.length > 3 && client.appendedBytes.every((bytes) => bytes < MAX_APPEND_BYTES), `${client.appendedBytes.length} appends of at most ${Math.max(...client.appendedBytes)} bytes`);
   t.same([...client.streams.keys()], ['snapshot-v2-concert-1'], 'in a snapshot stream of its own');

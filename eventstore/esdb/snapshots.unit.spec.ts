@@ -5,8 +5,8 @@
  * server can run on the build machines; the adapter's contract spec runs these cases against one
  * where EVENTSTORE_URL names it.
  */
-import { randomBytes } from 'node:crypto';
 import t from 'tap';
+import { incompressibleSnapshot } from '../../test/support/sealed.ts';
 import { loadSnapshot, saveSnapshot, type SnapshotStream, type SnapshotStreamEvent } from './snapshots.ts';
 
 const MAX_APPEND_BYTES = 1024 * 1024;
@@ -43,11 +43,6 @@ class RuledStream implements SnapshotStream {
   }
 }
 
-/** What a big sale's snapshot holds: pending holds with sealed holders, random text gzip cannot shrink. */
-function saleSnapshot(holds: number): { version: number; holds: string[] } {
-  return { version: 5, holds: Array.from({ length: holds }, () => randomBytes(96).toString('base64')) };
-}
-
 t.test('a short snapshot is one Snapshot event, and a newer replaces it, never an older', async (t) => {
   const stream = new RuledStream();
   t.equal(await loadSnapshot(stream), null, 'none yet');
@@ -63,7 +58,7 @@ t.test('a short snapshot is one Snapshot event, and a newer replaces it, never a
 
 t.test('a snapshot longer than one append takes is written in pieces, each append under 1 MiB, and loads back whole', async (t) => {
   const stream = new RuledStream();
-  const data = saleSnapshot(30_000);
+  const data = incompressibleSnapshot(30_000);
   t.ok(JSON.stringify(data).length > 3 * MAX_APPEND_BYTES, `${JSON.stringify(data).length} bytes of JSON`);
   await saveSnapshot(stream, { revision: 60_000, data });
   const types = stream.events.map((event) => event.type);
@@ -73,7 +68,7 @@ t.test('a snapshot longer than one append takes is written in pieces, each appen
   t.same(await loadSnapshot(stream), { revision: 60_000, data });
   t.equal(stream.eventsRead, types.length, 'a load reads the Snapshot event, then each piece once');
 
-  const next = saleSnapshot(31_000);
+  const next = incompressibleSnapshot(31_000);
   await saveSnapshot(stream, { revision: 62_000, data: next });
   t.same(await loadSnapshot(stream), { revision: 62_000, data: next }, 'a newer one replaces it');
   t.equal(stream.truncatedBefore, types.length, "the older one's pieces are truncated");
@@ -81,25 +76,25 @@ t.test('a snapshot longer than one append takes is written in pieces, each appen
 
 t.test('a save that died between its pieces and its Snapshot event: the snapshot before it loads, and the next save goes on', async (t) => {
   const stream = new RuledStream();
-  const first = saleSnapshot(20_000);
+  const first = incompressibleSnapshot(20_000);
   await saveSnapshot(stream, { revision: 40_000, data: first });
   let pieces = 0;
   stream.beforeAppend = async (type) => {
     if (type === 'SnapshotPiece' && ++pieces === 3) throw new Error('the process died');
   };
-  await t.rejects(saveSnapshot(stream, { revision: 45_000, data: saleSnapshot(22_000) }), /died/);
+  await t.rejects(saveSnapshot(stream, { revision: 45_000, data: incompressibleSnapshot(22_000) }), /died/);
   t.equal(stream.events.at(-1)?.type, 'SnapshotPiece', 'two pieces of the dead save are last in the stream');
   t.same(await loadSnapshot(stream), { revision: 40_000, data: first }, 'the last whole snapshot loads');
   stream.beforeAppend = async () => undefined;
-  const third = saleSnapshot(25_000);
+  const third = incompressibleSnapshot(25_000);
   await saveSnapshot(stream, { revision: 50_000, data: third });
   t.same(await loadSnapshot(stream), { revision: 50_000, data: third });
 });
 
 t.test('two processes saving at once: one save stands whole, the other ends, and a load never mixes their pieces', async (t) => {
   const stream = new RuledStream();
-  const mine = saleSnapshot(20_000);
-  const theirs = saleSnapshot(20_000);
+  const mine = incompressibleSnapshot(20_000);
+  const theirs = incompressibleSnapshot(20_000);
   let interleaved = false;
   stream.beforeAppend = async (type) => {
     if (type !== 'SnapshotPiece' || interleaved) return;
@@ -115,8 +110,8 @@ t.test('two processes saving at once: one save stands whole, the other ends, and
 
 t.test('a load whose pieces a newer save truncated meanwhile reads again, and gets one whole snapshot', async (t) => {
   const stream = new RuledStream();
-  const older = saleSnapshot(20_000);
-  const newer = saleSnapshot(21_000);
+  const older = incompressibleSnapshot(20_000);
+  const newer = incompressibleSnapshot(21_000);
   await saveSnapshot(stream, { revision: 40_000, data: older });
   const readBackward = stream.readBackward.bind(stream);
   let replaced = false;

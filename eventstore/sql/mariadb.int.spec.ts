@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { isCurrentSnapshot } from '../../domain/concert/index.ts';
 import { startMariaDb } from '../../test/harness/servers.ts';
+import { incompressibleSnapshot } from '../../test/support/sealed.ts';
 import { freshMysqlDatabase } from '../../test/support/services.ts';
 import { eventStoreContract } from '../contract.ts';
 import { AppendTooLarge } from '../port.ts';
@@ -68,7 +69,7 @@ t.test('a snapshot read while a newer one replaces its pieces is one whole snaps
   const { store, knex } = await storeAndServer(t, { maxStatementBytes: 1024 * 1024 });
   const byRevision = new Map<number, unknown>();
   const big = (revision: number) => {
-    const data = { version: 5, holds: Array.from({ length: 12_000 }, () => randomBytes(96).toString('base64')) };
+    const data = incompressibleSnapshot(12_000);
     byRevision.set(revision, data);
     return { revision, data };
   };

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knex from 'knex';
 import t, { type Test } from 'tap';
+import { incompressibleSnapshot } from '../../test/support/sealed.ts';
 import { eventStoreContract } from '../contract.ts';
 import { SqlEventStore } from './sql-event-store.ts';
 
@@ -32,7 +32,7 @@ t.test('a snapshot stored in pieces (where statements are limited) loads back wh
       await db.destroy();
     }
   };
-  const data = { version: 5, holds: Array.from({ length: 12_000 }, () => randomBytes(96).toString('base64')) };
+  const data = incompressibleSnapshot(12_000);
   await store.saveSnapshot('concert-sealed', { revision: 7, data });
   t.ok(await pieces() > 1, 'stored in pieces');
   t.same(await store.loadSnapshot('concert-sealed'), { revision: 7, data });

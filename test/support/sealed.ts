@@ -14,3 +14,8 @@ export const sealed = (label: string): Sealed => ({
 export const randomSealed = (): Sealed => ({
   key_id: randomUUID(), alg: 'A256GCM', iv: randomBytes(12).toString('base64'), ciphertext: randomBytes(58).toString('base64'), tag: randomBytes(16).toString('base64'),
 });
+
+/** What a big sale's snapshot holds, for its size: `holds` pending holds, each a sealed holder's worth of random text that gzip cannot shrink. */
+export function incompressibleSnapshot(holds: number): { version: number; holds: string[] } {
+  return { version: 5, holds: Array.from({ length: holds }, () => randomBytes(96).toString('base64')) };
+}
