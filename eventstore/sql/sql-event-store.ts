@@ -345,6 +345,12 @@ function toRecorded(row: EventRow): RecordedEvent {
   };
 }
 
+/** The shortest statement limit the store works with; any server's max_allowed_packet is larger (4 MiB or more by default). */
+const MIN_STATEMENT_BYTES = 1024 * 1024;
+/** What a snapshot's statement holds besides its text. */
+const STATEMENT_ROOM = 64 * 1024;
+/** Pieces stay this small on a server that takes larger statements: the server holds a whole statement in memory while it parses it. */
+const MAX_PIECE_CHARS = 4 * 1024 * 1024;
 /**
  * Big snapshots are stored gzipped (snapshot-text.ts), in the same column.
  *
@@ -360,12 +366,6 @@ function toRecorded(row: EventRow): RecordedEvent {
  * reads every snapshot it could have saved itself, and folds a concert stored in pieces from its
  * first event, as it did when the save failed.
  */
-/** The shortest statement limit the store works with; any server's max_allowed_packet is larger (4 MiB or more by default). */
-const MIN_STATEMENT_BYTES = 1024 * 1024;
-/** What a snapshot's statement holds besides its text. */
-const STATEMENT_ROOM = 64 * 1024;
-/** Pieces stay this small on a server that takes larger statements: the server holds a whole statement in memory while it parses it. */
-const MAX_PIECE_CHARS = 4 * 1024 * 1024;
 const PIECES_MARK = /^\{"pieces":(\d+),"concert":\{"version":"in pieces"\}\}$/;
 
 function inPieces(count: number): string {
@@ -377,5 +377,3 @@ function piecesIn(text: string): number | undefined {
   const count = PIECES_MARK.exec(text)?.[1];
   return count === undefined ? undefined : Number(count);
 }
-
-
