@@ -173,16 +173,10 @@ t.test('a store read that fails while a batch is written fails the rebuild, and 
   const rig = await projectionRig(t);
   await appendBookingFlow(rig.store, { users: 10, concerts: 1, classSeats: [100], bookings: 80 });
   let reads = 0;
-  const store = new Proxy(rig.store, {
-    get(target, key): unknown {
-      if (key === 'readAll') {
-        return async (...args: Parameters<typeof target.readAll>) => {
-          if (++reads === 3) throw new Error('the store read failed');
-          return target.readAll(...args);
-        };
-      }
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  const store = overriding(rig.store, {
+    readAll: async (...args) => {
+      if (++reads === 3) throw new Error('the store read failed');
+      return rig.store.readAll(...args);
     },
   });
   const unhandled: unknown[] = [];

@@ -304,13 +304,7 @@ t.test("a sale's snapshot too long for one statement is saved in pieces, and a n
 
 t.test('drain waits for a snapshot being saved, but not for ever: a hung save is reported and left behind', async (t) => {
   const store = await openStore(t);
-  const hung = new Proxy(store, {
-    get(target, key) {
-      if (key === 'saveSnapshot') return () => new Promise<void>(() => undefined);
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const hung = overriding(store, { saveSnapshot: () => new Promise<void>(() => undefined) });
   const errors: string[] = [];
   const concerts = new ConcertWriter(hung, {
     queueLimit: 10, maxBatch: 10, snapshotEvery: 1, drainSnapshotWaitMs: 50,
