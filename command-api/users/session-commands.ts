@@ -31,6 +31,7 @@ function touchesSessions(command: UserCommand): boolean {
     case 'VerifyEmail':
     case 'RecordLogin':
     case 'AbandonRegistration':
+    case 'LapseEmailClaim':
       return false;
   }
 }

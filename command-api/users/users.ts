@@ -15,6 +15,7 @@ import {
   userDecider,
   userStream,
   type Role,
+  type UserCommand,
   type UserState,
 } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
@@ -59,8 +60,12 @@ export interface UserServiceDeps {
   readonly onMailError: (error: unknown) => void;
 }
 
-/** A claim whose owner never got an account (a crash between the two appends) is freed after this. */
-const ORPHAN_CLAIM_AFTER_MS = 2 * 60_000;
+/**
+ * A claim whose owner does not have the value (a crash between the claim and the account, or
+ * between the claim and the address change, or before the old address was released) is freed
+ * after this.
+ */
+const STALE_CLAIM_AFTER_MS = 2 * 60_000;
 
 /**
  * The plain sha256 that named an address's claim stream before the digests were keyed: an address
@@ -309,7 +314,8 @@ export class UserService {
         return { type: 'ChangeEmail', email_hash: emailHash, email: sealed, now: context.occurredAt } as const;
       }, context);
     } catch (error) {
-      await this.#release('email', emailHash, userId, context);
+      // Ours still, unless this change stalled so long that the address was given to someone else.
+      await this.#releaseOwn('email', emailHash, userId, context);
       throw error;
     }
     if (changed.events.length === 0) return null;
@@ -406,21 +412,21 @@ export class UserService {
     try {
       await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
     } catch (error) {
-      const orphanOwner = isRefusal(error, 'USERNAME_TAKEN', 'EMAIL_TAKEN')
-        ? await this.#orphanOwner(kind, key)
+      const stale = isRefusal(error, 'USERNAME_TAKEN', 'EMAIL_TAKEN')
+        ? await this.#staleClaim(kind, key, context)
         : null;
-      if (orphanOwner === null) throw error;
-      // The orphan's id is closed first: a retry of its registration (same Idempotency-Key) that
-      // makes the account now either lands before (the close is refused, the value stays its
-      // own) or is refused after. Freeing the claim first would leave both accounts with it.
-      // The system closes it, not the one who asked for the value.
+      if (stale === null) throw error;
+      // The holder's id is closed first: a retry of its registration (same Idempotency-Key), or
+      // its unfinished address change, that goes on now either lands before (the close is
+      // refused, the value stays its own) or is refused after. Freeing the claim first would
+      // leave both accounts with it. The system closes it, not the one who asked for the value.
       const closing = { ...context, actorId: null };
       try {
-        await this.deps.commands.execute(userStream(orphanOwner), userDecider, { type: 'AbandonRegistration', user_id: orphanOwner, now: context.occurredAt }, closing);
-        await this.#release(kind, key, orphanOwner, closing);
+        await this.deps.commands.execute(userStream(stale.ownerId), userDecider, stale.close, closing);
+        await this.#release(kind, key, stale.ownerId, closing);
       } catch (refusal) {
-        // The account was made after all, or another registration took the value over first.
-        if (isRefusal(refusal, 'USER_ALREADY_EXISTS', 'CLAIM_NOT_OWNED')) throw error;
+        // The account was made after all, the address became its own, or another request took the value over first.
+        if (isRefusal(refusal, 'USER_ALREADY_EXISTS', 'EMAIL_TAKEN', 'CLAIM_NOT_OWNED')) throw error;
         throw refusal;
       }
       await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
@@ -435,17 +441,29 @@ export class UserService {
     return (await this.deps.commands.load(claimStream(kind, key), claimDecider)).state.owner;
   }
 
-  /** The owner of a claim made long enough ago by a registration that never created its account. */
-  async #orphanOwner(kind: ClaimKind, key: string): Promise<string | null> {
+  /**
+   * A claim made long enough ago whose holder does not have the value, and how to close the
+   * holder before it is freed: a registration that never created its account (its id is closed
+   * as abandoned), or an account that claimed an address it does not have now (a change that
+   * stopped before EmailChanged, or a change away from it that stopped before the release: the
+   * claim is recorded on the account as lapsed). Null while the claim may still be in use.
+   */
+  async #staleClaim(kind: ClaimKind, key: string, context: CommandContext): Promise<{ ownerId: string; close: UserCommand } | null> {
     const [recorded] = await this.deps.store.readStream(claimStream(kind, key), { direction: 'backward', maxCount: 1 });
     const last = recorded && decode(recorded, claimEvents);
     if (last?.type !== 'ValueClaimed') return null;
-    const claim = last.data;
-    if (this.deps.now().getTime() - Date.parse(claim.claimed_at) < ORPHAN_CLAIM_AFTER_MS) return null;
+    const { owner_id: ownerId, claimed_at: claimedAt } = last.data;
+    if (this.deps.now().getTime() - Date.parse(claimedAt) < STALE_CLAIM_AFTER_MS) return null;
     // No account under the owner's id, or its id closed as abandoned (an address it claimed too
     // stays an orphan): either is the stream's first event, so one is read.
-    const [first] = await this.deps.store.readStream(userStream(claim.owner_id), { maxCount: 1 });
-    return first === undefined || first.type === 'RegistrationAbandoned' ? claim.owner_id : null;
+    const [first] = await this.deps.store.readStream(userStream(ownerId), { maxCount: 1 });
+    if (first === undefined || first.type === 'RegistrationAbandoned') {
+      return { ownerId, close: { type: 'AbandonRegistration', user_id: ownerId, now: context.occurredAt } };
+    }
+    if (kind !== 'email') return null; // an account's username is its own for good
+    const holder = await this.#knownUser(ownerId);
+    if (holder === null || (holder.status === 'active' && holder.emailHash === key)) return null;
+    return { ownerId, close: { type: 'LapseEmailClaim', email_hash: key, now: context.occurredAt } };
   }
 
   /**

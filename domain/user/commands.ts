@@ -58,4 +58,13 @@ export interface AbandonRegistration extends Timed {
   readonly user_id: string;
 }
 
-export type UserCommand = RegisterUser | VerifyEmail | ChangeEmail | ChangePassword | ChangeRole | RecordLogin | ForgetPersonalData | AbandonRegistration;
+/**
+ * Gives up the user's claim of an address that is not their address now, before the claim is
+ * freed for someone else (command-api/users/users.ts); refused while it is their address.
+ */
+export interface LapseEmailClaim extends Timed {
+  readonly type: 'LapseEmailClaim';
+  readonly email_hash: string;
+}
+
+export type UserCommand = RegisterUser | VerifyEmail | ChangeEmail | ChangePassword | ChangeRole | RecordLogin | ForgetPersonalData | AbandonRegistration | LapseEmailClaim;

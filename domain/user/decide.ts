@@ -1,5 +1,6 @@
 import { DomainError, assertNever } from '../shared/errors.ts';
-import type { ChangeEmail, RegisterUser, UserCommand, VerifyEmail } from './commands.ts';
+import { instant } from '../shared/decider.ts';
+import type { ChangeEmail, LapseEmailClaim, RegisterUser, UserCommand, VerifyEmail } from './commands.ts';
 import type { UserEvent } from './events.ts';
 import type { UserState } from './state.ts';
 
@@ -36,6 +37,8 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
       if (state.status !== 'none') throw new DomainError('USER_ALREADY_EXISTS', 'this user id has an account');
       if (state.abandoned === true) return [];
       return [{ type: 'RegistrationAbandoned', data: { user_id: command.user_id, abandoned_at: command.now } }];
+    case 'LapseEmailClaim':
+      return lapseEmailClaim(command, requireKnown(state));
     default:
       return assertNever(command);
   }
@@ -71,12 +74,24 @@ function verifyEmail(command: VerifyEmail, user: KnownUser): UserEvent[] {
 
 function changeEmail(command: ChangeEmail, user: KnownUser): UserEvent[] {
   if (command.email_hash === user.emailHash) return [];
+  // The change claimed the address at its `now`: a claim given up since is someone else's now.
+  const lapsedAt = user.lapsedEmailClaims?.[command.email_hash];
+  if (lapsedAt !== undefined && instant(command.now) <= instant(lapsedAt)) {
+    throw new DomainError('EMAIL_TAKEN', 'this email is already taken');
+  }
   return [
     {
       type: 'EmailChanged',
       data: { user_id: user.userId, email_hash: command.email_hash, email: command.email, changed_at: command.now },
     },
   ];
+}
+
+function lapseEmailClaim(command: LapseEmailClaim, user: KnownUser): UserEvent[] {
+  if (user.status === 'active' && command.email_hash === user.emailHash) {
+    throw new DomainError('EMAIL_TAKEN', 'this email is the address of its account');
+  }
+  return [{ type: 'EmailClaimLapsed', data: { user_id: user.userId, email_hash: command.email_hash, lapsed_at: command.now } }];
 }
 
 function requireKnown(state: UserState): KnownUser {

@@ -133,3 +133,25 @@ t.test('usernames and addresses are normalized for uniqueness', async (t) => {
   t.equal(normalizeUsername(' Rina.K '), 'rina.k');
   t.equal(normalizeEmail(' Rina@Example.TEST '), 'rina@example.test');
 });
+
+t.test('a claim of an address the account does not have lapses; a change to it asked before then is refused', async (t) => {
+  const LAPSED_AT = '2026-12-06T10:03:00.000Z';
+  const lapse = { type: 'LapseEmailClaim', email_hash: HASH_B, now: LAPSED_AT } as const;
+  const lapsed = { type: 'EmailClaimLapsed', data: { user_id: 'u1', email_hash: HASH_B, lapsed_at: LAPSED_AT } } as const satisfies UserEvent;
+  user(registered).when(lapse).then(t, [lapsed]);
+  user(registered).when({ ...lapse, email_hash: HASH_A }).thenThrows(t, 'EMAIL_TAKEN');
+  const changeTo = (now: string) => ({ type: 'ChangeEmail', email_hash: HASH_B, email: sealed('rina@example.org'), now }) as const;
+  user([...registered, lapsed]).when(changeTo('2026-12-06T10:00:00.000Z')).thenThrows(t, 'EMAIL_TAKEN');
+  user([...registered, lapsed]).when(changeTo(LAPSED_AT)).thenThrows(t, 'EMAIL_TAKEN');
+  user([...registered, lapsed]).when(changeTo('2026-12-06T10:03:00.001Z')).then(t, [
+    { type: 'EmailChanged', data: { user_id: 'u1', email_hash: HASH_B, email: sealed('rina@example.org'), changed_at: '2026-12-06T10:03:00.001Z' } },
+  ]);
+  // Changed away from B, then B's claim lapsed: forget-me no longer releases B (it is someone else's).
+  const changedAway = after(registered, changeTo('2026-12-06T09:00:00.000Z'), { type: 'ChangeEmail', email_hash: HASH_A, email: sealed('rina@example.test'), now: '2026-12-06T09:01:00.000Z' });
+  const before = fold(userDecider, changedAway);
+  const now = fold(userDecider, [...changedAway, lapsed]);
+  t.strictSame(before.status === 'active' && before.emailHashes, [HASH_B, HASH_A]);
+  t.strictSame(now.status === 'active' && now.emailHashes, [HASH_A], 'the lapsed address is not the account\'s to release any more');
+  const forgotten = after(registered, { type: 'ForgetPersonalData', now: T0 });
+  user(forgotten).when({ ...lapse, email_hash: HASH_A }).then(t, [{ ...lapsed, data: { ...lapsed.data, email_hash: HASH_A } }]);
+});

@@ -82,6 +82,17 @@ export const RegistrationAbandonedSchema = eventSchema(
   Type.Object({ user_id: Id, abandoned_at: Instant }, { additionalProperties: false }),
 );
 
+/**
+ * An address the user claimed by a change that never finished (the process stopped between the
+ * claim and EmailChanged), or kept claimed after changing away from it (stopped before the
+ * release), given up after a while to someone who wants it: recorded on the user first, so that
+ * the unfinished change, should it ever go on, is refused instead of taking the address back.
+ */
+export const EmailClaimLapsedSchema = eventSchema(
+  'EmailClaimLapsed',
+  Type.Object({ user_id: Id, email_hash: EmailHash, lapsed_at: Instant }, { additionalProperties: false }),
+);
+
 export const UserEventSchemas = [
   UserRegisteredSchema,
   EmailVerifiedSchema,
@@ -91,6 +102,7 @@ export const UserEventSchemas = [
   PersonalDataForgottenSchema,
   RoleChangedSchema,
   RegistrationAbandonedSchema,
+  EmailClaimLapsedSchema,
 ] as const;
 
 export type UserRegistered = Static<typeof UserRegisteredSchema>;
@@ -101,6 +113,7 @@ export type UserLoggedIn = Static<typeof UserLoggedInSchema>;
 export type PersonalDataForgotten = Static<typeof PersonalDataForgottenSchema>;
 export type RoleChanged = Static<typeof RoleChangedSchema>;
 export type RegistrationAbandoned = Static<typeof RegistrationAbandonedSchema>;
+export type EmailClaimLapsed = Static<typeof EmailClaimLapsedSchema>;
 export type UserEvent =
   | UserRegistered
   | EmailVerified
@@ -109,7 +122,8 @@ export type UserEvent =
   | UserLoggedIn
   | PersonalDataForgotten
   | RoleChanged
-  | RegistrationAbandoned;
+  | RegistrationAbandoned
+  | EmailClaimLapsed;
 
 /** Every event of a `user-…` stream: what its decider folds and its readers decode. */
 export const userEvents: EventSet<UserEvent> = { types: UserEventSchemas.map((schema) => schema.properties.type.const) };

@@ -11,8 +11,13 @@ export type UserState =
       readonly username: string;
       readonly role: Role;
       readonly emailHash: string;
-      /** Every email digest the user ever claimed, the current one last: forget-me releases them all. */
+      /** Every email digest the user ever claimed and still may hold, the current one last: forget-me releases them all. */
       readonly emailHashes: readonly string[];
+      /**
+       * Addresses whose claims the user gave up while a change to them may have been unfinished
+       * (EmailClaimLapsed), with when: a change to one asked before then is refused.
+       */
+      readonly lapsedEmailClaims?: Readonly<Record<string, string>>;
       /** The address, sealed with the user's data key. */
       readonly email: Sealed;
       readonly emailVerified: boolean;
@@ -70,6 +75,12 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       return { ...state, lastLoginAt: event.data.logged_in_at };
     case 'PersonalDataForgotten':
       return { ...state, status: 'forgotten', generation: state.generation + 1 };
+    case 'EmailClaimLapsed':
+      return {
+        ...state,
+        emailHashes: state.emailHashes.filter((hash) => hash !== event.data.email_hash),
+        lapsedEmailClaims: { ...state.lapsedEmailClaims, [event.data.email_hash]: event.data.lapsed_at },
+      };
     default:
       return assertNever(event);
   }

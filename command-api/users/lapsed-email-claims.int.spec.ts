@@ -1,0 +1,113 @@
+/**
+ * An address claimed by an account that does not have it: a change of address that stopped
+ * between its claim and EmailChanged, or a change away from it that stopped before releasing it
+ * (a crash either way). After a while it is given to whoever asks for it next, and the account's
+ * claim is recorded as lapsed first, so the unfinished change, should it ever go on, is refused
+ * instead of giving two accounts one address. The account's own address is never given away.
+ */
+import t, { type Test } from 'tap';
+import { claimDecider, claimStream } from '../../domain/claim/index.ts';
+import { normalizeEmail, userDecider, userStream } from '../../domain/user/index.ts';
+import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../eventstore/port.ts';
+import { testApp } from '../../test/support/app.ts';
+import { CommandHandler } from '../command-handler.ts';
+
+const PASSWORD = 'a-long-enough-password-2026';
+const request = { correlationId: 'spec', causationId: 'spec' };
+
+async function app(t: Test) {
+  const clock = { ms: Date.parse('2026-12-06T10:00:00Z') };
+  const { services } = await testApp(t, {}, { wire: { now: () => new Date(clock.ms) } });
+  const { users, store } = services.command.api;
+  const hashOf = (email: string): string => services.command.emailDigest(normalizeEmail(email));
+  const ownerOf = async (email: string): Promise<string | null> =>
+    (await new CommandHandler(store).load(claimStream('email', hashOf(email)), claimDecider)).state.owner;
+  const typesOf = async (userId: string): Promise<string[]> => (await store.readStream(userStream(userId))).map((recorded) => recorded.type);
+  return { clock, users, store, hashOf, ownerOf, typesOf };
+}
+
+/** Runs `first` to its end the `nth` time a stream `matching` is read, then lets that read go on with what it saw before. */
+function pauseRead(store: EventStore, matching: (stream: string) => boolean, nth: number, first: () => Promise<unknown>): void {
+  const readStream = store.readStream.bind(store);
+  let seen = 0;
+  store.readStream = async (stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> => {
+    if (!matching(stream) || ++seen !== nth) return readStream(stream, options);
+    const events = await readStream(stream, options);
+    await first();
+    return events;
+  };
+}
+
+t.test('an address claimed by a change that stopped before EmailChanged is given to the next account after 2 minutes', async (t) => {
+  const { clock, users, store, ownerOf, typesOf, hashOf } = await app(t);
+  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  // The change's first step, then the process stops: the claim is made, EmailChanged never is.
+  const at = new Date(clock.ms).toISOString();
+  await new CommandHandler(store).execute(claimStream('email', hashOf('new-ana@example.test')), claimDecider,
+    { type: 'ClaimValue', kind: 'email', value_key: hashOf('new-ana@example.test'), owner_id: ana, now: at }, { ...request, actorId: ana, occurredAt: at });
+
+  clock.ms += 60_000;
+  await t.rejects(users.register({ username: 'bo', email: 'new-ana@example.test', password: PASSWORD }, request), { code: 'EMAIL_TAKEN' },
+    'within 2 minutes the change may still be under way: the address stays claimed');
+  clock.ms += 2 * 60_000;
+  const bo = (await users.register({ username: 'bo', email: 'new-ana@example.test', password: PASSWORD }, request)).profile.id;
+  t.equal(await ownerOf('new-ana@example.test'), bo, 'then the next account to ask gets it');
+  t.strictSame(await typesOf(ana), ['UserRegistered', 'EmailClaimLapsed'], 'recorded on the account that had claimed it, first');
+  t.equal(await ownerOf('ana@example.test'), ana, 'the account keeps its own address');
+  t.equal((await users.profile(ana))?.email, 'ana@example.test');
+});
+
+t.test('an old address kept claimed by a change that stopped before releasing it is given to the next account', async (t) => {
+  const { clock, users, store, ownerOf, typesOf, hashOf } = await app(t);
+  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  // The change claims the new address and records it, then stops before releasing the old one.
+  const at = new Date(clock.ms).toISOString();
+  const context = { ...request, actorId: ana, occurredAt: at };
+  const commands = new CommandHandler(store);
+  await commands.execute(claimStream('email', hashOf('ana-2@example.test')), claimDecider,
+    { type: 'ClaimValue', kind: 'email', value_key: hashOf('ana-2@example.test'), owner_id: ana, now: at }, context);
+  const registered = (await commands.load(userStream(ana), userDecider)).state;
+  if (registered.status !== 'active') throw new Error('ana is not active');
+  await commands.execute(userStream(ana), userDecider, { type: 'ChangeEmail', email_hash: hashOf('ana-2@example.test'), email: registered.email, now: at }, context);
+
+  clock.ms += 3 * 60_000;
+  const bo = (await users.register({ username: 'bo', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  t.equal(await ownerOf('ana@example.test'), bo, 'the old address goes to the next account');
+  t.equal(await ownerOf('ana-2@example.test'), ana, 'the account keeps the address it has now');
+  t.strictSame(await typesOf(ana), ['UserRegistered', 'EmailChanged', 'EmailClaimLapsed']);
+});
+
+t.test('the account\'s own address is never given away, however old its claim', async (t) => {
+  const { clock, users, ownerOf, typesOf } = await app(t);
+  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  clock.ms += 60 * 60_000;
+  await t.rejects(users.register({ username: 'bo', email: 'ana@example.test', password: PASSWORD }, request), { code: 'EMAIL_TAKEN' });
+  t.equal(await ownerOf('ana@example.test'), ana);
+  t.strictSame(await typesOf(ana), ['UserRegistered'], 'nothing recorded on the account');
+});
+
+t.test('a change that stalled past the 2 minutes and goes on after its address was given away is refused, and takes nothing back', async (t) => {
+  const { clock, users, store, ownerOf, typesOf } = await app(t);
+  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  let bo: string | undefined;
+  // Ana's change reads her stream twice: to check her password, then to append EmailChanged. It
+  // stalls at the second read, after claiming the address; meanwhile 3 minutes pass and Bo registers it.
+  pauseRead(store, (stream) => stream === userStream(ana), 2, async () => {
+    clock.ms += 3 * 60_000;
+    bo = (await users.register({ username: 'bo', email: 'new-ana@example.test', password: PASSWORD }, request)).profile.id;
+  });
+  await t.rejects(users.updateProfile(ana, { email: 'new-ana@example.test', current_password: PASSWORD }, request), { code: 'EMAIL_TAKEN' },
+    'the stalled change is told the address is taken');
+  t.ok(bo, 'Bo registered while the change stalled');
+  t.equal(await ownerOf('new-ana@example.test'), bo, 'the address stays Bo\'s');
+  t.equal((await users.profile(ana))?.email, 'ana@example.test', 'Ana keeps her address');
+  t.strictSame(await typesOf(ana), ['UserRegistered', 'EmailClaimLapsed'], 'no EmailChanged on Ana');
+
+  // Later, Bo changes away from it: Ana may take it then, her lapsed claim notwithstanding.
+  clock.ms += 60_000;
+  await users.updateProfile(bo as string, { email: 'bo@example.test', current_password: PASSWORD }, request);
+  clock.ms += 60_000;
+  await users.updateProfile(ana, { email: 'new-ana@example.test', current_password: PASSWORD }, request);
+  t.equal((await users.profile(ana))?.email, 'new-ana@example.test', 'a new change of Ana\'s to it goes through');
+  t.equal(await ownerOf('new-ana@example.test'), ana);
+});
