@@ -57,18 +57,26 @@ t.test('an address claimed by a change that stopped before EmailChanged is given
   t.equal((await users.profile(ana))?.email, 'ana@example.test');
 });
 
-t.test('an old address kept claimed by a change that stopped before releasing it is given to the next account', async (t) => {
-  const { clock, users, store, ownerOf, typesOf, hashOf } = await app(t);
+type App = Awaited<ReturnType<typeof app>>;
+
+/** Ana changes ana@ → ana-2@ (its sealed value is a stand-in: only the digests matter here) and the process stops before it releases ana@. */
+async function changedAwayWithoutRelease(users: App['users'], store: EventStore, hashOf: App['hashOf'], ms: number) {
   const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
-  // The change claims the new address and records it, then stops before releasing the old one.
-  const at = new Date(clock.ms).toISOString();
+  const at = new Date(ms).toISOString();
   const context = { ...request, actorId: ana, occurredAt: at };
   const commands = new CommandHandler(store);
-  await commands.execute(claimStream('email', hashOf('ana-2@example.test')), claimDecider,
+  const claimed = await commands.execute(claimStream('email', hashOf('ana-2@example.test')), claimDecider,
     { type: 'ClaimValue', kind: 'email', value_key: hashOf('ana-2@example.test'), owner_id: ana, now: at }, context);
   const registered = (await commands.load(userStream(ana), userDecider)).state;
   if (registered.status !== 'active') throw new Error('ana is not active');
-  await commands.execute(userStream(ana), userDecider, { type: 'ChangeEmail', email_hash: hashOf('ana-2@example.test'), email: registered.email, now: at }, context);
+  await commands.execute(userStream(ana), userDecider,
+    { type: 'ChangeEmail', email_hash: hashOf('ana-2@example.test'), email: registered.email, claim_number: claimed.state.claims, now: at }, context);
+  return ana;
+}
+
+t.test('an old address kept claimed by a change that stopped before releasing it is given to the next account', async (t) => {
+  const { clock, users, store, ownerOf, typesOf, hashOf } = await app(t);
+  const ana = await changedAwayWithoutRelease(users, store, hashOf, clock.ms);
 
   clock.ms += 3 * 60_000;
   const bo = (await users.register({ username: 'bo', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
@@ -110,4 +118,24 @@ t.test('a change that stalled past the 2 minutes and goes on after its address w
   await users.updateProfile(ana, { email: 'new-ana@example.test', current_password: PASSWORD }, request);
   t.equal((await users.profile(ana))?.email, 'new-ana@example.test', 'a new change of Ana\'s to it goes through');
   t.equal(await ownerOf('new-ana@example.test'), ana);
+});
+
+t.test('the holder changing back to the old address it still holds while that claim lapses: refused, and the address is the other account\'s', async (t) => {
+  const { clock, users, store, ownerOf, typesOf, hashOf } = await app(t);
+  const ana = await changedAwayWithoutRelease(users, store, hashOf, clock.ms);
+  clock.ms += 3 * 60_000;
+  let back: PromiseSettledResult<unknown> | undefined;
+  // Bo's registration reads ana@'s claim three times: to claim it (refused), to find it stale, and,
+  // after recording the lapse on Ana, to release it. Before that third read goes on, Ana changes
+  // back to ana@, which she still holds by the claim that lapsed.
+  pauseRead(store, (stream) => stream === claimStream('email', hashOf('ana@example.test')), 3, async () => {
+    clock.ms += 1_000; // later than the lapse
+    [back] = await Promise.allSettled([users.updateProfile(ana, { email: 'ana@example.test', current_password: PASSWORD }, request)]);
+  });
+  const bo = (await users.register({ username: 'bo', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  t.equal(back?.status === 'rejected' ? (back.reason as { code?: string }).code : back?.status, 'EMAIL_TAKEN', 'Ana\'s change back is refused');
+  t.equal(await ownerOf('ana@example.test'), bo, 'Bo has the address');
+  const now = (await new CommandHandler(store).load(userStream(ana), userDecider)).state;
+  t.equal(now.status === 'active' && now.emailHash, hashOf('ana-2@example.test'), 'Ana keeps the address she has');
+  t.strictSame(await typesOf(ana), ['UserRegistered', 'EmailChanged', 'EmailClaimLapsed'], 'no EmailChanged back to it');
 });

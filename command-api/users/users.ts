@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
-import { claimDecider, claimEvents, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
+import { claimDecider, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
 import {
   isReservedUsername,
   normalizeEmail,
@@ -18,7 +18,6 @@ import {
   type UserCommand,
   type UserState,
 } from '../../domain/user/index.ts';
-import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { AppError, isRefusal, unauthorized } from '../../lib/errors.ts';
 import { derivedUuid } from '../../lib/ids.ts';
@@ -303,7 +302,7 @@ export class UserService {
    */
   async #changeEmail(user: KnownUser, email: string, emailHash: string, context: CommandContext): Promise<number | null> {
     const { userId } = user;
-    await this.#claimEmail(email, emailHash, userId, context);
+    const claim = await this.#claimEmail(email, emailHash, userId, context);
     let replaced: string | null = null;
     let changed;
     try {
@@ -311,7 +310,7 @@ export class UserService {
       changed = await this.deps.commands.execute(userStream(userId), userDecider, (state) => {
         // Runs again on the reloaded stream after a conflict: `replaced` is the address the appended change replaced.
         replaced = state.status === 'none' ? null : state.emailHash;
-        return { type: 'ChangeEmail', email_hash: emailHash, email: sealed, now: context.occurredAt } as const;
+        return { type: 'ChangeEmail', email_hash: emailHash, email: sealed, claim_number: claim, now: context.occurredAt } as const;
       }, context);
     } catch (error) {
       // Ours still, unless this change stalled so long that the address was given to someone else.
@@ -400,17 +399,21 @@ export class UserService {
     return { position: result.position };
   }
 
-  /** Claims an address by its keyed digest; one still claimed by someone under its pre-key sha256 is taken too. */
-  async #claimEmail(email: string, emailHash: string, userId: string, context: CommandContext): Promise<void> {
+  /**
+   * Claims an address by its keyed digest; one still claimed by someone under its pre-key sha256
+   * is taken too. The number of the claim the user holds it by (ClaimState.claims).
+   */
+  async #claimEmail(email: string, emailHash: string, userId: string, context: CommandContext): Promise<number> {
     const legacyOwner = await this.#ownerOf('email', legacyEmailHash(email));
     if (legacyOwner !== null && legacyOwner !== userId) throw new DomainError('EMAIL_TAKEN', 'this email is already taken');
-    await this.#claim('email', emailHash, userId, context);
+    return this.#claim('email', emailHash, userId, context);
   }
 
-  async #claim(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
+  /** Claims the value for `ownerId` (a claim it holds already stands); the number of its claim. */
+  async #claim(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<number> {
     const command = { type: 'ClaimValue', kind, value_key: key, owner_id: ownerId, now: context.occurredAt } as const;
     try {
-      await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
+      return (await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context)).state.claims;
     } catch (error) {
       const stale = isRefusal(error, 'USERNAME_TAKEN', 'EMAIL_TAKEN')
         ? await this.#staleClaim(kind, key, context)
@@ -423,13 +426,16 @@ export class UserService {
       const closing = { ...context, actorId: null };
       try {
         await this.deps.commands.execute(userStream(stale.ownerId), userDecider, stale.close, closing);
-        await this.#release(kind, key, stale.ownerId, closing);
+        // That claim only: one made again since (the holder claiming the value anew) is not stale.
+        await this.deps.commands.execute(claimStream(kind, key), claimDecider, {
+          type: 'ReleaseValue', kind, value_key: key, owner_id: stale.ownerId, claim_number: stale.claimNumber, now: closing.occurredAt,
+        }, closing);
       } catch (refusal) {
         // The account was made after all, the address became its own, or another request took the value over first.
         if (isRefusal(refusal, 'USER_ALREADY_EXISTS', 'EMAIL_TAKEN', 'CLAIM_NOT_OWNED')) throw error;
         throw refusal;
       }
-      await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context);
+      return (await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context)).state.claims;
     }
   }
 
@@ -448,22 +454,20 @@ export class UserService {
    * stopped before EmailChanged, or a change away from it that stopped before the release: the
    * claim is recorded on the account as lapsed). Null while the claim may still be in use.
    */
-  async #staleClaim(kind: ClaimKind, key: string, context: CommandContext): Promise<{ ownerId: string; close: UserCommand } | null> {
-    const [recorded] = await this.deps.store.readStream(claimStream(kind, key), { direction: 'backward', maxCount: 1 });
-    const last = recorded && decode(recorded, claimEvents);
-    if (last?.type !== 'ValueClaimed') return null;
-    const { owner_id: ownerId, claimed_at: claimedAt } = last.data;
-    if (this.deps.now().getTime() - Date.parse(claimedAt) < STALE_CLAIM_AFTER_MS) return null;
+  async #staleClaim(kind: ClaimKind, key: string, context: CommandContext): Promise<{ ownerId: string; claimNumber: number; close: UserCommand } | null> {
+    const { state: claim } = await this.deps.commands.load(claimStream(kind, key), claimDecider);
+    const { owner: ownerId, claims: claimNumber, claimedAt } = claim;
+    if (ownerId === null || claimedAt === null || this.deps.now().getTime() - Date.parse(claimedAt) < STALE_CLAIM_AFTER_MS) return null;
     // No account under the owner's id, or its id closed as abandoned (an address it claimed too
     // stays an orphan): either is the stream's first event, so one is read.
     const [first] = await this.deps.store.readStream(userStream(ownerId), { maxCount: 1 });
     if (first === undefined || first.type === 'RegistrationAbandoned') {
-      return { ownerId, close: { type: 'AbandonRegistration', user_id: ownerId, now: context.occurredAt } };
+      return { ownerId, claimNumber, close: { type: 'AbandonRegistration', user_id: ownerId, now: context.occurredAt } };
     }
     if (kind !== 'email') return null; // an account's username is its own for good
     const holder = await this.#knownUser(ownerId);
     if (holder === null || (holder.status === 'active' && holder.emailHash === key)) return null;
-    return { ownerId, close: { type: 'LapseEmailClaim', email_hash: key, now: context.occurredAt } };
+    return { ownerId, claimNumber, close: { type: 'LapseEmailClaim', email_hash: key, claim_number: claimNumber, now: context.occurredAt } };
   }
 
   /**

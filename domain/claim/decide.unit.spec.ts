@@ -1,6 +1,7 @@
 import t from 'tap';
 import { given } from '../../test/support/decider-spec.ts';
 import { T0 } from '../../test/support/concert-fixtures.ts';
+import { fold } from '../shared/decider.ts';
 import { claimDecider, claimStream, type ClaimCommand, type ClaimEvent } from './index.ts';
 
 const claim = (history: ClaimEvent[]) => given(claimDecider, history);
@@ -32,4 +33,18 @@ t.test('only the owner releases a value, and then anyone may claim it', async (t
   t.equal(released.at(-1)?.type, 'ValueReleased');
   claim(released).when(releaseBy('u1')).then(t, []);
   t.equal(claim(released).when(claimUsername('u2')).events()[0]?.type, 'ValueClaimed');
+});
+
+t.test('each claim of a value has its number; a release of one claim is refused once the value was claimed again', async (t) => {
+  const releaseBy = (owner: string, claimNumber?: number): ClaimCommand =>
+    ({ type: 'ReleaseValue', kind: 'username', value_key: 'rina.k', owner_id: owner, now: T0, ...(claimNumber === undefined ? {} : { claim_number: claimNumber }) });
+  const released = { type: 'ValueReleased', data: { kind: 'username', value_key: 'rina.k', owner_id: 'u1', released_at: T0 } } as const satisfies ClaimEvent;
+  const reclaimed = [...claimed, released, ...claimed];
+  t.strictSame(fold(claimDecider, claimed), { owner: 'u1', claims: 1, claimedAt: T0 });
+  t.strictSame(fold(claimDecider, [...claimed, released]), { owner: null, claims: 1, claimedAt: null });
+  t.strictSame(fold(claimDecider, reclaimed), { owner: 'u1', claims: 2, claimedAt: T0 }, 'the owner\'s second claim');
+  claim(reclaimed).when(releaseBy('u1', 1)).thenThrows(t, 'CLAIM_NOT_OWNED');
+  claim(reclaimed).when(releaseBy('u1', 2)).then(t, [released]);
+  claim(reclaimed).when(releaseBy('u1')).then(t, [released]);
+  claim([...claimed, released]).when(releaseBy('u1', 1)).then(t, []); // released already: nothing to do
 });

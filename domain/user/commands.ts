@@ -26,6 +26,8 @@ export interface ChangeEmail extends Timed {
   readonly type: 'ChangeEmail';
   readonly email_hash: string;
   readonly email: Sealed;
+  /** Which claim of the address the user holds it by (ClaimState.claims once claimed). */
+  readonly claim_number: number;
 }
 
 export interface ChangePassword extends Timed {
@@ -65,6 +67,8 @@ export interface AbandonRegistration extends Timed {
 export interface LapseEmailClaim extends Timed {
   readonly type: 'LapseEmailClaim';
   readonly email_hash: string;
+  /** Which claim of the address is given up (ClaimState.claims): that one, not a later one. */
+  readonly claim_number: number;
 }
 
 export type UserCommand = RegisterUser | VerifyEmail | ChangeEmail | ChangePassword | ChangeRole | RecordLogin | ForgetPersonalData | AbandonRegistration | LapseEmailClaim;

@@ -1,5 +1,4 @@
 import { DomainError, assertNever } from '../shared/errors.ts';
-import { instant } from '../shared/decider.ts';
 import type { ChangeEmail, LapseEmailClaim, RegisterUser, UserCommand, VerifyEmail } from './commands.ts';
 import type { UserEvent } from './events.ts';
 import type { UserState } from './state.ts';
@@ -74,11 +73,9 @@ function verifyEmail(command: VerifyEmail, user: KnownUser): UserEvent[] {
 
 function changeEmail(command: ChangeEmail, user: KnownUser): UserEvent[] {
   if (command.email_hash === user.emailHash) return [];
-  // The change claimed the address at its `now`: a claim given up since is someone else's now.
-  const lapsedAt = user.lapsedEmailClaims?.[command.email_hash];
-  if (lapsedAt !== undefined && instant(command.now) <= instant(lapsedAt)) {
-    throw new DomainError('EMAIL_TAKEN', 'this email is already taken');
-  }
+  // A claim given up (EmailClaimLapsed) may be someone else's by now: only a later claim is the user's.
+  const lapsed = user.lapsedEmailClaims?.[command.email_hash];
+  if (lapsed !== undefined && command.claim_number <= lapsed) throw new DomainError('EMAIL_TAKEN', 'this email is already taken');
   return [
     {
       type: 'EmailChanged',
@@ -91,7 +88,10 @@ function lapseEmailClaim(command: LapseEmailClaim, user: KnownUser): UserEvent[]
   if (user.status === 'active' && command.email_hash === user.emailHash) {
     throw new DomainError('EMAIL_TAKEN', 'this email is the address of its account');
   }
-  return [{ type: 'EmailClaimLapsed', data: { user_id: user.userId, email_hash: command.email_hash, lapsed_at: command.now } }];
+  return [{
+    type: 'EmailClaimLapsed',
+    data: { user_id: user.userId, email_hash: command.email_hash, claim_number: command.claim_number, lapsed_at: command.now },
+  }];
 }
 
 function requireKnown(state: UserState): KnownUser {

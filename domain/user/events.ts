@@ -86,11 +86,15 @@ export const RegistrationAbandonedSchema = eventSchema(
  * An address the user claimed by a change that never finished (the process stopped between the
  * claim and EmailChanged), or kept claimed after changing away from it (stopped before the
  * release), given up after a while to someone who wants it: recorded on the user first, so that
- * the unfinished change, should it ever go on, is refused instead of taking the address back.
+ * a change made with that claim (`claim_number`: which claim of the address it was, see
+ * ClaimState.claims), should one ever go on, is refused instead of taking the address back.
  */
 export const EmailClaimLapsedSchema = eventSchema(
   'EmailClaimLapsed',
-  Type.Object({ user_id: Id, email_hash: EmailHash, lapsed_at: Instant }, { additionalProperties: false }),
+  Type.Object(
+    { user_id: Id, email_hash: EmailHash, claim_number: Type.Integer({ minimum: 0 }), lapsed_at: Instant },
+    { additionalProperties: false },
+  ),
 );
 
 export const UserEventSchemas = [

@@ -11,13 +11,13 @@ export type UserState =
       readonly username: string;
       readonly role: Role;
       readonly emailHash: string;
-      /** Every email digest the user ever claimed and still may hold, the current one last: forget-me releases them all. */
+      /** Every email digest the user ever claimed, the current one last: forget-me releases them all. */
       readonly emailHashes: readonly string[];
       /**
-       * Addresses whose claims the user gave up while a change to them may have been unfinished
-       * (EmailClaimLapsed), with when: a change to one asked before then is refused.
+       * Claims of addresses given up (EmailClaimLapsed), by address: the number of the last one
+       * given up (ClaimState.claims). A change made with that claim or an older one is refused.
        */
-      readonly lapsedEmailClaims?: Readonly<Record<string, string>>;
+      readonly lapsedEmailClaims?: Readonly<Record<string, number>>;
       /** The address, sealed with the user's data key. */
       readonly email: Sealed;
       readonly emailVerified: boolean;
@@ -76,11 +76,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
     case 'PersonalDataForgotten':
       return { ...state, status: 'forgotten', generation: state.generation + 1 };
     case 'EmailClaimLapsed':
-      return {
-        ...state,
-        emailHashes: state.emailHashes.filter((hash) => hash !== event.data.email_hash),
-        lapsedEmailClaims: { ...state.lapsedEmailClaims, [event.data.email_hash]: event.data.lapsed_at },
-      };
+      return { ...state, lapsedEmailClaims: { ...state.lapsedEmailClaims, [event.data.email_hash]: event.data.claim_number } };
     default:
       return assertNever(event);
   }
