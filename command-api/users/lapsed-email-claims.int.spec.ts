@@ -8,8 +8,9 @@
 import t, { type Test } from 'tap';
 import { claimDecider, claimStream } from '../../domain/claim/index.ts';
 import { normalizeEmail, userDecider, userStream } from '../../domain/user/index.ts';
-import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../eventstore/port.ts';
+import type { EventStore } from '../../eventstore/port.ts';
 import { testApp } from '../../test/support/app.ts';
+import { pauseRead } from '../../test/support/paused-reads.ts';
 import { CommandHandler } from '../command-handler.ts';
 
 const PASSWORD = 'a-long-enough-password-2026';
@@ -24,18 +25,6 @@ async function app(t: Test) {
     (await new CommandHandler(store).load(claimStream('email', hashOf(email)), claimDecider)).state.owner;
   const typesOf = async (userId: string): Promise<string[]> => (await store.readStream(userStream(userId))).map((recorded) => recorded.type);
   return { clock, users, store, hashOf, ownerOf, typesOf };
-}
-
-/** Runs `first` to its end the `nth` time a stream `matching` is read, then lets that read go on with what it saw before. */
-function pauseRead(store: EventStore, matching: (stream: string) => boolean, nth: number, first: () => Promise<unknown>): void {
-  const readStream = store.readStream.bind(store);
-  let seen = 0;
-  store.readStream = async (stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> => {
-    if (!matching(stream) || ++seen !== nth) return readStream(stream, options);
-    const events = await readStream(stream, options);
-    await first();
-    return events;
-  };
 }
 
 t.test('an address claimed by a change that stopped before EmailChanged is given to the next account after 2 minutes', async (t) => {

@@ -8,10 +8,11 @@ import t, { type Test } from 'tap';
 import { claimDecider, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
 import { normalizeEmail, normalizeUsername, userEvents } from '../../domain/user/index.ts';
 import { decode } from '../../eventstore/decode.ts';
-import type { EventStore, ReadStreamOptions, RecordedEvent } from '../../eventstore/port.ts';
+import type { EventStore } from '../../eventstore/port.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import { derivedUuid } from '../../lib/ids.ts';
 import { testApp } from '../../test/support/app.ts';
+import { pauseRead } from '../../test/support/paused-reads.ts';
 import { CommandHandler } from '../command-handler.ts';
 
 const PASSWORD = 'a-long-enough-password-2026';
@@ -38,19 +39,6 @@ async function stalledRegistration(t: Test, username: string, email?: string) {
   return { users, store, key, stalledId };
 }
 
-/** Runs `first` to its end the first time a stream `matching` is read, then lets that read go on with what it saw before. */
-function pauseFirstRead(store: EventStore, matching: (stream: string) => boolean, first: () => Promise<unknown>): void {
-  const readStream = store.readStream.bind(store);
-  let armed = true;
-  store.readStream = async (stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> => {
-    if (!armed || !matching(stream)) return readStream(stream, options);
-    armed = false;
-    const seen = await readStream(stream, options);
-    await first();
-    return seen;
-  };
-}
-
 async function accountsNamed(store: EventStore, username: string): Promise<string[]> {
   const registered = (await store.readAll({ maxCount: 10_000, filter: { eventTypes: ['UserRegistered'] } })).events
     .map((recorded) => decode(recorded, userEvents))
@@ -66,7 +54,7 @@ t.test('the stalled registration retried while its orphan claim is being taken: 
   const { users, store, key, stalledId } = await stalledRegistration(t, 'stalled_ana');
   let retried: PromiseSettledResult<unknown> | undefined;
   // The takeover sees no account under the stalled id; before it goes on, the retry registers it.
-  pauseFirstRead(store, (stream) => stream === `user-${stalledId}`, async () => {
+  pauseRead(store, (stream) => stream === `user-${stalledId}`, 1, async () => {
     [retried] = await Promise.allSettled([users.register({ username: 'stalled_ana', email: 'ana@example.test', password: PASSWORD }, request, key)]);
   });
   const [takeover] = await Promise.allSettled([users.register({ username: 'Stalled_Ana', email: 'other-ana@example.test', password: PASSWORD }, request)]);
@@ -80,7 +68,7 @@ t.test('the stalled registration retried while its orphan claim is being taken: 
   const { users, store, key, stalledId } = await stalledRegistration(t, 'stalled_bo');
   let takeover: PromiseSettledResult<unknown> | undefined;
   // The retry finds the name still claimed by its id; before it claims the address, the takeover runs to its end.
-  pauseFirstRead(store, (stream) => stream.startsWith('email-'), async () => {
+  pauseRead(store, (stream) => stream.startsWith('email-'), 1, async () => {
     [takeover] = await Promise.allSettled([users.register({ username: 'stalled_bo', email: 'other-bo@example.test', password: PASSWORD }, request)]);
   });
   const [retried] = await Promise.allSettled([users.register({ username: 'stalled_bo', email: 'bo@example.test', password: PASSWORD }, request, key)]);
@@ -112,7 +100,7 @@ t.test('two registrations taking the same orphan over at once: one gets the name
   const { users, store, stalledId } = await stalledRegistration(t, 'stalled_di');
   let second: PromiseSettledResult<unknown> | undefined;
   // The first sees the stalled id with no account; before it goes on, the second takes the name over entirely.
-  pauseFirstRead(store, (stream) => stream === `user-${stalledId}`, async () => {
+  pauseRead(store, (stream) => stream === `user-${stalledId}`, 1, async () => {
     [second] = await Promise.allSettled([users.register({ username: 'stalled_di', email: 'second-di@example.test', password: PASSWORD }, request)]);
   });
   const [first] = await Promise.allSettled([users.register({ username: 'stalled_di', email: 'first-di@example.test', password: PASSWORD }, request)]);
