@@ -7,7 +7,8 @@
  */
 import t, { type Test } from 'tap';
 import { claimDecider, claimStream } from '../../domain/claim/index.ts';
-import { normalizeEmail, userDecider, userStream } from '../../domain/user/index.ts';
+import { normalizeEmail, userDecider, userEvents, userStream } from '../../domain/user/index.ts';
+import { decode } from '../../eventstore/decode.ts';
 import type { EventStore } from '../../eventstore/port.ts';
 import { testApp } from '../../test/support/app.ts';
 import { pauseRead } from '../../test/support/paused-reads.ts';
@@ -127,4 +128,107 @@ t.test('the holder changing back to the old address it still holds while that cl
   const now = (await new CommandHandler(store).load(userStream(ana), userDecider)).state;
   t.equal(now.status === 'active' && now.emailHash, hashOf('ana-2@example.test'), 'Ana keeps the address she has');
   t.strictSame(await typesOf(ana), ['UserRegistered', 'EmailChanged', 'EmailClaimLapsed'], 'no EmailChanged back to it');
+});
+
+/** A promise and what settles it, for specs that hold one request until another has done its part. */
+function gate(): { readonly opened: Promise<void>; readonly open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => { open = resolve; });
+  return { opened, open };
+}
+
+const X = 'x@example.test';
+
+/** Ana claims X for a change, and the process stops before EmailChanged. */
+async function claimedByStoppedChange(store: EventStore, hashOf: App['hashOf'], ana: string, ms: number): Promise<void> {
+  const at = new Date(ms).toISOString();
+  await new CommandHandler(store).execute(claimStream('email', hashOf(X)), claimDecider,
+    { type: 'ClaimValue', kind: 'email', value_key: hashOf(X), owner_id: ana, now: at }, { ...request, actorId: ana, occurredAt: at });
+}
+
+t.test('a takeover that read an old claim and records its lapse late does not undo the lapse of a newer claim', async (t) => {
+  const { clock, users, store, ownerOf, hashOf } = await app(t);
+  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  await claimedByStoppedChange(store, hashOf, ana, clock.ms); // Ana's claim 1 of X
+  clock.ms += 3 * 60_000;
+  const deeRegistered = gate();
+  const boSettled = gate();
+  let anaToX: Promise<unknown> | undefined;
+  let dee: string | undefined;
+  // Bo's takeover of claim 1 stalls where it reads Ana's stream to record the lapse (its third read of it). Meanwhile:
+  pauseRead(store, (stream) => stream === userStream(ana), 3, async () => {
+    // Cy takes claim 1 over (its lapse, claim 2), then changes away, which frees X.
+    const cy = (await users.register({ username: 'cy', email: X, password: PASSWORD }, request)).profile.id;
+    clock.ms += 1_000;
+    await users.updateProfile(cy, { email: 'cy@example.test', current_password: PASSWORD }, request);
+    // Ana changes to X (claim 3) and stalls before EmailChanged, long enough for Dee to take claim 3 over (claim 4).
+    pauseRead(store, (stream) => stream === userStream(ana), 2, async () => {
+      clock.ms += 3 * 60_000;
+      dee = (await users.register({ username: 'dee', email: X, password: PASSWORD }, request)).profile.id;
+      deeRegistered.open();
+      await boSettled.opened;
+    });
+    anaToX = users.updateProfile(ana, { email: X, current_password: PASSWORD }, request);
+    await deeRegistered.opened;
+  });
+  await t.rejects(users.register({ username: 'bo', email: X, password: PASSWORD }, request), { code: 'EMAIL_TAKEN' }, 'Bo\'s late takeover is refused');
+  boSettled.open();
+  await t.rejects(anaToX as Promise<unknown>, { code: 'EMAIL_TAKEN' }, 'Ana\'s stalled change, made with claim 3, is refused');
+  t.equal(await ownerOf(X), dee, 'X is Dee\'s');
+  t.equal((await users.profile(dee as string))?.email, X);
+  t.equal((await users.profile(ana))?.email, 'ana@example.test', 'and not Ana\'s too');
+  const lapses = (await store.readStream(userStream(ana))).map((recorded) => decode(recorded, userEvents))
+    .flatMap((event) => (event.type === 'EmailClaimLapsed' ? [event.data.claim_number] : []));
+  t.strictSame(lapses, [1, 3], 'each claim lapsed once; the late takeover recorded nothing');
+});
+
+t.test('a change refused by its lapsed claim releases that claim only, not the one a later request of the same account made', async (t) => {
+  const { clock, users, store, ownerOf, hashOf } = await app(t);
+  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  await claimedByStoppedChange(store, hashOf, ana, clock.ms); // Ana's claim 1 of X
+  clock.ms += 3 * 60_000;
+  const laterClaimed = gate();
+  const firstSettled = gate();
+  let later: Promise<unknown> | undefined;
+  let bo: PromiseSettledResult<unknown> | undefined;
+  // Ana's first change to X holds it by claim 1 (her own already) and stalls before EmailChanged. Meanwhile:
+  pauseRead(store, (stream) => stream === userStream(ana), 2, async () => {
+    // Bo's takeover lapses claim 1 and releases it; as it goes to claim X, a later request of Ana's claims it (claim 2)
+    // and stalls before its EmailChanged until the first change is over.
+    pauseRead(store, (stream) => stream === claimStream('email', hashOf(X)), 4, async () => {
+      pauseRead(store, (stream) => stream === userStream(ana), 2, async () => {
+        laterClaimed.open();
+        await firstSettled.opened;
+      });
+      later = users.updateProfile(ana, { email: X, current_password: PASSWORD }, request);
+      await laterClaimed.opened;
+    });
+    [bo] = await Promise.allSettled([users.register({ username: 'bo', email: X, password: PASSWORD }, request)]);
+  });
+  await t.rejects(users.updateProfile(ana, { email: X, current_password: PASSWORD }, request), { code: 'EMAIL_TAKEN' }, 'the first change, made with claim 1, is refused');
+  firstSettled.open();
+  await later;
+  t.equal(bo?.status === 'rejected' ? (bo.reason as { code?: string }).code : bo?.status, 'EMAIL_TAKEN', 'Bo is told X is taken');
+  t.equal((await users.profile(ana))?.email, X, 'the later change goes through');
+  t.equal(await ownerOf(X), ana, 'and X stays claimed by Ana: the first change\'s release left claim 2 alone');
+  await t.rejects(users.register({ username: 'cy', email: X, password: PASSWORD }, request), { code: 'EMAIL_TAKEN' }, 'so nobody else can register it');
+});
+
+t.test('a takeover releases only the claim it lapsed: the holder\'s claim made again in between stays', async (t) => {
+  const { clock, users, store, ownerOf, hashOf } = await app(t);
+  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  await claimedByStoppedChange(store, hashOf, ana, clock.ms); // Ana's claim 1 of X
+  clock.ms += 3 * 60_000;
+  let first: PromiseSettledResult<unknown> | undefined;
+  // Bo's takeover has lapsed claim 1 and reads X's claim to release it (its third read of it). Meanwhile Ana asks
+  // twice: the first change, made with claim 1, is refused and releases it; the second claims X anew (claim 2).
+  pauseRead(store, (stream) => stream === claimStream('email', hashOf(X)), 3, async () => {
+    clock.ms += 1_000;
+    [first] = await Promise.allSettled([users.updateProfile(ana, { email: X, current_password: PASSWORD }, request)]);
+    await users.updateProfile(ana, { email: X, current_password: PASSWORD }, request);
+  });
+  await t.rejects(users.register({ username: 'bo', email: X, password: PASSWORD }, request), { code: 'EMAIL_TAKEN' }, 'Bo is told X is taken');
+  t.equal(first?.status === 'rejected' ? (first.reason as { code?: string }).code : first?.status, 'EMAIL_TAKEN', 'Ana\'s first change is refused');
+  t.equal((await users.profile(ana))?.email, X, 'her second goes through');
+  t.equal(await ownerOf(X), ana, 'and X stays claimed by her');
 });

@@ -80,10 +80,14 @@ export class AdminUsernameHeld extends Error {
   }
 }
 
-/** Releases a claim of `ownerId`'s (as of the context's instant); one that someone else holds by now is theirs, and stays. */
-export async function releaseOwnClaim(commands: CommandHandler, kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
+/**
+ * Releases a claim of `ownerId`'s (as of the context's instant); one that someone else holds by
+ * now is theirs, and stays. With `claimNumber`, only that claim: one made again since stays too.
+ */
+export async function releaseOwnClaim(commands: CommandHandler, kind: ClaimKind, key: string, ownerId: string, context: CommandContext, claimNumber?: number): Promise<void> {
+  const only = claimNumber === undefined ? {} : { claim_number: claimNumber };
   try {
-    await commands.execute(claimStream(kind, key), claimDecider, { type: 'ReleaseValue', kind, value_key: key, owner_id: ownerId, now: context.occurredAt }, context);
+    await commands.execute(claimStream(kind, key), claimDecider, { type: 'ReleaseValue', kind, value_key: key, owner_id: ownerId, now: context.occurredAt, ...only }, context);
   } catch (error) {
     if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
   }
@@ -173,7 +177,7 @@ export class UserService {
       // An id derived from an Idempotency-Key may be another request's at this moment, the one
       // that registers the account: its username claim then stays, and is freed as an orphan if
       // no account comes of it.
-      if (input.userId === undefined) await this.#release('username', usernameKey, userId, context);
+      if (input.userId === undefined) await this.#releaseOwn('username', usernameKey, userId, context);
       throw error;
     }
     let result;
@@ -193,7 +197,7 @@ export class UserService {
       if (isRefusal(error, 'REGISTRATION_ABANDONED')) throw await this.#abandoned(userId, usernameKey, emailHash, context);
       // Another request with the same Idempotency-Key registered it first: an address this one claimed and that one did not is freed.
       if (isRefusal(error, 'USER_ALREADY_EXISTS') && !((await this.#knownUser(userId))?.emailHashes.includes(emailHash) ?? true)) {
-        await this.#release('email', emailHash, userId, context);
+        await this.#releaseOwn('email', emailHash, userId, context);
       }
       throw error;
     }
@@ -313,8 +317,9 @@ export class UserService {
         return { type: 'ChangeEmail', email_hash: emailHash, email: sealed, claim_number: claim, now: context.occurredAt } as const;
       }, context);
     } catch (error) {
-      // Ours still, unless this change stalled so long that the address was given to someone else.
-      await this.#releaseOwn('email', emailHash, userId, context);
+      // The claim this change made or found, unless the address was given to someone else since
+      // (the change stalled past the lapse), or claimed again (by another request of the user's).
+      await this.#releaseOwn('email', emailHash, userId, context, claim);
       throw error;
     }
     if (changed.events.length === 0) return null;
@@ -330,8 +335,8 @@ export class UserService {
     await this.#releaseOwn('email', emailHash, userId, context);
   }
 
-  async #releaseOwn(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
-    await releaseOwnClaim(this.deps.commands, kind, key, ownerId, context);
+  async #releaseOwn(kind: ClaimKind, key: string, ownerId: string, context: CommandContext, claimNumber?: number): Promise<void> {
+    await releaseOwnClaim(this.deps.commands, kind, key, ownerId, context, claimNumber);
   }
 
   /**
@@ -437,10 +442,6 @@ export class UserService {
       }
       return (await this.deps.commands.execute(claimStream(kind, key), claimDecider, command, context)).state.claims;
     }
-  }
-
-  async #release(kind: ClaimKind, key: string, ownerId: string, context: CommandContext): Promise<void> {
-    await this.deps.commands.execute(claimStream(kind, key), claimDecider, { type: 'ReleaseValue', kind, value_key: key, owner_id: ownerId, now: context.occurredAt }, context);
   }
 
   async #ownerOf(kind: ClaimKind, key: string): Promise<string | null> {

@@ -88,6 +88,8 @@ function lapseEmailClaim(command: LapseEmailClaim, user: KnownUser): UserEvent[]
   if (user.status === 'active' && command.email_hash === user.emailHash) {
     throw new DomainError('EMAIL_TAKEN', 'this email is the address of its account');
   }
+  // Lapsed already (another takeover of the same claim), or a later claim of it did.
+  if ((user.lapsedEmailClaims?.[command.email_hash] ?? 0) >= command.claim_number) return [];
   return [{
     type: 'EmailClaimLapsed',
     data: { user_id: user.userId, email_hash: command.email_hash, claim_number: command.claim_number, lapsed_at: command.now },

@@ -151,3 +151,17 @@ t.test('a claim of an address the account does not have lapses; a change made wi
   const forgotten = after(registered, { type: 'ForgetPersonalData', now: T0 });
   user(forgotten).when({ ...lapse, email_hash: HASH_A }).then(t, [{ ...lapsed, data: { ...lapsed.data, email_hash: HASH_A } }]);
 });
+
+t.test('a lapse of an older claim, recorded late, leaves the newer lapse standing', async (t) => {
+  const lapsedAt = (claimNumber: number) => ({ type: 'EmailClaimLapsed', data: { user_id: 'u1', email_hash: HASH_B, claim_number: claimNumber, lapsed_at: T0 } }) as const;
+  const lapse = (claimNumber: number) => ({ type: 'LapseEmailClaim', email_hash: HASH_B, claim_number: claimNumber, now: T0 }) as const;
+  user([...registered, lapsedAt(3)]).when(lapse(1)).then(t, []);
+  user([...registered, lapsedAt(3)]).when(lapse(3)).then(t, []);
+  user([...registered, lapsedAt(3)]).when(lapse(4)).then(t, [lapsedAt(4)]);
+  // Written late by a version that did not check: the newest number stands all the same.
+  const state = fold(userDecider, [...registered, lapsedAt(3), lapsedAt(1)]);
+  t.strictSame(state.status === 'active' && state.lapsedEmailClaims, { [HASH_B]: 3 });
+  const changeWith = (claimNumber: number) => ({ type: 'ChangeEmail', email_hash: HASH_B, email: sealed('rina@example.org'), claim_number: claimNumber, now: T0 }) as const;
+  user([...registered, lapsedAt(3), lapsedAt(1)]).when(changeWith(3)).thenThrows(t, 'EMAIL_TAKEN');
+  t.equal(user([...registered, lapsedAt(3), lapsedAt(1)]).when(changeWith(4)).events()[0]?.type, 'EmailChanged');
+});

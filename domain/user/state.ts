@@ -75,8 +75,11 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       return { ...state, lastLoginAt: event.data.logged_in_at };
     case 'PersonalDataForgotten':
       return { ...state, status: 'forgotten', generation: state.generation + 1 };
-    case 'EmailClaimLapsed':
-      return { ...state, lapsedEmailClaims: { ...state.lapsedEmailClaims, [event.data.email_hash]: event.data.claim_number } };
+    case 'EmailClaimLapsed': {
+      const { email_hash: hash, claim_number: claim } = event.data;
+      // A takeover that read an older claim may record its lapse late: the newest number stands.
+      return { ...state, lapsedEmailClaims: { ...state.lapsedEmailClaims, [hash]: Math.max(state.lapsedEmailClaims?.[hash] ?? 0, claim) } };
+    }
     default:
       return assertNever(event);
   }
