@@ -139,18 +139,20 @@ function gate(): { readonly opened: Promise<void>; readonly open: () => void } {
 
 const X = 'x@example.test';
 
-/** Ana claims X for a change, and the process stops before EmailChanged. */
-async function claimedByStoppedChange(store: EventStore, hashOf: App['hashOf'], ana: string, ms: number): Promise<void> {
-  const at = new Date(ms).toISOString();
+/** The app with Ana, whose change to X claimed it (claim 1) and stopped before EmailChanged, 3 minutes ago. */
+async function staleClaimOfX(t: Test) {
+  const made = await app(t);
+  const { clock, users, store, hashOf } = made;
+  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
+  const at = new Date(clock.ms).toISOString();
   await new CommandHandler(store).execute(claimStream('email', hashOf(X)), claimDecider,
     { type: 'ClaimValue', kind: 'email', value_key: hashOf(X), owner_id: ana, now: at }, { ...request, actorId: ana, occurredAt: at });
+  clock.ms += 3 * 60_000;
+  return { ...made, ana };
 }
 
 t.test('a takeover that read an old claim and records its lapse late does not undo the lapse of a newer claim', async (t) => {
-  const { clock, users, store, ownerOf, hashOf } = await app(t);
-  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
-  await claimedByStoppedChange(store, hashOf, ana, clock.ms); // Ana's claim 1 of X
-  clock.ms += 3 * 60_000;
+  const { clock, users, store, ownerOf, ana } = await staleClaimOfX(t);
   const deeRegistered = gate();
   const boSettled = gate();
   let anaToX: Promise<unknown> | undefined;
@@ -183,10 +185,7 @@ t.test('a takeover that read an old claim and records its lapse late does not un
 });
 
 t.test('a change refused by its lapsed claim releases that claim only, not the one a later request of the same account made', async (t) => {
-  const { clock, users, store, ownerOf, hashOf } = await app(t);
-  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
-  await claimedByStoppedChange(store, hashOf, ana, clock.ms); // Ana's claim 1 of X
-  clock.ms += 3 * 60_000;
+  const { users, store, ownerOf, hashOf, ana } = await staleClaimOfX(t);
   const laterClaimed = gate();
   const firstSettled = gate();
   let later: Promise<unknown> | undefined;
@@ -215,10 +214,7 @@ t.test('a change refused by its lapsed claim releases that claim only, not the o
 });
 
 t.test('a takeover releases only the claim it lapsed: the holder\'s claim made again in between stays', async (t) => {
-  const { clock, users, store, ownerOf, hashOf } = await app(t);
-  const ana = (await users.register({ username: 'ana', email: 'ana@example.test', password: PASSWORD }, request)).profile.id;
-  await claimedByStoppedChange(store, hashOf, ana, clock.ms); // Ana's claim 1 of X
-  clock.ms += 3 * 60_000;
+  const { clock, users, store, ownerOf, hashOf, ana } = await staleClaimOfX(t);
   let first: PromiseSettledResult<unknown> | undefined;
   // Bo's takeover has lapsed claim 1 and reads X's claim to release it (its third read of it). Meanwhile Ana asks
   // twice: the first change, made with claim 1, is refused and releases it; the second claims X anew (claim 2).
