@@ -71,6 +71,16 @@ export interface AllPage {
 export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
   /** The most events handed over at once (default 500). */
   readonly batchSize?: number;
+  /**
+   * Asked about each append made in this process that the filter passes, with the writes as they
+   * were given to the store: a promise when something else in this process does the subscriber's
+   * work on it. Once that promise resolves (the work is done and durable), the subscription moves
+   * past the append without reading it, as it does past an append its filter leaves out; when it
+   * rejects, the append is read as usual. It must settle in bounded time: the subscription does
+   * not poll while one is pending. A store whose subscriptions do not follow its own appends
+   * (EventStoreDB) never asks, and its subscriber reads everything.
+   */
+  readonly handledHere?: (writes: readonly StreamWrite[]) => Promise<void> | undefined;
 }
 
 /**

@@ -4,7 +4,7 @@
  * elsewhere is not handled twice); a failure is reported and retried after a back-off that
  * doubles up to a limit.
  */
-import type { AllFilter, AllPage, EventStore, Subscription } from '../eventstore/port.ts';
+import type { AllFilter, AllPage, EventStore, SubscribeOptions, Subscription } from '../eventstore/port.ts';
 
 export interface FollowOptions {
   readonly store: EventStore;
@@ -16,6 +16,8 @@ export interface FollowOptions {
   readonly handle: (after: number, page: AllPage) => Promise<boolean>;
   readonly onError: (error: unknown) => Promise<void> | void;
   readonly backoffMs?: { readonly first: number; readonly max: number };
+  /** Appends of this process whose work is done elsewhere here: passed without a read once it is (SubscribeOptions.handledHere). */
+  readonly handledHere?: SubscribeOptions['handledHere'];
 }
 
 export class Follower {
@@ -39,13 +41,13 @@ export class Follower {
   }
 
   async #run(): Promise<void> {
-    const { store, filter, batchSize, checkpoint, handle, onError } = this.options;
+    const { store, filter, batchSize, checkpoint, handle, onError, handledHere } = this.options;
     const { first, max } = this.options.backoffMs ?? { first: 100, max: 10_000 };
     let backoffMs = first;
     while (!this.#stopped) {
       try {
         let after = await checkpoint();
-        this.#subscription = store.subscribe({ after, filter, batchSize });
+        this.#subscription = store.subscribe({ after, filter, batchSize, ...(handledHere === undefined ? {} : { handledHere }) });
         let resubscribe = false;
         for await (const page of this.#subscription) {
           if (!(await handle(after, page))) {

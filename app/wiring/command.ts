@@ -24,7 +24,7 @@ import { QueueLoad } from '../../command-api/queue/queue-load.ts';
 import { WaitingRoomService } from '../../command-api/queue/waiting-room.ts';
 import { RefundService } from '../../command-api/payments/refunds.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
-import { bookingsReactor, HoldExpirer, paymentsReactor } from '../../command-api/reactors/reactors.ts';
+import { bookingsReactor, HoldExpirer, HOLDS_INDEXED_EVERY_MS, HOLDS_INDEXED_TIMEOUT_MS, HoldsIndexedHere, paymentsReactor } from '../../command-api/reactors/reactors.ts';
 import { refundsReactor } from '../../command-api/reactors/refunds.ts';
 import { ReactorRunner } from '../../command-api/reactors/runner.ts';
 import { EmailMailLimits } from '../../command-api/users/email-limits.ts';
@@ -98,6 +98,11 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   // Mail still being sent finishes before the stores close.
   closers.add('user registrations in flight', () => users.settle());
 
+  const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
+  closers.add('reactor store', () => reactors.close());
+  // The holds of this instance's batches get their due times here, not from reading them back.
+  const indexedHere = new HoldsIndexedHere(reactors, { flushMs: HOLDS_INDEXED_EVERY_MS, timeoutMs: HOLDS_INDEXED_TIMEOUT_MS, onError: (error) => onBackgroundError(error, 'holds indexed here') });
+  closers.add('holds indexed here', () => indexedHere.close());
   const writer = new ConcertWriter(store, {
     queueLimit: config.commandQueueLimit,
     maxBatch: 500,
@@ -106,6 +111,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     onBatch: (batch) => metrics.batchSize.observe(batch),
     // Each hold's booking stream is committed with its batch: one transaction, not two.
     companionsOf: bookingStreamsOf,
+    writingTogether: (writes, events) => indexedHere.writing(writes, events),
     ...(releasedHoldsKept === undefined ? {} : { decider: { ...concertDecider, initialState: () => initialState(releasedHoldsKept) } }),
   });
   closers.add('concert writer', () => writer.drain());
@@ -133,8 +139,6 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   });
   metrics.measureWaitingRooms(() => keeper.figures());
 
-  const reactors = await ReactorStore.open(databaseOptions(config, 'reactors.sqlite'));
-  closers.add('reactor store', () => reactors.close());
   const gateway = openGateway(config, { store, webhookSecret: secrets.paymentWebhookSecret });
   const payments = new PaymentService({ store, commands, writer, gateway: gateway.gateway, now });
   const refunds = new RefundService({ store, commands, gateway: gateway.gateway, now });
@@ -157,7 +161,7 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
   });
   const expirer = new HoldExpirer({ reactors, writer, store, commands, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
   const runners = [
-    bookingsReactor({ store, commands, writer, placer, reactors, queues, now }),
+    bookingsReactor({ store, commands, writer, placer, reactors, queues, now, indexedHere }),
     paymentsReactor({ commands, payments, now }),
     refundsReactor({ refunds, autoRefund: config.autoRefund, now }),
   ].map((reactor) => new ReactorRunner(store, reactors, reactor, (error, name) => onBackgroundError(error, `reactor ${name}`)));

@@ -38,6 +38,11 @@ export interface ConcertWriterOptions extends BatchingWriterOptions {
    * companionsOf): the wiring gives each hold's booking stream (bookings/placement.ts).
    */
   readonly companionsOf?: (events: readonly ConcertEvent[], context: CommandContext, newId: () => string) => StreamWrite[];
+  /**
+   * Told each batch written with its companions, just before the append (BatchingWriter's
+   * writingTogether): the wiring gives the holds indexed here (reactors/holds-indexed-here.ts).
+   */
+  readonly writingTogether?: (writes: readonly StreamWrite[], events: readonly ConcertEvent[]) => void;
 }
 
 export type Written = WrittenEvents<ConcertEvent>;
@@ -116,6 +121,10 @@ export class ConcertWriter extends BatchingWriter<ConcertCommand, ConcertEvent, 
 
   protected override companionsOf(events: readonly ConcertEvent[], context: CommandContext, newId: () => string): StreamWrite[] {
     return this.#options.companionsOf?.(events, context, newId) ?? [];
+  }
+
+  protected override writingTogether(writes: readonly StreamWrite[], events: readonly ConcertEvent[]): void {
+    this.#options.writingTogether?.(writes, events);
   }
 
   /** A concert that does not exist keeps no memory (random ids cost nothing). */

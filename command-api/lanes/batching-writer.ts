@@ -246,6 +246,13 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     return [];
   }
 
+  /**
+   * Told the writes of a batch with its companions just before they are appended in one
+   * transaction, with the batch's events (ConcertWriter: the holds whose due times are indexed
+   * here, not read back). The same array is what the store tells its subscriptions, if it commits.
+   */
+  protected writingTogether(_writes: readonly StreamWrite[], _events: readonly Event[]): void {}
+
   /** After a batch is committed (ConcertWriter saves a snapshot now and then). */
   protected committedBatch(_stream: string, _lane: Lane<Command, Event, State>, _state: State): void {}
 
@@ -343,7 +350,9 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   async #appendTogether(stream: string, envelopes: readonly EventToAppend[], expected: ExpectedRevision, outcomes: readonly Outcome<Event>[]): Promise<AppendResult[] | null> {
     const companions = outcomes.flatMap((outcome) => ('companions' in outcome ? outcome.companions : []));
     if (companions.length === 0) return null;
-    return this.store.appendAll([{ stream, events: envelopes, expected }, ...companions]).catch((error: unknown) => {
+    const writes = [{ stream, events: envelopes, expected }, ...companions];
+    this.writingTogether(writes, outcomes.flatMap((outcome) => ('events' in outcome ? outcome.events : [])));
+    return this.store.appendAll(writes).catch((error: unknown) => {
       // A conflict is the store's ordinary answer; anything else (a packet too big, a bug) would
       // otherwise turn every batch into two commits unseen.
       // Too long for the store (an event that fits in no statement) is met again, and answered, by the append alone.

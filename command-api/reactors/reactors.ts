@@ -10,14 +10,17 @@
  *   back the money of every sold booking of a cancelled concert, and finishes opening a payment
  *   whose request died between the booking's stream and the gateway;
  * and the hold expirer, which releases holds whose time is up according to that index.
+ *
+ * The holds this process writes with their booking streams are not read back: HoldsIndexedHere
+ * indexes their due times as they are written, and the bookings reactor moves past them once it has.
  */
 import type { CommandContext, UpcasterRegistry } from '../../domain/index.ts';
 import { bookingDecider, bookingStream } from '../../domain/booking/index.ts';
-import type { SeatsHeld } from '../../domain/concert/index.ts';
+import type { ConcertEvent, SeatsHeld } from '../../domain/concert/index.ts';
 import { paymentDecider, paymentStream } from '../../domain/payment/index.ts';
 import { instant } from '../../domain/shared/decider.ts';
 import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
-import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import type { EventStore, RecordedEvent, StreamWrite } from '../../eventstore/port.ts';
 import { Ticker } from '../../lib/ticker.ts';
 import { isRefusal, type RefusalCode } from '../../lib/errors.ts';
 import { ensureBookingPlaced, findHold } from '../bookings/placement.ts';
@@ -27,11 +30,17 @@ import type { ConcertWriter } from '../concerts/concert-writer.ts';
 import type { PaymentService } from '../payments/payments.ts';
 import type { QueueWriter } from '../queue/queue-writer.ts';
 import { spendPass } from '../queue/spend-pass.ts';
-import type { ReactorStore } from './reactor-store.ts';
+import type { Deadline, ReactorStore } from './reactor-store.ts';
 import type { Reactor } from './runner.ts';
 
 /** How old a hold must be before the bookings reactor writes its booking stream instead of the request. */
 const REPAIR_AFTER_MS = 2_000;
+
+/** How long the holds written here wait to have their due times written together (HoldsIndexedHere): one INSERT each time. */
+export const HOLDS_INDEXED_EVERY_MS = 100;
+
+/** A write of those due times that takes longer is given up: their holds are read back instead. */
+export const HOLDS_INDEXED_TIMEOUT_MS = 5_000;
 
 /** The metadata of what a reactor appends: caused by the event it reacted to, by nobody. */
 function causedBy(event: RecordedEvent, now: () => Date): CommandContext {
@@ -62,10 +71,14 @@ export function bookingsReactor(deps: {
   queues?: QueueWriter;
   /** Old event versions are upcast with these (the domain's own by default). */
   upcasters?: UpcasterRegistry;
+  /** The holds of this process's batches, indexed as they are written: not read back (none: every hold is read). */
+  indexedHere?: HoldsIndexedHere;
 }): Reactor {
+  const { indexedHere } = deps;
   return {
     name: 'bookings',
     filter: { streamPrefixes: ['concert-'], eventTypes: concertOutcomes.types },
+    ...(indexedHere === undefined ? {} : { handledHere: (writes: readonly StreamWrite[]) => indexedHere.handled(writes) }),
     async handle(recorded) {
       const events = recorded.map((event) => decode(event, concertOutcomes, deps.upcasters));
       // The due-time index first, without waiting: a hold may be due soon. Adding and removing
@@ -126,6 +139,112 @@ async function indexDeadlines(reactors: ReactorStore, events: readonly ConcertOu
   }
   await reactors.addDeadlines(added);
   await reactors.removeDeadlines(removed);
+}
+
+/**
+ * The bookings reactor's work on the holds this process writes, done as they are written instead
+ * of by reading them back from $all. A hold committed with its booking stream (the concert
+ * writer's companions, one transaction) needs nothing from the reactor but its due time indexed:
+ * a flash sale is thousands of them a second, and reading each back, two seconds later, cost the
+ * command role about a tenth of its throughput (bench/REPORT.md, flash-sale).
+ *
+ * The concert writer tells each batch it is about to write with its companions (writing); the
+ * bookings reactor's subscription asks about each append of this process it would read (handled).
+ * The due times of what was taken on are written to the reactor store every FLUSH_MS, and only
+ * once they are there does the subscription move past those appends: a crash before that leaves
+ * them behind its checkpoint, to be read as before. A batch is taken on only when the reactor
+ * would do nothing else with it: every hold in it has its booking stream in the same writes and
+ * no waiting-room pass, and nothing in it is released or sold. Anything else is read back.
+ */
+export class HoldsIndexedHere {
+  /** The due times of each batch taken on, by the writes the store will tell its subscriptions. */
+  readonly #taken = new WeakMap<readonly StreamWrite[], Deadline[]>();
+  /** Appends told and taken on, waiting for the next write of due times. */
+  #queued: { readonly deadlines: readonly Deadline[]; readonly written: () => void; readonly failed: (error: unknown) => void }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly reactors: ReactorStore,
+    private readonly options: {
+      /** How long appends wait to have their due times written together (each write is one INSERT). */
+      readonly flushMs: number;
+      /** A write of due times taking longer is given up: its appends are read back instead. */
+      readonly timeoutMs: number;
+      readonly onError: (error: unknown) => void;
+    },
+  ) {}
+
+  /** The concert writer, before appending a batch with its companions in one transaction. */
+  writing(writes: readonly StreamWrite[], events: readonly ConcertEvent[]): void {
+    const streams = new Set(writes.map((write) => write.stream));
+    const deadlines: Deadline[] = [];
+    for (const event of events) {
+      // A release or a sale has more for the reactor to do (concertOutcomes): the batch is read back.
+      if (event.type === 'HoldReleased' || event.type === 'SeatsSold') return;
+      if (event.type !== 'SeatsHeld') continue;
+      const held = event.data;
+      if (held.pass_id !== undefined || !streams.has(bookingStream(held.booking_id))) return;
+      deadlines.push({ bookingId: held.booking_id, concertId: held.concert_id, expiresAt: instant(held.expires_at) });
+    }
+    if (deadlines.length > 0) this.#taken.set(writes, deadlines);
+  }
+
+  /**
+   * The bookings reactor's subscription, of an append of this process: settles once the due
+   * times of a batch taken on are written (rejects when they could not be), undefined when it was
+   * not taken on.
+   */
+  handled(writes: readonly StreamWrite[]): Promise<void> | undefined {
+    const deadlines = this.#taken.get(writes);
+    if (deadlines === undefined || this.#closed) return undefined;
+    this.#taken.delete(writes);
+    return new Promise<void>((resolve, reject) => {
+      this.#queued.push({ deadlines, written: resolve, failed: reject });
+      this.#schedule();
+    });
+  }
+
+  /** Stops taking appends on; those waiting are read back instead (after a restart, from the checkpoint). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#writing;
+    const stopped = new Error('holds indexed here: closed before their due times were written');
+    for (const waiting of this.#queued.splice(0)) waiting.failed(stopped);
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#writing !== undefined || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#writing = this.#write().finally(() => {
+        this.#writing = undefined;
+        if (this.#queued.length > 0) this.#schedule();
+      });
+    }, this.options.flushMs);
+  }
+
+  async #write(): Promise<void> {
+    const batch = this.#queued.splice(0);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.reactors.addDeadlines(batch.flatMap((waiting) => waiting.deadlines)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`holds indexed here: writing due times took over ${this.options.timeoutMs} ms; read back instead`)), this.options.timeoutMs);
+        }),
+      ]);
+      for (const waiting of batch) waiting.written();
+    } catch (error) {
+      this.options.onError(error);
+      for (const waiting of batch) waiting.failed(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
 export function paymentsReactor(deps: { commands: CommandHandler; payments: PaymentService; now: () => Date; upcasters?: UpcasterRegistry }): Reactor {

@@ -6,7 +6,7 @@
  * a bounded number of times with a back-off; one that still fails is parked in the reactor store
  * with the reason, and the events after it are handled. A parked event is retried on request.
  */
-import type { AllFilter, EventStore, RecordedEvent } from '../../eventstore/port.ts';
+import type { AllFilter, EventStore, RecordedEvent, SubscribeOptions } from '../../eventstore/port.ts';
 import { Follower } from '../../lib/follow.ts';
 import type { ParkedEvent, ReactorStore } from './reactor-store.ts';
 
@@ -15,6 +15,11 @@ export interface Reactor {
   readonly filter: AllFilter;
   /** Handles a page of events; must be idempotent (a page is read again after a failure). */
   handle(events: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * Appends of this process whose events this reactor would handle, done by something else here
+   * as they are written: not read back once done (SubscribeOptions.handledHere).
+   */
+  readonly handledHere?: SubscribeOptions['handledHere'];
 }
 
 export interface RunnerOptions {
@@ -121,6 +126,7 @@ export class ReactorRunner {
         if (!(error instanceof Stopped)) onError(error, reactor.name);
       },
       backoffMs: options.backoffMs ?? { first: 250, max: 30_000 },
+      ...(reactor.handledHere === undefined ? {} : { handledHere: reactor.handledHere }),
     });
   }
 

@@ -141,7 +141,7 @@ export class SqlEventStore implements EventStore {
       try {
         const [result] = await this.#dialect.append(this.#db, [{ stream, events, expected }], this.#maxStatementBytes);
         if (result === undefined) throw new Error('an append gave no result');
-        this.#appended.emit('appended', result.position, [{ stream, events }] satisfies AppendedWrites);
+        this.#appended.emit('appended', result.position, [{ stream, events, expected }] satisfies AppendedWrites);
         return result;
       } catch (error) {
         if (this.#dialect.isTransient(error) && attempt < MAX_ATTEMPTS) continue;
@@ -270,6 +270,7 @@ export class SqlEventStore implements EventStore {
       pollIntervalMs: this.#pollIntervalMs,
       appended: this.#appended,
       ...(options.filter ? { filter: options.filter } : {}),
+      ...(options.handledHere ? { handledHere: options.handledHere } : {}),
     });
   }
 

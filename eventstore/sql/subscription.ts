@@ -1,8 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import type { AllFilter, AllPage, Subscription } from '../port.ts';
+import type { AllFilter, AllPage, StreamWrite, SubscribeOptions, Subscription } from '../port.ts';
 
 /** What an append in this process wrote, told with its 'appended' (appends elsewhere tell only a position). */
-export type AppendedWrites = readonly { readonly stream: string; readonly events: readonly { readonly type: string }[] }[];
+export type AppendedWrites = readonly StreamWrite[];
 
 export interface PollingOptions {
   /** Reads the next page after a position. */
@@ -18,6 +18,8 @@ export interface PollingOptions {
   readonly appended: EventEmitter;
   /** The subscription's filter: an append in this process with no event it passes does not wake it. */
   readonly filter?: AllFilter;
+  /** An append in this process whose work is done elsewhere here is passed once it is (SubscribeOptions.handledHere). */
+  readonly handledHere?: SubscribeOptions['handledHere'];
 }
 
 /** Whether an append in this process wrote anything `filter` lets through (unknown writes: yes). */
@@ -38,6 +40,8 @@ function concerns(filter: AllFilter | undefined, writes: AppendedWrites | undefi
  * subscription's position with nothing in between (positions are gap-free, and its own tell where
  * it starts), the subscription moves past it with a page of no events, as a read would have; when
  * something may lie between (another process's append, told later or never), it reads as before.
+ * So is one whose work `handledHere` took on, once that work is done; until then the subscription
+ * does not poll (a poll would read it), and if the work fails it reads the append after all.
  */
 export function pollingSubscription(options: PollingOptions): Subscription {
   let closed = false;
@@ -49,27 +53,58 @@ export function pollingSubscription(options: PollingOptions): Subscription {
   let told = options.after;
   /** Positions from+1..to: appends in this process with nothing the filter passes, one after another. */
   let passable: { from: number; to: number } | undefined;
-  const onAppended = (last: number, writes?: AppendedWrites): void => {
-    const reached = Math.max(position, told);
-    told = Math.max(told, last);
-    if (concerns(options.filter, writes) || writes === undefined) {
-      appendsSeen++;
-      wake?.();
-      return;
-    }
-    // A flash sale appends holds and bookings many times a second: a reactor that handles neither
-    // reads nothing for them, and a projection is told their position without a read.
+  /** Appends whose work handledHere took on and has not finished: no poll meanwhile. */
+  let handling = 0;
+  const read = (): void => {
+    appendsSeen++;
+    wake?.();
+  };
+  /**
+   * Makes an append this subscription need not read passable. `gap`: positions before it were not
+   * told when it was (another process's append may lie there).
+   */
+  const pass = (from: number, last: number, gap: boolean): void => {
     if (last <= position) return;
-    const from = last - writes.reduce((count, write) => count + write.events.length, 0);
     const run = passable !== undefined && passable.to > position ? passable : undefined;
     if (run !== undefined && from === run.to) run.to = last;
     else if (run !== undefined && last === run.from) run.from = from;
     else {
       passable = { from, to: last };
       // A gap (what lies between may be another process's, not told yet), or a run given up: read.
-      if (from > reached || run !== undefined) appendsSeen++;
+      if (gap || run !== undefined) appendsSeen++;
     }
     wake?.();
+  };
+  const onAppended = (last: number, writes?: AppendedWrites): void => {
+    const reached = Math.max(position, told);
+    told = Math.max(told, last);
+    if (writes === undefined) {
+      read();
+      return;
+    }
+    const from = last - writes.reduce((count, write) => count + write.events.length, 0);
+    if (!concerns(options.filter, writes)) {
+      // A flash sale appends holds and bookings many times a second: a reactor that handles neither
+      // reads nothing for them, and a projection is told their position without a read.
+      pass(from, last, from > reached);
+      return;
+    }
+    const handled = options.handledHere?.(writes);
+    if (handled === undefined) {
+      read();
+      return;
+    }
+    handling++;
+    handled.then(
+      () => {
+        handling--;
+        pass(from, last, from > reached);
+      },
+      () => {
+        handling--;
+        read();
+      },
+    );
   };
   /** Where the subscription may move without a read (the passable run it has reached), or undefined. */
   const passed = (): number | undefined => {
@@ -117,7 +152,7 @@ export function pollingSubscription(options: PollingOptions): Subscription {
           if (to !== undefined) {
             position = to;
             yield { events: [], position };
-          } else if (!(await sleep())) break;
+          } else if (!(await sleep()) && handling === 0) break;
         }
       }
     } finally {

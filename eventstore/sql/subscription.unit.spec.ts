@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import t from 'tap';
-import type { AllPage } from '../port.ts';
+import type { AllPage, SubscribeOptions } from '../port.ts';
 import { pollingSubscription } from './subscription.ts';
 
 /** A subscription over a fake store whose head the test moves; counts the pages it reads. */
-function following(filter?: { streamPrefixes?: string[]; eventTypes?: string[] }) {
+function following(filter?: { streamPrefixes?: string[]; eventTypes?: string[] }, options: { handledHere?: SubscribeOptions['handledHere']; pollIntervalMs?: number } = {}) {
   const appended = new EventEmitter();
   let head = 0;
   let reads = 0;
@@ -13,7 +13,10 @@ function following(filter?: { streamPrefixes?: string[]; eventTypes?: string[] }
     return { events: [], position: Math.max(after, head) };
   };
   // Polling an hour apart: only a wake from an append makes it read again within the test.
-  const subscription = pollingSubscription({ readPage, after: 0, pageSize: 100, pollIntervalMs: 3_600_000, appended, ...(filter ? { filter } : {}) });
+  const subscription = pollingSubscription({
+    readPage, after: 0, pageSize: 100, pollIntervalMs: options.pollIntervalMs ?? 3_600_000, appended,
+    ...(filter ? { filter } : {}), ...(options.handledHere ? { handledHere: options.handledHere } : {}),
+  });
   const iterator = subscription[Symbol.asyncIterator]();
   return {
     subscription,
@@ -129,4 +132,95 @@ t.test('appends with nothing for it while the consumer works, or while a page is
   const after = await within(100, iterator.next());
   t.equal(after === 'late' ? 'late' : positionOf(after), 8, 'then the bookings after it, at once');
   t.equal(reads, 3, 'without another read');
+});
+
+/** A handledHere that takes on every append it is asked about, each settled by the test. */
+function takingOn() {
+  const asked: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  const handledHere = () => new Promise<void>((resolve, reject) => {
+    asked.push({ resolve, reject });
+  });
+  return { handledHere, asked };
+}
+
+t.test('an append whose work is done elsewhere in this process is passed without a read once that work is done, not before', async (t) => {
+  const work = takingOn();
+  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: work.handledHere });
+  t.teardown(() => follow.subscription.close());
+  const first = follow.iterator.next();
+  await settle();
+  t.equal(follow.reads(), 1, 'the first page is read at once');
+  follow.append(2, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  t.equal(work.asked.length, 1, 'the append it would read is offered');
+  t.equal(await within(100, first), 'late', 'no page while the work is not done');
+  t.equal(follow.reads(), 1, 'and no read');
+  work.asked[0]?.resolve();
+  const passed = await within(100, first);
+  t.equal(passed === 'late' ? 'late' : positionOf(passed), 2, 'once done: a page of nothing at its position');
+  t.equal(follow.reads(), 1, 'without reading the store');
+});
+
+t.test('an append whose work elsewhere failed is read', async (t) => {
+  const work = takingOn();
+  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: work.handledHere });
+  t.teardown(() => follow.subscription.close());
+  const first = follow.iterator.next();
+  await settle();
+  follow.append(1, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
+  await settle();
+  work.asked[0]?.reject(new Error('the due times could not be written'));
+  const page = await within(100, first);
+  t.equal(page === 'late' ? 'late' : positionOf(page), 1, 'its page comes at once');
+  t.equal(follow.reads(), 2, 'from a read of the store');
+});
+
+t.test('an append nothing here takes on is read as before', async (t) => {
+  let asked = 0;
+  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: () => void asked++ });
+  t.teardown(() => follow.subscription.close());
+  const first = follow.iterator.next();
+  await settle();
+  follow.append(1, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
+  t.equal(positionOf(await first), 1, 'read');
+  t.equal(follow.reads(), 2, 'by a read of the store');
+  t.equal(asked, 1, 'after it was offered');
+  follow.append(2, [{ stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  t.equal(positionOf(await follow.iterator.next()), 2, 'an append the filter leaves out is passed');
+  t.equal(asked, 1, 'without being offered');
+});
+
+t.test('an append taken on after a gap (another process\'s events may lie between) is read once its work is done', async (t) => {
+  const work = takingOn();
+  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: work.handledHere });
+  t.teardown(() => follow.subscription.close());
+  const first = follow.iterator.next();
+  await settle();
+  // Position 1 is another process's, not told yet.
+  follow.append(3, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  await settle();
+  t.equal(follow.reads(), 1, 'no read while its work goes on');
+  work.asked[0]?.resolve();
+  const page = await within(100, first);
+  t.equal(page === 'late' ? 'late' : positionOf(page), 3, 'then its page');
+  t.equal(follow.reads(), 2, 'from a read, which finds what lies in the gap');
+});
+
+t.test('no poll while work taken on is pending: a poll would read what it covers', async (t) => {
+  const work = takingOn();
+  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: work.handledHere, pollIntervalMs: 10 });
+  t.teardown(() => follow.subscription.close());
+  const first = follow.iterator.next();
+  await settle();
+  const polled = follow.reads();
+  t.ok(polled >= 2, `it polls every 10 ms while nothing is pending (${polled} reads in 20 ms)`);
+  follow.append(1, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
+  const pending = follow.reads();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(follow.reads(), pending, 'no read in 100 ms while the work is pending');
+  work.asked[0]?.resolve();
+  t.equal(positionOf(await first), 1, 'once done, its page');
+  t.equal(follow.reads(), pending, 'without a read');
+  void follow.iterator.next();
+  await settle();
+  t.ok(follow.reads() > pending, 'and polling goes on');
 });
