@@ -44,8 +44,7 @@ async function rig(t: Test, options: { dueTimes?: (reactors: ReactorStore) => Re
   t.teardown(() => reactors.close());
   const failures: unknown[] = [];
   const through = options.dueTimes?.(reactors);
-  const target: ReactorStore = through === undefined ? reactors : Object.create(reactors, { addDeadlines: { value: through } });
-  const indexedHere = new HoldsIndexedHere(target, { flushMs: 20, timeoutMs: options.timeoutMs ?? 5_000, onError: (error) => failures.push(error) });
+  const indexedHere = new HoldsIndexedHere(through === undefined ? reactors : { addDeadlines: through }, { flushMs: 20, timeoutMs: options.timeoutMs ?? 5_000, onError: (error) => failures.push(error) });
   t.teardown(() => indexedHere.close());
   const writer = new ConcertWriter(store, {
     queueLimit: 100, maxBatch: 100, snapshotEvery: 1_000, onBackgroundError: (error) => t.fail(String(error)),

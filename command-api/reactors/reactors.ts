@@ -166,7 +166,8 @@ export class HoldsIndexedHere {
   #closed = false;
 
   constructor(
-    private readonly reactors: ReactorStore,
+    /** Where the due times go: the reactor store the hold expirer reads. */
+    private readonly reactors: Pick<ReactorStore, 'addDeadlines'>,
     private readonly options: {
       /** How long appends wait to have their due times written together (each write is one INSERT). */
       readonly flushMs: number;
