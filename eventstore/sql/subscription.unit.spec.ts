@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { AllPage, SubscribeOptions } from '../port.ts';
 import { pollingSubscription } from './subscription.ts';
 
@@ -134,43 +134,46 @@ t.test('appends with nothing for it while the consumer works, or while a page is
   t.equal(reads, 3, 'without another read');
 });
 
-/** A handledHere that takes on every append it is asked about, each settled by the test. */
-function takingOn() {
+/**
+ * A subscription to holds, started (its first read done), whose appends are offered to a
+ * handledHere that takes on every one, each settled by the test (`asked`).
+ */
+async function offering(t: Test, pollIntervalMs?: number) {
   const asked: { resolve: () => void; reject: (error: Error) => void }[] = [];
   const handledHere = () => new Promise<void>((resolve, reject) => {
     asked.push({ resolve, reject });
   });
-  return { handledHere, asked };
-}
-
-t.test('an append whose work is done elsewhere in this process is passed without a read once that work is done, not before', async (t) => {
-  const work = takingOn();
-  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: work.handledHere });
+  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere, ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) });
   t.teardown(() => follow.subscription.close());
   const first = follow.iterator.next();
   await settle();
+  return { asked, follow, first };
+}
+
+/** The position of the page within 100 ms, or 'late'. */
+const positionWithin = async (page: Promise<IteratorResult<AllPage>>) => {
+  const result = await within(100, page);
+  return result === 'late' ? 'late' : positionOf(result);
+};
+
+t.test('an append whose work is done elsewhere in this process is passed without a read once that work is done, not before', async (t) => {
+  const { asked, follow, first } = await offering(t);
   t.equal(follow.reads(), 1, 'the first page is read at once');
   follow.append(2, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
-  t.equal(work.asked.length, 1, 'the append it would read is offered');
+  t.equal(asked.length, 1, 'the append it would read is offered');
   t.equal(await within(100, first), 'late', 'no page while the work is not done');
   t.equal(follow.reads(), 1, 'and no read');
-  work.asked[0]?.resolve();
-  const passed = await within(100, first);
-  t.equal(passed === 'late' ? 'late' : positionOf(passed), 2, 'once done: a page of nothing at its position');
+  asked[0]?.resolve();
+  t.equal(await positionWithin(first), 2, 'once done: a page of nothing at its position');
   t.equal(follow.reads(), 1, 'without reading the store');
 });
 
 t.test('an append whose work elsewhere failed is read', async (t) => {
-  const work = takingOn();
-  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: work.handledHere });
-  t.teardown(() => follow.subscription.close());
-  const first = follow.iterator.next();
-  await settle();
+  const { asked, follow, first } = await offering(t);
   follow.append(1, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
   await settle();
-  work.asked[0]?.reject(new Error('the due times could not be written'));
-  const page = await within(100, first);
-  t.equal(page === 'late' ? 'late' : positionOf(page), 1, 'its page comes at once');
+  asked[0]?.reject(new Error('the due times could not be written'));
+  t.equal(await positionWithin(first), 1, 'its page comes at once');
   t.equal(follow.reads(), 2, 'from a read of the store');
 });
 
@@ -190,34 +193,25 @@ t.test('an append nothing here takes on is read as before', async (t) => {
 });
 
 t.test('an append taken on after a gap (another process\'s events may lie between) is read once its work is done', async (t) => {
-  const work = takingOn();
-  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: work.handledHere });
-  t.teardown(() => follow.subscription.close());
-  const first = follow.iterator.next();
-  await settle();
+  const { asked, follow, first } = await offering(t);
   // Position 1 is another process's, not told yet.
   follow.append(3, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
   await settle();
   t.equal(follow.reads(), 1, 'no read while its work goes on');
-  work.asked[0]?.resolve();
-  const page = await within(100, first);
-  t.equal(page === 'late' ? 'late' : positionOf(page), 3, 'then its page');
+  asked[0]?.resolve();
+  t.equal(await positionWithin(first), 3, 'then its page');
   t.equal(follow.reads(), 2, 'from a read, which finds what lies in the gap');
 });
 
 t.test('no poll while work taken on is pending: a poll would read what it covers', async (t) => {
-  const work = takingOn();
-  const follow = following({ eventTypes: ['SeatsHeld'] }, { handledHere: work.handledHere, pollIntervalMs: 10 });
-  t.teardown(() => follow.subscription.close());
-  const first = follow.iterator.next();
-  await settle();
+  const { asked, follow, first } = await offering(t, 10);
   const polled = follow.reads();
   t.ok(polled >= 2, `it polls every 10 ms while nothing is pending (${polled} reads in 20 ms)`);
   follow.append(1, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }]);
   const pending = follow.reads();
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.equal(follow.reads(), pending, 'no read in 100 ms while the work is pending');
-  work.asked[0]?.resolve();
+  asked[0]?.resolve();
   t.equal(positionOf(await first), 1, 'once done, its page');
   t.equal(follow.reads(), pending, 'without a read');
   void follow.iterator.next();
