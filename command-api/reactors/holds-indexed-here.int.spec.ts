@@ -38,7 +38,8 @@ const hold = (bookingId: string, overrides: Partial<HoldSeats> = {}): HoldSeats 
  */
 async function rig(t: Test, options: { dueTimes?: (reactors: ReactorStore) => ReactorStore['addDeadlines']; timeoutMs?: number } = {}) {
   const url = await freshMysqlDatabase(t);
-  const store = await SqlEventStore.open({ client: 'mysql2', url });
+  // No polls: between an append's commit and its telling, a poll would read what it commits.
+  const store = await SqlEventStore.open({ client: 'mysql2', url, pollIntervalMs: 3_600_000 });
   t.teardown(() => store.close());
   const reactors = await ReactorStore.open({ client: 'mysql2', url });
   t.teardown(() => reactors.close());
@@ -162,7 +163,6 @@ t.test('a batch is taken on only when the reactor would do nothing else with it'
   t.equal(offered(writesOf([]), [held(first)]), undefined, 'not a hold whose booking stream is not in the same writes (the reactor repairs it)');
   const released: ConcertEvent = { type: 'HoldReleased', data: { concert_id: CONCERT, booking_id: randomUUID(), seat_ids: [regularSeat(2)], reason: 'cancelled', released_at: T0 } };
   t.equal(offered(writesOf([first]), [held(first), released]), undefined, 'not a batch with a release in it (the reactor acts on it)');
-  t.equal(r.indexedHere.handled(writesOf([first])), undefined, 'not writes it was never told');
   const writes = writesOf([first, second]);
   const taken = offered(writes, [held(first), held(second)]);
   t.ok(taken !== undefined, 'holds with their booking streams and nothing else: taken on');

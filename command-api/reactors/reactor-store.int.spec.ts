@@ -49,4 +49,15 @@ for (const client of ['mysql2', 'better-sqlite3'] as const) {
     t.equal(await store.unpark('payments', event.id), false, 'once');
     t.strictSame((await store.parked()).map((row) => row.reactor), ['bookings']);
   });
+
+  t.test(`${client}: due times and tickets by the thousand, in one call each`, async (t) => {
+    const store = await open(t, client);
+    // More than SQLite takes in one multi-row INSERT (500 rows): two full batches of holds written at once.
+    const many = Array.from({ length: 1_200 }, (_, i) => ({ bookingId: `booking-${i}`, concertId: 'concert-1', expiresAt: 1_000 + i }));
+    await store.addDeadlines(many);
+    await store.addDeadlines(many.slice(0, 600));
+    t.strictSame(await store.due(Number.MAX_SAFE_INTEGER, 2_000), many, 'every due time once, oldest first');
+    await store.addTickets(many.map((deadline) => ({ ticketId: `ticket-${deadline.bookingId}`, concertId: deadline.concertId })));
+    t.strictSame(await Promise.all(['ticket-booking-0', 'ticket-booking-1199', 'ticket-booking-1200'].map((ticket) => store.concertOfTicket(ticket))), ['concert-1', 'concert-1', null]);
+  });
 }

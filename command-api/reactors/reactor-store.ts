@@ -86,6 +86,12 @@ interface ParkedRow {
   tries: number | string;
 }
 
+/**
+ * Rows of one multi-row INSERT at most: knex writes one on SQLite as a SELECT … UNION ALL per row,
+ * and SQLite takes at most 500 of those terms in a statement.
+ */
+const ROWS_PER_INSERT = 500;
+
 export interface Deadline {
   readonly bookingId: string;
   readonly concertId: string;
@@ -167,10 +173,11 @@ export class ReactorStore {
   }
 
   async addDeadlines(deadlines: readonly Deadline[]): Promise<void> {
-    if (deadlines.length === 0) return;
-    await this.db('hold_deadlines')
-      .insert(deadlines.map((d) => ({ booking_id: d.bookingId, concert_id: d.concertId, expires_at: d.expiresAt })))
-      .onConflict('booking_id').ignore();
+    for (let i = 0; i < deadlines.length; i += ROWS_PER_INSERT) {
+      await this.db('hold_deadlines')
+        .insert(deadlines.slice(i, i + ROWS_PER_INSERT).map((d) => ({ booking_id: d.bookingId, concert_id: d.concertId, expires_at: d.expiresAt })))
+        .onConflict('booking_id').ignore();
+    }
   }
 
   async removeDeadlines(bookingIds: readonly string[]): Promise<void> {
@@ -186,9 +193,10 @@ export class ReactorStore {
 
   /** Remembers the concert of sold tickets; reading a page again after a crash does no harm. */
   async addTickets(tickets: readonly { readonly ticketId: string; readonly concertId: string }[]): Promise<void> {
-    if (tickets.length === 0) return;
-    await this.db('ticket_concerts').insert(tickets.map((ticket) => ({ ticket_id: ticket.ticketId, concert_id: ticket.concertId })))
-      .onConflict('ticket_id').ignore();
+    for (let i = 0; i < tickets.length; i += ROWS_PER_INSERT) {
+      await this.db('ticket_concerts').insert(tickets.slice(i, i + ROWS_PER_INSERT).map((ticket) => ({ ticket_id: ticket.ticketId, concert_id: ticket.concertId })))
+        .onConflict('ticket_id').ignore();
+    }
   }
 
   /** The concert of a sold ticket, or null when no sale of it has been seen. */

@@ -240,8 +240,9 @@ export class HoldsIndexedHere {
       ]);
       for (const waiting of batch) waiting.written();
     } catch (error) {
-      this.options.onError(error);
+      // Rejected first: each is a subscription waiting to read them back, whatever onError does.
       for (const waiting of batch) waiting.failed(error);
+      this.options.onError(error);
     } finally {
       clearTimeout(timer);
     }

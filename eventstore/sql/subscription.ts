@@ -61,7 +61,9 @@ export function pollingSubscription(options: PollingOptions): Subscription {
   };
   /**
    * Makes an append this subscription need not read passable. `gap`: positions before it were not
-   * told when it was (another process's append may lie there).
+   * told when it was (another process's append may lie there): then it is read all the same, also
+   * when it joins a run (one whose work handledHere finished late may join a run of appends told
+   * after it, whose own gap check saw it told).
    */
   const pass = (from: number, last: number, gap: boolean): void => {
     if (last <= position) return;
@@ -70,9 +72,10 @@ export function pollingSubscription(options: PollingOptions): Subscription {
     else if (run !== undefined && last === run.from) run.from = from;
     else {
       passable = { from, to: last };
-      // A gap (what lies between may be another process's, not told yet), or a run given up: read.
-      if (gap || run !== undefined) appendsSeen++;
+      // A run given up: read.
+      if (run !== undefined) appendsSeen++;
     }
+    if (gap) appendsSeen++;
     wake?.();
   };
   const onAppended = (last: number, writes?: AppendedWrites): void => {

@@ -203,6 +203,19 @@ t.test('an append taken on after a gap (another process\'s events may lie betwee
   t.equal(follow.reads(), 2, 'from a read, which finds what lies in the gap');
 });
 
+t.test('an append taken on after a gap is read even when appends told after it were passed meanwhile', async (t) => {
+  const { asked, follow, first } = await offering(t);
+  // Position 1 is another process's, not told yet; the holds at 2..3 are taken on.
+  follow.append(3, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  // Then something it does not read, told at once: right after the holds, so no gap of its own.
+  follow.append(4, [{ stream: 'queue-1', events: [{ type: 'QueueJoined' }] }]);
+  await settle();
+  t.equal(follow.reads(), 1, 'no read yet');
+  asked[0]?.resolve();
+  t.equal(await positionWithin(first), 4, 'once the holds\' work is done, a page up to both');
+  t.equal(follow.reads(), 2, 'from a read, which finds what lies in the gap');
+});
+
 t.test('no poll while work taken on is pending: a poll would read what it covers', async (t) => {
   const { asked, follow, first } = await offering(t, 10);
   const polled = follow.reads();
