@@ -5,6 +5,9 @@
  * The real concert writer, reactor and runner on MariaDB.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { CommandContext } from '../../domain/index.ts';
 import { bookingStream } from '../../domain/booking/index.ts';
@@ -31,17 +34,28 @@ const hold = (bookingId: string, overrides: Partial<HoldSeats> = {}): HoldSeats 
   ...overrides,
 });
 
+/** Where the events and the reactor store are: one fresh MariaDB database, or SQLite files (the embedded default). */
+async function databases(t: Test, client: 'mysql2' | 'better-sqlite3') {
+  if (client === 'mysql2') {
+    const url = await freshMysqlDatabase(t);
+    return { events: { client, url }, reactors: { client, url } } as const;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'boxoffice-held-here-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return { events: { client, filename: join(dir, 'events.sqlite') }, reactors: { client, filename: join(dir, 'reactors.sqlite') } } as const;
+}
+
 /**
  * A concert on sale, its writer telling `indexedHere` its batches, and the bookings reactor's
  * runner (not started) whose pages are recorded. `dueTimes`: what HoldsIndexedHere writes through
  * (the reactor store's addDeadlines by default).
  */
-async function rig(t: Test, options: { dueTimes?: (reactors: ReactorStore) => ReactorStore['addDeadlines']; timeoutMs?: number } = {}) {
-  const url = await freshMysqlDatabase(t);
+async function rig(t: Test, options: { dueTimes?: (reactors: ReactorStore) => ReactorStore['addDeadlines']; timeoutMs?: number; client?: 'mysql2' | 'better-sqlite3' } = {}) {
+  const at = await databases(t, options.client ?? 'mysql2');
   // No polls: between an append's commit and its telling, a poll would read what it commits.
-  const store = await SqlEventStore.open({ client: 'mysql2', url, pollIntervalMs: 3_600_000 });
+  const store = await SqlEventStore.open({ ...at.events, pollIntervalMs: 3_600_000 });
   t.teardown(() => store.close());
-  const reactors = await ReactorStore.open({ client: 'mysql2', url });
+  const reactors = await ReactorStore.open(at.reactors);
   t.teardown(() => reactors.close());
   const failures: unknown[] = [];
   const through = options.dueTimes?.(reactors);
@@ -79,8 +93,13 @@ async function rig(t: Test, options: { dueTimes?: (reactors: ReactorStore) => Re
   return { store, reactors, indexedHere, writer, runner, start, holdSeats, heldReadBack, dueBookings, failures };
 }
 
-t.test('holds written here with their booking streams are indexed as they are written and never read back', async (t) => {
-  const r = await rig(t);
+for (const client of ['mysql2', 'better-sqlite3'] as const) {
+  t.test(`${client}: holds written here with their booking streams are indexed as they are written and never read back`, async (t) => {
+    await indexedAsWritten(t, await rig(t, { client }));
+  });
+}
+
+async function indexedAsWritten(t: Test, r: Awaited<ReturnType<typeof rig>>): Promise<void> {
   await r.start();
   const bookingIds = Array.from({ length: 5 }, () => randomUUID());
   const position = await r.holdSeats(bookingIds);
@@ -92,7 +111,7 @@ t.test('holds written here with their booking streams are indexed as they are wr
   const placed = await r.store.streamRevisions(bookingIds.map(bookingStream));
   t.equal(placed.size, 5, 'and each booking stream is there, written with its hold');
   t.strictSame(r.failures, [], 'nothing failed');
-});
+}
 
 t.test('the reactor moves past them only once their due times are stored: a crash before that leaves them to be read back', async (t) => {
   // The due times' write hangs (a database gone quiet): the reactor must neither read nor pass them meanwhile.
@@ -102,7 +121,7 @@ t.test('the reactor moves past them only once their due times are stored: a cras
   const position = await r.holdSeats(bookingIds);
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   t.ok(await r.reactors.checkpoint('bookings') < position, 'after 1.5 s the checkpoint is still before the holds');
-  t.equal(r.heldReadBack(), 0, 'which were not read either (no poll while their due times are being written)');
+  t.equal(r.heldReadBack(), 0, 'which were not read either');
   t.strictSame(await r.dueBookings(), [], 'and have no due time');
   // The process dies; the next one's reactor starts from the checkpoint.
   await r.runner.stop();
