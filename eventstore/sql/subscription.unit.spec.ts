@@ -150,6 +150,9 @@ async function offering(t: Test, pollIntervalMs?: number) {
   return { asked, follow, first };
 }
 
+/** An append of a hold with its booking stream. */
+const holdWithBooking = [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }];
+
 /** The position of the page within 100 ms, or 'late'. */
 const positionWithin = async (page: Promise<IteratorResult<AllPage>>) => {
   const result = await within(100, page);
@@ -159,7 +162,7 @@ const positionWithin = async (page: Promise<IteratorResult<AllPage>>) => {
 t.test('an append whose work is done elsewhere in this process is passed without a read once that work is done, not before', async (t) => {
   const { asked, follow, first } = await offering(t);
   t.equal(follow.reads(), 1, 'the first page is read at once');
-  follow.append(2, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  follow.append(2, holdWithBooking);
   t.equal(asked.length, 1, 'the append it would read is offered');
   t.equal(await within(100, first), 'late', 'no page while the work is not done');
   t.equal(follow.reads(), 1, 'and no read');
@@ -195,7 +198,7 @@ t.test('an append nothing here takes on is read as before', async (t) => {
 t.test('an append taken on after a gap (another process\'s events may lie between) is read once its work is done', async (t) => {
   const { asked, follow, first } = await offering(t);
   // Position 1 is another process's, not told yet.
-  follow.append(3, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  follow.append(3, holdWithBooking);
   await settle();
   t.equal(follow.reads(), 1, 'no read while its work goes on');
   asked[0]?.resolve();
@@ -206,7 +209,7 @@ t.test('an append taken on after a gap (another process\'s events may lie betwee
 t.test('an append taken on after a gap is read even when appends told after it were passed meanwhile', async (t) => {
   const { asked, follow, first } = await offering(t);
   // Position 1 is another process's, not told yet; the holds at 2..3 are taken on.
-  follow.append(3, [{ stream: 'concert-1', events: [{ type: 'SeatsHeld' }] }, { stream: 'booking-1', events: [{ type: 'BookingPlaced' }] }]);
+  follow.append(3, holdWithBooking);
   // Then something it does not read, told at once: right after the holds, so no gap of its own.
   follow.append(4, [{ stream: 'queue-1', events: [{ type: 'QueueJoined' }] }]);
   await settle();
