@@ -40,7 +40,7 @@ export interface ConcertWriterOptions extends BatchingWriterOptions {
   readonly companionsOf?: (events: readonly ConcertEvent[], context: CommandContext, newId: () => string) => StreamWrite[];
   /**
    * Told each batch written with its companions, just before the append (BatchingWriter's
-   * writingTogether): the wiring gives the holds indexed here (reactors/holds-indexed-here.ts).
+   * writingTogether): the wiring gives the holds indexed here (HoldsIndexedHere, reactors/reactors.ts).
    */
   readonly writingTogether?: (writes: readonly StreamWrite[], events: readonly ConcertEvent[]) => void;
 }

@@ -150,7 +150,7 @@ async function indexDeadlines(reactors: ReactorStore, events: readonly ConcertOu
  *
  * The concert writer tells each batch it is about to write with its companions (writing); the
  * bookings reactor's subscription asks about each append of this process it would read (handled).
- * The due times of what was taken on are written to the reactor store every FLUSH_MS, and only
+ * The due times of what was taken on are written to the reactor store every `flushMs`, and only
  * once they are there does the subscription move past those appends: a crash before that leaves
  * them behind its checkpoint, to be read as before. A batch is taken on only when the reactor
  * would do nothing else with it: every hold in it has its booking stream in the same writes and
