@@ -5,24 +5,19 @@
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { toCanonicalInstant } from '../domain/index.ts';
+import { chunks, SQLITE_MAX_INSERT_ROWS } from '../lib/db/chunks.ts';
 import { sqlDialectOf } from '../lib/db/dialect.ts';
 import { mysqlString, wholeStatement } from '../lib/db/mysql-literal.ts';
 
 /** Under SQLite's 32,766 and MySQL's 65,535 bound parameters per statement. */
 const MAX_PARAMETERS = 30_000;
-/** knex writes a multi-row INSERT on SQLite as a compound SELECT of at most 500 terms. */
-const SQLITE_MAX_ROWS = 500;
 
 function rowsPerStatement(trx: Knex.Transaction, row: object): number {
   const byParameters = Math.max(1, Math.floor(MAX_PARAMETERS / Object.keys(row).length));
-  return sqlDialectOf(trx) === 'sqlite' ? Math.min(SQLITE_MAX_ROWS, byParameters) : byParameters;
+  return sqlDialectOf(trx) === 'sqlite' ? Math.min(SQLITE_MAX_INSERT_ROWS, byParameters) : byParameters;
 }
 
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
-}
+export { chunks };
 
 /** Rows whose `column` is one of `values`, in as few queries as the parameter limit allows. */
 export async function selectIn<R>(trx: Knex.Transaction, table: string, column: string, values: readonly string[]): Promise<R[]> {

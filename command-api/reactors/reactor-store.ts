@@ -5,6 +5,7 @@
  * only). MySQL/MariaDB, or a SQLite file in the data dir.
  */
 import type { Knex } from 'knex';
+import { chunks, SQLITE_MAX_INSERT_ROWS } from '../../lib/db/chunks.ts';
 import { openDatabase, type DatabaseOptions } from '../../lib/db/database.ts';
 import { sqlDialectOf } from '../../lib/db/dialect.ts';
 
@@ -85,12 +86,6 @@ interface ParkedRow {
   last_failed_at: number | string;
   tries: number | string;
 }
-
-/**
- * Rows of one multi-row INSERT at most: knex writes one on SQLite as a SELECT … UNION ALL per row,
- * and SQLite takes at most 500 of those terms in a statement.
- */
-const ROWS_PER_INSERT = 500;
 
 export interface Deadline {
   readonly bookingId: string;
@@ -173,9 +168,9 @@ export class ReactorStore {
   }
 
   async addDeadlines(deadlines: readonly Deadline[]): Promise<void> {
-    for (let i = 0; i < deadlines.length; i += ROWS_PER_INSERT) {
+    for (const part of chunks(deadlines, SQLITE_MAX_INSERT_ROWS)) {
       await this.db('hold_deadlines')
-        .insert(deadlines.slice(i, i + ROWS_PER_INSERT).map((d) => ({ booking_id: d.bookingId, concert_id: d.concertId, expires_at: d.expiresAt })))
+        .insert(part.map((d) => ({ booking_id: d.bookingId, concert_id: d.concertId, expires_at: d.expiresAt })))
         .onConflict('booking_id').ignore();
     }
   }
@@ -193,8 +188,8 @@ export class ReactorStore {
 
   /** Remembers the concert of sold tickets; reading a page again after a crash does no harm. */
   async addTickets(tickets: readonly { readonly ticketId: string; readonly concertId: string }[]): Promise<void> {
-    for (let i = 0; i < tickets.length; i += ROWS_PER_INSERT) {
-      await this.db('ticket_concerts').insert(tickets.slice(i, i + ROWS_PER_INSERT).map((ticket) => ({ ticket_id: ticket.ticketId, concert_id: ticket.concertId })))
+    for (const part of chunks(tickets, SQLITE_MAX_INSERT_ROWS)) {
+      await this.db('ticket_concerts').insert(part.map((ticket) => ({ ticket_id: ticket.ticketId, concert_id: ticket.concertId })))
         .onConflict('ticket_id').ignore();
     }
   }

@@ -22,6 +22,7 @@ import { instant } from '../../domain/shared/decider.ts';
 import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent, StreamWrite } from '../../eventstore/port.ts';
 import { Ticker } from '../../lib/ticker.ts';
+import { withTimeout } from '../../lib/timeout.ts';
 import { isRefusal, type RefusalCode } from '../../lib/errors.ts';
 import { ensureBookingPlaced, findHold } from '../bookings/placement.ts';
 import type { BookingPlacer } from '../bookings/placer.ts';
@@ -230,21 +231,13 @@ export class HoldsIndexedHere {
 
   async #write(): Promise<void> {
     const batch = this.#queued.splice(0);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.reactors.addDeadlines(batch.flatMap((waiting) => waiting.deadlines)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`holds indexed here: writing due times took over ${this.options.timeoutMs} ms; read back instead`)), this.options.timeoutMs);
-        }),
-      ]);
+      await withTimeout(this.reactors.addDeadlines(batch.flatMap((waiting) => waiting.deadlines)), this.options.timeoutMs, 'holds indexed here: the write of due times (read back instead)');
       for (const waiting of batch) waiting.written();
     } catch (error) {
       // Rejected first: each is a subscription waiting to read them back, whatever onError does.
       for (const waiting of batch) waiting.failed(error);
       this.options.onError(error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
