@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, type CommandContext, type Sealed } from '../../domain/index.ts';
-import { claimDecider, claimStream, type ClaimKind } from '../../domain/claim/index.ts';
+import { claimDecider, claimStream, type ClaimKind, type ReleaseValue } from '../../domain/claim/index.ts';
 import {
   isReservedUsername,
   normalizeEmail,
@@ -80,14 +80,18 @@ export class AdminUsernameHeld extends Error {
   }
 }
 
+/** The release of a claim of `ownerId`'s; with `claimNumber`, of that claim only. */
+function releaseValue(kind: ClaimKind, key: string, ownerId: string, now: string, claimNumber?: number): ReleaseValue {
+  return { type: 'ReleaseValue', kind, value_key: key, owner_id: ownerId, now, ...(claimNumber === undefined ? {} : { claim_number: claimNumber }) };
+}
+
 /**
  * Releases a claim of `ownerId`'s (as of the context's instant); one that someone else holds by
  * now is theirs, and stays. With `claimNumber`, only that claim: one made again since stays too.
  */
 export async function releaseOwnClaim(commands: CommandHandler, kind: ClaimKind, key: string, ownerId: string, context: CommandContext, claimNumber?: number): Promise<void> {
-  const only = claimNumber === undefined ? {} : { claim_number: claimNumber };
   try {
-    await commands.execute(claimStream(kind, key), claimDecider, { type: 'ReleaseValue', kind, value_key: key, owner_id: ownerId, now: context.occurredAt, ...only }, context);
+    await commands.execute(claimStream(kind, key), claimDecider, releaseValue(kind, key, ownerId, context.occurredAt, claimNumber), context);
   } catch (error) {
     if (!isRefusal(error, 'CLAIM_NOT_OWNED')) throw error;
   }
@@ -432,9 +436,7 @@ export class UserService {
       try {
         await this.deps.commands.execute(userStream(stale.ownerId), userDecider, stale.close, closing);
         // That claim only: one made again since (the holder claiming the value anew) is not stale.
-        await this.deps.commands.execute(claimStream(kind, key), claimDecider, {
-          type: 'ReleaseValue', kind, value_key: key, owner_id: stale.ownerId, claim_number: stale.claimNumber, now: closing.occurredAt,
-        }, closing);
+        await this.deps.commands.execute(claimStream(kind, key), claimDecider, releaseValue(kind, key, stale.ownerId, closing.occurredAt, stale.claimNumber), closing);
       } catch (refusal) {
         // The account was made after all, the address became its own, or another request took the value over first.
         if (isRefusal(refusal, 'USER_ALREADY_EXISTS', 'EMAIL_TAKEN', 'CLAIM_NOT_OWNED')) throw error;
