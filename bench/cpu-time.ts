@@ -41,6 +41,25 @@ export async function statementsSent(db: Knex): Promise<number> {
   return Number(rows[0]?.Value);
 }
 
+/** The machine's CPU time so far, in clock ticks, from /proc/stat's first line: all of it, and the steal among it. */
+export interface MachineTicks {
+  readonly total: number;
+  /** Time the hypervisor gave this machine's virtual cores to other guests: work here waited for it. */
+  readonly steal: number;
+}
+
+export async function machineTicks(): Promise<MachineTicks> {
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is counted in user already)
+  const fields = ((await readFile('/proc/stat', 'utf8')).split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((sum, ticks) => sum + ticks, 0), steal: fields[7] ?? 0 };
+}
+
+/** Of the machine's CPU time between two readings, the share that was steal, %. */
+export function stealPercent(from: MachineTicks, to: MachineTicks): number {
+  const total = to.total - from.total;
+  return total > 0 ? ((to.steal - from.steal) / total) * 100 : 0;
+}
+
 /** The server's pid is the child's; MariaDB's comes from its pid file. */
 export async function cpuTime(server: ChildProcess, mysqlUrl: string): Promise<CpuTime> {
   const db = knex({ client: 'mysql2', connection: mysqlUrl, pool: { min: 0, max: 1 } });

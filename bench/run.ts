@@ -82,16 +82,26 @@ const benchmarks: Record<string, Benchmark> = {
       await benchBaseline(mysqlUrl, seconds, 40_000);
       await benchRedisBaseline(mysqlUrl, redisUrl, seconds, redisUsers);
       await benchOurs(mysqlUrl, seconds, 40_000);
-      for (let round = 0; round < rounds; round++) {
-        baseline.push(await benchBaseline(mysqlUrl, seconds, 40_000));
-        redis.push(await benchRedisBaseline(mysqlUrl, redisUrl, seconds, redisUsers));
-        ours.push(await benchOurs(mysqlUrl, seconds, 40_000));
-        process.stderr.write(`flash-sale round ${round + 1}: ours ${rate(ours.at(-1)?.bookingsPerSecond ?? 0)}, row-lock ${rate(baseline.at(-1)?.bookingsPerSecond ?? 0)}, redis ${rate(redis.at(-1)?.bookingsPerSecond ?? 0)} bookings/s\n`);
+      const counted: SaleRound[] = [];
+      const disturbed: SaleRound[] = [];
+      while (ours.length < rounds) {
+        const round = { baseline: await benchBaseline(mysqlUrl, seconds, 40_000), redis: await benchRedisBaseline(mysqlUrl, redisUrl, seconds, redisUsers), ours: await benchOurs(mysqlUrl, seconds, 40_000) };
+        const steal = stealOf(round);
+        const repeat = steal > MAX_STEAL_PERCENT && disturbed.length < rounds;
+        process.stderr.write(`flash-sale round ${ours.length + disturbed.length + 1}: ours ${rate(round.ours.bookingsPerSecond)}, row-lock ${rate(round.baseline.bookingsPerSecond)}, redis ${rate(round.redis.bookingsPerSecond)} bookings/s, steal ${steal.toFixed(1)}%${repeat ? ' (repeated)' : ''}\n`);
+        if (repeat) {
+          disturbed.push(round);
+          continue;
+        }
+        counted.push(round);
+        baseline.push(round.baseline);
+        redis.push(round.redis);
+        ours.push(round.ours);
       }
       // One more round of ours, profiled (not counted: the profiler costs time), for where the CPU goes.
       await mkdir(profileDir, { recursive: true });
       const profiled = await benchOurs(mysqlUrl, seconds, 40_000, { cpuProfileDir: profileDir });
-      const rowLock = flashSaleReport(ours, baseline, profiled, seconds);
+      const rowLock = flashSaleReport(ours, baseline, profiled, seconds, { counted, disturbed });
       const withRedis = flashSaleRedisReport(ours, redis, seconds);
       return { ratios: [...rowLock.ratios, ...withRedis.ratios], reading: `${rowLock.reading}\n\n${withRedis.reading}` };
     } finally {
@@ -605,13 +615,14 @@ function rebuildReport(figures: RebuildFigures) {
       `the figure is events / wall time until the last one swapped in (${finished}).`,
       `They wrote ${rate(figures.rows)} rows (${(figures.rows / figures.events).toFixed(2)} per event).`,
       'Baseline, same server, right after: as many rows as there were events, read-model-shaped (UUID key, an indexed',
-      'UUID, a status, an amount, a time, a position), in multi-row INSERTs of 1,000 rows over 4 connections at once —',
-      'no reading, no JSON, no folding, no checkpoint.',
+      `UUID, a status, an amount, a time, a position), in multi-row INSERTs of 1,000 rows over ${figures.baseline.connections} connections at once —`,
+      'no reading, no JSON, no folding, no checkpoint. Steal is the share of the machine\'s CPU time the hypervisor gave to',
+      'other guests meanwhile (/proc/stat): work here waited for it.',
       '',
-      '| | seconds | rate |',
-      '|---|---|---|',
-      `| ours: rebuild of every projection | ${figures.ours.seconds.toFixed(1)} | ${rate(figures.ours.eventsPerSecond)} events/s |`,
-      `| raw multi-row INSERT | ${figures.baseline.seconds.toFixed(1)} | ${rate(figures.baseline.rowsPerSecond)} rows/s |`,
+      '| | seconds | rate | steal |',
+      '|---|---|---|---|',
+      `| ours: rebuild of every projection | ${figures.ours.seconds.toFixed(1)} | ${rate(figures.ours.eventsPerSecond)} events/s | ${figures.ours.stealPercent.toFixed(1)}% |`,
+      `| raw multi-row INSERT | ${figures.baseline.seconds.toFixed(1)} | ${rate(figures.baseline.rowsPerSecond)} rows/s | ${figures.baseline.stealPercent.toFixed(1)}% |`,
       '',
       'Where the time goes (CPU seconds from /proc and a --cpu-prof profile of the rebuild, 294,130 events = 40,000 bookings,',
       'BENCH_REBUILD_BOOKINGS=40000; 1,071,267 rows, the 700,000 seats a fixed part of them). Before: Node 19.9 s, MariaDB',
@@ -681,7 +692,43 @@ const flashSaleBefore = {
 /** The flash sale's p99 when issue 22 set its target ("no worse than today's"). */
 const P99_TARGET_MS = 115;
 
-function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled: SaleFigures, seconds: number) {
+/**
+ * A round (row-lock, Redis + Lua, ours) in whose measured phases the hypervisor took more than this
+ * share of the machine's CPU time (steal) is repeated, at most as many times as there are rounds:
+ * on this 2-core guest, rounds with 4–10% steal ran every design at 60–85% of its speed in the
+ * rounds without any (2026-12-07), and such a round decided both the ratio and the worst p99.
+ */
+const MAX_STEAL_PERCENT = 1;
+
+/** One round of the three designs, alternating in that order. */
+interface SaleRound {
+  readonly baseline: SaleFigures;
+  readonly redis: RedisSaleFigures;
+  readonly ours: SaleFigures;
+}
+
+/**
+ * Which rounds were repeated, and how much steal the counted ones saw: a round on a machine partly
+ * taken away by the host measures the host.
+ */
+function disturbedReading(counted: readonly SaleRound[], disturbed: readonly SaleRound[]): string {
+  const stealText = (steal: number) => `${steal.toFixed(1)}%`;
+  const repeated = disturbed.length === 0
+    ? 'No round was repeated.'
+    : `Repeated, not counted: ${disturbed.length} round${disturbed.length === 1 ? '' : 's'} (steal ${disturbed.map((round) => stealText(stealOf(round))).join(', ')}; ours ${disturbed.map((round) => rate(round.ours.bookingsPerSecond)).join(', ')}, row-lock ${disturbed.map((round) => rate(round.baseline.bookingsPerSecond)).join(', ')}, Redis + Lua ${disturbed.map((round) => rate(round.redis.bookingsPerSecond)).join(', ')} bookings/s; p99 of ours ${disturbed.map((round) => Math.round(round.ours.p99Ms)).join(', ')} ms).`;
+  return [
+    `Steal (/proc/stat): the share of the machine's CPU time that the hypervisor gave to other guests during a measured phase.`,
+    `A round of the three designs is repeated when any of its phases had more than ${MAX_STEAL_PERCENT}% (at most as many times as there are rounds;`,
+    `the rounds alternate, so a slow spell of the host hits all three). ${repeated} Steal in the rounds counted: ${counted.map((round) => stealText(stealOf(round))).join(', ')}.`,
+  ].join('\n');
+}
+
+/** The most steal in any of a round's three measured phases, %. */
+function stealOf(round: SaleRound): number {
+  return Math.max(round.baseline.stealPercent ?? 0, round.redis.stealPercent ?? 0, round.ours.stealPercent ?? 0);
+}
+
+function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled: SaleFigures, seconds: number, rounds: { counted: readonly SaleRound[]; disturbed: readonly SaleRound[] }) {
   const best = (runs: SaleFigures[]) => [...runs].sort((a, b) => a.bookingsPerSecond - b.bookingsPerSecond)[runs.length - 1] as SaleFigures;
   const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
   const median = medianOf;
@@ -692,7 +739,7 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
     const top = best(runs);
     const rates = runs.map((r) => r.bookingsPerSecond);
     const spread = sorted(rates);
-    return `| ${name} | ${rate(perSecond(runs))} | ${rate(spread[0] ?? 0)}–${rate(spread.at(-1) ?? 0)} (${percent((spread.at(-1) ?? 0) - (spread[0] ?? 0), perSecond(runs))}%) | ${rates.map(rate).join(', ')} | ${top.p50Ms} / ${top.p99Ms} | ${Math.max(...runs.map((r) => r.p99Ms))} | ${runs.reduce((n, r) => n + r.non2xx + r.errors, 0)} | ${runs.reduce((n, r) => n + r.oversold, 0)} | ${ms(median(runs.map((r) => r.serverCpuMsPerBooking ?? Number.NaN)))} | ${ms(median(runs.map((r) => r.databaseCpuMsPerBooking ?? Number.NaN)))} | ${ms(median(runs.map((r) => r.statementsPerBooking ?? Number.NaN)))} |`;
+    return `| ${name} | ${rate(perSecond(runs))} | ${rate(spread[0] ?? 0)}–${rate(spread.at(-1) ?? 0)} (${percent((spread.at(-1) ?? 0) - (spread[0] ?? 0), perSecond(runs))}%) | ${rates.map(rate).join(', ')} | ${runs.map((r) => Math.round(r.p99Ms)).join(', ')} | ${top.p50Ms} / ${top.p99Ms} | ${Math.max(...runs.map((r) => r.p99Ms))} | ${runs.reduce((n, r) => n + r.non2xx + r.errors, 0)} | ${runs.reduce((n, r) => n + r.oversold, 0)} | ${ms(median(runs.map((r) => r.serverCpuMsPerBooking ?? Number.NaN)))} | ${ms(median(runs.map((r) => r.databaseCpuMsPerBooking ?? Number.NaN)))} | ${ms(median(runs.map((r) => r.statementsPerBooking ?? Number.NaN)))} |`;
   };
   const target = 1_000;
   const oversold = [...ours, ...baseline].reduce((n, r) => n + r.oversold, 0);
@@ -721,10 +768,12 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'mariadbd over the measured phase, divided by the bookings answered 201 (median round). Everything (load generator,',
       `server, MariaDB) shares the 2 cores. Every server, ours and the baselines, runs with the image's V8 flags (${serverNodeFlags.join(' ')}).`,
       '',
-      '| | bookings/s (median) | spread | rounds | p50 / p99 ms (best round) | worst p99 ms | non-2xx or errors | oversold | server CPU ms/booking | MariaDB CPU ms/booking | statements/booking |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| | bookings/s (median) | spread | rounds | p99 ms of each round | p50 / p99 ms (best round) | worst p99 ms | non-2xx or errors | oversold | server CPU ms/booking | MariaDB CPU ms/booking | statements/booking |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
       row('ours', ours),
       row('row-lock baseline', baseline),
+      '',
+      disturbedReading(rounds.counted, rounds.disturbed),
       '',
       `Where a booking's time goes. CPU per booking (ours): before, on main's code (${flashSaleBefore.measuredOn}), server`,
       `${ms(flashSaleBefore.serverCpuMsPerBooking)} ms and MariaDB ${ms(flashSaleBefore.databaseCpuMsPerBooking)} ms, ${ms(flashSaleBefore.statementsPerBooking)} statements; now server ${ms(serverCpu)} ms and MariaDB`,
