@@ -13,6 +13,8 @@ export interface Spent {
 }
 
 export interface CpuTime {
+  /** The server's pid and mariadbd's. */
+  readonly pids: readonly number[];
   read(): Promise<Spent>;
   close(): Promise<void>;
 }
@@ -41,9 +43,11 @@ export async function statementsSent(db: Knex): Promise<number> {
   return Number(rows[0]?.Value);
 }
 
-/** The machine's CPU time so far, in clock ticks, from /proc/stat's first line: all of it, and the steal among it. */
+/** The machine's CPU time so far, in clock ticks, from /proc/stat's first line. */
 export interface MachineTicks {
   readonly total: number;
+  /** Idle, waiting for I/O included. */
+  readonly idle: number;
   /** Time the hypervisor gave this machine's virtual cores to other guests: work here waited for it. */
   readonly steal: number;
 }
@@ -51,7 +55,7 @@ export interface MachineTicks {
 export async function machineTicks(): Promise<MachineTicks> {
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is counted in user already)
   const fields = ((await readFile('/proc/stat', 'utf8')).split('\n', 1)[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
-  return { total: fields.reduce((sum, ticks) => sum + ticks, 0), steal: fields[7] ?? 0 };
+  return { total: fields.reduce((sum, ticks) => sum + ticks, 0), idle: (fields[3] ?? 0) + (fields[4] ?? 0), steal: fields[7] ?? 0 };
 }
 
 /** Of the machine's CPU time between two readings, the share that was steal, %. */
@@ -60,12 +64,41 @@ export function stealPercent(from: MachineTicks, to: MachineTicks): number {
   return total > 0 ? ((to.steal - from.steal) / total) * 100 : 0;
 }
 
+/** What else a measured phase shared the machine with, as shares of the machine's CPU time, %. */
+export interface Disturbance {
+  /** Taken by the hypervisor for other guests (stealPercent). */
+  readonly stealPercent: number;
+  /**
+   * Used by anything but the bench itself and the processes it measures (the server, MariaDB,
+   * Redis): another program on the machine, and the kernel's own threads (a few per cent).
+   */
+  readonly othersPercent: number;
+}
+
+/** Starts watching the machine; `stop` says what a phase shared it with. `known` are the pids the phase measures. */
+export async function watchMachine(known: readonly number[]): Promise<{ stop(): Promise<Disturbance> }> {
+  const read = async () => ({ machine: await machineTicks(), knownMs: (await Promise.all(known.map(cpuMsOf))).reduce((sum, ms) => sum + ms, 0), self: process.cpuUsage() });
+  const before = await read();
+  return {
+    async stop() {
+      const after = await read();
+      const totalMs = (after.machine.total - before.machine.total) * 10;
+      if (totalMs <= 0) return { stealPercent: 0, othersPercent: 0 };
+      const busyMs = totalMs - (after.machine.idle - before.machine.idle) * 10 - (after.machine.steal - before.machine.steal) * 10;
+      const selfMs = (after.self.user + after.self.system - before.self.user - before.self.system) / 1_000;
+      const othersMs = busyMs - (after.knownMs - before.knownMs) - selfMs;
+      return { stealPercent: stealPercent(before.machine, after.machine), othersPercent: Math.max(0, (othersMs / totalMs) * 100) };
+    },
+  };
+}
+
 /** The server's pid is the child's; MariaDB's comes from its pid file. */
 export async function cpuTime(server: ChildProcess, mysqlUrl: string): Promise<CpuTime> {
   const db = knex({ client: 'mysql2', connection: mysqlUrl, pool: { min: 0, max: 1 } });
   const database = await databasePid(db);
   const serverPid = server.pid ?? 0;
   return {
+    pids: [serverPid, database],
     async read() {
       const statements = await statementsSent(db);
       const serverCpu = await cpuOf(serverPid);

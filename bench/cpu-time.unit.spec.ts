@@ -1,10 +1,10 @@
 import t from 'tap';
-import { machineTicks, stealPercent } from './cpu-time.ts';
+import { machineTicks, stealPercent, watchMachine } from './cpu-time.ts';
 
 t.test('steal is the share of the machine\'s CPU time between two readings that the hypervisor took', async (t) => {
-  t.equal(stealPercent({ total: 1_000, steal: 10 }, { total: 1_400, steal: 30 }), 5);
-  t.equal(stealPercent({ total: 1_000, steal: 10 }, { total: 1_400, steal: 10 }), 0);
-  t.equal(stealPercent({ total: 1_000, steal: 10 }, { total: 1_000, steal: 10 }), 0, 'no time passed: none taken');
+  t.equal(stealPercent({ total: 1_000, idle: 500, steal: 10 }, { total: 1_400, idle: 700, steal: 30 }), 5);
+  t.equal(stealPercent({ total: 1_000, idle: 500, steal: 10 }, { total: 1_400, idle: 700, steal: 10 }), 0);
+  t.equal(stealPercent({ total: 1_000, idle: 500, steal: 10 }, { total: 1_000, idle: 500, steal: 10 }), 0, 'no time passed: none taken');
 });
 
 t.test('the machine\'s ticks are read from /proc/stat and only grow', async (t) => {
@@ -18,4 +18,20 @@ t.test('the machine\'s ticks are read from /proc/stat and only grow', async (t) 
   t.ok(after.steal >= before.steal);
   const share = stealPercent(before, after);
   t.ok(share >= 0 && share <= 100, `${share}%`);
+});
+
+t.test('the CPU of a program the bench does not measure counts as others', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const program = spawn(process.execPath, ['-e', 'const until = Date.now() + 1_000; while (Date.now() < until);']);
+  const exited = new Promise((resolve) => program.once('exit', resolve));
+  // Two watches over the same time: one measures the program, the other does not know it.
+  const blind = await watchMachine([]);
+  const seeing = await watchMachine([program.pid ?? 0]);
+  await new Promise((resolve) => setTimeout(resolve, 600)); // read before it exits: /proc/<pid> goes with it
+  const unknown = await blind.stop();
+  const known = await seeing.stop();
+  await exited;
+  // A core of two kept busy is up to 50% of the machine.
+  t.ok(unknown.othersPercent - known.othersPercent > 15, `${unknown.othersPercent.toFixed(1)}% others when unknown, ${known.othersPercent.toFixed(1)}% when measured`);
+  t.ok(unknown.stealPercent >= 0 && unknown.stealPercent <= 100);
 });

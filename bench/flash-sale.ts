@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuTime, machineTicks, stealPercent, type CpuTime } from './cpu-time.ts';
+import { cpuTime, watchMachine, type CpuTime, type Disturbance } from './cpu-time.ts';
 import { readProfile, type ProfileSummary } from './cpu-profile.ts';
 import { database } from './database.ts';
 import { spawnProcess, stop } from './processes.ts';
@@ -42,11 +42,8 @@ export interface SaleFigures {
   readonly databaseCpuMsPerBooking?: number;
   /** Statements MariaDB was sent per booking (its `Questions`, less the two the measurement sends). */
   readonly statementsPerBooking?: number;
-  /**
-   * Of the machine's CPU time in the measured phase, the share the hypervisor gave to other guests
-   * (steal, /proc/stat), %: the round ran on a machine partly taken away, whichever design it measured.
-   */
-  readonly stealPercent?: number;
+  /** What else the measured phase shared the machine with: the host's other guests, other programs. */
+  readonly disturbance?: Disturbance;
   /** Where the server's CPU went in the measured phase (`--cpu-prof`), when the round was profiled. */
   readonly profile?: ProfileSummary;
 }
@@ -111,17 +108,17 @@ interface Phase {
   readonly serverSystemCpuMsPerBooking: number;
   readonly databaseCpuMsPerBooking: number;
   readonly statementsPerBooking: number;
-  readonly stealPercent: number;
+  readonly disturbance: Disturbance;
   readonly window: { fromUs: number; toUs: number };
 }
 
 async function measured(spent: CpuTime, run: () => Promise<autocannon.Result>): Promise<Phase> {
   const before = await spent.read();
-  const machineBefore = await machineTicks();
+  const machine = await watchMachine(spent.pids);
   const fromUs = Number(process.hrtime.bigint() / 1_000n);
   const result = await run();
   const toUs = Number(process.hrtime.bigint() / 1_000n);
-  const machineAfter = await machineTicks();
+  const disturbance = await machine.stop();
   const after = await spent.read();
   await spent.close();
   const booked = Math.max(1, result.statusCodeStats?.['201']?.count ?? 0);
@@ -131,14 +128,14 @@ async function measured(spent: CpuTime, run: () => Promise<autocannon.Result>): 
     serverSystemCpuMsPerBooking: (after.serverSystemMs - before.serverSystemMs) / booked,
     databaseCpuMsPerBooking: (after.databaseMs - before.databaseMs) / booked,
     statementsPerBooking: (after.statements - before.statements - 2) / booked,
-    stealPercent: stealPercent(machineBefore, machineAfter),
+    disturbance,
     window: { fromUs, toUs },
   };
 }
 
-function costs(phase: Phase): Pick<SaleFigures, 'serverCpuMsPerBooking' | 'serverSystemCpuMsPerBooking' | 'databaseCpuMsPerBooking' | 'statementsPerBooking' | 'stealPercent'> {
-  const { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking, stealPercent } = phase;
-  return { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking, stealPercent };
+function costs(phase: Phase): Pick<SaleFigures, 'serverCpuMsPerBooking' | 'serverSystemCpuMsPerBooking' | 'databaseCpuMsPerBooking' | 'statementsPerBooking' | 'disturbance'> {
+  const { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking, disturbance } = phase;
+  return { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking, disturbance };
 }
 
 export async function benchOurs(mysqlServerUrl: string, seconds: number, users: number, options: SaleOptions = {}): Promise<SaleFigures> {
