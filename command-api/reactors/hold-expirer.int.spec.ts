@@ -1,0 +1,126 @@
+/**
+ * The hold expirer after a big sale: hundreds of holds come due together, and their seats must
+ * come back in a few appends, not one append each. The real concert writer, reactor store and
+ * event store, on MariaDB and on SQLite files (the embedded default).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import type { CommandContext } from '../../domain/index.ts';
+import { concertEvents, concertStream, type HoldSeats } from '../../domain/concert/index.ts';
+import { decode } from '../../eventstore/decode.ts';
+import type { EventStore } from '../../eventstore/port.ts';
+import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
+import { CONCERT, HOLD_END, REGULAR, T0, holdByClass, minutesAfter, scheduleConcert, sell } from '../../test/support/concert-fixtures.ts';
+import { sealed } from '../../test/support/sealed.ts';
+import { freshMysqlDatabase } from '../../test/support/services.ts';
+import { bookingStreamsOf } from '../bookings/placement.ts';
+import { CommandHandler } from '../command-handler.ts';
+import { ConcertWriter } from '../concerts/concert-writer.ts';
+import { ReactorStore } from './reactor-store.ts';
+import { HoldExpirer } from './reactors.ts';
+
+const HOLDS = 300;
+const context: CommandContext = { correlationId: 'req-1', causationId: 'req-1', actorId: null, occurredAt: T0 };
+const hold = (bookingId: string): HoldSeats => holdByClass(bookingId, randomUUID(), [{ ticket_class_id: REGULAR, quantity: 1 }], {
+  personal_data: { buyer: sealed('buyer'), ticket_holders: [sealed('holder')] },
+});
+
+/** Where the events and the reactor store are: one fresh MariaDB database, or SQLite files. */
+async function databases(t: Test, client: 'mysql2' | 'better-sqlite3') {
+  if (client === 'mysql2') {
+    const url = await freshMysqlDatabase(t);
+    return { events: { client, url }, reactors: { client, url } } as const;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'boxoffice-expirer-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return { events: { client, filename: join(dir, 'events.sqlite') }, reactors: { client, filename: join(dir, 'reactors.sqlite') } } as const;
+}
+
+/**
+ * A concert of HOLDS regular seats, every one held (with its booking stream) and its due time
+ * indexed; the appends made through the store are counted from here on.
+ */
+async function rig(t: Test, client: 'mysql2' | 'better-sqlite3') {
+  const at = await databases(t, client);
+  const store = await SqlEventStore.open(at.events);
+  t.teardown(() => store.close());
+  const reactors = await ReactorStore.open(at.reactors);
+  t.teardown(() => reactors.close());
+  let appends = 0;
+  const counted = new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (property === 'append' || property === 'appendAll') return (...args: unknown[]) => ((appends++), (value as (...a: unknown[]) => unknown).apply(target, args));
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  }) as EventStore;
+  const writer = new ConcertWriter(counted, { queueLimit: 1_000, maxBatch: 500, snapshotEvery: 10_000, onBackgroundError: (error) => t.fail(String(error)), companionsOf: bookingStreamsOf });
+  await writer.submit(CONCERT, scheduleConcert({ ticket_classes: [{ ticket_class_id: REGULAR, name: 'Regular', price: 500_000, seat_count: HOLDS }] }), context);
+  const bookings = Array.from({ length: HOLDS }, () => randomUUID());
+  await Promise.all(bookings.map((booking) => writer.submit(CONCERT, hold(booking), context)));
+  await reactors.addDeadlines(bookings.map((bookingId) => ({ bookingId, concertId: CONCERT, expiresAt: Date.parse(HOLD_END) })));
+  const failures: unknown[] = [];
+  const expirer = (over: Partial<ConstructorParameters<typeof HoldExpirer>[0]> = {}) => new HoldExpirer({
+    reactors, writer, store, commands: new CommandHandler(store), now: () => new Date(minutesAfter(HOLD_END, 1)), intervalMs: 60_000,
+    onError: (error) => failures.push(error), ...over,
+  });
+  /** The bookings whose holds the concert's stream says were released as expired. */
+  const expired = async () => new Set((await store.readStream(concertStream(CONCERT))).map((recorded) => decode(recorded, concertEvents))
+    .flatMap((event) => (event.type === 'HoldReleased' && event.data.reason === 'expired' ? [event.data.booking_id] : [])));
+  const stillDue = async () => new Set((await reactors.due(Date.parse(minutesAfter(HOLD_END, 1)), 10_000)).map((deadline) => deadline.bookingId));
+  return { writer, reactors, bookings, expirer, expired, stillDue, failures, appends: () => appends };
+}
+
+for (const client of ['mysql2', 'better-sqlite3'] as const) {
+  t.test(`${client}: ${HOLDS} holds due together come back in a few appends, the paid ones are dropped from the index`, async (t) => {
+    const rig_ = await rig(t, client);
+    const paid = rig_.bookings.slice(0, 20);
+    for (const booking of paid) await rig_.writer.submit(CONCERT, sell(booking, `tx-${booking}`), context);
+    const before = rig_.appends();
+    t.equal(await rig_.expirer().expireDue(), HOLDS - paid.length, 'every unpaid hold released');
+    const appends = rig_.appends() - before;
+    // 280 releases, RELEASES_IN_FLIGHT (100) at a time: each hundred in one or two appends (an idle
+    // lane takes the first command alone). One append a release would be 280.
+    t.ok(appends <= 8, `${appends} appends for ${HOLDS - paid.length} releases`);
+    const expired = await rig_.expired();
+    t.equal(expired.size, HOLDS - paid.length);
+    t.notOk(paid.some((booking) => expired.has(booking)), 'no paid hold released');
+    // The paid ones are dropped here; the released ones when the bookings reactor reads their release.
+    t.same([...await rig_.stillDue()].sort(), [...expired].sort(), 'only the released are still indexed');
+    t.same(rig_.failures, []);
+  });
+}
+
+t.test('a release the concert refuses as not yet expired (this instance\'s clock behind) stays due for the next round', async (t) => {
+  const rig_ = await rig(t, 'mysql2');
+  const early = rig_.bookings.slice(0, 3);
+  // Their due times say an hour before the holds end: the decider, at the expirer's now, refuses.
+  await rig_.reactors.removeDeadlines(early);
+  await rig_.reactors.addDeadlines(early.map((bookingId) => ({ bookingId, concertId: CONCERT, expiresAt: Date.parse(T0) })));
+  const expirer = rig_.expirer({ now: () => new Date(minutesAfter(T0, 1)) });
+  t.equal(await expirer.expireDue(), 0, 'none of them expired yet');
+  t.same([...await rig_.stillDue()].sort(), [...rig_.bookings].sort(), 'all still due');
+  t.equal(await rig_.expirer().expireDue(), HOLDS, 'later, with the hour passed, all released');
+  t.equal((await rig_.expired()).size, HOLDS);
+});
+
+t.test('an error releasing one hold is thrown once the others are released; its due time stays for the next round', async (t) => {
+  const rig_ = await rig(t, 'mysql2');
+  const [broken = ''] = rig_.bookings;
+  const writer = {
+    submit: (concertId: string, command: { booking_id?: string }, at: CommandContext) => (command.booking_id === broken
+      ? Promise.reject(new Error('the disk is full'))
+      : rig_.writer.submit(concertId, command as Parameters<ConcertWriter['submit']>[1], at)),
+  } as unknown as ConcertWriter;
+  await t.rejects(rig_.expirer({ writer }).expireDue(), /the disk is full/);
+  const expired = await rig_.expired();
+  t.equal(expired.size, HOLDS - 1, 'every other hold released');
+  t.notOk(expired.has(broken));
+  t.ok((await rig_.stillDue()).has(broken), 'the broken one is still due');
+  t.equal(await rig_.expirer().expireDue(), 1, 'the next round releases it (the others were released already: nothing to do)');
+  t.ok((await rig_.expired()).has(broken));
+});
