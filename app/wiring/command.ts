@@ -24,7 +24,7 @@ import { QueueLoad } from '../../command-api/queue/queue-load.ts';
 import { WaitingRoomService } from '../../command-api/queue/waiting-room.ts';
 import { RefundService } from '../../command-api/payments/refunds.ts';
 import { ReactorStore } from '../../command-api/reactors/reactor-store.ts';
-import { bookingsReactor, HoldExpirer, HOLDS_INDEXED_EVERY_MS, HOLDS_INDEXED_TIMEOUT_MS, HoldsIndexedHere, paymentsReactor } from '../../command-api/reactors/reactors.ts';
+import { bookingsReactor, HoldExpirer, HOLDS_INDEXED_EVERY_MS, HOLDS_INDEXED_TIMEOUT_MS, HoldsIndexedHere, paymentsReactor, releasesInFlight } from '../../command-api/reactors/reactors.ts';
 import { refundsReactor } from '../../command-api/reactors/refunds.ts';
 import { ReactorRunner } from '../../command-api/reactors/runner.ts';
 import { EmailMailLimits } from '../../command-api/users/email-limits.ts';
@@ -159,7 +159,10 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     queues,
     passes,
   });
-  const expirer = new HoldExpirer({ reactors, writer, store, commands, now, intervalMs: config.expiryCheckIntervalMs, onError: (error) => onBackgroundError(error, 'hold expiry') });
+  const expirer = new HoldExpirer({
+    reactors, writer, store, commands, now, intervalMs: config.expiryCheckIntervalMs, releasesInFlight: releasesInFlight(config.commandQueueLimit),
+    onError: (error) => onBackgroundError(error, 'hold expiry'),
+  });
   const runners = [
     bookingsReactor({ store, commands, writer, placer, reactors, queues, now, indexedHere }),
     paymentsReactor({ commands, payments, now }),

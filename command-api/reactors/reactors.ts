@@ -47,11 +47,17 @@ export const HOLDS_INDEXED_TIMEOUT_MS = 5_000;
 const DUE_PER_ROUND = 500;
 
 /**
- * Releases the hold expirer has submitted and not yet seen committed: a round's 500 go in about
- * five appends, and take at most this much of a concert's queue (COMMAND_QUEUE_LIMIT, 5,000 by
- * default) from its buyers.
+ * Releases the hold expirer has submitted and not yet seen committed, at most: a round's 500 go in
+ * about ten appends (an idle lane takes the first alone, the rest wait for the next). Fewer when
+ * the concerts' queues are short (releasesInFlight): the releases take room in the queue that
+ * buyers and the waiting room's keeper count on.
  */
-const RELEASES_IN_FLIGHT = 100;
+export const RELEASES_IN_FLIGHT = 100;
+
+/** The releases in flight for a queue limit (COMMAND_QUEUE_LIMIT): an eighth of it, so a burst never fills a queue nor slows the waiting room's admissions. */
+export function releasesInFlight(queueLimit: number): number {
+  return Math.max(1, Math.min(RELEASES_IN_FLIGHT, Math.floor(queueLimit / 8)));
+}
 
 /** The metadata of what a reactor appends: caused by the event it reacted to, by nobody. */
 function causedBy(event: RecordedEvent, now: () => Date): CommandContext {
@@ -295,6 +301,8 @@ export class HoldExpirer {
       now: () => Date;
       intervalMs: number;
       onError: (error: unknown) => void;
+      /** Releases submitted at once (RELEASES_IN_FLIGHT when not given; see releasesInFlight). */
+      releasesInFlight?: number;
     },
   ) {}
 
@@ -309,10 +317,11 @@ export class HoldExpirer {
 
   /**
    * Releases every hold due now (up to DUE_PER_ROUND); returns how many were released. The
-   * releases are submitted together, RELEASES_IN_FLIGHT at a time, so the concert's writer commits
+   * releases are submitted together, releasesInFlight at a time, so the concert's writer commits
    * them in a few appends: after a big sale, the holds nobody paid for all come due within minutes,
-   * and one append each (2–3 ms on MariaDB) gave their seats back at a few hundred a second. An
-   * error other than a refusal is thrown once the others are settled.
+   * and one append each (1–3 ms on MariaDB, more where every commit is flushed to disk) gave their
+   * seats back a few hundred a second. An error other than a refusal is thrown once the others are
+   * settled (the ones after it are reported).
    */
   async expireDue(): Promise<number> {
     const now = this.deps.now();
@@ -324,29 +333,43 @@ export class HoldExpirer {
     // concert that has forgotten released holds, a booking id with no stream never held seats
     // there, which is what a keyed booking's retry relies on (never_held in bookings.ts).
     const placed = await this.deps.store.streamRevisions(due.map((deadline) => bookingStream(deadline.bookingId)));
-    const waiting = [...due];
     const gone: string[] = [];
+    const errors: unknown[] = [];
     let released = 0;
-    let failure: { readonly error: unknown } | undefined;
-    const work = async (): Promise<void> => {
-      for (let deadline = waiting.shift(); deadline !== undefined; deadline = waiting.shift()) {
-        try {
-          const outcome = await this.#expire(deadline, placed.has(bookingStream(deadline.bookingId)), now);
-          if (outcome === 'released') released++;
-          else if (outcome === 'gone') gone.push(deadline.bookingId);
-        } catch (error) {
-          failure ??= { error };
-        }
+    let putOff = 0;
+    const expire = async (deadline: Deadline, isPlaced: boolean): Promise<void> => {
+      try {
+        const outcome = await this.#expire(deadline, isPlaced, now);
+        if (outcome === 'released') released++;
+        else if (outcome === 'gone') gone.push(deadline.bookingId);
+        else if (outcome === 'overloaded') putOff++;
+      } catch (error) {
+        errors.push(error);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(RELEASES_IN_FLIGHT, due.length) }, work));
-    await this.deps.reactors.removeDeadlines(gone);
-    if (failure !== undefined) throw failure.error;
+    // The rare ones without a booking stream first, one at a time: each reads its concert's stream for the hold.
+    for (const deadline of due) if (!placed.has(bookingStream(deadline.bookingId))) await expire(deadline, false);
+    const waiting = due.filter((deadline) => placed.has(bookingStream(deadline.bookingId)));
+    const work = async (): Promise<void> => {
+      for (let deadline = waiting.shift(); deadline !== undefined; deadline = waiting.shift()) await expire(deadline, true);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.releasesInFlight ?? RELEASES_IN_FLIGHT, waiting.length) }, work));
+    try {
+      await this.deps.reactors.removeDeadlines(gone);
+    } catch (error) {
+      errors.push(error);
+    }
+    if (putOff > 0) this.deps.onError(new Error(`${putOff} expired hold${putOff === 1 ? '' : 's'} not released this round: the concert's queue was full (OVERLOADED); the next round tries again`));
+    for (const error of errors.slice(1)) this.deps.onError(error);
+    if (errors.length > 0) throw errors[0];
     return released;
   }
 
-  /** Releases one hold: `gone` when there is nothing left to expire, `later` when the next round should try again. */
-  async #expire(deadline: Deadline, placed: boolean, now: Date): Promise<'released' | 'gone' | 'later'> {
+  /**
+   * Releases one hold: `gone` when there is nothing left to expire, `later` or `overloaded` when
+   * the next round should try again.
+   */
+  async #expire(deadline: Deadline, placed: boolean, now: Date): Promise<'released' | 'gone' | 'later' | 'overloaded'> {
     const context: CommandContext = { correlationId: `expiry-${deadline.bookingId}`, causationId: 'hold-expirer', actorId: null, occurredAt: now.toISOString() };
     if (!placed) {
       try {
@@ -362,9 +385,10 @@ export class HoldExpirer {
       const written = await this.deps.writer.submit(deadline.concertId, { type: 'ReleaseHold', booking_id: deadline.bookingId, reason: 'expired', now: context.occurredAt }, context);
       return written.events.length > 0 ? 'released' : 'gone';
     } catch (error) {
-      // This instance's clock is behind the one that set the deadline, or the concert's queue is
-      // full of buyers: next round.
-      if (isRefusal(error, 'HOLD_NOT_EXPIRED', 'OVERLOADED')) return 'later';
+      // This instance's clock is behind the one that set the deadline: next round.
+      if (isRefusal(error, 'HOLD_NOT_EXPIRED')) return 'later';
+      // The concert's queue is full of buyers, or its writer lost too many races: next round, said once a round.
+      if (isRefusal(error, 'OVERLOADED')) return 'overloaded';
       // Paid or gone: nothing to expire. Anything else waits for the next round.
       if (isRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND', 'CONCERT_NOT_FOUND')) return 'gone';
       throw error;
