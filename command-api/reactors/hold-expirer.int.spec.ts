@@ -4,9 +4,6 @@
  * event store, on MariaDB and on SQLite files (the embedded default).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { CommandContext } from '../../domain/index.ts';
 import { concertEvents, concertStream, type HoldSeats } from '../../domain/concert/index.ts';
@@ -15,7 +12,7 @@ import type { EventStore } from '../../eventstore/port.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { CONCERT, HOLD_END, REGULAR, T0, holdByClass, minutesAfter, scheduleConcert, sell } from '../../test/support/concert-fixtures.ts';
 import { sealed } from '../../test/support/sealed.ts';
-import { freshMysqlDatabase } from '../../test/support/services.ts';
+import { eventAndReactorStores } from '../../test/support/services.ts';
 import { bookingStreamsOf } from '../bookings/placement.ts';
 import { CommandHandler } from '../command-handler.ts';
 import { ConcertWriter } from '../concerts/concert-writer.ts';
@@ -28,23 +25,12 @@ const hold = (bookingId: string): HoldSeats => holdByClass(bookingId, randomUUID
   personal_data: { buyer: sealed('buyer'), ticket_holders: [sealed('holder')] },
 });
 
-/** Where the events and the reactor store are: one fresh MariaDB database, or SQLite files. */
-async function databases(t: Test, client: 'mysql2' | 'better-sqlite3') {
-  if (client === 'mysql2') {
-    const url = await freshMysqlDatabase(t);
-    return { events: { client, url }, reactors: { client, url } } as const;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'boxoffice-expirer-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return { events: { client, filename: join(dir, 'events.sqlite') }, reactors: { client, filename: join(dir, 'reactors.sqlite') } } as const;
-}
-
 /**
  * A concert of HOLDS regular seats, every one held (with its booking stream) and its due time
  * indexed; the appends made through the store are counted from here on.
  */
 async function rig(t: Test, client: 'mysql2' | 'better-sqlite3') {
-  const at = await databases(t, client);
+  const at = await eventAndReactorStores(t, client);
   const store = await SqlEventStore.open(at.events);
   t.teardown(() => store.close());
   const reactors = await ReactorStore.open(at.reactors);

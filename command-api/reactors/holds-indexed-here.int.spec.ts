@@ -5,9 +5,6 @@
  * The real concert writer, reactor and runner on MariaDB.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { CommandContext } from '../../domain/index.ts';
 import { bookingStream } from '../../domain/booking/index.ts';
@@ -17,7 +14,7 @@ import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { CONCERT, HOLD_END, REGULAR, T0, holdByClass, regularSeat, scheduleConcert } from '../../test/support/concert-fixtures.ts';
 import { eventually } from '../../test/support/eventually.ts';
 import { sealed } from '../../test/support/sealed.ts';
-import { freshMysqlDatabase } from '../../test/support/services.ts';
+import { eventAndReactorStores } from '../../test/support/services.ts';
 import { bookingStreamsOf } from '../bookings/placement.ts';
 import { BookingPlacer } from '../bookings/placer.ts';
 import { CommandHandler } from '../command-handler.ts';
@@ -34,24 +31,13 @@ const hold = (bookingId: string, overrides: Partial<HoldSeats> = {}): HoldSeats 
   ...overrides,
 });
 
-/** Where the events and the reactor store are: one fresh MariaDB database, or SQLite files (the embedded default). */
-async function databases(t: Test, client: 'mysql2' | 'better-sqlite3') {
-  if (client === 'mysql2') {
-    const url = await freshMysqlDatabase(t);
-    return { events: { client, url }, reactors: { client, url } } as const;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'boxoffice-held-here-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return { events: { client, filename: join(dir, 'events.sqlite') }, reactors: { client, filename: join(dir, 'reactors.sqlite') } } as const;
-}
-
 /**
  * A concert on sale, its writer telling `indexedHere` its batches, and the bookings reactor's
  * runner (not started) whose pages are recorded. `dueTimes`: what HoldsIndexedHere writes through
  * (the reactor store's addDeadlines by default).
  */
 async function rig(t: Test, options: { dueTimes?: (reactors: ReactorStore) => ReactorStore['addDeadlines']; timeoutMs?: number; client?: 'mysql2' | 'better-sqlite3' } = {}) {
-  const at = await databases(t, options.client ?? 'mysql2');
+  const at = await eventAndReactorStores(t, options.client ?? 'mysql2');
   // No polls: between an append's commit and its telling, a poll would read what it commits.
   const store = await SqlEventStore.open({ ...at.events, pollIntervalMs: 3_600_000 });
   t.teardown(() => store.close());

@@ -4,6 +4,9 @@
  * server down.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Test } from 'tap';
 import knex, { type Knex } from 'knex';
 
@@ -49,4 +52,18 @@ export async function freshMysql(t: Test): Promise<Knex> {
   const db = knex({ client: 'mysql2', connection: await freshMysqlDatabase(t), pool: { min: 0, max: 10 } });
   t.teardown(() => db.destroy());
   return db;
+}
+
+/**
+ * Where a spec's event store and reactor store are: one fresh MariaDB database for both, or two
+ * SQLite files in a temp dir (the embedded default), removed when the test ends.
+ */
+export async function eventAndReactorStores(t: Test, client: 'mysql2' | 'better-sqlite3') {
+  if (client === 'mysql2') {
+    const url = await freshMysqlDatabase(t);
+    return { events: { client, url }, reactors: { client, url } } as const;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'boxoffice-stores-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return { events: { client, filename: join(dir, 'events.sqlite') }, reactors: { client, filename: join(dir, 'reactors.sqlite') } } as const;
 }
