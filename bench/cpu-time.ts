@@ -70,14 +70,16 @@ export interface Disturbance {
   readonly stealPercent: number;
   /**
    * Used by anything but the bench itself and the processes it measures (the server, MariaDB,
-   * Redis): another program on the machine, and the kernel's own threads (a few per cent).
+   * Redis): another program on the machine, and the kernel's own threads (0.0–0.7% in the flash
+   * sale's phases here, 2026-12-07).
    */
   readonly othersPercent: number;
 }
 
 /** Starts watching the machine; `stop` says what a phase shared it with. `known` are the pids the phase measures. */
 export async function watchMachine(known: readonly number[]): Promise<{ stop(): Promise<Disturbance> }> {
-  const read = async () => ({ machine: await machineTicks(), knownMs: (await Promise.all(known.map(cpuMsOf))).reduce((sum, ms) => sum + ms, 0), self: process.cpuUsage() });
+  const pids = known.filter((pid) => Number.isInteger(pid) && pid > 0);
+  const read = async () => ({ machine: await machineTicks(), knownMs: (await Promise.all(pids.map(cpuMsOf))).reduce((sum, ms) => sum + ms, 0), self: process.cpuUsage() });
   const before = await read();
   return {
     async stop() {
