@@ -290,6 +290,12 @@ export function paymentsReactor(deps: { commands: CommandHandler; payments: Paym
  */
 export class HoldExpirer {
   #ticker: Ticker | undefined;
+  /**
+   * Concerts whose queue was full in the last round: the next round leaves them out, so a
+   * concert whose sale keeps its queue full does not hold back the expiry of every other concert
+   * behind its oldest due times (a round takes the oldest DUE_PER_ROUND of all concerts).
+   */
+  #overloaded: readonly string[] = [];
 
   constructor(
     private readonly deps: {
@@ -325,7 +331,8 @@ export class HoldExpirer {
    */
   async expireDue(): Promise<number> {
     const now = this.deps.now();
-    const due = await this.deps.reactors.due(now.getTime(), DUE_PER_ROUND);
+    const due = await this.deps.reactors.due(now.getTime(), DUE_PER_ROUND, this.#overloaded);
+    this.#overloaded = [];
     if (due.length === 0) return 0;
     // No hold is released before its booking stream exists (one read for the page; written from
     // the hold when its request died and the repair failed too). Every other release goes through
@@ -335,6 +342,7 @@ export class HoldExpirer {
     const placed = await this.deps.store.streamRevisions(due.map((deadline) => bookingStream(deadline.bookingId)));
     const gone: string[] = [];
     const errors: unknown[] = [];
+    const overloaded = new Set<string>();
     let released = 0;
     let putOff = 0;
     const expire = async (deadline: Deadline, isPlaced: boolean): Promise<void> => {
@@ -342,7 +350,10 @@ export class HoldExpirer {
         const outcome = await this.#expire(deadline, isPlaced, now);
         if (outcome === 'released') released++;
         else if (outcome === 'gone') gone.push(deadline.bookingId);
-        else if (outcome === 'overloaded') putOff++;
+        else if (outcome === 'overloaded') {
+          putOff++;
+          overloaded.add(deadline.concertId);
+        }
       } catch (error) {
         errors.push(error);
       }
@@ -359,7 +370,8 @@ export class HoldExpirer {
     } catch (error) {
       errors.push(error);
     }
-    if (putOff > 0) this.deps.onError(new Error(`${putOff} expired hold${putOff === 1 ? '' : 's'} not released this round: the concert's queue was full (OVERLOADED); the next round tries again`));
+    this.#overloaded = [...overloaded];
+    if (putOff > 0) this.deps.onError(new Error(`${putOff} expired hold${putOff === 1 ? '' : 's'} not released this round: the concert's queue was full (OVERLOADED); the round after next tries again`));
     for (const error of errors.slice(1)) this.deps.onError(error);
     if (errors.length > 0) throw errors[0];
     return released;
@@ -367,7 +379,7 @@ export class HoldExpirer {
 
   /**
    * Releases one hold: `gone` when there is nothing left to expire, `later` or `overloaded` when
-   * the next round should try again.
+   * a later round should try again.
    */
   async #expire(deadline: Deadline, placed: boolean, now: Date): Promise<'released' | 'gone' | 'later' | 'overloaded'> {
     const context: CommandContext = { correlationId: `expiry-${deadline.bookingId}`, causationId: 'hold-expirer', actorId: null, occurredAt: now.toISOString() };
@@ -387,7 +399,8 @@ export class HoldExpirer {
     } catch (error) {
       // This instance's clock is behind the one that set the deadline: next round.
       if (isRefusal(error, 'HOLD_NOT_EXPIRED')) return 'later';
-      // The concert's queue is full of buyers, or its writer lost too many races: next round, said once a round.
+      // The concert's queue is full of buyers, or its writer lost too many races: the round after
+      // next (the next leaves the concert out), said once a round.
       if (isRefusal(error, 'OVERLOADED')) return 'overloaded';
       // Paid or gone: nothing to expire. Anything else waits for the next round.
       if (isRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND', 'CONCERT_NOT_FOUND')) return 'gone';
