@@ -291,9 +291,11 @@ export function paymentsReactor(deps: { commands: CommandHandler; payments: Paym
 export class HoldExpirer {
   #ticker: Ticker | undefined;
   /**
-   * Concerts whose queue was full in the last round: the next round leaves them out, so a
-   * concert whose sale keeps its queue full does not hold back the expiry of every other concert
-   * behind its oldest due times (a round takes the oldest DUE_PER_ROUND of all concerts).
+   * Concerts whose queue was full in the last round, when that round took a full page of due
+   * times: the next round leaves them out, so a concert whose sale keeps its queue full does not
+   * hold back the expiry of every other concert behind its oldest due times (a round takes the
+   * oldest DUE_PER_ROUND of all concerts). After a page that was not full nobody was held back,
+   * and a concert alone in its rush is tried every round.
    */
   #overloaded: readonly string[] = [];
 
@@ -370,8 +372,8 @@ export class HoldExpirer {
     } catch (error) {
       errors.push(error);
     }
-    this.#overloaded = [...overloaded];
-    if (putOff > 0) this.deps.onError(new Error(`${putOff} expired hold${putOff === 1 ? '' : 's'} not released this round: the concert's queue was full (OVERLOADED); the round after next tries again`));
+    this.#overloaded = due.length === DUE_PER_ROUND ? [...overloaded] : [];
+    if (putOff > 0) this.deps.onError(new Error(`${putOff} expired hold${putOff === 1 ? '' : 's'} not released this round: the concert's queue was full (OVERLOADED); a later round tries again`));
     for (const error of errors.slice(1)) this.deps.onError(error);
     if (errors.length > 0) throw errors[0];
     return released;
@@ -399,8 +401,8 @@ export class HoldExpirer {
     } catch (error) {
       // This instance's clock is behind the one that set the deadline: next round.
       if (isRefusal(error, 'HOLD_NOT_EXPIRED')) return 'later';
-      // The concert's queue is full of buyers, or its writer lost too many races: the round after
-      // next (the next leaves the concert out), said once a round.
+      // The concert's queue is full of buyers, or its writer lost too many races: a later round
+      // (the next may leave the concert out: #overloaded), said once a round.
       if (isRefusal(error, 'OVERLOADED')) return 'overloaded';
       // Paid or gone: nothing to expire. Anything else waits for the next round.
       if (isRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND', 'CONCERT_NOT_FOUND')) return 'gone';
