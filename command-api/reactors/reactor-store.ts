@@ -179,10 +179,13 @@ export class ReactorStore {
     if (bookingIds.length > 0) await this.db('hold_deadlines').whereIn('booking_id', bookingIds).delete();
   }
 
-  /** Holds whose time is up, oldest first; none of the concerts in `except`. */
-  async due(nowMs: number, limit: number, except: readonly string[] = []): Promise<Deadline[]> {
+  /** Holds whose time is up, oldest first: none of the concerts in `except`, or only those in `only`. */
+  async due(nowMs: number, limit: number, concerts: { readonly except?: readonly string[]; readonly only?: readonly string[] } = {}): Promise<Deadline[]> {
+    const { except = [], only } = concerts;
+    if (only?.length === 0) return [];
     const upTo = this.db('hold_deadlines').where('expires_at', '<=', nowMs);
-    const rows = await (except.length > 0 ? upTo.whereNotIn('concert_id', except) : upTo).orderBy('expires_at').limit(limit)
+    const some = only === undefined ? upTo : upTo.whereIn('concert_id', only);
+    const rows = await (except.length > 0 ? some.whereNotIn('concert_id', except) : some).orderBy('expires_at').limit(limit)
       .select<{ booking_id: string; concert_id: string; expires_at: number | string }[]>('booking_id', 'concert_id', 'expires_at');
     return rows.map((row) => ({ bookingId: row.booking_id, concertId: row.concert_id, expiresAt: Number(row.expires_at) }));
   }

@@ -292,10 +292,10 @@ export class HoldExpirer {
   #ticker: Ticker | undefined;
   /**
    * Concerts whose queue was full in the last round, when that round took a full page of due
-   * times: the next round leaves them out, so a concert whose sale keeps its queue full does not
-   * hold back the expiry of every other concert behind its oldest due times (a round takes the
-   * oldest DUE_PER_ROUND of all concerts). After a page that was not full nobody was held back,
-   * and a concert alone in its rush is tried every round.
+   * times: the next round takes the other concerts' first, so a concert whose sale keeps its queue
+   * full does not hold back the expiry of every other concert behind its oldest due times (a round
+   * takes the oldest DUE_PER_ROUND of all concerts); the rest of the page is theirs. After a page
+   * that was not full nobody was held back: a concert alone in its rush is tried every round.
    */
   #overloaded: readonly string[] = [];
 
@@ -333,7 +333,10 @@ export class HoldExpirer {
    */
   async expireDue(): Promise<number> {
     const now = this.deps.now();
-    const due = await this.deps.reactors.due(now.getTime(), DUE_PER_ROUND, this.#overloaded);
+    const others = await this.deps.reactors.due(now.getTime(), DUE_PER_ROUND, { except: this.#overloaded });
+    const due = others.length < DUE_PER_ROUND && this.#overloaded.length > 0
+      ? [...others, ...await this.deps.reactors.due(now.getTime(), DUE_PER_ROUND - others.length, { only: this.#overloaded })]
+      : others;
     this.#overloaded = [];
     if (due.length === 0) return 0;
     // No hold is released before its booking stream exists (one read for the page; written from
@@ -402,7 +405,7 @@ export class HoldExpirer {
       // This instance's clock is behind the one that set the deadline: next round.
       if (isRefusal(error, 'HOLD_NOT_EXPIRED')) return 'later';
       // The concert's queue is full of buyers, or its writer lost too many races: a later round
-      // (the next may leave the concert out: #overloaded), said once a round.
+      // (the next may take other concerts first: #overloaded), said once a round.
       if (isRefusal(error, 'OVERLOADED')) return 'overloaded';
       // Paid or gone: nothing to expire. Anything else waits for the next round.
       if (isRefusal(error, 'HOLD_ALREADY_SOLD', 'HOLD_NOT_FOUND', 'CONCERT_NOT_FOUND')) return 'gone';
