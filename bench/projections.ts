@@ -12,7 +12,7 @@ import { Projectors } from '../projectors/projectors.ts';
 import { openReadModels } from '../read-models/database.ts';
 import { InProcessPositions } from '../read-models/positions.ts';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
-import { machineTicks, stealPercent } from './cpu-time.ts';
+import { watchMachine } from './cpu-time.ts';
 import { withDatabase } from './database.ts';
 
 export interface RebuildFigures {
@@ -44,13 +44,13 @@ export async function benchRebuild(serverUrl: string, options: { bookings: numbe
 
       const projectors = await Projectors.open({ db, store, positions: new InProcessPositions(), onError: (error) => options.log(`  error: ${String(error)}`) });
       const perProjection: Record<string, number> = {};
-      const machineBefore = await machineTicks();
+      const machine = await watchMachine([]);
       const start = performance.now();
       await projectors.rebuildMany([...projectors.projections.values()].filter((projection) => projection.tables.length > 0).map((projection) => projection.name), (progress) => {
         if (progress.phase === 'done') perProjection[progress.projection] = (performance.now() - start) / 1000;
       });
       const seconds = (performance.now() - start) / 1000;
-      const steal = stealPercent(machineBefore, await machineTicks());
+      const { stealPercent: steal } = await machine.stop();
       const rows = await countRows(db);
       options.log(`  rebuilt ${flow.head.toLocaleString('en-US')} events into ${rows.toLocaleString('en-US')} rows in ${seconds.toFixed(1)} s`);
 
@@ -94,7 +94,7 @@ async function rawInserts(url: string, rows: number, connections: number): Promi
     });
     const at = new Date().toISOString();
     const perConnection = Math.ceil(rows / connections);
-    const machineBefore = await machineTicks();
+    const machine = await watchMachine([]);
     const start = performance.now();
     await Promise.all(Array.from({ length: connections }, async (_, c) => {
       for (let done = 0; done < perConnection; done += ROWS_PER_INSERT) {
@@ -105,7 +105,7 @@ async function rawInserts(url: string, rows: number, connections: number): Promi
       }
     }));
     const seconds = (performance.now() - start) / 1000;
-    const steal = stealPercent(machineBefore, await machineTicks());
+    const { stealPercent: steal } = await machine.stop();
     return { rows: perConnection * connections, connections, seconds, rowsPerSecond: (perConnection * connections) / seconds, stealPercent: steal };
   } finally {
     await db.schema.dropTableIfExists('raw_rows');

@@ -16,7 +16,7 @@ import { withDatabase } from './database.ts';
 import { tokens } from './flash-sale.ts';
 import { spawnProcess, stop } from './processes.ts';
 import { ascending, quantile } from './quantile.ts';
-import { pool } from '../test/support/pool.ts';
+import { eachConcurrently } from '../lib/each-concurrently.ts';
 
 export interface LatencyFigures {
   readonly samples: number;
@@ -91,7 +91,7 @@ export async function benchReadYourWrites(mysqlServerUrl: string, options: { use
           const commanded: number[] = [];
           const booked: { id: string; token: string }[] = [];
           let lagging = 0;
-          await pool(tokens, clients, async (token) => {
+          await eachConcurrently(tokens, clients, async (token) => {
             const sent = performance.now();
             const answer = await post('/bookings', token, body);
             const accepted = performance.now();
@@ -108,7 +108,7 @@ export async function benchReadYourWrites(mysqlServerUrl: string, options: { use
           options.log(`  ${clients} at a time: ${visible.length} bookings read back (${lagging} answered 503 PROJECTION_LAGGING)`);
           // The same reads of bookings already projected, as many at a time.
           const plain: number[] = [];
-          await pool(booked, clients, async (_, i) => {
+          await eachConcurrently(booked, clients, async (_, i) => {
             const { id, token } = booked[(i * 7919) % booked.length] as { id: string; token: string };
             const started = performance.now();
             const read = await fetch(`${reads}/bookings/${id}`, { headers: { authorization: `Bearer ${token}` } });

@@ -16,6 +16,7 @@
  */
 import { concertStream } from '../../domain/concert/index.ts';
 import type { LegacyBooking, LegacyData } from './legacy-source.ts';
+import { eachConcurrently } from '../../lib/each-concurrently.ts';
 import { importBooking, openPayment, placedAfter, paymentStreams, settlePayment } from './bookings.ts';
 import { importConcert, seatNotes } from './concerts.ts';
 import { ImportRun, Refused, UNKNOWN_PAYER, type LegacyImportDeps } from './import-run.ts';
@@ -133,14 +134,3 @@ const USERS_PER_UNIT = 25;
 const CONCERT_LANES = 16;
 /** Bookings of a concert written together (one atomic append of every stream they touched). */
 const BOOKINGS_PER_UNIT = 50;
-
-async function eachConcurrently<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
-}

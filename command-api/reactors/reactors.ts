@@ -21,6 +21,7 @@ import { paymentDecider, paymentStream } from '../../domain/payment/index.ts';
 import { instant } from '../../domain/shared/decider.ts';
 import { decode, eventsOf, type DecodedFrom } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent, StreamWrite } from '../../eventstore/port.ts';
+import { eachConcurrently } from '../../lib/each-concurrently.ts';
 import { Ticker } from '../../lib/ticker.ts';
 import { withTimeout } from '../../lib/timeout.ts';
 import { isRefusal, type RefusalCode } from '../../lib/errors.ts';
@@ -366,10 +367,7 @@ export class HoldExpirer {
     // The rare ones without a booking stream first, one at a time: each reads its concert's stream for the hold.
     for (const deadline of due) if (!placed.has(bookingStream(deadline.bookingId))) await expire(deadline, false);
     const waiting = due.filter((deadline) => placed.has(bookingStream(deadline.bookingId)));
-    const work = async (): Promise<void> => {
-      for (let deadline = waiting.shift(); deadline !== undefined; deadline = waiting.shift()) await expire(deadline, true);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.deps.releasesInFlight ?? RELEASES_IN_FLIGHT, waiting.length) }, work));
+    await eachConcurrently(waiting, this.deps.releasesInFlight ?? RELEASES_IN_FLIGHT, (deadline) => expire(deadline, true));
     try {
       await this.deps.reactors.removeDeadlines(gone);
     } catch (error) {

@@ -26,7 +26,7 @@ import { decode } from '../../eventstore/decode.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { audit, saleEnv } from '../load/flash-sale.ts';
 import { eventually } from '../support/eventually.ts';
-import { pool } from '../support/pool.ts';
+import { eachConcurrently } from '../../lib/each-concurrently.ts';
 import { KeepAliveClient, type Answer } from '../support/keep-alive-client.ts';
 import { startCommandApi, startProjector, startServer, type ServerProcess } from '../support/process.ts';
 import { replaySeats } from '../support/seat-replay.ts';
@@ -371,7 +371,7 @@ t.test(`waiting room: ${VISITORS} visitors for ${SEATS} seats, two command and t
     if (attempt > 0) await sleep(1_000);
     notTold.clear();
     const still: Visitor[] = [];
-    await pool(untold, 32, async (visitor, k) => {
+    await eachConcurrently(untold, 32, async (visitor, k) => {
       const answer = await board.send(queries[k % 2] as string, 'GET', `/api/v1/queue/${visitor.place}`);
       const status = answer.status === 200 ? String(answer.json.status) : String(answer.status);
       if (status === 'sold_out') return;

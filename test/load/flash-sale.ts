@@ -29,7 +29,7 @@ import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import type { SalesReport } from '../../query-api/reports/sales-report.ts';
 import { eventually } from '../support/eventually.ts';
 import { moneyEvents, replayLedger } from '../support/ledger-replay.ts';
-import { pool } from '../support/pool.ts';
+import { eachConcurrently } from '../../lib/each-concurrently.ts';
 import { replaySeats } from '../support/seat-replay.ts';
 
 export interface SaleSize {
@@ -269,12 +269,12 @@ export async function runSale(t: Test, sale: Sale, size: SaleSize): Promise<Sale
   const started = Date.now();
   // Each client settles its booking as soon as it has it: pays (accepted or declined), cancels,
   // starts paying and goes quiet until its hold has expired, or walks away.
-  await pool(users, size.concurrency, (user, i) => book(user, i, 1));
+  await eachConcurrently(users, size.concurrency, (user, i) => book(user, i, 1));
   // Seats came free (cancelled, declined, expired): the refused try again, and pay at once.
-  await pool(soldOut, size.concurrency, (user, i) => book(user, size.users + i, 2));
+  await eachConcurrently(soldOut, size.concurrency, (user, i) => book(user, size.users + i, 2));
   // The late payers' money arrives after their holds expired.
   await new Promise((resolve) => setTimeout(resolve, sale.holdTtlSeconds * 1_000 + 1_500));
-  await pool(late, size.concurrency, ({ transactionId, amount }) => webhook(transactionId, 'succeeded', amount));
+  await eachConcurrently(late, size.concurrency, ({ transactionId, amount }) => webhook(transactionId, 'succeeded', amount));
   t.comment(`sale: ${tally.requests} requests in ${((Date.now() - started) / 1000).toFixed(1)} s — ${tally.toString()}`);
   if (outran.length > 0) t.comment(`${outran.length} clients came back after their hold's expires_at and found it expired (audited as expired)`);
   if (sale.resilient !== true) t.equal([...tally.byStatus.keys()].filter((key) => key.startsWith('5') || key.startsWith('0')).length, 0, 'no 5xx answered, no 503 either');
