@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CommandApiDeps } from '../../command-api/app.ts';
 import { BookingService } from '../../command-api/bookings/bookings.ts';
 import { BookingPlacer } from '../../command-api/bookings/placer.ts';
-import { bookingStreamsOf } from '../../command-api/bookings/placement.ts';
+import { bookingStreamsOf, storedWithItsBooking } from '../../command-api/bookings/placement.ts';
 import { noCaptcha, type Captcha } from '../../command-api/captcha/captcha.ts';
 import { HttpCaptcha } from '../../command-api/captcha/http-captcha.ts';
 import { CommandHandler } from '../../command-api/command-handler.ts';
@@ -109,8 +109,10 @@ export async function wireCommand(shared: Shared, inputs: Serving, closers: Clos
     snapshotEvery: DEFAULT_SNAPSHOT_EVERY,
     onBackgroundError,
     onBatch: (batch) => metrics.batchSize.observe(batch),
-    // Each hold's booking stream is committed with its batch: one transaction, not two.
+    // Each hold's booking stream is committed with its batch: one transaction, not two, and the
+    // buyer's sealed details stored once, in the booking stream.
     companionsOf: bookingStreamsOf,
+    storedWithCompanions: storedWithItsBooking,
     writingTogether: (writes, events) => indexedHere.writing(writes, events),
     ...(releasedHoldsKept === undefined ? {} : { decider: { ...concertDecider, initialState: () => initialState(releasedHoldsKept) } }),
   });

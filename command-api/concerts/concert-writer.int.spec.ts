@@ -27,8 +27,8 @@ import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { isRefusal } from '../../lib/errors.ts';
 import { overriding } from '../../test/support/overriding.ts';
 import { randomSealed } from '../../test/support/sealed.ts';
-import { CONCERT, holdByClass, holdBySeat, REGULAR, regularSeat, release, scheduleConcert, T0 } from '../../test/support/concert-fixtures.ts';
-import { bookingStreamsOf } from '../bookings/placement.ts';
+import { CONCERT, holdByClass, holdBySeat, REGULAR, regularSeat, release, scheduleConcert, sell, T0 } from '../../test/support/concert-fixtures.ts';
+import { bookingStreamsOf, storedWithItsBooking } from '../bookings/placement.ts';
 import { ConcertWriter, type ConcertWriterOptions, type Written } from './concert-writer.ts';
 
 const context: CommandContext = { correlationId: randomUUID(), causationId: randomUUID(), actorId: null, occurredAt: T0 };
@@ -104,6 +104,15 @@ async function holdsInStream(store: EventStore): Promise<{ booking: unknown; sea
   const events = (await store.readStream(STREAM)).map((recorded) => decode(recorded, concertEvents));
   return events.flatMap((event) => (event.type === 'SeatsHeld' ? [{ booking: event.data.booking_id, seats: event.data.seats.map((seat) => seat.seat_id) }] : []));
 }
+
+/** What of the buyer's details the stored hold of a booking carries: the keys of its personal_data. */
+async function storedDetails(store: EventStore, booking: string): Promise<string[] | null> {
+  const events = (await store.readStream(STREAM)).map((recorded) => decode(recorded, concertEvents));
+  const held = events.find((event) => event.type === 'SeatsHeld' && event.data.booking_id === booking);
+  return held?.type === 'SeatsHeld' && held.data.personal_data !== null ? Object.keys(held.data.personal_data).sort() : null;
+}
+
+const EVERY_DETAIL = ['buyer', 'buyer_email_digest', 'ticket_holders'];
 
 /** An evolve that leaves the state it is given as it was, as a pure one does: a valid owning evolve. */
 const copying: OwningDecider<ConcertCommand, ConcertEvent, ConcertState> = {
@@ -339,7 +348,7 @@ t.test("each hold's booking stream is committed in the batch's own append, and e
   const store = await openStore(t);
   await concertOnSale(t, store);
   const { store: watched, calls } = counted(store);
-  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf });
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf, storedWithCompanions: storedWithItsBooking });
   const [b1, b2] = [randomUUID(), randomUUID()];
   const [first, second] = await Promise.all([concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context), concerts.submit(CONCERT, sealedHold(b2, randomUUID(), 2), context)]);
   t.same(calls, ['appendAll concert,booking,booking'], 'one append for the batch and both booking streams');
@@ -348,8 +357,18 @@ t.test("each hold's booking stream is committed in the batch's own append, and e
     t.same(booking.map((e) => e.type), ['BookingPlaced'], `booking-${bookingId} was placed`);
     t.same(written.companions, [booking[0]?.position], 'the answer names its BookingPlaced');
     t.ok((booking[0]?.position ?? 0) > written.position, 'after the holds');
+    // The buyer is stored once: in the booking stream committed with the hold.
+    t.match(booking[0]?.data, { buyer: { ciphertext: 'Y2lwaGVy' }, buyer_email_digest: 'a'.repeat(64), ticket_holders: [{ ciphertext: 'Y2lwaGVy' }] }, 'the booking has the buyer');
+    t.same(await storedDetails(store, bookingId), ['ticket_holders'], 'the hold keeps its holders only');
+    const [held] = written.events;
+    t.same(held?.type === 'SeatsHeld' && Object.keys(held.data.personal_data ?? {}).sort(), EVERY_DETAIL, 'the answer is the hold as decided');
   }
   t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1, b2]);
+  // A writer that loads the concert from the store gives the sold seat's ticket its holder, as the one that decided does.
+  for (const concertWriter of [concerts, writer(t, store)]) {
+    await concertWriter.submit(CONCERT, sell(b1, randomUUID()), context).catch(() => undefined);
+    t.same(await concertWriter.read(CONCERT, (state) => [...state.tickets.values()].map((ticket) => ticket.holder?.ciphertext)), ['Y2lwaGVy'], 'the ticket has its holder');
+  }
 });
 
 t.test('a booking stream that exists already: the hold is committed alone, and its booking left to the caller', async (t) => {
@@ -358,11 +377,12 @@ t.test('a booking stream that exists already: the hold is committed alone, and i
   const b1 = randomUUID();
   await store.append(`booking-${b1}`, [{ id: randomUUID(), type: 'Marker', data: {}, metadata: {} }], 'no_stream');
   const { store: watched, calls } = counted(store);
-  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf });
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf, storedWithCompanions: storedWithItsBooking });
   const written = await concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context);
   t.same(calls, ['appendAll concert,booking', `append ${STREAM}`], 'tried together, then the hold alone');
   t.equal(written.companions, undefined, 'no booking position: the caller places it');
   t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1]);
+  t.same(await storedDetails(store, b1), EVERY_DETAIL, 'the hold alone keeps the buyer');
   t.same((await store.readStream(`booking-${b1}`)).map((e) => e.type), ['Marker'], 'the stream that was there is untouched');
 });
 
@@ -370,12 +390,13 @@ t.test('a store that cannot commit streams together: the hold is committed alone
   const store = await openStore(t);
   await concertOnSale(t, store);
   const { store: watched, calls } = counted(store, async () => null);
-  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf });
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf, storedWithCompanions: storedWithItsBooking });
   const b1 = randomUUID();
   const written = await concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context);
   t.same(calls, ['appendAll concert,booking', `append ${STREAM}`]);
   t.equal(written.companions, undefined);
   t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1]);
+  t.same(await storedDetails(store, b1), EVERY_DETAIL, 'the hold keeps the buyer: its booking stream is written apart');
   t.same(await store.streamRevisions([`booking-${b1}`]), new Map(), 'no booking stream: the caller writes it');
 });
 
@@ -399,12 +420,13 @@ t.test('a batch that cannot be written with its booking streams for another reas
     throw new Error('packet too big');
   });
   const reported: string[] = [];
-  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf, onBackgroundError: (error, what) => reported.push(`${what}: ${String(error)}`) });
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf, storedWithCompanions: storedWithItsBooking, onBackgroundError: (error, what) => reported.push(`${what}: ${String(error)}`) });
   const b1 = randomUUID();
   const written = await concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context);
   t.same(calls, ['appendAll concert,booking', `append ${STREAM}`]);
   t.equal(written.companions, undefined, 'the booking is left to the caller');
   t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1]);
+  t.same(await storedDetails(store, b1), EVERY_DETAIL, 'written apart, the hold keeps the buyer');
   t.same(reported, ['a batch written with its companions (written apart instead): Error: packet too big'], 'reported once');
 });
 

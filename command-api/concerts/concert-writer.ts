@@ -39,6 +39,11 @@ export interface ConcertWriterOptions extends BatchingWriterOptions {
    */
   readonly companionsOf?: (events: readonly ConcertEvent[], context: CommandContext, newId: () => string) => StreamWrite[];
   /**
+   * A command's event as stored when companionsOf's streams are committed with it (BatchingWriter's
+   * storedWithCompanions): the wiring leaves a hold's buyer to its booking stream (bookings/placement.ts).
+   */
+  readonly storedWithCompanions?: (event: ConcertEvent) => ConcertEvent;
+  /**
    * Told each batch written with its companions, just before the append (BatchingWriter's
    * writingTogether): the wiring gives the holds indexed here (HoldsIndexedHere, reactors/reactors.ts).
    */
@@ -121,6 +126,10 @@ export class ConcertWriter extends BatchingWriter<ConcertCommand, ConcertEvent, 
 
   protected override companionsOf(events: readonly ConcertEvent[], context: CommandContext, newId: () => string): StreamWrite[] {
     return this.#options.companionsOf?.(events, context, newId) ?? [];
+  }
+
+  protected override storedWithCompanions(event: ConcertEvent): ConcertEvent {
+    return this.#options.storedWithCompanions?.(event) ?? event;
   }
 
   protected override writingTogether(writes: readonly StreamWrite[], events: readonly ConcertEvent[]): void {

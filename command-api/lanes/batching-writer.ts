@@ -247,6 +247,16 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
   }
 
   /**
+   * The form in which a command's event is stored when its companions are committed in the same
+   * transaction (appendAll), where they may carry part of it: ConcertWriter leaves a hold's buyer
+   * to the booking stream written with it. Appended alone (a store that cannot, or the joint
+   * write failed), the event is stored as decided. The event itself by default.
+   */
+  protected storedWithCompanions(event: Event): Event {
+    return event;
+  }
+
+  /**
    * Told the writes of a batch with its companions just before they are appended in one
    * transaction, with the batch's events (ConcertWriter: the holds whose due times are indexed
    * here, not read back). The same array is what the store tells its subscriptions, if it commits.
@@ -347,10 +357,10 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
    * none, and that append tells what happened (it finds its own events if the failure was only
    * in the answer); the companions are left to the caller.
    */
-  async #appendTogether(stream: string, envelopes: readonly EventToAppend[], expected: ExpectedRevision, outcomes: readonly Outcome<Event>[]): Promise<AppendResult[] | null> {
+  async #appendTogether(stream: string, together: readonly EventToAppend[], expected: ExpectedRevision, outcomes: readonly Outcome<Event>[]): Promise<AppendResult[] | null> {
     const companions = outcomes.flatMap((outcome) => ('companions' in outcome ? outcome.companions : []));
     if (companions.length === 0) return null;
-    const writes = [{ stream, events: envelopes, expected }, ...companions];
+    const writes = [{ stream, events: together, expected }, ...companions];
     this.writingTogether(writes, outcomes.flatMap((outcome) => ('events' in outcome ? outcome.events : [])));
     return this.store.appendAll(writes).catch((error: unknown) => {
       // A conflict is the store's ordinary answer; anything else (a packet too big, a bug) would
@@ -359,6 +369,12 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       if (!(error instanceof WritesConflicted) && !(error instanceof AppendTooLarge)) this.options.onBackgroundError(error, 'a batch written with its companions (written apart instead)');
       return null;
     });
+  }
+
+  /** An event's envelope in the form stored with its companions: the same id and metadata. */
+  #storedTogether(envelope: EventToAppend, event: Event): EventToAppend {
+    const stored = this.storedWithCompanions(event);
+    return stored === event ? envelope : { ...envelope, data: stored.data };
   }
 
   /** Consecutive commands from the front of the queue, stopping before a read. */
@@ -380,6 +396,8 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
     let state = committed;
     const outcomes: Outcome<Event>[] = [];
     const envelopes: EventToAppend[] = [];
+    /** The same events (ids included) as stored when the companions go with them (storedWithCompanions). */
+    const together: EventToAppend[] = [];
     let bytes = 0;
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i] as Submitted<Command, Event>;
@@ -389,6 +407,7 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
         const appended = toAppend(events, item.context, this.#newId);
         envelopes.push(...appended);
         const companions = this.#companions(events, item.context);
+        together.push(...(companions.length === 0 ? appended : appended.map((envelope, k) => this.#storedTogether(envelope, events[k] as Event))));
         outcomes.push(item.after === undefined ? { events, companions } : { events, companions, read: readAfter(item.after as (state: State) => unknown, state) });
         // A lane whose appends the store found too long ends its batch at the size it takes; the rest wait, in order, for the next.
         if (lane.appendBytes !== undefined && (bytes += bytesOf(appended)) >= lane.appendBytes) lane.queue.unshift(...batch.splice(i + 1));
@@ -420,13 +439,13 @@ export class BatchingWriter<Command, Event extends DomainEvent, State> {
       return;
     }
     try {
-      const together = await this.#appendTogether(stream, envelopes, lane.revision, outcomes);
-      const result = together?.[0] ?? await this.store.append(stream, envelopes, lane.revision);
+      const joint = await this.#appendTogether(stream, together, lane.revision, outcomes);
+      const result = joint?.[0] ?? await this.store.append(stream, envelopes, lane.revision);
       lane.state = state;
       lane.revision = result.nextExpectedRevision;
       lane.position = result.position;
       lane.batchLimit = this.options.maxBatch;
-      settle(batch, outcomes, result.position, together?.slice(1));
+      settle(batch, outcomes, result.position, joint?.slice(1));
       this.committedBatch(stream, lane, state);
     } catch (error) {
       // The state holds decisions that were not committed: the lane stays without one and loads again.

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { concertDecider, concertEvents as concertEventSet, seatId, toSnapshot } from '../../domain/concert/index.ts';
+import { bookingEvents } from '../../domain/booking/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.ts';
 import { testApp, type TestApp } from '../../test/support/app.ts';
@@ -102,7 +103,11 @@ t.test('booking', async (t) => {
     t.equal(body.position, booking[0]?.position, 'the position covers the booking stream');
     t.match(booking[0]?.metadata, { actor_id: userId });
     const hold = (await concertEvents(store, concert.id)).map((e) => decode(e, concertEventSet)).find((e) => e.type === 'SeatsHeld' && e.data.booking_id === body.id);
-    t.ok(hold?.type === 'SeatsHeld' && hold.data.personal_data?.buyer.ciphertext, 'the buyer travels sealed with the hold');
+    // The booking stream is committed in the hold's transaction: the buyer is stored there only, the holders in both.
+    const placed = booking[0] && decode(booking[0], bookingEvents);
+    t.ok(placed?.type === 'BookingPlaced' && placed.data.buyer.ciphertext && placed.data.buyer_email_digest, 'the buyer and the email digest, sealed, in the booking stream');
+    t.ok(hold?.type === 'SeatsHeld' && hold.data.personal_data?.ticket_holders[0]?.ciphertext, 'the holders travel sealed with the hold');
+    t.strictSame(hold?.type === 'SeatsHeld' && Object.keys(hold.data.personal_data ?? {}), ['ticket_holders'], 'the buyer is not stored twice');
   });
 
   t.test('personal data is sealed in every event', async (t) => {

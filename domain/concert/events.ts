@@ -60,9 +60,15 @@ export type HeldSeat = Static<typeof HeldSeatSchema>;
  */
 export const BookingPersonalDataSchema = Type.Object(
   {
-    buyer: SealedSchema,
+    /**
+     * Absent when the booking stream was committed in the hold's own transaction (its
+     * BookingPlaced has it, and nothing can be lost between the two): one copy of the buyer's
+     * details, not two (command-api/bookings/placement.ts, storedWithItsBooking).
+     */
+    buyer: Type.Optional(SealedSchema),
+    /** Kept in every hold: at the sale each goes to its seat's ticket in the concert's state (the door shows it). */
     ticket_holders: Type.Array(SealedSchema, { minItems: 1 }),
-    /** The keyed digest of the buyer's email, for the booking the hold makes (absent from older holds). */
+    /** The keyed digest of the buyer's email, for the booking the hold makes (absent from older holds, and with the buyer). */
     buyer_email_digest: Type.Optional(EmailDigest),
   },
   { additionalProperties: false },
