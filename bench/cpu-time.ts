@@ -94,6 +94,28 @@ export async function watchMachine(known: readonly number[]): Promise<{ stop(): 
   };
 }
 
+/**
+ * Waits until the processes have gone quiet: at most `quietMs` of CPU between them over
+ * `windowMs` (one clock tick in 100 ms by default), and returns the ms it waited (`maxMs` at
+ * most). When a warm-up's load stops, the requests it had in flight are still being answered,
+ * into sockets already closed: a phase measured right after would spend its first few hundred
+ * ms on them, and count their latency into its own.
+ */
+export async function settled(known: readonly number[], options: { windowMs?: number; quietMs?: number; maxMs?: number } = {}): Promise<number> {
+  const { windowMs = 100, quietMs = 10, maxMs = 5_000 } = options;
+  const pids = known.filter((pid) => Number.isInteger(pid) && pid > 0);
+  const spent = async () => (await Promise.all(pids.map(cpuMsOf))).reduce((sum, ms) => sum + ms, 0);
+  const started = Date.now();
+  let before = await spent();
+  while (Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const now = await spent();
+    if (now - before <= quietMs) break;
+    before = now;
+  }
+  return Math.min(maxMs, Date.now() - started);
+}
+
 /** The server's pid is the child's; MariaDB's comes from its pid file. */
 export async function cpuTime(server: ChildProcess, mysqlUrl: string): Promise<CpuTime> {
   const db = knex({ client: 'mysql2', connection: mysqlUrl, pool: { min: 0, max: 1 } });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { machineTicks, stealPercent, watchMachine } from './cpu-time.ts';
+import { machineTicks, settled, stealPercent, watchMachine } from './cpu-time.ts';
 
 t.test('steal is the share of the machine\'s CPU time between two readings that the hypervisor took', async (t) => {
   t.equal(stealPercent({ total: 1_000, idle: 500, steal: 10 }, { total: 1_400, idle: 700, steal: 30 }), 5);
@@ -34,4 +34,28 @@ t.test('the CPU of a program the bench does not measure counts as others', async
   // A core of two kept busy is up to 50% of the machine.
   t.ok(unknown.othersPercent - known.othersPercent > 15, `${unknown.othersPercent.toFixed(1)}% others when unknown, ${known.othersPercent.toFixed(1)}% when measured`);
   t.ok(unknown.stealPercent >= 0 && unknown.stealPercent <= 100);
+});
+
+t.test('settled waits while a measured process is busy, and no longer', async (t) => {
+  const { spawn } = await import('node:child_process');
+  // Busy for 600 ms, then idle until killed.
+  const program = spawn(process.execPath, ['-e', 'const until = Date.now() + 600; while (Date.now() < until); setTimeout(() => {}, 60_000);']);
+  t.teardown(() => program.kill());
+  await new Promise((resolve) => program.once('spawn', resolve));
+  const started = Date.now();
+  const waited = await settled([program.pid ?? 0], { maxMs: 4_000 });
+  t.ok(waited >= 300 && waited < 4_000, `waited ${waited} ms for a process busy for 600 ms`);
+  t.ok(Date.now() - started >= waited, 'the time it says it waited');
+  const again = await settled([program.pid ?? 0], { maxMs: 4_000 });
+  t.ok(again < 400, `${again} ms once it is idle`);
+});
+
+t.test('settled gives up after maxMs on a process that stays busy', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const program = spawn(process.execPath, ['-e', 'const until = Date.now() + 5_000; while (Date.now() < until);']);
+  t.teardown(() => program.kill());
+  await new Promise((resolve) => program.once('spawn', resolve));
+  const started = Date.now();
+  t.equal(await settled([program.pid ?? 0], { maxMs: 700 }), 700);
+  t.ok(Date.now() - started < 1_500, 'and returns then');
 });

@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuTime, watchMachine, type CpuTime, type Disturbance } from './cpu-time.ts';
+import { cpuTime, settled, watchMachine, type CpuTime, type Disturbance } from './cpu-time.ts';
 import { readProfile, type ProfileSummary } from './cpu-profile.ts';
 import { database } from './database.ts';
 import { spawnProcess, stop } from './processes.ts';
@@ -44,6 +44,8 @@ export interface SaleFigures {
   readonly statementsPerBooking?: number;
   /** What else the measured phase shared the machine with: the host's other guests, other programs. */
   readonly disturbance?: Disturbance;
+  /** How long the processes took to go quiet after the warm-up, before the measured phase began, ms (settled). */
+  readonly settledMs?: number;
   /** Where the server's CPU went in the measured phase (`--cpu-prof`), when the round was profiled. */
   readonly profile?: ProfileSummary;
 }
@@ -109,10 +111,13 @@ interface Phase {
   readonly databaseCpuMsPerBooking: number;
   readonly statementsPerBooking: number;
   readonly disturbance: Disturbance;
+  readonly settledMs: number;
   readonly window: { fromUs: number; toUs: number };
 }
 
 async function measured(spent: CpuTime, run: () => Promise<autocannon.Result>): Promise<Phase> {
+  // The warm-up's requests still in flight when it stopped are answered first, not in the phase.
+  const settledMs = await settled(spent.pids);
   const before = await spent.read();
   const machine = await watchMachine(spent.pids);
   const fromUs = Number(process.hrtime.bigint() / 1_000n);
@@ -129,13 +134,14 @@ async function measured(spent: CpuTime, run: () => Promise<autocannon.Result>): 
     databaseCpuMsPerBooking: (after.databaseMs - before.databaseMs) / booked,
     statementsPerBooking: (after.statements - before.statements - 2) / booked,
     disturbance,
+    settledMs,
     window: { fromUs, toUs },
   };
 }
 
-function costs(phase: Phase): Pick<SaleFigures, 'serverCpuMsPerBooking' | 'serverSystemCpuMsPerBooking' | 'databaseCpuMsPerBooking' | 'statementsPerBooking' | 'disturbance'> {
-  const { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking, disturbance } = phase;
-  return { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking, disturbance };
+function costs(phase: Phase): Pick<SaleFigures, 'serverCpuMsPerBooking' | 'serverSystemCpuMsPerBooking' | 'databaseCpuMsPerBooking' | 'statementsPerBooking' | 'disturbance' | 'settledMs'> {
+  const { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking, disturbance, settledMs } = phase;
+  return { serverCpuMsPerBooking, serverSystemCpuMsPerBooking, databaseCpuMsPerBooking, statementsPerBooking, disturbance, settledMs };
 }
 
 export async function benchOurs(mysqlServerUrl: string, seconds: number, users: number, options: SaleOptions = {}): Promise<SaleFigures> {

@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import knex, { type Knex } from 'knex';
-import { cpuMsOf, databasePid, watchMachine } from './cpu-time.ts';
+import { cpuMsOf, databasePid, settled, watchMachine } from './cpu-time.ts';
 import { Redis } from 'ioredis';
 import { freePort } from '../test/harness/servers.ts';
 import { database } from './database.ts';
@@ -78,9 +78,12 @@ export async function benchRedisBaseline(mysqlServerUrl: string, redisUrl: strin
     const base = `http://127.0.0.1:${port}`;
     const answered201 = new Set<string>();
     await load(base, body, signedIn.tokens.slice(0, 2_000), 2, answered201);
-    const cpuBefore = [await cpuMsOf(server.pid ?? 0), await redisCpuMs(redis)] as const;
     // Measured besides the server and Redis: MariaDB, where the writer commits the bookings.
-    const machine = await watchMachine([server.pid ?? 0, Number((await redis.info('server')).match(/process_id:(\d+)/)?.[1]), await databasePid(setup)]);
+    const pids = [server.pid ?? 0, Number((await redis.info('server')).match(/process_id:(\d+)/)?.[1]), await databasePid(setup)];
+    // The warm-up's requests still in flight when it stopped are answered first, not in the phase.
+    const settledMs = await settled(pids);
+    const cpuBefore = [await cpuMsOf(server.pid ?? 0), await redisCpuMs(redis)] as const;
+    const machine = await watchMachine(pids);
     const result = await load(base, body, signedIn.tokens.slice(2_000), seconds, answered201);
     const disturbance = await machine.stop();
     const cpuAfter = [await cpuMsOf(server.pid ?? 0), await redisCpuMs(redis)] as const;
@@ -95,6 +98,7 @@ export async function benchRedisBaseline(mysqlServerUrl: string, redisUrl: strin
       serverCpuMsPerBooking: (cpuAfter[0] - cpuBefore[0]) / booked,
       redisCpuMsPerBooking: (cpuAfter[1] - cpuBefore[1]) / booked,
       disturbance,
+      settledMs,
     };
   } finally {
     if (server.exitCode === null && server.signalCode === null) await stop(server);

@@ -768,6 +768,7 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
   const serverCpu = median(ours.map((r) => r.serverCpuMsPerBooking ?? Number.NaN));
   const databaseCpu = median(ours.map((r) => r.databaseCpuMsPerBooking ?? Number.NaN));
   const profile = profiled.profile;
+  const waits = sorted([...rounds.counted, ...rounds.repeated].flatMap((round) => [round.baseline, round.redis, round.ours]).flatMap((figures) => (figures.settledMs === undefined ? [] : [figures.settledMs])));
   return {
     ratios: [`ratio flash-sale: ${ratio}% — ${rate(perSecond(ours))} vs ${rate(perSecond(baseline))} (bookings/s, same run)`],
     reading: [
@@ -786,6 +787,9 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'booking is not stored counts as oversold. CPU per booking is utime + stime from /proc of the server process and of',
       'mariadbd over the measured phase, divided by the bookings answered 201 (median round). Everything (load generator,',
       `server, MariaDB) shares the 2 cores. Every server, ours and the baselines, runs with the image's V8 flags (${serverNodeFlags.join(' ')}).`,
+      'Between the warm-up and the measured phase each design waits until its processes have gone quiet (at most 10 ms of CPU',
+      'in 100 ms, bench/cpu-time.ts settled): the requests the warm-up had in flight when it stopped are answered then, into',
+      `closed sockets, and not in the phase's first few hundred ms, which they used to slow (${waits.length === 0 ? 'not measured' : `waited ${rate(waits[0] ?? 0)}–${rate(waits.at(-1) ?? 0)} ms in this run`}).`,
       '',
       '| | bookings/s (median) | spread | rounds | p99 ms of each round | p50 / p99 ms (best round) | worst p99 ms | non-2xx or errors | oversold | server CPU ms/booking | MariaDB CPU ms/booking | statements/booking |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -823,7 +827,11 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'driver\'s placeholder formatting scanned every event\'s JSON character by character and escaped its double quotes;',
       '(6) every server runs with a 64 MiB young generation (--max-semi-space-size=64, as the image does; the baselines too):',
       'in alternating short rounds of ours with and without it (2026-12-06), server CPU per booking fell from 0.53–0.57 to',
-      '0.39–0.47 ms, the garbage collector\'s share of the profile from 6% to 4–5%.',
+      '0.39–0.47 ms, the garbage collector\'s share of the profile from 6% to 4–5%; (7) a hold committed with its booking stream',
+      'stores its ticket holders but not the buyer and the email\'s digest, which that stream\'s BookingPlaced carries',
+      '(command-api/bookings/placement.ts, storedWithItsBooking): the sealed buyer is written once, not twice. In',
+      'alternating rounds of ours with and without it (2026-12-07, about 05:30 UTC, 6 each, means), 2,816 vs 2,626 bookings/s,',
+      'server CPU 0.343 vs 0.371 ms and MariaDB 0.125 vs 0.136 ms a booking; more bookings/s in 5 of the 6 pairs.',
       'Why the baseline swings: every round starts a fresh database, so it is not InnoDB\'s state; the class row stays locked',
       'across four round trips, and when the lock holder loses its core to other work every booking waits behind it. CPU',
       'per booking is the steadier figure: in short runs at the same load it stayed within 10% while bookings/s swung by half.',
@@ -904,7 +912,8 @@ function flashSaleRedisReading(seconds: number, rounds: number): string {
     'answers 201; the booking (its row with the buyer sealed by AES-256-GCM, and its seats) is queued for MariaDB, where a',
     'writer commits everything queued every 5 ms (at once past 1,000) as one transaction of two multi-row INSERTs, one',
     'transaction at a time, retrying a failed one. The load is the flash-sale load: autocannon with 100 connections, a 2 s',
-    `warm-up, then ${seconds} s, every request a different signed-in user booking one ticket of a class of 150,000 seats; in the`,
+    `warm-up, a wait until the server, Redis and MariaDB have gone quiet, then ${seconds} s, every request a different signed-in`,
+    'user booking one ticket of a class of 150,000 seats; in the',
     `flash-sale run above, after one round of each not counted, the three designs alternate, ${rounds} round${rounds === 1 ? '' : 's'} each, and ours is the`,
     'same rounds as there; bookings/s is the median round.',
     '',

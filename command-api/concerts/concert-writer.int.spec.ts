@@ -28,7 +28,8 @@ import { isRefusal } from '../../lib/errors.ts';
 import { overriding } from '../../test/support/overriding.ts';
 import { randomSealed } from '../../test/support/sealed.ts';
 import { CONCERT, holdByClass, holdBySeat, REGULAR, regularSeat, release, scheduleConcert, sell, T0 } from '../../test/support/concert-fixtures.ts';
-import { bookingStreamsOf, storedWithItsBooking } from '../bookings/placement.ts';
+import { bookingStreamsOf, ensureBookingPlaced, storedWithItsBooking } from '../bookings/placement.ts';
+import { CommandHandler } from '../command-handler.ts';
 import { ConcertWriter, type ConcertWriterOptions, type Written } from './concert-writer.ts';
 
 const context: CommandContext = { correlationId: randomUUID(), causationId: randomUUID(), actorId: null, occurredAt: T0 };
@@ -398,6 +399,30 @@ t.test('a store that cannot commit streams together: the hold is committed alone
   t.same((await holdsInStream(store)).map((hold) => hold.booking), [b1]);
   t.same(await storedDetails(store, b1), EVERY_DETAIL, 'the hold keeps the buyer: its booking stream is written apart');
   t.same(await store.streamRevisions([`booking-${b1}`]), new Map(), 'no booking stream: the caller writes it');
+});
+
+t.test('a joint append that commits but loses its answer: the hold alone finds itself stored without the buyer, and its booking stream is there', async (t) => {
+  const store = await openStore(t);
+  await concertOnSale(t, store);
+  const { store: watched, calls } = counted(store, async (writes) => {
+    await store.appendAll(writes);
+    throw new Error('connection lost after COMMIT');
+  });
+  const reported: string[] = [];
+  const concerts = writer(t, watched, { companionsOf: bookingStreamsOf, storedWithCompanions: storedWithItsBooking, onBackgroundError: (_error, what) => reported.push(what) });
+  const b1 = randomUUID();
+  const written = await concerts.submit(CONCERT, sealedHold(b1, randomUUID(), 1), context);
+  t.same(calls, ['appendAll concert,booking', `append ${STREAM}`], 'tried together, then alone');
+  t.same(reported, ['a batch written with its companions (written apart instead)']);
+  t.equal(written.companions, undefined, 'the caller places the booking');
+  t.same(await storedDetails(store, b1), ['ticket_holders'], 'the append alone found the stored hold, without the buyer');
+  const booking = await store.readStream(`booking-${b1}`);
+  t.match(booking.map((e) => [e.type, e.data]), [['BookingPlaced', { buyer: { ciphertext: 'Y2lwaGVy' } }]], 'the booking stream committed with it has the buyer');
+  // What the request does next: its placement finds the booking stream there.
+  const [held] = written.events;
+  const position = held?.type === 'SeatsHeld' ? await ensureBookingPlaced(store, new CommandHandler(store), held.data, context) : undefined;
+  t.equal(position, booking[0]?.position, "placed at the stored BookingPlaced's position");
+  t.equal((await store.readStream(`booking-${b1}`)).length, 1, 'nothing appended to it');
 });
 
 t.test('a batch that lost the race writes no booking stream for the decision that lost', async (t) => {

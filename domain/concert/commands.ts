@@ -47,8 +47,11 @@ export interface HoldSeats extends Timed {
   readonly selection: SeatSelection;
   /** One per ticket, in the order the seats are chosen (a holder's, or the buyer's). */
   readonly ktp_fingerprints: readonly string[];
-  /** Sealed buyer and holders (one per ticket), or null when there are none to keep. */
-  readonly personal_data: BookingPersonalData | null;
+  /**
+   * Sealed buyer and holders (one per ticket), or null when there are none to keep. A hold is
+   * decided with its buyer: only its stored form may leave it out (storedWithItsBooking).
+   */
+  readonly personal_data: (BookingPersonalData & { readonly buyer: Sealed }) | null;
   readonly expires_at: string;
   /**
    * The caller knows this booking id never held seats here: a fresh random id, or one whose

@@ -56,7 +56,9 @@ export type HeldSeat = Static<typeof HeldSeatSchema>;
 
 /**
  * The buyer's and ticket holders' details, sealed with the buyer's key. They travel with the
- * hold, the commit point of a booking, so a booking stream lost to a crash can be rebuilt.
+ * hold, the commit point of a booking, so a booking stream lost to a crash can be rebuilt; a
+ * hold committed in one transaction with its booking stream leaves the buyer to it (nothing can
+ * be lost between the two).
  */
 export const BookingPersonalDataSchema = Type.Object(
   {
