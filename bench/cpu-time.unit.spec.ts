@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { machineTicks, settled, stealPercent, watchMachine } from './cpu-time.ts';
 
 t.test('steal is the share of the machine\'s CPU time between two readings that the hypervisor took', async (t) => {
@@ -36,26 +36,28 @@ t.test('the CPU of a program the bench does not measure counts as others', async
   t.ok(unknown.stealPercent >= 0 && unknown.stealPercent <= 100);
 });
 
-t.test('settled waits while a measured process is busy, and no longer', async (t) => {
+/** A program that keeps a core busy for `busyMs`, then idles until the test ends; its pid. */
+async function busyFor(t: Test, busyMs: number): Promise<number> {
   const { spawn } = await import('node:child_process');
-  // Busy for 600 ms, then idle until killed.
-  const program = spawn(process.execPath, ['-e', 'const until = Date.now() + 600; while (Date.now() < until); setTimeout(() => {}, 60_000);']);
+  const program = spawn(process.execPath, ['-e', `const until = Date.now() + ${busyMs}; while (Date.now() < until); setTimeout(() => {}, 60_000);`]);
   t.teardown(() => program.kill());
   await new Promise((resolve) => program.once('spawn', resolve));
+  return program.pid ?? 0;
+}
+
+t.test('settled waits while a measured process is busy, and no longer', async (t) => {
+  const pid = await busyFor(t, 600);
   const started = Date.now();
-  const waited = await settled([program.pid ?? 0], { maxMs: 4_000 });
+  const waited = await settled([pid], { maxMs: 4_000 });
   t.ok(waited >= 300 && waited < 4_000, `waited ${waited} ms for a process busy for 600 ms`);
   t.ok(Date.now() - started >= waited, 'the time it says it waited');
-  const again = await settled([program.pid ?? 0], { maxMs: 4_000 });
+  const again = await settled([pid], { maxMs: 4_000 });
   t.ok(again < 400, `${again} ms once it is idle`);
 });
 
 t.test('settled gives up after maxMs on a process that stays busy', async (t) => {
-  const { spawn } = await import('node:child_process');
-  const program = spawn(process.execPath, ['-e', 'const until = Date.now() + 5_000; while (Date.now() < until);']);
-  t.teardown(() => program.kill());
-  await new Promise((resolve) => program.once('spawn', resolve));
+  const pid = await busyFor(t, 5_000);
   const started = Date.now();
-  t.equal(await settled([program.pid ?? 0], { maxMs: 700 }), 700);
+  t.equal(await settled([pid], { maxMs: 700 }), 700);
   t.ok(Date.now() - started < 1_500, 'and returns then');
 });
