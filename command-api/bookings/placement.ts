@@ -51,9 +51,8 @@ export function bookingStreamsOf(events: readonly ConcertEvent[], context: Comma
  * A hold as stored when its booking stream (bookingStreamsOf) is committed in the same
  * transaction (ConcertWriter's storedWithCompanions): without the buyer and the email's digest,
  * which its BookingPlaced carries, and nothing can come between the two: the buyer is written
- * once, where it was twice, a third fewer bytes to encode, send and store for every booking
- * (bench/REPORT.md, flash-sale). The ticket holders stay: the concert's state gives each to its
- * seat's ticket at the sale.
+ * once, where it was twice (bench/REPORT.md, flash-sale, change 7). The ticket holders stay: the
+ * concert's state gives each to its seat's ticket at the sale.
  */
 export function storedWithItsBooking(event: ConcertEvent): ConcertEvent {
   if (event.type !== 'SeatsHeld' || event.data.personal_data === null) return event;

@@ -70,7 +70,7 @@ export const BookingPersonalDataSchema = Type.Object(
     buyer: Type.Optional(SealedSchema),
     /** Kept in every hold: at the sale each goes to its seat's ticket in the concert's state (the door shows it). */
     ticket_holders: Type.Array(SealedSchema, { minItems: 1 }),
-    /** The keyed digest of the buyer's email, for the booking the hold makes (absent from older holds, and with the buyer). */
+    /** The keyed digest of the buyer's email, for the booking the hold makes (absent from older holds, and from a hold stored without its buyer). */
     buyer_email_digest: Type.Optional(EmailDigest),
   },
   { additionalProperties: false },
