@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import knex, { type Knex } from 'knex';
 import t, { type Test } from 'tap';
 import { freshMysqlDatabase } from '../../test/support/services.ts';
 import { ReactorStore } from './reactor-store.ts';
@@ -18,7 +19,32 @@ async function open(t: Test, client: 'mysql2' | 'better-sqlite3'): Promise<React
   return store;
 }
 
+/** `index.column` of every secondary index of hold_deadlines, in each index's column order. */
+async function secondaryIndexColumns(db: Knex, client: 'mysql2' | 'better-sqlite3'): Promise<string[]> {
+  if (client === 'mysql2') {
+    const [rows = []] = await db.raw<[{ name: string; col: string }[]]>("SELECT index_name AS name, column_name AS col FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'hold_deadlines' AND index_name <> 'PRIMARY' ORDER BY index_name, seq_in_index");
+    return rows.map((row) => `${row.name}.${row.col}`);
+  }
+  const columns: string[] = [];
+  for (const index of await db.raw<{ name: string; origin: string }[]>("PRAGMA index_list('hold_deadlines')")) {
+    if (index.origin !== 'c') continue; // the primary key's own index
+    for (const column of await db.raw<{ name: string }[]>(`PRAGMA index_info('${index.name}')`)) columns.push(`${index.name}.${column.name}`);
+  }
+  return columns;
+}
+
 for (const client of ['mysql2', 'better-sqlite3'] as const) {
+  t.test(`${client}: due times are indexed by time, then concert: a round that leaves concerts out reads them from the index`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'boxoffice-reactors-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const connection = client === 'mysql2' ? { client, url: await freshMysqlDatabase(t) } : { client, filename: join(dir, 'reactors.sqlite') };
+    await (await ReactorStore.open(connection)).close();
+    const db = knex(connection.client === 'mysql2' ? { client: 'mysql2', connection: connection.url } : { client: 'better-sqlite3', connection: { filename: connection.filename }, useNullAsDefault: true });
+    t.teardown(() => db.destroy());
+    const columns = await secondaryIndexColumns(db, connection.client);
+    t.strictSame(columns, ['hold_deadlines_expires_at_concert.expires_at', 'hold_deadlines_expires_at_concert.concert_id']);
+  });
+
   t.test(`${client}: a checkpoint only moves forward, and many first writes at once all succeed`, async (t) => {
     const store = await open(t, client);
     t.equal(await store.checkpoint('bookings'), 0);

