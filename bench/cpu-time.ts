@@ -25,6 +25,12 @@ export async function cpuMsOf(pid: number): Promise<number> {
   return user + system;
 }
 
+/** utime + stime of the processes that exist among `known` (a pid of 0 or none is left out), summed, ms. */
+async function cpuMsOfAll(known: readonly number[]): Promise<number> {
+  const pids = known.filter((pid) => Number.isInteger(pid) && pid > 0);
+  return (await Promise.all(pids.map(cpuMsOf))).reduce((sum, ms) => sum + ms, 0);
+}
+
 /** utime and stime of a process, ms. */
 async function cpuOf(pid: number): Promise<{ user: number; system: number }> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
@@ -78,8 +84,7 @@ export interface Disturbance {
 
 /** Starts watching the machine; `stop` says what a phase shared it with. `known` are the pids the phase measures. */
 export async function watchMachine(known: readonly number[]): Promise<{ stop(): Promise<Disturbance> }> {
-  const pids = known.filter((pid) => Number.isInteger(pid) && pid > 0);
-  const read = async () => ({ machine: await machineTicks(), knownMs: (await Promise.all(pids.map(cpuMsOf))).reduce((sum, ms) => sum + ms, 0), self: process.cpuUsage() });
+  const read = async () => ({ machine: await machineTicks(), knownMs: await cpuMsOfAll(known), self: process.cpuUsage() });
   const before = await read();
   return {
     async stop() {
@@ -103,13 +108,11 @@ export async function watchMachine(known: readonly number[]): Promise<{ stop(): 
  */
 export async function settled(known: readonly number[], options: { windowMs?: number; quietMs?: number; maxMs?: number } = {}): Promise<number> {
   const { windowMs = 100, quietMs = 10, maxMs = 5_000 } = options;
-  const pids = known.filter((pid) => Number.isInteger(pid) && pid > 0);
-  const spent = async () => (await Promise.all(pids.map(cpuMsOf))).reduce((sum, ms) => sum + ms, 0);
   const started = Date.now();
-  let before = await spent();
+  let before = await cpuMsOfAll(known);
   while (Date.now() - started < maxMs) {
     await new Promise((resolve) => setTimeout(resolve, windowMs));
-    const now = await spent();
+    const now = await cpuMsOfAll(known);
     if (now - before <= quietMs) break;
     before = now;
   }

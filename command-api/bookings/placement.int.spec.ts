@@ -4,15 +4,13 @@
  * longer carries the buyer (storedWithItsBooking), and the booking stream is then what is placed.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { bookingEvents } from '../../domain/booking/index.ts';
 import type { CommandContext } from '../../domain/index.ts';
 import { decode } from '../../eventstore/decode.ts';
 import { SqlEventStore } from '../../eventstore/sql/sql-event-store.ts';
 import { CONCERT, holdBySeat, regularSeat, scheduleConcert, T0 } from '../../test/support/concert-fixtures.ts';
+import { eventAndReactorStores } from '../../test/support/services.ts';
 import { CommandHandler } from '../command-handler.ts';
 import { ConcertWriter } from '../concerts/concert-writer.ts';
 import { bookingStreamsOf, ensureBookingPlaced, findHold, storedWithItsBooking } from './placement.ts';
@@ -21,8 +19,7 @@ const context: CommandContext = { correlationId: randomUUID(), causationId: rand
 const sealed = (text: string) => ({ key_id: randomUUID(), alg: 'A256GCM' as const, iv: 'aXY', ciphertext: Buffer.from(text).toString('base64'), tag: 'dGFn' });
 
 async function setUp(t: Test, options: { together: boolean }) {
-  const dir = await mkdtemp(join(tmpdir(), 'boxoffice-placement-'));
-  const store = await SqlEventStore.open({ client: 'better-sqlite3', filename: join(dir, 'events.sqlite') });
+  const store = await SqlEventStore.open((await eventAndReactorStores(t, 'better-sqlite3')).events);
   const writer = new ConcertWriter(store, {
     queueLimit: 100, maxBatch: 100, snapshotEvery: 1_000,
     onBackgroundError: (error) => t.fail(`background error: ${String(error)}`),
@@ -31,7 +28,6 @@ async function setUp(t: Test, options: { together: boolean }) {
   t.teardown(async () => {
     await writer.drain();
     await store.close();
-    await rm(dir, { recursive: true, force: true });
   });
   await writer.submit(CONCERT, scheduleConcert(), context);
   const hold = async (booking: string, seat: number) => writer.submit(CONCERT, holdBySeat(booking, randomUUID(), [regularSeat(seat)], {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knex, { type Knex } from 'knex';
 import t, { type Test } from 'tap';
-import { freshMysqlDatabase } from '../../test/support/services.ts';
+import { eventAndReactorStores, freshMysqlDatabase } from '../../test/support/services.ts';
 import { ReactorStore } from './reactor-store.ts';
 
 async function open(t: Test, client: 'mysql2' | 'better-sqlite3'): Promise<ReactorStore> {
@@ -35,9 +35,7 @@ async function secondaryIndexColumns(db: Knex, client: 'mysql2' | 'better-sqlite
 
 for (const client of ['mysql2', 'better-sqlite3'] as const) {
   t.test(`${client}: due times are indexed by time, then concert: a round that leaves concerts out reads them from the index`, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'boxoffice-reactors-'));
-    t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const connection = client === 'mysql2' ? { client, url: await freshMysqlDatabase(t) } : { client, filename: join(dir, 'reactors.sqlite') };
+    const { reactors: connection } = await eventAndReactorStores(t, client);
     await (await ReactorStore.open(connection)).close();
     const db = knex(connection.client === 'mysql2' ? { client: 'mysql2', connection: connection.url } : { client: 'better-sqlite3', connection: { filename: connection.filename }, useNullAsDefault: true });
     t.teardown(() => db.destroy());
