@@ -289,6 +289,17 @@ export function eventStoreContract(t: Test, open: OpenStore): void {
       t.equal(await store.headPosition(), head, 'no position was used up');
       t.strictSame(await store.streamRevisions(['concert-together', 'booking-together-a', 'booking-together-c']), new Map([['concert-together', 3], ['booking-together-a', 0]]), 'nothing was written');
     }
+
+    // Two streams that exist, one at its revision and one not (behind, ahead): neither moves.
+    for (const stale of [0, 2]) {
+      await t.rejects(store.appendAll([
+        { stream: 'concert-together', events: events(1), expected: 3 },
+        { stream: 'booking-together-b', events: events(1), expected: stale },
+        { stream: 'booking-together-d', events: events(1), expected: 'no_stream' as const },
+      ]), WritesConflicted, `booking-together-b expected at ${stale}: refused`);
+      t.equal(await store.headPosition(), head, 'no position was used up');
+      t.strictSame(await store.streamRevisions(['concert-together', 'booking-together-b', 'booking-together-d']), new Map([['concert-together', 3], ['booking-together-b', 1]]), 'nothing was written');
+    }
   });
 
   t.test('refuses what no store should write', async (t) => {

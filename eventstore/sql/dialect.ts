@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { AppendResult, StreamWrite } from '../port.ts';
 import { appendOnMysql } from './mysql-append.ts';
+import { codeOf } from './rows.ts';
 import { appendOnSqlite } from './sqlite-append.ts';
 
 /** What MariaDB/MySQL and SQLite do differently; everything else is one code path. */
@@ -17,8 +18,6 @@ export interface Dialect {
   isTransient(error: unknown): boolean;
 }
 
-const codeOf = (error: unknown): string =>
-  typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : '';
 
 const mysql: Dialect = {
   append: appendOnMysql,

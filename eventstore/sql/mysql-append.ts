@@ -1,5 +1,5 @@
 /**
- * The append transaction on MariaDB/MySQL: one or several streams, in two round trips.
+ * The append transaction on MariaDB/MySQL: one or several streams, in one round trip.
  *
  * Positions commit in order because the head row stays locked from the moment an append takes
  * its positions until it commits. Whatever happens inside that window is paid by every append
@@ -7,8 +7,23 @@
  * and the COMMIT go to the server as one multi-statement request. The insert computes its
  * positions on the server from LAST_INSERT_ID(), so the client does not need them first.
  *
- *   1. START TRANSACTION; move each stream's revision, new streams in one INSERT (locks the stream rows: the concurrency check)
- *   2. UPDATE es_head … LAST_INSERT_ID(position + n); INSERT every event; COMMIT
+ * When every write's expected revision is known (a revision or 'no_stream': every append of the
+ * domain), its events' revisions are known before anything is sent, and the whole transaction is
+ * one request:
+ *
+ *   START TRANSACTION; move each stream's revision (UPDATE … WHERE revision = expected, counted in
+ *   @es_moved); create the new streams in one INSERT (one that exists fails it on the primary key);
+ *   UPDATE es_head … IF(@es_moved = <streams moved>, LAST_INSERT_ID(position + n), NULL); INSERT
+ *   every event; COMMIT
+ *
+ * A revision that did not hold leaves @es_moved short, and the head's position NULL fails the
+ * request there (the session's sql_mode is strict, mysql-session.ts): the server runs none of
+ * the statements after an error, the transaction is rolled back, and nothing was written. A
+ * batch of holds used to wait for two round trips, and in a busy server each waits its turn in
+ * the event loop behind the HTTP requests read meanwhile.
+ *
+ * A write with 'any' learns its stream's revision from the server first, in a request of its own
+ * (the revision comes back through LAST_INSERT_ID), then sends the rest as above.
  *
  * A request longer than the server takes (max_allowed_packet) makes it drop the connection. An
  * append too long for one (a batch of hundreds of holds, each with its sealed holders, on a server
@@ -20,7 +35,7 @@
 import type { Knex } from 'knex';
 import { AppendTooLarge, type AppendResult, type StreamWrite } from '../port.ts';
 import { mysqlString, wholeStatement } from '../../lib/db/mysql-literal.ts';
-import { RevisionMismatch, eventRow } from './rows.ts';
+import { RevisionMismatch, codeOf, eventRow } from './rows.ts';
 
 interface MysqlConnection {
   query(sql: string, values: readonly unknown[], callback: (error: Error | null, results: unknown) => void): void;
@@ -49,7 +64,9 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[], ma
   const lender = db.client as ConnectionLender;
   const connection = (await lender.acquireConnection()) as MysqlConnection;
   try {
-    const lastRevisions = await advanceStreams(connection, writes);
+    const known = writes.every((write) => write.expected !== 'any');
+    const opening = known ? movesOf(writes) : { statements: [], moved: 0, bytes: 0 };
+    const lastRevisions = known ? writes.map(({ events, expected }) => (expected === 'no_stream' ? -1 : (expected as number)) + events.length) : await advanceStreams(connection, writes);
     const total = writes.reduce((sum, write) => sum + write.events.length, 0);
     const recordedAt = Date.now();
     const tuples: string[] = [];
@@ -64,14 +81,16 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[], ma
       });
       return offset - 1;
     });
-    const head = `UPDATE es_head SET position = LAST_INSERT_ID(position + ${total}) WHERE id = 1;`;
-    const inserts = insertsWithin(tuples, maxRequestBytes - REQUEST_ROOM);
+    const next = `LAST_INSERT_ID(position + ${total})`;
+    // Every stream moved, or the position is NULL and the request fails here.
+    const head = `UPDATE es_head SET position = ${opening.moved === 0 ? next : `IF(@es_moved = ${opening.moved}, ${next}, NULL)`} WHERE id = 1`;
+    const inserts = insertsWithin(tuples, maxRequestBytes - REQUEST_ROOM - opening.bytes);
     let lastPosition = 0;
     for (const [i, insert] of inserts.entries()) {
-      const last = i === inserts.length - 1;
-      const results = await query<OkPacket | [OkPacket, ...unknown[]]>(connection, [...(i === 0 ? [head] : []), insert, ...(last ? ['COMMIT'] : [])].join('\n'));
-      // The head's update answers first: its insertId is the LAST_INSERT_ID it set, the append's last position.
-      if (i === 0) lastPosition = Number((Array.isArray(results) ? results[0] : results).insertId);
+      const first = i === 0 ? [...opening.statements, head] : [];
+      const results = await query<OkPacket | OkPacket[]>(connection, [...first, insert, ...(i === inserts.length - 1 ? ['COMMIT'] : [])].join(';\n'));
+      // The head's update answers after the streams' statements: its insertId is the LAST_INSERT_ID it set, the append's last position.
+      if (i === 0) lastPosition = Number((Array.isArray(results) ? results[opening.statements.length] : results)?.insertId);
     }
     return writes.map((_, w) => ({
       nextExpectedRevision: lastRevisions[w] as number,
@@ -79,7 +98,8 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[], ma
     }));
   } catch (error) {
     await query(connection, 'ROLLBACK').catch(() => connection.destroy());
-    throw error;
+    // The head's guard: a stream was not at its expected revision.
+    throw codeOf(error) === 'ER_BAD_NULL_ERROR' ? new RevisionMismatch() : error;
   } finally {
     await lender.releaseConnection(connection);
   }
@@ -98,7 +118,7 @@ const REQUEST_ROOM = 1024;
 function insertsWithin(tuples: readonly string[], maxBytes: number): string[] {
   let characters = INSERT_EVENTS.length;
   for (const tuple of tuples) characters += tuple.length + 2;
-  if (characters * 3 <= maxBytes) return [`${INSERT_EVENTS}${tuples.join(', ')};`];
+  if (characters * 3 <= maxBytes) return [`${INSERT_EVENTS}${tuples.join(', ')}`];
   const inserts: string[] = [];
   let part: string[] = [];
   let bytes = INSERT_EVENTS.length;
@@ -108,15 +128,40 @@ function insertsWithin(tuples: readonly string[], maxBytes: number): string[] {
       throw new AppendTooLarge(`an event of ${size} bytes does not fit in a statement of this database (max_allowed_packet ${maxBytes + REQUEST_ROOM} bytes)`, maxBytes + REQUEST_ROOM);
     }
     if (bytes + size > maxBytes) {
-      inserts.push(`${INSERT_EVENTS}${part.join(', ')};`);
+      inserts.push(`${INSERT_EVENTS}${part.join(', ')}`);
       part = [];
       bytes = INSERT_EVENTS.length;
     }
     part.push(tuple);
     bytes += size;
   }
-  inserts.push(`${INSERT_EVENTS}${part.join(', ')};`);
+  inserts.push(`${INSERT_EVENTS}${part.join(', ')}`);
   return inserts;
+}
+
+/**
+ * The statements that open the transaction and move every stream's revision on by its event
+ * count, when each write's expected revision is known: the streams that exist move only from
+ * their expected revision, each one that does counted in @es_moved; the new streams are one
+ * multi-row INSERT. Their length in bytes is what an insert sent with them has less room for.
+ */
+function movesOf(writes: readonly StreamWrite[]): { statements: string[]; moved: number; bytes: number } {
+  const statements = ['START TRANSACTION', 'SET @es_moved = 0'];
+  const created: string[] = [];
+  let moved = 0;
+  for (const { stream, events, expected } of writes) {
+    if (expected === 'no_stream') {
+      created.push(`(${mysqlString(stream)}, ${events.length - 1})`);
+      continue;
+    }
+    const from = expected as number;
+    statements.push(`UPDATE es_streams SET revision = ${from + events.length} WHERE stream_id = ${mysqlString(stream)} AND revision = ${from}`, 'SET @es_moved = @es_moved + ROW_COUNT()');
+    moved++;
+  }
+  if (created.length > 0) statements.push(`INSERT INTO es_streams (stream_id, revision) VALUES ${created.join(', ')}`);
+  let bytes = 0;
+  for (const statement of statements) bytes += Buffer.byteLength(statement) + 2;
+  return { statements, moved, bytes };
 }
 
 /**

@@ -3,6 +3,10 @@ import type { EventToAppend } from '../port.ts';
 /** The expected revision did not hold; thrown inside the transaction so it rolls back. */
 export class RevisionMismatch extends Error {}
 
+/** The driver's code of an error ('ER_DUP_ENTRY', 'SQLITE_BUSY', …), or ''. */
+export const codeOf = (error: unknown): string =>
+  typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : '';
+
 export interface EventRow {
   position: number | string;
   stream_id: string;
