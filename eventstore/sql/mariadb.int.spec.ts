@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import t, { type Test } from 'tap';
 import { isCurrentSnapshot } from '../../domain/concert/index.ts';
 import { startMariaDb } from '../../test/harness/servers.ts';
@@ -6,6 +7,8 @@ import { incompressibleSnapshot } from '../../test/support/sealed.ts';
 import { freshMysqlDatabase } from '../../test/support/services.ts';
 import { eventStoreContract } from '../contract.ts';
 import { AppendTooLarge } from '../port.ts';
+import { appendOnMysql } from './mysql-append.ts';
+import { RevisionMismatch } from './rows.ts';
 import { SqlEventStore } from './sql-event-store.ts';
 
 eventStoreContract(t, async (t) => {
@@ -155,4 +158,34 @@ t.test("on a server whose max_allowed_packet is 1 MiB, an append longer than tha
   t.same(await store.readStream('concert-huge'), [], 'no event of it is stored');
   const after = await store.append('concert-huge', held(2, 100), 'no_stream');
   t.equal(after.position, head + 2, 'the next append takes the next positions');
+});
+
+t.test("a stream not at its expected revision fails the one-request append before the head, whatever the session's sql_mode", async (t) => {
+  const url = await freshMysqlDatabase(t);
+  const store = await SqlEventStore.open({ client: 'mysql2', url });
+  t.teardown(() => store.close());
+  const thing = (n: number) => ({ id: randomUUID(), type: 'Thing', data: { n }, metadata: { correlation_id: randomUUID() } });
+  // A session that lost the pinned sql_mode (a pool of its own, a proxy): NULL into NOT NULL is only a warning there.
+  const lax = (await import('knex')).default({
+    client: 'mysql2',
+    connection: { uri: url, multipleStatements: true },
+    pool: { min: 0, max: 1, afterCreate: (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) => connection.query("SET SESSION sql_mode = ''", (error) => done(error, connection)) },
+  } as Knex.Config);
+  t.teardown(() => lax.destroy());
+  // An append through that session first: its LAST_INSERT_ID() is a position now, as on any busy connection.
+  await appendOnMysql(lax, [{ stream: 'concert-lax', events: [thing(0), thing(1)], expected: 'no_stream' }], 16 * 1024 * 1024);
+  const head = await store.headPosition();
+  t.equal(head, 2);
+  for (const stale of [0, 5]) {
+    const refused = await appendOnMysql(lax, [
+      { stream: 'concert-lax', events: [thing(2)], expected: stale },
+      { stream: `booking-${randomUUID()}`, events: [thing(0)], expected: 'no_stream' },
+    ], 16 * 1024 * 1024).then(() => null, (error: unknown) => error);
+    t.type(refused, RevisionMismatch, `expected at ${stale}, the stream at 1: refused as not at its revision`);
+    t.equal(await store.headPosition(), head, 'the head did not move');
+    t.equal((await store.readAll({ maxCount: 100 })).events.length, 2, 'no event was written');
+  }
+  const [[{ position }]] = (await lax.raw('SELECT position FROM es_head WHERE id = 1')) as [[{ position: number }]];
+  t.equal(Number(position), head, 'es_head holds the last position');
+  t.equal((await store.append('concert-lax', [thing(2)], 1)).position, head + 1, 'the next append at the right revision takes the next position');
 });

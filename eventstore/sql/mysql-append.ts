@@ -12,15 +12,15 @@
  * one request:
  *
  *   START TRANSACTION; move each stream's revision (UPDATE … WHERE revision = expected, counted in
- *   @es_moved); create the new streams in one INSERT (one that exists fails it on the primary key);
- *   UPDATE es_head … IF(@es_moved = <streams moved>, LAST_INSERT_ID(position + n), NULL); INSERT
- *   every event; COMMIT
+ *   @es_moved); fail unless every one moved; create the new streams in one INSERT (one that exists
+ *   fails it on the primary key); UPDATE es_head … LAST_INSERT_ID(position + n); INSERT every
+ *   event; COMMIT
  *
- * A revision that did not hold leaves @es_moved short, and the head's position NULL fails the
- * request there (the session's sql_mode is strict, mysql-session.ts): the server runs none of
- * the statements after an error, the transaction is rolled back, and nothing was written. A
- * batch of holds used to wait for two round trips, and in a busy server each waits its turn in
- * the event loop behind the HTTP requests read meanwhile.
+ * A revision that did not hold fails the request before the head is touched (a scalar subquery of
+ * two rows, an error in any sql_mode): the server runs none of the statements after an error,
+ * the transaction is rolled back, and nothing was written. A batch of holds used to wait for two
+ * round trips, and in a busy server each answer waits its turn in the event loop behind the HTTP
+ * requests read meanwhile.
  *
  * A write with 'any' learns its stream's revision from the server first, in a request of its own
  * (the revision comes back through LAST_INSERT_ID), then sends the rest as above.
@@ -65,7 +65,7 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[], ma
   const connection = (await lender.acquireConnection()) as MysqlConnection;
   try {
     const known = writes.every((write) => write.expected !== 'any');
-    const opening = known ? movesOf(writes) : { statements: [], moved: 0, bytes: 0 };
+    const opening = known ? movesOf(writes) : { statements: [], bytes: 0 };
     const lastRevisions = known ? writes.map(({ events, expected }) => (expected === 'no_stream' ? -1 : (expected as number)) + events.length) : await advanceStreams(connection, writes);
     const total = writes.reduce((sum, write) => sum + write.events.length, 0);
     const recordedAt = Date.now();
@@ -81,10 +81,8 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[], ma
       });
       return offset - 1;
     });
-    const next = `LAST_INSERT_ID(position + ${total})`;
-    // Every stream moved, or the position is NULL and the request fails here.
-    const head = `UPDATE es_head SET position = ${opening.moved === 0 ? next : `IF(@es_moved = ${opening.moved}, ${next}, NULL)`} WHERE id = 1`;
-    const inserts = insertsWithin(tuples, maxRequestBytes - REQUEST_ROOM - opening.bytes);
+    const head = `UPDATE es_head SET position = LAST_INSERT_ID(position + ${total}) WHERE id = 1`;
+    const inserts = insertsWithin(tuples, maxRequestBytes - REQUEST_ROOM - opening.bytes, maxRequestBytes);
     let lastPosition = 0;
     for (const [i, insert] of inserts.entries()) {
       const first = i === 0 ? [...opening.statements, head] : [];
@@ -92,14 +90,15 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[], ma
       // The head's update answers after the streams' statements: its insertId is the LAST_INSERT_ID it set, the append's last position.
       if (i === 0) lastPosition = Number((Array.isArray(results) ? results[opening.statements.length] : results)?.insertId);
     }
+    if (!Number.isSafeInteger(lastPosition) || lastPosition < total) throw new Error(`an append was committed but its position was not answered (${lastPosition})`);
     return writes.map((_, w) => ({
       nextExpectedRevision: lastRevisions[w] as number,
       position: lastPosition - (total - 1 - (lastOffsets[w] as number)),
     }));
   } catch (error) {
     await query(connection, 'ROLLBACK').catch(() => connection.destroy());
-    // The head's guard: a stream was not at its expected revision.
-    throw codeOf(error) === 'ER_BAD_NULL_ERROR' ? new RevisionMismatch() : error;
+    // The streams' guard: one was not at its expected revision.
+    throw codeOf(error) === 'ER_SUBQUERY_NO_1_ROW' ? new RevisionMismatch() : error;
   } finally {
     await lender.releaseConnection(connection);
   }
@@ -115,7 +114,7 @@ const REQUEST_ROOM = 1024;
  * values are too long for one request. Sizes are counted in bytes only when the characters could
  * be: at most 3 bytes of UTF-8 each (a surrogate pair is 2 characters for 4 bytes).
  */
-function insertsWithin(tuples: readonly string[], maxBytes: number): string[] {
+function insertsWithin(tuples: readonly string[], maxBytes: number, maxRequestBytes: number): string[] {
   let characters = INSERT_EVENTS.length;
   for (const tuple of tuples) characters += tuple.length + 2;
   if (characters * 3 <= maxBytes) return [`${INSERT_EVENTS}${tuples.join(', ')}`];
@@ -125,7 +124,7 @@ function insertsWithin(tuples: readonly string[], maxBytes: number): string[] {
   for (const tuple of tuples) {
     const size = Buffer.byteLength(tuple) + 2;
     if (INSERT_EVENTS.length + size > maxBytes) {
-      throw new AppendTooLarge(`an event of ${size} bytes does not fit in a statement of this database (max_allowed_packet ${maxBytes + REQUEST_ROOM} bytes)`, maxBytes + REQUEST_ROOM);
+      throw new AppendTooLarge(`an event of ${size} bytes does not fit in a statement of this database (max_allowed_packet ${maxRequestBytes} bytes)`, maxRequestBytes);
     }
     if (bytes + size > maxBytes) {
       inserts.push(`${INSERT_EVENTS}${part.join(', ')}`);
@@ -142,10 +141,11 @@ function insertsWithin(tuples: readonly string[], maxBytes: number): string[] {
 /**
  * The statements that open the transaction and move every stream's revision on by its event
  * count, when each write's expected revision is known: the streams that exist move only from
- * their expected revision, each one that does counted in @es_moved; the new streams are one
- * multi-row INSERT. Their length in bytes is what an insert sent with them has less room for.
+ * their expected revision, each one that does counted in @es_moved, and the request fails unless
+ * all did; the new streams are one multi-row INSERT (one that exists fails it on the primary key).
+ * Their length in bytes is what an insert sent with them has less room for.
  */
-function movesOf(writes: readonly StreamWrite[]): { statements: string[]; moved: number; bytes: number } {
+function movesOf(writes: readonly StreamWrite[]): { statements: string[]; bytes: number } {
   const statements = ['START TRANSACTION', 'SET @es_moved = 0'];
   const created: string[] = [];
   let moved = 0;
@@ -158,10 +158,13 @@ function movesOf(writes: readonly StreamWrite[]): { statements: string[]; moved:
     statements.push(`UPDATE es_streams SET revision = ${from + events.length} WHERE stream_id = ${mysqlString(stream)} AND revision = ${from}`, 'SET @es_moved = @es_moved + ROW_COUNT()');
     moved++;
   }
+  // Every stream moved, or the request fails here, before the head's lock: the subquery's second
+  // row is an error (ER_SUBQUERY_NO_1_ROW) in any sql_mode, and it is read only when one did not.
+  if (moved > 0) statements.push(`SET @es_moved = IF(@es_moved = ${moved}, @es_moved, (SELECT 1 UNION ALL SELECT 2))`);
   if (created.length > 0) statements.push(`INSERT INTO es_streams (stream_id, revision) VALUES ${created.join(', ')}`);
   let bytes = 0;
   for (const statement of statements) bytes += Buffer.byteLength(statement) + 2;
-  return { statements, moved, bytes };
+  return { statements, bytes };
 }
 
 /**
