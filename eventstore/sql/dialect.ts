@@ -18,7 +18,6 @@ export interface Dialect {
   isTransient(error: unknown): boolean;
 }
 
-
 const mysql: Dialect = {
   append: appendOnMysql,
   isUniqueViolation: (error) => codeOf(error) === 'ER_DUP_ENTRY',

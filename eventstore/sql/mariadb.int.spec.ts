@@ -165,7 +165,7 @@ t.test("a stream not at its expected revision fails the one-request append befor
   const store = await SqlEventStore.open({ client: 'mysql2', url });
   t.teardown(() => store.close());
   const thing = (n: number) => ({ id: randomUUID(), type: 'Thing', data: { n }, metadata: { correlation_id: randomUUID() } });
-  // A session that lost the pinned sql_mode (a pool of its own, a proxy): NULL into NOT NULL is only a warning there.
+  // A session that lost the pinned sql_mode (a pool of its own, a proxy), where errors of strict mode are warnings: the check must not lean on them.
   const lax = (await import('knex')).default({
     client: 'mysql2',
     connection: { uri: url, multipleStatements: true },
