@@ -64,9 +64,9 @@ export async function appendOnMysql(db: Knex, writes: readonly StreamWrite[], ma
   const lender = db.client as ConnectionLender;
   const connection = (await lender.acquireConnection()) as MysqlConnection;
   try {
-    const known = writes.every((write) => write.expected !== 'any');
-    const opening = known ? movesOf(writes) : { statements: [], bytes: 0 };
-    const lastRevisions = known ? writes.map(({ events, expected }) => (expected === 'no_stream' ? -1 : (expected as number)) + events.length) : await advanceStreams(connection, writes);
+    const learned = writes.some((write) => write.expected === 'any') ? await revisionsOfAny(connection, writes) : null;
+    const opening = movesOf(writes, learned === null);
+    const lastRevisions = writes.map(({ stream, events, expected }) => (expected === 'any' ? learned?.get(stream) as number : (expected === 'no_stream' ? -1 : expected) + events.length));
     const total = writes.reduce((sum, write) => sum + write.events.length, 0);
     const recordedAt = Date.now();
     const tuples: string[] = [];
@@ -139,22 +139,23 @@ function insertsWithin(tuples: readonly string[], maxBytes: number, maxRequestBy
 }
 
 /**
- * The statements that open the transaction and move every stream's revision on by its event
- * count, when each write's expected revision is known: the streams that exist move only from
- * their expected revision, each one that does counted in @es_moved, and the request fails unless
- * all did; the new streams are one multi-row INSERT (one that exists fails it on the primary key).
- * Their length in bytes is what an insert sent with them has less room for.
+ * The statements that move the revision of every stream with a known expected revision on by its
+ * event count (and open the transaction, unless revisionsOfAny did): the streams that exist move
+ * only from their expected revision, each one that does counted in @es_moved, and the request
+ * fails unless all did; the new streams are one multi-row INSERT (one that exists fails it on the
+ * primary key). Their length in bytes is what an insert sent with them has less room for.
  */
-function movesOf(writes: readonly StreamWrite[]): { statements: string[]; bytes: number } {
-  const statements = ['START TRANSACTION', 'SET @es_moved = 0'];
+function movesOf(writes: readonly StreamWrite[], open: boolean): { statements: string[]; bytes: number } {
+  const statements = [...(open ? ['START TRANSACTION'] : []), 'SET @es_moved = 0'];
   const created: string[] = [];
   let moved = 0;
   for (const { stream, events, expected } of writes) {
+    if (expected === 'any') continue;
     if (expected === 'no_stream') {
       created.push(`(${mysqlString(stream)}, ${events.length - 1})`);
       continue;
     }
-    const from = expected as number;
+    const from = expected;
     statements.push(`UPDATE es_streams SET revision = ${from + events.length} WHERE stream_id = ${mysqlString(stream)} AND revision = ${from}`, 'SET @es_moved = @es_moved + ROW_COUNT()');
     moved++;
   }
@@ -168,43 +169,17 @@ function movesOf(writes: readonly StreamWrite[]): { statements: string[]; bytes:
 }
 
 /**
- * Opens the transaction and moves every stream's revision on by its event count, in one
- * request; returns the new revisions. New streams are one multi-row INSERT (a rush writes a
- * booking stream per booking): one that exists fails it on the primary key. A revision that
- * does not hold changes no row.
+ * Opens the transaction and learns the revision of each stream written with 'any', in one request
+ * (the rest of the streams go in the next): created, or moved on by its event count, the new
+ * revision coming back through LAST_INSERT_ID when it moved. Returns the last revisions by stream.
  */
-async function advanceStreams(connection: MysqlConnection, writes: readonly StreamWrite[]): Promise<number[]> {
-  const statements = ['START TRANSACTION'];
-  /** Each write's statement, by its index in the results; new streams have none of their own. */
-  const statementOf: (number | null)[] = [];
-  const created: string[] = [];
-  for (const { stream, events, expected } of writes) {
-    const count = events.length;
-    if (expected === 'no_stream') {
-      statementOf.push(null);
-      created.push(`(${mysqlString(stream)}, ${count - 1})`);
-      continue;
-    }
-    statementOf.push(statements.length);
-    if (typeof expected === 'number') {
-      statements.push(`UPDATE es_streams SET revision = ${expected + count} WHERE stream_id = ${mysqlString(stream)} AND revision = ${expected}`);
-    } else {
-      // Created, or moved on: LAST_INSERT_ID carries the new revision back when it moved.
-      statements.push(`INSERT INTO es_streams (stream_id, revision) VALUES (${mysqlString(stream)}, ${count - 1}) ON DUPLICATE KEY UPDATE revision = LAST_INSERT_ID(revision + ${count})`);
-    }
-  }
-  if (created.length > 0) statements.push(`INSERT INTO es_streams (stream_id, revision) VALUES ${created.join(', ')}`);
-  const results = await query<OkPacket[]>(connection, statements.join(';\n'));
-  return writes.map(({ events, expected }, w) => {
-    const count = events.length;
-    const index = statementOf[w];
-    if (expected === 'no_stream' || index === null || index === undefined) return count - 1;
-    const result = results[index] as OkPacket;
-    if (typeof expected === 'number') {
-      if (result.affectedRows !== 1) throw new RevisionMismatch();
-      return expected + count;
-    }
-    // affectedRows: 1 inserted, 2 updated.
-    return result.affectedRows === 1 ? count - 1 : Number(result.insertId);
-  });
+async function revisionsOfAny(connection: MysqlConnection, writes: readonly StreamWrite[]): Promise<Map<string, number>> {
+  const any = writes.filter((write) => write.expected === 'any');
+  const statements = any.map(({ stream, events }) => `INSERT INTO es_streams (stream_id, revision) VALUES (${mysqlString(stream)}, ${events.length - 1}) ON DUPLICATE KEY UPDATE revision = LAST_INSERT_ID(revision + ${events.length})`);
+  const results = await query<OkPacket[]>(connection, ['START TRANSACTION', ...statements].join(';\n'));
+  // affectedRows: 1 inserted, 2 updated.
+  return new Map(any.map(({ stream, events }, i) => {
+    const result = results[i + 1] as OkPacket;
+    return [stream, result.affectedRows === 1 ? events.length - 1 : Number(result.insertId)];
+  }));
 }
