@@ -16,6 +16,8 @@ import { createRedisBaselineSchema, redisKeys, type RedisSale } from './redis-lu
 export interface RedisSaleFigures extends SaleFigures {
   /** Bookings answered 201 but not yet in MariaDB when the load stopped: what a crash then would have lost. */
   readonly unwrittenAtStop: number;
+  /** The audit's findings by check (`oversold` is their sum). */
+  readonly audit: RedisAudit;
   /** CPU the server process (HTTP, JWT, script calls, the writer) and Redis spent per booking in the timed load, ms. */
   readonly serverCpuMsPerBooking: number;
   readonly redisCpuMsPerBooking: number;
@@ -42,18 +44,37 @@ export async function redisLikeProduction(redisUrl: string): Promise<void> {
   }
 }
 
+/** What the audit found, by check; with nothing crashed each is 0. */
+export interface RedisAudit {
+  /** Rows of booking_seats past one a seat: a seat in two bookings. */
+  readonly seatsTwice: number;
+  /** Booked seats past the class's size. */
+  readonly pastCapacity: number;
+  /** How far booked seats in MariaDB and free seats in Redis are from adding up to the class: seats one store gave out that the other does not know. */
+  readonly storesApart: number;
+  /** Bookings answered 201 that MariaDB does not have. */
+  readonly answeredNotStored: number;
+}
+
+export const oversoldIn = (audit: RedisAudit): number => audit.seatsTwice + audit.pastCapacity + audit.storesApart + audit.answeredNotStored;
+
 /**
  * After the writer drained: a seat in two bookings, booked seats past the class's size, Redis and
  * MariaDB disagreeing on how many seats are gone, and each 201 whose booking is not in MariaDB.
  */
-export async function auditRedisBaseline(db: Knex, redis: Redis, sale: RedisSale, answered201: ReadonlySet<string>): Promise<number> {
+export async function auditRedisBaseline(db: Knex, redis: Redis, sale: RedisSale, answered201: ReadonlySet<string>): Promise<RedisAudit> {
   const [{ seats = 0, distinctSeats = 0 } = {}] = await db('booking_seats').where({ ticket_class_id: sale.classId })
     .select<{ seats: number; distinctSeats: number }[]>(db.raw('COUNT(*) AS seats'), db.raw('COUNT(DISTINCT seat_number) AS distinctSeats'));
   const free = await redis.zcard(redisKeys.freeSeats(sale.concertId, sale.classId));
   const stored = new Set((await db('bookings').select<{ id: string }[]>('id')).map((row) => row.id));
-  let oversold = Number(seats) - Number(distinctSeats) + Math.max(0, Number(seats) - sale.seats) + Math.abs(Number(seats) + free - sale.seats);
-  for (const id of answered201) if (!stored.has(id)) oversold++;
-  return oversold;
+  let answeredNotStored = 0;
+  for (const id of answered201) if (!stored.has(id)) answeredNotStored++;
+  return {
+    seatsTwice: Number(seats) - Number(distinctSeats),
+    pastCapacity: Math.max(0, Number(seats) - sale.seats),
+    storesApart: Math.abs(Number(seats) + free - sale.seats),
+    answeredNotStored,
+  };
 }
 
 /** Deletes the sale's keys: the class, its free seats and every user's active booking. */
@@ -91,10 +112,11 @@ export async function benchRedisBaseline(mysqlServerUrl: string, redisUrl: strin
     const [{ written = 0 } = {}] = await setup('bookings').count<{ written: number }[]>({ written: '*' });
     const unwrittenAtStop = Math.max(0, answered201.size - Number(written));
     await stop(server); // answers what is in flight, then drains the writer
-    const oversold = await auditRedisBaseline(setup, redis, sale, answered201);
+    const audit = await auditRedisBaseline(setup, redis, sale, answered201);
     return {
-      ...figures(result, booked, oversold),
+      ...figures(result, booked, oversoldIn(audit)),
       unwrittenAtStop,
+      audit,
       serverCpuMsPerBooking: (cpuAfter[0] - cpuBefore[0]) / booked,
       redisCpuMsPerBooking: (cpuAfter[1] - cpuBefore[1]) / booked,
       disturbance,

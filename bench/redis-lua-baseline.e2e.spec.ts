@@ -4,6 +4,7 @@
  * counts it), and a one-second run of its benchmark.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import knex from 'knex';
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
@@ -12,7 +13,7 @@ import { freePort } from '../test/harness/servers.ts';
 import { freshMysqlDatabase, serviceUrl } from '../test/support/services.ts';
 import { tokens } from './flash-sale.ts';
 import { spawnProcess, stop } from './processes.ts';
-import { auditRedisBaseline, benchRedisBaseline, forgetSale } from './redis-lua-baseline-run.ts';
+import { auditRedisBaseline, benchRedisBaseline, forgetSale, oversoldIn } from './redis-lua-baseline-run.ts';
 import { createRedisBaselineSchema, redisKeys, type RedisSale } from './redis-lua-baseline.ts';
 
 const buyer_info = { full_name: 'Rina Kusuma', phone_number: '081234567890', email: 'rina@example.test', ktp_number: '3201234567890001' };
@@ -41,7 +42,7 @@ async function startBaseline(t: Test, writeEveryMs: number) {
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
-  return { db, redis, sale, server, users, secret, book };
+  return { db, redis, sale, server, port, users, secret, book };
 }
 
 t.test('takes the lowest free seats in Redis, refuses as ours does, and writes the bookings to MariaDB after answering', async (t) => {
@@ -69,7 +70,7 @@ t.test('takes the lowest free seats in Redis, refuses as ours does, and writes t
   t.same((await db('booking_seats').orderBy('seat_number').select('booking_id', 'seat_number')).map((r: { booking_id: string; seat_number: number }) => [r.booking_id, r.seat_number]),
     [[booked.body.id, 1], [booked.body.id, 2], [last.body.id, 3]]);
   t.equal(await redis.zcard(redisKeys.freeSeats(sale.concertId, sale.classId)), 0);
-  t.equal(await auditRedisBaseline(db, redis, sale, new Set([booked.body.id, last.body.id] as string[])), 0, 'the audit finds nothing wrong');
+  t.same(await auditRedisBaseline(db, redis, sale, new Set([booked.body.id, last.body.id] as string[])), { seatsTwice: 0, pastCapacity: 0, storesApart: 0, answeredNotStored: 0 }, 'the audit finds nothing wrong');
 });
 
 t.test('a crash between the Lua script and the write loses a booking answered 201, and the audit counts it', async (t) => {
@@ -80,12 +81,32 @@ t.test('a crash between the Lua script and the write loses a booking answered 20
   await new Promise((resolve) => server.once('exit', resolve));
   t.equal(await redis.zcard(redisKeys.freeSeats(sale.concertId, sale.classId)), 2, 'Redis gave the seat away');
   t.same(await db('bookings').select('id'), [], 'MariaDB never heard of the booking');
-  t.equal(await auditRedisBaseline(db, redis, sale, new Set([booked.body.id as string])), 2, 'the lost booking and the seat gone from both counts');
+  const audit = await auditRedisBaseline(db, redis, sale, new Set([booked.body.id as string]));
+  t.same(audit, { seatsTwice: 0, pastCapacity: 0, storesApart: 1, answeredNotStored: 1 }, 'the seat gone from Redis but not in MariaDB, and the lost booking');
+  t.equal(oversoldIn(audit), 2);
+});
+
+t.test('a stop while a booking waits for its script writes that booking, though its client has gone', async (t) => {
+  // The writer waits a minute: only the stop's drain writes the booking.
+  const { db, redis, sale, server, port, users } = await startBaseline(t, 60_000);
+  // Redis holds the script's answer back, as a busy one does at the moment the load stops.
+  await redis.call('CLIENT', 'PAUSE', '600', 'WRITE');
+  const body = JSON.stringify({ concert_id: sale.concertId, tickets_by_class: [{ ticket_class_id: sale.classId, quantity: 1 }], buyer_info });
+  const socket = connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(`POST /api/v1/bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${users.tokens[0] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // The load generator stops as autocannon does, dropping its connections, and the bench stops the server.
+  socket.resetAndDestroy();
+  await stop(server);
+  t.equal(await redis.zcard(redisKeys.freeSeats(sale.concertId, sale.classId)), 2, 'the script took a seat');
+  t.same(await auditRedisBaseline(db, redis, sale, new Set()), { seatsTwice: 0, pastCapacity: 0, storesApart: 0, answeredNotStored: 0 }, 'and the booking that has it was written');
 });
 
 t.test('the benchmark runs and its audit finds nothing oversold', async (t) => {
   const figures = await benchRedisBaseline(serviceUrl('MYSQL_URL'), serviceUrl('REDIS_URL'), 1, 4_000);
   t.ok(figures.booked > 0, `${figures.booked} booked, ${figures.non2xx} refused, ${figures.unwrittenAtStop} not yet written when the load stopped`);
   t.equal(figures.oversold, 0);
+  t.same(figures.audit, { seatsTwice: 0, pastCapacity: 0, storesApart: 0, answeredNotStored: 0 });
   t.equal(figures.errors, 0);
 });

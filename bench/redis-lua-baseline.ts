@@ -209,34 +209,46 @@ async function main(): Promise<void> {
     }
   };
 
+  // The stop drains the writer once no request is between its script and the writer: a request
+  // whose client has gone (the load stopped) no longer holds the server open, but it may still be
+  // waiting for its script, and then hands its booking to the writer.
+  let handling = 0;
+  let handled: (() => void) | undefined;
+  const allHandled = () => (handling === 0 ? Promise.resolve() : new Promise<void>((resolve) => { handled = resolve; }));
+
   app.post('/api/v1/bookings', { schema: { body: BookingBody, response: { 201: BookingAnswer, 400: Refusal, 403: Refusal, 404: Refusal, 409: Refusal } } }, async (request, reply) => {
-    const claims = await request.jwtVerify<{ sub: string; ev?: boolean }>();
-    if (claims.ev !== true) return reply.code(403).send({ code: 'EMAIL_NOT_VERIFIED' });
-    const { concert_id: concertId, tickets_by_class: [wanted] } = request.body;
-    if (wanted === undefined) return reply.code(400).send({ code: 'VALIDATION_FAILED' }); // minItems 1: never
-    const bookingId = randomUUID();
-    const outcome = taken(await takeSeats(
-      [redisKeys.ticketClass(concertId, wanted.ticket_class_id), redisKeys.freeSeats(concertId, wanted.ticket_class_id), redisKeys.activeBooking(concertId, claims.sub)],
-      [concertId, wanted.quantity, bookingId, HOLD_MS],
-    ));
-    if ('refusal' in outcome) {
-      const [status, code] = REFUSALS[outcome.refusal];
-      return reply.code(status).send({ code });
+    handling++;
+    try {
+      const claims = await request.jwtVerify<{ sub: string; ev?: boolean }>();
+      if (claims.ev !== true) return reply.code(403).send({ code: 'EMAIL_NOT_VERIFIED' });
+      const { concert_id: concertId, tickets_by_class: [wanted] } = request.body;
+      if (wanted === undefined) return reply.code(400).send({ code: 'VALIDATION_FAILED' }); // minItems 1: never
+      const bookingId = randomUUID();
+      const outcome = taken(await takeSeats(
+        [redisKeys.ticketClass(concertId, wanted.ticket_class_id), redisKeys.freeSeats(concertId, wanted.ticket_class_id), redisKeys.activeBooking(concertId, claims.sub)],
+        [concertId, wanted.quantity, bookingId, HOLD_MS],
+      ));
+      if ('refusal' in outcome) {
+        const [status, code] = REFUSALS[outcome.refusal];
+        return reply.code(status).send({ code });
+      }
+      const expiresAt = new Date(Date.now() + HOLD_MS);
+      const totalPrice = outcome.price * wanted.quantity;
+      writer.add(
+        { id: bookingId, user_id: claims.sub, concert_id: concertId, total_price: totalPrice, status: 'pending', expires_at: expiresAt, buyer_sealed: seal(buyerKey, request.body.buyer_info) },
+        outcome.seatNumbers.map((n) => ({ booking_id: bookingId, ticket_class_id: wanted.ticket_class_id, seat_number: n })),
+      );
+      return reply.code(201).send({
+        id: bookingId, status: 'pending', concert_id: concertId, total_price: totalPrice, expires_at: expiresAt.toISOString(),
+        seats: outcome.seatNumbers.map((n) => ({ id: seatId(wanted.ticket_class_id, n), seat_number: n, ticket_class_id: wanted.ticket_class_id })),
+      });
+    } finally {
+      if (--handling === 0) handled?.();
     }
-    const expiresAt = new Date(Date.now() + HOLD_MS);
-    const totalPrice = outcome.price * wanted.quantity;
-    writer.add(
-      { id: bookingId, user_id: claims.sub, concert_id: concertId, total_price: totalPrice, status: 'pending', expires_at: expiresAt, buyer_sealed: seal(buyerKey, request.body.buyer_info) },
-      outcome.seatNumbers.map((n) => ({ booking_id: bookingId, ticket_class_id: wanted.ticket_class_id, seat_number: n })),
-    );
-    return reply.code(201).send({
-      id: bookingId, status: 'pending', concert_id: concertId, total_price: totalPrice, expires_at: expiresAt.toISOString(),
-      seats: outcome.seatNumbers.map((n) => ({ id: seatId(wanted.ticket_class_id, n), seat_number: n, ticket_class_id: wanted.ticket_class_id })),
-    });
   });
 
   // SIGTERM: stop taking requests, then the writer drains before the pool closes.
-  await listenUntilStopped(app, { destroy: async () => { await writer.drain(); await redis.quit(); await db.destroy(); } }, Number(PORT));
+  await listenUntilStopped(app, { destroy: async () => { await allHandled(); await writer.drain(); await redis.quit(); await db.destroy(); } }, Number(PORT));
 }
 
 runAsScript(import.meta.url, main);
