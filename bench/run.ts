@@ -859,7 +859,10 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'runs of 7 rounds gave 880% (2,513 vs 285) and 899% (2,641 vs 294) back to back at 12:57 and 13:03 UTC, and 835% (2,520',
       'vs 302) at 13:19 UTC, right after other work on the machine: at most 7% apart; the Redis ratio 39%, 39% and 37%. The',
       'runs of 7 were also closer in time, so not all of that is the rounds. The bench runs 7 by default (BENCH_FLASH_ROUNDS;',
-      `this run ${ours.length}).`,
+      `this run ${ours.length}). Two runs of 7 on 2026-12-07 (11:14 and 11:28 UTC, on the same code) did not agree: 735% (3,051 vs`,
+      '415) and 550% (2,985 vs 543), 25% apart, the baseline\'s median the most of it, and the Redis ratio 48% and 40%. A round',
+      'runs the three designs back to back, so each round\'s own ratio is less at the mercy of a slow spell: their medians were',
+      `7.7× and 6.2× (22% apart), and for Redis 47% and 45%. In this run, each round's own: ${pairedText(ours, baseline, (r) => `${r.toFixed(1)}×`)}.`,
       'The bookings reactor (command-api/reactors/reactors.ts: the due-time index of holds, and the repair of booking',
       'streams that are missing) read every hold back from $all about 2 s after it was written (REPAIR_AFTER_MS), though',
       'each batch of holds is committed with its booking streams. Measured apart from this run (2026-12-06, 20:45–21:10',
@@ -910,6 +913,8 @@ function flashSaleRedisReport(ours: SaleFigures[], redis: RedisSaleFigures[], se
       '',
       redisAuditReading(redis),
       '',
+      `Each round's own ratio (the designs of a round run back to back): ${pairedText(ours, redis, (r) => `${Math.round(r * 100)}%`)}.`,
+      '',
       `CPU per booking of the baseline (mean of the rounds, from /proc and Redis's INFO): server process ${(redis.reduce((n, r) => n + r.serverCpuMsPerBooking, 0) / redis.length).toFixed(2)} ms,`
         + ` Redis ${(redis.reduce((n, r) => n + r.redisCpuMsPerBooking, 0) / redis.length).toFixed(3)} ms.`,
       '',
@@ -918,6 +923,12 @@ function flashSaleRedisReport(ours: SaleFigures[], redis: RedisSaleFigures[], se
         : `Target (at least ${target}% of the Redis + Lua baseline's bookings/s, ours durable before its 201, zero oversell in both): missed, measured ${ratio}%.`,
     ].join('\n'),
   };
+}
+
+/** Each round's ratio of ours to a baseline, and their median, as text. */
+function pairedText(ours: readonly SaleFigures[], baseline: readonly SaleFigures[], format: (ratio: number) => string): string {
+  const ratios = ours.map((r, i) => r.bookingsPerSecond / (baseline[i]?.bookingsPerSecond ?? Number.NaN));
+  return `${ratios.map(format).join(', ')}, median ${format(medianOf(ratios))}`;
 }
 
 /** The baseline's audit by check, in the rounds where it found anything. */
