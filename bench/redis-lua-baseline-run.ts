@@ -56,6 +56,7 @@ export interface RedisAudit {
   readonly answeredNotStored: number;
 }
 
+/** The audit's count. Its checks overlap (a lost booking answered 201 is a seat apart and a 201 not stored): it counts findings, not bookings. */
 export const oversoldIn = (audit: RedisAudit): number => audit.seatsTwice + audit.pastCapacity + audit.storesApart + audit.answeredNotStored;
 
 /**

@@ -9,7 +9,7 @@ import knex from 'knex';
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { seatId } from '../domain/concert/seats.ts';
-import { freePort } from '../test/harness/servers.ts';
+import { freePort, startRedis } from '../test/harness/servers.ts';
 import { freshMysqlDatabase, serviceUrl } from '../test/support/services.ts';
 import { tokens } from './flash-sale.ts';
 import { spawnProcess, stop } from './processes.ts';
@@ -18,18 +18,18 @@ import { createRedisBaselineSchema, redisKeys, type RedisSale } from './redis-lu
 
 const buyer_info = { full_name: 'Rina Kusuma', phone_number: '081234567890', email: 'rina@example.test', ktp_number: '3201234567890001' };
 
-async function startBaseline(t: Test, writeEveryMs: number) {
+async function startBaseline(t: Test, writeEveryMs: number, redisUrl = serviceUrl('REDIS_URL')) {
   const mysqlUrl = await freshMysqlDatabase(t);
   const db = knex({ client: 'mysql2', connection: mysqlUrl, pool: { min: 0, max: 2 } });
   t.teardown(() => db.destroy());
-  const redis = new Redis(serviceUrl('REDIS_URL'));
+  const redis = new Redis(redisUrl);
   const sale: RedisSale = { concertId: randomUUID(), classId: randomUUID(), seats: 3, price: 100 };
   t.teardown(async () => { await forgetSale(redis, sale); redis.disconnect(); });
   await createRedisBaselineSchema(db, redis, sale);
   const secret = randomBytes(32).toString('hex');
   const port = await freePort();
   const server = await spawnProcess(['bench/redis-lua-baseline.ts'], {
-    PORT: String(port), MYSQL_URL: mysqlUrl, REDIS_URL: serviceUrl('REDIS_URL'), JWT_SECRET: secret,
+    PORT: String(port), MYSQL_URL: mysqlUrl, REDIS_URL: redisUrl, JWT_SECRET: secret,
     BUYER_KEY: randomBytes(32).toString('hex'), WRITE_EVERY_MS: String(writeEveryMs),
   }, /baseline listening/);
   t.teardown(async () => { if (server.exitCode === null && server.signalCode === null) await stop(server); });
@@ -87,18 +87,27 @@ t.test('a crash between the Lua script and the write loses a booking answered 20
 });
 
 t.test('a stop while a booking waits for its script writes that booking, though its client has gone', async (t) => {
+  // A Redis of its own: the pause below would stall every other spec's writes on the shared one.
+  const ownRedis = await startRedis();
+  t.teardown(() => ownRedis.stop());
   // The writer waits a minute: only the stop's drain writes the booking.
-  const { db, redis, sale, server, port, users } = await startBaseline(t, 60_000);
-  // Redis holds the script's answer back, as a busy one does at the moment the load stops.
-  await redis.call('CLIENT', 'PAUSE', '600', 'WRITE');
+  const { db, redis, sale, server, port, users } = await startBaseline(t, 60_000, ownRedis.url);
+  // Redis holds the script's answer back, as a busy one does at the moment the load stops; long
+  // enough that the server has its SIGTERM well before the script answers.
+  const pauseMs = 3_000;
+  await redis.call('CLIENT', 'PAUSE', String(pauseMs), 'WRITE');
+  const paused = Date.now();
   const body = JSON.stringify({ concert_id: sale.concertId, tickets_by_class: [{ ticket_class_id: sale.classId, quantity: 1 }], buyer_info });
   const socket = connect(port, '127.0.0.1');
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write(`POST /api/v1/bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${users.tokens[0] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // The script has been sent once Redis holds a client blocked on it.
+  while (!/ flags=b .* cmd=evalsha /.test(String(await redis.call('CLIENT', 'LIST')))) await new Promise((resolve) => setTimeout(resolve, 10));
   // The load generator stops as autocannon does, dropping its connections, and the bench stops the server.
   socket.resetAndDestroy();
-  await stop(server);
+  const stopping = stop(server);
+  t.ok(Date.now() - paused < pauseMs / 2, 'the server was told to stop while the script was still held back');
+  await stopping;
   t.equal(await redis.zcard(redisKeys.freeSeats(sale.concertId, sale.classId)), 2, 'the script took a seat');
   t.same(await auditRedisBaseline(db, redis, sale, new Set()), { seatsTwice: 0, pastCapacity: 0, storesApart: 0, answeredNotStored: 0 }, 'and the booking that has it was written');
 });
