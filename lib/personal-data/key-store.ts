@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Batcher } from '../batcher.ts';
 import { openDatabase, type DatabaseOptions } from '../db/database.ts';
-import { setNewest } from '../bounded-map.ts';
+import { KeySlots } from './key-slots.ts';
 import { unwrapKey, wrapKey, type DataKey } from './seal.ts';
 
 export type KeyStoreOptions = DatabaseOptions;
@@ -40,22 +40,6 @@ interface KeyFind {
   readonly reject: (error: unknown) => void;
 }
 
-/**
- * A data key as the sealing cache keeps it: its 32 bytes as a one-byte string on the heap, and a
- * Buffer made from it (a slice of Node's pool, dropped young) each time it seals. A Buffer of its
- * own per cached key is an ArrayBuffer with memory outside the heap that V8 accounts, sweeps and
- * collects apart, and a sale caches a different user's key for every booking (in alternating
- * flash-sale rounds: 2,905 bookings/s with a Buffer each, 3,242 with the string); a slice of the
- * pool, kept, would keep its whole 8 KiB block alive.
- */
-interface CachedKey {
-  readonly keyId: string;
-  readonly bytes: string;
-}
-
-const cachedKey = (key: DataKey): CachedKey => ({ keyId: key.keyId, bytes: key.key.toString('latin1') });
-const dataKeyOf = (cached: CachedKey): DataKey => ({ keyId: cached.keyId, key: Buffer.from(cached.bytes, 'latin1') });
-
 interface KeyAsk {
   readonly userId: string;
   readonly resolve: (key: DataKey) => void;
@@ -66,7 +50,7 @@ export class KeyStore {
   readonly #db: Knex;
   readonly #masterKey: Buffer;
   /** Unwrapped keys for sealing, by user: the booking path seals on every request. */
-  readonly #sealingKeys = new Map<string, CachedKey>();
+  readonly #sealingKeys = new KeySlots(SEALING_KEYS_CACHED);
   readonly #pending = new Map<string, Promise<DataKey>>();
   readonly #batcher = new Batcher<KeyAsk>(MAX_BATCH, (batch) => this.#loadBatch(batch));
   readonly #finder = new Batcher<KeyFind>(MAX_BATCH, (batch) => this.#findBatch(batch));
@@ -90,7 +74,7 @@ export class KeyStore {
    */
   async keyFor(userId: string): Promise<DataKey> {
     const cached = this.#sealingKeys.get(userId);
-    if (cached) return dataKeyOf(cached);
+    if (cached) return cached;
     let waiting = this.#pending.get(userId);
     if (waiting === undefined) {
       waiting = new Promise<DataKey>((resolve, reject) => this.#batcher.push({ userId, resolve, reject }));
@@ -128,7 +112,7 @@ export class KeyStore {
 
   /** Keeps the newest SEALING_KEYS_CACHED keys: a sale of a million buyers must not keep a million keys in memory. */
   #remember(userId: string, key: DataKey): void {
-    setNewest(this.#sealingKeys, userId, cachedKey(key), SEALING_KEYS_CACHED);
+    this.#sealingKeys.set(userId, key);
   }
 
   /**
