@@ -52,6 +52,8 @@ export class KeyStore {
   /** Unwrapped keys for sealing, by user: the booking path seals on every request. */
   readonly #sealingKeys = new KeySlots(SEALING_KEYS_CACHED);
   readonly #pending = new Map<string, Promise<DataKey>>();
+  /** Forgets begun on this instance: a key read before one of them is not cached. */
+  #forgets = 0;
   readonly #batcher = new Batcher<KeyAsk>(MAX_BATCH, (batch) => this.#loadBatch(batch));
   readonly #finder = new Batcher<KeyFind>(MAX_BATCH, (batch) => this.#findBatch(batch));
 
@@ -85,6 +87,9 @@ export class KeyStore {
 
   async #loadBatch(batch: readonly KeyAsk[]): Promise<void> {
     const userIds = batch.map((asked) => asked.userId);
+    // A forget that runs while this batch reads may delete a key the read still returns: caching
+    // it would put a forgotten key back in memory, and seal with it from then on.
+    const forgetsBefore = this.#forgets;
     try {
       const found = await this.#storedMany(userIds);
       const fresh = userIds.filter((id) => !found.has(id)).map((userId) => ({ userId, key: { keyId: randomUUID(), key: randomBytes(32) } }));
@@ -99,7 +104,7 @@ export class KeyStore {
         const key = found.get(asked.userId);
         if (key === undefined) asked.reject(new Error(`no data key could be made for user ${asked.userId}`));
         else {
-          this.#remember(asked.userId, key);
+          if (this.#forgets === forgetsBefore) this.#remember(asked.userId, key);
           asked.resolve(key);
         }
       }
@@ -137,6 +142,7 @@ export class KeyStore {
 
   /** Deletes the user's key: everything sealed with it can no longer be read. */
   async forget(userId: string): Promise<boolean> {
+    this.#forgets++;
     this.#sealingKeys.delete(userId);
     return (await this.#db('personal_data_keys').where({ user_id: userId }).delete()) > 0;
   }
