@@ -168,8 +168,7 @@ function movesOf(writes: readonly StreamWrite[], open: boolean): { statements: s
       created.push(`(${mysqlString(stream)}, ${events.length - 1})`);
       continue;
     }
-    const from = expected;
-    statements.push(`UPDATE es_streams SET revision = ${from + events.length} WHERE stream_id = ${mysqlString(stream)} AND revision = ${from}`, 'SET @es_moved = @es_moved + ROW_COUNT()');
+    statements.push(`UPDATE es_streams SET revision = ${expected + events.length} WHERE stream_id = ${mysqlString(stream)} AND revision = ${expected}`, 'SET @es_moved = @es_moved + ROW_COUNT()');
     moved++;
   }
   // Every stream moved, or the request fails here, before the head's lock: the subquery's second
