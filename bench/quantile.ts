@@ -6,3 +6,10 @@ export function quantile(sorted: readonly number[], q: number): number {
 export function ascending(values: readonly number[]): number[] {
   return [...values].sort((a, b) => a - b);
 }
+
+/** The median: of an even count, the mean of the two in the middle. NaN when there are none. */
+export function median(values: readonly number[]): number {
+  const sorted = ascending(values);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
