@@ -1,8 +1,8 @@
 /**
- * The flash sale's figures from its rounds. A round runs the designs back to back, so each round's
- * own ratio (ours over a baseline) compares two phases run at nearly the same time. That matters on
- * this machine: its speed swings by up to 2× within seconds while /proc/stat shows no steal, and a
- * ratio of each design's median round compares phases run minutes apart.
+ * Reading the flash sale's rounds two ways: the median of ours over the median of a baseline (the
+ * ratio line), and the median of each round's own ratio (a round runs the designs back to back, so
+ * its two phases ran close in time: this machine's speed swings by up to 2× within seconds while
+ * /proc/stat shows no steal). And how steady a run's rounds make either reading.
  */
 import { median } from './quantile.ts';
 
@@ -11,28 +11,10 @@ export interface RoundRate {
   readonly bookingsPerSecond: number;
 }
 
-/** One design's rate against a baseline's, in the same round. */
-export interface MedianRound {
-  /** Which round, counting from 0. */
-  readonly index: number;
-  /** Ours over the baseline, in that round. */
-  readonly ratio: number;
-}
-
 /** Each round's ratio of ours to the baseline (the two lists are the same rounds, in order). */
 export function ownRatios(ours: readonly RoundRate[], baseline: readonly RoundRate[]): number[] {
   if (ours.length !== baseline.length || ours.length === 0) throw new Error(`the rounds of ours (${ours.length}) and of the baseline (${baseline.length}) must be the same, and at least one`);
   return ours.map((round, i) => round.bookingsPerSecond / (baseline[i] as RoundRate).bookingsPerSecond);
-}
-
-/**
- * The round whose own ratio is the median of the rounds' (of an even count, the lower of the two in
- * the middle): its rates are a real pair, measured together, whose ratio is the figure.
- */
-export function medianRound(ours: readonly RoundRate[], baseline: readonly RoundRate[]): MedianRound {
-  const ratios = ownRatios(ours, baseline);
-  const order = ratios.map((ratio, index) => ({ ratio, index })).sort((a, b) => a.ratio - b.ratio || a.index - b.index);
-  return order[Math.floor((order.length - 1) / 2)] as MedianRound;
 }
 
 /** How often two runs would agree, by each way of reading the rounds, as shares of the pairs of runs drawn. */
@@ -47,6 +29,7 @@ export interface Agreement {
  * Draws pairs of runs of as many rounds as were measured, each round drawn with replacement from
  * the measured ones (a round keeps its designs together), and counts the pairs whose two figures
  * are within `within` of the larger. A seeded generator: the same rounds give the same answer.
+ * Rounds drawn one by one: what shifts a whole run (the machine slower for minutes) is not in it.
  */
 export function agreement(ours: readonly RoundRate[], baseline: readonly RoundRate[], options: { within?: number; draws?: number; seed?: number } = {}): Agreement {
   const { within = 0.1, draws = 10_000, seed = 22 } = options;
