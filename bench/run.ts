@@ -1101,12 +1101,28 @@ function machineFacts(): Record<string, string> {
   };
 }
 
+/**
+ * Each machine fact once. Where the results were measured on different machines (a benchmark not
+ * re-run since the machine changed), each value with the benchmarks it holds for.
+ */
+function machineLines(results: readonly Result[]): string[] {
+  const keys = [...new Set(results.flatMap((r) => Object.keys(r.machine)))];
+  return keys.map((key) => {
+    const byValue = new Map<string, string[]>();
+    for (const r of results) {
+      const value = r.machine[key];
+      if (value !== undefined) byValue.set(value, [...(byValue.get(value) ?? []), r.name]);
+    }
+    const values = [...byValue];
+    return values.length === 1 ? `- ${key}: ${values[0]?.[0] ?? ''}` : `- ${key}: ${values.map(([value, names]) => `${value} (${names.join(', ')})`).join('; ')}`;
+  });
+}
+
 async function render(): Promise<void> {
   const results: Result[] = [];
   for (const file of (await readdir(resultsDir)).filter((f) => f.endsWith('.json')).sort()) {
     results.push(JSON.parse(await readFile(join(resultsDir, file), 'utf8')) as Result);
   }
-  const machine = Object.assign({}, ...results.map((r) => r.machine)) as Record<string, string>;
   const report = [
     '# boxoffice benchmark report',
     '',
@@ -1114,7 +1130,7 @@ async function render(): Promise<void> {
     '',
     '## Machine',
     '',
-    ...Object.entries(machine).map(([key, value]) => `- ${key}: ${value}`),
+    ...machineLines(results),
     ...results.map((r) => `- ${r.name} measured ${r.measuredAt}${!startsServers.has(r.name) ? '' : r.serverNodeFlags === undefined ? ', servers without V8 flags' : `, servers with ${r.serverNodeFlags.join(' ')}`}`),
     '',
     '## Figures',
@@ -1131,6 +1147,8 @@ async function render(): Promise<void> {
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
+  // `npm run bench -- --render`: the report from results/*.json again, nothing measured.
+  if (wanted.length === 1 && wanted[0] === '--render') return render();
   const names = wanted.length > 0 ? wanted : Object.keys(benchmarks);
   for (const name of names) if (!(name in benchmarks)) throw new Error(`no benchmark named ${name}; there are: ${Object.keys(benchmarks).join(', ')}`);
   await mkdir(resultsDir, { recursive: true });
