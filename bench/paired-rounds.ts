@@ -4,6 +4,7 @@
  * its two phases ran close in time: this machine's speed swings by up to 2× within seconds while
  * /proc/stat shows no steal). And how steady a run's rounds make either reading.
  */
+import { seededRandom } from '../test/support/seeded-random.ts';
 import { median } from './quantile.ts';
 
 /** A design's bookings/s in one round. */
@@ -34,7 +35,7 @@ export interface Agreement {
 export function agreement(ours: readonly RoundRate[], baseline: readonly RoundRate[], options: { within?: number; draws?: number; seed?: number } = {}): Agreement {
   const { within = 0.1, draws = 10_000, seed = 22 } = options;
   const ratios = ownRatios(ours, baseline);
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const n = ratios.length;
   const figures = () => {
     const picked = Array.from({ length: n }, () => Math.floor(random() * n));
@@ -53,16 +54,4 @@ export function agreement(ours: readonly RoundRate[], baseline: readonly RoundRa
     if (close(first.ofOwnRatios, second.ofOwnRatios)) ofOwnRatios++;
   }
   return { ofMedians: ofMedians / draws, ofOwnRatios: ofOwnRatios / draws };
-}
-
-/** A small seeded generator of numbers in [0, 1) (mulberry32): a bench's resampling must repeat. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -12,6 +12,7 @@ import { seatId } from '../../domain/concert/seats.ts';
 import { upcasters, type DomainEvent } from '../../domain/index.ts';
 import type { EventStore, EventToAppend, StreamWrite } from '../../eventstore/port.ts';
 import { sealed } from './sealed.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export interface FlowOptions {
   readonly users: number;
@@ -40,18 +41,6 @@ export interface FlowSummary {
   readonly bookingsByStatus: Readonly<Record<'confirmed' | 'failed' | 'cancelled' | 'expired', number>>;
 }
 
-/** mulberry32: a small seeded generator, so a flow is the same at every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const BASE_TIME = Date.parse('2026-12-01T10:00:00.000Z');
 
 function envelope(event: DomainEvent, actor: string | null, at: string): EventToAppend {
@@ -68,7 +57,7 @@ function envelope(event: DomainEvent, actor: string | null, at: string): EventTo
 }
 
 export async function appendBookingFlow(store: EventStore, options: FlowOptions): Promise<FlowSummary> {
-  const rand = random(options.seed ?? 7);
+  const rand = seededRandom(options.seed ?? 7);
   const pick = (n: number): number => Math.floor(rand() * n);
   const chunk = options.chunk ?? 250;
   let appended = 0;
