@@ -49,7 +49,7 @@ interface KeyAsk {
 export class KeyStore {
   readonly #db: Knex;
   readonly #masterKey: Buffer;
-  /** Unwrapped keys for sealing, by user: the booking path seals on every request. */
+  /** Unwrapped keys for sealing, by user: the booking path seals on every request. The newest SEALING_KEYS_CACHED: a sale of a million buyers must not keep a million keys in memory. */
   readonly #sealingKeys = new KeySlots(SEALING_KEYS_CACHED);
   readonly #pending = new Map<string, Promise<DataKey>>();
   /** Forgets begun on this instance: a key read before one of them is not cached. */
@@ -104,7 +104,7 @@ export class KeyStore {
         const key = found.get(asked.userId);
         if (key === undefined) asked.reject(new Error(`no data key could be made for user ${asked.userId}`));
         else {
-          if (this.#forgets === forgetsBefore) this.#remember(asked.userId, key);
+          if (this.#forgets === forgetsBefore) this.#sealingKeys.set(asked.userId, key);
           asked.resolve(key);
         }
       }
@@ -113,11 +113,6 @@ export class KeyStore {
     } finally {
       for (const asked of batch) this.#pending.delete(asked.userId);
     }
-  }
-
-  /** Keeps the newest SEALING_KEYS_CACHED keys: a sale of a million buyers must not keep a million keys in memory. */
-  #remember(userId: string, key: DataKey): void {
-    this.#sealingKeys.set(userId, key);
   }
 
   /**
