@@ -7,6 +7,16 @@
 import { seededRandom } from '../test/support/seeded-random.ts';
 import { median } from './quantile.ts';
 
+/**
+ * The order the designs run in round `round` (from 0): the first list, rotated by one each round,
+ * so no design always runs first, or right after the same one, within a round.
+ */
+export function rotated<T>(designs: readonly T[], round: number): T[] {
+  if (!Number.isInteger(round) || round < 0) throw new Error(`a round is a whole number from 0, not ${round}`);
+  const shift = designs.length === 0 ? 0 : round % designs.length;
+  return [...designs.slice(shift), ...designs.slice(0, shift)];
+}
+
 /** A design's bookings/s in one round. */
 export interface RoundRate {
   readonly bookingsPerSecond: number;

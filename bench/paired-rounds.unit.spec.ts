@@ -1,7 +1,25 @@
 import { test } from 'tap';
-import { agreement, ownRatios } from './paired-rounds.ts';
+import { agreement, ownRatios, rotated } from './paired-rounds.ts';
 
 const rates = (...values: number[]) => values.map((bookingsPerSecond) => ({ bookingsPerSecond }));
+
+test('each round runs the designs in the first order rotated by one more, every design once', (t) => {
+  const designs = ['row-lock', 'redis', 'ours'];
+  t.same([0, 1, 2, 3, 4].map((round) => rotated(designs, round)), [
+    ['row-lock', 'redis', 'ours'],
+    ['redis', 'ours', 'row-lock'],
+    ['ours', 'row-lock', 'redis'],
+    ['row-lock', 'redis', 'ours'],
+    ['redis', 'ours', 'row-lock'],
+  ]);
+  // Over three rounds each design runs once in each place.
+  for (const design of designs) t.same([0, 1, 2].map((round) => rotated(designs, round).indexOf(design)).sort(), [0, 1, 2], design);
+  t.same(designs, ['row-lock', 'redis', 'ours'], 'the first order is left as it was');
+  t.same(rotated([], 4), []);
+  t.throws(() => rotated(designs, -1), /whole number from 0/);
+  t.throws(() => rotated(designs, 1.5), /whole number from 0/);
+  t.end();
+});
 
 test('each round is read against the baseline of the same round', (t) => {
   t.same(ownRatios(rates(300, 400), rates(100, 50)), [3, 8]);

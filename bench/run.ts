@@ -23,7 +23,7 @@ import { benchSearch, type SearchFigures } from './search.ts';
 import { benchImport, type ImportFigures } from './import.ts';
 import { benchRedisBaseline, redisLikeProduction, type RedisSaleFigures } from './redis-lua-baseline-run.ts';
 import { benchMemory, CONCURRENCY as MEMORY_CONCURRENCY, type MemoryFigures, type MemorySample } from './memory.ts';
-import { agreement, ownRatios } from './paired-rounds.ts';
+import { agreement, ownRatios, rotated } from './paired-rounds.ts';
 import { serverNodeFlags } from './processes.ts';
 import { median } from './quantile.ts';
 
@@ -88,7 +88,11 @@ const benchmarks: Record<string, Benchmark> = {
       const counted: SaleRound[] = [];
       const repeated: SaleRound[] = [];
       while (ours.length < rounds) {
-        const round = { baseline: await benchBaseline(mysqlUrl, seconds, 40_000), redis: await benchRedisBaseline(mysqlUrl, redisUrl, seconds, redisUsers), ours: await benchOurs(mysqlUrl, seconds, 40_000) };
+        const round = await saleRound(rotated(DESIGN_ORDER, counted.length + repeated.length), {
+          baseline: () => benchBaseline(mysqlUrl, seconds, 40_000),
+          redis: () => benchRedisBaseline(mysqlUrl, redisUrl, seconds, redisUsers),
+          ours: () => benchOurs(mysqlUrl, seconds, 40_000),
+        });
         const repeat = disturbed(round) && repeated.length < rounds;
         process.stderr.write(`flash-sale round ${ours.length + repeated.length + 1}: ours ${rate(round.ours.bookingsPerSecond)}, row-lock ${rate(round.baseline.bookingsPerSecond)}, redis ${rate(round.redis.bookingsPerSecond)} bookings/s, steal / others ${disturbanceText(round)}${repeat ? ' (repeated)' : ''}\n`);
         if (repeat) {
@@ -715,8 +719,8 @@ const whyMoreRounds = [
   '48% and 49%, and 46% and 47%. Between those two runs the Redis + Lua baseline and ours slowed by 8% and 7%, the',
   'row-lock baseline by 21% (421 → 331 bookings/s): it holds the class row across four round trips, so whatever delays',
   'the lock holder delays every booking, and it does not slow in proportion with the designs that only lose the time',
-  'they are delayed. Nor can a round\'s own ratio cancel a slow spell shorter than the round (about 40 s; the designs',
-  'always run in the same order).',
+  'they are delayed. Nor can a round\'s own ratio cancel a slow spell shorter than the round (about 40 s). In those runs',
+  'the designs ran in the same order in every round; since then the order rotates (bench/paired-rounds.ts, rotated).',
 ];
 
 /** The flash sale's p99 when issue 22 set its target ("no worse than today's"). */
@@ -734,11 +738,26 @@ const P99_TARGET_MS = 115;
 const MAX_STEAL_PERCENT = 1;
 const MAX_OTHERS_PERCENT = 10;
 
-/** One round of the three designs, alternating in that order. */
+/** One round of the three designs, run back to back. */
 interface SaleRound {
   readonly baseline: SaleFigures;
   readonly redis: RedisSaleFigures;
   readonly ours: SaleFigures;
+}
+
+/** The designs of the first round in the order they run (row-lock, Redis + Lua, ours); later rounds rotate it (paired-rounds.ts). */
+const DESIGN_ORDER = ['baseline', 'redis', 'ours'] as const;
+
+/** Runs a round's designs one after the other, in `order`. */
+async function saleRound(order: readonly (typeof DESIGN_ORDER)[number][], run: { [D in keyof SaleRound]: () => Promise<SaleRound[D]> }): Promise<SaleRound> {
+  const ran: Partial<{ -readonly [D in keyof SaleRound]: SaleRound[D] }> = {};
+  for (const design of order) {
+    if (design === 'redis') ran.redis = await run.redis();
+    else ran[design] = await run[design]();
+  }
+  const { baseline, redis, ours } = ran;
+  if (baseline === undefined || redis === undefined || ours === undefined) throw new Error(`a round runs every design once, not ${order.join(', ')}`);
+  return { baseline, redis, ours };
 }
 
 /** The most of each kind of disturbance in any of a round's three measured phases. */
@@ -810,8 +829,8 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'are not running here). Baseline: the older design, the same HTTP front with one transaction per booking that locks the class row',
       '(SELECT … FOR UPDATE), counts down, marks the lowest seats and inserts the booking, over 50 connections. Every round',
       'starts a fresh database and a fresh server process of its own (its own warm-up); after one round of each that is not',
-      'counted (the first round on a freshly started MariaDB was often the slow one), the designs alternate (row-lock, Redis +',
-      `Lua, ours), ${ours.length} rounds each; bookings/s is each design's median round (of an even count, the mean of the two in the middle), the spread is the slowest and fastest round. After each round the event`,
+      'counted (the first round on a freshly started MariaDB was often the slow one), the designs alternate, in an order rotated',
+      `each round (row-lock, Redis + Lua, ours; then Redis + Lua, ours, row-lock; then ours, row-lock, Redis + Lua), ${ours.length} rounds each; bookings/s is each design's median round (of an even count, the mean of the two in the middle), the spread is the slowest and fastest round. After each round the event`,
       'store (ours) or the tables (baseline) are audited: a seat in two bookings, more seats than the class, or a 201 whose',
       'booking is not stored counts as oversold. CPU per booking is utime + stime from /proc of the server process and of',
       'mariadbd over the measured phase, divided by the bookings answered 201 (median round). Everything (load generator,',
@@ -1012,7 +1031,7 @@ function flashSaleRedisReading(seconds: number, rounds: number): string {
     'transaction at a time, retrying a failed one. The load is the flash-sale load: autocannon with 100 connections, a 2 s',
     `warm-up, a wait until the server, Redis and MariaDB have gone quiet, then ${seconds} s, every request a different signed-in`,
     'user booking one ticket of a class of 150,000 seats; in the',
-    `flash-sale run above, after one round of each not counted, the three designs alternate, ${rounds} round${rounds === 1 ? '' : 's'} each, and ours is the`,
+    `flash-sale run above, after one round of each not counted, the three designs alternate (the order rotated each round), ${rounds} round${rounds === 1 ? '' : 's'} each, and ours is the`,
     'same rounds as there; bookings/s is the median round.',
     '',
     'What the baseline gives up: nothing is durable when it answers 201. A crash of the server between the script and the',
