@@ -720,7 +720,11 @@ const whyMoreRounds = [
   'row-lock baseline by 21% (421 → 331 bookings/s): it holds the class row across four round trips, so whatever delays',
   'the lock holder delays every booking, and it does not slow in proportion with the designs that only lose the time',
   'they are delayed. Nor can a round\'s own ratio cancel a slow spell shorter than the round (about 40 s). In those runs',
-  'the designs ran in the same order in every round; since then the order rotates (bench/paired-rounds.ts, rotated).',
+  'the designs ran in the same order in every round; since then the order rotates (bench/paired-rounds.ts, rotated). Two',
+  'runs of 15 so (2026-12-07, ending 16:04 and 16:16 UTC, the same code for ours as the three runs of 15 before): row-lock',
+  '819% and 963% (15% apart), Redis + Lua 53% and 56% (5% apart), where those three read 47–49%. By each design\'s',
+  'median at each place in the round (5 rounds each), no place was steadily the faster for any design in the two runs:',
+  'the Redis + Lua baseline ran slower in both than in the runs before, ours about as fast.',
 ];
 
 /** The flash sale's p99 when issue 22 set its target ("no worse than today's"). */
@@ -911,6 +915,15 @@ function flashSaleReport(ours: SaleFigures[], baseline: SaleFigures[], profiled:
       'the cores, not the waits, set the pace. Nor did the young generation\'s size matter beyond the rounds\' own swing (16,',
       '32, 64, 128 MiB, 4 to 5 rounds each), nor garbage collection on the main thread alone (--single-threaded-gc, 8',
       'alternating pairs on 2026-12-07: 3,547 vs 3,531 bookings/s, server CPU 0.281 vs 0.283 ms a booking).',
+      'Measured again on 2026-12-07, 15:26–16:24 UTC (alternating rounds of main and a variant, means, the variants not',
+      'kept): every user sealing under one fixed key, 2,875 vs 2,313 bookings/s (6 pairs, more in each), server CPU 0.363 vs',
+      '0.461 ms and MariaDB 0.090 vs 0.132 ms a booking: the per-user keys are still the largest cost found, and a design',
+      'rule (each user\'s data under a key of its own, deleted to forget them); each key looked up as now but not unwrapped,',
+      '3,103 vs 2,858 (8 pairs, more in 7; medians 3,103 vs 3,047), server CPU 0.317 vs 0.356 ms (unwrapping one key alone,',
+      'AES-256-GCM under the master key, takes 7.6 µs). Tried and dropped: a hold queued while its buyer is still being',
+      'sealed (the key\'s lookup running while the batch ahead is committed, the batch waiting for its commands\' seals):',
+      'bigger batches, 0.25 vs 0.40 statements and MariaDB 0.109 vs 0.126 ms a booking, but 2,760 vs 2,734 bookings/s',
+      '(10 pairs, more in 5) with the server\'s CPU alike (0.378 vs 0.373 ms), and a batch would wait on its slowest lookup.',
       'Why the baseline swings: every round starts a fresh database, so it is not InnoDB\'s state; the class row stays locked',
       'across four round trips, and when the lock holder loses its core to other work every booking waits behind it. CPU',
       'per booking is the steadier figure: in short runs at the same load it stayed within 10% while bookings/s swung by half.',
