@@ -9,7 +9,8 @@ import { median } from './quantile.ts';
 
 /**
  * The order the designs run in round `round` (from 0): the first list, rotated by one each round,
- * so no design always runs first, or right after the same one, within a round.
+ * so over every three rounds each design runs once first, once in the middle and once last. Within
+ * a round each still follows the same one (a rotation keeps the cycle: row-lock, Redis + Lua, ours).
  */
 export function rotated<T>(designs: readonly T[], round: number): T[] {
   if (!Number.isInteger(round) || round < 0) throw new Error(`a round is a whole number from 0, not ${round}`);

@@ -1,15 +1,13 @@
 /**
  * Sets `key` as the newest entry of an insertion-ordered Map that keeps at most `max` entries:
  * the oldest go. For the caches a sale fills with one entry per buyer or concert, which must not
- * grow with every one ever seen. `evicted` is told each value that goes for room (not one replaced
- * under its own key).
+ * grow with every one ever seen.
  */
-export function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max: number, evicted?: (value: V) => void): void {
+export function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
   map.delete(key);
   map.set(key, value);
-  for (const [oldest, gone] of map) {
+  for (const oldest of map.keys()) {
     if (map.size <= max) break;
     map.delete(oldest);
-    evicted?.(gone);
   }
 }

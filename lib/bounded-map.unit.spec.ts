@@ -10,14 +10,3 @@ t.test('keeps the newest entries, a set again counting as new', async (t) => {
   setNewest(map, 'e', 5, 1);
   t.strictSame([...map], [['e', 5]], 'a smaller bound drops all the older ones');
 });
-
-t.test('tells each value that goes for room, not one set again under its own key', async (t) => {
-  const map = new Map<string, number>();
-  const gone: number[] = [];
-  for (const [i, key] of ['a', 'b', 'c'].entries()) setNewest(map, key, i, 3, (value) => gone.push(value));
-  setNewest(map, 'a', 10, 3, (value) => gone.push(value));
-  t.strictSame(gone, [], 'nothing went: "a" was replaced, and there was room');
-  setNewest(map, 'd', 4, 2, (value) => gone.push(value));
-  t.strictSame(gone, [1, 2], '"b" and "c" went, oldest first');
-  t.strictSame([...map], [['a', 10], ['d', 4]]);
-});

@@ -10,7 +10,6 @@
  * A slot is zeroed as soon as its key is evicted or forgotten. A key handed out is a copy (a slice
  * of Node's pool, dropped young), so a slot can be reused while a caller still seals with it.
  */
-import { setNewest } from '../bounded-map.ts';
 import type { DataKey } from './seal.ts';
 
 const KEY_BYTES = 32;
@@ -42,9 +41,15 @@ export class KeySlots {
   set(userId: string, key: DataKey): void {
     if (key.key.length !== KEY_BYTES) throw new Error(`a data key is ${KEY_BYTES} bytes`);
     this.delete(userId);
+    // Evicted before a slot is taken, so a full cache reuses the evicted key's slot (zeroed) and
+    // never holds more than `capacity`: why this is not lib/bounded-map.ts's setNewest.
+    for (const oldest of this.#byUser.keys()) {
+      if (this.#byUser.size < this.capacity) break;
+      this.delete(oldest);
+    }
     const slot = this.#free.pop() ?? this.#newSlot();
     key.key.copy(this.#bytes(slot));
-    setNewest(this.#byUser, userId, { keyId: key.keyId, slot }, this.capacity, (evicted) => this.#wipe(evicted.slot));
+    this.#byUser.set(userId, { keyId: key.keyId, slot });
   }
 
   /** Forgets the user's key: its slot is zeroed before it can be reused. */
@@ -52,12 +57,8 @@ export class KeySlots {
     const entry = this.#byUser.get(userId);
     if (entry === undefined) return;
     this.#byUser.delete(userId);
-    this.#wipe(entry.slot);
-  }
-
-  #wipe(slot: number): void {
-    this.#bytes(slot).fill(0);
-    this.#free.push(slot);
+    this.#bytes(entry.slot).fill(0);
+    this.#free.push(entry.slot);
   }
 
   /** Whether any slot holds these bytes: false for every key evicted or forgotten. */
