@@ -12,6 +12,7 @@ import { adminSearch } from './006_admin_search.ts';
 import { salesReport } from './007_sales_report.ts';
 import { legacyIds } from './008_legacy_ids.ts';
 import { waitingRoom } from './009_waiting_room.ts';
+import { redundantIndexes } from './010_redundant_indexes.ts';
 
 export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '001_read_models': readModels,
@@ -23,6 +24,7 @@ export const readModelMigrations: Readonly<Record<string, Knex.Migration>> = {
   '007_sales_report': salesReport,
   '008_legacy_ids': legacyIds,
   '009_waiting_room': waitingRoom,
+  '010_redundant_indexes': redundantIndexes,
 };
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';
