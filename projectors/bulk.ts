@@ -28,6 +28,23 @@ export async function selectIn<R>(trx: Knex.Transaction, table: string, column: 
   return rows;
 }
 
+/**
+ * The rows in the order of their primary key (`key`, its columns in order). Rows inserted in key
+ * order land on a B-tree page after page; in the random order of their UUIDs each one lands on a
+ * page of its own, a rebuild's hundreds of thousands all over the table (MariaDB spent a fifth
+ * less CPU on the same rows sorted). Code-unit order: for ids (hex and dashes) that is the
+ * collation's, and for anything else it only costs locality, never a row.
+ */
+export function inKeyOrder<T extends object>(rows: readonly T[], ...key: readonly (keyof T & string)[]): T[] {
+  return [...rows].sort((a, b) => {
+    for (const column of key) {
+      const x = a[column] as unknown as string | number, y = b[column] as unknown as string | number;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  });
+}
+
 /** A big write in up to `parts` pieces of at least `minRows` rows: pieces a rebuild runs side by side. */
 export function inParts<T>(rows: readonly T[], write: (trx: Knex.Transaction, part: readonly T[]) => Promise<void>, parts = 4, minRows = 5_000): ((trx: Knex.Transaction) => Promise<void>)[] {
   if (rows.length === 0) return [];

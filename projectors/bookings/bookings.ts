@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import { sealedToText } from '../../lib/personal-data/sealed-text.ts';
 import type { AsRead, BookingRow, BookingSeatRow, BookingStatus, BuyerRow, TicketHolderRow } from '../../read-models/tables.ts';
-import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
+import { inKeyOrder, inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 interface NewBooking {
@@ -103,16 +103,18 @@ export function bookingsProjection(): Projection {
         touched.add(bookingId);
       }
 
-      const fresh = [...created.values()];
+      // Each table's rows in the order of its primary key (bulk.ts inKeyOrder).
+      const freshIds = [...created.keys()].sort();
+      const fresh = freshIds.map((id) => created.get(id) as NewBooking);
       // A booking placed in this batch has no row yet (BookingPlaced opens its stream): inserted, in its state at the end of the batch.
-      const earlier = [...touched].filter((id) => !created.has(id)).map((id) => bookings.get(id) as BookingRow);
+      const earlier = inKeyOrder([...touched].filter((id) => !created.has(id)).map((id) => bookings.get(id) as BookingRow), 'id');
       return {
         writes: [
           // Only rows from earlier batches: this batch's own are cleared in memory above.
           (trx) => forget(trx, context, forgotten),
           (trx) => upsert(trx, context.table('bookings'), earlier, ['id'], ['status', 'updated_at', 'payment_id', 'transaction_id', 'position']),
-          ...inParts([...created.keys()].map((id) => bookings.get(id) as BookingRow), (trx, rows) => insertMany(trx, context.table('bookings'), rows, context.localInfile)),
-          ...inParts(fresh.flatMap((booking) => booking.seats), (trx, rows) => insertMany(trx, context.table('booking_seats'), rows, context.localInfile)),
+          ...inParts(freshIds.map((id) => bookings.get(id) as BookingRow), (trx, rows) => insertMany(trx, context.table('bookings'), rows, context.localInfile)),
+          ...inParts(fresh.flatMap((booking) => inKeyOrder(booking.seats, 'seat_id')), (trx, rows) => insertMany(trx, context.table('booking_seats'), rows, context.localInfile)),
           (trx) => insertMany(trx, context.table('buyers'), fresh.map((booking) => booking.buyer), context.localInfile),
           ...inParts(fresh.flatMap((booking) => booking.holders), (trx, rows) => insertMany(trx, context.table('ticket_holders'), rows, context.localInfile)),
         ],

@@ -10,7 +10,7 @@ import type { Knex } from 'knex';
 import { parseSeatId, seatId, seatIdPrefix } from '../../domain/concert/seats.ts';
 import type { ConcertCacheChange, SeatCacheStatus } from '../../read-models/seat-cache.ts';
 import type { AsRead, ConcertRow, SeatRow, TicketClassRow } from '../../read-models/tables.ts';
-import { inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
+import { inKeyOrder, inParts, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import type { SeatCacheFeed } from './seat-cache-feed.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type ProjectedOf, type Projection, type TableWrite } from '../projection.ts';
 
@@ -246,7 +246,7 @@ function concertWrites(context: ApplyContext, concerts: readonly ConcertInBatch[
   return [
     ...writes,
     ...inParts(inserted, (trx, rows) => insertMany(trx, context.table('seats'), rows, context.localInfile)),
-    ...inParts(updated, (trx, rows) => upsert(trx, context.table('seats'), rows, ['id'], ['status', 'booking_id'])),
+    ...inParts(inKeyOrder(updated, 'id'), (trx, rows) => upsert(trx, context.table('seats'), rows, ['id'], ['status', 'booking_id'])),
   ];
 }
 

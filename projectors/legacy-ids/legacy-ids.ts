@@ -24,7 +24,7 @@
 import type { Knex } from 'knex';
 import { seatId, seatIdPrefix } from '../../domain/concert/index.ts';
 import type { LegacyIdHighRow, LegacyIdKind, LegacyIdRefusalRow, LegacyIdRow, LegacySeatRangeRow } from '../../read-models/tables.ts';
-import { chunks, insertMany, instant, upsert } from '../bulk.ts';
+import { chunks, inKeyOrder, insertMany, instant, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 const EVENT_TYPES = ['UserRegistered', 'ConcertScheduled', 'PaymentRequested', 'LegacyIdsImported'] as const;
@@ -172,7 +172,7 @@ export function legacyIdsProjection(): Projection {
         }
       }
 
-      const rows = [...written.values()];
+      const rows = inKeyOrder([...written.values()], 'kind', 'id');
       const writes: ((trx: Knex.Transaction) => Promise<void>)[] = [];
       if (rows.length > 0) {
         const kept = (row: LegacyIdRow): boolean => loaded.get(key(row.kind, row.id)) === row.legacy_id;

@@ -5,7 +5,7 @@
  * refund_failed with the gateway's reason. The refund columns list what is owed, for the admins.
  */
 import type { AsRead, PaymentRow } from '../../read-models/tables.ts';
-import { insertMany, instant, selectIn, upsert } from '../bulk.ts';
+import { inKeyOrder, insertMany, instant, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 const EVENT_TYPES = [
@@ -91,8 +91,8 @@ export function paymentsProjection(): Projection {
       }
       return {
         writes: [async (trx) => {
-          await insertMany(trx, table, [...requested.values()], context.localInfile);
-          await upsert(trx, table, [...touched], ['id'], [
+          await insertMany(trx, table, inKeyOrder([...requested.values()], 'id'), context.localInfile);
+          await upsert(trx, table, inKeyOrder([...touched], 'id'), ['id'], [
             'status', 'updated_at', 'position', 'refund_status', 'refund_reason', 'refund_failure', 'refund_updated_at', 'refunded_at',
           ]);
         }],

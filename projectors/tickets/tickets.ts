@@ -9,7 +9,7 @@
 import type { Knex } from 'knex';
 import { sealedToText } from '../../lib/personal-data/sealed-text.ts';
 import type { AsRead, TicketAdmissionRow, TicketHoldRow, TicketRow } from '../../read-models/tables.ts';
-import { chunks, insertMany, selectIn, upsert } from '../bulk.ts';
+import { chunks, inKeyOrder, insertMany, selectIn, upsert } from '../bulk.ts';
 import { ofTypes, type ApplyContext, type BatchWrites, type ProjectedEvent, type Projection } from '../projection.ts';
 
 const EVENT_TYPES = [
@@ -149,9 +149,10 @@ export function ticketsProjection(): Projection {
         }
       }
 
-      const newHolds = [...holds.values()].filter((hold) => !hold.stored).map((hold) => hold.row);
-      const changed = [...touched].filter((id) => !sold.has(id)).map((id) => tickets.get(id) as TicketRow);
-      const made = [...sold].map((id) => tickets.get(id) as TicketRow);
+      // Each table's rows in the order of its primary key (bulk.ts inKeyOrder).
+      const newHolds = inKeyOrder([...holds.values()].filter((hold) => !hold.stored).map((hold) => hold.row), 'booking_id');
+      const changed = [...touched].filter((id) => !sold.has(id)).sort().map((id) => tickets.get(id) as TicketRow);
+      const made = [...sold].sort().map((id) => tickets.get(id) as TicketRow);
       return {
         writes: [
           // One write for the tickets table: a cancellation's bulk update and the rows of this batch must not race (a rebuild runs writes side by side).

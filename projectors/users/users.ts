@@ -72,11 +72,11 @@ export function usersProjection(): Projection {
         if (!registered.has(userId)) touched.add(userId);
       }
       const changedAddress = [...touched].filter((id) => before.has(id) && before.get(id) !== users.get(id)?.email_hash);
-      const rows = [...touched].map((id) => users.get(id) as UserRow);
+      const rows = [...touched].sort().map((id) => users.get(id) as UserRow);
       return {
         writes: [async (write) => {
           await releaseChangedAddresses(write, table, changedAddress);
-          await insertMany(write, table, [...registered].map((id) => users.get(id) as UserRow), context.localInfile);
+          await insertMany(write, table, [...registered].sort().map((id) => users.get(id) as UserRow), context.localInfile);
           await upsert(write, table, rows, ['id'], ['email_hash', 'email', 'email_verified', 'last_login', 'role', 'position']);
         }],
       };
