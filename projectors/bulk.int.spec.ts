@@ -92,6 +92,10 @@ t.test('LOAD DATA: rows over many packets, a value longer than a packet, multi-b
   t.equal(stored.size, rows.length, 'every row stored');
   t.equal(rows.filter((row) => stored.get(row.id) !== row.text).length, 0, 'every value as given');
   t.ok(rows.reduce((bytes, row) => bytes + Buffer.byteLength(row.text), 0) > 4 * (1 << 20), 'more than four packets of text');
+
+  // Half a surrogate pair is no character: stored as U+FFFD, as an INSERT's text would be.
+  await db.transaction((trx) => insertMany(trx, 'bulk_packets', [{ id: 'lone', text: 'a\uD800b\uDC00c\uD83D' }], new LocalInfile()));
+  t.equal(await db('bulk_packets').where({ id: 'lone' }).first('text').then((row: { text: string }) => row.text), 'a\uFFFDb\uFFFDc\uFFFD', 'a lone surrogate is stored as U+FFFD');
 });
 
 t.test('a database that refuses LOAD DATA LOCAL is written with INSERTs, and from then on without asking; another database still loads', async (t) => {

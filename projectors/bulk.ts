@@ -166,8 +166,9 @@ async function firstWarnings(connection: LoadingConnection): Promise<string> {
 /**
  * The rows as LOAD DATA's default text: tab between values, a line each, backslash escapes, \\N for
  * null; in packets of about LOAD_PACKET bytes. Each value is written as UTF-8 straight into the
- * packet: a rebuild loads hundreds of megabytes, and growing one string to encode it afterwards
- * costs about twice as much (V8 flattens the string's millions of pieces first).
+ * packet, escaped as it goes (putLoadString): a rebuild loads hundreds of megabytes, and growing
+ * one string to encode it afterwards costs about twice as much (V8 flattens the string's millions
+ * of pieces first), as did an escaped copy of each value handed to Buffer.write.
  */
 function loadText(rows: readonly object[], columns: readonly string[]): Buffer[] | undefined {
   const packets: Buffer[] = [];
@@ -180,12 +181,12 @@ function loadText(rows: readonly object[], columns: readonly string[]): Buffer[]
     for (let c = 0; c < columns.length; c++) {
       const value = row[columns[c] as string];
       let field: string;
-      if (value === null) field = '\\N';
-      else if (typeof value === 'string') field = loadString(value);
+      if (value === null) field = NULL_FIELD;
+      else if (typeof value === 'string') field = value;
       else if (typeof value === 'number' && Number.isFinite(value)) field = String(value);
       else if (typeof value === 'boolean') field = value ? '1' : '0';
       else return undefined;
-      // At most 3 bytes of UTF-8 per UTF-16 unit, and the separator: a value never splits.
+      // At most 3 bytes of UTF-8 per UTF-16 unit (an escaped one takes 2), and the separator: a value never splits.
       const room = field.length * 3 + 2;
       if (at + room > packet.length) {
         if (at > 0) packets.push(packet.subarray(0, at));
@@ -193,7 +194,10 @@ function loadText(rows: readonly object[], columns: readonly string[]): Buffer[]
         at = 0;
       }
       if (c > 0) packet[at++] = TAB;
-      at += packet.write(field, at);
+      if (value === null) {
+        packet[at++] = BACKSLASH;
+        packet[at++] = 0x4e; // N
+      } else at = putLoadString(packet, at, field);
     }
     if (at + 1 > packet.length) {
       packets.push(packet.subarray(0, at));
@@ -208,21 +212,48 @@ function loadText(rows: readonly object[], columns: readonly string[]): Buffer[]
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
+const BACKSLASH = 0x5c;
+const NULL_FIELD = '\\N';
 
-/** What LOAD DATA reads back as the character, by character code: its separators, NUL and the escape itself. */
-const LOAD_ESCAPES: readonly (string | undefined)[] = Object.assign(new Array<string | undefined>(93).fill(undefined),
-  { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r', 26: '\\Z', 92: '\\\\' });
+/** The letter after the backslash that LOAD DATA reads back as the character, by character code: its separators, NUL and the escape itself. */
+const LOAD_ESCAPES: readonly (number | undefined)[] = Object.assign(new Array<number | undefined>(93).fill(undefined),
+  { 0: 0x30, 9: 0x74, 10: 0x6e, 13: 0x72, 26: 0x5a, 92: BACKSLASH });
 
-function loadString(value: string): string {
-  let text = '';
-  let from = 0;
-  for (let at = 0; at < value.length; at++) {
-    const escaped = LOAD_ESCAPES[value.charCodeAt(at)]; // undefined past 92 too
-    if (escaped === undefined) continue;
-    text += value.slice(from, at) + escaped;
-    from = at + 1;
+/**
+ * Writes the value at `at` as LOAD DATA reads it back: UTF-8, with its separators, NUL and the
+ * escape character escaped; answers where it ends. The packet has room for 3 bytes a UTF-16 unit.
+ * A lone surrogate is written as U+FFFD, as Buffer.write writes it.
+ */
+function putLoadString(packet: Buffer, at: number, value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x80) {
+      const escaped = LOAD_ESCAPES[code]; // undefined past 92 too
+      if (escaped !== undefined) {
+        packet[at++] = BACKSLASH;
+        packet[at++] = escaped;
+      } else packet[at++] = code;
+    } else if (code < 0x800) {
+      packet[at++] = 0xc0 | (code >> 6);
+      packet[at++] = 0x80 | (code & 0x3f);
+    } else {
+      const low = code >= 0xd800 && code < 0xdc00 && i + 1 < value.length ? value.charCodeAt(i + 1) : 0;
+      if (low >= 0xdc00 && low < 0xe000) {
+        const point = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+        packet[at++] = 0xf0 | (point >> 18);
+        packet[at++] = 0x80 | ((point >> 12) & 0x3f);
+        packet[at++] = 0x80 | ((point >> 6) & 0x3f);
+        packet[at++] = 0x80 | (point & 0x3f);
+        i++;
+      } else {
+        const unit = code >= 0xd800 && code < 0xe000 ? 0xfffd : code;
+        packet[at++] = 0xe0 | (unit >> 12);
+        packet[at++] = 0x80 | ((unit >> 6) & 0x3f);
+        packet[at++] = 0x80 | (unit & 0x3f);
+      }
+    }
   }
-  return from === 0 ? value : text + value.slice(from);
+  return at;
 }
 
 /** A value as mysql2 writes a bound value of its type into the statement; undefined for any other type. */
