@@ -94,7 +94,9 @@ t.test('LOAD DATA: rows over many packets, a value longer than a packet, multi-b
   t.ok(rows.reduce((bytes, row) => bytes + Buffer.byteLength(row.text), 0) > 4 * (1 << 20), 'more than four packets of text');
 
   // Half a surrogate pair is no character: stored as U+FFFD, as an INSERT's text would be.
+  const before = await loadsSoFar(db, 'mysql');
   await db.transaction((trx) => insertMany(trx, 'bulk_packets', [{ id: 'lone', text: 'a\uD800b\uDC00c\uD83D' }], new LocalInfile()));
+  t.ok((await loadsSoFar(db, 'mysql')) > before, 'loaded with LOAD DATA LOCAL INFILE');
   t.equal(await db('bulk_packets').where({ id: 'lone' }).first('text').then((row: { text: string }) => row.text), 'a\uFFFDb\uFFFDc\uFFFD', 'a lone surrogate is stored as U+FFFD');
 });
 
