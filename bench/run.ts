@@ -668,7 +668,7 @@ function rebuildReport(figures: RebuildFigures) {
       '216,719 seats changed after their concert\'s first batch. Run to run, the same code varies by up to 15% here.',
       '',
       'Issue 22, 2026-12-07 (full size, 7 pairs of runs alternating with the code before on one appended history, 18:17–18:41',
-      'UTC, the first 3 before the LOAD DATA change below): before, 54.7-67.8 s a rebuild (mean 60.1), MariaDB 56-71 s of CPU; after,',
+      'UTC, the first 3 before the LOAD DATA change below): before, 54.7-67.8 s a rebuild (mean 60.2), MariaDB 56-71 s of CPU; after,',
       '49.1-57.0 s (mean 52.8), MariaDB 44-53 s; the process\'s own CPU alike (33-43 s); after was faster in each pair. Changed: six',
       'secondary indexes no query uses are gone (migration 010): bookings (user_id), (concert_id) and (status), each the first',
       'column of a wider index that serves the same lookups, and bookings (expires_at), seats (status) and seats (booking_id),',
