@@ -681,6 +681,13 @@ function rebuildReport(figures: RebuildFigures) {
       'events\' JSON.parse 4.4 s, the LOAD DATA text 5.7 s and 2.6 s more in Buffer.write. Tried and dropped: MariaDB\'s bulk',
       'insert into an empty table (unique_checks=0), which gave no steady gain in a quick test and locks the table until',
       'the first transaction ends, while a batch writes its pieces side by side.',
+      'Then (19:28–19:40 UTC, alternating on one appended history): a big write of a table goes in two pieces side by side',
+      'instead of four. In a perf profile of mariadbd during a rebuild, a quarter of its CPU was the kernel and futex calls',
+      'under its row inserts: InnoDB\'s latches, contended by the writers a rebuild runs at once (every table of every',
+      'projection, four pieces each). Two pieces against four, 3 pairs: 46.6-52.3 s against 56.7-62.6 s a rebuild, MariaDB',
+      '39.8-46.9 against 52.2-58.5 s of CPU, the process 34.7-41.0 against 41.4-48.8 s; faster in each pair. One piece',
+      'against two, 3 pairs: 48.7-62.7 against 51.9-55.2 s, no steadier: two it is. Tried and dropped: each batch\'s',
+      'writes one after another (60.5 and 61.3 s against 70.5 and 56.8 s; the bookings projection swapped in last).',
       '',
       ratio >= target
         ? `Target (rebuild at least ${target}% of the raw INSERT rate): met, ${ratio}%.`
