@@ -38,8 +38,16 @@ export async function serve(config: Config): Promise<void> {
     // Something was left unclosed (each is logged): an orchestrator sees a shutdown that was not clean.
     process.exit(unclean.length === 0 ? 0 : 1);
   };
-  process.once('SIGTERM', (signal) => void shutdown(signal));
-  process.once('SIGINT', (signal) => void shutdown(signal));
+  // Once, however many signals come: a terminal's Ctrl-C or a group's SIGTERM reaches this process
+  // and also npm's, which relays it here again. A second signal must not end the drain half-way.
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 
   // Before the first request is served, so /health/ready never answers without the admin.
   const admin = config.adminPassword !== null && wired.command !== undefined

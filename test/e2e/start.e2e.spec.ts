@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import t from 'tap';
 import { freePort } from '../harness/servers.ts';
 import { startServer } from '../support/process.ts';
@@ -32,6 +33,23 @@ t.test('npm start serves /health/live on PORT and stops on SIGTERM', async (t) =
 
   server.child.kill('SIGTERM');
   t.equal(await server.exit, 0, 'exits 0 after a graceful shutdown');
+});
+
+t.test('a signal that comes again during the stop does not cut it short', async (t) => {
+  // A terminal's Ctrl-C, or a SIGTERM to `npm start`'s group, reaches the server twice: once
+  // itself, and once more when npm relays the one it got.
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const server = start({ PORT: '0', BOXOFFICE_DATA_DIR: dataDir });
+  t.teardown(() => void server.child.kill('SIGKILL'));
+  await server.listening();
+  server.child.kill('SIGTERM');
+  while (!server.output().includes('"msg":"shutting down"') && server.child.exitCode === null) await setTimeout(1);
+  server.child.kill('SIGTERM');
+  server.child.kill('SIGINT');
+  t.equal(await server.exit, 0, 'exits 0: the drain ran to its end');
+  t.equal(server.child.signalCode, null, 'not ended by a signal');
+  t.equal(server.output().match(/"msg":"shutting down"/g)?.length, 1, 'one shutdown');
 });
 
 t.test('with BOXOFFICE_ADMIN_PASSWORD the admin can sign in once ready, and accounts survive a restart', async (t) => {

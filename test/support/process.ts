@@ -25,8 +25,9 @@ function startProcess(
   command: readonly string[] = [process.execPath, '--import', 'tsx', script],
   group = false,
 ): ServerProcess {
-  const [program, ...args] = command as [string, ...string[]];
-  const child = spawn(program, args, {
+  // Without NODE_OPTIONS: under tap it names tap's process-info hook, whose exit handlers would
+  // hold SIGTERM and SIGINT in the server. It runs here as it runs in production, on its own.
+  const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', ...command], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     detached: group,
@@ -72,7 +73,7 @@ export function startServer(env: Record<string, string>): ServerProcess {
 }
 
 /**
- * `npm start`, literally, as the README tells a new user: npm, a shell, tsx and the server, in a
+ * `npm start`, literally, as the README tells a new user: npm, a shell and the server, in a
  * process group of their own that signal() reaches whole, as a terminal's Ctrl-C would.
  */
 export function startNpmStart(env: Record<string, string>): ServerProcess {
