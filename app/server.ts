@@ -35,6 +35,7 @@ export async function serve(config: Config): Promise<void> {
     await Promise.all(legacy.map(({ app }) => app.close()));
     await metrics?.close();
     const unclean = await wired.close();
+    running.log.info({ clean: unclean.length === 0 }, 'stopped');
     // Something was left unclosed (each is logged): an orchestrator sees a shutdown that was not clean.
     process.exit(unclean.length === 0 ? 0 : 1);
   };
@@ -42,7 +43,10 @@ export async function serve(config: Config): Promise<void> {
   // and also npm's, which relays it here again. A second signal must not end the drain half-way.
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
+    if (stopping) {
+      running.log.info({ signal }, 'already shutting down');
+      return;
+    }
     stopping = true;
     void shutdown(signal);
   };

@@ -108,6 +108,7 @@ t.test('npm start: the README journey, and the same data after a restart', async
   first.signal('SIGTERM');
   await first.closed;
   t.match(first.output(), /"msg":"shutting down"/, 'a graceful stop');
+  t.match(first.output(), /"clean":true,"msg":"stopped"/, 'that ran to its end');
   t.notMatch(first.output(), /failed/);
 
   const second = startNpmStart(env);

@@ -5,6 +5,8 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import t from 'tap';
@@ -43,13 +45,37 @@ t.test('a signal that comes again during the stop does not cut it short', async 
   const server = start({ PORT: '0', BOXOFFICE_DATA_DIR: dataDir });
   t.teardown(() => void server.child.kill('SIGKILL'));
   await server.listening();
+  // A request in flight, its body not all sent yet: the drain waits for it.
+  const { hostname, port } = new URL(server.url());
+  const socket = connect(Number(port), hostname);
+  t.teardown(() => void socket.destroy());
+  await once(socket, 'connect');
+  const body = JSON.stringify({ username: 'nobody-here', password: 'Not-The-Password-1' });
+  socket.write(`POST /api/v1/users/login HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+  const answered = new Promise<string>((resolve) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('close', () => resolve(text));
+  });
+  await setTimeout(200);
+
   server.child.kill('SIGTERM');
-  while (!server.output().includes('"msg":"shutting down"') && server.child.exitCode === null) await setTimeout(1);
-  server.child.kill('SIGTERM');
-  server.child.kill('SIGINT');
+  while (!server.output().includes('"msg":"shutting down"')) await setTimeout(5);
+  t.ok(server.child.kill('SIGTERM'), 'a second SIGTERM reaches it while it drains');
+  t.ok(server.child.kill('SIGINT'), 'and a SIGINT');
+  await setTimeout(300);
+  t.equal(server.child.exitCode, null, 'still draining: the signals did not end it');
+  t.equal(server.child.signalCode, null);
+  t.match(server.output(), /"msg":"already shutting down"/, 'the repeats are logged, not acted on');
+
+  socket.write(body.slice(10));
+  // Then its keep-alive connection is closed, not kept for fastify's keepAliveTimeout (72 s).
+  const closed = await Promise.race([answered, setTimeout(10_000, 'still open after 10 s')]);
+  t.match(closed, /^HTTP\/1\.1 401 /, 'the request in flight is answered, and its connection closed');
   t.equal(await server.exit, 0, 'exits 0: the drain ran to its end');
   t.equal(server.child.signalCode, null, 'not ended by a signal');
   t.equal(server.output().match(/"msg":"shutting down"/g)?.length, 1, 'one shutdown');
+  t.match(server.output(), /"clean":true,"msg":"stopped"/);
 });
 
 t.test('with BOXOFFICE_ADMIN_PASSWORD the admin can sign in once ready, and accounts survive a restart', async (t) => {
