@@ -2,8 +2,8 @@
  * A boxoffice server: `npm start` (the embedded all-in-one) and `boxoffice serve --role …`.
  * Opens every service the role needs, makes sure the admin account exists
  * (BOXOFFICE_ADMIN_PASSWORD), seeds the demo concert in the embedded default, listens, and on
- * SIGTERM/SIGINT stops accepting, lets requests in flight finish, drains the batching writer and
- * the mail, finishes the projector batch and closes every client.
+ * SIGTERM/SIGINT (stop.ts) stops accepting, lets requests in flight finish, drains the batching
+ * writer and the mail, finishes the projector batch and closes every client.
  */
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
@@ -15,43 +15,30 @@ import { serverLogger } from '../lib/http/logger.ts';
 import { metricsServer } from '../lib/http/metrics-route.ts';
 import { seedDemoConcert } from './demo.ts';
 import { wireProcess } from './wiring/process.ts';
+import { ProcessStop } from './stop.ts';
 
 export async function serve(config: Config): Promise<void> {
   checkRoleConfig(config);
   const logger = serverLogger(config);
+  // Listening for the signals before anything is opened: one during start-up is a stop too.
+  const stop = new ProcessStop(logger.root);
+  logger.root.info({ role: config.role }, 'starting');
   const wired = await wireProcess(config, logger.root);
+  stop.opened('services', async () => (await wired.close()).length === 0);
+  if (stop.stopping) return stop.startedUp();
   // The sandbox pays nothing: outside the embedded default it was chosen on purpose, and every start says so (every role's: the deployment's choice).
   const simulated = wired.command !== undefined && paymentGatewayOf(config) === 'sandbox';
   if (paymentGatewayOf(config) === 'sandbox' && !isEmbeddedDefault(config)) {
     logger.root.warn({ paymentGateway: 'sandbox' }, 'PAYMENT_GATEWAY=sandbox: payments are simulated and every booking can be confirmed for free; use it for tests and demos only');
   }
   const running = await buildApp(wired, logger);
+  stop.opened('http', () => closed(running));
   const legacy = await buildLegacyApps(wired, logger);
+  for (const { app } of legacy) stop.opened('legacy http', () => closed(app));
   const metrics = await metricsServer(config, wired.shared.metrics, logger.root);
+  if (metrics !== null) stop.opened('metrics http', () => closed(metrics));
+  if (stop.stopping) return stop.startedUp();
   wired.start();
-  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-    running.log.info({ signal }, 'shutting down');
-    await running.close();
-    await Promise.all(legacy.map(({ app }) => app.close()));
-    await metrics?.close();
-    const unclean = await wired.close();
-    running.log.info({ clean: unclean.length === 0 }, 'stopped');
-    // Something was left unclosed (each is logged): an orchestrator sees a shutdown that was not clean.
-    process.exit(unclean.length === 0 ? 0 : 1);
-  };
-  // Once, however many signals come: a terminal's Ctrl-C or a group's SIGTERM reaches this process
-  // and also npm's, which relays it here again. A second signal must not end the drain half-way.
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      running.log.info({ signal }, 'already shutting down');
-      return;
-    }
-    stopping = true;
-    void shutdown(signal);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
 
   // Before the first request is served, so /health/ready never answers without the admin.
   const admin = config.adminPassword !== null && wired.command !== undefined
@@ -59,6 +46,7 @@ export async function serve(config: Config): Promise<void> {
     : null;
   const embedded = config.mysqlUrl === null && config.eventstoreUrl === null;
   const demo = embedded && config.role === 'all' && wired.command !== undefined ? await seedDemoConcert(wired.command.api.concerts) : null;
+  if (stop.stopping) return stop.startedUp();
 
   const address = await running.listen({ host: config.host, port: config.port });
   const local = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
@@ -79,6 +67,13 @@ export async function serve(config: Config): Promise<void> {
     ...(simulated ? ['  payments: SIMULATED (sandbox gateway: every payment is free)'] : []),
     '',
   ].join('\n'));
+  stop.startedUp();
+}
+
+/** Closes an HTTP server: it stops accepting, and resolves once the requests in flight are answered. */
+async function closed(app: { close(): Promise<unknown> }): Promise<boolean> {
+  await app.close();
+  return true;
 }
 
 /**

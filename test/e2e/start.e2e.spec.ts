@@ -78,6 +78,30 @@ t.test('a signal that comes again during the stop does not cut it short', async 
   t.match(server.output(), /"clean":true,"msg":"stopped"/);
 });
 
+t.test('a signal during start-up stops it where it is: it closes what it opened and exits 0, not "failed to start"', async (t) => {
+  // A deploy that is rolled back, or a Ctrl-C, while a process is still migrating and seeding.
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const server = start({ PORT: '0', BOXOFFICE_DATA_DIR: dataDir, BOXOFFICE_ADMIN_PASSWORD: 'Start-Up-Admin-Passw0rd' });
+  t.teardown(() => void server.child.kill('SIGKILL'));
+  const startedAt = await Promise.race([
+    (async () => {
+      while (!server.output().includes('"msg":"starting"')) await setTimeout(1);
+      return 'starting';
+    })(),
+    server.exit.then((code) => `exited with ${code}`),
+  ]);
+  t.equal(startedAt, 'starting', 'it says it is starting');
+  server.child.kill('SIGTERM');
+  t.equal(await server.exit, 0, 'exits 0');
+  t.equal(server.child.signalCode, null, 'not ended by the signal');
+  const output = server.output();
+  t.notMatch(output, /failed to start/);
+  t.match(output, /"signal":"SIGTERM","duringStartUp":true,"msg":"shutting down"/);
+  t.match(output, /"clean":true,"msg":"stopped"/);
+  t.notMatch(output, /is running at/, 'it stopped before it listened');
+});
+
 t.test('with BOXOFFICE_ADMIN_PASSWORD the admin can sign in once ready, and accounts survive a restart', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));

@@ -1,0 +1,96 @@
+/**
+ * How a server process stops: on the first SIGTERM or SIGINT, whenever it comes. What start-up
+ * opened is closed in the reverse order it was opened, and the process exits 0 when every step
+ * closed cleanly, 1 when one did not, or when the whole stop outlived its deadline.
+ *
+ * - A signal during start-up does not race it: start-up asks `stopping` between its steps and
+ *   goes no further, and the stop closes what it had opened by then. Before, the stop closed the
+ *   HTTP server while start-up went on to listen on it, which ended in "failed to start".
+ * - Signals that come again are logged and ignored: a terminal's Ctrl-C or a SIGTERM to
+ *   `npm start`'s group reaches this process twice (npm relays the one it got).
+ * - The deadline covers the whole stop, start-up's unfinished step included: each closer of the
+ *   wiring has a time limit of its own (closers.ts), but they run one after another, and
+ *   draining the HTTP requests has none. Past the deadline the step still running is logged and
+ *   the process exits 1, before an orchestrator's grace period ends in a SIGKILL that says nothing.
+ */
+import type { Logger } from 'pino';
+
+/** The whole stop's limit: under compose's stop_grace_period (45 s), over one closer's limit (30 s). */
+export const STOP_DEADLINE_MS = 40_000;
+
+export interface StopOptions {
+  readonly deadlineMs?: number;
+  /** Where the signals come from and how the process ends (a spec passes its own). */
+  readonly process?: Pick<NodeJS.EventEmitter, 'on'> & { exit(code: number): void };
+}
+
+interface Step {
+  readonly name: string;
+  /** Resolves to whether it closed cleanly; a step that throws did not. */
+  readonly close: () => Promise<boolean>;
+}
+
+export class ProcessStop {
+  readonly #steps: Step[] = [];
+  readonly #deadlineMs: number;
+  readonly #process: NonNullable<StopOptions['process']>;
+  #signal: NodeJS.Signals | null = null;
+  #startedUp = false;
+  /** What the stop is waiting for, named in the log when the deadline passes. */
+  #pending = 'start-up';
+  #deadline: NodeJS.Timeout | undefined;
+
+  constructor(private readonly log: Logger, options: StopOptions = {}) {
+    this.#deadlineMs = options.deadlineMs ?? STOP_DEADLINE_MS;
+    this.#process = options.process ?? process;
+    this.#process.on('SIGTERM', this.#onSignal);
+    this.#process.on('SIGINT', this.#onSignal);
+  }
+
+  /** Whether a signal came: start-up stops at its next step and calls startedUp(). */
+  get stopping(): boolean {
+    return this.#signal !== null;
+  }
+
+  /** Something start-up opened; `close` resolves to whether it closed cleanly. */
+  opened(name: string, close: () => Promise<boolean>): void {
+    this.#steps.push({ name, close });
+  }
+
+  /** Start-up is over, run to its end or cut short by a signal: a signal that came meanwhile is acted on now. */
+  startedUp(): void {
+    this.#startedUp = true;
+    if (this.#signal !== null) void this.#stop();
+  }
+
+  readonly #onSignal = (signal: NodeJS.Signals): void => {
+    if (this.#signal !== null) {
+      this.log.info({ signal }, 'already shutting down');
+      return;
+    }
+    this.#signal = signal;
+    this.log.info({ signal, ...(this.#startedUp ? {} : { duringStartUp: true }) }, 'shutting down');
+    this.#deadline = setTimeout(() => {
+      this.log.error({ pending: this.#pending, deadlineMs: this.#deadlineMs }, 'stopping took too long; exiting without waiting for it');
+      this.#process.exit(1);
+    }, this.#deadlineMs).unref();
+    if (this.#startedUp) void this.#stop();
+  };
+
+  async #stop(): Promise<void> {
+    let clean = true;
+    for (const { name, close } of this.#steps.splice(0).reverse()) {
+      this.#pending = name;
+      try {
+        if (!(await close())) clean = false;
+      } catch (error) {
+        this.log.error({ err: error, step: name }, 'closing failed; closing the rest');
+        clean = false;
+      }
+    }
+    clearTimeout(this.#deadline);
+    this.log.info({ clean }, 'stopped');
+    // Something was left unclosed (each is logged): an orchestrator sees a shutdown that was not clean.
+    this.#process.exit(clean ? 0 : 1);
+  }
+}

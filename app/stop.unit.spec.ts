@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import t, { type Test } from 'tap';
+import { ProcessStop } from './stop.ts';
+
+/** A process a spec can signal, whose exit is recorded instead of taken. */
+function fakeProcess(): EventEmitter & { exits: number[]; exit(code: number): void; exited: Promise<number> } {
+  const emitter = new EventEmitter();
+  let exited!: (code: number) => void;
+  const fake = Object.assign(emitter, {
+    exits: [] as number[],
+    exited: new Promise<number>((resolve) => (exited = resolve)),
+    exit(code: number) {
+      fake.exits.push(code);
+      exited(code);
+    },
+  });
+  return fake;
+}
+
+function recordingLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+/** What holds a real process open while it stops (its sockets): the deadline's own timer does not. */
+function holdOpen(t: Test): void {
+  const held = setInterval(() => undefined, 1_000);
+  t.teardown(() => clearInterval(held));
+}
+
+const messages = (lines: readonly Record<string, unknown>[]): unknown[] => lines.map((line) => line.msg);
+
+t.test('a signal after start-up closes what was opened, newest first, and exits 0', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const proc = fakeProcess();
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
+  const closed: string[] = [];
+  for (const name of ['services', 'http', 'metrics http']) stop.opened(name, async () => (closed.push(name), true));
+  stop.startedUp();
+  t.equal(stop.stopping, false);
+  await sleep(20);
+  t.strictSame(closed, [], 'nothing is closed before a signal');
+
+  proc.emit('SIGTERM', 'SIGTERM');
+  t.equal(stop.stopping, true);
+  t.equal(await proc.exited, 0);
+  t.strictSame(closed, ['metrics http', 'http', 'services']);
+  t.strictSame(messages(lines), ['shutting down', 'stopped']);
+  t.match(lines[0], { signal: 'SIGTERM' });
+  t.notOk('duringStartUp' in (lines[0] ?? {}));
+  t.match(lines[1], { clean: true });
+});
+
+t.test('a signal during start-up waits for start-up to stop at its next step, then closes what it opened', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const proc = fakeProcess();
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
+  const closed: string[] = [];
+  stop.opened('services', async () => (closed.push('services'), true));
+  proc.emit('SIGINT', 'SIGINT');
+  t.equal(stop.stopping, true, 'start-up sees the stop at its next step');
+  await sleep(20);
+  t.strictSame(closed, [], 'nothing is closed under a start-up still running');
+  t.strictSame(proc.exits, []);
+  stop.startedUp();
+  t.equal(await proc.exited, 0);
+  t.strictSame(closed, ['services']);
+  t.match(lines[0], { msg: 'shutting down', signal: 'SIGINT', duringStartUp: true });
+  t.match(lines.at(-1), { msg: 'stopped', clean: true });
+});
+
+t.test('signals that come again are logged and ignored: one stop, one exit', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const proc = fakeProcess();
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
+  let release!: () => void;
+  let closes = 0;
+  stop.opened('http', () => new Promise<boolean>((resolve) => {
+    closes++;
+    release = () => resolve(true);
+  }));
+  stop.startedUp();
+  proc.emit('SIGTERM', 'SIGTERM');
+  proc.emit('SIGTERM', 'SIGTERM');
+  proc.emit('SIGINT', 'SIGINT');
+  await sleep(20);
+  t.strictSame(proc.exits, [], 'still draining');
+  release();
+  t.equal(await proc.exited, 0);
+  await sleep(20);
+  t.equal(closes, 1);
+  t.strictSame(proc.exits, [0]);
+  t.strictSame(messages(lines), ['shutting down', 'already shutting down', 'already shutting down', 'stopped']);
+});
+
+t.test('a step that fails or closes uncleanly is logged, the rest are closed, and the process exits 1', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const proc = fakeProcess();
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
+  const closed: string[] = [];
+  stop.opened('services', async () => (closed.push('services'), false));
+  stop.opened('http', () => Promise.reject(new Error('would not close')));
+  stop.opened('metrics http', async () => (closed.push('metrics http'), true));
+  stop.startedUp();
+  proc.emit('SIGTERM', 'SIGTERM');
+  t.equal(await proc.exited, 1);
+  t.strictSame(closed, ['metrics http', 'services']);
+  t.match(lines.find((line) => line.msg === 'closing failed; closing the rest'), { step: 'http', err: { message: 'would not close' } });
+  t.match(lines.at(-1), { msg: 'stopped', clean: false });
+});
+
+t.test('a stop that outlives its deadline names the step it waits for and exits 1', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const proc = fakeProcess();
+  holdOpen(t);
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 100 });
+  const closed: string[] = [];
+  stop.opened('services', async () => (closed.push('services'), true));
+  stop.opened('http', () => new Promise<boolean>(() => undefined));
+  stop.startedUp();
+  const signalled = performance.now();
+  proc.emit('SIGTERM', 'SIGTERM');
+  t.equal(await proc.exited, 1);
+  const took = performance.now() - signalled;
+  t.ok(took >= 95 && took < 2_000, `exited at the deadline (${took.toFixed(0)} ms)`);
+  t.match(lines.at(-1), { msg: 'stopping took too long; exiting without waiting for it', pending: 'http', deadlineMs: 100 });
+  t.strictSame(closed, [], 'the steps after the stuck one were not reached');
+});
+
+t.test('the deadline covers a start-up that never reaches its next step', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const proc = fakeProcess();
+  holdOpen(t);
+  new ProcessStop(logger, { process: proc, deadlineMs: 50 });
+  proc.emit('SIGTERM', 'SIGTERM');
+  t.equal(await proc.exited, 1);
+  t.match(lines.at(-1), { msg: 'stopping took too long; exiting without waiting for it', pending: 'start-up' });
+});
+
+t.test('the deadline does not hold the process open, and a finished stop clears it', async (t) => {
+  const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+  const { logger } = recordingLogger();
+  const proc = fakeProcess();
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 60_000 });
+  stop.startedUp();
+  const before = timers();
+  proc.emit('SIGTERM', 'SIGTERM');
+  t.equal(await proc.exited, 0);
+  t.equal(timers(), before, 'no deadline left armed after the stop');
+  t.strictSame(proc.exits, [0]);
+});
