@@ -7,7 +7,7 @@ import { eventually } from '../test/support/eventually.ts';
 import { freshMysqlDatabase, serviceUrl } from '../test/support/services.ts';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { caughtUp, projectionRig } from '../test/support/projections.ts';
-import { NatsPositions } from './positions.ts';
+import { InProcessPositions, NatsPositions } from './positions.ts';
 
 t.test('projectors tell every committed position over NATS, to listeners in other processes', async (t) => {
   const publisher = new NatsPositions(serviceUrl('NATS_URL'));
@@ -53,6 +53,32 @@ t.test('without NATS, publishing is skipped and nothing fails; once NATS is back
     return heard.includes(3);
   }, 'positions flow after NATS came back', 20_000);
   t.ok(heard.includes(3));
+});
+
+t.test('appends are heard while NATS is connected and subscribed, not while it is down, and again once it is back', async (t) => {
+  t.equal(new InProcessPositions().hearsAppends, false, 'in process: another process appending to the same store is found by polling');
+  const nats = await startNats();
+  t.teardown(() => nats.stop());
+  const hearer = new NatsPositions(nats.url);
+  t.teardown(() => hearer.close());
+  await hearer.ready();
+  t.equal(hearer.hearsAppends, true, 'subscribed to the announcements');
+  await nats.kill();
+  await eventually(async () => !hearer.hearsAppends, 'not heard while NATS is down');
+  await nats.restart();
+  await eventually(async () => hearer.hearsAppends, 'heard again once NATS is back', 20_000);
+  // And the announcements do flow again.
+  const announcer = new NatsPositions(nats.url);
+  t.teardown(() => announcer.close());
+  await announcer.ready();
+  const heard: number[] = [];
+  hearer.listenAppends((position) => heard.push(position));
+  await eventually(async () => {
+    announcer.announceAppend(42);
+    return heard.includes(42);
+  }, 'an announcement heard');
+  await hearer.close();
+  t.equal(hearer.hearsAppends, false, 'closed');
 });
 
 t.test('appends announced over NATS wake a SQL store subscription in another process at once, not at its next poll', async (t) => {

@@ -24,6 +24,11 @@ export interface ProjectionPositions {
   listenAppends(listener: (position: number) => void): () => void;
   /** True while messages can flow (NATS connected, or in process). */
   readonly connected: boolean;
+  /**
+   * True while other processes' appends are heard as they happen (NATS connected, and subscribed
+   * to them): a follower of the store then polls only as a safety net for an announcement lost.
+   */
+  readonly hearsAppends: boolean;
   close(): Promise<void>;
 }
 
@@ -33,6 +38,8 @@ export const APPENDED_SUBJECT = 'boxoffice.events.appended';
 export class InProcessPositions implements ProjectionPositions {
   readonly #emitter = new EventEmitter();
   readonly connected = true;
+  /** Another process appending to the same store (a CLI's import) is found by polling only. */
+  readonly hearsAppends = false;
 
   constructor() {
     this.#emitter.setMaxListeners(0);
@@ -85,6 +92,8 @@ export class NatsPositions implements ProjectionPositions {
   #closed = false;
   /** False between a disconnect and the reconnect that follows (the client keeps retrying). */
   #up = false;
+  /** Subscribed to the announcements of appends, on a connection that is up (what was announced while down is lost). */
+  #hearing = false;
   readonly #connecting: Promise<void>;
 
   constructor(private readonly url: string, private readonly onError: (error: unknown) => void = () => undefined) {
@@ -93,6 +102,10 @@ export class NatsPositions implements ProjectionPositions {
 
   get connected(): boolean {
     return this.#up && this.#connection !== undefined && !this.#connection.isClosed();
+  }
+
+  get hearsAppends(): boolean {
+    return this.#hearing && this.connected;
   }
 
   async #watch(connection: NatsConnection): Promise<void> {
@@ -139,6 +152,7 @@ export class NatsPositions implements ProjectionPositions {
         });
         // The server has the subscription once a round trip has passed: from then on nothing is missed.
         await connection.flush();
+        this.#hearing = true;
         return;
       } catch (error) {
         this.onError(error);

@@ -21,9 +21,10 @@ export function databaseOptions(config: Config, sqliteFile: string): DatabaseOpt
     : { client: 'better-sqlite3', filename: join(config.dataDir, sqliteFile) };
 }
 
-export async function openEventStore(config: Config): Promise<EventStore> {
+/** `appendsHeard`: whether other processes' appends are announced to this one now (NATS): a SQL store then polls seldom. */
+export async function openEventStore(config: Config, appendsHeard?: () => boolean): Promise<EventStore> {
   if (config.eventstoreUrl !== null) return EsdbEventStore.connect(config.eventstoreUrl);
-  return SqlEventStore.open(databaseOptions(config, 'events.sqlite'));
+  return SqlEventStore.open({ ...databaseOptions(config, 'events.sqlite'), ...(appendsHeard === undefined ? {} : { appendsHeard }) });
 }
 
 export async function openReadModelDatabase(config: Config): Promise<Knex> {

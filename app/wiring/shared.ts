@@ -55,8 +55,9 @@ export async function openShared(config: Config, logger: Logger, closers: Closer
   const positions = openPositions(config, (error) => onBackgroundError(error, 'NATS'));
   closers.add('positions (NATS)', () => positions.close());
   // This process's appends are announced to the others, and theirs wake this process's
-  // subscriptions to the store: a projector learns of new events at once, not at its next poll.
-  const store = new InstrumentedEventStore(await openEventStore(config), metrics, (position) => positions.announceAppend(position));
+  // subscriptions to the store: a projector learns of new events at once, not at its next poll;
+  // while they are heard, a subscription polls once a second, not every 50 ms.
+  const store = new InstrumentedEventStore(await openEventStore(config, () => positions.hearsAppends), metrics, (position) => positions.announceAppend(position));
   closers.add('event store', () => store.close());
   const stopHearingAppends = positions.listenAppends((position) => store.appendedElsewhere(position));
   closers.add('append announcements', async () => stopHearingAppends());

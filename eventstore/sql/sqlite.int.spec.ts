@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import knex from 'knex';
 import t, { type Test } from 'tap';
 import { incompressibleSnapshot } from '../../test/support/sealed.ts';
@@ -46,4 +48,38 @@ t.test('a statement limit too short for the store is refused when it opens', asy
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await t.rejects(SqlEventStore.open({ client: 'better-sqlite3', filename: join(dir, 'events.sqlite'), maxStatementBytes: 64 * 1024 }), /too short for the event store/);
   await t.rejects(SqlEventStore.open({ client: 'better-sqlite3', filename: join(dir, 'events.sqlite'), maxStatementBytes: Number.NaN }), /too short for the event store/);
+});
+
+t.test('while appends elsewhere are heard, a subscription polls once a second; while not, every 50 ms', async (t) => {
+  const { store: writer, filename } = await openStore(t);
+  let heard = true;
+  const follower = await SqlEventStore.open({ client: 'better-sqlite3', filename, appendsHeard: () => heard });
+  t.teardown(() => follower.close());
+  const subscription = follower.subscribe({ after: 0 });
+  t.teardown(() => subscription.close());
+  const pages = subscription[Symbol.asyncIterator]();
+  /** Appends in the other store, told to no one, and answers how long the follower took to read it (or 'not yet'). */
+  const foundAfter = async (stream: string, withinMs: number): Promise<number | 'not yet'> => {
+    const { position } = await writer.append(stream, [{ id: randomUUID(), type: 'Something', data: {}, metadata: {} }], 'no_stream');
+    const started = performance.now();
+    // Only while the follower has no other next() in flight: a lost race would leave one behind.
+    const page = await Promise.race([pages.next(), setTimeout(withinMs, 'not yet' as const)]);
+    if (page === 'not yet') return page;
+    t.equal(page.done === true ? undefined : page.value.position, position, `${stream}: read at its position`);
+    return performance.now() - started;
+  };
+  // Heard: an append nobody announced waits for the safety net's poll, up to a second.
+  const next = pages.next();
+  await setTimeout(100); // its first read, of the empty store, is done: it rests
+  const first = await writer.append('quiet-1', [{ id: randomUUID(), type: 'Something', data: {}, metadata: {} }], 'no_stream');
+  t.equal(await Promise.race([next, setTimeout(300, 'not yet' as const)]), 'not yet', 'not read within 300 ms');
+  const late = await Promise.race([next, setTimeout(2_000, 'not yet' as const)]);
+  t.not(late, 'not yet', 'read at the next poll, within the second');
+  t.equal(late !== 'not yet' && late.done !== true ? late.value.position : undefined, first.position);
+
+  // Not heard (NATS away): the 50 ms poll again, from the next rest on.
+  heard = false;
+  await setTimeout(1_100);
+  const quick = await foundAfter('quiet-2', 1_000);
+  t.ok(typeof quick === 'number' && quick < 300, `read ${typeof quick === 'number' ? `after ${quick.toFixed(0)} ms` : 'not within 1 s'}`);
 });

@@ -9,8 +9,8 @@ export interface PollingOptions {
   readonly readPage: (after: number) => Promise<AllPage>;
   readonly after: number;
   readonly pageSize: number;
-  /** How often to look for events appended by other processes. */
-  readonly pollIntervalMs: number;
+  /** How long to rest before looking for events appended by other processes (asked at each rest). */
+  readonly pollIntervalMs: () => number;
   /**
    * Emits 'appended' (position, and the writes when they were made in this process) after each
    * append, 'close' when the store closes.
@@ -129,7 +129,7 @@ export function pollingSubscription(options: PollingOptions): Subscription {
 
   /** Rests until woken (true) or until it is time to poll (false). */
   const sleep = (): Promise<boolean> => new Promise((resolve) => {
-    const timer = setTimeout(() => done(false), options.pollIntervalMs);
+    const timer = setTimeout(() => done(false), options.pollIntervalMs());
     function done(woken: boolean): void {
       clearTimeout(timer);
       wake = undefined;

@@ -14,7 +14,7 @@ function following(filter?: { streamPrefixes?: string[]; eventTypes?: string[] }
   };
   // Polling an hour apart: only a wake from an append makes it read again within the test.
   const subscription = pollingSubscription({
-    readPage, after: 0, pageSize: 100, pollIntervalMs: options.pollIntervalMs ?? 3_600_000, appended,
+    readPage, after: 0, pageSize: 100, pollIntervalMs: () => options.pollIntervalMs ?? 3_600_000, appended,
     ...(filter ? { filter } : {}), ...(options.handledHere ? { handledHere: options.handledHere } : {}),
   });
   const iterator = subscription[Symbol.asyncIterator]();
@@ -106,7 +106,7 @@ t.test('appends with nothing for it while the consumer works, or while a page is
     if (reads === 3) await new Promise<void>((resolve) => { release = resolve; });
     return { events: [], position: Math.max(after, seen) };
   };
-  const subscription = pollingSubscription({ readPage, after: 0, pageSize: 100, pollIntervalMs: 3_600_000, appended, filter: { eventTypes: ['SeatsHeld'] } });
+  const subscription = pollingSubscription({ readPage, after: 0, pageSize: 100, pollIntervalMs: () => 3_600_000, appended, filter: { eventTypes: ['SeatsHeld'] } });
   t.teardown(() => subscription.close());
   const iterator = subscription[Symbol.asyncIterator]();
   const append = (position: number, type: string, stream = 'booking-1') => {
