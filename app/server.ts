@@ -11,7 +11,7 @@ import { AdminUsernameHeld, type UserService } from '../command-api/users/users.
 import { buildApp } from './app.ts';
 import { buildLegacyApps } from './legacy.ts';
 import { checkRoleConfig, ConfigError, isEmbeddedDefault, loadConfigOrExit, paymentGatewayOf, type Config } from '../lib/config.ts';
-import { serverLogger } from '../lib/http/logger.ts';
+import { serverLogger, type ServerLogger } from '../lib/http/logger.ts';
 import { metricsServer } from '../lib/http/metrics-route.ts';
 import { seedDemoConcert } from './demo.ts';
 import { wireProcess } from './wiring/process.ts';
@@ -23,6 +23,17 @@ export async function serve(config: Config): Promise<void> {
   // Listening for the signals before anything is opened: one during start-up is a stop too.
   const stop = new ProcessStop(logger.root);
   logger.root.info({ role: config.role }, 'starting');
+  try {
+    await startUp(config, logger, stop);
+  } catch (error) {
+    // A step that fails after a signal came is part of the stop (which may have caused it).
+    if (!stop.stopping) throw error;
+    stop.startUpFailed(error);
+  }
+}
+
+/** Opens, builds and listens, registering what it opens with `stop`, and going no further once it is stopping. */
+async function startUp(config: Config, logger: ServerLogger, stop: ProcessStop): Promise<void> {
   const wired = await wireProcess(config, logger.root);
   stop.opened('services', async () => (await wired.close()).length === 0);
   if (stop.stopping) return stop.startedUp();
@@ -32,11 +43,16 @@ export async function serve(config: Config): Promise<void> {
     logger.root.warn({ paymentGateway: 'sandbox' }, 'PAYMENT_GATEWAY=sandbox: payments are simulated and every booking can be confirmed for free; use it for tests and demos only');
   }
   const running = await buildApp(wired, logger);
-  stop.opened('http', () => closed(running));
+  // Every HTTP server stops accepting at once, and their requests in flight drain together.
+  const servers: { close(): Promise<unknown> }[] = [running];
+  stop.opened('http', async () => {
+    await Promise.all(servers.map((server) => server.close()));
+    return true;
+  });
   const legacy = await buildLegacyApps(wired, logger);
-  for (const { app } of legacy) stop.opened('legacy http', () => closed(app));
+  servers.push(...legacy.map(({ app }) => app));
   const metrics = await metricsServer(config, wired.shared.metrics, logger.root);
-  if (metrics !== null) stop.opened('metrics http', () => closed(metrics));
+  if (metrics !== null) servers.push(metrics);
   if (stop.stopping) return stop.startedUp();
   wired.start();
 
@@ -52,6 +68,8 @@ export async function serve(config: Config): Promise<void> {
   const local = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
   const legacyAt = await Promise.all(legacy.map(async ({ port, app }) => (await app.listen({ host: config.host, port })).replace('0.0.0.0', 'localhost').replace('[::]', 'localhost')));
   const metricsAt = metrics === null ? `${local}/metrics` : `${await metrics.listen({ host: config.metrics.host, port: config.metrics.port ?? 0 })}/metrics`;
+  // Not "running" when a signal came while it began to listen: it is stopping.
+  if (stop.stopping) return stop.startedUp();
   process.stdout.write([
     `boxoffice is running at ${local}${config.role === 'all' ? '' : ` (role: ${config.role})`}`,
     `  API docs: ${local}/docs`,
@@ -68,12 +86,6 @@ export async function serve(config: Config): Promise<void> {
     '',
   ].join('\n'));
   stop.startedUp();
-}
-
-/** Closes an HTTP server: it stops accepting, and resolves once the requests in flight are answered. */
-async function closed(app: { close(): Promise<unknown> }): Promise<boolean> {
-  await app.close();
-  return true;
 }
 
 /**

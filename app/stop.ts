@@ -1,25 +1,30 @@
 /**
  * How a server process stops: on the first SIGTERM or SIGINT, whenever it comes. What start-up
  * opened is closed in the reverse order it was opened, and the process exits 0 when every step
- * closed cleanly, 1 when one did not, or when the whole stop outlived its deadline.
+ * closed cleanly, 1 when one did not, or when the stop outlived its deadline.
  *
  * - A signal during start-up does not race it: start-up asks `stopping` between its steps and
  *   goes no further, and the stop closes what it had opened by then. Before, the stop closed the
- *   HTTP server while start-up went on to listen on it, which ended in "failed to start".
+ *   HTTP server while start-up went on to listen on it, which ended in "failed to start". A step
+ *   that fails meanwhile is logged, and the stop goes on (and exits 1).
  * - Signals that come again are logged and ignored: a terminal's Ctrl-C or a SIGTERM to
  *   `npm start`'s group reaches this process twice (npm relays the one it got).
- * - The deadline covers the whole stop, start-up's unfinished step included: each closer of the
- *   wiring has a time limit of its own (closers.ts), but they run one after another, and
- *   draining the HTTP requests has none. Past the deadline the step still running is logged and
- *   the process exits 1, before an orchestrator's grace period ends in a SIGKILL that says nothing.
+ * - The deadline covers the whole stop: each closer of the wiring has a time limit of its own
+ *   (closers.ts), but they run one after another, and draining the HTTP requests has none. A
+ *   start-up step a signal interrupts gets a shorter one (a migration waits up to 120 s for its
+ *   lock). Past either, the step still running is logged and the process exits 1, before an
+ *   orchestrator's grace period ends in a SIGKILL that says nothing.
  */
 import type { Logger } from 'pino';
 
 /** The whole stop's limit: under compose's stop_grace_period (45 s), over one closer's limit (30 s). */
 export const STOP_DEADLINE_MS = 40_000;
+/** How long a start-up step a signal came during may go on before the process gives it up. */
+export const START_UP_STEP_DEADLINE_MS = 10_000;
 
 export interface StopOptions {
   readonly deadlineMs?: number;
+  readonly startUpStepDeadlineMs?: number;
   /** Where the signals come from and how the process ends (a spec passes its own). */
   readonly process?: Pick<NodeJS.EventEmitter, 'on'> & { exit(code: number): void };
 }
@@ -33,15 +38,20 @@ interface Step {
 export class ProcessStop {
   readonly #steps: Step[] = [];
   readonly #deadlineMs: number;
+  readonly #startUpStepDeadlineMs: number;
   readonly #process: NonNullable<StopOptions['process']>;
   #signal: NodeJS.Signals | null = null;
   #startedUp = false;
-  /** What the stop is waiting for, named in the log when the deadline passes. */
+  /** Whether something already failed: a start-up step the stop interrupted. */
+  #unclean = false;
+  /** What the stop is waiting for, named in the log when a deadline passes. */
   #pending = 'start-up';
-  #deadline: NodeJS.Timeout | undefined;
+  readonly #deadlines: NodeJS.Timeout[] = [];
+  #ended = false;
 
   constructor(private readonly log: Logger, options: StopOptions = {}) {
     this.#deadlineMs = options.deadlineMs ?? STOP_DEADLINE_MS;
+    this.#startUpStepDeadlineMs = options.startUpStepDeadlineMs ?? START_UP_STEP_DEADLINE_MS;
     this.#process = options.process ?? process;
     this.#process.on('SIGTERM', this.#onSignal);
     this.#process.on('SIGINT', this.#onSignal);
@@ -63,6 +73,13 @@ export class ProcessStop {
     if (this.#signal !== null) void this.#stop();
   }
 
+  /** A start-up step failed after a signal came (the stop may have caused it): logged, and the stop goes on. */
+  startUpFailed(error: unknown): void {
+    this.log.error({ err: error }, 'start-up failed while stopping');
+    this.#unclean = true;
+    this.startedUp();
+  }
+
   readonly #onSignal = (signal: NodeJS.Signals): void => {
     if (this.#signal !== null) {
       this.log.info({ signal }, 'already shutting down');
@@ -70,15 +87,22 @@ export class ProcessStop {
     }
     this.#signal = signal;
     this.log.info({ signal, ...(this.#startedUp ? {} : { duringStartUp: true }) }, 'shutting down');
-    this.#deadline = setTimeout(() => {
-      this.log.error({ pending: this.#pending, deadlineMs: this.#deadlineMs }, 'stopping took too long; exiting without waiting for it');
-      this.#process.exit(1);
-    }, this.#deadlineMs).unref();
+    this.#exitAfter(this.#deadlineMs);
     if (this.#startedUp) void this.#stop();
+    else this.#exitAfter(this.#startUpStepDeadlineMs, () => !this.#startedUp);
   };
 
+  /** Exits 1 after `ms`, naming what is pending, unless the stop ended first or `still()` says otherwise. */
+  #exitAfter(ms: number, still: () => boolean = () => true): void {
+    this.#deadlines.push(setTimeout(() => {
+      if (!still()) return;
+      this.log.error({ pending: this.#pending, deadlineMs: ms }, 'stopping took too long; exiting without waiting for it');
+      this.#end(1);
+    }, ms));
+  }
+
   async #stop(): Promise<void> {
-    let clean = true;
+    let clean = !this.#unclean;
     for (const { name, close } of this.#steps.splice(0).reverse()) {
       this.#pending = name;
       try {
@@ -88,9 +112,15 @@ export class ProcessStop {
         clean = false;
       }
     }
-    clearTimeout(this.#deadline);
     this.log.info({ clean }, 'stopped');
     // Something was left unclosed (each is logged): an orchestrator sees a shutdown that was not clean.
-    this.#process.exit(clean ? 0 : 1);
+    this.#end(clean ? 0 : 1);
+  }
+
+  #end(code: number): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const deadline of this.#deadlines.splice(0)) clearTimeout(deadline);
+    this.#process.exit(code);
   }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { ProcessStop } from './stop.ts';
 
 /** A process a spec can signal, whose exit is recorded instead of taken. */
@@ -23,12 +23,6 @@ function recordingLogger(): { logger: pino.Logger; lines: Record<string, unknown
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
   return { logger, lines };
-}
-
-/** What holds a real process open while it stops (its sockets): the deadline's own timer does not. */
-function holdOpen(t: Test): void {
-  const held = setInterval(() => undefined, 1_000);
-  t.teardown(() => clearInterval(held));
 }
 
 const messages = (lines: readonly Record<string, unknown>[]): unknown[] => lines.map((line) => line.msg);
@@ -115,7 +109,6 @@ t.test('a step that fails or closes uncleanly is logged, the rest are closed, an
 t.test('a stop that outlives its deadline names the step it waits for and exits 1', async (t) => {
   const { logger, lines } = recordingLogger();
   const proc = fakeProcess();
-  holdOpen(t);
   const stop = new ProcessStop(logger, { process: proc, deadlineMs: 100 });
   const closed: string[] = [];
   stop.opened('services', async () => (closed.push('services'), true));
@@ -130,25 +123,53 @@ t.test('a stop that outlives its deadline names the step it waits for and exits 
   t.strictSame(closed, [], 'the steps after the stuck one were not reached');
 });
 
-t.test('the deadline covers a start-up that never reaches its next step', async (t) => {
+t.test('a start-up step the signal came during gets a shorter deadline of its own', async (t) => {
   const { logger, lines } = recordingLogger();
   const proc = fakeProcess();
-  holdOpen(t);
-  new ProcessStop(logger, { process: proc, deadlineMs: 50 });
+  new ProcessStop(logger, { process: proc, deadlineMs: 5_000, startUpStepDeadlineMs: 50 });
+  const signalled = performance.now();
   proc.emit('SIGTERM', 'SIGTERM');
   t.equal(await proc.exited, 1);
-  t.match(lines.at(-1), { msg: 'stopping took too long; exiting without waiting for it', pending: 'start-up' });
+  const took = performance.now() - signalled;
+  t.ok(took >= 45 && took < 2_000, `exited at the start-up step's deadline (${took.toFixed(0)} ms)`);
+  t.match(lines.at(-1), { msg: 'stopping took too long; exiting without waiting for it', pending: 'start-up', deadlineMs: 50 });
 });
 
-t.test('the deadline does not hold the process open, and a finished stop clears it', async (t) => {
-  const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
-  const { logger } = recordingLogger();
+t.test('a start-up that reaches its next step in time is stopped as usual, and the step deadline does not fire later', async (t) => {
+  const { logger, lines } = recordingLogger();
   const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 60_000 });
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000, startUpStepDeadlineMs: 100 });
+  stop.opened('services', async () => true);
+  proc.emit('SIGTERM', 'SIGTERM');
   stop.startedUp();
-  const before = timers();
+  t.equal(await proc.exited, 0);
+  await sleep(200);
+  t.strictSame(proc.exits, [0], 'one exit');
+  t.notOk(lines.some((line) => line.msg === 'stopping took too long; exiting without waiting for it'));
+});
+
+t.test('a start-up step that fails after the signal is logged, what was opened is closed, and the process exits 1', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const proc = fakeProcess();
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
+  const closed: string[] = [];
+  stop.opened('services', async () => (closed.push('services'), true));
+  proc.emit('SIGTERM', 'SIGTERM');
+  stop.startUpFailed(new Error('listen EADDRINUSE'));
+  t.equal(await proc.exited, 1);
+  t.strictSame(closed, ['services']);
+  t.match(lines.find((line) => line.msg === 'start-up failed while stopping'), { err: { message: 'listen EADDRINUSE' } });
+  t.match(lines.at(-1), { msg: 'stopped', clean: false });
+});
+
+t.test('a finished stop clears its deadline: it does not fire afterwards', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const proc = fakeProcess();
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 50 });
+  stop.startedUp();
   proc.emit('SIGTERM', 'SIGTERM');
   t.equal(await proc.exited, 0);
-  t.equal(timers(), before, 'no deadline left armed after the stop');
-  t.strictSame(proc.exits, [0]);
+  await sleep(150);
+  t.strictSame(proc.exits, [0], 'one exit, 0');
+  t.strictSame(messages(lines), ['shutting down', 'stopped']);
 });

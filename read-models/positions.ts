@@ -92,7 +92,7 @@ export class NatsPositions implements ProjectionPositions {
   #closed = false;
   /** False between a disconnect and the reconnect that follows (the client keeps retrying). */
   #up = false;
-  /** Subscribed to the announcements of appends, on a connection that is up (what was announced while down is lost). */
+  /** Subscribed to the announcements of appends since the last (re)connect; false from a disconnect on (what is announced meanwhile is lost). */
   #hearing = false;
   readonly #connecting: Promise<void>;
 
@@ -110,8 +110,16 @@ export class NatsPositions implements ProjectionPositions {
 
   async #watch(connection: NatsConnection): Promise<void> {
     for await (const status of connection.status()) {
-      if (status.type === Events.Disconnect) this.#up = false;
-      else if (status.type === Events.Reconnect) this.#up = true;
+      if (status.type === Events.Disconnect) {
+        this.#up = false;
+        this.#hearing = false;
+      } else if (status.type === Events.Reconnect) {
+        this.#up = true;
+        // The client subscribes again as it reconnects: heard once the server has that (a round trip).
+        connection.flush().then(() => {
+          if (this.#up) this.#hearing = true;
+        }, (error: unknown) => this.onError(error));
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
+import { closeEachConnectionOnceAnswered } from './close-connections.ts';
 import { AppError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
@@ -60,6 +61,8 @@ export async function metricsServer(config: MetricsConfig, metrics: Metrics, log
   const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // A scrape in flight when the process stops must not keep its connection, and the process, open.
+  closeEachConnectionOnceAnswered(app);
   app.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(API_SECURITY_HEADERS);
     done();

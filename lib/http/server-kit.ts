@@ -35,6 +35,7 @@ import { AppError } from '../errors.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { acceptNoBodyWhereOptional } from './optional-body.ts';
 import { refuseUnknownInput } from './strict-input.ts';
+import { closeEachConnectionOnceAnswered } from './close-connections.ts';
 import type { SharedRateLimitCounters } from './rate-limit-counters.ts';
 
 export type HttpServer = FastifyInstance<
@@ -85,18 +86,7 @@ export async function createHttpServer(config: Config, deps: HttpServerDeps): Pr
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // A stop closes each connection once its request is answered: fastify's close shuts the idle
-  // ones once, and a keep-alive connection whose request was in flight then would hold the
-  // process for its keepAliveTimeout (72 s), past an orchestrator's grace period.
-  let closingIdle: NodeJS.Timeout | undefined;
-  app.addHook('preClose', (done) => {
-    closingIdle = setInterval(() => app.server.closeIdleConnections(), 100).unref();
-    done();
-  });
-  app.addHook('onClose', (_instance, done) => {
-    clearInterval(closingIdle);
-    done();
-  });
+  closeEachConnectionOnceAnswered(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -171,3 +161,4 @@ const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart })
     return validator.Check(converted) ? { value: converted } : failed(converted);
   };
 };
+
