@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import t from 'tap';
-import { ProcessStop } from './stop.ts';
+import { ProcessStop, type StopOptions } from './stop.ts';
 
 /** A process a spec can signal, whose exit is recorded instead of taken. */
 function fakeProcess(): EventEmitter & { exits: number[]; exit(code: number): void; exited: Promise<number> } {
@@ -27,12 +27,20 @@ function recordingLogger(): { logger: pino.Logger; lines: Record<string, unknown
 
 const messages = (lines: readonly Record<string, unknown>[]): unknown[] => lines.map((line) => line.msg);
 
-t.test('a signal after start-up closes what was opened, newest first, and exits 0', async (t) => {
+/** A stop on a fake process, a 5 s deadline unless told, and what it logged and closed. */
+function stopRig(options: Omit<StopOptions, 'process'> = {}) {
   const { logger, lines } = recordingLogger();
   const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
+  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000, ...options });
   const closed: string[] = [];
-  for (const name of ['services', 'http', 'metrics http']) stop.opened(name, async () => (closed.push(name), true));
+  /** Registers a step that records its close and closes cleanly, or not. */
+  const open = (name: string, clean = true): void => stop.opened(name, async () => (closed.push(name), clean));
+  return { lines, proc, stop, closed, open };
+}
+
+t.test('a signal after start-up closes what was opened, newest first, and exits 0', async (t) => {
+  const { lines, proc, stop, closed, open } = stopRig();
+  for (const name of ['services', 'http', 'metrics http']) open(name);
   stop.startedUp();
   t.equal(stop.stopping, false);
   await sleep(20);
@@ -49,11 +57,8 @@ t.test('a signal after start-up closes what was opened, newest first, and exits 
 });
 
 t.test('a signal during start-up waits for start-up to stop at its next step, then closes what it opened', async (t) => {
-  const { logger, lines } = recordingLogger();
-  const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
-  const closed: string[] = [];
-  stop.opened('services', async () => (closed.push('services'), true));
+  const { lines, proc, stop, closed, open } = stopRig();
+  open('services');
   proc.emit('SIGINT', 'SIGINT');
   t.equal(stop.stopping, true, 'start-up sees the stop at its next step');
   await sleep(20);
@@ -67,9 +72,7 @@ t.test('a signal during start-up waits for start-up to stop at its next step, th
 });
 
 t.test('signals that come again are logged and ignored: one stop, one exit', async (t) => {
-  const { logger, lines } = recordingLogger();
-  const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
+  const { lines, proc, stop } = stopRig();
   let release!: () => void;
   let closes = 0;
   stop.opened('http', () => new Promise<boolean>((resolve) => {
@@ -91,13 +94,10 @@ t.test('signals that come again are logged and ignored: one stop, one exit', asy
 });
 
 t.test('a step that fails or closes uncleanly is logged, the rest are closed, and the process exits 1', async (t) => {
-  const { logger, lines } = recordingLogger();
-  const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
-  const closed: string[] = [];
-  stop.opened('services', async () => (closed.push('services'), false));
+  const { lines, proc, stop, closed, open } = stopRig();
+  open('services', false);
   stop.opened('http', () => Promise.reject(new Error('would not close')));
-  stop.opened('metrics http', async () => (closed.push('metrics http'), true));
+  open('metrics http');
   stop.startedUp();
   proc.emit('SIGTERM', 'SIGTERM');
   t.equal(await proc.exited, 1);
@@ -107,11 +107,8 @@ t.test('a step that fails or closes uncleanly is logged, the rest are closed, an
 });
 
 t.test('a stop that outlives its deadline names the step it waits for and exits 1', async (t) => {
-  const { logger, lines } = recordingLogger();
-  const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 100 });
-  const closed: string[] = [];
-  stop.opened('services', async () => (closed.push('services'), true));
+  const { lines, proc, stop, closed, open } = stopRig({ deadlineMs: 100 });
+  open('services');
   stop.opened('http', () => new Promise<boolean>(() => undefined));
   stop.startedUp();
   const signalled = performance.now();
@@ -124,9 +121,7 @@ t.test('a stop that outlives its deadline names the step it waits for and exits 
 });
 
 t.test('a start-up step the signal came during gets a shorter deadline of its own', async (t) => {
-  const { logger, lines } = recordingLogger();
-  const proc = fakeProcess();
-  new ProcessStop(logger, { process: proc, deadlineMs: 5_000, startUpStepDeadlineMs: 50 });
+  const { lines, proc } = stopRig({ startUpStepDeadlineMs: 50 });
   const signalled = performance.now();
   proc.emit('SIGTERM', 'SIGTERM');
   t.equal(await proc.exited, 1);
@@ -136,9 +131,7 @@ t.test('a start-up step the signal came during gets a shorter deadline of its ow
 });
 
 t.test('a start-up that reaches its next step in time is stopped as usual, and the step deadline does not fire later', async (t) => {
-  const { logger, lines } = recordingLogger();
-  const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000, startUpStepDeadlineMs: 100 });
+  const { lines, proc, stop } = stopRig({ startUpStepDeadlineMs: 100 });
   stop.opened('services', async () => true);
   proc.emit('SIGTERM', 'SIGTERM');
   stop.startedUp();
@@ -149,11 +142,8 @@ t.test('a start-up that reaches its next step in time is stopped as usual, and t
 });
 
 t.test('a start-up step that fails after the signal is logged, what was opened is closed, and the process exits 1', async (t) => {
-  const { logger, lines } = recordingLogger();
-  const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 5_000 });
-  const closed: string[] = [];
-  stop.opened('services', async () => (closed.push('services'), true));
+  const { lines, proc, stop, closed, open } = stopRig();
+  open('services');
   proc.emit('SIGTERM', 'SIGTERM');
   stop.startUpFailed(new Error('listen EADDRINUSE'));
   t.equal(await proc.exited, 1);
@@ -163,9 +153,7 @@ t.test('a start-up step that fails after the signal is logged, what was opened i
 });
 
 t.test('a finished stop clears its deadline: it does not fire afterwards', async (t) => {
-  const { logger, lines } = recordingLogger();
-  const proc = fakeProcess();
-  const stop = new ProcessStop(logger, { process: proc, deadlineMs: 50 });
+  const { lines, proc, stop } = stopRig({ deadlineMs: 50 });
   stop.startedUp();
   proc.emit('SIGTERM', 'SIGTERM');
   t.equal(await proc.exited, 0);
