@@ -161,4 +161,3 @@ const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart })
     return validator.Check(converted) ? { value: converted } : failed(converted);
   };
 };
-

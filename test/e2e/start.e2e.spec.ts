@@ -86,7 +86,7 @@ t.test('a signal during start-up stops it where it is: it closes what it opened 
   t.teardown(() => void server.child.kill('SIGKILL'));
   const startedAt = await Promise.race([
     (async () => {
-      while (!server.output().includes('"msg":"starting"')) await setTimeout(1);
+      while (!server.output().includes('"msg":"starting"') && server.child.exitCode === null) await setTimeout(1);
       return 'starting';
     })(),
     server.exit.then((code) => `exited with ${code}`),
