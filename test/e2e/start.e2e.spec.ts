@@ -60,7 +60,7 @@ t.test('a signal that comes again during the stop does not cut it short', async 
   await setTimeout(200);
 
   server.child.kill('SIGTERM');
-  while (!server.output().includes('"msg":"shutting down"')) await setTimeout(5);
+  await server.printed('"msg":"shutting down"');
   t.ok(server.child.kill('SIGTERM'), 'a second SIGTERM reaches it while it drains');
   t.ok(server.child.kill('SIGINT'), 'and a SIGINT');
   await setTimeout(300);
@@ -84,14 +84,7 @@ t.test('a signal during start-up stops it where it is: it closes what it opened 
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const server = start({ PORT: '0', BOXOFFICE_DATA_DIR: dataDir, BOXOFFICE_ADMIN_PASSWORD: 'Start-Up-Admin-Passw0rd' });
   t.teardown(() => void server.child.kill('SIGKILL'));
-  const startedAt = await Promise.race([
-    (async () => {
-      while (!server.output().includes('"msg":"starting"') && server.child.exitCode === null) await setTimeout(1);
-      return 'starting';
-    })(),
-    server.exit.then((code) => `exited with ${code}`),
-  ]);
-  t.equal(startedAt, 'starting', 'it says it is starting');
+  await server.printed('"msg":"starting"');
   server.child.kill('SIGTERM');
   t.equal(await server.exit, 0, 'exits 0');
   t.equal(server.child.signalCode, null, 'not ended by the signal');

@@ -13,6 +13,8 @@ export interface ServerProcess {
   signal(name: NodeJS.Signals): void;
   /** Resolves once it prints that it is up (listening, projecting). */
   listening(): Promise<void>;
+  /** Resolves once it has printed `text` (a log line's message, say); rejects when it exits first or after 60 s. */
+  printed(text: string): Promise<void>;
   /** The address it printed when up (`http://127.0.0.1:<port>`): start it with PORT=0 and no other process can take its port first. */
   url(): string;
   output(): string;
@@ -46,26 +48,28 @@ function startProcess(
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const listening = () => new Promise<void>((resolve, reject) => {
-    if (output.includes(upMarker)) return resolve();
-    const timer = setTimeout(() => reject(new Error(`${script} not up after 60 s:\n${output}`)), 60_000);
-    child.stdout.on('data', () => {
-      if (output.includes(upMarker)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+  const printed = (text: string) => new Promise<void>((resolve, reject) => {
+    if (output.includes(text)) return resolve();
+    const timer = setTimeout(() => reject(new Error(`${script} did not print ${JSON.stringify(text)} within 60 s:\n${output}`)), 60_000);
+    const seen = (): void => {
+      if (!output.includes(text)) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
     void exit.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited with ${code}:\n${output}`));
     });
   });
+  const listening = () => printed(upMarker);
   const url = (): string => {
     const printed = /boxoffice is running at (http:\/\/\S+)/.exec(output)?.[1];
     if (printed === undefined) throw new Error(`${script} has not printed its address yet`);
     return printed.replace('localhost', '127.0.0.1');
   };
-  return { child, exit, closed, signal, listening, url, output: () => output };
+  return { child, exit, closed, signal, listening, printed, url, output: () => output };
 }
 
 export function startServer(env: Record<string, string>): ServerProcess {
