@@ -7,7 +7,7 @@ import { eventually } from '../test/support/eventually.ts';
 import { freshMysqlDatabase, serviceUrl } from '../test/support/services.ts';
 import { appendBookingFlow } from '../test/support/booking-flow.ts';
 import { caughtUp, projectionRig } from '../test/support/projections.ts';
-import { InProcessPositions, NatsPositions } from './positions.ts';
+import { InProcessPositions, NATS_DRAIN_LIMIT_MS, NATS_MAX_PINGS_OUT, NATS_PING_INTERVAL_MS, NatsPositions } from './positions.ts';
 
 t.test('projectors tell every committed position over NATS, to listeners in other processes', async (t) => {
   const publisher = new NatsPositions(serviceUrl('NATS_URL'));
@@ -79,6 +79,36 @@ t.test('appends are heard while NATS is connected and subscribed, not while it i
   }, 'an announcement heard');
   await hearer.close();
   t.equal(hearer.hearsAppends, false, 'closed');
+});
+
+t.test('a NATS server that hangs without closing its connections is found out within seconds, and closing does not wait for it', async (t) => {
+  // SIGSTOP: the sockets stay open and the kernel still accepts, but nothing answers, as behind a
+  // partition the operating system does not see. Before, the client's default pings (every 2 min,
+  // 2 unanswered) took up to 6 min to notice: reads waited for news every 500 ms and the store's
+  // followers polled every 1 s all that time, and a stop waited on the drain until its deadline.
+  const nats = await startNats();
+  t.teardown(async () => {
+    nats.resume();
+    await nats.stop();
+  });
+  const hearer = new NatsPositions(nats.url);
+  const closer = new NatsPositions(nats.url);
+  t.teardown(() => Promise.all([hearer.close(), closer.close()]));
+  await Promise.all([hearer.ready(), closer.ready()]);
+  t.equal(hearer.hearsAppends, true);
+  nats.pause();
+
+  let started = Date.now();
+  await closer.close();
+  t.ok(Date.now() - started < NATS_DRAIN_LIMIT_MS + 1_000, `closed while NATS hangs, after ${Date.now() - started} ms`);
+
+  started = Date.now();
+  const staleWithinMs = NATS_PING_INTERVAL_MS * (NATS_MAX_PINGS_OUT + 1) + 2_000;
+  await eventually(async () => !hearer.connected && !hearer.hearsAppends, 'the hung connection found out', staleWithinMs);
+  t.ok(Date.now() - started <= staleWithinMs, `found out after ${Date.now() - started} ms`);
+
+  nats.resume();
+  await eventually(async () => hearer.hearsAppends, 'heard again once NATS answers', 30_000);
 });
 
 t.test('appends announced over NATS wake a SQL store subscription in another process at once, not at its next poll', async (t) => {

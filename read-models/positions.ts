@@ -35,6 +35,19 @@ export interface ProjectionPositions {
 export const POSITION_SUBJECT_PREFIX = 'boxoffice.projection';
 export const APPENDED_SUBJECT = 'boxoffice.events.appended';
 
+/**
+ * A connection whose server stopped answering without closing it (a partition the operating
+ * system does not see, a server hung) is given up after this many pings went unanswered, one
+ * every NATS_PING_INTERVAL_MS: within 15 s, where the client's defaults (2 min, 2) took up to 6.
+ * Until then the readers wait for news that does not come (polling slowly, as the news is meant
+ * to carry them); from then on they poll fast, and the client reconnects. One PING every 5 s is
+ * nothing to the server.
+ */
+export const NATS_PING_INTERVAL_MS = 5_000;
+export const NATS_MAX_PINGS_OUT = 2;
+/** How long closing waits for the server to take what is still being sent, before it just closes. */
+export const NATS_DRAIN_LIMIT_MS = 2_000;
+
 export class InProcessPositions implements ProjectionPositions {
   readonly #emitter = new EventEmitter();
   readonly connected = true;
@@ -132,7 +145,10 @@ export class NatsPositions implements ProjectionPositions {
     let waitMs = 250;
     while (!this.#closed) {
       try {
-        const connection = await connect({ servers: this.url, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'boxoffice' });
+        const connection = await connect({
+          servers: this.url, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'boxoffice',
+          pingInterval: NATS_PING_INTERVAL_MS, maxPingOut: NATS_MAX_PINGS_OUT,
+        });
         if (this.#closed) {
           await connection.close();
           return;
@@ -205,9 +221,19 @@ export class NatsPositions implements ProjectionPositions {
     this.#subscription?.unsubscribe();
     this.#appendSubscription?.unsubscribe();
     this.#appends.removeAllListeners();
-    // Draining waits for the server; without one there is nothing to drain.
-    if (this.connected) await this.#connection?.drain().catch(() => this.#connection?.close());
-    else await this.#connection?.close();
+    // Draining waits for the server, which may be hung without that being known yet: for a while only.
+    const connection = this.#connection;
+    if (connection !== undefined && this.connected) {
+      let limit: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        connection.drain().then(() => true, () => false),
+        new Promise<false>((resolve) => (limit = setTimeout(resolve, NATS_DRAIN_LIMIT_MS, false))),
+      ]);
+      clearTimeout(limit);
+      if (!drained) await connection.close();
+    } else {
+      await connection?.close();
+    }
     await this.#local.close();
   }
 }
