@@ -27,8 +27,10 @@ export async function serve(config: Config): Promise<void> {
     await startUp(config, logger, stop);
   } catch (error) {
     // A step that fails after a signal came is part of the stop (which may have caused it).
-    if (!stop.stopping) throw error;
-    stop.startUpFailed(error);
+    if (stop.stopping) return stop.startUpFailed(error);
+    // Otherwise what start-up opened (and started) is closed before the error ends the process.
+    await stop.closeAfterFailedStartUp();
+    throw error;
   }
 }
 

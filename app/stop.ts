@@ -7,8 +7,12 @@
  *   goes no further, and the stop closes what it had opened by then. Before, the stop closed the
  *   HTTP server while start-up went on to listen on it, which ended in "failed to start". A step
  *   that fails meanwhile is logged, and the stop goes on (and exits 1).
- * - Signals that come again are logged and ignored: a terminal's Ctrl-C or a SIGTERM to
- *   `npm start`'s group reaches this process twice (npm relays the one it got).
+ * - A signal that comes again within a second is logged and ignored: a terminal's Ctrl-C or a
+ *   SIGTERM to `npm start`'s group reaches this process twice at once (npm relays the one it
+ *   got). One that comes later is a person asking again (Ctrl-C twice): the process exits 1 at
+ *   once, naming the step it gave up on. An orchestrator signals once, then kills.
+ * - A start-up that fails with no signal closes what it had opened, newest first, before the
+ *   error ends the process: reactors and projectors it had started stop between their batches.
  * - The deadline covers the whole stop: each closer of the wiring has a time limit of its own
  *   (closers.ts), but they run one after another, and draining the HTTP requests has none. A
  *   start-up step a signal interrupts gets a shorter one (a migration waits up to 120 s for its
@@ -21,10 +25,13 @@ import type { Logger } from 'pino';
 export const STOP_DEADLINE_MS = 40_000;
 /** How long a start-up step a signal came during may go on before the process gives it up. */
 export const START_UP_STEP_DEADLINE_MS = 10_000;
+/** A signal that comes again sooner was relayed (npm, the terminal's process group); later, someone asked twice. */
+export const RELAYED_SIGNAL_WINDOW_MS = 1_000;
 
 export interface StopOptions {
   readonly deadlineMs?: number;
   readonly startUpStepDeadlineMs?: number;
+  readonly relayedSignalWindowMs?: number;
   /** Where the signals come from and how the process ends (a spec passes its own). */
   readonly process?: Pick<NodeJS.EventEmitter, 'on'> & { exit(code: number): void };
 }
@@ -39,8 +46,12 @@ export class ProcessStop {
   readonly #steps: Step[] = [];
   readonly #deadlineMs: number;
   readonly #startUpStepDeadlineMs: number;
+  readonly #relayedSignalWindowMs: number;
   readonly #process: NonNullable<StopOptions['process']>;
   #signal: NodeJS.Signals | null = null;
+  #signalledAt = 0;
+  /** Closing after a start-up that failed with no signal: a signal meanwhile only hurries it. */
+  #closingAfterFailure = false;
   #startedUp = false;
   /** Whether something already failed: a start-up step the stop interrupted. */
   #unclean = false;
@@ -52,6 +63,7 @@ export class ProcessStop {
   constructor(private readonly log: Logger, options: StopOptions = {}) {
     this.#deadlineMs = options.deadlineMs ?? STOP_DEADLINE_MS;
     this.#startUpStepDeadlineMs = options.startUpStepDeadlineMs ?? START_UP_STEP_DEADLINE_MS;
+    this.#relayedSignalWindowMs = options.relayedSignalWindowMs ?? RELAYED_SIGNAL_WINDOW_MS;
     this.#process = options.process ?? process;
     this.#process.on('SIGTERM', this.#onSignal);
     this.#process.on('SIGINT', this.#onSignal);
@@ -80,12 +92,33 @@ export class ProcessStop {
     this.startedUp();
   }
 
+  /**
+   * Start-up failed with no signal: closes what it had opened, newest first, within the stop's
+   * deadline, and resolves to whether every step closed cleanly; the caller then reports the
+   * error and ends the process.
+   */
+  async closeAfterFailedStartUp(): Promise<boolean> {
+    this.#closingAfterFailure = true;
+    this.#signalledAt = performance.now();
+    this.#exitAfter(this.#deadlineMs);
+    const clean = await this.#closeSteps();
+    this.log.info({ clean }, 'closed after a failed start-up');
+    for (const deadline of this.#deadlines.splice(0)) clearTimeout(deadline);
+    return clean;
+  }
+
   readonly #onSignal = (signal: NodeJS.Signals): void => {
-    if (this.#signal !== null) {
-      this.log.info({ signal }, 'already shutting down');
+    if (this.#signal !== null || this.#closingAfterFailure) {
+      if (performance.now() - this.#signalledAt < this.#relayedSignalWindowMs) {
+        this.log.info({ signal }, 'already shutting down');
+        return;
+      }
+      this.log.error({ signal, pending: this.#pending }, 'signalled again: exiting without waiting for the stop');
+      this.#end(1);
       return;
     }
     this.#signal = signal;
+    this.#signalledAt = performance.now();
     this.log.info({ signal, ...(this.#startedUp ? {} : { duringStartUp: true }) }, 'shutting down');
     this.#exitAfter(this.#deadlineMs);
     if (this.#startedUp) void this.#stop();
@@ -102,7 +135,15 @@ export class ProcessStop {
   }
 
   async #stop(): Promise<void> {
-    let clean = !this.#unclean;
+    const clean = await this.#closeSteps() && !this.#unclean;
+    this.log.info({ clean }, 'stopped');
+    // Something was left unclosed (each is logged): an orchestrator sees a shutdown that was not clean.
+    this.#end(clean ? 0 : 1);
+  }
+
+  /** Closes every step opened, newest first; resolves to whether each closed cleanly. */
+  async #closeSteps(): Promise<boolean> {
+    let clean = true;
     for (const { name, close } of this.#steps.splice(0).reverse()) {
       this.#pending = name;
       try {
@@ -112,9 +153,7 @@ export class ProcessStop {
         clean = false;
       }
     }
-    this.log.info({ clean }, 'stopped');
-    // Something was left unclosed (each is logged): an orchestrator sees a shutdown that was not clean.
-    this.#end(clean ? 0 : 1);
+    return clean;
   }
 
   #end(code: number): void {

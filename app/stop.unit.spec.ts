@@ -93,6 +93,50 @@ t.test('signals that come again are logged and ignored: one stop, one exit', asy
   t.strictSame(messages(lines), ['shutting down', 'already shutting down', 'already shutting down', 'stopped']);
 });
 
+t.test('a signal that comes again after the relayed ones is someone asking twice: the process exits 1 at once, naming the step', async (t) => {
+  const { lines, proc, stop, closed, open } = stopRig({ relayedSignalWindowMs: 100 });
+  open('services');
+  stop.opened('http', () => new Promise<boolean>(() => undefined));
+  stop.startedUp();
+  proc.emit('SIGINT', 'SIGINT');
+  proc.emit('SIGINT', 'SIGINT');
+  await sleep(150);
+  t.strictSame(proc.exits, [], 'the relayed one was ignored; still draining');
+  proc.emit('SIGINT', 'SIGINT');
+  t.equal(await proc.exited, 1);
+  t.strictSame(closed, [], 'the stop was not waited for');
+  t.strictSame(messages(lines), ['shutting down', 'already shutting down', 'signalled again: exiting without waiting for the stop']);
+  t.match(lines.at(-1), { signal: 'SIGINT', pending: 'http' });
+});
+
+t.test('a start-up that fails with no signal closes what it opened, newest first, and leaves the exit to its caller', async (t) => {
+  const { lines, proc, stop, closed, open } = stopRig({ deadlineMs: 50 });
+  open('services');
+  open('http', false);
+  t.equal(await stop.closeAfterFailedStartUp(), false, 'one step did not close cleanly');
+  t.strictSame(closed, ['http', 'services']);
+  t.match(lines.at(-1), { msg: 'closed after a failed start-up', clean: false });
+  await sleep(100);
+  t.strictSame(proc.exits, [], 'no exit of its own: the deadline was cleared');
+});
+
+t.test('a start-up failure whose closing hangs ends at the deadline; a signal soon after it is relayed, one later ends it at once', async (t) => {
+  const hanging = stopRig({ deadlineMs: 100 });
+  hanging.stop.opened('services', () => new Promise<boolean>(() => undefined));
+  void hanging.stop.closeAfterFailedStartUp();
+  hanging.proc.emit('SIGTERM', 'SIGTERM');
+  t.equal(await hanging.proc.exited, 1);
+  t.strictSame(messages(hanging.lines), ['already shutting down', 'stopping took too long; exiting without waiting for it']);
+
+  const asked = stopRig({ relayedSignalWindowMs: 50 });
+  asked.stop.opened('services', () => new Promise<boolean>(() => undefined));
+  void asked.stop.closeAfterFailedStartUp();
+  await sleep(100);
+  asked.proc.emit('SIGINT', 'SIGINT');
+  t.equal(await asked.proc.exited, 1);
+  t.match(asked.lines.at(-1), { msg: 'signalled again: exiting without waiting for the stop', pending: 'services' });
+});
+
 t.test('a step that fails or closes uncleanly is logged, the rest are closed, and the process exits 1', async (t) => {
   const { lines, proc, stop, closed, open } = stopRig();
   open('services', false);

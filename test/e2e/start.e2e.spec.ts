@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import t from 'tap';
@@ -59,10 +59,11 @@ t.test('a signal that comes again during the stop does not cut it short', async 
   });
   await setTimeout(200);
 
+  // Back to back, as npm relays (a second SIGTERM may merge with the first while pending; a SIGINT does not).
   server.child.kill('SIGTERM');
-  await server.printed('"msg":"shutting down"');
   t.ok(server.child.kill('SIGTERM'), 'a second SIGTERM reaches it while it drains');
   t.ok(server.child.kill('SIGINT'), 'and a SIGINT');
+  await server.printed('"msg":"shutting down"');
   await setTimeout(300);
   t.equal(server.child.exitCode, null, 'still draining: the signals did not end it');
   t.equal(server.child.signalCode, null);
@@ -93,6 +94,22 @@ t.test('a signal during start-up stops it where it is: it closes what it opened 
   t.match(output, /"signal":"SIGTERM","duringStartUp":true,"msg":"shutting down"/);
   t.match(output, /"clean":true,"msg":"stopped"/);
   t.notMatch(output, /is running at/, 'it stopped before it listened');
+});
+
+t.test('a start-up that fails (its port taken) closes what it had opened and started, then says why and exits 1', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'boxoffice-start-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const { port } = taken.address() as AddressInfo;
+  const server = start({ PORT: String(port), BOXOFFICE_DATA_DIR: dataDir });
+  t.teardown(() => void server.child.kill('SIGKILL'));
+  t.equal(await server.exit, 1, 'exits 1');
+  const output = server.output();
+  t.match(output, /"clean":true,"msg":"closed after a failed start-up"/, 'the services, reactors and projectors it had started were closed first');
+  t.match(output, /boxoffice failed to start: .*EADDRINUSE/);
+  t.ok(output.indexOf('closed after a failed start-up') < output.indexOf('failed to start:'), 'closed, then the reason and the exit');
 });
 
 t.test('with BOXOFFICE_ADMIN_PASSWORD the admin can sign in once ready, and accounts survive a restart', async (t) => {
