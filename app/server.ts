@@ -17,6 +17,9 @@ import { seedDemoConcert } from './demo.ts';
 import { wireProcess } from './wiring/process.ts';
 import { ProcessStop } from './stop.ts';
 
+/** How a process that a bad variable stopped ends (as loadConfigOrExit does). */
+const CONFIG_ERROR_EXIT_CODE = 2;
+
 export async function serve(config: Config): Promise<void> {
   checkRoleConfig(config);
   const logger = serverLogger(config);
@@ -29,7 +32,7 @@ export async function serve(config: Config): Promise<void> {
     // A step that fails after a signal came is part of the stop (which may have caused it).
     if (stop.stopping) return stop.startUpFailed(error);
     // Otherwise what start-up opened (and started) is closed before the error ends the process.
-    await stop.closeAfterFailedStartUp();
+    await stop.closeAfterFailedStartUp(error, error instanceof ConfigError ? CONFIG_ERROR_EXIT_CODE : 1);
     throw error;
   }
 }
@@ -110,7 +113,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   serve(loadConfigOrExit()).catch((error: unknown) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      process.exit(2);
+      process.exit(CONFIG_ERROR_EXIT_CODE);
     }
     process.stderr.write(`boxoffice failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);

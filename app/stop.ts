@@ -11,8 +11,9 @@
  *   SIGTERM to `npm start`'s group reaches this process twice at once (npm relays the one it
  *   got). One that comes later is a person asking again (Ctrl-C twice): the process exits 1 at
  *   once, naming the step it gave up on. An orchestrator signals once, then kills.
- * - A start-up that fails with no signal closes what it had opened, newest first, before the
- *   error ends the process: reactors and projectors it had started stop between their batches.
+ * - A start-up that fails with no signal logs why and closes what it had opened, newest first,
+ *   before the error ends the process: reactors and projectors it had started stop between
+ *   their batches. A signal meanwhile is a stop like any other: the closing goes on.
  * - The deadline covers the whole stop: each closer of the wiring has a time limit of its own
  *   (closers.ts), but they run one after another, and draining the HTTP requests has none. A
  *   start-up step a signal interrupts gets a shorter one (a migration waits up to 120 s for its
@@ -50,8 +51,8 @@ export class ProcessStop {
   readonly #process: NonNullable<StopOptions['process']>;
   #signal: NodeJS.Signals | null = null;
   #signalledAt = 0;
-  /** Closing after a start-up that failed with no signal: a signal meanwhile only hurries it. */
-  #closingAfterFailure = false;
+  /** Closing after a start-up that failed: the code the process ends with if it cannot wait for that. */
+  #failedExitCode: number | null = null;
   #startedUp = false;
   /** Whether something already failed: a start-up step the stop interrupted. */
   #unclean = false;
@@ -93,13 +94,14 @@ export class ProcessStop {
   }
 
   /**
-   * Start-up failed with no signal: closes what it had opened, newest first, within the stop's
-   * deadline, and resolves to whether every step closed cleanly; the caller then reports the
-   * error and ends the process.
+   * Start-up failed with no signal: the error is logged, what start-up had opened is closed,
+   * newest first, and this resolves to whether every step closed cleanly; the caller then
+   * reports the error and ends the process with `exitCode`. Should the closing outlive the
+   * stop's deadline, or a signal come twice meanwhile, the process ends with `exitCode` itself.
    */
-  async closeAfterFailedStartUp(): Promise<boolean> {
-    this.#closingAfterFailure = true;
-    this.#signalledAt = performance.now();
+  async closeAfterFailedStartUp(error: unknown, exitCode: number): Promise<boolean> {
+    this.#failedExitCode = exitCode;
+    this.log.error({ err: error }, 'failed to start; closing what start-up opened');
     this.#exitAfter(this.#deadlineMs);
     const clean = await this.#closeSteps();
     this.log.info({ clean }, 'closed after a failed start-up');
@@ -108,7 +110,7 @@ export class ProcessStop {
   }
 
   readonly #onSignal = (signal: NodeJS.Signals): void => {
-    if (this.#signal !== null || this.#closingAfterFailure) {
+    if (this.#signal !== null) {
       if (performance.now() - this.#signalledAt < this.#relayedSignalWindowMs) {
         this.log.info({ signal }, 'already shutting down');
         return;
@@ -120,6 +122,8 @@ export class ProcessStop {
     this.#signal = signal;
     this.#signalledAt = performance.now();
     this.log.info({ signal, ...(this.#startedUp ? {} : { duringStartUp: true }) }, 'shutting down');
+    // Already closing after a failed start-up, under the stop's deadline: the signal changes nothing.
+    if (this.#failedExitCode !== null) return;
     this.#exitAfter(this.#deadlineMs);
     if (this.#startedUp) void this.#stop();
     else this.#exitAfter(this.#startUpStepDeadlineMs, () => !this.#startedUp);
@@ -158,6 +162,8 @@ export class ProcessStop {
 
   #end(code: number): void {
     if (this.#ended) return;
+    // A failed start-up ends as its caller would have ended it (a bad variable: 2).
+    if (code !== 0 && this.#failedExitCode !== null) code = this.#failedExitCode;
     this.#ended = true;
     for (const deadline of this.#deadlines.splice(0)) clearTimeout(deadline);
     this.#process.exit(code);

@@ -109,29 +109,35 @@ t.test('a signal that comes again after the relayed ones is someone asking twice
   t.match(lines.at(-1), { signal: 'SIGINT', pending: 'http' });
 });
 
-t.test('a start-up that fails with no signal closes what it opened, newest first, and leaves the exit to its caller', async (t) => {
+t.test('a start-up that fails with no signal logs why, closes what it opened, newest first, and leaves the exit to its caller', async (t) => {
   const { lines, proc, stop, closed, open } = stopRig({ deadlineMs: 50 });
   open('services');
   open('http', false);
-  t.equal(await stop.closeAfterFailedStartUp(), false, 'one step did not close cleanly');
+  t.equal(await stop.closeAfterFailedStartUp(new Error('listen EADDRINUSE'), 1), false, 'one step did not close cleanly');
   t.strictSame(closed, ['http', 'services']);
-  t.match(lines.at(-1), { msg: 'closed after a failed start-up', clean: false });
+  t.strictSame(messages(lines), ['failed to start; closing what start-up opened', 'closed after a failed start-up']);
+  t.match(lines[0], { err: { message: 'listen EADDRINUSE' } });
+  t.match(lines[1], { clean: false });
   await sleep(100);
   t.strictSame(proc.exits, [], 'no exit of its own: the deadline was cleared');
 });
 
-t.test('a start-up failure whose closing hangs ends at the deadline; a signal soon after it is relayed, one later ends it at once', async (t) => {
+t.test('closing after a failed start-up that outlives the deadline ends with the failure\'s exit code; a signal meanwhile is a stop like any other', async (t) => {
   const hanging = stopRig({ deadlineMs: 100 });
   hanging.stop.opened('services', () => new Promise<boolean>(() => undefined));
-  void hanging.stop.closeAfterFailedStartUp();
+  void hanging.stop.closeAfterFailedStartUp(new Error('a bad variable'), 2);
   hanging.proc.emit('SIGTERM', 'SIGTERM');
-  t.equal(await hanging.proc.exited, 1);
-  t.strictSame(messages(hanging.lines), ['already shutting down', 'stopping took too long; exiting without waiting for it']);
+  t.equal(await hanging.proc.exited, 2, 'the code its caller would have ended it with');
+  t.strictSame(messages(hanging.lines), ['failed to start; closing what start-up opened', 'shutting down', 'stopping took too long; exiting without waiting for it']);
 
   const asked = stopRig({ relayedSignalWindowMs: 50 });
   asked.stop.opened('services', () => new Promise<boolean>(() => undefined));
-  void asked.stop.closeAfterFailedStartUp();
+  void asked.stop.closeAfterFailedStartUp(new Error('listen EADDRINUSE'), 1);
   await sleep(100);
+  asked.proc.emit('SIGINT', 'SIGINT');
+  await sleep(20);
+  t.strictSame(asked.proc.exits, [], 'one signal: the closing goes on');
+  await sleep(60);
   asked.proc.emit('SIGINT', 'SIGINT');
   t.equal(await asked.proc.exited, 1);
   t.match(asked.lines.at(-1), { msg: 'signalled again: exiting without waiting for the stop', pending: 'services' });

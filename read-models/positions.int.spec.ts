@@ -101,6 +101,12 @@ t.test('a NATS server that hangs without closing its connections is found out wi
   let started = Date.now();
   await closer.close();
   t.ok(Date.now() - started < NATS_DRAIN_LIMIT_MS + 1_000, `closed while NATS hangs, after ${Date.now() - started} ms`);
+  // One still connecting (the kernel takes the connection; the server never says hello) closes as soon.
+  const connecting = new NatsPositions(nats.url);
+  started = Date.now();
+  await connecting.close();
+  t.ok(Date.now() - started < NATS_DRAIN_LIMIT_MS + 1_000, `closed while still connecting, after ${Date.now() - started} ms`);
+  t.equal(connecting.connected, false);
 
   started = Date.now();
   const staleWithinMs = NATS_PING_INTERVAL_MS * (NATS_MAX_PINGS_OUT + 1) + 2_000;

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { connect, Events, type NatsConnection, type Subscription } from 'nats';
+import { connect, DebugEvents, Events, type NatsConnection, type Subscription } from 'nats';
 
 export type PositionListener = (projection: string, position: number) => void;
 
@@ -45,8 +45,19 @@ export const APPENDED_SUBJECT = 'boxoffice.events.appended';
  */
 export const NATS_PING_INTERVAL_MS = 5_000;
 export const NATS_MAX_PINGS_OUT = 2;
-/** How long closing waits for the server to take what is still being sent, before it just closes. */
+/** How long closing waits for a connect in progress, and then for the drain, before it just closes. */
 export const NATS_DRAIN_LIMIT_MS = 2_000;
+
+/** Whether `promise` settled within `ms` (it is left to settle later, its outcome ignored). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
 
 export class InProcessPositions implements ProjectionPositions {
   readonly #emitter = new EventEmitter();
@@ -123,7 +134,8 @@ export class NatsPositions implements ProjectionPositions {
 
   async #watch(connection: NatsConnection): Promise<void> {
     for await (const status of connection.status()) {
-      if (status.type === Events.Disconnect) {
+      // Stale comes first: the disconnect that follows waits on a socket write a hung server may never take.
+      if (status.type === Events.Disconnect || status.type === DebugEvents.StaleConnection) {
         this.#up = false;
         this.#hearing = false;
       } else if (status.type === Events.Reconnect) {
@@ -175,8 +187,10 @@ export class NatsPositions implements ProjectionPositions {
           },
         });
         // The server has the subscription once a round trip has passed: from then on nothing is missed.
-        await connection.flush();
-        this.#hearing = true;
+        // A flush cut short by a disconnect leaves the client reconnecting; #watch hears it come back.
+        await connection.flush().then(() => {
+          if (this.#up) this.#hearing = true;
+        }, (error: unknown) => this.onError(error));
         return;
       } catch (error) {
         this.onError(error);
@@ -217,23 +231,16 @@ export class NatsPositions implements ProjectionPositions {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#connecting;
+    // A connect to a hung server waits for the client's own timeout (20 s); one that ends after this closes itself.
+    await settlesWithin(this.#connecting, NATS_DRAIN_LIMIT_MS);
     this.#subscription?.unsubscribe();
     this.#appendSubscription?.unsubscribe();
     this.#appends.removeAllListeners();
     // Draining waits for the server, which may be hung without that being known yet: for a while only.
     const connection = this.#connection;
-    if (connection !== undefined && this.connected) {
-      let limit: NodeJS.Timeout | undefined;
-      const drained = await Promise.race([
-        connection.drain().then(() => true, () => false),
-        new Promise<false>((resolve) => (limit = setTimeout(resolve, NATS_DRAIN_LIMIT_MS, false))),
-      ]);
-      clearTimeout(limit);
-      if (!drained) await connection.close();
-    } else {
-      await connection?.close();
-    }
+    if (connection !== undefined && this.connected) await settlesWithin(connection.drain(), NATS_DRAIN_LIMIT_MS);
+    // Always: a drain cut short by a disconnect resolves too, and would leave the client reconnecting.
+    await connection?.close();
     await this.#local.close();
   }
 }
