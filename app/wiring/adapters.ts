@@ -32,11 +32,28 @@ export async function openReadModelDatabase(config: Config): Promise<Knex> {
 }
 
 /**
- * A Redis client that fails fast while Redis is away (callers fall back or report) and
- * reconnects by itself.
+ * A command Redis has not answered within this fails, as it would with Redis away: the callers
+ * fall back (reads to MySQL, the token check to accepting, the projector's cache writes to a
+ * refill later). Redis answers in well under a millisecond; a script writing a whole concert's
+ * seats in tens.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+/**
+ * A connection that has received nothing this long while commands wait is given up and made
+ * again: a Redis that hangs without closing it (a partition the operating system does not see,
+ * a stalled disk) is then away, and every command fails at once until it answers again.
+ */
+export const REDIS_SOCKET_TIMEOUT_MS = 4_000;
+
+/**
+ * A Redis client that fails fast while Redis is away or hung (callers fall back or report) and
+ * reconnects by itself. A command that failed is not sent again behind its caller's back.
  */
 export async function connectRedis(url: string): Promise<Redis> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true });
+  const client = new Redis(url, {
+    maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS, socketTimeout: REDIS_SOCKET_TIMEOUT_MS, autoResendUnfulfilledCommands: false,
+  });
   client.on('error', () => undefined); // reconnects by itself; failing calls are handled where made
   await client.connect().catch(() => undefined);
   return client;

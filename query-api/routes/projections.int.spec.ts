@@ -170,6 +170,56 @@ t.test('Redis stopped in the middle: availability still answers 200, from MySQL,
   }
 });
 
+t.test('Redis hung (it keeps its connections but answers nothing): availability answers from MySQL within seconds, the projector goes on, and the cache is used again once Redis answers', async (t) => {
+  // A partition the operating system does not see, or a Redis stuck on a disk: before, every
+  // read of the cache waited for an answer that did not come, and so did the projector, after
+  // each batch, for its cache writes: no read model moved on, and reads waiting for a position hung.
+  const redis = await startRedis();
+  t.teardown(async () => {
+    redis.resume();
+    await redis.stop();
+  });
+  const made = await testApp(t, { REDIS_URL: redis.url, REQUIRE_EMAIL_VERIFICATION: 'false' });
+  const { app, services } = made;
+  services.command.start();
+  services.projector.start();
+  const admin = await adminToken(made);
+  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 750_000, total_seats_in_class: 30 }]);
+  const url = `/api/v1/concerts/${concert.id}/availability`;
+  await eventually(async () => (await app.inject({ method: 'GET', url: `${url}?min_position=${concert.position}` })).statusCode === 200, 'projected');
+  const cacheKey = `boxoffice:seats:g1:avail:${concert.id}`;
+  t.ok(await services.shared.redis?.exists(cacheKey), 'served from Redis first');
+
+  redis.pause();
+  const hungAt = Date.now();
+  const fan = await customer(app);
+  const booked = await book(app, fan.token, byClass(concert.id, concert.ticket_classes[0]?.id as string, 2));
+  t.equal(booked.statusCode, 201, `booking does not need Redis: signed up and booked ${Date.now() - hungAt} ms after Redis hung`);
+  const position = booked.json<{ position: number }>().position;
+  for (let i = 0; i < 3; i++) {
+    const started = Date.now();
+    const answer = await Promise.race([
+      app.inject({ method: 'GET', url: `${url}?min_position=${position}` }),
+      new Promise<'no answer'>((resolve) => setTimeout(resolve, 15_000, 'no answer')),
+    ]);
+    if (answer === 'no answer') {
+      t.fail(`read ${i + 1} with Redis hung: no answer within 15 s`);
+      continue;
+    }
+    t.equal(answer.statusCode, 200, `read ${i + 1} with Redis hung, after ${Date.now() - started} ms`);
+    t.same(answer.json<Availability>().ticket_classes.map((c) => c.available), [28], 'the booking made while Redis hung is counted');
+    t.ok(Date.now() - started < 5_000, 'within 5 s');
+  }
+
+  redis.resume();
+  await eventually(async () => {
+    const answer = await app.inject({ method: 'GET', url: `${url}?min_position=${position}` });
+    // Until the client has connected again, its commands fail at once.
+    const cached = await services.shared.redis?.hget(cacheKey, concert.ticket_classes[0]?.id as string).catch(() => null);
+    return answer.statusCode === 200 && cached === '28';
+  }, 'the cache refilled once Redis answers again, the booking made meanwhile in it', 30_000);
+});
+
 t.test("an admin whose browser carries a min_position cookie sees the page while a projection has failed: 200, the failure named, no wait", async (t) => {
   const timeoutMs = 2_000;
   const made = await testApp(t, { REQUIRE_EMAIL_VERIFICATION: 'false', READ_WAIT_TIMEOUT_MS: String(timeoutMs) });
