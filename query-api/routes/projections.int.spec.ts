@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startRedis } from '../../test/harness/servers.ts';
 import { testApp } from '../../test/support/app.ts';
 import { adminToken, book, byClass, createConcert, customer, type Concert } from '../../test/support/booking.ts';
@@ -146,19 +146,27 @@ t.test("the queue's board, lost with Redis's data, comes back by a rebuild: its 
   t.ok(view?.rebuilt_at !== null, 'the rebuild is recorded');
 });
 
-t.test('Redis stopped in the middle: availability still answers 200, from MySQL, and follows new bookings', async (t) => {
+/** An app on a Redis of its own, every role running, and a concert of 30 seats served from the seat cache. */
+async function concertOnOwnRedis(t: Test) {
   const redis = await startRedis();
-  t.teardown(() => redis.stop());
+  t.teardown(async () => {
+    redis.resume();
+    await redis.stop();
+  });
   const made = await testApp(t, { REDIS_URL: redis.url, REQUIRE_EMAIL_VERIFICATION: 'false' });
   const { app, services } = made;
   services.command.start();
   services.projector.start();
-  const admin = await adminToken(made);
-  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 750_000, total_seats_in_class: 30 }]);
+  const concert = await createConcert(app, await adminToken(made), [{ name: 'Festival', price: 750_000, total_seats_in_class: 30 }]);
   const url = `/api/v1/concerts/${concert.id}/availability`;
   await eventually(async () => (await app.inject({ method: 'GET', url: `${url}?min_position=${concert.position}` })).statusCode === 200, 'projected');
-  t.ok(await services.shared.redis?.exists(`boxoffice:seats:g1:avail:${concert.id}`), 'served from Redis first');
+  const cacheKey = `boxoffice:seats:g1:avail:${concert.id}`;
+  t.ok(await services.shared.redis?.exists(cacheKey), 'served from Redis first');
+  return { redis, app, services, concert, url, cacheKey };
+}
 
+t.test('Redis stopped in the middle: availability still answers 200, from MySQL, and follows new bookings', async (t) => {
+  const { redis, app, concert, url } = await concertOnOwnRedis(t);
   await redis.kill();
   const fan = await customer(app);
   const booked = await book(app, fan.token, byClass(concert.id, concert.ticket_classes[0]?.id as string, 2));
@@ -174,22 +182,7 @@ t.test('Redis hung (it keeps its connections but answers nothing): availability 
   // A partition the operating system does not see, or a Redis stuck on a disk: before, every
   // read of the cache waited for an answer that did not come, and so did the projector, after
   // each batch, for its cache writes: no read model moved on, and reads waiting for a position hung.
-  const redis = await startRedis();
-  t.teardown(async () => {
-    redis.resume();
-    await redis.stop();
-  });
-  const made = await testApp(t, { REDIS_URL: redis.url, REQUIRE_EMAIL_VERIFICATION: 'false' });
-  const { app, services } = made;
-  services.command.start();
-  services.projector.start();
-  const admin = await adminToken(made);
-  const concert = await createConcert(app, admin, [{ name: 'Festival', price: 750_000, total_seats_in_class: 30 }]);
-  const url = `/api/v1/concerts/${concert.id}/availability`;
-  await eventually(async () => (await app.inject({ method: 'GET', url: `${url}?min_position=${concert.position}` })).statusCode === 200, 'projected');
-  const cacheKey = `boxoffice:seats:g1:avail:${concert.id}`;
-  t.ok(await services.shared.redis?.exists(cacheKey), 'served from Redis first');
-
+  const { redis, app, services, concert, url, cacheKey } = await concertOnOwnRedis(t);
   redis.pause();
   const hungAt = Date.now();
   const fan = await customer(app);
