@@ -180,8 +180,9 @@ t.test('Redis stopped in the middle: availability still answers 200, from MySQL,
 
 t.test('Redis hung (it keeps its connections but answers nothing): availability answers from MySQL within seconds, the projector goes on, and the cache is used again once Redis answers', async (t) => {
   // A partition the operating system does not see, or a Redis stuck on a disk: before, every
-  // read of the cache waited for an answer that did not come, and so did the projector, after
-  // each batch, for its cache writes: no read model moved on, and reads waiting for a position hung.
+  // authenticated request waited on the revoked-token check for an answer that did not come (this
+  // spec's sign-up and booking never answered), every read of the cache too, and the projector
+  // after each batch on its cache writes: no read model moved on.
   const { redis, app, services, concert, url, cacheKey } = await concertOnOwnRedis(t);
   redis.pause();
   const hungAt = Date.now();
