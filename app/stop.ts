@@ -105,7 +105,7 @@ export class ProcessStop {
     this.#exitAfter(this.#deadlineMs);
     const clean = await this.#closeSteps();
     this.log.info({ clean }, 'closed after a failed start-up');
-    for (const deadline of this.#deadlines.splice(0)) clearTimeout(deadline);
+    this.#clearDeadlines();
     return clean;
   }
 
@@ -165,7 +165,11 @@ export class ProcessStop {
     // A failed start-up ends as its caller would have ended it (a bad variable: 2).
     if (code !== 0 && this.#failedExitCode !== null) code = this.#failedExitCode;
     this.#ended = true;
-    for (const deadline of this.#deadlines.splice(0)) clearTimeout(deadline);
+    this.#clearDeadlines();
     this.#process.exit(code);
+  }
+
+  #clearDeadlines(): void {
+    for (const deadline of this.#deadlines.splice(0)) clearTimeout(deadline);
   }
 }

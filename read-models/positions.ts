@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect, DebugEvents, Events, type NatsConnection, type Subscription } from 'nats';
+import { withTimeout } from '../lib/timeout.ts';
 
 export type PositionListener = (projection: string, position: number) => void;
 
@@ -47,17 +48,6 @@ export const NATS_PING_INTERVAL_MS = 5_000;
 export const NATS_MAX_PINGS_OUT = 2;
 /** How long closing waits for a connect in progress, and then for the drain, before it just closes. */
 export const NATS_DRAIN_LIMIT_MS = 2_000;
-
-/** Whether `promise` settled within `ms` (it is left to settle later, its outcome ignored). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([
-    promise.then(() => true, () => true),
-    new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false))),
-  ]);
-  clearTimeout(timer);
-  return settled;
-}
 
 export class InProcessPositions implements ProjectionPositions {
   readonly #emitter = new EventEmitter();
@@ -232,13 +222,13 @@ export class NatsPositions implements ProjectionPositions {
   async close(): Promise<void> {
     this.#closed = true;
     // A connect to a hung server waits for the client's own timeout (20 s); one that ends after this closes itself.
-    await settlesWithin(this.#connecting, NATS_DRAIN_LIMIT_MS);
+    await withTimeout(this.#connecting, NATS_DRAIN_LIMIT_MS).catch(() => undefined);
     this.#subscription?.unsubscribe();
     this.#appendSubscription?.unsubscribe();
     this.#appends.removeAllListeners();
     // Draining waits for the server, which may be hung without that being known yet: for a while only.
     const connection = this.#connection;
-    if (connection !== undefined && this.connected) await settlesWithin(connection.drain(), NATS_DRAIN_LIMIT_MS);
+    if (connection !== undefined && this.connected) await withTimeout(connection.drain(), NATS_DRAIN_LIMIT_MS).catch(() => undefined);
     // Always: a drain cut short by a disconnect resolves too, and would leave the client reconnecting.
     await connection?.close();
     await this.#local.close();

@@ -54,6 +54,8 @@ function startProcess(
     const seen = (): void => {
       if (!output.includes(text)) return;
       clearTimeout(timer);
+      child.stdout.off('data', seen);
+      child.stderr.off('data', seen);
       resolve();
     };
     child.stdout.on('data', seen);
@@ -65,9 +67,9 @@ function startProcess(
   });
   const listening = () => printed(upMarker);
   const url = (): string => {
-    const printed = /boxoffice is running at (http:\/\/\S+)/.exec(output)?.[1];
-    if (printed === undefined) throw new Error(`${script} has not printed its address yet`);
-    return printed.replace('localhost', '127.0.0.1');
+    const address = /boxoffice is running at (http:\/\/\S+)/.exec(output)?.[1];
+    if (address === undefined) throw new Error(`${script} has not printed its address yet`);
+    return address.replace('localhost', '127.0.0.1');
   };
   return { child, exit, closed, signal, listening, printed, url, output: () => output };
 }
